@@ -1,0 +1,44 @@
+import type { Config } from '@sfp/schemas'
+import type { FastifyPluginAsync } from 'fastify'
+import adminAuth from './plugins/admin-auth.js'
+import clientKeys from './plugins/client-keys.js'
+import database from './plugins/database.js'
+import errorHandler from './plugins/error-handler.js'
+import firstBoot from './plugins/first-boot.js'
+import manageRoutes from './routes/api/manage/index.js'
+import dashboardRoutes from './routes/dashboard.js'
+import healthRoutes from './routes/health.js'
+
+export interface AppOptions {
+  config: Config
+  /** Where first-boot secrets are shown (stdout by default; tests capture it). */
+  announce?: (line: string) => void
+  /** The clock of every time-dependent rule; tests move it by hand. */
+  now?: () => number
+  /** The dashboard build to serve (apps/server/public by default). */
+  publicDir?: string
+}
+
+const writeLine = (line: string) => {
+  process.stdout.write(`${line}\n`)
+}
+
+/**
+ * The whole application as one plugin: app plugins first (each decorates the instance with one
+ * capability), then the routes that use them. `server.ts` owns the Fastify instance around it.
+ */
+const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
+  const { config, announce = writeLine, now = Date.now } = opts
+
+  await fastify.register(errorHandler)
+  await fastify.register(database, { dataDir: config.dataDir })
+  await fastify.register(clientKeys, { envKeys: config.proxyApiKeys, now })
+  await fastify.register(firstBoot, { adminPassword: config.adminPassword, announce })
+  await fastify.register(adminAuth, { adminPassword: config.adminPassword })
+
+  await fastify.register(healthRoutes)
+  await fastify.register(manageRoutes, { prefix: '/api/manage', config })
+  await fastify.register(dashboardRoutes, opts.publicDir ? { publicDir: opts.publicDir } : {})
+}
+
+export default app

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto'
+import type { Config } from '@sfp/schemas'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import app, { type AppOptions } from './app.js'
+
+/**
+ * Headers that carry secrets; pino blanks them wherever they appear in a log line.
+ * Fastify's request serializer logs no headers, this guards anything that logs them by hand.
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'req.headers["proxy-authorization"]',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  'headers.cookie',
+  'res.headers["set-cookie"]',
+]
+
+export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  }
+}
+
+export interface BuildServerOptions extends Omit<AppOptions, 'config'> {
+  logger?: FastifyServerOptions['logger']
+}
+
+/** The Fastify instance with the app registered, not yet listening (tests use `inject`). */
+export async function buildServer(
+  config: Config,
+  options: BuildServerOptions = {},
+): Promise<FastifyInstance> {
+  const { logger = loggerOptions(config), ...appOptions } = options
+  const fastify = Fastify({
+    logger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // Our own ids only: a client-chosen id would end up in our logs unchecked.
+    requestIdHeader: false,
+    genReqId: () => randomUUID(),
+    // Upstream answers may take minutes (thinking models): no server-side request timeout.
+    requestTimeout: 0,
+    // Keep-alive sockets that idle during shutdown are closed; busy ones finish their response.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  })
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  // fp: the app's decorations (database, keyPool, ...) stay visible on the instance for tests.
+  await fastify.register(fp(app), { ...appOptions, config })
+  return fastify
+}

@@ -1,0 +1,32 @@
+import createError from '@fastify/error'
+
+/**
+ * Errors raised by the server itself. Codes are `SFP_` + the contract's error code in capitals,
+ * which is how the error handler finds the code to put in the answer.
+ */
+export const Unauthorized = createError(
+  'SFP_UNAUTHORIZED',
+  'Admin user name or password is wrong',
+  401,
+)
+export const TooManyFailedLogins = createError(
+  'SFP_TOO_MANY_FAILED_LOGINS',
+  'Too many failed logins from this address; try again in %d seconds',
+  429,
+)
+export const CrossSiteRequest = createError(
+  'SFP_CROSS_SITE_REQUEST',
+  'Requests from another site may not change anything here',
+  403,
+)
+export const NotFound = createError('SFP_NOT_FOUND', '%s', 404)
+export const ValidationFailed = createError('SFP_VALIDATION_ERROR', '%s', 400)
+
+/** Errors that tell the client when to come back carry this (seconds). */
+export interface RetryAfter {
+  retryAfterSeconds?: number
+}
+
+export function withRetryAfter<E extends Error>(error: E, seconds: number): E & RetryAfter {
+  return Object.assign(error, { retryAfterSeconds: Math.max(1, Math.ceil(seconds)) })
+}

@@ -1,0 +1,68 @@
+import {
+  API_ERRORS,
+  type ApiErrorCode,
+  errorBody,
+  PROXY_ERRORS,
+  type ProxyErrorCode,
+} from '@sfp/schemas'
+import type { FastifyError } from 'fastify'
+import fp from 'fastify-plugin'
+import type { RetryAfter } from '../errors.js'
+import { validationFields } from '../validation.js'
+
+type ContractCode = ProxyErrorCode | ApiErrorCode
+
+const CONTRACT: Record<string, { status: number }> = { ...API_ERRORS, ...PROXY_ERRORS }
+
+/** Fastify's own errors that have a contract code. */
+const FASTIFY_CODES: Record<string, ContractCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'request_too_large',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_BASIC_AUTH_MISSING_OR_BAD_AUTHORIZATION_HEADER: 'unauthorized',
+}
+
+/** `SFP_QUEUE_FULL` -> `queue_full`; Fastify codes through the table above. */
+function contractCode(error: FastifyError): ContractCode | undefined {
+  const code = error.code ?? ''
+  const contract = code.startsWith('SFP_') ? code.slice(4).toLowerCase() : FASTIFY_CODES[code]
+  return contract !== undefined && contract in CONTRACT ? (contract as ContractCode) : undefined
+}
+
+function statusOf(error: FastifyError, code: ContractCode | undefined): number {
+  const status = error.statusCode ?? 0
+  if (status >= 400 && status < 600) return status
+  return code === undefined ? 500 : (CONTRACT[code]?.status ?? 500)
+}
+
+function fallbackCode(status: number): ContractCode {
+  if (status === 404) return 'not_found'
+  return status < 500 ? 'validation_error' : 'internal_error'
+}
+
+/**
+ * The one place errors become answers: every error leaves in the OpenAI-style envelope; details
+ * of unexpected 5xx are logged with the request's context and hidden from the client.
+ */
+export default fp(
+  async (app) => {
+    app.setErrorHandler((error: FastifyError & RetryAfter, request, reply) => {
+      const code = contractCode(error)
+      const status = statusOf(error, code)
+      const expected = code !== undefined || status < 500
+      if (expected) {
+        request.log.info({ code: code ?? error.code, status }, error.message)
+      } else {
+        request.log.error({ err: error }, 'request failed')
+      }
+      if (error.retryAfterSeconds !== undefined) {
+        reply.header('retry-after', String(error.retryAfterSeconds))
+      }
+      const message = expected ? error.message : 'Internal server error'
+      return reply
+        .status(status)
+        .send(errorBody(code ?? fallbackCode(status), message, validationFields(error)))
+    })
+  },
+  { name: 'error-handler', fastify: '5.x' },
+)

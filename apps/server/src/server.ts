@@ -1,0 +1,52 @@
+import { ConfigError, parseConfig } from '@sfp/schemas'
+import { buildServer } from './build-server.js'
+
+/**
+ * The process entry: read settings (the only place that reads process.env), listen, and close
+ * gracefully on SIGTERM/SIGINT: stop accepting, let in-flight responses finish within the grace
+ * period, then close plugins (request log flush, database) and exit.
+ */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof parseConfig>
+  try {
+    config = parseConfig(process.env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message)
+      process.exit(1)
+    }
+    throw error
+  }
+
+  const app = await buildServer(config)
+  let closing = false
+
+  async function shutdown(signal: NodeJS.Signals): Promise<void> {
+    if (closing) return
+    closing = true
+    app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down')
+    const force = setTimeout(() => {
+      app.log.warn('grace period over: closing remaining connections')
+      app.server.closeAllConnections()
+    }, config.shutdownGraceMs)
+    force.unref()
+    try {
+      await app.close()
+      app.log.info('shut down cleanly')
+      process.exit(0)
+    } catch (error) {
+      app.log.error({ err: error }, 'shutdown failed')
+      process.exit(1)
+    }
+  }
+
+  process.once('SIGTERM', (signal) => void shutdown(signal))
+  process.once('SIGINT', (signal) => void shutdown(signal))
+
+  await app.listen({ port: config.port, host: config.host })
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error)
+  process.exit(1)
+})

@@ -1,0 +1,7 @@
+export * from './client-keys-repository.js'
+export * from './database.js'
+export * from './key-events-repository.js'
+export * from './request-log-repository.js'
+export * from './schema.js'
+export * from './settings-store.js'
+export * from './upstream-keys-repository.js'

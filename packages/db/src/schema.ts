@@ -1,0 +1,117 @@
+import { KEY_EVENT_TYPES, KEY_STATUSES } from '@sfp/schemas'
+import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+
+/**
+ * Times are integers of milliseconds since the epoch (UTC) throughout: cheap to compare and
+ * index, and converted to ISO strings only at the API boundary.
+ */
+
+/** The pool of SiliconFlow keys. Creation order (id) is the order keys are used in. */
+export const upstreamKeys = sqliteTable(
+  'upstream_keys',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** The key, or its AES-256-GCM envelope when ENCRYPTION_KEY is set. */
+    secret: text('secret').notNull(),
+    /** Keyed hash of the key: finds duplicates without decrypting anything. */
+    fingerprint: text('fingerprint').notNull().unique(),
+    /** Computed once at insert, so listing never touches the secret. */
+    maskedKey: text('masked_key').notNull(),
+    label: text('label'),
+    status: text('status', { enum: KEY_STATUSES }).notNull().default('active'),
+    balance: real('balance'),
+    balanceCheckedAt: integer('balance_checked_at'),
+    callCount: integer('call_count').notNull().default(0),
+    errorCount: integer('error_count').notNull().default(0),
+    consecutiveErrors: integer('consecutive_errors').notNull().default(0),
+    /** 429s in a row: drives the escalating cooldown when upstream gives no Retry-After. */
+    rateLimitStrikes: integer('rate_limit_strikes').notNull().default(0),
+    /** Successes since the last balance check (AUTO_QUERY_BALANCE_AFTER_CALLS). */
+    successesSinceCheck: integer('successes_since_check').notNull().default(0),
+    lastError: text('last_error'),
+    lastUsedAt: integer('last_used_at'),
+    cooldownUntil: integer('cooldown_until'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (table) => [index('upstream_keys_status_idx').on(table.status)],
+)
+
+/** Keys that clients present to the proxy. Only a SHA-256 of each is stored. */
+export const clientKeys = sqliteTable('client_keys', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull(),
+  keyHash: text('key_hash').notNull().unique(),
+  /** The first characters, for recognising a key in the dashboard. */
+  prefix: text('prefix').notNull(),
+  createdAt: integer('created_at').notNull(),
+  lastUsedAt: integer('last_used_at'),
+  requestCount: integer('request_count').notNull().default(0),
+})
+
+/** One row per proxied request (CONTRACT §7), written in batches. */
+export const requestLogs = sqliteTable(
+  'request_logs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    time: integer('time').notNull(),
+    requestId: text('request_id').notNull(),
+    clientKeyId: integer('client_key_id'),
+    upstreamKeyId: integer('upstream_key_id'),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    model: text('model'),
+    stream: integer('stream', { mode: 'boolean' }).notNull().default(false),
+    status: integer('status').notNull(),
+    upstreamStatus: integer('upstream_status'),
+    attempts: integer('attempts').notNull().default(0),
+    queueWaitMs: integer('queue_wait_ms'),
+    ttfbMs: integer('ttfb_ms'),
+    durationMs: integer('duration_ms').notNull(),
+    promptTokens: integer('prompt_tokens'),
+    completionTokens: integer('completion_tokens'),
+    totalTokens: integer('total_tokens'),
+    errorType: text('error_type'),
+    errorMessage: text('error_message'),
+  },
+  (table) => [
+    index('request_logs_time_idx').on(table.time),
+    index('request_logs_key_time_idx').on(table.upstreamKeyId, table.time),
+    index('request_logs_status_idx').on(table.status),
+    index('request_logs_model_idx').on(table.model),
+  ],
+)
+
+/** State changes, switches of the key in use, and admin overrides, with their reasons. */
+export const keyEvents = sqliteTable(
+  'key_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    time: integer('time').notNull(),
+    /** No foreign key: the history outlives a deleted key. */
+    keyId: integer('key_id'),
+    type: text('type', { enum: KEY_EVENT_TYPES }).notNull(),
+    fromStatus: text('from_status', { enum: KEY_STATUSES }),
+    toStatus: text('to_status', { enum: KEY_STATUSES }),
+    reason: text('reason').notNull(),
+  },
+  (table) => [
+    index('key_events_time_idx').on(table.time),
+    index('key_events_key_idx').on(table.keyId, table.time),
+  ],
+)
+
+/** Small process-wide values: admin password hash, the key in use, the switch guard's memory. */
+export const settings = sqliteTable('settings', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+})
+
+export type UpstreamKeyRow = typeof upstreamKeys.$inferSelect
+export type NewUpstreamKeyRow = typeof upstreamKeys.$inferInsert
+export type ClientKeyRow = typeof clientKeys.$inferSelect
+export type RequestLogRow = typeof requestLogs.$inferSelect
+export type NewRequestLogRow = typeof requestLogs.$inferInsert
+export type KeyEventRow = typeof keyEvents.$inferSelect
+export type NewKeyEventRow = typeof keyEvents.$inferInsert

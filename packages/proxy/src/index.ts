@@ -1,0 +1,2 @@
+/** The undici streaming proxy plugin (issue 4/6). */
+export {}

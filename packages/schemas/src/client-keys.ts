@@ -1,0 +1,39 @@
+import { z } from 'zod'
+
+/** A client key made in the dashboard. Only its hash is stored; `prefix` identifies it. */
+export const clientKeyViewSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  prefix: z.string(),
+  createdAt: z.iso.datetime(),
+  lastUsedAt: z.iso.datetime().nullable(),
+  requestCount: z.number().int(),
+})
+export type ClientKeyView = z.infer<typeof clientKeyViewSchema>
+
+export const listClientKeysResponseSchema = z.object({
+  keys: z.array(clientKeyViewSchema),
+  /** How many keys come from PROXY_API_KEYS (they are not listed). */
+  envKeyCount: z.number().int(),
+})
+export type ListClientKeysResponse = z.infer<typeof listClientKeysResponseSchema>
+
+export const createClientKeyBodySchema = z.strictObject({
+  name: z
+    .string()
+    .trim()
+    .min(1, { error: 'must not be empty' })
+    .max(100, { error: 'must be at most 100 characters' }),
+})
+export type CreateClientKeyBody = z.infer<typeof createClientKeyBodySchema>
+
+/** The only answer that ever carries a client key in plain text. */
+export const createClientKeyResponseSchema = z.object({
+  key: clientKeyViewSchema,
+  plaintext: z.string(),
+})
+export type CreateClientKeyResponse = z.infer<typeof createClientKeyResponseSchema>
+
+export const clientKeyIdParamsSchema = z.object({
+  id: z.coerce.number().int().positive({ error: 'must be a client key id' }),
+})

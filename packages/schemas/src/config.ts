@@ -1,0 +1,270 @@
+import { z } from 'zod'
+
+/**
+ * Every setting of CONTRACT §2, read from environment strings. `process.env` is read in exactly one
+ * place (the server entry); everything else receives the parsed `Config`.
+ */
+
+const integer = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be between ${min} and ${max}` })
+    .max(max, { error: `must be between ${min} and ${max}` })
+
+const decimal = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .min(min, { error: `must be between ${min} and ${max}` })
+    .max(max, { error: `must be between ${min} and ${max}` })
+
+const booleanFlag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(
+    z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], {
+      error: 'must be true or false',
+    }),
+  )
+  .transform((value) => ['true', '1', 'yes', 'on'].includes(value))
+
+/** The upstream origin; a trailing `/` or `/v1` is dropped because `/v1/...` is appended. */
+const upstreamBaseUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.siliconflow.cn' })
+  .transform((value) => {
+    const url = new URL(value)
+    const path = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '')
+    return `${url.origin}${path}`
+  })
+
+const clientKeyList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((key) => key.trim())
+      .filter((key) => key.length > 0),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .min(8, { error: 'each key must be at least 8 characters' })
+        .max(256, { error: 'each key must be at most 256 characters' })
+        .regex(/^[\x21-\x7e]+$/, { error: 'each key must be printable ASCII without spaces' }),
+    ),
+  )
+
+export const KEY_SWITCH_POLICIES = ['wait', 'immediate'] as const
+export type KeySwitchPolicy = (typeof KEY_SWITCH_POLICIES)[number]
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Environment variable name -> schema. Defaults are the documented ones. */
+export const envSchema = z.object({
+  PORT: integer(0, 65535).default(3000),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  ADMIN_PASSWORD: z
+    .string()
+    .min(8, { error: 'must be at least 8 characters' })
+    .max(1024, { error: 'must be at most 1024 characters' })
+    .optional(),
+  PROXY_API_KEYS: clientKeyList.default([]),
+  UPSTREAM_BASE_URL: upstreamBaseUrl.default('https://api.siliconflow.cn'),
+  AUTO_QUERY_BALANCE_AFTER_CALLS: integer(0, 1_000_000).default(10),
+  LOW_BALANCE_THRESHOLD: decimal(-1_000_000, 1_000_000).default(1),
+  BALANCE_REFRESH_MINUTES: integer(0, 10_080).default(60),
+  DISPATCH_CONCURRENCY: integer(1, 1024).default(1),
+  DISPATCH_QUEUE_MAX: integer(0, 1_000_000).default(100),
+  DISPATCH_QUEUE_TIMEOUT_MS: integer(1, 86_400_000).default(600_000),
+  KEY_SWITCH_GUARD_MINUTES: decimal(0, 1440).default(30),
+  KEY_SWITCH_POLICY: z
+    .enum(KEY_SWITCH_POLICIES, { error: 'must be wait or immediate' })
+    .default('wait'),
+  UPSTREAM_RETRIES: integer(0, 10).default(2),
+  KEY_ERROR_THRESHOLD: integer(1, 1000).default(5),
+  KEY_ERROR_COOLDOWN_MINUTES: decimal(0, 10_080).default(10),
+  UPSTREAM_CONNECT_TIMEOUT_MS: integer(1, 600_000).default(10_000),
+  UPSTREAM_HEADERS_TIMEOUT_MS: integer(1, 3_600_000).default(300_000),
+  UPSTREAM_BODY_IDLE_TIMEOUT_MS: integer(1, 3_600_000).default(300_000),
+  BODY_LIMIT_MB: decimal(0.001, 1024).default(50),
+  LOG_RETENTION_DAYS: integer(1, 3650).default(30),
+  ENCRYPTION_KEY: z
+    .string()
+    .min(16, { error: 'must be at least 16 characters (e.g. `openssl rand -hex 32`)' })
+    .optional(),
+  TRUST_PROXY: booleanFlag.default(false),
+  SHUTDOWN_GRACE_SECONDS: integer(0, 3600).default(30),
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+    .default('info'),
+  NODE_ENV: z
+    .enum(['production', 'development', 'test'], {
+      error: 'must be production, development or test',
+    })
+    .default('production'),
+})
+
+/** Settings whose values must never be echoed back, not even in a validation message. */
+export const SECRET_SETTINGS = ['ADMIN_PASSWORD', 'PROXY_API_KEYS', 'ENCRYPTION_KEY'] as const
+
+type Env = z.output<typeof envSchema>
+
+export interface Config {
+  port: number
+  host: string
+  dataDir: string
+  adminPassword: string | undefined
+  proxyApiKeys: string[]
+  upstreamBaseUrl: string
+  autoQueryBalanceAfterCalls: number
+  lowBalanceThreshold: number
+  balanceRefreshMinutes: number
+  dispatchConcurrency: number
+  dispatchQueueMax: number
+  dispatchQueueTimeoutMs: number
+  keySwitchGuardMinutes: number
+  keySwitchPolicy: KeySwitchPolicy
+  upstreamRetries: number
+  keyErrorThreshold: number
+  keyErrorCooldownMinutes: number
+  upstreamConnectTimeoutMs: number
+  upstreamHeadersTimeoutMs: number
+  upstreamBodyIdleTimeoutMs: number
+  bodyLimitBytes: number
+  logRetentionDays: number
+  encryptionKey: string | undefined
+  trustProxy: boolean
+  shutdownGraceMs: number
+  logLevel: (typeof LOG_LEVELS)[number]
+  nodeEnv: 'production' | 'development' | 'test'
+}
+
+function toConfig(env: Env): Config {
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    dataDir: env.DATA_DIR,
+    adminPassword: env.ADMIN_PASSWORD,
+    proxyApiKeys: env.PROXY_API_KEYS,
+    upstreamBaseUrl: env.UPSTREAM_BASE_URL,
+    autoQueryBalanceAfterCalls: env.AUTO_QUERY_BALANCE_AFTER_CALLS,
+    lowBalanceThreshold: env.LOW_BALANCE_THRESHOLD,
+    balanceRefreshMinutes: env.BALANCE_REFRESH_MINUTES,
+    dispatchConcurrency: env.DISPATCH_CONCURRENCY,
+    dispatchQueueMax: env.DISPATCH_QUEUE_MAX,
+    dispatchQueueTimeoutMs: env.DISPATCH_QUEUE_TIMEOUT_MS,
+    keySwitchGuardMinutes: env.KEY_SWITCH_GUARD_MINUTES,
+    keySwitchPolicy: env.KEY_SWITCH_POLICY,
+    upstreamRetries: env.UPSTREAM_RETRIES,
+    keyErrorThreshold: env.KEY_ERROR_THRESHOLD,
+    keyErrorCooldownMinutes: env.KEY_ERROR_COOLDOWN_MINUTES,
+    upstreamConnectTimeoutMs: env.UPSTREAM_CONNECT_TIMEOUT_MS,
+    upstreamHeadersTimeoutMs: env.UPSTREAM_HEADERS_TIMEOUT_MS,
+    upstreamBodyIdleTimeoutMs: env.UPSTREAM_BODY_IDLE_TIMEOUT_MS,
+    bodyLimitBytes: Math.floor(env.BODY_LIMIT_MB * 1024 * 1024),
+    logRetentionDays: env.LOG_RETENTION_DAYS,
+    encryptionKey: env.ENCRYPTION_KEY,
+    trustProxy: env.TRUST_PROXY,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+    logLevel: env.LOG_LEVEL,
+    nodeEnv: env.NODE_ENV,
+  }
+}
+
+/** Raised when a setting is invalid; `message` is the one line printed before the process exits. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  constructor(
+    readonly variable: string,
+    readonly reason: string,
+  ) {
+    super(`Invalid setting ${variable}: ${reason}`)
+  }
+}
+
+/**
+ * Parse settings from an environment. Empty strings count as unset, so `FOO=` in a compose file
+ * falls back to the default. Throws `ConfigError` for the first bad variable.
+ */
+export function parseConfig(source: Record<string, string | undefined>): Config {
+  const env: Record<string, string> = {}
+  for (const name of Object.keys(envSchema.shape)) {
+    const value = source[name]
+    if (value !== undefined && value.trim() !== '') env[name] = value
+  }
+  const result = envSchema.safeParse(env)
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    const variable = String(issue?.path[0] ?? 'environment')
+    const secret = (SECRET_SETTINGS as readonly string[]).includes(variable)
+    const got =
+      secret || env[variable] === undefined ? '' : ` (got ${JSON.stringify(env[variable])})`
+    throw new ConfigError(variable, `${issue?.message ?? 'is invalid'}${got}`)
+  }
+  return toConfig(result.data)
+}
+
+/** The settings as `GET /api/manage/config` shows them: secrets replaced by whether they are set. */
+export const configViewSchema = z.object({
+  settings: z.array(
+    z.object({
+      name: z.string(),
+      value: z.union([z.string(), z.number(), z.boolean()]),
+      secret: z.boolean(),
+    }),
+  ),
+})
+export type ConfigView = z.infer<typeof configViewSchema>
+
+export function redactConfig(config: Config): ConfigView {
+  const secretState = (value: string | undefined) => (value === undefined ? '(not set)' : '(set)')
+  const settings: ConfigView['settings'] = [
+    { name: 'PORT', value: config.port, secret: false },
+    { name: 'HOST', value: config.host, secret: false },
+    { name: 'DATA_DIR', value: config.dataDir, secret: false },
+    {
+      name: 'ADMIN_PASSWORD',
+      value: config.adminPassword === undefined ? '(generated, hash stored)' : '(set)',
+      secret: true,
+    },
+    {
+      name: 'PROXY_API_KEYS',
+      value: `(${config.proxyApiKeys.length} key${config.proxyApiKeys.length === 1 ? '' : 's'})`,
+      secret: true,
+    },
+    { name: 'UPSTREAM_BASE_URL', value: config.upstreamBaseUrl, secret: false },
+    {
+      name: 'AUTO_QUERY_BALANCE_AFTER_CALLS',
+      value: config.autoQueryBalanceAfterCalls,
+      secret: false,
+    },
+    { name: 'LOW_BALANCE_THRESHOLD', value: config.lowBalanceThreshold, secret: false },
+    { name: 'BALANCE_REFRESH_MINUTES', value: config.balanceRefreshMinutes, secret: false },
+    { name: 'DISPATCH_CONCURRENCY', value: config.dispatchConcurrency, secret: false },
+    { name: 'DISPATCH_QUEUE_MAX', value: config.dispatchQueueMax, secret: false },
+    { name: 'DISPATCH_QUEUE_TIMEOUT_MS', value: config.dispatchQueueTimeoutMs, secret: false },
+    { name: 'KEY_SWITCH_GUARD_MINUTES', value: config.keySwitchGuardMinutes, secret: false },
+    { name: 'KEY_SWITCH_POLICY', value: config.keySwitchPolicy, secret: false },
+    { name: 'UPSTREAM_RETRIES', value: config.upstreamRetries, secret: false },
+    { name: 'KEY_ERROR_THRESHOLD', value: config.keyErrorThreshold, secret: false },
+    { name: 'KEY_ERROR_COOLDOWN_MINUTES', value: config.keyErrorCooldownMinutes, secret: false },
+    { name: 'UPSTREAM_CONNECT_TIMEOUT_MS', value: config.upstreamConnectTimeoutMs, secret: false },
+    { name: 'UPSTREAM_HEADERS_TIMEOUT_MS', value: config.upstreamHeadersTimeoutMs, secret: false },
+    {
+      name: 'UPSTREAM_BODY_IDLE_TIMEOUT_MS',
+      value: config.upstreamBodyIdleTimeoutMs,
+      secret: false,
+    },
+    { name: 'BODY_LIMIT_MB', value: config.bodyLimitBytes / (1024 * 1024), secret: false },
+    { name: 'LOG_RETENTION_DAYS', value: config.logRetentionDays, secret: false },
+    { name: 'ENCRYPTION_KEY', value: secretState(config.encryptionKey), secret: true },
+    { name: 'TRUST_PROXY', value: config.trustProxy, secret: false },
+    { name: 'SHUTDOWN_GRACE_SECONDS', value: config.shutdownGraceMs / 1000, secret: false },
+    { name: 'LOG_LEVEL', value: config.logLevel, secret: false },
+    { name: 'NODE_ENV', value: config.nodeEnv, secret: false },
+  ]
+  return { settings }
+}

@@ -1,0 +1,7 @@
+export * from './client-keys.js'
+export * from './config.js'
+export * from './errors.js'
+export * from './key-events.js'
+export * from './keys.js'
+export * from './logs.js'
+export * from './status.js'

@@ -1,0 +1,124 @@
+import { z } from 'zod'
+
+/** @see CONTRACT §4: the life cycle of an upstream key. */
+export const KEY_STATUSES = [
+  'active',
+  'cooling',
+  'insufficient',
+  'invalid',
+  'error',
+  'disabled',
+] as const
+export const keyStatusSchema = z.enum(KEY_STATUSES)
+export type KeyStatus = z.infer<typeof keyStatusSchema>
+
+/** Dashboard labels, Chinese first (CONTRACT §4), English second. */
+export const KEY_STATUS_LABELS: Record<KeyStatus, { zh: string; en: string }> = {
+  active: { zh: '正常', en: 'Active' },
+  cooling: { zh: '限流冷却', en: 'Rate-limited' },
+  insufficient: { zh: '欠费', en: 'Insufficient balance' },
+  invalid: { zh: '无效', en: 'Invalid' },
+  error: { zh: '错误', en: 'Error' },
+  disabled: { zh: '已停用', en: 'Disabled' },
+}
+
+const isoTime = z.iso.datetime()
+
+/** An upstream key as every API answer shows it: masked, never the key itself. */
+export const keyViewSchema = z.object({
+  id: z.number().int(),
+  label: z.string().nullable(),
+  maskedKey: z.string(),
+  status: keyStatusSchema,
+  isCurrent: z.boolean(),
+  balance: z.number().nullable(),
+  balanceCheckedAt: isoTime.nullable(),
+  callCount: z.number().int(),
+  errorCount: z.number().int(),
+  consecutiveErrors: z.number().int(),
+  lastError: z.string().nullable(),
+  lastUsedAt: isoTime.nullable(),
+  cooldownUntil: isoTime.nullable(),
+  createdAt: isoTime,
+})
+export type KeyView = z.infer<typeof keyViewSchema>
+
+export const keyIdParamsSchema = z.object({
+  id: z.coerce.number({ error: 'must be a key id' }).int().positive({ error: 'must be a key id' }),
+})
+
+export const listKeysQuerySchema = z.object({
+  status: keyStatusSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).optional(),
+  offset: z.coerce.number().int().min(0).default(0),
+})
+export type ListKeysQuery = z.infer<typeof listKeysQuerySchema>
+
+export const listKeysResponseSchema = z.object({
+  keys: z.array(keyViewSchema),
+  /** Keys matching the filter, before limit/offset. */
+  total: z.number().int(),
+})
+export type ListKeysResponse = z.infer<typeof listKeysResponseSchema>
+
+const LABEL_MAX = 100
+const label = z
+  .string()
+  .trim()
+  .max(LABEL_MAX, { error: `must be at most ${LABEL_MAX} characters` })
+
+/** One key (`api_key`) or many separated by whitespace, commas or semicolons (`api_keys`). */
+export const addKeysBodySchema = z.union(
+  [
+    z.strictObject({ api_key: z.string().max(4096), label: label.optional() }),
+    z.strictObject({ api_keys: z.string().max(8 * 1024 * 1024), label: label.optional() }),
+  ],
+  { error: 'send {"api_key": "..."} or {"api_keys": "k1\\nk2"}' },
+)
+export type AddKeysBody = z.infer<typeof addKeysBodySchema>
+
+export const invalidKeyInputSchema = z.object({
+  /** The rejected entry, masked like a key. */
+  input: z.string(),
+  reason: z.string(),
+})
+
+export const addKeysResponseSchema = z.object({
+  added: z.array(keyViewSchema),
+  duplicates: z.number().int(),
+  invalid: z.array(invalidKeyInputSchema),
+})
+export type AddKeysResponse = z.infer<typeof addKeysResponseSchema>
+
+export const patchKeyBodySchema = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    label: label.nullable().optional(),
+  })
+  .refine((body) => body.enabled !== undefined || body.label !== undefined, {
+    error: 'give enabled or label',
+  })
+export type PatchKeyBody = z.infer<typeof patchKeyBodySchema>
+
+/** Bulk actions from the dashboard's multi-select. */
+export const bulkKeyActionBodySchema = z.strictObject({
+  action: z.enum(['delete', 'check', 'enable', 'disable']),
+  ids: z.array(z.number().int().positive()).min(1).max(100_000),
+})
+export type BulkKeyActionBody = z.infer<typeof bulkKeyActionBodySchema>
+
+export const bulkKeyActionResponseSchema = z.object({
+  affected: z.number().int(),
+  notFound: z.array(z.number().int()),
+})
+export type BulkKeyActionResponse = z.infer<typeof bulkKeyActionResponseSchema>
+
+/**
+ * How a key string is shown anywhere outside the export route: first 6 and last 4 characters.
+ * Short strings are cut harder so that at most a third of them is ever visible.
+ */
+export function maskSecret(secret: string): string {
+  if (secret.length >= 16) return `${secret.slice(0, 6)}…${secret.slice(-4)}`
+  const visible = Math.floor(secret.length / 6)
+  return `${secret.slice(0, visible)}…${visible > 0 ? secret.slice(-visible) : ''}`
+}

@@ -1,0 +1,102 @@
+import { z } from 'zod'
+
+const isoTime = z.iso.datetime()
+
+/** A time filter: ISO 8601 or milliseconds since the epoch. */
+export const timeInputSchema = z.union([
+  z.coerce
+    .number()
+    .int()
+    .min(0)
+    .transform((ms) => ms),
+  z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)),
+])
+
+/** @see CONTRACT §7: one row per proxied request. */
+export const logEntrySchema = z.object({
+  id: z.number().int(),
+  time: isoTime,
+  requestId: z.string(),
+  clientKeyId: z.number().int().nullable(),
+  upstreamKeyId: z.number().int().nullable(),
+  method: z.string(),
+  path: z.string(),
+  model: z.string().nullable(),
+  stream: z.boolean(),
+  status: z.number().int(),
+  upstreamStatus: z.number().int().nullable(),
+  attempts: z.number().int(),
+  queueWaitMs: z.number().int().nullable(),
+  ttfbMs: z.number().int().nullable(),
+  durationMs: z.number().int(),
+  promptTokens: z.number().int().nullable(),
+  completionTokens: z.number().int().nullable(),
+  totalTokens: z.number().int().nullable(),
+  errorType: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+})
+export type LogEntry = z.infer<typeof logEntrySchema>
+
+/** `status` filters by exact code (`429`) or class (`2xx`, `4xx`, `5xx`); `error` = 4xx and 5xx. */
+export const logStatusFilterSchema = z.union([
+  z.enum(['2xx', '3xx', '4xx', '5xx', 'error']),
+  z.coerce.number().int().min(100).max(599),
+])
+
+export const listLogsQuerySchema = z.object({
+  cursor: z
+    .string()
+    .regex(/^\d+$/, { error: 'must be a cursor returned by a previous page' })
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  keyId: z.coerce.number().int().positive().optional(),
+  status: logStatusFilterSchema.optional(),
+  model: z.string().max(200).optional(),
+  from: timeInputSchema.optional(),
+  to: timeInputSchema.optional(),
+})
+export type ListLogsQuery = z.infer<typeof listLogsQuerySchema>
+
+export const listLogsResponseSchema = z.object({
+  items: z.array(logEntrySchema),
+  nextCursor: z.string().nullable(),
+})
+export type ListLogsResponse = z.infer<typeof listLogsResponseSchema>
+
+export const STATS_BUCKETS = { minute: 60, '5m': 300, hour: 3600, day: 86_400 } as const
+export type StatsBucket = keyof typeof STATS_BUCKETS
+
+export const statsQuerySchema = z.object({
+  from: timeInputSchema.optional(),
+  to: timeInputSchema.optional(),
+  bucket: z.enum(Object.keys(STATS_BUCKETS) as [StatsBucket, ...StatsBucket[]]).default('hour'),
+  keyId: z.coerce.number().int().positive().optional(),
+  /** `key`: one series per upstream key besides the total. */
+  groupBy: z.enum(['none', 'key']).default('none'),
+})
+export type StatsQuery = z.infer<typeof statsQuerySchema>
+
+export const statsBucketSchema = z.object({
+  start: isoTime,
+  requests: z.number().int(),
+  errors: z.number().int(),
+  promptTokens: z.number().int(),
+  completionTokens: z.number().int(),
+  totalTokens: z.number().int(),
+  avgLatencyMs: z.number().nullable(),
+  maxLatencyMs: z.number().nullable(),
+  avgTtfbMs: z.number().nullable(),
+})
+export type StatsBucketView = z.infer<typeof statsBucketSchema>
+
+export const statsResponseSchema = z.object({
+  from: isoTime,
+  to: isoTime,
+  bucketSeconds: z.number().int(),
+  buckets: z.array(statsBucketSchema),
+  /** Present when `groupBy=key`: the same buckets per upstream key id. */
+  byKey: z
+    .array(z.object({ keyId: z.number().int().nullable(), buckets: z.array(statsBucketSchema) }))
+    .optional(),
+})
+export type StatsResponse = z.infer<typeof statsResponseSchema>

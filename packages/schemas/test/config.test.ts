@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, parseConfig, redactConfig } from '../src/config.js'
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    parseConfig(env)
+  } catch (error) {
+    if (error instanceof ConfigError) return error
+    throw error
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('parseConfig', () => {
+  it('gives every documented default for an empty environment', () => {
+    expect(parseConfig({})).toEqual({
+      port: 3000,
+      host: '0.0.0.0',
+      dataDir: './data',
+      adminPassword: undefined,
+      proxyApiKeys: [],
+      upstreamBaseUrl: 'https://api.siliconflow.cn',
+      autoQueryBalanceAfterCalls: 10,
+      lowBalanceThreshold: 1,
+      balanceRefreshMinutes: 60,
+      dispatchConcurrency: 1,
+      dispatchQueueMax: 100,
+      dispatchQueueTimeoutMs: 600_000,
+      keySwitchGuardMinutes: 30,
+      keySwitchPolicy: 'wait',
+      upstreamRetries: 2,
+      keyErrorThreshold: 5,
+      keyErrorCooldownMinutes: 10,
+      upstreamConnectTimeoutMs: 10_000,
+      upstreamHeadersTimeoutMs: 300_000,
+      upstreamBodyIdleTimeoutMs: 300_000,
+      bodyLimitBytes: 50 * 1024 * 1024,
+      logRetentionDays: 30,
+      encryptionKey: undefined,
+      trustProxy: false,
+      shutdownGraceMs: 30_000,
+      logLevel: 'info',
+      nodeEnv: 'production',
+    })
+  })
+
+  it('coerces strings and keeps given values', () => {
+    const config = parseConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      DATA_DIR: '/var/lib/sfp',
+      ADMIN_PASSWORD: 'correct horse',
+      PROXY_API_KEYS: ' sk-client-one , sk-client-two,, ',
+      UPSTREAM_BASE_URL: 'https://api.siliconflow.com/v1/',
+      LOW_BALANCE_THRESHOLD: '0.5',
+      DISPATCH_CONCURRENCY: '4',
+      KEY_SWITCH_GUARD_MINUTES: '0',
+      KEY_SWITCH_POLICY: 'immediate',
+      BODY_LIMIT_MB: '1.5',
+      ENCRYPTION_KEY: 'a'.repeat(64),
+      TRUST_PROXY: 'TRUE',
+      LOG_LEVEL: 'debug',
+      NODE_ENV: 'development',
+    })
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      dataDir: '/var/lib/sfp',
+      adminPassword: 'correct horse',
+      proxyApiKeys: ['sk-client-one', 'sk-client-two'],
+      upstreamBaseUrl: 'https://api.siliconflow.com',
+      lowBalanceThreshold: 0.5,
+      dispatchConcurrency: 4,
+      keySwitchGuardMinutes: 0,
+      keySwitchPolicy: 'immediate',
+      bodyLimitBytes: Math.floor(1.5 * 1024 * 1024),
+      encryptionKey: 'a'.repeat(64),
+      trustProxy: true,
+      logLevel: 'debug',
+      nodeEnv: 'development',
+    })
+  })
+
+  it('treats empty strings as unset, as compose files produce them', () => {
+    expect(parseConfig({ PORT: '', ADMIN_PASSWORD: '', TRUST_PROXY: ' ' })).toMatchObject({
+      port: 3000,
+      adminPassword: undefined,
+      trustProxy: false,
+    })
+  })
+
+  it('keeps a path prefix of the upstream base URL', () => {
+    expect(parseConfig({ UPSTREAM_BASE_URL: 'http://127.0.0.1:9000/sf' }).upstreamBaseUrl).toBe(
+      'http://127.0.0.1:9000/sf',
+    )
+  })
+
+  it.each([
+    ['PORT', 'abc', 'Invalid setting PORT: must be a number (got "abc")'],
+    ['PORT', '70000', 'Invalid setting PORT: must be between 0 and 65535 (got "70000")'],
+    ['PORT', '3.5', 'Invalid setting PORT: must be a whole number (got "3.5")'],
+    [
+      'DISPATCH_CONCURRENCY',
+      '0',
+      'Invalid setting DISPATCH_CONCURRENCY: must be between 1 and 1024 (got "0")',
+    ],
+    [
+      'KEY_SWITCH_POLICY',
+      'later',
+      'Invalid setting KEY_SWITCH_POLICY: must be wait or immediate (got "later")',
+    ],
+    ['TRUST_PROXY', 'maybe', 'Invalid setting TRUST_PROXY: must be true or false (got "maybe")'],
+    [
+      'UPSTREAM_BASE_URL',
+      'ftp://example.test',
+      'Invalid setting UPSTREAM_BASE_URL: must be an http(s) URL such as https://api.siliconflow.cn (got "ftp://example.test")',
+    ],
+    [
+      'LOG_LEVEL',
+      'loud',
+      'Invalid setting LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+    ],
+  ])('rejects %s=%s with one line naming it', (variable, value, message) => {
+    const error = configError({ [variable]: value })
+    expect(error.variable).toBe(variable)
+    expect(error.message).toBe(message)
+  })
+
+  it.each([
+    ['ADMIN_PASSWORD', 'short'],
+    ['ENCRYPTION_KEY', 'too-short'],
+    ['PROXY_API_KEYS', 'ok-client-key,bad key here'],
+  ])('never echoes the value of the secret %s', (variable, value) => {
+    const error = configError({ [variable]: value })
+    expect(error.variable).toBe(variable)
+    expect(error.message).toMatch(new RegExp(`^Invalid setting ${variable}: `))
+    expect(error.message).not.toContain(value)
+  })
+})
+
+describe('redactConfig', () => {
+  it('shows every setting but never a secret', () => {
+    const config = parseConfig({
+      ADMIN_PASSWORD: 'super-secret-password',
+      PROXY_API_KEYS: 'sk-client-secret-1,sk-client-secret-2',
+      ENCRYPTION_KEY: 'encryption-secret-0123456789',
+    })
+    const view = redactConfig(config)
+    const text = JSON.stringify(view)
+    expect(text).not.toContain('super-secret-password')
+    expect(text).not.toContain('sk-client-secret')
+    expect(text).not.toContain('encryption-secret')
+    expect(view.settings.find((s) => s.name === 'PROXY_API_KEYS')?.value).toBe('(2 keys)')
+    expect(view.settings.map((s) => s.name)).toContain('KEY_SWITCH_POLICY')
+  })
+})

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// `pnpm start`: run the production server, building it first when no build exists.
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const serverEntry = join(root, 'apps/server/dist/server.js')
+const dashboardIndex = join(root, 'apps/server/public/index.html')
+
+if (!existsSync(serverEntry) || !existsSync(dashboardIndex)) {
+  console.log('No build found: building the workspace first (pnpm build)...')
+  // `npm_execpath` is the pnpm that runs this script (also under `npx pnpm@...`).
+  const pnpm = process.env.npm_execpath
+  const [command, args] =
+    pnpm?.endsWith('.js') || pnpm?.endsWith('.cjs')
+      ? [process.execPath, [pnpm, 'run', 'build']]
+      : [pnpm ?? 'pnpm', ['run', 'build']]
+  const build = spawnSync(command, args, { cwd: root, stdio: 'inherit' })
+  if (build.status !== 0) process.exit(build.status ?? 1)
+}
+
+// Replace this process in spirit: forward signals so SIGTERM reaches the server's shutdown.
+const { spawn } = await import('node:child_process')
+const server = spawn(process.execPath, [serverEntry], { cwd: root, stdio: 'inherit' })
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+  process.on(signal, () => server.kill(signal))
+}
+server.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))

@@ -1,0 +1,13 @@
+/**
+ * The test projects of the workspace. Vitest 4 no longer reads this file by itself:
+ * `vitest.config.ts` imports it as `test.projects`.
+ */
+export default [
+  'packages/schemas',
+  'packages/db',
+  'packages/key-pool',
+  'packages/dispatch',
+  'packages/proxy',
+  'apps/server',
+  'apps/dashboard',
+]

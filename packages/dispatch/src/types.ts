@@ -40,7 +40,8 @@ export interface Dispatch {
    */
   acquire(signal?: AbortSignal): Promise<DispatchSlot>
   /**
-   * Choose the key for the next attempt; call while holding a slot. Throws KeySwitchGuard (503 +
+   * Choose the key for the next attempt, and record its use with the guard; call while holding
+   * a slot. The proxy calls `guard.recordUse(keyId)` again when the upstream call ends. Throws KeySwitchGuard (503 +
    * Retry-After), RateLimited (429 + Retry-After, the key in use is cooling and no switch is
    * allowed) or NoAvailableKey (503).
    */

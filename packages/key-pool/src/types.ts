@@ -66,6 +66,7 @@ export type KeySelection =
   | { kind: 'none'; current: CurrentKeyState | null; retryAt: number | null }
 
 export type PoolChangeListener = () => void
+export type KeyActivatedListener = (keyId: number) => void
 
 export interface KeyPool {
   list(query: ListKeysQuery): ListKeysResponse
@@ -100,6 +101,8 @@ export interface KeyPool {
   useUpstreamGate(gate: UpstreamGate): void
   /** Called (synchronously, cheaply) after any change a status view would show. */
   onChange(listener: PoolChangeListener): () => void
+  /** Called after `activate`: the dispatch plugin records it as a switch-guard override. */
+  onActivate(listener: KeyActivatedListener): () => void
   /** Stop timers and wait for background checks to settle. */
   stop(): Promise<void>
 }

@@ -8,6 +8,7 @@ export default [
   'packages/key-pool',
   'packages/dispatch',
   'packages/proxy',
+  'packages/upstream-mock',
   'apps/server',
   'apps/dashboard',
 ]

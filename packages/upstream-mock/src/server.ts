@@ -1,0 +1,206 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { type Answer, ERRORS } from './answer.js'
+import { completionAnswer } from './chat.js'
+import {
+  embeddingsAnswer,
+  imagesAnswer,
+  modelsAnswer,
+  rerankAnswer,
+  speechAnswer,
+  transcriptionAnswer,
+  userInfoAnswer,
+  videoStatusAnswer,
+  videoSubmitAnswer,
+} from './endpoints.js'
+import type {
+  Fault,
+  FaultMatch,
+  MockAccount,
+  RecordedRequest,
+  ScriptedFault,
+  UserInfoMode,
+} from './types.js'
+import { writeAnswer } from './write-answer.js'
+
+export interface MockUpstreamOptions {
+  /** Keys and their accounts. Unless `acceptAnyKey`, other keys get 401. */
+  accounts?: Record<string, MockAccount>
+  /** Accept any `sk-` key (with an empty account). Default true when no accounts are given. */
+  acceptAnyKey?: boolean
+  /** Pause between SSE events, ms (default 5). */
+  sseIntervalMs?: number
+}
+
+export interface MockUpstream {
+  /** Origin to use as UPSTREAM_BASE_URL, e.g. `http://127.0.0.1:41234`. */
+  url: string
+  requests: RecordedRequest[]
+  setAccount(key: string, account: MockAccount): void
+  setUserInfoMode(mode: UserInfoMode): void
+  /** Answer the next matching request(s) with a fault instead of the normal behaviour. */
+  script(...faults: ScriptedFault[]): void
+  /** Sockets currently open to the mock (for leak checks). */
+  openSockets(): number
+  /** Resolves once request `index` (0-based) has been received. */
+  waitForRequest(index: number): Promise<RecordedRequest>
+  /** Resolves when request `index` ends: finished or aborted by the client. */
+  waitForEnd(index: number): Promise<RecordedRequest>
+  close(): Promise<void>
+}
+
+function matches(match: FaultMatch | undefined, req: RecordedRequest): boolean {
+  if (!match) return true
+  if (match.method && match.method !== req.method) return false
+  if (match.key && match.key !== req.key) return false
+  if (typeof match.path === 'string' && match.path !== req.path) return false
+  if (match.path instanceof RegExp && !match.path.test(req.path)) return false
+  return true
+}
+
+function parseJson(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8') || '{}')
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A SiliconFlow look-alike on a real socket (port 0), behaving as SILICONFLOW.md describes,
+ * including its non-OpenAI error shapes, with scriptable faults for failover tests.
+ */
+export async function startMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {
+  const accounts = new Map(Object.entries(options.accounts ?? {}))
+  const acceptAnyKey = options.acceptAnyKey ?? accounts.size === 0
+  const sseIntervalMs = options.sseIntervalMs ?? 5
+  const scripted: ScriptedFault[] = []
+  const requests: RecordedRequest[] = []
+  const sockets = new Set<Socket>()
+  const waiters: { index: number; end: boolean; resolve: (r: RecordedRequest) => void }[] = []
+  let userInfoMode: UserInfoMode = 'ok'
+  let counter = 0
+
+  const notify = () => {
+    for (const waiter of [...waiters]) {
+      const req = requests[waiter.index]
+      if (!req) continue
+      if (waiter.end && req.finishedAt === undefined && req.abortedAt === undefined) continue
+      waiters.splice(waiters.indexOf(waiter), 1)
+      waiter.resolve(req)
+    }
+  }
+
+  const takeFault = (req: RecordedRequest): Fault | undefined => {
+    const entry = scripted.find((s) => matches(s.match, req))
+    if (!entry) return undefined
+    entry.times = (entry.times ?? 1) - 1
+    if (entry.times <= 0) scripted.splice(scripted.indexOf(entry), 1)
+    return entry.fault
+  }
+
+  function route(req: RecordedRequest, url: URL): Answer | 'hang' {
+    if (req.key === undefined) return ERRORS.missingKey()
+    const account = accounts.get(req.key)
+    if (!account && !(acceptAnyKey && req.key.startsWith('sk-'))) return ERRORS.invalidKey()
+    const id = `mock-${++counter}`
+    const body = () => parseJson(req.body)
+    const withJson = (handler: (json: Record<string, unknown>) => Answer) => {
+      const json = body()
+      return json ? handler(json) : ERRORS.badRequest('Invalid JSON body')
+    }
+    switch (`${req.method} ${req.path}`) {
+      case 'GET /v1/user/info':
+        return userInfoAnswer(userInfoMode, account ?? {})
+      case 'GET /v1/models':
+        return modelsAnswer(url.searchParams)
+      case 'POST /v1/chat/completions':
+        return withJson((json) => completionAnswer(json, 'chat', `chatcmpl-${id}`))
+      case 'POST /v1/completions':
+        return withJson((json) => completionAnswer(json, 'text', `cmpl-${id}`))
+      case 'POST /v1/embeddings':
+        return withJson(embeddingsAnswer)
+      case 'POST /v1/rerank':
+        return withJson(rerankAnswer)
+      case 'POST /v1/images/generations':
+        return withJson(imagesAnswer)
+      case 'POST /v1/audio/speech':
+        return withJson(speechAnswer)
+      case 'POST /v1/audio/transcriptions':
+        return transcriptionAnswer(String(req.headers['content-type'] ?? ''), req.body)
+      case 'POST /v1/video/submit':
+        return withJson(videoSubmitAnswer)
+      case 'POST /v1/video/status':
+        return withJson(videoStatusAnswer)
+      default:
+        return ERRORS.notFound()
+    }
+  }
+
+  async function handle(incoming: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = []
+    const url = new URL(incoming.url ?? '/', 'http://mock.invalid')
+    const auth = incoming.headers.authorization
+    const req: RecordedRequest = {
+      method: incoming.method ?? 'GET',
+      url: incoming.url ?? '/',
+      path: url.pathname,
+      headers: incoming.headers,
+      key: auth?.startsWith('Bearer ') ? auth.slice(7) : undefined,
+      body: Buffer.alloc(0),
+      receivedAt: Date.now(),
+      abortedAt: undefined,
+      finishedAt: undefined,
+    }
+    res.on('close', () => {
+      if (res.writableFinished) req.finishedAt ??= Date.now()
+      else req.abortedAt ??= Date.now()
+      notify()
+    })
+    for await (const chunk of incoming) chunks.push(chunk as Buffer)
+    req.body = Buffer.concat(chunks)
+    requests.push(req)
+    notify()
+    res.setHeader('x-siliconcloud-trace-id', `trace-${requests.length}`)
+    const fault = takeFault(req)
+    const answer = route(req, url)
+    await writeAnswer(res, answer, fault, sseIntervalMs)
+  }
+
+  const server = createServer((incoming, res) => {
+    handle(incoming, res).catch(() => res.destroy())
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    setAccount: (key, account) => accounts.set(key, account),
+    setUserInfoMode: (mode) => {
+      userInfoMode = mode
+    },
+    script: (...faults) => scripted.push(...faults),
+    openSockets: () => sockets.size,
+    waitForRequest: (index) =>
+      new Promise((resolve) => {
+        waiters.push({ index, end: false, resolve })
+        notify()
+      }),
+    waitForEnd: (index) =>
+      new Promise((resolve) => {
+        waiters.push({ index, end: true, resolve })
+        notify()
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      }),
+  }
+}

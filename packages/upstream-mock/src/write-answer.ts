@@ -1,0 +1,97 @@
+import type { ServerResponse } from 'node:http'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Answer } from './answer.js'
+import { SSE_HEADERS, sseEvent, writeEvents } from './sse.js'
+import type { Fault } from './types.js'
+
+function jsonBody(body: unknown): string {
+  return typeof body === 'string' ? body : JSON.stringify(body)
+}
+
+function destroyHard(res: ServerResponse): void {
+  // A TCP reset rather than a clean FIN, as a crashed or overloaded upstream produces.
+  res.socket?.resetAndDestroy()
+}
+
+/** Write an endpoint's answer, or a scripted fault in its place. */
+export async function writeAnswer(
+  res: ServerResponse,
+  answer: Answer | 'hang',
+  fault: Fault | undefined,
+  sseIntervalMs: number,
+): Promise<void> {
+  if (answer === 'hang' || fault?.kind === 'hang') return
+  switch (fault?.kind) {
+    case 'reset-before-headers':
+      destroyHard(res)
+      return
+    case 'status': {
+      const body = fault.body === undefined ? '' : jsonBody(fault.body)
+      res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers })
+      res.end(body)
+      return
+    }
+    case 'oversized-headers':
+      res.setHeader('x-oversized', 'x'.repeat(fault.bytes ?? 256 * 1024))
+      break
+    case 'delay':
+      await sleep(fault.ms)
+      break
+    case 'malformed-sse':
+      res.writeHead(200, SSE_HEADERS)
+      await writeEvents(
+        res,
+        [
+          'data: {"id":"broken","choices":[{"delta":{"content":"a"}}]}\n\n',
+          'data: {not json\n\n',
+          'event: odd\nnonsense line\n\n',
+          sseEvent('[DONE]'),
+        ],
+        sseIntervalMs,
+      )
+      res.end()
+      return
+  }
+
+  const interval = fault?.kind === 'slow-drip' ? fault.intervalMs : sseIntervalMs
+  switch (answer.type) {
+    case 'json': {
+      const body = jsonBody(answer.body)
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers })
+      if (fault?.kind === 'reset-mid-stream') {
+        res.write(body.slice(0, Math.floor(body.length / 2)))
+        await sleep(sseIntervalMs)
+        destroyHard(res)
+        return
+      }
+      res.end(body)
+      return
+    }
+    case 'sse': {
+      res.writeHead(200, SSE_HEADERS)
+      if (fault?.kind === 'reset-mid-stream' || fault?.kind === 'stall-body') {
+        const sent = fault.kind === 'stall-body' ? 1 : (fault.afterEvents ?? 2)
+        await writeEvents(res, answer.events.slice(0, sent), interval)
+        if (fault.kind === 'reset-mid-stream') {
+          await sleep(sseIntervalMs)
+          destroyHard(res)
+        }
+        return
+      }
+      await writeEvents(res, answer.events, interval)
+      res.end()
+      return
+    }
+    case 'binary': {
+      res.writeHead(200, { 'content-type': answer.contentType })
+      const chunks = fault?.kind === 'reset-mid-stream' ? answer.chunks.slice(0, 1) : answer.chunks
+      for (const chunk of chunks) {
+        if (res.destroyed) return
+        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve))
+        await sleep(interval)
+      }
+      if (fault?.kind === 'reset-mid-stream') destroyHard(res)
+      else res.end()
+    }
+  }
+}

@@ -5,6 +5,7 @@ import clientKeys from './plugins/client-keys.js'
 import database from './plugins/database.js'
 import errorHandler from './plugins/error-handler.js'
 import firstBoot from './plugins/first-boot.js'
+import requestLog from './plugins/request-log.js'
 import manageRoutes from './routes/api/manage/index.js'
 import dashboardRoutes from './routes/dashboard.js'
 import healthRoutes from './routes/health.js'
@@ -35,9 +36,10 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(clientKeys, { envKeys: config.proxyApiKeys, now })
   await fastify.register(firstBoot, { adminPassword: config.adminPassword, announce })
   await fastify.register(adminAuth, { adminPassword: config.adminPassword })
+  await fastify.register(requestLog, { retentionDays: config.logRetentionDays, now })
 
   await fastify.register(healthRoutes)
-  await fastify.register(manageRoutes, { prefix: '/api/manage', config })
+  await fastify.register(manageRoutes, { prefix: '/api/manage', config, now })
   await fastify.register(dashboardRoutes, opts.publicDir ? { publicDir: opts.publicDir } : {})
 }
 

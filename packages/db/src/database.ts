@@ -11,7 +11,7 @@ export const DATABASE_FILE = 'api_keys.db'
 /** The committed drizzle-kit migrations; `../drizzle` from both `src/` and `dist/`. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../drizzle', import.meta.url))
 
-export type Db = BetterSQLite3Database<typeof schema>
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
 
 export interface DatabaseHandle {
   db: Db

@@ -35,5 +35,8 @@ export const createClientKeyResponseSchema = z.object({
 export type CreateClientKeyResponse = z.infer<typeof createClientKeyResponseSchema>
 
 export const clientKeyIdParamsSchema = z.object({
-  id: z.coerce.number().int().positive({ error: 'must be a client key id' }),
+  id: z.coerce
+    .number({ error: 'must be a client key id' })
+    .int({ error: 'must be a client key id' })
+    .positive({ error: 'must be a client key id' }),
 })

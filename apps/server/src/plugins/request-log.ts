@@ -1,0 +1,117 @@
+import type { NewRequestLogRow } from '@sfp/db'
+import fp from 'fastify-plugin'
+
+/**
+ * The request log (CONTRACT §7): rows are queued in memory on the request path and written in
+ * batches, one transaction each, from a timer. Old rows are deleted in small chunks.
+ */
+export interface RequestLog {
+  /** Queue a row; never blocks on the database. */
+  record(row: NewRequestLogRow): void
+  /** Write every queued row now (tests, shutdown). */
+  flush(): void
+  /** Rows queued but not yet written. */
+  pending(): number
+  /** Rows dropped because the database could not keep up or failed. */
+  dropped(): number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    requestLog: RequestLog
+  }
+}
+
+export interface RequestLogOptions {
+  retentionDays: number
+  now?: () => number
+  flushIntervalMs?: number
+  /** Rows per transaction; a full batch is written at once instead of waiting for the timer. */
+  maxBatch?: number
+  /** Queue bound when writes fail (disk full, locked): beyond it the oldest rows are dropped. */
+  maxQueued?: number
+  retentionIntervalMs?: number
+}
+
+const DAY_MS = 86_400_000
+
+export default fp<RequestLogOptions>(
+  async (app, opts) => {
+    const {
+      retentionDays,
+      now = Date.now,
+      flushIntervalMs = 1000,
+      maxBatch = 500,
+      maxQueued = 50_000,
+      retentionIntervalMs = 3_600_000,
+    } = opts
+    const repository = app.database.requestLogs
+    let queue: NewRequestLogRow[] = []
+    let droppedRows = 0
+    let flushScheduled = false
+
+    function flush(): void {
+      flushScheduled = false
+      while (queue.length > 0) {
+        const batch = queue.slice(0, maxBatch)
+        try {
+          repository.insertBatch(batch)
+        } catch (error) {
+          app.log.error({ err: error, rows: batch.length }, 'request log write failed; will retry')
+          return
+        }
+        queue = queue.slice(batch.length)
+      }
+    }
+
+    const log: RequestLog = {
+      record(row) {
+        queue.push(row)
+        if (queue.length > maxQueued) {
+          const excess = queue.length - maxQueued
+          queue = queue.slice(excess)
+          droppedRows += excess
+        }
+        if (queue.length >= maxBatch && !flushScheduled) {
+          flushScheduled = true
+          setImmediate(flush)
+        }
+      },
+      flush,
+      pending: () => queue.length,
+      dropped: () => droppedRows,
+    }
+
+    /** Deletes in chunks, yielding between them, so a large backlog never stalls requests. */
+    async function enforceRetention(): Promise<void> {
+      const cutoff = now() - retentionDays * DAY_MS
+      let deleted = 0
+      for (;;) {
+        const chunk = repository.deleteOlderThan(cutoff)
+        deleted += chunk
+        if (chunk === 0) break
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      if (deleted > 0) app.log.info({ deleted, retentionDays }, 'old request log rows deleted')
+    }
+
+    const flushTimer = setInterval(flush, flushIntervalMs)
+    flushTimer.unref()
+    let retention = enforceRetention()
+    const retentionTimer = setInterval(() => {
+      retention = enforceRetention().catch((error: unknown) => {
+        app.log.error({ err: error }, 'request log retention failed')
+      })
+    }, retentionIntervalMs)
+    retentionTimer.unref()
+
+    app.decorate('requestLog', log)
+    app.addHook('onClose', async () => {
+      clearInterval(flushTimer)
+      clearInterval(retentionTimer)
+      await retention
+      flush()
+    })
+  },
+  { name: 'request-log', fastify: '5.x', dependencies: ['database'] },
+)

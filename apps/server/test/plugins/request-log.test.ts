@@ -1,0 +1,58 @@
+import { openDatabase } from '@sfp/db'
+import { describe, expect, it } from 'vitest'
+import { logRow } from '../helpers/log-rows.js'
+import { buildTestApp, tempDataDir } from '../helpers/test-app.js'
+
+const count = (app: Awaited<ReturnType<typeof buildTestApp>>['app']) =>
+  (
+    app.database.handle.sqlite.prepare('SELECT count(*) AS n FROM request_logs').get() as {
+      n: number
+    }
+  ).n
+
+describe('request log', () => {
+  it('queues rows off the request path and writes them in one batch on flush', async () => {
+    const { app } = await buildTestApp()
+    app.requestLog.record(logRow())
+    app.requestLog.record(logRow())
+    expect(app.requestLog.pending()).toBe(2)
+    expect(count(app)).toBe(0)
+    app.requestLog.flush()
+    expect(app.requestLog.pending()).toBe(0)
+    expect(count(app)).toBe(2)
+  })
+
+  it('writes a full batch without waiting for the timer', async () => {
+    const { app } = await buildTestApp()
+    for (let i = 0; i < 500; i++) app.requestLog.record(logRow())
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(count(app)).toBe(500)
+  })
+
+  it('flushes queued rows on shutdown', async () => {
+    const dataDir = tempDataDir()
+    const { app } = await buildTestApp({}, { dataDir })
+    app.requestLog.record(logRow({ requestId: 'last-words' }))
+    await app.close()
+    const handle = openDatabase({ dataDir })
+    const row = handle.sqlite.prepare('SELECT request_id FROM request_logs').get()
+    handle.close()
+    expect(row).toEqual({ request_id: 'last-words' })
+  })
+
+  it('deletes rows older than LOG_RETENTION_DAYS at boot', async () => {
+    const dataDir = tempDataDir()
+    const now = Date.parse('2026-11-26T00:00:00Z')
+    const first = await buildTestApp({}, { dataDir, now: () => now })
+    first.app.requestLog.record(logRow({ requestId: 'old', time: now - 31 * 86_400_000 }))
+    first.app.requestLog.record(logRow({ requestId: 'recent', time: now - 29 * 86_400_000 }))
+    await first.app.close()
+
+    const second = await buildTestApp({ LOG_RETENTION_DAYS: '30' }, { dataDir, now: () => now })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const ids = second.app.database.handle.sqlite
+      .prepare('SELECT request_id AS id FROM request_logs')
+      .all()
+    expect(ids).toEqual([{ id: 'recent' }])
+  })
+})

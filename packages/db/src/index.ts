@@ -1,3 +1,5 @@
+/** The driver itself, for tools and tests that open a database file directly (backups). */
+export { default as Sqlite } from 'better-sqlite3'
 export * from './client-keys-repository.js'
 export * from './database.js'
 export * from './key-events-repository.js'

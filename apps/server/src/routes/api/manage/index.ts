@@ -1,5 +1,6 @@
 import type { Config } from '@sfp/schemas'
 import type { FastifyPluginAsync } from 'fastify'
+import backupRoutes from './backup.js'
 import clientKeysRoutes from './client-keys.js'
 import configRoutes from './config.js'
 import logsRoutes from './logs.js'
@@ -17,6 +18,7 @@ const manage: FastifyPluginAsync<ManageRoutesOptions> = async (app, { config, no
   await app.register(clientKeysRoutes)
   await app.register(logsRoutes)
   await app.register(statsRoutes, now ? { now } : {})
+  await app.register(backupRoutes)
 }
 
 export default manage

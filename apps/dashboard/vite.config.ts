@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url'
 import react from '@vitejs/plugin-react'
 import { defaultClientConditions, defineConfig } from 'vite'
+import { initialJsBudget } from './build-tools/initial-js-budget.js'
 
 /** Builds straight into the server's static folder, which the server serves at `/`. */
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), initialJsBudget({ budgetKb: 250 })],
   build: {
     outDir: fileURLToPath(new URL('../server/public', import.meta.url)),
     emptyOutDir: true,

@@ -1,0 +1,44 @@
+import { ApiError, INVALID_RESPONSE, NETWORK_ERROR } from '../api/api-error.js'
+import { useI18n } from '../i18n/I18nProvider.js'
+
+/** A failed call, explained in the user's language; server texts are shown as plain text. */
+export function ErrorNotice({ error, className }: { error: unknown; className?: string }) {
+  const { t } = useI18n()
+  if (error === null || error === undefined) return null
+  return (
+    <div role="alert" className={`notice notice--error ${className ?? ''}`}>
+      <ErrorText error={error} />
+      {error instanceof ApiError && error.fields.length > 0 && (
+        <ul className="notice__fields">
+          {error.fields.map((issue) => (
+            <li key={`${issue.field}:${issue.reason}`}>
+              <code>{issue.field}</code>: {issue.reason}
+            </li>
+          ))}
+        </ul>
+      )}
+      {error instanceof ApiError && error.retryAfterSeconds !== null && (
+        <> {t('error.retryAfter', { seconds: error.retryAfterSeconds })}</>
+      )}
+    </div>
+  )
+}
+
+export function ErrorText({ error }: { error: unknown }) {
+  const { t } = useI18n()
+  if (!(error instanceof ApiError)) {
+    return <>{error instanceof Error ? error.message : String(error)}</>
+  }
+  if (error.code === NETWORK_ERROR) return <>{t('error.network')}</>
+  if (error.status === 401) return <>{t('error.unauthorized')}</>
+  if (error.status === 403 && error.code === 'cross_site_request')
+    return <>{t('error.crossSite')}</>
+  if (error.status === 404) return <>{t('error.notFound')}</>
+  if (error.code === INVALID_RESPONSE)
+    return <>{`${t('error.invalidResponse')} ${error.message}`}</>
+  if (error.code === 'validation_error' && error.fields.length > 0)
+    return <>{t('error.validation')}</>
+  if (error.status >= 500)
+    return <>{`${t('error.server', { status: error.status })} ${error.message}`}</>
+  return <>{error.message}</>
+}

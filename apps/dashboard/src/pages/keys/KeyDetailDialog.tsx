@@ -1,0 +1,65 @@
+import type { KeyView } from '@sfp/schemas'
+import { useAdminApi } from '../../auth/SessionProvider.js'
+import { Dialog } from '../../components/Dialog.js'
+import { ErrorNotice } from '../../components/ErrorNotice.js'
+import { KeyEventList } from '../../components/KeyEventList.js'
+import { RelativeTime } from '../../components/RelativeTime.js'
+import { StatusBadge } from '../../components/StatusBadge.js'
+import { useApiResource } from '../../hooks/useApiResource.js'
+import { useI18n } from '../../i18n/I18nProvider.js'
+import { KeyActions } from './KeyActions.js'
+import { KeyLabelForm } from './KeyLabelForm.js'
+
+/** Everything about one key: its fields, label, actions and recent events. */
+export function KeyDetailDialog({ keyView: key, onClose }: { keyView: KeyView; onClose(): void }) {
+  const { t, format } = useI18n()
+  const api = useAdminApi()
+  const events = useApiResource(
+    (signal) => api.keyEvents({ keyId: key.id, limit: 20 }, signal),
+    [api, key.id, key.status, key.isCurrent, key.balanceCheckedAt],
+  )
+  return (
+    <Dialog title={t('key.details', { id: key.id })} onClose={onClose} size="large">
+      <p className="key-detail__head">
+        <code>{key.maskedKey}</code> <StatusBadge status={key.status} />
+        {key.isCurrent && <span className="tag tag--current">{t('key.inUse')}</span>}
+      </p>
+      <KeyActions keyView={key} onDeleted={onClose} />
+      <KeyLabelForm keyView={key} />
+      <dl className="facts facts--two-columns">
+        <dt>{t('col.balance')}</dt>
+        <dd>
+          {key.balance === null ? t('common.unknown') : format.money(key.balance)}{' '}
+          {key.balanceCheckedAt && (
+            <span className="muted">
+              ({t('key.checkedAt')} <RelativeTime iso={key.balanceCheckedAt} />)
+            </span>
+          )}
+        </dd>
+        <dt>{t('col.calls')}</dt>
+        <dd>{format.number(key.callCount)}</dd>
+        <dt>{t('col.errors')}</dt>
+        <dd>
+          {format.number(key.errorCount)} ({t('key.consecutive', { count: key.consecutiveErrors })})
+        </dd>
+        <dt>{t('col.lastError')}</dt>
+        <dd className="pre-wrap">{key.lastError ?? '—'}</dd>
+        <dt>{t('col.lastUsed')}</dt>
+        <dd>
+          <RelativeTime iso={key.lastUsedAt} />
+        </dd>
+        {key.cooldownUntil && (
+          <>
+            <dt>{t('col.status')}</dt>
+            <dd>{t('key.coolingUntil', { time: format.fullDateTime(key.cooldownUntil) })}</dd>
+          </>
+        )}
+        <dt>{t('col.added')}</dt>
+        <dd>{format.fullDateTime(key.createdAt)}</dd>
+      </dl>
+      <h3 className="section-title">{t('key.events')}</h3>
+      <ErrorNotice error={events.error} />
+      {events.data && <KeyEventList events={events.data.events} showKey={false} />}
+    </Dialog>
+  )
+}

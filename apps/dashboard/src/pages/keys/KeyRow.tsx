@@ -1,0 +1,89 @@
+import type { KeyView } from '@sfp/schemas'
+import { memo } from 'react'
+import { RelativeTime } from '../../components/RelativeTime.js'
+import { StatusBadge } from '../../components/StatusBadge.js'
+import { useI18n } from '../../i18n/I18nProvider.js'
+
+interface KeyRowProps {
+  keyView: KeyView
+  selected: boolean
+  /** 1-based position in the whole table, for screen readers (only some rows exist). */
+  rowIndex: number
+  onToggle(id: number): void
+  onManage(id: number): void
+}
+
+/** One row of the virtualized keys table; fixed height (see `.key-row` in pages.css). */
+export const KeyRow = memo(function KeyRow({
+  keyView: key,
+  selected,
+  rowIndex,
+  onToggle,
+  onManage,
+}: KeyRowProps) {
+  const { t, format } = useI18n()
+  return (
+    <tr className={`key-row ${selected ? 'key-row--selected' : ''}`} aria-rowindex={rowIndex}>
+      <td className="key-row__check">
+        <input
+          type="checkbox"
+          checked={selected}
+          onChange={() => onToggle(key.id)}
+          aria-label={t('col.selectKey', { id: key.id })}
+        />
+      </td>
+      <td className="key-row__key">
+        {/* The key itself opens its actions: reachable without scrolling sideways on a phone. */}
+        <button
+          type="button"
+          className="link-button key-row__open"
+          onClick={() => onManage(key.id)}
+          aria-label={t('key.manageLabel', { id: key.id, key: key.maskedKey })}
+        >
+          <code>{key.maskedKey}</code>
+        </button>
+        {key.isCurrent && <span className="tag tag--current">{t('key.inUse')}</span>}
+        <span className="key-row__sub">
+          #{key.id}
+          {key.label && <> · {key.label}</>}
+        </span>
+      </td>
+      <td>
+        <StatusBadge status={key.status} />
+        {key.cooldownUntil && Date.parse(key.cooldownUntil) > Date.now() && (
+          <span className="key-row__sub">
+            {t('key.coolingUntil', { time: format.dateTime(key.cooldownUntil) })}
+          </span>
+        )}
+      </td>
+      <td className="num">
+        {key.balance === null ? (
+          <span className="muted">{t('common.unknown')}</span>
+        ) : (
+          format.money(key.balance)
+        )}
+        {key.balanceCheckedAt && (
+          <span className="key-row__sub">
+            <RelativeTime iso={key.balanceCheckedAt} />
+          </span>
+        )}
+      </td>
+      <td className="num">{format.number(key.callCount)}</td>
+      <td className="num">
+        {format.number(key.errorCount)}
+        {key.consecutiveErrors > 0 && (
+          <span className="key-row__sub">
+            {t('key.consecutive', { count: key.consecutiveErrors })}
+          </span>
+        )}
+      </td>
+      <td className="key-row__error" title={key.lastError ?? undefined}>
+        {key.lastError ?? <span className="muted">—</span>}
+      </td>
+      <td>
+        <RelativeTime iso={key.lastUsedAt} />
+      </td>
+      <td>{format.dateTime(key.createdAt)}</td>
+    </tr>
+  )
+})

@@ -1,0 +1,38 @@
+import { useI18n } from '../../i18n/I18nProvider.js'
+import { useLiveStatus } from '../../live-status/LiveStatusProvider.js'
+import { CurrentKeyCard } from './CurrentKeyCard.js'
+import { DispatchCard } from './DispatchCard.js'
+import { PoolCard } from './PoolCard.js'
+import { RecentKeyEvents } from './RecentKeyEvents.js'
+import { SwitchGuardCard } from './SwitchGuardCard.js'
+import { UsageCharts } from './UsageCharts.js'
+import './overview.css'
+
+/** The first screen: live pool, queue and guard state, usage charts and the latest key events. */
+export function OverviewPage() {
+  const { t } = useI18n()
+  const { status, clockOffsetMs } = useLiveStatus()
+  const guard = status?.switchGuard
+  const eventsSignature = status
+    ? JSON.stringify([status.pool, guard?.lastSwitchAt, guard?.currentKeyId])
+    : ''
+  return (
+    <section className="page" aria-labelledby="overview-title">
+      <h1 id="overview-title">{t('overview.title')}</h1>
+      {status === null ? (
+        <p className="muted" role="status">
+          {t('overview.waiting')}
+        </p>
+      ) : (
+        <div className="overview-grid">
+          <CurrentKeyCard keyId={status.switchGuard.currentKeyId ?? status.pool.currentKeyId} />
+          <PoolCard pool={status.pool} />
+          <DispatchCard dispatch={status.dispatch} />
+          <SwitchGuardCard guard={status.switchGuard} clockOffsetMs={clockOffsetMs} />
+        </div>
+      )}
+      <UsageCharts />
+      <RecentKeyEvents changeSignature={eventsSignature} />
+    </section>
+  )
+}

@@ -1,0 +1,75 @@
+import type { KeyView, LogEntry, StatusView } from '@sfp/schemas'
+
+export const HOSTILE = '<img src=x onerror=alert(1)>'
+
+export function keyView(overrides: Partial<KeyView> = {}): KeyView {
+  return {
+    id: 1,
+    label: null,
+    maskedKey: 'sk-abcd…wxyz',
+    status: 'active',
+    isCurrent: false,
+    balance: 12.5,
+    balanceCheckedAt: '2025-05-14T10:00:00.000Z',
+    callCount: 10,
+    errorCount: 0,
+    consecutiveErrors: 0,
+    lastError: null,
+    lastUsedAt: null,
+    cooldownUntil: null,
+    createdAt: '2025-05-01T00:00:00.000Z',
+    ...overrides,
+  }
+}
+
+export function statusView(overrides: Partial<StatusView> = {}): StatusView {
+  return {
+    dispatch: { concurrency: 1, inFlight: 0, queued: 0, queueMax: 100, oldestWaitMs: 0 },
+    switchGuard: {
+      policy: 'wait',
+      minutes: 30,
+      currentKeyId: 1,
+      lastUsedKeyId: 1,
+      lastUsedAt: null,
+      lastSwitchAt: null,
+      nextSwitchAllowedAt: null,
+      blocked: null,
+    },
+    pool: {
+      total: 1,
+      byStatus: { active: 1, cooling: 0, insufficient: 0, invalid: 0, error: 0, disabled: 0 },
+      totalBalance: 12.5,
+      currentKeyId: 1,
+    },
+    uptimeSeconds: 60,
+    startedAt: new Date(Date.now() - 60_000).toISOString(),
+    version: '0.1.0',
+    ...overrides,
+  }
+}
+
+export function logEntry(overrides: Partial<LogEntry> = {}): LogEntry {
+  return {
+    id: 1,
+    time: '2025-05-14T10:00:00.000Z',
+    requestId: 'req-1',
+    clientKeyId: 2,
+    upstreamKeyId: 1,
+    method: 'POST',
+    path: '/v1/chat/completions',
+    model: 'Qwen/Qwen2.5-7B-Instruct',
+    stream: true,
+    status: 200,
+    upstreamStatus: 200,
+    attempts: 1,
+    queueWaitMs: 3,
+    ttfbMs: 420,
+    durationMs: 1800,
+    promptTokens: 12,
+    completionTokens: 30,
+    totalTokens: 42,
+    errorType: null,
+    errorMessage: null,
+    ...overrides,
+  }
+}

@@ -1,0 +1,74 @@
+import { fireEvent, screen } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { describe, expect, it, vi } from 'vitest'
+import { BulkAddForm } from '../../../src/pages/keys/BulkAddForm.js'
+import { json, mockFetch } from '../../helpers/fetch-mock.js'
+import { HOSTILE, keyView } from '../../helpers/fixtures.js'
+import { renderSignedIn } from '../../helpers/render.js'
+
+describe('BulkAddForm', () => {
+  it('counts entries live, split on whitespace, commas, semicolons and newlines', () => {
+    mockFetch({})
+    renderSignedIn(<BulkAddForm onAdded={() => undefined} />)
+    const box = screen.getByLabelText('API 密钥')
+    const count = () => screen.getByTestId('entry-count').textContent
+    expect(count()).toBe('识别到 0 个条目')
+    fireEvent.change(box, { target: { value: 'k1\nk2 k3,k4;k5\t k6 ,, ;' } })
+    expect(count()).toBe('识别到 6 个条目')
+    fireEvent.change(box, { target: { value: 'k1 k1 k2' } })
+    expect(count()).toBe('识别到 3 个条目（其中 1 个重复）')
+  })
+
+  it('posts the text and label and summarises added, duplicates and invalid with reasons', async () => {
+    const { requests } = mockFetch({
+      'POST /api/manage/api-keys': () =>
+        json(
+          {
+            added: [keyView({ id: 5 }), keyView({ id: 6 })],
+            duplicates: 1,
+            invalid: [
+              { input: 'abc…', reason: 'too short' },
+              { input: 'sk-x…', reason: HOSTILE },
+            ],
+          },
+          201,
+        ),
+    })
+    const onAdded = vi.fn()
+    renderSignedIn(<BulkAddForm onAdded={onAdded} />)
+    await userEvent.type(screen.getByLabelText('API 密钥'), 'sk-1 sk-2 sk-1 abc sk-x')
+    await userEvent.type(screen.getByLabelText('备注（可选，用于所有新密钥）'), ' team A ')
+    await userEvent.click(screen.getByRole('button', { name: '添加' }))
+
+    expect(requests[0]?.body).toEqual({ api_keys: 'sk-1 sk-2 sk-1 abc sk-x', label: 'team A' })
+    expect(await screen.findByText('已添加 2 个，重复 1 个，无效 2 个。')).toBeTruthy()
+    const reasons = screen.getAllByRole('listitem').map((item) => item.textContent)
+    expect(reasons).toEqual(['abc…: too short', `sk-x…: ${HOSTILE}`])
+    expect(document.querySelector('img')).toBeNull()
+    expect(onAdded).toHaveBeenCalledOnce()
+    expect((screen.getByLabelText('API 密钥') as HTMLTextAreaElement).value).toBe('')
+  })
+
+  it('shows validation errors from the server with their fields', async () => {
+    mockFetch({
+      'POST /api/manage/api-keys': () =>
+        json(
+          {
+            error: {
+              message: 'label: too long',
+              type: 'invalid_request_error',
+              code: 'validation_error',
+              fields: [{ field: 'label', reason: 'must be at most 100 characters' }],
+            },
+          },
+          400,
+        ),
+    })
+    renderSignedIn(<BulkAddForm onAdded={() => undefined} />)
+    await userEvent.type(screen.getByLabelText('API 密钥'), 'sk-1')
+    await userEvent.click(screen.getByRole('button', { name: '添加' }))
+    expect((await screen.findByRole('alert')).textContent).toContain(
+      'label: must be at most 100 characters',
+    )
+  })
+})

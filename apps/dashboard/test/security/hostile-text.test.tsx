@@ -1,0 +1,90 @@
+import { render, screen } from '@testing-library/react'
+import { describe, expect, it, vi } from 'vitest'
+import { ApiError } from '../../src/api/api-error.js'
+import { ErrorNotice } from '../../src/components/ErrorNotice.js'
+import { KeyEventList } from '../../src/components/KeyEventList.js'
+import { I18nProvider } from '../../src/i18n/I18nProvider.js'
+import { KeyRow } from '../../src/pages/keys/KeyRow.js'
+import { LogDetailDialog } from '../../src/pages/logs/LogDetailDialog.js'
+import { LogsTable } from '../../src/pages/logs/LogsTable.js'
+import { json, mockFetch } from '../helpers/fetch-mock.js'
+import { HOSTILE, keyView, logEntry, statusView } from '../helpers/fixtures.js'
+import { renderSignedIn } from '../helpers/render.js'
+
+/** Text from clients and upstream (model names, labels, error texts) must never become markup. */
+function expectInert(container: ParentNode = document) {
+  expect(container.querySelector('img')).toBeNull()
+  expect(
+    screen.getAllByText((_, element) => element?.textContent === HOSTILE).length,
+  ).toBeGreaterThan(0)
+}
+
+describe('hostile strings render as text', () => {
+  it('in the logs table and the request detail', async () => {
+    mockFetch({
+      'GET /api/manage/api-keys': () => json({ keys: [keyView({ label: HOSTILE })], total: 1 }),
+      'GET /api/manage/status': () => json(statusView()),
+    })
+    const entry = logEntry({ model: HOSTILE, errorMessage: HOSTILE, errorType: HOSTILE })
+    renderSignedIn(
+      <>
+        <LogsTable items={[entry]} onOpen={() => undefined} />
+        <LogDetailDialog entry={entry} onClose={() => undefined} />
+      </>,
+      { live: true },
+    )
+    await screen.findAllByText(HOSTILE)
+    expectInert()
+  })
+
+  it('in a key row (label and last error)', () => {
+    const onToggle = vi.fn()
+    render(
+      <I18nProvider initialLanguage="zh">
+        <table>
+          <tbody>
+            <KeyRow
+              keyView={keyView({ label: HOSTILE, lastError: HOSTILE })}
+              selected={false}
+              rowIndex={2}
+              onToggle={onToggle}
+              onManage={() => undefined}
+            />
+          </tbody>
+        </table>
+      </I18nProvider>,
+    )
+    expect(document.querySelector('img')).toBeNull()
+    expect(document.body.textContent).toContain(HOSTILE)
+  })
+
+  it('in key events and server error messages', async () => {
+    mockFetch({
+      'GET /api/manage/api-keys': () => json({ keys: [], total: 0 }),
+      'GET /api/manage/status': () => json(statusView()),
+    })
+    renderSignedIn(
+      <>
+        <KeyEventList
+          events={[
+            {
+              id: 1,
+              time: new Date().toISOString(),
+              keyId: null,
+              type: 'state',
+              fromStatus: 'active',
+              toStatus: 'error',
+              reason: HOSTILE,
+            },
+          ]}
+        />
+        <ErrorNotice
+          error={new ApiError(400, 'bad', HOSTILE, [{ field: HOSTILE, reason: HOSTILE }])}
+        />
+      </>,
+      { live: true },
+    )
+    await screen.findAllByText(HOSTILE)
+    expectInert()
+  })
+})

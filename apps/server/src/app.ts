@@ -1,3 +1,6 @@
+import { dispatchPlugin } from '@sfp/dispatch'
+import { keyPoolPlugin } from '@sfp/key-pool'
+import { proxyPlugin, proxyRoutes } from '@sfp/proxy'
 import type { Config } from '@sfp/schemas'
 import type { FastifyPluginAsync } from 'fastify'
 import adminAuth from './plugins/admin-auth.js'
@@ -36,9 +39,31 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(clientKeys, { envKeys: config.proxyApiKeys, now })
   await fastify.register(firstBoot, { adminPassword: config.adminPassword, announce })
   await fastify.register(adminAuth, { adminPassword: config.adminPassword })
+  await fastify.register(keyPoolPlugin, { ...config, now })
   await fastify.register(requestLog, { retentionDays: config.logRetentionDays, now })
+  await fastify.register(dispatchPlugin, {
+    concurrency: config.dispatchConcurrency,
+    queueMax: config.dispatchQueueMax,
+    queueTimeoutMs: config.dispatchQueueTimeoutMs,
+    guardMinutes: config.keySwitchGuardMinutes,
+    policy: config.keySwitchPolicy,
+    now,
+  })
+  await fastify.register(proxyPlugin, {
+    settings: config,
+    verifyClientKey: (presented) => {
+      const identity = fastify.clientKeys.verify(presented)
+      if (identity) fastify.clientKeys.recordUse(identity)
+      return identity
+    },
+    onComplete: (record) => fastify.requestLog.record(record),
+    now,
+  })
 
   await fastify.register(healthRoutes)
+  // The SDK base-URL swap, and the older route some clients still use (CONTRACT §3).
+  await fastify.register(proxyRoutes, { prefix: '/v1' })
+  await fastify.register(proxyRoutes, { prefix: '/api/proxy' })
   await fastify.register(manageRoutes, { prefix: '/api/manage', config, now })
   await fastify.register(dashboardRoutes, opts.publicDir ? { publicDir: opts.publicDir } : {})
 }

@@ -12,27 +12,84 @@ export interface UpstreamKeysRepository {
   insertMany(rows: NewUpstreamKeyRow[]): UpstreamKeyRow[]
   update(id: number, patch: UpstreamKeyPatch): void
   remove(ids: readonly number[]): number
+  /**
+   * Rewrite stored secrets and fingerprints in one transaction (encryption at rest turned on),
+   * leaving no copy of the old values in free pages or the WAL.
+   */
+  replaceSecrets(rows: readonly { id: number; secret: string; fingerprint: string }[]): void
 }
 
 /** SQLite allows 32766 bound parameters; stay well under it per statement. */
 const CHUNK = 500
 
+/** What a new row holds where the caller gives nothing: the columns' defaults in schema.ts. */
+const NEW_ROW_DEFAULTS = {
+  label: null,
+  status: 'active',
+  balance: null,
+  balanceCheckedAt: null,
+  callCount: 0,
+  errorCount: 0,
+  consecutiveErrors: 0,
+  rateLimitStrikes: 0,
+  successesSinceCheck: 0,
+  lastError: null,
+  lastUsedAt: null,
+  cooldownUntil: null,
+} satisfies Partial<NewUpstreamKeyRow>
+
+/** Fields the caller set; an explicit `undefined` means "the default", as in Drizzle inserts. */
+function definedFields(row: NewUpstreamKeyRow): NewUpstreamKeyRow {
+  return Object.fromEntries(
+    Object.entries(row).filter(([, value]) => value !== undefined),
+  ) as NewUpstreamKeyRow
+}
+
+/** Column order of the prepared insert (every column but the id). */
+const INSERT_SQL = `INSERT INTO upstream_keys (secret, fingerprint, masked_key, label, status, balance,
+  balance_checked_at, call_count, error_count, consecutive_errors, rate_limit_strikes,
+  successes_since_check, last_error, last_used_at, cooldown_until, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT DO NOTHING`
+
 export function createUpstreamKeysRepository(db: Db): UpstreamKeysRepository {
+  // A raw prepared statement, one run per row inside one transaction: a few microseconds a row,
+  // where the query builder costs ~50 µs a row (10,000 keys: a second of blocked event loop).
+  const insert = db.$client.prepare(INSERT_SQL)
+  const insertAll = db.$client.transaction((rows: readonly NewUpstreamKeyRow[]) => {
+    const inserted: UpstreamKeyRow[] = []
+    for (const given of rows) {
+      const r: Omit<UpstreamKeyRow, 'id'> = { ...NEW_ROW_DEFAULTS, ...definedFields(given) }
+      const { changes, lastInsertRowid } = insert.run(
+        r.secret,
+        r.fingerprint,
+        r.maskedKey,
+        r.label,
+        r.status,
+        r.balance,
+        r.balanceCheckedAt,
+        r.callCount,
+        r.errorCount,
+        r.consecutiveErrors,
+        r.rateLimitStrikes,
+        r.successesSinceCheck,
+        r.lastError,
+        r.lastUsedAt,
+        r.cooldownUntil,
+        r.createdAt,
+        r.updatedAt,
+      )
+      // The row as stored: exactly what was bound, plus its new id.
+      if (changes > 0) inserted.push({ id: Number(lastInsertRowid), ...r })
+    }
+    return inserted
+  })
   return {
     all() {
       return db.select().from(upstreamKeys).orderBy(asc(upstreamKeys.id)).all()
     },
     insertMany(rows) {
-      return db.transaction((tx) => {
-        const inserted: UpstreamKeyRow[] = []
-        for (let start = 0; start < rows.length; start += CHUNK) {
-          const chunk = rows.slice(start, start + CHUNK)
-          inserted.push(
-            ...tx.insert(upstreamKeys).values(chunk).onConflictDoNothing().returning().all(),
-          )
-        }
-        return inserted.sort((a, b) => a.id - b.id)
-      })
+      return insertAll(rows).sort((a, b) => a.id - b.id)
     },
     update(id, patch) {
       db.update(upstreamKeys).set(patch).where(eq(upstreamKeys.id, id)).run()
@@ -46,6 +103,26 @@ export function createUpstreamKeysRepository(db: Db): UpstreamKeysRepository {
         }
         return removed
       })
+    },
+    replaceSecrets(rows) {
+      // The old values are overwritten with zeros, not just unlinked, and the WAL is folded back
+      // into the file at once: no copy of a replaced secret stays in free pages or the WAL.
+      const client = db.$client
+      const secureDelete = client.pragma('secure_delete', { simple: true })
+      client.pragma('secure_delete = ON')
+      try {
+        db.transaction((tx) => {
+          for (const { id, secret, fingerprint } of rows) {
+            tx.update(upstreamKeys)
+              .set({ secret, fingerprint })
+              .where(eq(upstreamKeys.id, id))
+              .run()
+          }
+        })
+      } finally {
+        client.pragma(`secure_delete = ${Number(secureDelete)}`)
+      }
+      client.pragma('wal_checkpoint(TRUNCATE)')
     },
   }
 }

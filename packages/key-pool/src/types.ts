@@ -105,4 +105,20 @@ export interface KeyPool {
   onActivate(listener: KeyActivatedListener): () => void
   /** Stop timers and wait for background checks to settle. */
   stop(): Promise<void>
+  /**
+   * Resolves when the background balance checks running now have settled (tests, tools).
+   * Optional so that existing implementations of this interface stay valid.
+   */
+  settled?(): Promise<void>
+}
+
+/** What `createKeyPool` returns: the pool, with `settled` always there. */
+export interface KeyPoolService extends KeyPool {
+  settled(): Promise<void>
+}
+
+/** Where the pool logs. It logs key ids and codes only, never a key. */
+export interface KeyPoolLog {
+  info(fields: object, message: string): void
+  warn(fields: object, message: string): void
 }

@@ -1,2 +1,102 @@
-/** The undici streaming proxy plugin (issue 4/6). */
-export {}
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { type ProxyPluginOptions, validateProxyOptions } from './options.js'
+import { createProxyService, type ProxyService } from './service.js'
+import type { ProxyDispatch, ProxyKeyPool } from './types.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    proxy: ProxyService
+  }
+}
+
+function decoration<T>(app: FastifyInstance, name: string): T {
+  if (!app.hasDecorator(name)) {
+    throw new Error(`The proxy plugin needs the "${name}" decoration or the matching option`)
+  }
+  return app.getDecorator<T>(name)
+}
+
+/**
+ * The shared part (`app.proxy`): the undici transport and the forwarder, built once from the
+ * options and closed with the app. Uses `app.keyPool` and `app.dispatch` unless given others.
+ */
+export const proxyPlugin = fp<ProxyPluginOptions>(
+  async (app, options) => {
+    validateProxyOptions(options)
+    const service = createProxyService({
+      ...options,
+      pool: options.pool ?? decoration<ProxyKeyPool>(app, 'keyPool'),
+      dispatch: options.dispatch ?? decoration<ProxyDispatch>(app, 'dispatch'),
+    })
+    app.decorate('proxy', service)
+    app.addHook('onClose', () => service.close())
+  },
+  { name: 'proxy', fastify: '5.x', dependencies: ['key-pool', 'dispatch'] },
+)
+
+/**
+ * The proxy routes, registered once per prefix (`/v1` and `/api/proxy`): `ANY <prefix>/*` goes to
+ * `UPSTREAM_BASE_URL/v1/*`. Encapsulated, so its body parsers stay here: JSON is read as bytes
+ * (up to BODY_LIMIT_MB), any other body is left as the raw request stream to be piped upstream.
+ * @see CONTRACT §3
+ */
+export const proxyRoutes: FastifyPluginAsync = async (app) => {
+  const { proxy, prefix } = app
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer', bodyLimit: proxy.bodyLimitBytes },
+    (_request, body, done) => done(null, body),
+  )
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+  app.addHook('onRequest', async (request, reply) => proxy.authenticate(request, reply, prefix))
+  app.setErrorHandler((error, request, reply) => proxy.handleError(error, request, reply, prefix))
+  app.all('/*', (request, reply) => {
+    proxy.handle(request, reply, prefix)
+  })
+}
+
+export default proxyPlugin
+
+export {
+  type AttemptResult,
+  classifyAttempt,
+  parseRetryAfter,
+  upstreamErrorMessage,
+} from './classify.js'
+export * from './errors.js'
+export {
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  decideNextStep,
+  type NextStep,
+  type RetryPolicy,
+  retryPolicy,
+} from './failover.js'
+export { createForwarder } from './forward.js'
+export { FORWARDED_REQUEST_HEADERS, RETURNED_HEADERS } from './headers.js'
+export type {
+  ClientIdentity,
+  ProxyPluginOptions,
+  ProxySettings,
+  VerifyClientKey,
+} from './options.js'
+export type { ProxyRequestRecord } from './record.js'
+export {
+  createTransport,
+  type Transport,
+  type TransportOptions,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from './request.js'
+export { createProxyService, type ProxyService } from './service.js'
+export { type SseEvent, SseParser } from './sse-parser.js'
+export type {
+  Forwarder,
+  ForwarderDeps,
+  ProxyCall,
+  ProxyDispatch,
+  ProxyKeyPool,
+} from './types.js'
+export { type TokenUsage, usageFromJson, usageFromSseEvent } from './usage.js'

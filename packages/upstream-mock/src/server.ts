@@ -152,6 +152,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       receivedAt: Date.now(),
       abortedAt: undefined,
       finishedAt: undefined,
+      responseBytes: 0,
     }
     res.on('close', () => {
       if (res.writableFinished) req.finishedAt ??= Date.now()
@@ -165,7 +166,9 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     res.setHeader('x-siliconcloud-trace-id', `trace-${requests.length}`)
     const fault = takeFault(req)
     const answer = route(req, url)
-    await writeAnswer(res, answer, fault, sseIntervalMs)
+    await writeAnswer(res, answer, fault, sseIntervalMs, (bytes) => {
+      req.responseBytes += bytes
+    })
   }
 
   const server = createServer((incoming, res) => {

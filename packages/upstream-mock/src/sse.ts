@@ -16,11 +16,13 @@ export async function writeEvents(
   res: ServerResponse,
   events: readonly string[],
   intervalMs: number,
+  onBytes: (bytes: number) => void = () => {},
 ): Promise<void> {
   for (const [index, event] of events.entries()) {
     if (res.destroyed) return
     if (index > 0 && intervalMs > 0) await sleep(intervalMs)
     if (res.destroyed) return
+    onBytes(Buffer.byteLength(event))
     res.write(event)
   }
 }

@@ -35,6 +35,12 @@ export type Fault =
   | { kind: 'oversized-headers'; bytes?: number }
   /** The normal answer after a delay before the headers. */
   | { kind: 'delay'; ms: number }
+  /**
+   * 200 with a body of `bytes` bytes (default `application/octet-stream`), written as fast as the
+   * client takes it, backpressure respected: with `responseBytes`, shows how much a slow reader
+   * let through.
+   */
+  | { kind: 'large-body'; bytes: number; contentType?: string }
 
 export interface FaultMatch {
   method?: string
@@ -65,4 +71,6 @@ export interface RecordedRequest {
   abortedAt: number | undefined
   /** Set when the response was completely sent. */
   finishedAt: number | undefined
+  /** Response body bytes handed to the socket so far. */
+  responseBytes: number
 }

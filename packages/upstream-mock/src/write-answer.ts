@@ -13,12 +13,48 @@ function destroyHard(res: ServerResponse): void {
   res.socket?.resetAndDestroy()
 }
 
-/** Write an endpoint's answer, or a scripted fault in its place. */
+/** 64 KiB of a repeating byte pattern, reused for every chunk of a `large-body` answer. */
+const LARGE_BODY_CHUNK = Buffer.alloc(64 * 1024, 'large-body ')
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
+}
+
+/** Write `bytes` bytes, waiting for 'drain' whenever the socket buffer is full. */
+async function writeLargeBody(
+  res: ServerResponse,
+  bytes: number,
+  onBytes: (bytes: number) => void,
+): Promise<void> {
+  for (let left = bytes; left > 0; ) {
+    if (res.destroyed) return
+    const chunk =
+      left >= LARGE_BODY_CHUNK.length ? LARGE_BODY_CHUNK : LARGE_BODY_CHUNK.subarray(0, left)
+    left -= chunk.length
+    onBytes(chunk.length)
+    if (!res.write(chunk)) await drainedOrClosed(res)
+  }
+  res.end()
+}
+
+/**
+ * Write an endpoint's answer, or a scripted fault in its place. `onBytes` hears how many body
+ * bytes each write hands to the socket.
+ */
 export async function writeAnswer(
   res: ServerResponse,
   answer: Answer | 'hang',
   fault: Fault | undefined,
   sseIntervalMs: number,
+  onBytes: (bytes: number) => void = () => {},
 ): Promise<void> {
   if (answer === 'hang' || fault?.kind === 'hang') return
   switch (fault?.kind) {
@@ -28,9 +64,14 @@ export async function writeAnswer(
     case 'status': {
       const body = fault.body === undefined ? '' : jsonBody(fault.body)
       res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers })
+      onBytes(Buffer.byteLength(body))
       res.end(body)
       return
     }
+    case 'large-body':
+      res.writeHead(200, { 'content-type': fault.contentType ?? 'application/octet-stream' })
+      await writeLargeBody(res, fault.bytes, onBytes)
+      return
     case 'oversized-headers':
       res.setHeader('x-oversized', 'x'.repeat(fault.bytes ?? 256 * 1024))
       break
@@ -48,6 +89,7 @@ export async function writeAnswer(
           sseEvent('[DONE]'),
         ],
         sseIntervalMs,
+        onBytes,
       )
       res.end()
       return
@@ -59,11 +101,16 @@ export async function writeAnswer(
       const body = jsonBody(answer.body)
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers })
       if (fault?.kind === 'reset-mid-stream') {
-        res.write(body.slice(0, Math.floor(body.length / 2)))
+        // `afterEvents` counts bytes here; 0 sends the headers alone.
+        const part = body.slice(0, fault.afterEvents ?? Math.floor(body.length / 2))
+        onBytes(Buffer.byteLength(part))
+        if (part.length > 0) res.write(part)
+        else res.flushHeaders()
         await sleep(sseIntervalMs)
         destroyHard(res)
         return
       }
+      onBytes(Buffer.byteLength(body))
       res.end(body)
       return
     }
@@ -71,14 +118,14 @@ export async function writeAnswer(
       res.writeHead(200, SSE_HEADERS)
       if (fault?.kind === 'reset-mid-stream' || fault?.kind === 'stall-body') {
         const sent = fault.kind === 'stall-body' ? 1 : (fault.afterEvents ?? 2)
-        await writeEvents(res, answer.events.slice(0, sent), interval)
+        await writeEvents(res, answer.events.slice(0, sent), interval, onBytes)
         if (fault.kind === 'reset-mid-stream') {
           await sleep(sseIntervalMs)
           destroyHard(res)
         }
         return
       }
-      await writeEvents(res, answer.events, interval)
+      await writeEvents(res, answer.events, interval, onBytes)
       res.end()
       return
     }
@@ -87,6 +134,7 @@ export async function writeAnswer(
       const chunks = fault?.kind === 'reset-mid-stream' ? answer.chunks.slice(0, 1) : answer.chunks
       for (const chunk of chunks) {
         if (res.destroyed) return
+        onBytes(chunk.length)
         if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve))
         await sleep(interval)
       }

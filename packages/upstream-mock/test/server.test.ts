@@ -142,4 +142,22 @@ describe('mock upstream: scripted faults', () => {
     expect(response.status).toBe(200)
     await expect(response.text()).rejects.toThrow()
   })
+
+  it('cuts a JSON body after the given number of bytes (0: headers only)', async () => {
+    upstream = await startMockUpstream()
+    upstream.script({ fault: { kind: 'reset-mid-stream', afterEvents: 0 } })
+    const response = await post('/v1/chat/completions', chat)
+    expect(response.status).toBe(200)
+    await expect(response.text()).rejects.toThrow()
+    expect(upstream.requests[0]?.responseBytes).toBe(0)
+  })
+
+  it('writes a large body as fast as the client reads it, counting the bytes', async () => {
+    upstream = await startMockUpstream()
+    upstream.script({ fault: { kind: 'large-body', bytes: 200_000, contentType: 'audio/wav' } })
+    const response = await post('/v1/files/x/content', {})
+    expect(response.headers.get('content-type')).toBe('audio/wav')
+    expect((await response.arrayBuffer()).byteLength).toBe(200_000)
+    expect(upstream.requests[0]?.responseBytes).toBe(200_000)
+  })
 })

@@ -8,6 +8,8 @@ import { type BuildServerOptions, buildServer } from '../../src/build-server.js'
 
 export const TEST_ADMIN_PASSWORD = 'test-admin-password'
 export const TEST_CLIENT_KEY = 'sk-test-client-key-0001'
+/** Nothing listens on port 9 (discard): an upstream call fails at once instead of going out. */
+export const UNREACHABLE_UPSTREAM = 'http://127.0.0.1:9'
 
 export interface TestApp {
   app: FastifyInstance
@@ -42,6 +44,8 @@ export async function buildTestApp(
     PROXY_API_KEYS: TEST_CLIENT_KEY,
     LOG_LEVEL: 'silent',
     NODE_ENV: 'test',
+    // Never the internet: tests that need upstream pass the mock's URL (`upstream.url`).
+    UPSTREAM_BASE_URL: UNREACHABLE_UPSTREAM,
     ...env,
     DATA_DIR: dataDir,
   })

@@ -44,20 +44,20 @@ describe('dashboard and SPA fallback', () => {
   })
 
   it.each([
-    ['GET', '/v1/unknown-thing'],
-    ['GET', '/api/nothing-here'],
-    ['GET', '/api/manage'],
-    ['GET', '/healthz/extra'],
-    ['GET', '/metrics/x'],
-    ['POST', '/keys'],
-  ])('never shadows API paths: %s %s is a JSON 404', async (method, url) => {
+    ['GET', '/api/nothing-here', 404, 'not_found'],
+    ['GET', '/api/manage', 404, 'not_found'],
+    ['GET', '/healthz/extra', 404, 'not_found'],
+    ['GET', '/metrics/x', 404, 'not_found'],
+    ['POST', '/keys', 404, 'not_found'],
+    // The proxy owns /v1 and /api/proxy entirely: without a client key, a JSON 401.
+    ['GET', '/v1/unknown-thing', 401, 'invalid_client_key'],
+    ['GET', '/api/proxy/models', 401, 'invalid_client_key'],
+  ])('never shadows API paths: %s %s is JSON %i', async (method, url, status, code) => {
     const { app } = await buildTestApp({}, { publicDir: builtDashboard() })
     const response = await app.inject({ method: method as 'GET', url, headers: page })
-    expect(response.statusCode).toBe(404)
+    expect(response.statusCode).toBe(status)
     expect(response.headers['content-type']).toMatch(/^application\/json/)
-    expect(response.json()).toMatchObject({
-      error: { code: 'not_found', type: 'invalid_request_error' },
-    })
+    expect(response.json()).toMatchObject({ error: { code } })
   })
 
   it('keeps health routes working beside the dashboard', async () => {

@@ -1,10 +1,14 @@
 import type { Config } from '@sfp/schemas'
 import type { FastifyPluginAsync } from 'fastify'
+import apiKeysRoutes from './api-keys.js'
 import backupRoutes from './backup.js'
 import clientKeysRoutes from './client-keys.js'
 import configRoutes from './config.js'
+import eventsRoutes from './events.js'
+import keyEventsRoutes from './key-events.js'
 import logsRoutes from './logs.js'
 import statsRoutes from './stats.js'
+import statusRoutes from './status.js'
 
 export interface ManageRoutesOptions {
   config: Config
@@ -16,9 +20,13 @@ const manage: FastifyPluginAsync<ManageRoutesOptions> = async (app, { config, no
   app.addHook('preHandler', app.adminAuth)
   await app.register(configRoutes, { config })
   await app.register(clientKeysRoutes)
+  await app.register(apiKeysRoutes)
+  await app.register(keyEventsRoutes)
   await app.register(logsRoutes)
   await app.register(statsRoutes, now ? { now } : {})
   await app.register(backupRoutes)
+  await app.register(statusRoutes, now ? { now } : {})
+  await app.register(eventsRoutes, now ? { now } : {})
 }
 
 export default manage

@@ -1,0 +1,86 @@
+import type { ListKeyEventsResponse } from '@sfp/schemas'
+import { describe, expect, it } from 'vitest'
+import { basicAuth, buildTestApp } from '../helpers/test-app.js'
+
+const admin = { authorization: basicAuth() }
+const KEY_A = `sk-aaaa${'1'.repeat(40)}`
+const KEY_B = `sk-bbbb${'2'.repeat(40)}`
+
+describe('GET /api/manage/key-events', () => {
+  it('lists why keys changed, newest first, filtered by key and limited', async () => {
+    let time = Date.parse('2026-03-01T08:00:00Z')
+    const { app } = await buildTestApp({}, { now: () => time })
+    app.keyPool.add({ api_keys: `${KEY_A} ${KEY_B}` })
+    time += 1000
+    app.keyPool.update(2, { enabled: false })
+    time += 1000
+    app.keyPool.activate(1)
+
+    const all = await app.inject({ method: 'GET', url: '/api/manage/key-events', headers: admin })
+    expect(all.statusCode).toBe(200)
+    expect((all.json() as ListKeyEventsResponse).events).toEqual([
+      {
+        id: 4,
+        time: '2026-03-01T08:00:02.000Z',
+        keyId: 1,
+        type: 'override',
+        fromStatus: null,
+        toStatus: null,
+        reason: 'made the key in use by admin',
+      },
+      {
+        id: 3,
+        time: '2026-03-01T08:00:01.000Z',
+        keyId: 2,
+        type: 'state',
+        fromStatus: 'active',
+        toStatus: 'disabled',
+        reason: 'disabled by admin',
+      },
+      expect.objectContaining({ id: 2, keyId: 2, type: 'added' }),
+      expect.objectContaining({ id: 1, keyId: 1, type: 'added' }),
+    ])
+
+    const forKey = await app.inject({
+      method: 'GET',
+      url: '/api/manage/key-events?keyId=2&limit=1',
+      headers: admin,
+    })
+    expect(forKey.json()).toMatchObject({ events: [{ id: 3, keyId: 2 }] })
+  })
+
+  it('rejects a bad query with 400', async () => {
+    const { app } = await buildTestApp()
+    const response = await app.inject({
+      method: 'GET',
+      url: '/api/manage/key-events?keyId=x&limit=501',
+      headers: admin,
+    })
+    expect(response.statusCode).toBe(400)
+    expect(response.json()).toMatchInlineSnapshot(`
+      {
+        "error": {
+          "code": "validation_error",
+          "fields": [
+            {
+              "field": "query.keyId",
+              "reason": "Invalid input: expected number, received NaN",
+            },
+            {
+              "field": "query.limit",
+              "reason": "Too big: expected number to be <=500",
+            },
+          ],
+          "message": "query.keyId: Invalid input: expected number, received NaN; query.limit: Too big: expected number to be <=500",
+          "type": "invalid_request_error",
+        },
+      }
+    `)
+  })
+
+  it('needs the admin login', async () => {
+    const { app } = await buildTestApp()
+    const response = await app.inject({ method: 'GET', url: '/api/manage/key-events' })
+    expect(response.statusCode).toBe(401)
+  })
+})

@@ -1,0 +1,52 @@
+import createError from '@fastify/error'
+import { PROXY_ERRORS } from '@sfp/schemas'
+
+/**
+ * Errors of the dispatch package. Codes are `SFP_` + the contract's code in capitals, which is how
+ * the server's error handler finds the answer's `code`; statuses come from `PROXY_ERRORS`.
+ */
+export const QueueFull = createError<'SFP_QUEUE_FULL', number, [number, number]>(
+  'SFP_QUEUE_FULL',
+  'The upstream queue is full (%d requests waiting); try again in %d seconds',
+  PROXY_ERRORS.queue_full.status,
+)
+export const QueueTimeout = createError<'SFP_QUEUE_TIMEOUT', number, [number]>(
+  'SFP_QUEUE_TIMEOUT',
+  'No upstream slot became free within %d ms',
+  PROXY_ERRORS.queue_timeout.status,
+)
+export const KeySwitchGuard = createError<'SFP_KEY_SWITCH_GUARD', number, [string]>(
+  'SFP_KEY_SWITCH_GUARD',
+  '%s',
+  PROXY_ERRORS.key_switch_guard.status,
+)
+export const RateLimited = createError<'SFP_RATE_LIMITED', number, [string]>(
+  'SFP_RATE_LIMITED',
+  '%s',
+  PROXY_ERRORS.rate_limited.status,
+)
+export const NoAvailableKey = createError<'SFP_NO_AVAILABLE_KEY', number, [string]>(
+  'SFP_NO_AVAILABLE_KEY',
+  '%s',
+  PROXY_ERRORS.no_available_key.status,
+)
+export const ShuttingDown = createError<'SFP_SHUTTING_DOWN', number, []>(
+  'SFP_SHUTTING_DOWN',
+  'The server is shutting down; try again shortly',
+  PROXY_ERRORS.shutting_down.status,
+)
+
+/** Errors that tell the client when to come back carry this; the server sets `Retry-After`. */
+export interface RetryAfter {
+  retryAfterSeconds?: number
+}
+
+/** Whole seconds, at least 1: `Retry-After: 0` would invite an immediate, equally futile retry. */
+export function withRetryAfter<E extends Error>(error: E, seconds: number): E & RetryAfter {
+  return Object.assign(error, { retryAfterSeconds: retryAfterSeconds(seconds * 1000) })
+}
+
+/** Milliseconds from now until a time, as the whole seconds of a `Retry-After` header (≥ 1). */
+export function retryAfterSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000))
+}

@@ -1,0 +1,151 @@
+import type { CurrentKeyState, KeySelection } from '@sfp/key-pool'
+import {
+  KeySwitchGuard,
+  NoAvailableKey,
+  RateLimited,
+  retryAfterSeconds,
+  withRetryAfter,
+} from './errors.js'
+import type { SwitchGuardService, SwitchVerdict } from './switch-guard.js'
+
+/** Why no key may be sent upstream now; the same codes as the errors and `status().blocked`. */
+export type RefusalCode = 'key_switch_guard' | 'rate_limited' | 'no_available_key'
+
+/** What the next attempt should do, decided without side effects (status() uses it too). */
+export type KeyDecision =
+  | { kind: 'keep'; keyId: number }
+  /** `reason` goes into the pool's `switch` key event. */
+  | { kind: 'switch'; keyId: number; reason: string }
+  /** `retryAt`: when asking again may succeed, ms since the epoch; null when unknown. */
+  | { kind: 'refuse'; code: RefusalCode; message: string; retryAt: number | null }
+
+type Guard = Pick<SwitchGuardService, 'check' | 'minutes'>
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+const HOW_TO_SWITCH_SOONER =
+  'To switch sooner set KEY_SWITCH_POLICY=immediate or lower KEY_SWITCH_GUARD_MINUTES, ' +
+  'or activate a key in the dashboard.'
+
+/**
+ * The key pool proposes (`select`), the switch guard disposes. A switch inside the guard window
+ * under the `wait` policy is refused: with 429 while the key in use is only cooling (the client's
+ * usual rate-limit backoff fits), with 503 key_switch_guard otherwise.
+ */
+export function decideKey(selection: KeySelection, guard: Guard, now: number): KeyDecision {
+  switch (selection.kind) {
+    case 'current': {
+      const verdict = guard.check(selection.keyId, now)
+      // The key in use is not the one last sent (set behind the guard's back): still a switch.
+      if (verdict.kind === 'switch-in-window' && !verdict.allowed) {
+        const why = `key #${selection.keyId} is in use but key #${verdict.fromKeyId} was used last`
+        return guardRefusal(why, verdict.windowEndsAt, guard, now)
+      }
+      return { kind: 'keep', keyId: selection.keyId }
+    }
+    case 'switch': {
+      const { keyId, current } = selection
+      const verdict = guard.check(keyId, now)
+      if (verdict.kind === 'switch-in-window' && !verdict.allowed) {
+        if (current?.status === 'cooling') {
+          const retryAt = Math.min(
+            current.cooldownUntil ?? verdict.windowEndsAt,
+            verdict.windowEndsAt,
+          )
+          return coolingRefusal(current, retryAt, verdict.windowEndsAt)
+        }
+        const why = `moving from key #${verdict.fromKeyId} to key #${keyId} (${describeCurrent(current)})`
+        return guardRefusal(why, verdict.windowEndsAt, guard, now)
+      }
+      return { kind: 'switch', keyId, reason: switchReason(keyId, current, verdict, guard) }
+    }
+    case 'none': {
+      const { current, retryAt } = selection
+      if (current?.status === 'cooling') {
+        return coolingRefusal(current, current.cooldownUntil ?? retryAt, null)
+      }
+      const when =
+        retryAt === null
+          ? 'add a key or enable one in the dashboard'
+          : `the next key becomes usable at ${iso(retryAt)}`
+      return {
+        kind: 'refuse',
+        code: 'no_available_key',
+        message: `No upstream key is usable now (${describeCurrent(current)}); ${when}.`,
+        retryAt,
+      }
+    }
+  }
+}
+
+const STATE_WORDS: Record<CurrentKeyState['status'], string> = {
+  active: 'active',
+  cooling: 'cooling after a rate limit',
+  insufficient: 'low on balance',
+  invalid: 'invalid',
+  error: 'failing',
+  disabled: 'disabled',
+}
+
+function describeCurrent(current: CurrentKeyState | null): string {
+  return current === null
+    ? 'no key in use'
+    : `key #${current.keyId} is ${STATE_WORDS[current.status]}`
+}
+
+function guardRefusal(why: string, windowEndsAt: number, guard: Guard, now: number): KeyDecision {
+  const seconds = retryAfterSeconds(windowEndsAt - now)
+  return {
+    kind: 'refuse',
+    code: 'key_switch_guard',
+    message:
+      `The key-switch guard holds back ${why}: two different keys used from this IP within ` +
+      `${guard.minutes} minutes risk a ban by SiliconFlow. The window ends at ` +
+      `${iso(windowEndsAt)} (in ${seconds} s). ${HOW_TO_SWITCH_SOONER}`,
+    retryAt: windowEndsAt,
+  }
+}
+
+function coolingRefusal(
+  current: CurrentKeyState,
+  retryAt: number | null,
+  windowEndsAt: number | null,
+): KeyDecision {
+  const until = current.cooldownUntil === null ? '' : ` until ${iso(current.cooldownUntil)}`
+  const guard =
+    windowEndsAt === null
+      ? ''
+      : ` Switching to another key is held back by the key-switch guard until ${iso(windowEndsAt)}.`
+  return {
+    kind: 'refuse',
+    code: 'rate_limited',
+    message: `Key #${current.keyId} is rate-limited by SiliconFlow${until}.${guard}`,
+    retryAt,
+  }
+}
+
+function switchReason(
+  keyId: number,
+  current: CurrentKeyState | null,
+  verdict: SwitchVerdict,
+  guard: Guard,
+): string {
+  const from = current?.keyId ?? (verdict.kind === 'same' ? null : verdict.fromKeyId)
+  const move = from === null ? `first key in use: #${keyId}` : `key #${from} -> key #${keyId}`
+  const inWindow =
+    verdict.kind === 'switch-in-window'
+      ? `; inside the ${guard.minutes}-minute switch guard window (KEY_SWITCH_POLICY=immediate)`
+      : ''
+  return `${move} (${describeCurrent(current)})${inWindow}`
+}
+
+/** The error `chooseKey` throws for a refusal, with Retry-After when a time is known. */
+export function refusalError(decision: Extract<KeyDecision, { kind: 'refuse' }>, now: number) {
+  const error =
+    decision.code === 'key_switch_guard'
+      ? new KeySwitchGuard(decision.message)
+      : decision.code === 'rate_limited'
+        ? new RateLimited(decision.message)
+        : new NoAvailableKey(decision.message)
+  return decision.retryAt === null ? error : withRetryAfter(error, (decision.retryAt - now) / 1000)
+}

@@ -1,0 +1,131 @@
+import { SETTING, type SettingsStore } from '@sfp/db'
+import type { KeySwitchPolicy } from '@sfp/schemas'
+import { createListenerSet } from './listeners.js'
+import type { SwitchGuard } from './types.js'
+
+export interface SwitchGuardOptions {
+  /** KEY_SWITCH_GUARD_MINUTES; 0 turns the guard off. */
+  minutes: number
+  policy: KeySwitchPolicy
+  now: () => number
+  /** Where the guard's memory survives a restart (`SETTING.switchGuard`). */
+  store: SettingsStore
+  reportError?: (error: unknown) => void
+}
+
+/** What the guard remembers, as stored (ms since the epoch). */
+export interface SwitchGuardMemory {
+  lastUsedKeyId: number | null
+  lastUsedAt: number | null
+  lastSwitchAt: number | null
+}
+
+/** Whether sending `keyId` upstream now is allowed, and whether it would be a switch. */
+export type SwitchVerdict =
+  /** The key last used, or nothing used yet: no switch. */
+  | { kind: 'same' }
+  /** Another key, but the guard is off or its window has passed. */
+  | { kind: 'switch'; fromKeyId: number }
+  /** Another key inside the window: refused under `wait`, allowed under `immediate`. */
+  | { kind: 'switch-in-window'; fromKeyId: number; windowEndsAt: number; allowed: boolean }
+
+export interface SwitchGuardService extends SwitchGuard {
+  readonly minutes: number
+  /** No side effects: what `recordUse(keyId)` at `now` would amount to. */
+  check(keyId: number, now?: number): SwitchVerdict
+  memory(): Readonly<SwitchGuardMemory>
+  onChange(listener: () => void): () => void
+}
+
+const EMPTY_MEMORY: SwitchGuardMemory = {
+  lastUsedKeyId: null,
+  lastUsedAt: null,
+  lastSwitchAt: null,
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+
+const isTime = (value: unknown): value is number | null =>
+  value === null || (typeof value === 'number' && Number.isFinite(value))
+
+/** A stored value that is not what we wrote is treated as no memory rather than stopping boot. */
+function loadMemory(store: SettingsStore): SwitchGuardMemory {
+  let stored: Partial<Record<keyof SwitchGuardMemory, unknown>> | undefined
+  try {
+    stored = store.getJson(SETTING.switchGuard)
+  } catch {
+    return { ...EMPTY_MEMORY }
+  }
+  const { lastUsedKeyId, lastUsedAt, lastSwitchAt } = stored ?? {}
+  if (!isTime(lastUsedKeyId) || !isTime(lastUsedAt) || !isTime(lastSwitchAt)) {
+    return { ...EMPTY_MEMORY }
+  }
+  return { lastUsedKeyId, lastUsedAt, lastSwitchAt }
+}
+
+/**
+ * Remembers the key last sent upstream and when, so that two different keys are not used from
+ * this IP within KEY_SWITCH_GUARD_MINUTES (SILICONFLOW.md, "The ban the project guards against").
+ * The memory is written through to the settings table on every change: a restart must not open
+ * the window, and one small upsert in SQLite's WAL costs microseconds next to an upstream call.
+ */
+export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardService {
+  const { minutes, policy, now, store } = options
+  const windowMs = minutes * 60_000
+  const listeners = createListenerSet(options.reportError ?? ((error) => console.error(error)))
+  let memory = loadMemory(store)
+
+  function remember(next: SwitchGuardMemory, time: number): void {
+    memory = next
+    store.setJson(SETTING.switchGuard, next, time)
+    listeners.notify()
+  }
+
+  function check(keyId: number, time = now()): SwitchVerdict {
+    const { lastUsedKeyId, lastUsedAt } = memory
+    if (lastUsedKeyId === null || lastUsedKeyId === keyId) return { kind: 'same' }
+    if (windowMs <= 0 || lastUsedAt === null) return { kind: 'switch', fromKeyId: lastUsedKeyId }
+    const windowEndsAt = lastUsedAt + windowMs
+    if (time >= windowEndsAt) return { kind: 'switch', fromKeyId: lastUsedKeyId }
+    return {
+      kind: 'switch-in-window',
+      fromKeyId: lastUsedKeyId,
+      windowEndsAt,
+      allowed: policy === 'immediate',
+    }
+  }
+
+  /** `keyId` goes (or went) upstream now; a key other than the last one makes this a switch. */
+  function use(keyId: number): void {
+    const time = now()
+    const switched = memory.lastUsedKeyId !== null && memory.lastUsedKeyId !== keyId
+    const lastSwitchAt = switched ? time : memory.lastSwitchAt
+    remember({ lastUsedKeyId: keyId, lastUsedAt: time, lastSwitchAt }, time)
+  }
+
+  return {
+    minutes,
+    policy,
+    check,
+    memory: () => memory,
+    onChange: (listener) => listeners.add(listener),
+    recordUse: use,
+    /**
+     * The admin chose `keyId` (the pool records the `override` key event). It counts as used from
+     * now on: the key in use may serve at once, and the window against leaving it starts now.
+     */
+    recordOverride: use,
+    status() {
+      const { lastUsedKeyId, lastUsedAt, lastSwitchAt } = memory
+      const guarding = windowMs > 0 && lastUsedAt !== null
+      return {
+        policy,
+        minutes,
+        lastUsedKeyId,
+        lastUsedAt: iso(lastUsedAt),
+        lastSwitchAt: iso(lastSwitchAt),
+        nextSwitchAllowedAt: guarding ? iso(lastUsedAt + windowMs) : null,
+      }
+    },
+  }
+}

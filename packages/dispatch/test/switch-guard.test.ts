@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createSettingsStore, type DatabaseHandle, openDatabase, SETTING } from '@sfp/db'
+import type { KeySwitchPolicy } from '@sfp/schemas'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createSwitchGuard } from '../src/switch-guard.js'
+import { createManualClock, START } from './helpers/manual-clock.js'
+
+const MINUTE = 60_000
+const handles: DatabaseHandle[] = []
+const dirs: string[] = []
+afterEach(() => {
+  for (const handle of handles.splice(0)) handle.close()
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+function open(dataDir = '', fileName = ':memory:'): DatabaseHandle {
+  const handle = openDatabase({ dataDir, fileName })
+  handles.push(handle)
+  return handle
+}
+
+function guardWith(policy: KeySwitchPolicy, minutes = 30, handle = open()) {
+  const clock = createManualClock()
+  const store = createSettingsStore(handle.db)
+  const guard = createSwitchGuard({ minutes, policy, now: clock.now, store })
+  return { guard, clock, store }
+}
+
+describe('switch guard under the wait policy', () => {
+  it('allows the same key and the first key ever', () => {
+    const { guard } = guardWith('wait')
+    expect(guard.check(1)).toEqual({ kind: 'same' })
+    guard.recordUse(1)
+    expect(guard.check(1)).toEqual({ kind: 'same' })
+  })
+
+  it('refuses another key inside the window, until the window after the last use ends', () => {
+    const { guard, clock } = guardWith('wait')
+    guard.recordUse(1)
+    clock.advance(10 * MINUTE)
+    guard.recordUse(1) // the end of the call moves the window
+    clock.advance(29 * MINUTE)
+    expect(guard.check(2)).toEqual({
+      kind: 'switch-in-window',
+      fromKeyId: 1,
+      windowEndsAt: START + 40 * MINUTE,
+      allowed: false,
+    })
+    clock.advance(MINUTE)
+    expect(guard.check(2)).toEqual({ kind: 'switch', fromKeyId: 1 })
+  })
+
+  it('shows when the next switch is allowed and when the last one happened', () => {
+    const { guard, clock } = guardWith('wait')
+    expect(guard.status()).toEqual({
+      policy: 'wait',
+      minutes: 30,
+      lastUsedKeyId: null,
+      lastUsedAt: null,
+      lastSwitchAt: null,
+      nextSwitchAllowedAt: null,
+    })
+    guard.recordUse(1)
+    clock.advance(31 * MINUTE)
+    guard.recordUse(2)
+    expect(guard.status()).toEqual({
+      policy: 'wait',
+      minutes: 30,
+      lastUsedKeyId: 2,
+      lastUsedAt: new Date(START + 31 * MINUTE).toISOString(),
+      lastSwitchAt: new Date(START + 31 * MINUTE).toISOString(),
+      nextSwitchAllowedAt: new Date(START + 61 * MINUTE).toISOString(),
+    })
+  })
+
+  it('records an admin override: the chosen key serves at once, leaving it starts a window', () => {
+    const { guard, clock } = guardWith('wait')
+    guard.recordUse(1)
+    clock.advance(5 * MINUTE)
+    expect(guard.check(2).kind).toBe('switch-in-window')
+    guard.recordOverride(2)
+    expect(guard.check(2)).toEqual({ kind: 'same' })
+    expect(guard.check(1)).toMatchObject({ kind: 'switch-in-window', allowed: false })
+    expect(guard.status()).toMatchObject({
+      lastUsedKeyId: 2,
+      lastSwitchAt: new Date(START + 5 * MINUTE).toISOString(),
+      nextSwitchAllowedAt: new Date(START + 35 * MINUTE).toISOString(),
+    })
+  })
+})
+
+describe('switch guard under the immediate policy', () => {
+  it('allows a switch inside the window, and records it as a switch', () => {
+    const { guard, clock } = guardWith('immediate')
+    guard.recordUse(1)
+    clock.advance(MINUTE)
+    expect(guard.check(2)).toEqual({
+      kind: 'switch-in-window',
+      fromKeyId: 1,
+      windowEndsAt: START + 30 * MINUTE,
+      allowed: true,
+    })
+    guard.recordUse(2)
+    expect(guard.memory()).toEqual({
+      lastUsedKeyId: 2,
+      lastUsedAt: START + MINUTE,
+      lastSwitchAt: START + MINUTE,
+    })
+  })
+})
+
+describe('switch guard turned off', () => {
+  it('with 0 minutes never sees a window', () => {
+    const { guard } = guardWith('wait', 0)
+    guard.recordUse(1)
+    expect(guard.check(2)).toEqual({ kind: 'switch', fromKeyId: 1 })
+    expect(guard.status().nextSwitchAllowedAt).toBeNull()
+  })
+})
+
+describe('switch guard memory', () => {
+  it('survives a restart: a new guard on the same database still refuses', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sfp-dispatch-'))
+    dirs.push(dataDir)
+    const first = openDatabase({ dataDir })
+    const before = guardWith('wait', 30, first)
+    before.guard.recordUse(7)
+    first.close()
+
+    const { guard, clock } = guardWith('wait', 30, open(dataDir, 'api_keys.db'))
+    clock.advance(10 * MINUTE)
+    expect(guard.memory()).toEqual({ lastUsedKeyId: 7, lastUsedAt: START, lastSwitchAt: null })
+    expect(guard.check(8)).toMatchObject({ kind: 'switch-in-window', allowed: false })
+  })
+
+  it('notifies listeners on every change and writes through to the settings table', () => {
+    const { guard, store } = guardWith('wait')
+    let changes = 0
+    guard.onChange(() => changes++)
+    guard.recordUse(3)
+    guard.recordOverride(4)
+    expect(changes).toBe(2)
+    expect(store.getJson(SETTING.switchGuard)).toEqual({
+      lastUsedKeyId: 4,
+      lastUsedAt: START,
+      lastSwitchAt: START,
+    })
+  })
+
+  it('starts empty when the stored value is unreadable', () => {
+    const handle = open()
+    createSettingsStore(handle.db).set(SETTING.switchGuard, '{not json')
+    expect(guardWith('wait', 30, handle).guard.memory().lastUsedKeyId).toBeNull()
+    createSettingsStore(handle.db).setJson(SETTING.switchGuard, { lastUsedKeyId: 'x' })
+    expect(guardWith('wait', 30, handle).guard.memory().lastUsedKeyId).toBeNull()
+  })
+})

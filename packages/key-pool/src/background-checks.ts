@@ -1,0 +1,66 @@
+/**
+ * Balance checks nobody waits for: after every N successes of a key, and every
+ * BALANCE_REFRESH_MINUTES for the key in use. Only the key in use is ever probed this way: each
+ * probe sends that key upstream from this IP. @see CONTRACT §4 "Balance"
+ */
+export interface BackgroundChecks {
+  /** Check `id` soon (through the gate), unless a check of it is already running. */
+  schedule(id: number): void
+  /** Resolves when the checks running now have settled. */
+  settled(): Promise<void>
+  /** Clear the timer, abort waiting checks, and wait for the running ones to settle. */
+  stop(): Promise<void>
+}
+
+export interface BackgroundChecksDeps {
+  /** One check of one key, ending in its state change; aborted at stop. */
+  run(id: number, trigger: string, signal: AbortSignal): Promise<void>
+  currentKeyId(): number | null
+  /** The key in use is not probed while `disabled`. */
+  isProbeable(id: number): boolean
+  refreshMs: number
+  reportError(error: unknown, keyId: number): void
+}
+
+export function createBackgroundChecks(deps: BackgroundChecksDeps): BackgroundChecks {
+  const running = new Map<number, Promise<void>>()
+  const abort = new AbortController()
+  let stopped = false
+
+  function start(id: number, trigger: string): void {
+    if (stopped || running.has(id)) return
+    const check = deps
+      .run(id, trigger, abort.signal)
+      .catch((error: unknown) => {
+        // Aborted by stop(): shutting down is not a failure worth a warning.
+        if (!abort.signal.aborted) deps.reportError(error, id)
+      })
+      .finally(() => running.delete(id))
+    running.set(id, check)
+  }
+
+  const timer =
+    deps.refreshMs > 0
+      ? setInterval(() => {
+          const id = deps.currentKeyId()
+          if (id !== null && deps.isProbeable(id)) start(id, 'scheduled balance refresh')
+        }, deps.refreshMs)
+      : undefined
+  // Never keeps the process alive on its own.
+  timer?.unref()
+
+  async function settled(): Promise<void> {
+    while (running.size > 0) await Promise.allSettled([...running.values()])
+  }
+
+  return {
+    schedule: (id) => start(id, 'balance check after successful calls'),
+    settled,
+    async stop() {
+      stopped = true
+      clearInterval(timer)
+      abort.abort()
+      await settled()
+    },
+  }
+}

@@ -1,0 +1,126 @@
+import { upstreamUserInfoSchema } from '@sfp/schemas'
+import { type Dispatcher, Pool } from 'undici'
+
+/**
+ * What upstream says about a key right now. A balance is only ever a number read from
+ * `totalBalance`; every doubt (retired endpoint, odd body, timeout) is `unknown`, never zero.
+ * @see SILICONFLOW.md "Balance"
+ */
+export type KeyCheck =
+  | { kind: 'balance'; totalBalance: number; accountStatus: string | null }
+  | { kind: 'invalid'; evidence: string }
+  /** `valid`: upstream accepted the key (e.g. /v1/models answered) but told no balance. */
+  | { kind: 'unknown'; reason: string; valid: boolean }
+
+export interface BalanceClient {
+  /** `GET /v1/user/info`; on 404/410 `GET /v1/models` for validity. Never throws. */
+  checkKey(key: string, signal?: AbortSignal): Promise<KeyCheck>
+  /** Close the connection pool (only when this client created it). */
+  close(): Promise<void>
+}
+
+export interface BalanceClientOptions {
+  /** UPSTREAM_BASE_URL: an origin, optionally with a path prefix, without `/v1`. */
+  baseUrl: string
+  connectTimeoutMs: number
+  /** Longest wait for the answer's headers and between body chunks. */
+  timeoutMs: number
+  /** Tests and tools may bring their own; otherwise a small pool of our own. */
+  dispatcher?: Dispatcher
+}
+
+/** user/info answers are a few hundred bytes; anything far larger is not one. */
+const MAX_BODY_BYTES = 64 * 1024
+
+interface Answer {
+  status: number
+  body: string
+}
+
+export function createBalanceClient(options: BalanceClientOptions): BalanceClient {
+  const base = new URL(options.baseUrl)
+  const prefix = base.pathname.replace(/\/+$/, '')
+  const owned = options.dispatcher === undefined
+  const dispatcher =
+    options.dispatcher ??
+    new Pool(base.origin, { connections: 2, connect: { timeout: options.connectTimeoutMs } })
+
+  async function get(path: string, key: string, signal?: AbortSignal): Promise<Answer> {
+    const { statusCode, body } = await dispatcher.request({
+      origin: base.origin,
+      path: `${prefix}${path}`,
+      method: 'GET',
+      headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      signal: signal ?? null,
+    })
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of body) {
+      size += (chunk as Buffer).length
+      if (size > MAX_BODY_BYTES) {
+        body.destroy()
+        return { status: statusCode, body: '' }
+      }
+      chunks.push(chunk as Buffer)
+    }
+    return { status: statusCode, body: Buffer.concat(chunks).toString('utf8') }
+  }
+
+  /** Validity without a balance: /v1/models costs nothing and needs a valid key. */
+  async function modelsCheck(key: string, why: string, signal?: AbortSignal): Promise<KeyCheck> {
+    const { status } = await get('/v1/models', key, signal)
+    if (status === 401) return { kind: 'invalid', evidence: `${why}; /v1/models answered 401` }
+    const valid = status >= 200 && status < 300
+    return { kind: 'unknown', reason: `${why}; /v1/models answered ${status}`, valid }
+  }
+
+  async function checkKey(key: string, signal?: AbortSignal): Promise<KeyCheck> {
+    try {
+      const { status, body } = await get('/v1/user/info', key, signal)
+      if (status === 401) return { kind: 'invalid', evidence: '/v1/user/info answered 401' }
+      if (status === 404 || status === 410) {
+        return await modelsCheck(key, `/v1/user/info answered ${status}`, signal)
+      }
+      if (status !== 200) {
+        return { kind: 'unknown', reason: `/v1/user/info answered ${status}`, valid: false }
+      }
+      const parsed = upstreamUserInfoSchema.safeParse(parseJson(body))
+      if (!parsed.success) {
+        return {
+          kind: 'unknown',
+          reason: '/v1/user/info sent no readable totalBalance',
+          valid: true,
+        }
+      }
+      const { totalBalance, status: accountStatus } = parsed.data.data
+      return { kind: 'balance', totalBalance, accountStatus: accountStatus ?? null }
+    } catch (error) {
+      return { kind: 'unknown', reason: `balance check failed: ${errorCode(error)}`, valid: false }
+    }
+  }
+
+  return {
+    checkKey,
+    async close() {
+      if (owned) await dispatcher.close()
+    },
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** undici's `UND_ERR_*` or the errno code; never the message, which could quote anything. */
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code)) return code
+  const name = (error as { name?: unknown } | null)?.name
+  return name === 'AbortError' ? 'aborted' : 'network error'
+}

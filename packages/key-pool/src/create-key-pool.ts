@@ -1,0 +1,163 @@
+import type { Dispatcher } from 'undici'
+import { createBackgroundChecks } from './background-checks.js'
+import { createBalanceClient, type KeyCheck } from './balance-client.js'
+import { openStoredKeys } from './encryption-at-rest.js'
+import { shortError } from './error-text.js'
+import { applyCheckVerdict, describeCheck, type PoolRules, type RuleContext } from './key-checks.js'
+import { createKeyDirectory } from './key-directory.js'
+import { createKeyStore, type KeyPoolStorage } from './key-store.js'
+import { applyOutcome, type OutcomeContext } from './outcome-rules.js'
+import { selectKey } from './selection.js'
+import type { KeyActivatedListener, KeyPoolLog, KeyPoolService, UpstreamGate } from './types.js'
+import { toKeyView } from './views.js'
+
+/** The settings the pool follows (CONTRACT §2), already validated. */
+export interface KeyPoolSettings {
+  upstreamBaseUrl: string
+  lowBalanceThreshold: number
+  autoQueryBalanceAfterCalls: number
+  balanceRefreshMinutes: number
+  keyErrorThreshold: number
+  keyErrorCooldownMinutes: number
+  upstreamConnectTimeoutMs: number
+  /** Longest wait for a balance or validity answer. */
+  balanceCheckTimeoutMs: number
+  encryptionKey?: string | undefined
+}
+
+export interface KeyPoolDeps {
+  storage: KeyPoolStorage
+  settings: KeyPoolSettings
+  now?: () => number
+  /** undici dispatcher for balance checks; by default the pool opens (and closes) its own. */
+  dispatcher?: Dispatcher
+  log?: KeyPoolLog
+}
+
+const MINUTE = 60_000
+
+/**
+ * The key pool (CONTRACT §4) without Fastify: state in memory, written through to SQLite, checks
+ * upstream through the gate the dispatch plugin installs. Throws at creation when the stored keys
+ * do not match ENCRYPTION_KEY (see `openStoredKeys`).
+ */
+export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
+  const { settings, log } = deps
+  const now = deps.now ?? Date.now
+  const rules: PoolRules = {
+    lowBalanceThreshold: settings.lowBalanceThreshold,
+    autoQueryBalanceAfterCalls: settings.autoQueryBalanceAfterCalls,
+    balanceRefreshMs: settings.balanceRefreshMinutes * MINUTE,
+    keyErrorThreshold: settings.keyErrorThreshold,
+    keyErrorCooldownMs: settings.keyErrorCooldownMinutes * MINUTE,
+  }
+  const { cipher, rows, encrypted } = openStoredKeys(deps.storage, settings.encryptionKey)
+  if (encrypted > 0) log?.info({ keys: encrypted }, 'stored upstream keys encrypted at rest')
+  const store = createKeyStore({ storage: deps.storage, rows, now, log })
+  const client = createBalanceClient({
+    baseUrl: settings.upstreamBaseUrl,
+    connectTimeoutMs: settings.upstreamConnectTimeoutMs,
+    timeoutMs: settings.balanceCheckTimeoutMs,
+    ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
+  })
+  const directory = createKeyDirectory(store, cipher, now)
+  const activateListeners = new Set<KeyActivatedListener>()
+  let gate: UpstreamGate | undefined
+  let stopping: Promise<void> | undefined
+
+  const secret = (id: number) => cipher.open(store.require(id).secret)
+  const view = (id: number) => toKeyView(store.require(id), store.currentId())
+  const ruleContext: RuleContext = { store, rules, now }
+
+  /** Checks the pool makes on its own or for the admin hold a dispatch slot like any request. */
+  function checkThroughGate(id: number, signal?: AbortSignal): Promise<KeyCheck> {
+    const key = secret(id)
+    const task = (taskSignal: AbortSignal) => client.checkKey(key, taskSignal)
+    return gate ? gate(id, task, signal) : task(signal ?? new AbortController().signal)
+  }
+
+  const background = createBackgroundChecks({
+    refreshMs: rules.balanceRefreshMs,
+    currentKeyId: store.currentId,
+    isProbeable: (id) => (store.get(id)?.status ?? 'disabled') !== 'disabled',
+    async run(id, trigger, signal) {
+      const check = await checkThroughGate(id, signal)
+      if (!store.get(id)) return
+      applyCheckVerdict(ruleContext, id, check, trigger)
+      store.changed()
+    },
+    reportError(error, keyId) {
+      const code = (error as { code?: unknown } | null)?.code
+      log?.warn({ keyId, code }, 'background balance check did not complete')
+    },
+  })
+
+  const outcomeContext: OutcomeContext = {
+    ...ruleContext,
+    // Direct, not through the gate: report's caller already holds this attempt's slot.
+    confirm: (id) => client.checkKey(secret(id)),
+    scheduleBalanceCheck: background.schedule,
+  }
+
+  return {
+    ...directory,
+    activate(id) {
+      const fresh = { consecutiveErrors: 0, rateLimitStrikes: 0 }
+      if (store.require(id).status === 'active') store.patch(id, fresh)
+      else store.transition(id, 'active', 'activated by admin', fresh)
+      store.setCurrentId(id)
+      store.record({ keyId: id, type: 'override', reason: 'made the key in use by admin' })
+      store.changed()
+      for (const listener of activateListeners) {
+        try {
+          listener(id)
+        } catch (error) {
+          log?.warn({ keyId: id, err: error }, 'key activation listener failed')
+        }
+      }
+      return view(id)
+    },
+    async check(id, signal) {
+      store.require(id)
+      const result = await checkThroughGate(id, signal)
+      store.require(id) // deleted while upstream was asked: 404 like any unknown id
+      applyCheckVerdict(ruleContext, id, result, 'on-demand check')
+      const reason = shortError(`on-demand check: ${describeCheck(result)}`)
+      store.record({ keyId: id, type: 'check', reason })
+      store.changed()
+      return view(id)
+    },
+
+    select(time = now()) {
+      const currentId = store.currentId()
+      return selectKey(store.values(), currentId === null ? undefined : store.get(currentId), time)
+    },
+    setCurrent(id, reason) {
+      store.require(id)
+      if (store.currentId() === id) return
+      store.setCurrentId(id)
+      store.record({ keyId: id, type: 'switch', reason: shortError(reason) })
+      store.changed()
+    },
+    secret,
+    report: (id, outcome) => applyOutcome(outcomeContext, id, outcome),
+
+    useUpstreamGate(next) {
+      gate = next
+    },
+    onChange: store.onChange,
+    onActivate(listener) {
+      const entry: KeyActivatedListener = (id) => listener(id)
+      activateListeners.add(entry)
+      return () => {
+        activateListeners.delete(entry)
+      }
+    },
+    settled: background.settled,
+    stop() {
+      // Idempotent: the plugin's onClose and a test's cleanup may both call it.
+      stopping ??= background.stop().then(() => client.close())
+      return stopping
+    },
+  }
+}

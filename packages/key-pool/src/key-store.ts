@@ -1,0 +1,151 @@
+import {
+  type KeyEventsRepository,
+  type NewKeyEventRow,
+  type NewUpstreamKeyRow,
+  SETTING,
+  type SettingsStore,
+  type UpstreamKeyPatch,
+  type UpstreamKeyRow,
+  type UpstreamKeysRepository,
+} from '@sfp/db'
+import type { KeyStatus } from '@sfp/schemas'
+import { KeyNotFound } from './errors.js'
+import type { KeyPoolLog, PoolChangeListener } from './types.js'
+
+/** What the pool needs of the database: the `database` plugin's decoration fits. */
+export interface KeyPoolStorage {
+  upstreamKeys: UpstreamKeysRepository
+  keyEvents: KeyEventsRepository
+  settings: SettingsStore
+}
+
+export type KeyEvent = Omit<NewKeyEventRow, 'id' | 'time'>
+
+/**
+ * The pool's working copy: every key row in memory (a Map iterates in insertion order, which is
+ * id order, which is creation order), written through to SQLite on every change so that a
+ * restart finds exactly this state.
+ */
+export interface KeyStore {
+  get(id: number): UpstreamKeyRow | undefined
+  /** Throws KeyNotFound. */
+  require(id: number): UpstreamKeyRow
+  values(): IterableIterator<UpstreamKeyRow>
+  readonly size: number
+  hasFingerprint(fingerprint: string): boolean
+  currentId(): number | null
+  setCurrentId(id: number | null): void
+  /** Change counters or fields (not the status) and write them through. */
+  patch(id: number, patch: UpstreamKeyPatch): UpstreamKeyRow
+  /** Change the status with its reason: a `state` key event when it really changes. */
+  transition(id: number, to: KeyStatus, reason: string, patch?: UpstreamKeyPatch): UpstreamKeyRow
+  record(event: KeyEvent): void
+  insert(rows: NewUpstreamKeyRow[]): UpstreamKeyRow[]
+  remove(ids: readonly number[]): number[]
+  onChange(listener: PoolChangeListener): () => void
+  /** Tell listeners; called once per operation, after its last write. */
+  changed(): void
+}
+
+export interface KeyStoreDeps {
+  storage: KeyPoolStorage
+  rows: readonly UpstreamKeyRow[]
+  now: () => number
+  log?: KeyPoolLog | undefined
+}
+
+export function createKeyStore({ storage, rows, now, log }: KeyStoreDeps): KeyStore {
+  const keys = new Map(rows.map((row) => [row.id, row]))
+  const fingerprints = new Set(rows.map((row) => row.fingerprint))
+  const listeners = new Set<PoolChangeListener>()
+  const storedCurrent = Number(storage.settings.get(SETTING.currentKeyId))
+  let currentId: number | null = keys.has(storedCurrent) ? storedCurrent : null
+
+  const store: KeyStore = {
+    get: (id) => keys.get(id),
+    require(id) {
+      const row = keys.get(id)
+      if (!row) throw new KeyNotFound(id)
+      return row
+    },
+    values: () => keys.values(),
+    get size() {
+      return keys.size
+    },
+    hasFingerprint: (fingerprint) => fingerprints.has(fingerprint),
+    currentId: () => currentId,
+    setCurrentId(id) {
+      if (id === currentId) return
+      currentId = id
+      if (id === null) storage.settings.delete(SETTING.currentKeyId)
+      else storage.settings.set(SETTING.currentKeyId, String(id), now())
+    },
+    patch(id, patch) {
+      const row = store.require(id)
+      const written = { ...patch, updatedAt: now() }
+      Object.assign(row, written)
+      storage.upstreamKeys.update(id, written)
+      return row
+    },
+    transition(id, to, reason, patch = {}) {
+      const from = store.require(id).status
+      // A cooldown belongs to `cooling` and `error` only; other states never keep a stale one.
+      const cooldown = to === 'cooling' || to === 'error' ? {} : { cooldownUntil: null }
+      const row = store.patch(id, { ...patch, ...cooldown, status: to })
+      if (from !== to) {
+        store.record({ keyId: id, type: 'state', fromStatus: from, toStatus: to, reason })
+        log?.info({ keyId: id, from, to, reason }, 'upstream key state changed')
+      }
+      return row
+    },
+    record(event) {
+      storage.keyEvents.append({ ...event, time: now() })
+    },
+    insert(newRows) {
+      const inserted = storage.upstreamKeys.insertMany(newRows)
+      for (const row of inserted) {
+        keys.set(row.id, row)
+        fingerprints.add(row.fingerprint)
+      }
+      const time = now()
+      storage.keyEvents.appendMany(
+        inserted.map((row) => ({ time, keyId: row.id, type: 'added', reason: 'added by admin' })),
+      )
+      return inserted
+    },
+    remove(ids) {
+      const present = [...new Set(ids)].filter((id) => keys.has(id))
+      storage.upstreamKeys.remove(present)
+      for (const id of present) {
+        const row = keys.get(id)
+        if (row) fingerprints.delete(row.fingerprint)
+        keys.delete(id)
+      }
+      if (currentId !== null && !keys.has(currentId)) store.setCurrentId(null)
+      const time = now()
+      storage.keyEvents.appendMany(
+        present.map((id) => ({ time, keyId: id, type: 'removed', reason: 'deleted by admin' })),
+      )
+      return present
+    },
+    onChange(listener) {
+      // A wrapper per subscription, so the same function subscribed twice unsubscribes separately.
+      const entry = () => listener()
+      listeners.add(entry)
+      return () => {
+        listeners.delete(entry)
+      }
+    },
+    changed() {
+      for (const listener of listeners) {
+        try {
+          listener()
+        } catch (error) {
+          // A listener's failure must not undo or interrupt the change it was told about.
+          log?.warn({ err: error }, 'key pool change listener failed')
+        }
+      }
+    },
+  }
+  return store
+}

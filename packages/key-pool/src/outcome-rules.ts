@@ -1,0 +1,190 @@
+import type { UpstreamKeyPatch, UpstreamKeyRow } from '@sfp/db'
+import type { KeyStatus } from '@sfp/schemas'
+import type { KeyCheck } from './balance-client.js'
+import { shortError } from './error-text.js'
+import { balancePatch, describeCheck, isLowBalance, type RuleContext } from './key-checks.js'
+import type { AttemptOutcome, OutcomeVerdict } from './types.js'
+
+export interface OutcomeContext extends RuleContext {
+  /** Ask upstream about the key directly: the caller already holds this attempt's slot. */
+  confirm(id: number): Promise<KeyCheck>
+  /** Check the balance later, through the gate, without holding up the caller. */
+  scheduleBalanceCheck(id: number): void
+}
+
+const RATE_LIMIT_FIRST_MS = 30_000
+const RATE_LIMIT_MAX_MS = 15 * 60_000
+
+/** 30 s, 60 s, 120 s ... for the 1st, 2nd, 3rd 429 in a row, capped at 15 minutes. */
+export function rateLimitCooldownMs(strikes: number): number {
+  return Math.min(RATE_LIMIT_FIRST_MS * 2 ** Math.max(0, strikes - 1), RATE_LIMIT_MAX_MS)
+}
+
+/** Every outcome counts as a call made with the key. */
+interface Counted extends UpstreamKeyPatch {
+  callCount: number
+  lastUsedAt: number
+}
+
+/**
+ * Turn one attempt's outcome into the key's new state (CONTRACT §4). Every outcome counts as a
+ * call made with the key (`callCount`, `lastUsedAt`); only key-attributable failures count as
+ * errors and change the state. A key deleted while its request was in flight reports `disabled`.
+ * @see CONTRACT §4 "Classify every failure"
+ */
+export async function applyOutcome(
+  ctx: OutcomeContext,
+  id: number,
+  outcome: AttemptOutcome,
+): Promise<OutcomeVerdict> {
+  const key = ctx.store.get(id)
+  if (!key) return { status: 'disabled', moveOn: outcome.kind !== 'success' }
+  const counted: Counted = { callCount: key.callCount + 1, lastUsedAt: ctx.now() }
+  try {
+    switch (outcome.kind) {
+      case 'success':
+        return succeed(ctx, key, counted)
+      case 'clientError':
+        // The client's doing (bad body, unknown model, disconnect): nothing about the key changes.
+        return { status: ctx.store.patch(id, counted).status, moveOn: false }
+      case 'unauthorized':
+        return await unauthorized(ctx, key, counted)
+      case 'forbidden':
+        return await forbidden(ctx, key, counted, outcome.status)
+      case 'rateLimited':
+        return rateLimited(ctx, key, counted, outcome.retryAfterMs)
+      case 'upstreamError': {
+        const text = `HTTP ${outcome.status}${outcome.message ? `: ${outcome.message}` : ''}`
+        return await failed(ctx, key, counted, text)
+      }
+      case 'networkError':
+        return await failed(ctx, key, counted, `network error: ${outcome.code}`)
+    }
+  } finally {
+    ctx.store.changed()
+  }
+}
+
+function succeed(ctx: OutcomeContext, key: UpstreamKeyRow, counted: Counted): OutcomeVerdict {
+  const { autoQueryBalanceAfterCalls: every } = ctx.rules
+  const successes = key.successesSinceCheck + 1
+  const due = every > 0 && successes >= every
+  const patch = {
+    ...counted,
+    consecutiveErrors: 0,
+    rateLimitStrikes: 0,
+    successesSinceCheck: due ? 0 : successes,
+  }
+  const recovering = key.status === 'cooling' || key.status === 'error'
+  const row = recovering
+    ? ctx.store.transition(key.id, 'active', 'request succeeded', { ...patch, cooldownUntil: null })
+    : ctx.store.patch(key.id, patch)
+  if (due) ctx.scheduleBalanceCheck(key.id)
+  return { status: row.status, moveOn: false }
+}
+
+/**
+ * Take a key out of service, unless the admin disabled it meanwhile: `disabled` is the admin's
+ * word and no upstream answer overrides it.
+ */
+function outOfService(
+  ctx: OutcomeContext,
+  id: number,
+  to: KeyStatus,
+  reason: string,
+  patch: UpstreamKeyPatch,
+): OutcomeVerdict {
+  const key = ctx.store.require(id)
+  const row =
+    key.status === 'disabled'
+      ? ctx.store.patch(id, { ...patch, cooldownUntil: null })
+      : ctx.store.transition(id, to, shortError(reason), patch)
+  return { status: row.status, moveOn: true }
+}
+
+/** The key was deleted while upstream was being asked about it. */
+const GONE: OutcomeVerdict = { status: 'disabled', moveOn: true }
+
+/** A 401 makes a key `invalid` only once /v1/user/info (or /v1/models) confirms it. */
+async function unauthorized(ctx: OutcomeContext, key: UpstreamKeyRow, counted: Counted) {
+  ctx.store.patch(key.id, { ...counted, errorCount: key.errorCount + 1 })
+  const check = await ctx.confirm(key.id)
+  if (!ctx.store.get(key.id)) return GONE
+  const patch = balancePatch(check, ctx.now())
+  if (check.kind === 'invalid') {
+    const lastError = shortError(`HTTP 401: key rejected (${check.evidence})`)
+    return outOfService(ctx, key.id, 'invalid', `401 confirmed: ${check.evidence}`, {
+      ...patch,
+      lastError,
+    })
+  }
+  const lastError = shortError(`HTTP 401 not confirmed (${describeCheck(check)}); passed through`)
+  const row = ctx.store.patch(key.id, { ...patch, lastError })
+  return { status: row.status, moveOn: false }
+}
+
+/** 402/403: only a balance below the threshold is the key's fault; otherwise pass it through. */
+async function forbidden(
+  ctx: OutcomeContext,
+  key: UpstreamKeyRow,
+  counted: Counted,
+  status: number,
+) {
+  ctx.store.patch(key.id, { ...counted, errorCount: key.errorCount + 1 })
+  const check = await ctx.confirm(key.id)
+  if (!ctx.store.get(key.id)) return GONE
+  const patch = { ...balancePatch(check, ctx.now()), lastError: `HTTP ${status}` }
+  const reason = `HTTP ${status}, then ${describeCheck(check)}`
+  if (isLowBalance(check, ctx.rules))
+    return outOfService(ctx, key.id, 'insufficient', reason, patch)
+  if (check.kind === 'invalid') return outOfService(ctx, key.id, 'invalid', reason, patch)
+  const lastError = shortError(`HTTP ${status} passed through (${describeCheck(check)})`)
+  const row = ctx.store.patch(key.id, { ...patch, lastError })
+  return { status: row.status, moveOn: false }
+}
+
+/** @see CONTRACT §4: 429 -> `cooling` until Retry-After, else 30 s doubling up to 15 min. */
+function rateLimited(
+  ctx: OutcomeContext,
+  key: UpstreamKeyRow,
+  counted: Counted,
+  retryAfterMs: number | null,
+): OutcomeVerdict {
+  const strikes = key.rateLimitStrikes + 1
+  const waitMs = retryAfterMs ?? rateLimitCooldownMs(strikes)
+  const seconds = Math.ceil(waitMs / 1000)
+  const source = retryAfterMs === null ? `429 #${strikes} in a row` : '429 with Retry-After'
+  return outOfService(ctx, key.id, 'cooling', `${source}: cooling for ${seconds} s`, {
+    ...counted,
+    errorCount: key.errorCount + 1,
+    rateLimitStrikes: strikes,
+    cooldownUntil: counted.lastUsedAt + Math.max(0, waitMs),
+    lastError: `HTTP 429: rate limited (cooling for ${seconds} s)`,
+  })
+}
+
+/**
+ * 5xx and network errors: below KEY_ERROR_THRESHOLD in a row the proxy retries the same key;
+ * at it the balance decides between `insufficient` and `error` (with its cooldown).
+ */
+async function failed(ctx: OutcomeContext, key: UpstreamKeyRow, counted: Counted, text: string) {
+  const consecutive = key.consecutiveErrors + 1
+  const lastError = shortError(text)
+  ctx.store.patch(key.id, {
+    ...counted,
+    errorCount: key.errorCount + 1,
+    consecutiveErrors: consecutive,
+    lastError,
+  })
+  if (consecutive < ctx.rules.keyErrorThreshold) return { status: key.status, moveOn: false }
+  const check = await ctx.confirm(key.id)
+  if (!ctx.store.get(key.id)) return GONE
+  const time = ctx.now()
+  const patch = balancePatch(check, time)
+  const reason = `${consecutive} failures in a row (last: ${lastError}), then ${describeCheck(check)}`
+  if (isLowBalance(check, ctx.rules))
+    return outOfService(ctx, key.id, 'insufficient', reason, patch)
+  if (check.kind === 'invalid') return outOfService(ctx, key.id, 'invalid', reason, patch)
+  const cooldownUntil = time + ctx.rules.keyErrorCooldownMs
+  return outOfService(ctx, key.id, 'error', reason, { ...patch, cooldownUntil })
+}

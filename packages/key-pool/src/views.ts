@@ -1,0 +1,39 @@
+import type { KeyEventRow, UpstreamKeyRow } from '@sfp/db'
+import type { KeyEventView, KeyView } from '@sfp/schemas'
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
+
+/**
+ * A key as the API shows it: the mask computed at insert, never the secret, so listing a large
+ * pool decrypts nothing and costs a few date conversions per key.
+ */
+export function toKeyView(row: UpstreamKeyRow, currentKeyId: number | null): KeyView {
+  return {
+    id: row.id,
+    label: row.label,
+    maskedKey: row.maskedKey,
+    status: row.status,
+    isCurrent: row.id === currentKeyId,
+    balance: row.balance,
+    balanceCheckedAt: iso(row.balanceCheckedAt),
+    callCount: row.callCount,
+    errorCount: row.errorCount,
+    consecutiveErrors: row.consecutiveErrors,
+    lastError: row.lastError,
+    lastUsedAt: iso(row.lastUsedAt),
+    cooldownUntil: iso(row.cooldownUntil),
+    createdAt: new Date(row.createdAt).toISOString(),
+  }
+}
+
+export function toKeyEventView(row: KeyEventRow): KeyEventView {
+  return {
+    id: row.id,
+    time: new Date(row.time).toISOString(),
+    keyId: row.keyId,
+    type: row.type,
+    fromStatus: row.fromStatus,
+    toStatus: row.toStatus,
+    reason: row.reason,
+  }
+}

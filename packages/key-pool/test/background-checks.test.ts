@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { UpstreamGate } from '../src/types.js'
+import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
+
+const KEYS = [fakeKey(1), fakeKey(2), fakeKey(3)]
+const HOUR = 60 * 60_000
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+/** A gate that records every call and holds each until the test opens it. */
+function heldGate() {
+  const calls: number[] = []
+  let open: () => void = () => {}
+  const opened = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  const gate: UpstreamGate = async (keyId, task, signal) => {
+    calls.push(keyId)
+    await opened
+    return task(signal ?? new AbortController().signal)
+  }
+  return { gate, calls, open }
+}
+
+async function poolWithUpstream(settings: {
+  autoQueryBalanceAfterCalls?: number
+  balanceRefreshMinutes?: number
+}) {
+  const upstream = await startUpstream({
+    [fakeKey(1)]: { totalBalance: '40.00' },
+    [fakeKey(2)]: { totalBalance: '0.20' },
+    [fakeKey(3)]: { totalBalance: '12.00' },
+  })
+  const test = createTestPool({ settings: { upstreamBaseUrl: upstream.url, ...settings } })
+  const ids = addKeys(test.pool, KEYS)
+  return { ...test, upstream, ids }
+}
+
+describe('balance check after every N successful calls', () => {
+  it('runs in the background through the gate, not awaited by report', async () => {
+    const { pool, upstream, ids, storage } = await poolWithUpstream({
+      autoQueryBalanceAfterCalls: 3,
+    })
+    const [id = 0] = ids
+    const { gate, calls, open } = heldGate()
+    pool.useUpstreamGate(gate)
+    pool.setCurrent(id, 'test')
+    for (let i = 0; i < 2; i++) await pool.report(id, { kind: 'success' })
+    expect(calls).toEqual([])
+    // The third success schedules the check; report resolves while the gate still holds it.
+    expect(await pool.report(id, { kind: 'success' })).toEqual({ status: 'active', moveOn: false })
+    expect(calls).toEqual([id])
+    expect(upstream.requests).toHaveLength(0)
+    expect(storage.upstreamKeys.all()[0]?.successesSinceCheck).toBe(0)
+    open()
+    await pool.settled()
+    expect(upstream.requests.map((r) => [r.path, r.key])).toEqual([['/v1/user/info', KEYS[0]]])
+    expect(pool.view(id)).toMatchObject({ balance: 40, status: 'active' })
+  })
+
+  it('a low balance found in the background makes the key insufficient', async () => {
+    const { pool, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 1 })
+    const id = ids[1] ?? 0
+    await pool.report(id, { kind: 'success' })
+    await pool.settled()
+    expect(pool.view(id)).toMatchObject({ status: 'insufficient', balance: 0.2 })
+    expect(pool.select()).toMatchObject({ kind: 'switch', keyId: ids[0] })
+  })
+
+  it('0 means never', async () => {
+    const { pool, upstream, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 0 })
+    for (let i = 0; i < 20; i++) await pool.report(ids[0] ?? 0, { kind: 'success' })
+    await pool.settled()
+    expect(upstream.requests).toHaveLength(0)
+  })
+
+  it('runs one check of a key at a time', async () => {
+    const { pool, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 1 })
+    const { gate, calls, open } = heldGate()
+    pool.useUpstreamGate(gate)
+    for (let i = 0; i < 3; i++) await pool.report(ids[0] ?? 0, { kind: 'success' })
+    expect(calls).toEqual([ids[0]])
+    open()
+    await pool.settled()
+  })
+})
+
+describe('balance refresh timer', () => {
+  it('probes the key in use every BALANCE_REFRESH_MINUTES, and no other key', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const { pool, upstream, ids } = await poolWithUpstream({ balanceRefreshMinutes: 60 })
+    const current = ids[2] ?? 0
+    pool.setCurrent(current, 'test')
+    vi.advanceTimersByTime(HOUR - 1)
+    await pool.settled()
+    expect(upstream.requests).toHaveLength(0)
+    vi.advanceTimersByTime(1)
+    await pool.settled()
+    vi.advanceTimersByTime(HOUR)
+    await pool.settled()
+    expect(upstream.requests.map((r) => r.key)).toEqual([KEYS[2], KEYS[2]])
+    expect(pool.view(current)).toMatchObject({ balance: 12 })
+    for (const other of [ids[0], ids[1]]) expect(pool.view(other ?? 0)?.balance).toBeNull()
+  })
+
+  it('probes nothing without a key in use, or while it is disabled', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const { pool, upstream, ids } = await poolWithUpstream({ balanceRefreshMinutes: 1 })
+    vi.advanceTimersByTime(60_000)
+    await pool.settled()
+    pool.setCurrent(ids[0] ?? 0, 'test')
+    pool.update(ids[0] ?? 0, { enabled: false })
+    vi.advanceTimersByTime(60_000)
+    await pool.settled()
+    expect(upstream.requests).toHaveLength(0)
+  })
+
+  it('has no timer when BALANCE_REFRESH_MINUTES is 0, and none after stop', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const off = await poolWithUpstream({ balanceRefreshMinutes: 0 })
+    expect(vi.getTimerCount()).toBe(0)
+    await off.pool.stop()
+    const on = await poolWithUpstream({ balanceRefreshMinutes: 5 })
+    expect(vi.getTimerCount()).toBe(1)
+    await on.pool.stop()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
+
+describe('stop', () => {
+  it('aborts a background check waiting for the gate and waits for it to settle', async () => {
+    const { pool, upstream, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 1 })
+    let sawAbort = false
+    pool.useUpstreamGate(
+      (_keyId, _task, signal) =>
+        new Promise((_resolve, reject) => {
+          signal?.addEventListener('abort', () => {
+            sawAbort = true
+            reject(new Error('left the queue'))
+          })
+        }),
+    )
+    await pool.report(ids[0] ?? 0, { kind: 'success' })
+    await pool.stop()
+    expect(sawAbort).toBe(true)
+    expect(upstream.requests).toHaveLength(0)
+    // Stopped: successes no longer schedule anything.
+    await pool.report(ids[0] ?? 0, { kind: 'success' })
+    await pool.settled()
+    expect(upstream.requests).toHaveLength(0)
+  })
+})

@@ -1,0 +1,264 @@
+import { emptyStatusCounts } from '@sfp/schemas'
+import { describe, expect, it, vi } from 'vitest'
+import type { UpstreamGate } from '../src/types.js'
+import { T0 } from './helpers/manual-clock.js'
+import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
+
+const [K1, K2, K3] = [fakeKey(1), fakeKey(2), fakeKey(3)]
+const mask = (key: string) => `${key.slice(0, 6)}…${key.slice(-4)}`
+const eventsOf = (test: ReturnType<typeof createTestPool>, type: string) =>
+  test.storage.keyEvents
+    .list({ limit: 100_000 })
+    .filter((event) => event.type === type)
+    .reverse()
+
+describe('add', () => {
+  it('adds keys masked, in order, with the label, one added event each', () => {
+    const test = createTestPool()
+    const result = test.pool.add({ api_keys: `${K1}\n${K2}`, label: 'team A' })
+    expect(result.duplicates).toBe(0)
+    expect(result.invalid).toEqual([])
+    expect(result.added).toEqual([
+      {
+        id: 1,
+        label: 'team A',
+        maskedKey: mask(K1),
+        status: 'active',
+        isCurrent: false,
+        balance: null,
+        balanceCheckedAt: null,
+        callCount: 0,
+        errorCount: 0,
+        consecutiveErrors: 0,
+        lastError: null,
+        lastUsedAt: null,
+        cooldownUntil: null,
+        createdAt: new Date(T0).toISOString(),
+      },
+      expect.objectContaining({ id: 2, maskedKey: mask(K2) }),
+    ])
+    expect(eventsOf(test, 'added').map((e) => [e.keyId, e.reason])).toEqual([
+      [1, 'added by admin'],
+      [2, 'added by admin'],
+    ])
+  })
+
+  it('counts duplicates within the list and against the pool; reports invalid entries', () => {
+    const { pool } = createTestPool()
+    pool.add({ api_key: K1 })
+    const result = pool.add({ api_keys: `${K1} ${K2} ${K2} short sk-密钥-invalid-1234` })
+    expect(result.added.map((key) => key.maskedKey)).toEqual([mask(K2)])
+    expect(result.duplicates).toBe(2)
+    expect(result.invalid).toEqual([
+      { input: '…', reason: 'too short (at least 8 characters)' },
+      { input: 'sk-??-…1234', reason: 'invalid characters (printable ASCII only, no spaces)' },
+    ])
+    expect(pool.status().total).toBe(2)
+  })
+
+  it('takes 10,000 keys in one call, and finds all 10,000 again as duplicates', () => {
+    const { pool, storage } = createTestPool()
+    const keys = Array.from({ length: 10_000 }, (_, i) => fakeKey(i))
+    const first = pool.add({ api_keys: keys.join('\n') })
+    expect(first.added).toHaveLength(10_000)
+    expect(first.added.at(-1)).toMatchObject({ id: 10_000, maskedKey: mask(keys[9_999] ?? '') })
+    expect(storage.upstreamKeys.all()).toHaveLength(10_000)
+    const again = pool.add({ api_keys: keys.join(',') })
+    expect(again).toEqual({ added: [], duplicates: 10_000, invalid: [] })
+  })
+})
+
+describe('remove', () => {
+  it('removes known ids, reports unknown ones, records events, and frees the key for re-adding', () => {
+    const test = createTestPool()
+    const [a = 0, b = 0] = addKeys(test.pool, [K1, K2])
+    expect(test.pool.remove([a, 99, a])).toEqual({ removed: [a], notFound: [99] })
+    expect(test.pool.list({ offset: 0 }).keys.map((k) => k.id)).toEqual([b])
+    expect(eventsOf(test, 'removed').map((e) => e.keyId)).toEqual([a])
+    expect(test.pool.add({ api_key: K1 }).added).toHaveLength(1)
+  })
+})
+
+describe('update', () => {
+  it('disables and enables with state events, and sets or clears the label', () => {
+    const test = createTestPool()
+    const [id = 0] = addKeys(test.pool, [K1])
+    expect(test.pool.update(id, { enabled: false, label: 'spare' })).toMatchObject({
+      status: 'disabled',
+      label: 'spare',
+    })
+    expect(test.pool.update(id, { enabled: true })).toMatchObject({ status: 'active' })
+    expect(test.pool.update(id, { label: null })).toMatchObject({ label: null })
+    expect(eventsOf(test, 'state').map((e) => [e.fromStatus, e.toStatus, e.reason])).toEqual([
+      ['active', 'disabled', 'disabled by admin'],
+      ['disabled', 'active', 'enabled by admin'],
+    ])
+  })
+
+  it('enabling a key that is not disabled changes nothing (an invalid key stays invalid)', async () => {
+    const upstream = await startUpstream({ [K2]: {} })
+    const { pool } = createTestPool({ settings: { upstreamBaseUrl: upstream.url } })
+    const [id = 0] = addKeys(pool, [K1])
+    await pool.report(id, { kind: 'unauthorized' })
+    expect(pool.update(id, { enabled: true })).toMatchObject({ status: 'invalid' })
+  })
+
+  it('throws SFP_NOT_FOUND (404) for an unknown id', () => {
+    const { pool } = createTestPool()
+    expect(() => pool.update(5, { enabled: false })).toThrow(
+      expect.objectContaining({ code: 'SFP_NOT_FOUND', statusCode: 404 }),
+    )
+  })
+})
+
+describe('activate', () => {
+  it('makes any key the key in use, re-enabling it, recorded as an override', async () => {
+    const test = createTestPool()
+    const [a = 0, b = 0] = addKeys(test.pool, [K1, K2])
+    test.pool.update(b, { enabled: false })
+    const activated = vi.fn()
+    const changed = vi.fn()
+    test.pool.onActivate(activated)
+    test.pool.onChange(changed)
+    expect(test.pool.activate(b)).toMatchObject({ id: b, status: 'active', isCurrent: true })
+    expect(test.pool.currentKeyId()).toBe(b)
+    expect(test.pool.select()).toEqual({ kind: 'current', keyId: b })
+    expect(activated).toHaveBeenCalledWith(b)
+    expect(changed).toHaveBeenCalled()
+    expect(eventsOf(test, 'override').map((e) => [e.keyId, e.reason])).toEqual([
+      [b, 'made the key in use by admin'],
+    ])
+    expect(test.pool.view(a)?.isCurrent).toBe(false)
+  })
+})
+
+describe('check (on demand)', () => {
+  async function checkedPool(accounts: Record<string, Record<string, string>>) {
+    const upstream = await startUpstream(accounts)
+    const test = createTestPool({ settings: { upstreamBaseUrl: upstream.url } })
+    const gated: number[] = []
+    const gate: UpstreamGate = (keyId, task, signal) => {
+      gated.push(keyId)
+      return task(signal ?? new AbortController().signal)
+    }
+    test.pool.useUpstreamGate(gate)
+    return { ...test, upstream, gated }
+  }
+
+  it('goes through the gate, records the balance and a check event', async () => {
+    const test = await checkedPool({ [K1]: { totalBalance: '14.00' } })
+    const [id = 0] = addKeys(test.pool, [K1])
+    expect(await test.pool.check(id)).toMatchObject({ balance: 14, status: 'active' })
+    expect(test.gated).toEqual([id])
+    expect(eventsOf(test, 'check').map((e) => e.reason)).toEqual(['on-demand check: balance 14'])
+  })
+
+  it('brings an insufficient key back when the balance is fine again', async () => {
+    const test = await checkedPool({ [K1]: { totalBalance: '0.10' } })
+    const [id = 0] = addKeys(test.pool, [K1])
+    expect(await test.pool.check(id)).toMatchObject({ status: 'insufficient', balance: 0.1 })
+    test.upstream.setAccount(K1, { totalBalance: '30' })
+    expect(await test.pool.check(id)).toMatchObject({ status: 'active', balance: 30 })
+  })
+
+  it('brings an invalid key back when upstream accepts it, even without a balance', async () => {
+    const test = await checkedPool({ [K2]: {} })
+    const [id = 0] = addKeys(test.pool, [K1])
+    expect(await test.pool.check(id)).toMatchObject({ status: 'invalid' })
+    test.upstream.setAccount(K1, {})
+    test.upstream.setUserInfoMode('gone')
+    expect(await test.pool.check(id)).toMatchObject({ status: 'active', balance: null })
+  })
+
+  it('leaves a disabled key disabled, whatever upstream says', async () => {
+    const test = await checkedPool({ [K2]: {} })
+    const [id = 0] = addKeys(test.pool, [K1])
+    test.pool.update(id, { enabled: false })
+    expect(await test.pool.check(id)).toMatchObject({ status: 'disabled' })
+  })
+
+  it('writes a restricted account status down without changing the state', async () => {
+    const test = await checkedPool({ [K1]: { totalBalance: '9', status: 'frozen' } })
+    const [id = 0] = addKeys(test.pool, [K1])
+    expect(await test.pool.check(id)).toMatchObject({
+      status: 'active',
+      balance: 9,
+      lastError: 'account status "frozen" reported by /v1/user/info',
+    })
+    expect(eventsOf(test, 'check').map((e) => e.reason)).toEqual([
+      'on-demand check: account status "frozen" reported by /v1/user/info',
+      'on-demand check: balance 9, account status "frozen"',
+    ])
+  })
+
+  it('keeps the last known balance when the balance is unknown now', async () => {
+    const test = await checkedPool({ [K1]: { totalBalance: '9' } })
+    const [id = 0] = addKeys(test.pool, [K1])
+    await test.pool.check(id)
+    test.upstream.setUserInfoMode('malformed')
+    expect(await test.pool.check(id)).toMatchObject({ balance: 9, status: 'active' })
+  })
+
+  it('throws SFP_NOT_FOUND for an unknown id without asking upstream', async () => {
+    const test = await checkedPool({ [K1]: {} })
+    await expect(test.pool.check(42)).rejects.toMatchObject({ code: 'SFP_NOT_FOUND' })
+    expect(test.upstream.requests).toHaveLength(0)
+  })
+})
+
+describe('reading the pool', () => {
+  it('exports every key in creation order, one per line', () => {
+    const { pool } = createTestPool()
+    expect(pool.exportText()).toBe('')
+    addKeys(pool, [K2, K1, K3])
+    expect(pool.exportText()).toBe(`${K2}\n${K1}\n${K3}\n`)
+    expect(pool.secret(2)).toBe(K1)
+    expect(() => pool.secret(9)).toThrow(/No upstream key with id 9/)
+  })
+
+  it('lists by status with limit and offset, and counts the status', async () => {
+    const { pool } = createTestPool()
+    const [a = 0, b = 0, c = 0] = addKeys(pool, [K1, K2, K3])
+    pool.update(b, { enabled: false })
+    await pool.report(c, { kind: 'rateLimited', retryAfterMs: 1000 })
+    expect(pool.list({ offset: 0, status: 'active' })).toMatchObject({
+      total: 1,
+      keys: [{ id: a }],
+    })
+    expect(pool.list({ offset: 1, limit: 1 })).toMatchObject({ total: 3, keys: [{ id: b }] })
+    expect(pool.list({ offset: 5 })).toEqual({ keys: [], total: 3 })
+    expect(pool.status()).toEqual({
+      total: 3,
+      byStatus: { ...emptyStatusCounts(), active: 1, disabled: 1, cooling: 1 },
+      totalBalance: null,
+      currentKeyId: null,
+    })
+  })
+
+  it('sums the known balances', async () => {
+    const upstream = await startUpstream({
+      [K1]: { totalBalance: '1.5' },
+      [K2]: { totalBalance: '-0.5' },
+    })
+    const { pool } = createTestPool({ settings: { upstreamBaseUrl: upstream.url } })
+    const [a = 0, b = 0] = addKeys(pool, [K1, K2, K3])
+    await pool.check(a)
+    await pool.check(b)
+    expect(pool.status().totalBalance).toBe(1)
+  })
+
+  it('tells change listeners, and a failing listener breaks nothing', async () => {
+    const { pool } = createTestPool()
+    const [id = 0] = addKeys(pool, [K1])
+    const listener = vi.fn()
+    pool.onChange(() => {
+      throw new Error('listener bug')
+    })
+    const unsubscribe = pool.onChange(listener)
+    expect(await pool.report(id, { kind: 'success' })).toMatchObject({ status: 'active' })
+    expect(listener).toHaveBeenCalledTimes(1)
+    unsubscribe()
+    await pool.report(id, { kind: 'success' })
+    expect(listener).toHaveBeenCalledTimes(1)
+  })
+})

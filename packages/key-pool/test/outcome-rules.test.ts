@@ -1,0 +1,366 @@
+import type { UpstreamKeyPatch } from '@sfp/db'
+import type { KeyStatus, KeyView } from '@sfp/schemas'
+import type { MockAccount, ScriptedFault, UserInfoMode } from '@sfp/upstream-mock'
+import { describe, expect, it } from 'vitest'
+import { rateLimitCooldownMs } from '../src/outcome-rules.js'
+import type { AttemptOutcome, OutcomeVerdict } from '../src/types.js'
+import { T0 } from './helpers/manual-clock.js'
+import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
+
+const KEY = fakeKey(1)
+const MIN = 60_000
+const iso = (ms: number) => new Date(ms).toISOString()
+
+interface Case {
+  name: string
+  /** The key's stored state before the outcome (written, then the pool restarted). */
+  before?: UpstreamKeyPatch
+  /** The account upstream keeps for KEY; `null`: upstream does not know the key (401). */
+  account?: MockAccount | null
+  userInfo?: UserInfoMode
+  faults?: ScriptedFault[]
+  outcome: AttemptOutcome
+  verdict: OutcomeVerdict
+  key: Partial<KeyView>
+  /** The `state` event written, or null for none. */
+  transition: { from: KeyStatus; to: KeyStatus } | null
+  /** Paths the pool asked upstream about, in order. */
+  probes: string[]
+}
+
+async function run(c: Case) {
+  const account = c.account === undefined ? { totalBalance: '50.00' } : c.account
+  const upstream = await startUpstream(
+    account === null ? { [fakeKey(999)]: {} } : { [KEY]: account },
+  )
+  if (c.userInfo) upstream.setUserInfoMode(c.userInfo)
+  if (c.faults) upstream.script(...c.faults)
+  let test = createTestPool({
+    settings: { upstreamBaseUrl: upstream.url, keyErrorThreshold: 3, balanceCheckTimeoutMs: 100 },
+  })
+  const [id = 0] = addKeys(test.pool, [KEY])
+  if (c.before) {
+    test.storage.upstreamKeys.update(id, c.before)
+    test = await test.restart()
+  }
+  // A gate that refuses everything: report's confirmations must not go through it.
+  test.pool.useUpstreamGate(() => Promise.reject(new Error('report must not use the gate')))
+  const verdict = await test.pool.report(id, c.outcome)
+  const transitions = test.storage.keyEvents
+    .list({ keyId: id, limit: 10 })
+    .filter((event) => event.type === 'state')
+    .map((event) => ({ from: event.fromStatus, to: event.toStatus }))
+  return {
+    verdict,
+    key: test.pool.view(id),
+    transitions,
+    probes: upstream.requests.map((r) => r.path),
+  }
+}
+
+const USER_INFO = '/v1/user/info'
+const MODELS = '/v1/models'
+const status = (code: number): ScriptedFault => ({
+  match: { path: USER_INFO },
+  fault: { kind: 'status', status: code, body: { message: `status ${code}`, data: null } },
+})
+const modelsStatus = (code: number): ScriptedFault => ({
+  match: { path: MODELS },
+  fault: { kind: 'status', status: code, body: { message: 'Invalid token', data: null } },
+})
+const untouched = (verdict: OutcomeVerdict['status'] = 'active') => ({
+  verdict: { status: verdict, moveOn: false },
+  transition: null,
+  probes: [],
+})
+
+const cases: Case[] = [
+  // success
+  {
+    name: 'success on an active key counts the call and resets the failure counts',
+    before: { consecutiveErrors: 2, rateLimitStrikes: 2, callCount: 7 },
+    outcome: { kind: 'success' },
+    ...untouched(),
+    key: { callCount: 8, consecutiveErrors: 0, errorCount: 0, lastUsedAt: iso(T0) },
+  },
+  {
+    name: 'success on a cooling key past its cooldown makes it active',
+    before: { status: 'cooling', cooldownUntil: T0 - 1, rateLimitStrikes: 3 },
+    outcome: { kind: 'success' },
+    verdict: { status: 'active', moveOn: false },
+    key: { status: 'active', cooldownUntil: null },
+    transition: { from: 'cooling', to: 'active' },
+    probes: [],
+  },
+  {
+    name: 'success on an error key makes it active',
+    before: { status: 'error', cooldownUntil: T0 - 1, consecutiveErrors: 5 },
+    outcome: { kind: 'success' },
+    verdict: { status: 'active', moveOn: false },
+    key: { status: 'active', consecutiveErrors: 0, cooldownUntil: null },
+    transition: { from: 'error', to: 'active' },
+    probes: [],
+  },
+  {
+    name: 'success on a key the admin disabled meanwhile leaves it disabled',
+    before: { status: 'disabled' },
+    outcome: { kind: 'success' },
+    ...untouched('disabled'),
+    key: { status: 'disabled', callCount: 1 },
+  },
+  // the client's doing
+  ...[400, 404, 413, 422, null].map(
+    (code): Case => ({
+      name: `client error ${code ?? '(disconnect)'} leaves the key untouched but counts the call`,
+      before: { consecutiveErrors: 2 },
+      outcome: { kind: 'clientError', status: code },
+      ...untouched(),
+      key: { callCount: 1, errorCount: 0, consecutiveErrors: 2, lastError: null },
+    }),
+  ),
+  // 401
+  {
+    name: '401 confirmed by /v1/user/info answering 401: invalid, move on',
+    account: null,
+    outcome: { kind: 'unauthorized' },
+    verdict: { status: 'invalid', moveOn: true },
+    key: { status: 'invalid', errorCount: 1, balance: null },
+    transition: { from: 'active', to: 'invalid' },
+    probes: [USER_INFO],
+  },
+  {
+    name: '401 not confirmed (user/info answers 200): passed through, balance learnt',
+    outcome: { kind: 'unauthorized' },
+    verdict: { status: 'active', moveOn: false },
+    key: { status: 'active', balance: 50, balanceCheckedAt: iso(T0) },
+    transition: null,
+    probes: [USER_INFO],
+  },
+  {
+    name: '401, user/info retired (410), /v1/models answers 401: invalid',
+    faults: [status(410), modelsStatus(401)],
+    outcome: { kind: 'unauthorized' },
+    verdict: { status: 'invalid', moveOn: true },
+    key: { status: 'invalid' },
+    transition: { from: 'active', to: 'invalid' },
+    probes: [USER_INFO, MODELS],
+  },
+  {
+    name: '401, user/info 404, /v1/models answers 200: not confirmed',
+    userInfo: 'not-found',
+    outcome: { kind: 'unauthorized' },
+    verdict: { status: 'active', moveOn: false },
+    key: { status: 'active', balance: null },
+    transition: null,
+    probes: [USER_INFO, MODELS],
+  },
+  {
+    name: '401, user/info unreachable (reset): not confirmed',
+    faults: [{ match: { path: USER_INFO }, fault: { kind: 'reset-before-headers' } }],
+    outcome: { kind: 'unauthorized' },
+    verdict: { status: 'active', moveOn: false },
+    key: { status: 'active' },
+    transition: null,
+    probes: [USER_INFO],
+  },
+  {
+    name: '401, user/info times out: not confirmed',
+    userInfo: 'hang',
+    outcome: { kind: 'unauthorized' },
+    verdict: { status: 'active', moveOn: false },
+    key: { status: 'active', balance: null },
+    transition: null,
+    probes: [USER_INFO],
+  },
+  // 402/403
+  {
+    name: '403 with a balance below the threshold: insufficient, move on',
+    account: { totalBalance: '0.50', balance: '5.00' },
+    outcome: { kind: 'forbidden', status: 403 },
+    verdict: { status: 'insufficient', moveOn: true },
+    key: { status: 'insufficient', balance: 0.5 },
+    transition: { from: 'active', to: 'insufficient' },
+    probes: [USER_INFO],
+  },
+  {
+    name: '402 with a negative balance: insufficient',
+    account: { totalBalance: '-3.20' },
+    outcome: { kind: 'forbidden', status: 402 },
+    verdict: { status: 'insufficient', moveOn: true },
+    key: { status: 'insufficient', balance: -3.2 },
+    transition: { from: 'active', to: 'insufficient' },
+    probes: [USER_INFO],
+  },
+  {
+    name: '403 with a high balance (only the gift balance empty): passed through, stays active',
+    account: { totalBalance: '88.88', balance: '0.00', chargeBalance: '88.88' },
+    outcome: { kind: 'forbidden', status: 403 },
+    verdict: { status: 'active', moveOn: false },
+    key: { status: 'active', balance: 88.88 },
+    transition: null,
+    probes: [USER_INFO],
+  },
+  {
+    name: '403 on a restricted account with a good balance: passed through, status written down',
+    account: { totalBalance: '30.00', status: 'frozen' },
+    outcome: { kind: 'forbidden', status: 403 },
+    verdict: { status: 'active', moveOn: false },
+    key: {
+      status: 'active',
+      lastError: 'HTTP 403 passed through (balance 30, account status "frozen")',
+    },
+    transition: null,
+    probes: [USER_INFO],
+  },
+  {
+    name: '403 with the balance unknown (410, models 200): passed through, never zero',
+    userInfo: 'gone',
+    outcome: { kind: 'forbidden', status: 403 },
+    verdict: { status: 'active', moveOn: false },
+    key: { status: 'active', balance: null },
+    transition: null,
+    probes: [USER_INFO, MODELS],
+  },
+  {
+    name: '403 with a malformed user/info answer: passed through',
+    userInfo: 'malformed',
+    outcome: { kind: 'forbidden', status: 403 },
+    verdict: { status: 'active', moveOn: false },
+    key: { status: 'active', balance: null },
+    transition: null,
+    probes: [USER_INFO],
+  },
+  // 429
+  {
+    name: '429 with Retry-After: cooling until then, move on',
+    outcome: { kind: 'rateLimited', retryAfterMs: 5000 },
+    verdict: { status: 'cooling', moveOn: true },
+    key: { status: 'cooling', cooldownUntil: iso(T0 + 5000), errorCount: 1 },
+    transition: { from: 'active', to: 'cooling' },
+    probes: [],
+  },
+  ...[
+    [0, 30_000],
+    [1, 60_000],
+    [2, 120_000],
+    [3, 240_000],
+    [4, 480_000],
+    [5, 900_000],
+    [9, 900_000],
+  ].map(
+    ([strikes = 0, waitMs = 0]): Case => ({
+      name: `429 without Retry-After after ${strikes} in a row: cooling ${waitMs / 1000} s`,
+      before: { rateLimitStrikes: strikes },
+      outcome: { kind: 'rateLimited', retryAfterMs: null },
+      verdict: { status: 'cooling', moveOn: true },
+      key: { status: 'cooling', cooldownUntil: iso(T0 + waitMs) },
+      transition: { from: 'active', to: 'cooling' },
+      probes: [],
+    }),
+  ),
+  {
+    name: '429 on a key the admin disabled meanwhile: stays disabled, move on',
+    before: { status: 'disabled' },
+    outcome: { kind: 'rateLimited', retryAfterMs: null },
+    verdict: { status: 'disabled', moveOn: true },
+    key: { status: 'disabled', cooldownUntil: null },
+    transition: null,
+    probes: [],
+  },
+  // 5xx and network errors
+  {
+    name: '503 below the threshold: counted, retried on the same key',
+    before: { consecutiveErrors: 1 },
+    outcome: { kind: 'upstreamError', status: 503, message: 'System is too busy now.' },
+    ...untouched(),
+    key: { consecutiveErrors: 2, errorCount: 1, lastError: 'HTTP 503: System is too busy now.' },
+  },
+  {
+    name: 'network error below the threshold: counted, retried on the same key',
+    outcome: { kind: 'networkError', code: 'UND_ERR_SOCKET' },
+    ...untouched(),
+    key: { consecutiveErrors: 1, lastError: 'network error: UND_ERR_SOCKET' },
+  },
+  {
+    name: '5xx at the threshold with a good balance: error until the cooldown ends',
+    before: { consecutiveErrors: 2 },
+    outcome: { kind: 'upstreamError', status: 500, message: null },
+    verdict: { status: 'error', moveOn: true },
+    key: { status: 'error', consecutiveErrors: 3, cooldownUntil: iso(T0 + 10 * MIN), balance: 50 },
+    transition: { from: 'active', to: 'error' },
+    probes: [USER_INFO],
+  },
+  {
+    name: '5xx at the threshold with a low balance: insufficient',
+    before: { consecutiveErrors: 2 },
+    account: { totalBalance: '0.10' },
+    outcome: { kind: 'upstreamError', status: 504, message: null },
+    verdict: { status: 'insufficient', moveOn: true },
+    key: { status: 'insufficient', cooldownUntil: null, balance: 0.1 },
+    transition: { from: 'active', to: 'insufficient' },
+    probes: [USER_INFO],
+  },
+  {
+    name: 'network error at the threshold with the balance unknown: error',
+    before: { consecutiveErrors: 2 },
+    userInfo: 'gone',
+    outcome: { kind: 'networkError', code: 'ECONNRESET' },
+    verdict: { status: 'error', moveOn: true },
+    key: { status: 'error', cooldownUntil: iso(T0 + 10 * MIN), balance: null },
+    transition: { from: 'active', to: 'error' },
+    probes: [USER_INFO, MODELS],
+  },
+  {
+    name: 'network error at the threshold and upstream rejects the key: invalid',
+    before: { consecutiveErrors: 4 },
+    account: null,
+    outcome: { kind: 'networkError', code: 'UND_ERR_HEADERS_TIMEOUT' },
+    verdict: { status: 'invalid', moveOn: true },
+    key: { status: 'invalid' },
+    transition: { from: 'active', to: 'invalid' },
+    probes: [USER_INFO],
+  },
+]
+
+describe('report applies CONTRACT §4 to each outcome', () => {
+  it.each(cases)('$name', async (c) => {
+    const { verdict, key, transitions, probes } = await run(c)
+    expect(verdict).toEqual(c.verdict)
+    expect(key).toMatchObject(c.key)
+    expect(transitions).toEqual(c.transition ? [c.transition] : [])
+    expect(probes).toEqual(c.probes)
+  })
+})
+
+describe('report edge cases', () => {
+  it('a key deleted while its request was in flight reports disabled and moves on', async () => {
+    const { pool } = createTestPool()
+    const [id = 0] = addKeys(pool, [KEY])
+    pool.remove([id])
+    expect(await pool.report(id, { kind: 'rateLimited', retryAfterMs: null })).toEqual({
+      status: 'disabled',
+      moveOn: true,
+    })
+    expect(await pool.report(id, { kind: 'success' })).toEqual({
+      status: 'disabled',
+      moveOn: false,
+    })
+  })
+
+  it('upstream text in lastError is one short line with key-like tokens masked', async () => {
+    const { pool } = createTestPool()
+    const [id = 0] = addKeys(pool, [KEY])
+    const message = `bad key ${KEY}\nsecond line ${'x'.repeat(400)}`
+    await pool.report(id, { kind: 'upstreamError', status: 502, message })
+    const lastError = pool.view(id)?.lastError ?? ''
+    expect(lastError).not.toContain(KEY)
+    expect(lastError).toContain(`bad key ${KEY.slice(0, 6)}…${KEY.slice(-4)} second line`)
+    expect(lastError.length).toBeLessThanOrEqual(200)
+  })
+
+  it('escalation doubles from 30 s and is capped at 15 minutes', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 60].map(rateLimitCooldownMs)).toEqual([
+      30_000, 60_000, 120_000, 240_000, 480_000, 900_000, 900_000, 900_000,
+    ])
+  })
+})

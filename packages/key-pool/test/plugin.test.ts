@@ -1,0 +1,99 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import keyPoolPlugin, { type KeyPoolPluginOptions, parseKeyPoolOptions } from '../src/plugin.js'
+import { T0 } from './helpers/manual-clock.js'
+import { fakeKey, NOWHERE, openStorage, tempDataDir } from './helpers/test-pool.js'
+
+const apps: FastifyInstance[] = []
+afterEach(async () => {
+  vi.useRealTimers()
+  for (const app of apps.splice(0)) await app.close()
+})
+
+/** The server's `database` plugin, reduced to what the pool reads. */
+function appWithDatabase(dataDir = tempDataDir()): FastifyInstance {
+  const app = Fastify({ logger: false })
+  apps.push(app)
+  const { storage } = openStorage(dataDir)
+  app.register(
+    fp(
+      async (instance) => {
+        instance.decorate('database', storage)
+      },
+      { name: 'database' },
+    ),
+  )
+  return app
+}
+
+describe('key-pool plugin', () => {
+  it('decorates app.keyPool with a pool that follows the options and the clock', async () => {
+    const app = appWithDatabase()
+    await app.register(keyPoolPlugin, { upstreamBaseUrl: NOWHERE, now: () => T0 })
+    await app.ready()
+    const [added] = app.keyPool.add({ api_key: fakeKey(1) }).added
+    expect(added).toMatchObject({ id: 1, createdAt: new Date(T0).toISOString() })
+  })
+
+  it('clears its refresh timer on close', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const app = appWithDatabase()
+    await app.register(keyPoolPlugin, { upstreamBaseUrl: NOWHERE, balanceRefreshMinutes: 5 })
+    await app.ready()
+    expect(vi.getTimerCount()).toBe(1)
+    await app.close()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('stops boot when ENCRYPTION_KEY does not match the stored keys', async () => {
+    const dataDir = tempDataDir()
+    const first = appWithDatabase(dataDir)
+    await first.register(keyPoolPlugin, { upstreamBaseUrl: NOWHERE, encryptionKey: 'a'.repeat(32) })
+    await first.ready()
+    first.keyPool.add({ api_key: fakeKey(1) })
+    await first.close()
+    const second = appWithDatabase(dataDir)
+    second.register(keyPoolPlugin, { upstreamBaseUrl: NOWHERE, encryptionKey: 'b'.repeat(32) })
+    await expect(second.ready()).rejects.toMatchObject({ code: 'SFP_ENCRYPTION_KEY_MISMATCH' })
+  })
+
+  it('needs the database plugin', async () => {
+    const app = Fastify({ logger: false })
+    apps.push(app)
+    app.register(keyPoolPlugin, { upstreamBaseUrl: NOWHERE })
+    await expect(app.ready()).rejects.toThrow(/database/)
+  })
+})
+
+describe('parseKeyPoolOptions', () => {
+  it('applies the documented defaults and shortens the check timeout', () => {
+    expect(parseKeyPoolOptions({})).toEqual({
+      upstreamBaseUrl: 'https://api.siliconflow.cn',
+      autoQueryBalanceAfterCalls: 10,
+      lowBalanceThreshold: 1,
+      balanceRefreshMinutes: 60,
+      keyErrorThreshold: 5,
+      keyErrorCooldownMinutes: 10,
+      upstreamConnectTimeoutMs: 10_000,
+      balanceCheckTimeoutMs: 15_000,
+      encryptionKey: undefined,
+    })
+    expect(parseKeyPoolOptions({ upstreamHeadersTimeoutMs: 500 }).balanceCheckTimeoutMs).toBe(500)
+  })
+
+  it.each<[KeyPoolPluginOptions, RegExp]>([
+    [{ keyErrorThreshold: 0 }, /KEY_ERROR_THRESHOLD: must be between 1 and 1000/],
+    [{ upstreamBaseUrl: 'ftp://x' }, /UPSTREAM_BASE_URL: must be an http\(s\) URL/],
+    [{ balanceRefreshMinutes: -1 }, /BALANCE_REFRESH_MINUTES/],
+    [{ now: 5 as unknown as () => number }, /now must be a function/],
+  ])('rejects %o', (options, message) => {
+    expect(() => parseKeyPoolOptions(options)).toThrow(message)
+  })
+
+  it('never echoes the ENCRYPTION_KEY it rejects', () => {
+    expect(() => parseKeyPoolOptions({ encryptionKey: 'short-secret' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('short-secret') }),
+    )
+  })
+})

@@ -1,0 +1,69 @@
+import { SETTING } from '@sfp/db'
+import { describe, expect, it } from 'vitest'
+import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
+
+const KEYS = Array.from({ length: 6 }, (_, i) => fakeKey(i + 1))
+
+describe('restart', () => {
+  it('restores states, cooldowns, counters, balances, labels and the key in use exactly', async () => {
+    const upstream = await startUpstream({
+      [KEYS[1] ?? '']: { totalBalance: '5.00' },
+      [KEYS[2] ?? '']: { totalBalance: '0.20' },
+      [KEYS[5] ?? '']: { totalBalance: '25.00' },
+    })
+    const before = createTestPool({
+      settings: {
+        upstreamBaseUrl: upstream.url,
+        keyErrorThreshold: 2,
+        autoQueryBalanceAfterCalls: 3,
+      },
+    })
+    const { pool, clock } = before
+    const [cooling = 0, failing = 0, poor = 0, off = 0, bad = 0, used = 0] = addKeys(pool, KEYS)
+    await pool.report(cooling, { kind: 'rateLimited', retryAfterMs: null })
+    await pool.report(cooling, { kind: 'rateLimited', retryAfterMs: null })
+    for (let i = 0; i < 2; i++)
+      await pool.report(failing, { kind: 'upstreamError', status: 502, message: 'Bad gateway' })
+    await pool.report(poor, { kind: 'forbidden', status: 403 })
+    pool.update(off, { enabled: false, label: 'spare' })
+    await pool.report(bad, { kind: 'unauthorized' })
+    pool.setCurrent(used, 'in use')
+    await pool.check(used)
+    clock.advance(1000)
+    for (let i = 0; i < 2; i++) await pool.report(used, { kind: 'success' })
+    await pool.settled()
+
+    const listed = pool.list({ offset: 0 })
+    const rows = before.storage.upstreamKeys.all()
+    const selection = pool.select()
+    expect(listed.keys.map((k) => k.status)).toEqual([
+      'cooling',
+      'error',
+      'insufficient',
+      'disabled',
+      'invalid',
+      'active',
+    ])
+
+    const after = await before.restart()
+    expect(after.pool.list({ offset: 0 })).toEqual(listed)
+    expect(after.storage.upstreamKeys.all()).toEqual(rows)
+    expect(after.pool.currentKeyId()).toBe(used)
+    expect(after.pool.select()).toEqual(selection)
+    expect(after.pool.status()).toEqual(pool.status())
+
+    // Counters carry on: the third success since the last check triggers the next one.
+    const requestsBefore = upstream.requests.length
+    await after.pool.report(used, { kind: 'success' })
+    await after.pool.settled()
+    expect(upstream.requests.slice(requestsBefore).map((r) => r.key)).toEqual([KEYS[5]])
+  })
+
+  it('forgets a stored key in use that no longer exists', async () => {
+    const before = createTestPool()
+    addKeys(before.pool, [KEYS[0] ?? ''])
+    before.storage.settings.set(SETTING.currentKeyId, '77')
+    const after = await before.restart()
+    expect(after.pool.currentKeyId()).toBeNull()
+  })
+})

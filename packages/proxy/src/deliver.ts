@@ -1,0 +1,99 @@
+import type { Readable } from 'node:stream'
+import type { AttemptOutcome } from '@sfp/key-pool'
+import { errorBody } from '@sfp/schemas'
+import type { FastifyReply } from 'fastify'
+import { upstreamErrorMessage } from './classify.js'
+import type { ProxyErrorAnswer } from './errors.js'
+import { clientResponseHeaders } from './headers.js'
+import { ERROR_TYPES, noteError, noteUsage, type ProxyRequestRecord } from './record.js'
+import { bodyFormat, relayBody } from './relay.js'
+import type { UpstreamResponse } from './request.js'
+
+/** The three ways an answer leaves the proxy, and what each needs of the request. */
+export interface Delivery {
+  reply: FastifyReply
+  record: ProxyRequestRecord
+  /** Aborted when the client leaves. */
+  signal: AbortSignal
+  /** Resolves when the response is finished or its connection closed. */
+  closed: Promise<void>
+  noteFirstByte(): void
+}
+
+/** A client that leaves never counts against the key (CONTRACT §4: the client's doing). */
+export const CLIENT_GONE: AttemptOutcome = { kind: 'clientError', status: null }
+const SUCCESS: AttemptOutcome = { kind: 'success' }
+
+/**
+ * A 2xx answer, relayed as it arrives. Resolves once it is delivered, with the outcome the key
+ * pool should hear: success, a network error if the upstream broke off, or the client's leaving.
+ */
+export async function deliverAnswer(
+  delivery: Delivery,
+  response: UpstreamResponse,
+  dropUsageEvent: boolean,
+): Promise<AttemptOutcome> {
+  const { reply, record, signal } = delivery
+  record.upstreamStatus = response.status
+  const format = bodyFormat(response.headers['content-type'])
+  const relay = relayBody({
+    body: response.body,
+    format,
+    dropUsageEvent,
+    signal,
+    onFirstByte: () => delivery.noteFirstByte(),
+  })
+  // An SSE body may lose its usage event on the way: its length is not passed on.
+  reply.code(response.status).headers(clientResponseHeaders(response.headers, format !== 'sse'))
+  reply.send(relay.stream)
+  await delivery.closed
+  // The relay may still be finishing (Fastify drains the body of a 204 after answering): its end
+  // decides the outcome. A client that left must not keep it reading.
+  if (signal.aborted) relay.stream.destroy()
+  await streamClosed(relay.stream)
+  noteUsage(record, relay.usage())
+  const end = relay.end()
+  if (end.kind === 'complete') return SUCCESS
+  if (end.kind === 'client-gone') return CLIENT_GONE
+  noteError(record, ERROR_TYPES.upstreamStreamError, end.reason)
+  return { kind: 'networkError', code: end.code }
+}
+
+/** The final upstream error, passed through with its own status, headers and body. */
+export async function passThroughError(
+  delivery: Delivery,
+  response: UpstreamResponse,
+  head: Buffer,
+  rest: Readable | null,
+): Promise<void> {
+  const { reply, record } = delivery
+  noteError(
+    record,
+    ERROR_TYPES.upstreamError,
+    upstreamErrorMessage(head) ?? `HTTP ${response.status}`,
+  )
+  reply.code(response.status).headers(clientResponseHeaders(response.headers, true))
+  delivery.noteFirstByte()
+  reply.send(rest ?? head)
+  await delivery.closed
+}
+
+/** An error made by the proxy itself, in the contract envelope (CONTRACT §3). */
+export function sendProxyError(delivery: Delivery, answer: ProxyErrorAnswer): void {
+  const { reply, record } = delivery
+  noteError(record, answer.code, answer.message)
+  if (answer.retryAfterSeconds !== undefined) {
+    reply.header('retry-after', String(answer.retryAfterSeconds))
+  }
+  // The rest of an oversized upload is not worth reading: close the connection after answering.
+  if (answer.code === 'request_too_large') reply.header('connection', 'close')
+  delivery.noteFirstByte()
+  reply.code(answer.status).send(errorBody(answer.code, answer.message))
+}
+
+function streamClosed(stream: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.closed) resolve()
+    else stream.once('close', () => resolve())
+  })
+}

@@ -1,0 +1,88 @@
+import createError from '@fastify/error'
+import { PROXY_ERRORS, type ProxyErrorCode } from '@sfp/schemas'
+
+/**
+ * Errors made by the proxy itself. Codes are `SFP_` + the contract's code in capitals (the server's
+ * error handler and `proxyErrorAnswer` both read them that way); statuses come from `PROXY_ERRORS`.
+ * Upstream failures carry the undici error as `cause`.
+ */
+/** A reason for the message, and the underlying (undici) error. */
+type WithCause = [reason: string, options?: { cause: unknown }]
+
+export const InvalidClientKey = createError<'SFP_INVALID_CLIENT_KEY', number, []>(
+  'SFP_INVALID_CLIENT_KEY',
+  'Missing or unknown client key: send it as "Authorization: Bearer <key>" or "x-api-key"',
+  PROXY_ERRORS.invalid_client_key.status,
+)
+export const InvalidJson = createError<'SFP_INVALID_JSON', number, [string]>(
+  'SFP_INVALID_JSON',
+  'The request body is not valid JSON: %s',
+  PROXY_ERRORS.invalid_json.status,
+)
+export const RequestTooLarge = createError<'SFP_REQUEST_TOO_LARGE', number, [number]>(
+  'SFP_REQUEST_TOO_LARGE',
+  'The request body is larger than the limit of %d bytes',
+  PROXY_ERRORS.request_too_large.status,
+)
+export const UpstreamUnreachable = createError<'SFP_UPSTREAM_UNREACHABLE', number, WithCause>(
+  'SFP_UPSTREAM_UNREACHABLE',
+  'The upstream could not be reached or sent a broken answer (%s)',
+  PROXY_ERRORS.upstream_unreachable.status,
+)
+export const UpstreamTimeout = createError<'SFP_UPSTREAM_TIMEOUT', number, WithCause>(
+  'SFP_UPSTREAM_TIMEOUT',
+  'The upstream did not answer in time (%s)',
+  PROXY_ERRORS.upstream_timeout.status,
+)
+export const UpstreamStreamError = createError<'SFP_UPSTREAM_STREAM_ERROR', number, WithCause>(
+  'SFP_UPSTREAM_STREAM_ERROR',
+  'The upstream answer broke off (%s)',
+  PROXY_ERRORS.upstream_stream_error.status,
+)
+/** The reason given to the abort signal when the client goes away; never sent to anyone. */
+export const ClientGone = createError<'SFP_CLIENT_GONE', number, []>(
+  'SFP_CLIENT_GONE',
+  'The client closed the connection',
+  499,
+)
+
+/** An error the proxy answers itself, in the contract's envelope. */
+export interface ProxyErrorAnswer {
+  status: number
+  code: ProxyErrorCode
+  message: string
+  retryAfterSeconds: number | undefined
+}
+
+/** Fastify's own errors that have a contract code (the JSON body parser's limit). */
+const FASTIFY_CODES: Record<string, ProxyErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'request_too_large',
+}
+
+/**
+ * The contract answer for an error: `SFP_<CODE>` codes (this package's and the dispatch
+ * package's) map to `<code>`, a numeric `retryAfterSeconds` becomes Retry-After. Undefined for
+ * anything else, which is left to the server's error handler.
+ */
+export function proxyErrorAnswer(error: unknown): ProxyErrorAnswer | undefined {
+  if (!(error instanceof Error)) return undefined
+  const { code, statusCode, retryAfterSeconds } = error as Error & {
+    code?: unknown
+    statusCode?: unknown
+    retryAfterSeconds?: unknown
+  }
+  if (typeof code !== 'string') return undefined
+  const contract = code.startsWith('SFP_') ? code.slice(4).toLowerCase() : FASTIFY_CODES[code]
+  if (contract === undefined || !(contract in PROXY_ERRORS)) return undefined
+  const known = contract as ProxyErrorCode
+  const status =
+    typeof statusCode === 'number' && statusCode >= 400 && statusCode < 600
+      ? statusCode
+      : PROXY_ERRORS[known].status
+  return {
+    status,
+    code: known,
+    message: error.message,
+    retryAfterSeconds: typeof retryAfterSeconds === 'number' ? retryAfterSeconds : undefined,
+  }
+}

@@ -1,0 +1,93 @@
+import { type Config, describeIssues } from '@sfp/schemas'
+import { z } from 'zod'
+import type { ProxyRequestRecord } from './record.js'
+import type { ProxyDispatch, ProxyKeyPool } from './types.js'
+
+/** The settings the proxy reads (a whole `Config` may be passed). */
+export type ProxySettings = Pick<
+  Config,
+  | 'upstreamBaseUrl'
+  | 'upstreamRetries'
+  | 'upstreamConnectTimeoutMs'
+  | 'upstreamHeadersTimeoutMs'
+  | 'upstreamBodyIdleTimeoutMs'
+  | 'bodyLimitBytes'
+>
+
+/** Who presented a client key: a dashboard key (its id) or one of PROXY_API_KEYS (null). */
+export interface ClientIdentity {
+  clientKeyId: number | null
+}
+
+export type VerifyClientKey = (presented: string) => ClientIdentity | undefined
+
+export interface ProxyPluginOptions {
+  settings: ProxySettings
+  /** The client key check (the server's `clientKeys.verify`). */
+  verifyClientKey: VerifyClientKey
+  /** Called once per proxied request, after its answer ended (the server batches the writes). */
+  onComplete?: (record: ProxyRequestRecord) => void
+  /** Default: the `keyPool` decoration of the `key-pool` plugin. */
+  pool?: ProxyKeyPool
+  /** Default: the `dispatch` decoration of the `dispatch` plugin. */
+  dispatch?: ProxyDispatch
+  /** Retry backoff; defaults in `DEFAULT_RETRY_POLICY`. */
+  retry?: {
+    baseDelayMs?: number
+    maxDelayMs?: number
+    maxRetryAfterMs?: number
+    maxKeys?: number
+  }
+  now?: () => number
+  /** Waits between retries (tests record the delays instead of waiting). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>
+  random?: () => number
+}
+
+const positiveInteger = z.number().int().positive()
+const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
+  error: 'must be a function',
+})
+const hasMethods = (...names: string[]) =>
+  z.custom<object>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function'),
+    { error: `must have ${names.join(', ')}` },
+  )
+
+const optionsSchema = z.object({
+  settings: z.object({
+    upstreamBaseUrl: z.url({ protocol: /^https?$/ }),
+    upstreamRetries: z.number().int().min(0).max(10),
+    upstreamConnectTimeoutMs: positiveInteger,
+    upstreamHeadersTimeoutMs: positiveInteger,
+    upstreamBodyIdleTimeoutMs: positiveInteger,
+    bodyLimitBytes: positiveInteger,
+  }),
+  verifyClientKey: fn,
+  onComplete: fn.optional(),
+  pool: hasMethods('report').optional(),
+  dispatch: hasMethods('acquire', 'chooseKey').optional(),
+  retry: z
+    .object({
+      baseDelayMs: z.number().int().min(0).optional(),
+      maxDelayMs: z.number().int().min(0).optional(),
+      maxRetryAfterMs: z.number().int().min(0).optional(),
+      maxKeys: positiveInteger.optional(),
+    })
+    .optional(),
+  now: fn.optional(),
+  sleep: fn.optional(),
+  random: fn.optional(),
+})
+
+/** Check the plugin options once, at registration; the message names the bad option. */
+export function validateProxyOptions(options: ProxyPluginOptions): ProxyPluginOptions {
+  const result = optionsSchema.safeParse(options)
+  if (!result.success) {
+    throw new Error(`Invalid proxy plugin options: ${describeIssues(result.error.issues).message}`)
+  }
+  return options
+}

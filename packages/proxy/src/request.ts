@@ -1,0 +1,137 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Readable } from 'node:stream'
+import { Pool } from 'undici'
+import { UpstreamTimeout, UpstreamUnreachable } from './errors.js'
+
+/**
+ * The transport: one undici `Pool` to the upstream origin, kept alive between requests, and the
+ * three timeouts of CONTRACT §2. Knows nothing about Fastify, keys or retries.
+ */
+export interface TransportOptions {
+  /** UPSTREAM_BASE_URL: an origin, possibly with a path prefix; `/v1/...` paths are appended. */
+  baseUrl: string
+  /** UPSTREAM_CONNECT_TIMEOUT_MS */
+  connectTimeoutMs: number
+  /** UPSTREAM_HEADERS_TIMEOUT_MS: time to the first byte of the answer. */
+  headersTimeoutMs: number
+  /** UPSTREAM_BODY_IDLE_TIMEOUT_MS: longest silence inside an answer. */
+  bodyIdleTimeoutMs: number
+}
+
+export interface UpstreamRequest {
+  method: string
+  /** `/v1/...` with its query string. */
+  path: string
+  headers: Record<string, string>
+  /** Bytes (replayable) or a stream (sent once). */
+  body: Buffer | Readable | undefined
+  /** Aborting it ends the upstream request at once, socket included. */
+  signal: AbortSignal
+}
+
+export interface UpstreamResponse {
+  status: number
+  headers: IncomingHttpHeaders
+  /** Must be consumed or destroyed: it holds the connection until then. */
+  body: Readable
+}
+
+export interface Transport {
+  /**
+   * One attempt. Resolves when the response headers arrive. Rejects with `UpstreamTimeout` or
+   * `UpstreamUnreachable` (undici's error as `cause`, its code as `upstreamCode`), or with the
+   * signal's reason when the request was aborted.
+   */
+  send(request: UpstreamRequest): Promise<UpstreamResponse>
+  close(): Promise<void>
+}
+
+/** A transport failure, wrapped: `upstreamCode` is undici's `UND_ERR_*` code or the errno. */
+export type TransportError = (
+  | InstanceType<typeof UpstreamTimeout>
+  | InstanceType<typeof UpstreamUnreachable>
+) & { upstreamCode: string }
+
+/** What each undici / socket error code means for the client. Chosen by code, never by message. */
+const TRANSPORT_ERRORS: Record<string, { timeout: boolean; reason: string }> = {
+  UND_ERR_CONNECT_TIMEOUT: { timeout: true, reason: 'connect timeout' },
+  UND_ERR_HEADERS_TIMEOUT: { timeout: true, reason: 'no response headers in time' },
+  UND_ERR_BODY_TIMEOUT: { timeout: true, reason: 'the answer went silent for too long' },
+  UND_ERR_SOCKET: { timeout: false, reason: 'the upstream closed the connection' },
+  UND_ERR_HEADERS_OVERFLOW: { timeout: false, reason: 'response headers too large' },
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: { timeout: false, reason: 'answer shorter than announced' },
+  UND_ERR_CLOSED: { timeout: false, reason: 'the proxy is shutting down' },
+  UND_ERR_DESTROYED: { timeout: false, reason: 'the proxy is shutting down' },
+  ECONNREFUSED: { timeout: false, reason: 'connection refused' },
+  ECONNRESET: { timeout: false, reason: 'connection reset' },
+  EPIPE: { timeout: false, reason: 'connection reset' },
+  ETIMEDOUT: { timeout: true, reason: 'connect timeout' },
+  ENOTFOUND: { timeout: false, reason: 'host not found' },
+  EAI_AGAIN: { timeout: false, reason: 'DNS lookup failed' },
+  EHOSTUNREACH: { timeout: false, reason: 'host unreachable' },
+  ENETUNREACH: { timeout: false, reason: 'network unreachable' },
+}
+
+/** The code of an undici or socket error (`AggregateError`s of happy eyeballs: the first one). */
+export function errorCode(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return 'UNKNOWN'
+  const { code, errors } = error as { code?: unknown; errors?: unknown }
+  if (typeof code === 'string' && code !== '') return code
+  if (Array.isArray(errors) && errors.length > 0) return errorCode(errors[0])
+  return 'UNKNOWN'
+}
+
+/** What a transport error code means: whether it is a timeout, and a short reason. */
+export function describeTransportCode(code: string): { timeout: boolean; reason: string } {
+  const known = TRANSPORT_ERRORS[code]
+  if (known) return known
+  if (code.startsWith('HPE_')) return { timeout: false, reason: 'malformed HTTP answer' }
+  return { timeout: false, reason: `upstream request failed (${code})` }
+}
+
+/** Wrap an undici error as the proxy's own: 504 for connect/headers timeouts, else 502. */
+export function wrapTransportError(error: unknown): TransportError {
+  const upstreamCode = errorCode(error)
+  const { timeout, reason } = describeTransportCode(upstreamCode)
+  const wrapped = timeout
+    ? new UpstreamTimeout(reason, { cause: error })
+    : new UpstreamUnreachable(reason, { cause: error })
+  return Object.assign(wrapped, { upstreamCode })
+}
+
+export function isTransportError(error: unknown): error is TransportError {
+  return (
+    error instanceof Error && typeof (error as { upstreamCode?: unknown }).upstreamCode === 'string'
+  )
+}
+
+export function createTransport(options: TransportOptions): Transport {
+  const base = new URL(options.baseUrl)
+  const basePath = base.pathname.replace(/\/+$/, '')
+  const pool = new Pool(base.origin, {
+    // One request per connection at a time: a stuck answer must never hold up another.
+    pipelining: 1,
+    connect: { timeout: options.connectTimeoutMs },
+    headersTimeout: options.headersTimeoutMs,
+    bodyTimeout: options.bodyIdleTimeoutMs,
+  })
+
+  return {
+    async send({ method, path, headers, body, signal }) {
+      try {
+        const response = await pool.request({
+          method,
+          path: `${basePath}${path}`,
+          headers,
+          body: body ?? null,
+          signal,
+        })
+        return { status: response.statusCode, headers: response.headers, body: response.body }
+      } catch (error) {
+        if (signal.aborted) throw signal.reason
+        throw wrapTransportError(error)
+      }
+    },
+    close: () => pool.close(),
+  }
+}

@@ -1,0 +1,168 @@
+import { setTimeout as sleepFor } from 'node:timers/promises'
+import { type ApiErrorCode, errorBody, type ProxyErrorCode } from '@sfp/schemas'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { InvalidClientKey, proxyErrorAnswer } from './errors.js'
+import { retryPolicy } from './failover.js'
+import { createForwarder } from './forward.js'
+import { presentedClientKey } from './headers.js'
+import type { ProxyPluginOptions } from './options.js'
+import { newRecord, noteError, type ProxyRequestRecord } from './record.js'
+import { createTransport, type Transport } from './request.js'
+import type { ProxyDispatch, ProxyKeyPool } from './types.js'
+
+/**
+ * The proxy as the routes use it: the transport and forwarder built from the plugin options, and
+ * the three steps of a route (authenticate, handle, answer errors). Kept apart from Fastify's
+ * registration so that it can be built and closed in tests on its own.
+ */
+export interface ProxyService {
+  readonly bodyLimitBytes: number
+  /** onRequest hook: 401 without an accepted client key, before any body is read. */
+  authenticate(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    prefix: string,
+  ): FastifyReply | undefined
+  /** The route handler: starts forwarding; the answer is sent asynchronously. */
+  handle(request: FastifyRequest, reply: FastifyReply, prefix: string): void
+  /** Error handler of the routes: the proxy's errors in the contract envelope, others rethrown. */
+  handleError(error: unknown, request: FastifyRequest, reply: FastifyReply, prefix: string): void
+  close(): Promise<void>
+}
+
+export interface ProxyServiceDeps extends ProxyPluginOptions {
+  pool: ProxyKeyPool
+  dispatch: ProxyDispatch
+  /** Default: an undici pool built from the settings. */
+  transport?: Transport
+}
+
+interface RequestContext {
+  clientKeyId: number | null
+  startedAt: number
+  /** The handler took over: it writes the record. */
+  forwarded: boolean
+}
+
+/** An answer given before forwarding started. */
+interface Rejection {
+  status: number
+  code: ProxyErrorCode | ApiErrorCode
+  message: string
+}
+
+const abortableSleep = (ms: number, signal: AbortSignal) => sleepFor(ms, undefined, { signal })
+
+/**
+ * `/api/proxy/<rest>` and `/v1/<rest>` both become `/v1/<rest>` (query kept). Null when the path
+ * would leave `/v1/` once normalized (`..`, `%2e%2e`).
+ */
+export function upstreamPathOf(url: string, prefix: string): string | null {
+  if (!url.startsWith(`${prefix}/`)) return null
+  const target = new URL(`/v1${url.slice(prefix.length)}`, 'http://upstream.invalid')
+  return target.pathname.startsWith('/v1/') ? `${target.pathname}${target.search}` : null
+}
+
+export function createProxyService(deps: ProxyServiceDeps): ProxyService {
+  const { settings, verifyClientKey, now = Date.now } = deps
+  const onComplete = deps.onComplete ?? (() => {})
+  const transport =
+    deps.transport ??
+    createTransport({
+      baseUrl: settings.upstreamBaseUrl,
+      connectTimeoutMs: settings.upstreamConnectTimeoutMs,
+      headersTimeoutMs: settings.upstreamHeadersTimeoutMs,
+      bodyIdleTimeoutMs: settings.upstreamBodyIdleTimeoutMs,
+    })
+  const forwarder = createForwarder({
+    transport,
+    pool: deps.pool,
+    dispatch: deps.dispatch,
+    policy: retryPolicy(settings.upstreamRetries, deps.retry),
+    bodyLimitBytes: settings.bodyLimitBytes,
+    onComplete,
+    now,
+    sleep: deps.sleep ?? abortableSleep,
+    random: deps.random ?? Math.random,
+  })
+  const contexts = new WeakMap<FastifyRequest, RequestContext>()
+
+  /** A request answered before the forwarder took it still gets its log row. */
+  function recordRejection(
+    request: FastifyRequest,
+    prefix: string,
+    rejection: Rejection & Pick<RequestContext, 'clientKeyId' | 'startedAt'>,
+  ): void {
+    const { clientKeyId, startedAt, status, code, message } = rejection
+    const path = (upstreamPathOf(request.url, prefix) ?? request.url).split('?')[0] ?? ''
+    const { id: requestId, method } = request
+    const record: ProxyRequestRecord = {
+      ...newRecord({ time: startedAt, requestId, clientKeyId, method, path }),
+      status,
+      durationMs: Math.max(0, Math.round(now() - startedAt)),
+    }
+    noteError(record, code, message)
+    try {
+      onComplete(record)
+    } catch (error) {
+      request.log.error({ err: error }, 'the request record could not be taken')
+    }
+  }
+
+  return {
+    bodyLimitBytes: settings.bodyLimitBytes,
+
+    authenticate(request, reply, prefix) {
+      const startedAt = now()
+      const presented = presentedClientKey(request.headers)
+      const identity = presented === undefined ? undefined : verifyClientKey(presented)
+      if (identity !== undefined) {
+        contexts.set(request, { clientKeyId: identity.clientKeyId, startedAt, forwarded: false })
+        return undefined
+      }
+      const { message } = new InvalidClientKey()
+      const code = 'invalid_client_key'
+      recordRejection(request, prefix, { clientKeyId: null, startedAt, status: 401, code, message })
+      return reply.code(401).send(errorBody(code, message))
+    },
+
+    handle(request, reply, prefix) {
+      const context = contexts.get(request)
+      const upstreamPath = upstreamPathOf(request.url, prefix)
+      if (context === undefined || upstreamPath === null) {
+        const message = 'No such proxy route'
+        const { clientKeyId, startedAt } = context ?? { clientKeyId: null, startedAt: now() }
+        const rejection = {
+          clientKeyId,
+          startedAt,
+          status: 404,
+          code: 'not_found',
+          message,
+        } as const
+        recordRejection(request, prefix, rejection)
+        reply.code(404).send(errorBody('not_found', message))
+        return
+      }
+      context.forwarded = true
+      const { clientKeyId, startedAt } = context
+      forwarder
+        .forward({ request, reply, upstreamPath, clientKeyId, startedAt })
+        .catch((error: unknown) => request.log.error({ err: error }, 'proxy request failed'))
+    },
+
+    handleError(error, request, reply, prefix) {
+      const answer = proxyErrorAnswer(error)
+      if (answer === undefined) throw error
+      const context = contexts.get(request)
+      if (context !== undefined && !context.forwarded) {
+        recordRejection(request, prefix, { ...context, ...answer })
+      }
+      if (answer.retryAfterSeconds !== undefined) {
+        reply.header('retry-after', String(answer.retryAfterSeconds))
+      }
+      reply.code(answer.status).send(errorBody(answer.code, answer.message))
+    },
+
+    close: () => transport.close(),
+  }
+}

@@ -1,0 +1,127 @@
+import type { Dispatch } from '@sfp/dispatch'
+import type { KeyPool } from '@sfp/key-pool'
+import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
+import Fastify from 'fastify'
+import fp from 'fastify-plugin'
+import { request } from 'undici'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type ProxyPluginOptions, proxyPlugin, proxyRoutes } from '../src/index.js'
+import { FakeDispatch, FakeKeyPool } from './helpers/fakes.js'
+import { CLIENT_KEY, clientHeaders, startProxyApp } from './helpers/proxy-app.js'
+
+let upstream: MockUpstream | undefined
+afterEach(async () => {
+  await upstream?.close()
+  upstream = undefined
+})
+
+const settings = {
+  upstreamBaseUrl: 'http://127.0.0.1:9',
+  upstreamRetries: 2,
+  upstreamConnectTimeoutMs: 1000,
+  upstreamHeadersTimeoutMs: 1000,
+  upstreamBodyIdleTimeoutMs: 1000,
+  bodyLimitBytes: 1000,
+}
+const verifyClientKey = (key: string) => (key === CLIENT_KEY ? { clientKeyId: null } : undefined)
+
+/**
+ * An app with the two plugins the proxy depends on. With `decorate`, they decorate the app with
+ * the fakes, which implement only the part of `KeyPool` / `Dispatch` the proxy uses.
+ */
+function appWith(decorate: { pool?: FakeKeyPool; dispatch?: FakeDispatch } = {}) {
+  const app = Fastify({ logger: false })
+  const { pool, dispatch } = decorate
+  app.register(
+    fp(async (scope) => void (pool && scope.decorate('keyPool', pool as unknown as KeyPool)), {
+      name: 'key-pool',
+    }),
+  )
+  app.register(
+    fp(
+      async (scope) =>
+        void (dispatch && scope.decorate('dispatch', dispatch as unknown as Dispatch)),
+      { name: 'dispatch' },
+    ),
+  )
+  return app
+}
+
+describe('the proxy plugins', () => {
+  it('validate their options at registration, naming the bad one', async () => {
+    const app = appWith()
+    app.register(proxyPlugin, {
+      settings: { ...settings, upstreamRetries: -1 },
+      verifyClientKey,
+    } as ProxyPluginOptions)
+    await expect(app.ready()).rejects.toThrow(/settings\.upstreamRetries/)
+    const other = appWith()
+    other.register(proxyPlugin, { settings } as ProxyPluginOptions)
+    await expect(other.ready()).rejects.toThrow(/verifyClientKey: must be a function/)
+  })
+
+  it('need the key-pool and dispatch plugins', async () => {
+    const app = Fastify({ logger: false })
+    app.register(proxyPlugin, { settings, verifyClientKey })
+    await expect(app.ready()).rejects.toThrow(/key-pool/)
+  })
+
+  it('need a pool and a dispatcher, from decorations or options', async () => {
+    const app = appWith()
+    app.register(proxyPlugin, { settings, verifyClientKey })
+    await expect(app.ready()).rejects.toThrow(/"keyPool" decoration/)
+    const pool = new FakeKeyPool()
+    const withOptions = appWith()
+    withOptions.register(proxyPlugin, {
+      settings,
+      verifyClientKey,
+      pool,
+      dispatch: new FakeDispatch(pool),
+    })
+    await withOptions.ready()
+    expect(withOptions.proxy.bodyLimitBytes).toBe(1000)
+    await withOptions.close()
+  })
+
+  it('close the upstream connections with the app', async () => {
+    upstream = await startMockUpstream()
+    const pool = new FakeKeyPool()
+    const app = appWith({ pool, dispatch: new FakeDispatch(pool) })
+    app.register(proxyPlugin, {
+      settings: { ...settings, upstreamBaseUrl: upstream.url },
+      verifyClientKey,
+    })
+    app.register(proxyRoutes, { prefix: '/v1' })
+    const response = await app.inject({ url: '/v1/models', headers: clientHeaders() })
+    expect(response.statusCode).toBe(200)
+    expect(upstream.openSockets()).toBe(1)
+    await app.close()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(upstream.openSockets()).toBe(0)
+  })
+
+  it('forward any method, with or without a body, and leave other routes alone', async () => {
+    const proxy = await startProxyApp()
+    for (const method of ['GET', 'DELETE', 'PUT', 'PATCH'] as const) {
+      const response = await request(`${proxy.url}/v1/files/file-1`, {
+        method,
+        headers: clientHeaders(method === 'GET' ? {} : { 'content-type': 'application/json' }),
+        body: method === 'GET' ? undefined : '{"purpose":"batch"}',
+      })
+      expect(response.statusCode).toBe(404)
+      await response.body.dump()
+    }
+    expect(proxy.upstream.requests.map((r) => [r.method, r.path, r.body.toString()])).toEqual([
+      ['GET', '/v1/files/file-1', ''],
+      ['DELETE', '/v1/files/file-1', '{"purpose":"batch"}'],
+      ['PUT', '/v1/files/file-1', '{"purpose":"batch"}'],
+      ['PATCH', '/v1/files/file-1', '{"purpose":"batch"}'],
+    ])
+    // Outside the two prefixes nothing is proxied (and no client key is asked for).
+    const other = await request(`${proxy.url}/v2/models`)
+    expect(other.statusCode).toBe(404)
+    await other.body.dump()
+    expect(proxy.upstream.requests).toHaveLength(4)
+    expect(proxy.records).toHaveLength(4)
+  })
+})

@@ -1,0 +1,145 @@
+import { Readable } from 'node:stream'
+import { text } from 'node:stream/consumers'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { bodyFormat, relayBody } from '../src/relay.js'
+
+const usage = { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 }
+const delta = (content: string) =>
+  `data: ${JSON.stringify({ id: 'c', choices: [{ index: 0, delta: { content } }] })}\n\n`
+const USAGE_EVENT = `data: ${JSON.stringify({ id: 'c', choices: [], usage })}\n\n`
+const STREAM = [
+  delta('Hel'),
+  delta('lo'),
+  ': keep-alive\n\n',
+  USAGE_EVENT,
+  'data: [DONE]\n\n',
+].join('')
+
+function relay(
+  chunks: readonly (string | Buffer)[],
+  format: 'sse' | 'json' | 'other',
+  drop = false,
+) {
+  let firstBytes = 0
+  const result = relayBody({
+    body: Readable.from(chunks.map((chunk) => Buffer.from(chunk))),
+    format,
+    dropUsageEvent: drop,
+    signal: new AbortController().signal,
+    onFirstByte: () => {
+      firstBytes += 1
+    },
+  })
+  return { result, firstBytes: () => firstBytes }
+}
+
+function cut(whole: string, cuts: readonly number[]): Buffer[] {
+  const bytes = Buffer.from(whole)
+  const points = [...new Set(cuts.map((at) => at % (bytes.length + 1)))].sort((a, b) => a - b)
+  return [...points, bytes.length].map((point, index, all) =>
+    bytes.subarray(index === 0 ? 0 : (all[index - 1] ?? 0), point),
+  )
+}
+
+describe('bodyFormat', () => {
+  it('tells SSE, JSON and other bodies apart', () => {
+    expect(bodyFormat('text/event-stream; charset=utf-8')).toBe('sse')
+    expect(bodyFormat('application/json')).toBe('json')
+    expect(bodyFormat('application/problem+json')).toBe('json')
+    expect(bodyFormat('audio/mpeg')).toBe('other')
+    expect(bodyFormat(undefined)).toBe('other')
+  })
+})
+
+describe('relayBody', () => {
+  it('removes only the usage-only event when the proxy asked for it, and reads its usage', async () => {
+    const { result, firstBytes } = relay([STREAM], 'sse', true)
+    expect(await text(result.stream)).toBe(STREAM.replace(USAGE_EVENT, ''))
+    expect(result.usage()).toEqual({ promptTokens: 2, completionTokens: 3, totalTokens: 5 })
+    expect(result.end()).toEqual({ kind: 'complete' })
+    expect(firstBytes()).toBe(1)
+  })
+
+  it('passes every byte when the client asked for usage itself', async () => {
+    const { result } = relay([STREAM], 'sse', false)
+    expect(await text(result.stream)).toBe(STREAM)
+    expect(result.usage()?.totalTokens).toBe(5)
+  })
+
+  it('any chunking: exactly the stream minus the usage event (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat(), { maxLength: 25 }), async (cuts) => {
+        const { result } = relay(cut(STREAM, cuts), 'sse', true)
+        expect(await text(result.stream)).toBe(STREAM.replace(USAGE_EVENT, ''))
+        expect(result.usage()?.totalTokens).toBe(5)
+      }),
+    )
+  })
+
+  it('reads usage from a JSON answer passed on unchanged', async () => {
+    const body = JSON.stringify({ id: 'x', choices: [], usage })
+    const { result } = relay(cut(body, [3, 10, 40]), 'json')
+    expect(await text(result.stream)).toBe(body)
+    expect(result.usage()?.promptTokens).toBe(2)
+  })
+
+  it('ends SSE with an error event when the upstream breaks off', async () => {
+    const body = new Readable({ read() {} })
+    const result = relayBody({
+      body,
+      format: 'sse',
+      dropUsageEvent: true,
+      signal: new AbortController().signal,
+      onFirstByte: () => {},
+    })
+    body.push(`${delta('a')}data: {"half`)
+    setImmediate(() => body.destroy(Object.assign(new Error('reset'), { code: 'ECONNRESET' })))
+    const received = await text(result.stream)
+    expect(received).toBe(
+      `${delta('a')}data: {"error":{"message":"The upstream answer broke off (connection reset)","type":"server_error","code":"upstream_stream_error"}}\n\n`,
+    )
+    expect(result.end()).toEqual({
+      kind: 'upstream-failed',
+      code: 'ECONNRESET',
+      reason: 'connection reset',
+    })
+  })
+
+  it('fails other bodies when the upstream breaks off, so the answer is cut', async () => {
+    const body = new Readable({ read() {} })
+    const result = relayBody({
+      body,
+      format: 'other',
+      dropUsageEvent: false,
+      signal: new AbortController().signal,
+      onFirstByte: () => {},
+    })
+    body.push('abc')
+    setImmediate(() =>
+      body.destroy(Object.assign(new Error('timeout'), { code: 'UND_ERR_BODY_TIMEOUT' })),
+    )
+    await expect(text(result.stream)).rejects.toMatchObject({ code: 'SFP_UPSTREAM_STREAM_ERROR' })
+    expect(result.end()).toMatchObject({ kind: 'upstream-failed', code: 'UND_ERR_BODY_TIMEOUT' })
+  })
+
+  it('stops reading upstream when the client is gone', async () => {
+    const body = new Readable({ read() {} })
+    const client = new AbortController()
+    const result = relayBody({
+      body,
+      format: 'other',
+      dropUsageEvent: false,
+      signal: client.signal,
+      onFirstByte: () => {},
+    })
+    body.push('abc')
+    const reading = text(result.stream).catch(() => 'cut')
+    await new Promise((resolve) => setImmediate(resolve))
+    client.abort()
+    body.destroy(new Error('aborted'))
+    expect(await reading).toBe('abc')
+    expect(result.end()).toEqual({ kind: 'client-gone' })
+    expect(body.destroyed).toBe(true)
+  })
+})

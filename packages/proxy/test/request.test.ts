@@ -1,0 +1,156 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { text } from 'node:stream/consumers'
+import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  createTransport,
+  errorCode,
+  type Transport,
+  type TransportOptions,
+  wrapTransportError,
+} from '../src/request.js'
+
+let upstream: MockUpstream | undefined
+let transport: Transport | undefined
+afterEach(async () => {
+  await transport?.close()
+  await upstream?.close()
+  transport = undefined
+  upstream = undefined
+})
+
+async function setup(options: Partial<TransportOptions> = {}) {
+  upstream = await startMockUpstream({ sseIntervalMs: 1 })
+  transport = createTransport({
+    baseUrl: upstream.url,
+    connectTimeoutMs: 1000,
+    headersTimeoutMs: 5000,
+    bodyIdleTimeoutMs: 5000,
+    ...options,
+  })
+  return { upstream, transport }
+}
+
+const models = (signal = new AbortController().signal) => ({
+  method: 'GET',
+  path: '/v1/models?type=text',
+  headers: { authorization: 'Bearer sk-transport-test' },
+  body: undefined,
+  signal,
+})
+
+describe('transport', () => {
+  it('sends one attempt and returns status, headers and the body as a stream', async () => {
+    const { transport, upstream } = await setup()
+    const response = await transport.send(models())
+    expect(response.status).toBe(200)
+    expect(response.headers['x-siliconcloud-trace-id']).toBe('trace-1')
+    expect(JSON.parse(await text(response.body)).object).toBe('list')
+    expect(upstream.requests[0]?.url).toBe('/v1/models?type=text')
+  })
+
+  it('keeps the connection alive between attempts', async () => {
+    const { transport, upstream } = await setup()
+    await text((await transport.send(models())).body)
+    // The body's end comes a moment before undici hands the connection back to the pool.
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    await text((await transport.send(models())).body)
+    expect(upstream.openSockets()).toBe(1)
+  })
+
+  it('puts the base URL path in front', async () => {
+    const { upstream } = await setup()
+    transport = createTransport({
+      baseUrl: `${upstream.url}/prefix/`,
+      connectTimeoutMs: 1000,
+      headersTimeoutMs: 1000,
+      bodyIdleTimeoutMs: 1000,
+    })
+    await text((await transport.send(models())).body)
+    expect(upstream.requests[0]?.path).toBe('/prefix/v1/models')
+  })
+
+  it('wraps a refused connection: 502 upstream_unreachable, undici error as cause', async () => {
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    await new Promise((resolve) => server.close(resolve))
+    transport = createTransport({
+      baseUrl: `http://127.0.0.1:${port}`,
+      connectTimeoutMs: 1000,
+      headersTimeoutMs: 1000,
+      bodyIdleTimeoutMs: 1000,
+    })
+    await expect(transport.send(models())).rejects.toMatchObject({
+      code: 'SFP_UPSTREAM_UNREACHABLE',
+      statusCode: 502,
+      upstreamCode: 'ECONNREFUSED',
+      cause: expect.objectContaining({ code: 'ECONNREFUSED' }),
+    })
+  })
+
+  it('times out waiting for headers: 504 upstream_timeout', async () => {
+    const { transport, upstream } = await setup({ headersTimeoutMs: 100 })
+    upstream.script({ fault: { kind: 'hang' } })
+    await expect(transport.send(models())).rejects.toMatchObject({
+      code: 'SFP_UPSTREAM_TIMEOUT',
+      statusCode: 504,
+      upstreamCode: 'UND_ERR_HEADERS_TIMEOUT',
+    })
+  })
+
+  it('times out a body that goes silent', async () => {
+    const { transport, upstream } = await setup({ bodyIdleTimeoutMs: 100 })
+    upstream.script({ fault: { kind: 'stall-body' } })
+    const response = await transport.send({
+      ...models(),
+      method: 'POST',
+      path: '/v1/chat/completions',
+      headers: { authorization: 'Bearer sk-x', 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify({ model: 'Qwen/Qwen2.5-7B-Instruct', stream: true })),
+    })
+    await expect(text(response.body)).rejects.toMatchObject({ code: 'UND_ERR_BODY_TIMEOUT' })
+  })
+
+  it('refuses oversized response headers', async () => {
+    const { transport, upstream } = await setup()
+    upstream.script({ fault: { kind: 'oversized-headers' } })
+    await expect(transport.send(models())).rejects.toMatchObject({
+      code: 'SFP_UPSTREAM_UNREACHABLE',
+      upstreamCode: 'UND_ERR_HEADERS_OVERFLOW',
+    })
+  })
+
+  it('rejects with the signal reason when aborted, closing the upstream socket', async () => {
+    const { transport, upstream } = await setup()
+    upstream.script({ fault: { kind: 'hang' } })
+    const controller = new AbortController()
+    const sending = transport.send(models(controller.signal))
+    await upstream.waitForRequest(0)
+    const reason = new Error('client gone')
+    controller.abort(reason)
+    await expect(sending).rejects.toBe(reason)
+    expect((await upstream.waitForEnd(0)).abortedAt).toBeDefined()
+  })
+})
+
+describe('transport errors', () => {
+  it('are chosen by code, never by message', () => {
+    const coded = (code: string) =>
+      Object.assign(new Error('ignored text: ECONNRESET timeout'), { code })
+    expect(wrapTransportError(coded('UND_ERR_CONNECT_TIMEOUT'))).toMatchObject({
+      code: 'SFP_UPSTREAM_TIMEOUT',
+      upstreamCode: 'UND_ERR_CONNECT_TIMEOUT',
+    })
+    expect(wrapTransportError(coded('UND_ERR_SOCKET')).code).toBe('SFP_UPSTREAM_UNREACHABLE')
+    expect(wrapTransportError(coded('ECONNRESET')).message).toContain('connection reset')
+    expect(wrapTransportError(coded('HPE_INVALID_CHUNK_SIZE')).message).toContain('malformed')
+    expect(wrapTransportError(new Error('ECONNREFUSED')).upstreamCode).toBe('UNKNOWN')
+  })
+
+  it('reads the code of an AggregateError (happy eyeballs)', () => {
+    const inner = Object.assign(new Error('x'), { code: 'ECONNREFUSED' })
+    expect(errorCode(new AggregateError([inner]))).toBe('ECONNREFUSED')
+  })
+})

@@ -1,0 +1,25 @@
+import { z } from 'zod'
+
+/**
+ * SiliconFlow's `GET /v1/user/info` answer, as far as the key pool reads it. Tolerant: unknown
+ * fields pass through, and only what the pool decides on is required.
+ * @see SILICONFLOW.md "Balance": amounts are strings (CNY), `totalBalance` = gift + paid, may be
+ * negative. `balance` is only the gift balance and is deliberately not read.
+ */
+
+/** A decimal amount: `"88.88"`, `"-0.5"`, `" 12 "`; JSON numbers too. Not `""`, `"NaN"`, `"1e3"`. */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/
+
+export const upstreamAmountSchema = z.union([
+  z.number(),
+  z.string().trim().regex(DECIMAL, { error: 'must be a decimal amount' }).transform(Number),
+])
+
+export const upstreamUserInfoSchema = z.looseObject({
+  data: z.looseObject({
+    totalBalance: upstreamAmountSchema,
+    /** `normal` unless the account is restricted (meaning of other values unconfirmed). */
+    status: z.string().optional(),
+  }),
+})
+export type UpstreamUserInfo = z.output<typeof upstreamUserInfoSchema>

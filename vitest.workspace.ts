@@ -11,4 +11,5 @@ export default [
   'packages/upstream-mock',
   'apps/server',
   'apps/dashboard',
+  'apps/dashboard/e2e',
 ]

@@ -8,10 +8,12 @@ import clientKeys from './plugins/client-keys.js'
 import database from './plugins/database.js'
 import errorHandler from './plugins/error-handler.js'
 import firstBoot from './plugins/first-boot.js'
+import metrics from './plugins/metrics.js'
 import requestLog from './plugins/request-log.js'
 import manageRoutes from './routes/api/manage/index.js'
 import dashboardRoutes from './routes/dashboard.js'
 import healthRoutes from './routes/health.js'
+import metricsRoutes from './routes/metrics.js'
 
 export interface AppOptions {
   config: Config
@@ -40,7 +42,12 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(firstBoot, { adminPassword: config.adminPassword, announce })
   await fastify.register(adminAuth, { adminPassword: config.adminPassword })
   await fastify.register(keyPoolPlugin, { ...config, now })
-  await fastify.register(requestLog, { retentionDays: config.logRetentionDays, now })
+  await fastify.register(requestLog, {
+    retentionDays: config.logRetentionDays,
+    now,
+    // Read when a batch is written, by then the metrics plugin (registered below) is there.
+    onFlush: (flush) => fastify.metrics.observeRequestLogFlush(flush),
+  })
   await fastify.register(dispatchPlugin, {
     concurrency: config.dispatchConcurrency,
     queueMax: config.dispatchQueueMax,
@@ -49,6 +56,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     policy: config.keySwitchPolicy,
     now,
   })
+  await fastify.register(metrics)
   await fastify.register(proxyPlugin, {
     settings: config,
     verifyClientKey: (presented) => {
@@ -56,11 +64,15 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       if (identity) fastify.clientKeys.recordUse(identity)
       return identity
     },
-    onComplete: (record) => fastify.requestLog.record(record),
+    onComplete: (record) => {
+      fastify.requestLog.record(record)
+      fastify.metrics.observeProxyRecord(record)
+    },
     now,
   })
 
   await fastify.register(healthRoutes)
+  await fastify.register(metricsRoutes)
   // The SDK base-URL swap, and the older route some clients still use (CONTRACT §3).
   await fastify.register(proxyRoutes, { prefix: '/v1' })
   await fastify.register(proxyRoutes, { prefix: '/api/proxy' })

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import type { Config } from '@sfp/schemas'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { ShuttingDown } from '@sfp/dispatch'
+import { type Config, errorBody } from '@sfp/schemas'
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify'
 import fp from 'fastify-plugin'
 import app, { type AppOptions } from './app.js'
 
@@ -26,6 +33,15 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   }
 }
 
+/**
+ * A malformed percent-escape or an over-long path parameter is refused by the router before any
+ * route or error handler runs: answer it in the contract envelope too (400 / 414).
+ */
+function refuseMalformedUrl(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const status = error.statusCode ?? 400
+  reply.code(status).send(errorBody('validation_error', 'The URL is malformed or too long'))
+}
+
 export interface BuildServerOptions extends Omit<AppOptions, 'config'> {
   logger?: FastifyServerOptions['logger']
 }
@@ -47,10 +63,20 @@ export async function buildServer(
     requestTimeout: 0,
     // Keep-alive sockets that idle during shutdown are closed; busy ones finish their response.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests arriving during shutdown are refused below, in the contract envelope, instead of
+    // with Fastify's own 503 body.
+    return503OnClosing: false,
+    frameworkErrors: refuseMalformedUrl,
+  })
+  // Set once `close()` starts: a request that still arrives (on a connection opened before) gets
+  // 503 shutting_down, and Fastify adds `Connection: close` to it.
+  let closing = false
+  fastify.addHook('preClose', async () => {
+    closing = true
   })
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    if (closing) throw new ShuttingDown()
   })
   // fp: the app's decorations (database, keyPool, ...) stay visible on the instance for tests.
   await fastify.register(fp(app), { ...appOptions, config })

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { startServerProcess } from './helpers/server-process.js'
 import { tempDataDir } from './helpers/test-app.js'
 
-describe('server process', () => {
+// Two real boots through tsx: seconds on an idle machine, far more on a loaded 2-core CI runner.
+describe('server process', { timeout: 60_000 }, () => {
   it('boots, prints first-boot secrets once, and shuts down cleanly on SIGTERM', async () => {
     const dataDir = tempDataDir()
     const first = startServerProcess({ DATA_DIR: dataDir })

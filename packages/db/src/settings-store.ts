@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3'
 import { eq } from 'drizzle-orm'
 import type { Db } from './database.js'
 import { settings } from './schema.js'
@@ -20,7 +21,14 @@ export interface SettingsStore {
   setJson(name: SettingName, value: unknown, now?: number): void
 }
 
+/** Column order of the prepared upsert. */
+const UPSERT_SQL = `INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?)
+  ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`
+
 export function createSettingsStore(db: Db): SettingsStore {
+  // The switch guard writes its memory here twice per proxied request: a raw prepared statement
+  // costs a few microseconds, the query builder ~100 µs (measured by `pnpm bench`).
+  let upsert: Statement | undefined
   const store: SettingsStore = {
     get(name) {
       return db
@@ -30,10 +38,8 @@ export function createSettingsStore(db: Db): SettingsStore {
         .get()?.value
     },
     set(name, value, now = Date.now()) {
-      db.insert(settings)
-        .values({ name, value, updatedAt: now })
-        .onConflictDoUpdate({ target: settings.name, set: { value, updatedAt: now } })
-        .run()
+      upsert ??= db.$client.prepare(UPSERT_SQL)
+      upsert.run(name, value, now)
     },
     delete(name) {
       db.delete(settings).where(eq(settings.name, name)).run()

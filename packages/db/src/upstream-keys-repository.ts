@@ -1,4 +1,5 @@
-import { asc, eq, inArray } from 'drizzle-orm'
+import type { Statement } from 'better-sqlite3'
+import { asc, eq, getTableColumns, inArray } from 'drizzle-orm'
 import type { Db } from './database.js'
 import { type NewUpstreamKeyRow, type UpstreamKeyRow, upstreamKeys } from './schema.js'
 
@@ -52,10 +53,46 @@ const INSERT_SQL = `INSERT INTO upstream_keys (secret, fingerprint, masked_key, 
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT DO NOTHING`
 
+/** Column name in SQL of each field of a key row. */
+const COLUMN_NAMES: Record<string, string> = Object.fromEntries(
+  Object.entries(getTableColumns(upstreamKeys)).map(([field, column]) => [field, column.name]),
+)
+
+/**
+ * `UPDATE ... SET <the patch's columns> WHERE id = ?`, one prepared statement per set of
+ * columns (a handful of shapes in practice): the pool writes a key through after every proxied
+ * request, and the query builder costs ~100 µs a call where a prepared statement costs a few.
+ * Like Drizzle's `set()`, fields that are `undefined` are left out; every column is a plain
+ * integer, real or text, so values are bound as they are (as the prepared insert does).
+ */
+function createPatchWriter(db: Db): (id: number, patch: UpstreamKeyPatch) => void {
+  const statements = new Map<string, Statement>()
+  return (id, patch) => {
+    const columns: string[] = []
+    const values: unknown[] = []
+    for (const [field, value] of Object.entries(patch)) {
+      const column = COLUMN_NAMES[field]
+      if (value === undefined || column === undefined) continue
+      columns.push(column)
+      values.push(value)
+    }
+    if (columns.length === 0) throw new Error('No values to set')
+    const shape = columns.join(',')
+    let statement = statements.get(shape)
+    if (statement === undefined) {
+      const assignments = columns.map((column) => `"${column}" = ?`).join(', ')
+      statement = db.$client.prepare(`UPDATE upstream_keys SET ${assignments} WHERE id = ?`)
+      statements.set(shape, statement)
+    }
+    statement.run(...values, id)
+  }
+}
+
 export function createUpstreamKeysRepository(db: Db): UpstreamKeysRepository {
   // A raw prepared statement, one run per row inside one transaction: a few microseconds a row,
   // where the query builder costs ~50 µs a row (10,000 keys: a second of blocked event loop).
   const insert = db.$client.prepare(INSERT_SQL)
+  const writePatch = createPatchWriter(db)
   const insertAll = db.$client.transaction((rows: readonly NewUpstreamKeyRow[]) => {
     const inserted: UpstreamKeyRow[] = []
     for (const given of rows) {
@@ -92,7 +129,7 @@ export function createUpstreamKeysRepository(db: Db): UpstreamKeysRepository {
       return insertAll(rows).sort((a, b) => a.id - b.id)
     },
     update(id, patch) {
-      db.update(upstreamKeys).set(patch).where(eq(upstreamKeys.id, id)).run()
+      writePatch(id, patch)
     },
     remove(ids) {
       return db.transaction((tx) => {

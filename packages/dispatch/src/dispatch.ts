@@ -6,7 +6,7 @@ import { decideKey, refusalError } from './key-chooser.js'
 import { createListenerSet } from './listeners.js'
 import { createSlotGate, type SetTimer } from './slot-gate.js'
 import { createSwitchGuard, type SwitchGuardService } from './switch-guard.js'
-import type { Dispatch, DispatchSlot } from './types.js'
+import type { Dispatch, DispatchSlot, KeySwitchEvent } from './types.js'
 
 export interface DispatchDeps {
   pool: KeyPool
@@ -59,6 +59,7 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
     reportError,
   })
   const listeners = createListenerSet(reportError)
+  const switchListeners = createListenerSet<KeySwitchEvent>(reportError)
   const unsubscribe = [gate, guard, pool].map((source) => source.onChange(listeners.notify))
 
   function blockedNow(time: number): SwitchGuardStatus['blocked'] {
@@ -113,6 +114,9 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
       if (decision.kind === 'switch') pool.setCurrent(decision.keyId, decision.reason)
       const secret = pool.secret(decision.keyId)
       guard.recordUse(decision.keyId)
+      if (decision.kind === 'switch') {
+        switchListeners.notify({ fromKeyId: decision.fromKeyId, toKeyId: decision.keyId })
+      }
       return { keyId: decision.keyId, secret, switched: decision.kind === 'switch' }
     },
     status() {
@@ -127,10 +131,12 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
       }
     },
     onChange: (listener) => listeners.add(listener),
+    onSwitch: (listener) => switchListeners.add(listener),
     close() {
       gate.close()
       for (const stop of unsubscribe.splice(0)) stop()
       listeners.clear()
+      switchListeners.clear()
     },
   }
 }

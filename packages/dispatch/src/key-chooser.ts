@@ -14,8 +14,8 @@ export type RefusalCode = 'key_switch_guard' | 'rate_limited' | 'no_available_ke
 /** What the next attempt should do, decided without side effects (status() uses it too). */
 export type KeyDecision =
   | { kind: 'keep'; keyId: number }
-  /** `reason` goes into the pool's `switch` key event. */
-  | { kind: 'switch'; keyId: number; reason: string }
+  /** `reason` goes into the pool's `switch` key event; `fromKeyId` null for the first key. */
+  | { kind: 'switch'; keyId: number; fromKeyId: number | null; reason: string }
   /** `retryAt`: when asking again may succeed, ms since the epoch; null when unknown. */
   | { kind: 'refuse'; code: RefusalCode; message: string; retryAt: number | null }
 
@@ -57,7 +57,9 @@ export function decideKey(selection: KeySelection, guard: Guard, now: number): K
         const why = `moving from key #${verdict.fromKeyId} to key #${keyId} (${describeCurrent(current)})`
         return guardRefusal(why, verdict.windowEndsAt, guard, now)
       }
-      return { kind: 'switch', keyId, reason: switchReason(keyId, current, verdict, guard) }
+      const fromKeyId = current?.keyId ?? (verdict.kind === 'same' ? null : verdict.fromKeyId)
+      const reason = switchReason(keyId, fromKeyId, current, verdict, guard)
+      return { kind: 'switch', keyId, fromKeyId, reason }
     }
     case 'none': {
       const { current, retryAt } = selection
@@ -126,11 +128,11 @@ function coolingRefusal(
 
 function switchReason(
   keyId: number,
+  from: number | null,
   current: CurrentKeyState | null,
   verdict: SwitchVerdict,
   guard: Guard,
 ): string {
-  const from = current?.keyId ?? (verdict.kind === 'same' ? null : verdict.fromKeyId)
   const move = from === null ? `first key in use: #${keyId}` : `key #${from} -> key #${keyId}`
   const inWindow =
     verdict.kind === 'switch-in-window'

@@ -32,6 +32,15 @@ export interface SwitchGuard {
 
 export type DispatchChangeListener = () => void
 
+/** `chooseKey` changed the key in use (admin activations are overrides, not switches). */
+export interface KeySwitchEvent {
+  /** The key in use, or else the key last sent upstream, before; null for the very first key. */
+  fromKeyId: number | null
+  toKeyId: number
+}
+
+export type KeySwitchListener = (event: KeySwitchEvent) => void
+
 export interface Dispatch {
   /**
    * Wait for a slot, first in first out. Rejects with the package's QueueFull (queue at
@@ -50,4 +59,6 @@ export interface Dispatch {
   status(): { dispatch: DispatchStatus; switchGuard: SwitchGuardStatus }
   /** Called after any change the status would show (slot taken/released, queue, guard). */
   onChange(listener: DispatchChangeListener): () => void
+  /** Called after `chooseKey` switched keys (for the key switch counter of /metrics). */
+  onSwitch(listener: KeySwitchListener): () => void
 }

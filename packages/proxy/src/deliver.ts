@@ -1,6 +1,6 @@
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { AttemptOutcome } from '@sfp/key-pool'
-import { errorBody } from '@sfp/schemas'
+import { errorBody, maskSecret } from '@sfp/schemas'
 import type { FastifyReply } from 'fastify'
 import { upstreamErrorMessage } from './classify.js'
 import type { ProxyErrorAnswer } from './errors.js'
@@ -59,23 +59,66 @@ export async function deliverAnswer(
   return { kind: 'networkError', code: end.code }
 }
 
-/** The final upstream error, passed through with its own status, headers and body. */
+/**
+ * The final upstream error, passed through with its own status, headers and body; only the
+ * upstream key it was sent with (`secret`) is masked wherever the upstream quoted it back.
+ */
 export async function passThroughError(
   delivery: Delivery,
   response: UpstreamResponse,
   head: Buffer,
   rest: Readable | null,
+  secret: string,
 ): Promise<void> {
   const { reply, record } = delivery
+  const shown = maskQuotedSecret(head, secret)
   noteError(
     record,
     ERROR_TYPES.upstreamError,
-    upstreamErrorMessage(head) ?? `HTTP ${response.status}`,
+    upstreamErrorMessage(shown) ?? `HTTP ${response.status}`,
   )
-  reply.code(response.status).headers(clientResponseHeaders(response.headers, true))
+  const unchanged = shown === head
+  reply.code(response.status).headers(clientResponseHeaders(response.headers, unchanged))
   delivery.noteFirstByte()
-  reply.send(rest ?? head)
+  if (rest === null) reply.send(shown)
+  else reply.send(unchanged ? rest : Readable.from(restAfterHead(shown, rest, head.length)))
   await delivery.closed
+}
+
+/**
+ * `head` with every copy of `secret` masked (CONTRACT §4: upstream keys never appear in errors);
+ * the same Buffer when there is none. Only the head (the first ERROR_BODY_MAX_BYTES, all of any
+ * real error body) is searched: a longer body is passed on unmasked beyond it.
+ */
+export function maskQuotedSecret(head: Buffer, secret: string): Buffer {
+  if (secret === '' || !head.includes(secret)) return head
+  const mask = Buffer.from(maskSecret(secret))
+  const parts: Buffer[] = []
+  let from = 0
+  for (let at = head.indexOf(secret); at >= 0; at = head.indexOf(secret, from)) {
+    parts.push(head.subarray(from, at), mask)
+    from = at + Buffer.byteLength(secret)
+  }
+  parts.push(head.subarray(from))
+  return Buffer.concat(parts)
+}
+
+/** The masked head, then what `rest` (which replays the original head first) has after it. */
+async function* restAfterHead(
+  shown: Buffer,
+  rest: Readable,
+  headLength: number,
+): AsyncGenerator<Buffer> {
+  yield shown
+  let skip = headLength
+  for await (const chunk of rest as AsyncIterable<Buffer>) {
+    if (skip >= chunk.length) {
+      skip -= chunk.length
+      continue
+    }
+    yield skip > 0 ? chunk.subarray(skip) : chunk
+    skip = 0
+  }
 }
 
 /** An error made by the proxy itself, in the contract envelope (CONTRACT §3). */

@@ -142,7 +142,7 @@ class ForwardRun implements Delivery {
         retriesOnKey = 0
         continue
       }
-      return this.#giveUp(reply)
+      return this.#giveUp(reply, choice.secret)
     }
   }
 
@@ -193,10 +193,13 @@ class ForwardRun implements Delivery {
     }
   }
 
-  /** The final answer is an error: the upstream's own (passed through) or the proxy's 502/504. */
-  async #giveUp(reply: ErrorReply): Promise<void> {
+  /**
+   * The final answer is an error: the upstream's own (passed through, without the key `secret`
+   * it may quote back) or the proxy's 502/504.
+   */
+  async #giveUp(reply: ErrorReply, secret: string): Promise<void> {
     if (reply.kind === 'error-answer') {
-      await passThroughError(this, reply.response, reply.head, reply.rest)
+      await passThroughError(this, reply.response, reply.head, reply.rest, secret)
       return
     }
     const answer = proxyErrorAnswer(reply.error)

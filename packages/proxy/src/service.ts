@@ -6,7 +6,7 @@ import { retryPolicy } from './failover.js'
 import { createForwarder } from './forward.js'
 import { presentedClientKey } from './headers.js'
 import type { ProxyPluginOptions } from './options.js'
-import { newRecord, noteError, type ProxyRequestRecord } from './record.js'
+import { newRecord, noteError } from './record.js'
 import { createTransport, type Transport } from './request.js'
 import type { ProxyDispatch, ProxyKeyPool } from './types.js'
 
@@ -96,11 +96,9 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
     const { clientKeyId, startedAt, status, code, message } = rejection
     const path = (upstreamPathOf(request.url, prefix) ?? request.url).split('?')[0] ?? ''
     const { id: requestId, method } = request
-    const record: ProxyRequestRecord = {
-      ...newRecord({ time: startedAt, requestId, clientKeyId, method, path }),
-      status,
-      durationMs: Math.max(0, Math.round(now() - startedAt)),
-    }
+    const record = newRecord({ time: startedAt, requestId, clientKeyId, method, path })
+    record.status = status
+    record.durationMs = Math.max(0, Math.round(now() - startedAt))
     noteError(record, code, message)
     try {
       onComplete(record)

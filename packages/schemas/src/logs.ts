@@ -2,12 +2,16 @@ import { z } from 'zod'
 
 const isoTime = z.iso.datetime()
 
+/** The latest time a JavaScript Date can hold (year 275760): later ones cannot be shown as ISO. */
+export const MAX_TIME_MS = 8_640_000_000_000_000
+
 /** A time filter: ISO 8601 or milliseconds since the epoch. */
 export const timeInputSchema = z.union([
   z.coerce
     .number()
     .int()
     .min(0)
+    .max(MAX_TIME_MS)
     .transform((ms) => ms),
   z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)),
 ])

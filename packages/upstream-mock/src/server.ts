@@ -30,6 +30,16 @@ export interface MockUpstreamOptions {
   acceptAnyKey?: boolean
   /** Pause between SSE events, ms (default 5). */
   sseIntervalMs?: number
+  /**
+   * Prefix every SSE event with a comment `: sent_at=<epoch ms>` taken as it is written, so a
+   * benchmark can time each event's trip (default false).
+   */
+  stampSseEvents?: boolean
+  /**
+   * Keep each request in `requests` (default true). A benchmark sending many thousands turns
+   * this off so the mock's memory stays flat; `waitForRequest` / `waitForEnd` then never resolve.
+   */
+  keepRequests?: boolean
 }
 
 export interface MockUpstream {
@@ -75,12 +85,15 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   const accounts = new Map(Object.entries(options.accounts ?? {}))
   const acceptAnyKey = options.acceptAnyKey ?? accounts.size === 0
   const sseIntervalMs = options.sseIntervalMs ?? 5
+  const { stampSseEvents = false, keepRequests = true } = options
   const scripted: ScriptedFault[] = []
   const requests: RecordedRequest[] = []
   const sockets = new Set<Socket>()
   const waiters: { index: number; end: boolean; resolve: (r: RecordedRequest) => void }[] = []
   let userInfoMode: UserInfoMode = 'ok'
   let counter = 0
+  /** Requests received in all (`requests.length` too, unless they are not kept). */
+  let received = 0
 
   const notify = () => {
     for (const waiter of [...waiters]) {
@@ -161,14 +174,16 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     })
     for await (const chunk of incoming) chunks.push(chunk as Buffer)
     req.body = Buffer.concat(chunks)
-    requests.push(req)
+    received += 1
+    if (keepRequests) requests.push(req)
     notify()
-    res.setHeader('x-siliconcloud-trace-id', `trace-${requests.length}`)
+    res.setHeader('x-siliconcloud-trace-id', `trace-${received}`)
     const fault = takeFault(req)
     const answer = route(req, url)
-    await writeAnswer(res, answer, fault, sseIntervalMs, (bytes) => {
+    const countBytes = (bytes: number) => {
       req.responseBytes += bytes
-    })
+    }
+    await writeAnswer(res, answer, fault, sseIntervalMs, countBytes, stampSseEvents)
   }
 
   const server = createServer((incoming, res) => {

@@ -47,7 +47,8 @@ async function writeLargeBody(
 
 /**
  * Write an endpoint's answer, or a scripted fault in its place. `onBytes` hears how many body
- * bytes each write hands to the socket.
+ * bytes each write hands to the socket; `stampSseEvents` prefixes each SSE event of an answer
+ * with its send time (see `stampedEvent`).
  */
 export async function writeAnswer(
   res: ServerResponse,
@@ -55,6 +56,7 @@ export async function writeAnswer(
   fault: Fault | undefined,
   sseIntervalMs: number,
   onBytes: (bytes: number) => void = () => {},
+  stampSseEvents = false,
 ): Promise<void> {
   if (answer === 'hang' || fault?.kind === 'hang') return
   switch (fault?.kind) {
@@ -118,14 +120,14 @@ export async function writeAnswer(
       res.writeHead(200, SSE_HEADERS)
       if (fault?.kind === 'reset-mid-stream' || fault?.kind === 'stall-body') {
         const sent = fault.kind === 'stall-body' ? 1 : (fault.afterEvents ?? 2)
-        await writeEvents(res, answer.events.slice(0, sent), interval, onBytes)
+        await writeEvents(res, answer.events.slice(0, sent), interval, onBytes, stampSseEvents)
         if (fault.kind === 'reset-mid-stream') {
           await sleep(sseIntervalMs)
           destroyHard(res)
         }
         return
       }
-      await writeEvents(res, answer.events, interval, onBytes)
+      await writeEvents(res, answer.events, interval, onBytes, stampSseEvents)
       res.end()
       return
     }

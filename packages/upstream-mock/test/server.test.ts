@@ -161,3 +161,26 @@ describe('mock upstream: scripted faults', () => {
     expect(upstream.requests[0]?.responseBytes).toBe(200_000)
   })
 })
+
+describe('mock upstream: benchmark options', () => {
+  it('stamps each SSE event with its send time when asked', async () => {
+    upstream = await startMockUpstream({ sseIntervalMs: 0, stampSseEvents: true })
+    const before = performance.timeOrigin + performance.now()
+    const text = await (await post('/v1/chat/completions', { ...chat, stream: true })).text()
+    const blocks = text.split('\n\n').filter(Boolean)
+    expect(blocks.length).toBeGreaterThan(3)
+    for (const block of blocks) {
+      const sentAt = Number(/^: sent_at=([\d.]+)\n/.exec(block)?.[1])
+      expect(sentAt).toBeGreaterThanOrEqual(Math.floor(before))
+    }
+    expect(blocks.at(-1)).toMatch(/\ndata: \[DONE\]$/)
+  })
+
+  it('keeps no requests when told not to, answering the same', async () => {
+    upstream = await startMockUpstream({ keepRequests: false })
+    const response = await post('/v1/chat/completions', chat)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('x-siliconcloud-trace-id')).toBe('trace-1')
+    expect(upstream.requests).toEqual([])
+  })
+})

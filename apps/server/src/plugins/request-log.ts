@@ -22,6 +22,12 @@ declare module 'fastify' {
   }
 }
 
+/** One batch written: how many rows, and how long its transaction took. */
+export interface RequestLogFlush {
+  rows: number
+  durationMs: number
+}
+
 export interface RequestLogOptions {
   retentionDays: number
   now?: () => number
@@ -31,6 +37,8 @@ export interface RequestLogOptions {
   /** Queue bound when writes fail (disk full, locked): beyond it the oldest rows are dropped. */
   maxQueued?: number
   retentionIntervalMs?: number
+  /** Called after each batch is written (the metrics plugin times the writes). */
+  onFlush?: (flush: RequestLogFlush) => void
 }
 
 const DAY_MS = 86_400_000
@@ -44,16 +52,27 @@ export default fp<RequestLogOptions>(
       maxBatch = 500,
       maxQueued = 50_000,
       retentionIntervalMs = 3_600_000,
+      onFlush,
     } = opts
     const repository = app.database.requestLogs
     let queue: NewRequestLogRow[] = []
     let droppedRows = 0
     let flushScheduled = false
 
+    /** Runs from a timer: an observer that throws must not take the process down. */
+    function reportFlush(done: RequestLogFlush): void {
+      try {
+        onFlush?.(done)
+      } catch (error) {
+        app.log.error({ err: error }, 'request log flush observer failed')
+      }
+    }
+
     function flush(): void {
       flushScheduled = false
       while (queue.length > 0) {
         const batch = queue.slice(0, maxBatch)
+        const startedAt = performance.now()
         try {
           repository.insertBatch(batch)
         } catch (error) {
@@ -61,6 +80,7 @@ export default fp<RequestLogOptions>(
           return
         }
         queue = queue.slice(batch.length)
+        reportFlush({ rows: batch.length, durationMs: performance.now() - startedAt })
       }
     }
 

@@ -3,6 +3,7 @@ import type { KeyView } from '@sfp/schemas'
 import { type MockAccount, type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
 import OpenAI from 'openai'
 import { afterEach } from 'vitest'
+import type { BuildServerOptions } from '../../src/build-server.js'
 import { buildTestApp, TEST_CLIENT_KEY, type TestApp } from './test-app.js'
 
 /** Upstream keys of the tests: `KEY_A` is created first, so the pool uses it first. */
@@ -29,7 +30,13 @@ afterEach(async () => {
  */
 export async function startProxyApp(
   env: Record<string, string> = {},
-  options: { accounts?: Record<string, MockAccount>; keys?: string[]; now?: () => number } = {},
+  options: {
+    accounts?: Record<string, MockAccount>
+    keys?: string[]
+    now?: () => number
+    /** Pino options; none by default (tests that read log lines pass a `stream`). */
+    logger?: BuildServerOptions['logger']
+  } = {},
 ): Promise<ProxyTestApp> {
   const accounts = options.accounts ?? {
     [KEY_A]: { totalBalance: '50.00' },
@@ -44,7 +51,10 @@ export async function startProxyApp(
       BALANCE_REFRESH_MINUTES: '0',
       ...env,
     },
-    options.now ? { now: options.now } : {},
+    {
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    },
   )
   const keys = test.app.keyPool.add({ api_keys: (options.keys ?? [KEY_A, KEY_B]).join('\n') }).added
   await test.app.listen({ port: 0, host: '127.0.0.1' })

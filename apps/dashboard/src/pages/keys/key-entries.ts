@@ -1,5 +1,10 @@
-/** @see CONTRACT §6: `api_keys` entries are separated by whitespace, commas or semicolons. */
-const SEPARATORS = /[\s,;]+/
+/**
+ * The separators the server splits `api_keys` on (CONTRACT §6): whitespace (Unicode spaces
+ * included), commas and semicolons, and also their full-width forms and the enumeration comma
+ * that a Chinese keyboard types.
+ * @see packages/key-pool/src/import-parser.ts `SEPARATORS`, which this must match.
+ */
+const SEPARATORS = /[\s,;，；、]+/u
 
 export function splitKeyEntries(text: string): string[] {
   return text.split(SEPARATORS).filter((entry) => entry.length > 0)

@@ -41,7 +41,8 @@ export function UsageCharts() {
     [language, range],
   )
   const formatTime = (ms: number) => timeFormat.format(ms)
-  const compact = (value: number) => format.number(Math.round(value))
+  // Not rounded: the axis' middle line of a 0–1 or 0–5 scale is 0.5 or 2.5, not 1 or 3.
+  const count = (value: number) => format.number(value)
 
   return (
     <section className="card card--wide" aria-labelledby="usage-title">
@@ -80,7 +81,7 @@ export function UsageCharts() {
               { name: t('usage.requests'), values: series.requests, tone: 'primary' },
               { name: t('usage.errors'), values: series.errors, tone: 'danger' },
             ]}
-            formatValue={compact}
+            formatValue={count}
             formatTime={formatTime}
           />
           <LineChart
@@ -95,7 +96,7 @@ export function UsageCharts() {
                 tone: 'accent',
               },
             ]}
-            formatValue={compact}
+            formatValue={count}
             formatTime={formatTime}
           />
           <LineChart

@@ -46,4 +46,9 @@ describe('key entries', () => {
     expect(splitKeyEntries(' a\r\nb,c;d  e ')).toEqual(['a', 'b', 'c', 'd', 'e'])
     expect(countKeyEntries('a a b')).toEqual({ count: 3, repeats: 1 })
   })
+
+  it('splits on the full-width separators a Chinese keyboard types, as the server does', () => {
+    expect(splitKeyEntries('a，b；c、d\u3000e')).toEqual(['a', 'b', 'c', 'd', 'e'])
+    expect(countKeyEntries('k1，k2、k1')).toEqual({ count: 3, repeats: 1 })
+  })
 })

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify'
+import { type Exposition, parseExposition } from './prometheus-text.js'
+import { basicAuth } from './test-app.js'
+
+export interface Scrape extends Exposition {
+  /** The exposition text as served, for scans over the whole of it. */
+  text: string
+}
+
+/** `GET /metrics` as Prometheus would (with the admin login), parsed. */
+export async function scrapeMetrics(app: FastifyInstance): Promise<Scrape> {
+  const response = await app.inject({
+    method: 'GET',
+    url: '/metrics',
+    headers: { authorization: basicAuth() },
+  })
+  if (response.statusCode !== 200) throw new Error(`/metrics answered ${response.statusCode}`)
+  return { ...parseExposition(response.body), text: response.body }
+}

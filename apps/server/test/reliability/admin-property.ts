@@ -1,0 +1,164 @@
+/**
+ * The harness of the admin API's hostile-input properties: a seeded server per property, the
+ * request shape, and the check every generated request must pass.
+ */
+import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
+import fc from 'fast-check'
+import type { InjectOptions } from 'fastify'
+import { afterAll, beforeAll, expect, type TestContext } from 'vitest'
+import { databaseDigest } from '../helpers/database-digest.js'
+import { logRow } from '../helpers/log-rows.js'
+import { basicAuth, buildTestApp, type TestApp } from '../helpers/test-app.js'
+import {
+  type HostileBody,
+  hostileBody,
+  hostileHeaders,
+  hostileQuery,
+  hostileScalar,
+  hostileSegment,
+} from './hostile-input.js'
+
+export type Method = NonNullable<InjectOptions['method']>
+
+/** One admin request, as the property builds it. */
+export interface AdminRequest {
+  method: Method
+  /** Below `/api/manage`, query included. */
+  url: string
+  body: HostileBody
+  headers: Record<string, string>
+}
+
+/** Fixed seeds: a failure names its seed and path, and the same run comes back every time. */
+const SEED = 0x5f9
+export const RUNS = 150
+
+let upstream: MockUpstream
+let test: TestApp
+/** How the admin routes answered during the current property, by status. */
+const seenStatuses = new Map<number, number>()
+
+/**
+ * Shown with the test: how the property's requests were answered (mostly 4xx, enough 2xx to
+ * show that the handlers ran, and no 5xx).
+ */
+export async function showStatuses(annotate: TestContext['annotate']): Promise<void> {
+  await annotate(`statuses ${JSON.stringify(Object.fromEntries(seenStatuses))}`)
+  seenStatuses.clear()
+}
+
+beforeAll(async () => {
+  upstream = await startMockUpstream({ acceptAnyKey: true })
+})
+afterAll(async () => {
+  await upstream.close()
+})
+
+/**
+ * A server with some of everything: keys (one the upstream refuses), client keys, log rows and
+ * key events, so that ids in the generated requests often exist.
+ */
+async function seededApp(): Promise<TestApp> {
+  const seeded = await buildTestApp({ UPSTREAM_BASE_URL: upstream.url })
+  const { app } = seeded
+  app.keyPool.add({ api_keys: `sk-one-${'1'.repeat(40)}\nsk-two-${'2'.repeat(40)}\nnot-sk-key-3` })
+  app.keyPool.update(2, { enabled: false, label: 'second' })
+  app.clientKeys.create('first')
+  app.clientKeys.create('second')
+  for (let i = 0; i < 20; i++) app.requestLog.record(logRow({ requestId: `seed-${i}` }))
+  app.requestLog.flush()
+  return seeded
+}
+
+/**
+ * Send one request and check what hostile input may never do: a 5xx, a crash, or a rejected
+ * request that still changed something.
+ */
+async function expectHandled(request: AdminRequest): Promise<void> {
+  const { app } = test
+  const sqlite = app.database.handle.sqlite
+  const before = databaseDigest(sqlite)
+  const { body } = request
+  const response = await app.inject({
+    method: request.method,
+    url: `/api/manage${request.url}`,
+    headers: {
+      ...request.headers,
+      authorization: basicAuth(),
+      ...(body.contentType === undefined ? {} : { 'content-type': body.contentType }),
+    },
+    ...(body.payload === undefined ? {} : { payload: body.payload }),
+  })
+  const status = response.statusCode
+  seenStatuses.set(status, (seenStatuses.get(status) ?? 0) + 1)
+  const context = `${request.method} ${request.url} -> ${status} ${response.body.slice(0, 300)}`
+  expect(status, context).toBeGreaterThanOrEqual(200)
+  expect(status, context).toBeLessThan(500)
+  if (status >= 400) {
+    expect(databaseDigest(sqlite), `${context}: a rejected request changed the database`).toBe(
+      before,
+    )
+    if (request.method !== 'HEAD') {
+      expect(response.json(), context).toMatchObject({
+        error: { message: expect.any(String), type: expect.any(String), code: expect.any(String) },
+      })
+    }
+  }
+}
+
+const anyMethod = fc.constantFrom<Method>(
+  'GET',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'HEAD',
+  'OPTIONS',
+)
+
+/** Mostly the route's own method (so the handler runs), sometimes any other. */
+export const methodOr = (...own: Method[]) =>
+  fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...own) }, { weight: 1, arbitrary: anyMethod })
+
+/** Ids that exist (1-3 are seeded) half the time, so that the handlers run past validation. */
+export const idSegment = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('1', '2', '3', '4', '99') },
+  { weight: 3, arbitrary: hostileSegment },
+)
+
+export function adminRequest(
+  method: fc.Arbitrary<Method>,
+  path: fc.Arbitrary<string>,
+  queryNames: readonly string[],
+  body: fc.Arbitrary<unknown> = hostileScalar,
+): fc.Arbitrary<AdminRequest> {
+  return fc
+    .record({
+      method,
+      path,
+      query: hostileQuery(queryNames),
+      body: hostileBody(body),
+      headers: hostileHeaders,
+    })
+    .map(({ method, path, query, body, headers }) => ({
+      method,
+      url: `${path}${query}`,
+      body,
+      headers,
+    }))
+}
+
+/** A fresh seeded server per property, so that one property's writes do not steer another. */
+export async function check(
+  requests: fc.Arbitrary<AdminRequest>,
+  examples: AdminRequest[] = [],
+  numRuns = RUNS,
+): Promise<void> {
+  test = await seededApp()
+  await fc.assert(
+    fc.asyncProperty(requests, (request) => expectHandled(request)),
+    { seed: SEED, numRuns, examples: examples.map((example) => [example]) },
+  )
+}
+
+export const noBody: HostileBody = { contentType: undefined, payload: undefined }

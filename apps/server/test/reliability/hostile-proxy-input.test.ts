@@ -1,0 +1,220 @@
+import fc from 'fast-check'
+import type { InjectOptions } from 'fastify'
+import { describe, expect, it, type TestContext, vi } from 'vitest'
+import { type AppTable, databaseDigest } from '../helpers/database-digest.js'
+import { type ProxyTestApp, startProxyApp } from '../helpers/proxy-app.js'
+import { TEST_CLIENT_KEY } from '../helpers/test-app.js'
+import {
+  type HostileBody,
+  hostileBody,
+  hostileHeaders,
+  hostileObject,
+  hostileQuery,
+  hostileScalar,
+  hostileSegment,
+} from './hostile-input.js'
+
+type Method = NonNullable<InjectOptions['method']>
+
+interface ProxyRequest {
+  method: Method
+  /** Whole path from the root, query included. */
+  url: string
+  body: HostileBody
+  headers: Record<string, string>
+}
+
+const SEED = 0x5fa
+const RUNS = 300
+
+/**
+ * What a rejection by the proxy itself may not touch. The request log is left out on purpose:
+ * every proxied request gets its row, the rejected ones too (CONTRACT §7).
+ */
+const STATE_TABLES: readonly AppTable[] = ['upstream_keys', 'client_keys', 'settings', 'key_events']
+
+const ENDPOINTS = [
+  '/chat/completions',
+  '/completions',
+  '/embeddings',
+  '/rerank',
+  '/images/generations',
+  '/audio/speech',
+  '/audio/transcriptions',
+  '/video/submit',
+  '/models',
+  '/user/info',
+  '/files',
+]
+
+let test: ProxyTestApp
+const seenStatuses = new Map<number, number>()
+
+/**
+ * Shown with the test: how the property's requests were answered (mostly 4xx, enough 2xx to
+ * show that the handlers ran, and no 5xx).
+ */
+async function showStatuses(annotate: TestContext['annotate']): Promise<void> {
+  await annotate(`statuses ${JSON.stringify(Object.fromEntries(seenStatuses))}`)
+  seenStatuses.clear()
+}
+
+/**
+ * Send one request with a valid client key. A 5xx here can only be the proxy's own failure (the
+ * look-alike upstream answers 2xx or 4xx), and a request the proxy refused without calling the
+ * upstream must have changed none of the pool's state.
+ */
+async function expectHandled(request: ProxyRequest): Promise<void> {
+  const { app, upstream } = test
+  const sqlite = app.database.handle.sqlite
+  const before = databaseDigest(sqlite, STATE_TABLES)
+  const upstreamCallsBefore = upstream.requests.length
+  const { body } = request
+  const response = await app.inject({
+    method: request.method,
+    url: request.url,
+    headers: {
+      ...request.headers,
+      ...(body.contentType === undefined ? {} : { 'content-type': body.contentType }),
+    },
+    ...(body.payload === undefined ? {} : { payload: body.payload }),
+  })
+  const status = response.statusCode
+  seenStatuses.set(status, (seenStatuses.get(status) ?? 0) + 1)
+  const context = `${request.method} ${request.url} -> ${status} ${response.body.slice(0, 300)}`
+  expect(status, context).toBeGreaterThanOrEqual(200)
+  expect(status, context).toBeLessThan(500)
+  const refusedByProxy = status >= 400 && upstream.requests.length === upstreamCallsBefore
+  if (refusedByProxy) {
+    expect(databaseDigest(sqlite, STATE_TABLES), `${context}: state changed`).toBe(before)
+  }
+  // Whatever happened, the request is over: its slot comes back (right after the answer ends).
+  await vi.waitFor(
+    () => expect(app.dispatch.status().dispatch, context).toMatchObject({ inFlight: 0, queued: 0 }),
+    { timeout: 2000, interval: 1 },
+  )
+}
+
+const method = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom<Method>('POST', 'GET') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom<Method>('PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'),
+  },
+  // WebDAV and diagnostics methods: Fastify routes them, undici has opinions about some.
+  { weight: 1, arbitrary: fc.constantFrom<Method>('TRACE', 'PROPFIND', 'SEARCH', 'COPY', 'LOCK') },
+)
+
+const path = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...ENDPOINTS) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .array(hostileSegment, { minLength: 1, maxLength: 3 })
+      .map((segments) => `/${segments.join('/')}`),
+  },
+  { weight: 1, arbitrary: fc.constantFrom('/', '//', '/../api/manage/config', '/%2e%2e/admin') },
+)
+
+/** How the client presents its (valid) key: as the SDKs do, or as x-api-key. */
+const clientAuth = fc.constantFrom<Record<string, string>>(
+  { authorization: `Bearer ${TEST_CLIENT_KEY}` },
+  { authorization: `bearer   ${TEST_CLIENT_KEY}  ` },
+  { 'x-api-key': TEST_CLIENT_KEY },
+)
+
+const chatLike = hostileObject([
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'input',
+  'prompt',
+  'suffix',
+])
+
+const proxyRequest: fc.Arbitrary<ProxyRequest> = fc
+  .record({
+    prefix: fc.constantFrom('/v1', '/api/proxy'),
+    method,
+    path,
+    query: hostileQuery(['type', 'sub_type', 'stream', 'model']),
+    body: hostileBody(
+      fc.oneof(
+        chatLike,
+        // Mostly valid chat requests, one field made hostile: they reach the upstream.
+        fc.tuple(chatLike, fc.boolean()).map(([extra, stream]) => ({
+          model: 'Qwen/Qwen2.5-7B-Instruct',
+          messages: [{ role: 'user', content: 'hi' }],
+          stream,
+          ...extra,
+        })),
+      ),
+    ),
+    headers: hostileHeaders,
+    auth: clientAuth,
+  })
+  .map(({ prefix, method, path, query, body, headers, auth }) => ({
+    method,
+    url: `${prefix}${path}${query}`,
+    body,
+    headers: { ...headers, ...auth },
+  }))
+
+/**
+ * The proxy routes (`/v1/*`, `/api/proxy/*`, CONTRACT §3) under generated methods, paths,
+ * bodies, headers and query strings, with a valid client key, in front of the look-alike upstream:
+ * never a 5xx, never a slot left taken, and a refusal by the proxy changes nothing.
+ */
+describe('hostile input to the proxy routes', () => {
+  it('answers 2xx or 4xx, frees its slot, and a refusal changes nothing', async ({ annotate }) => {
+    test = await startProxyApp({ KEY_SWITCH_POLICY: 'immediate' })
+    await fc.assert(
+      fc.asyncProperty(proxyRequest, (request) => expectHandled(request)),
+      { seed: SEED, numRuns: RUNS },
+    )
+    // The upstream was reached often enough for the property to mean something.
+    expect(test.upstream.requests.length).toBeGreaterThan(RUNS / 4)
+    await showStatuses(annotate)
+  })
+
+  it('the same for well-formed completions with one hostile part, streamed or not', async ({
+    annotate,
+  }) => {
+    test = await startProxyApp({ KEY_SWITCH_POLICY: 'immediate' })
+    const completion = fc
+      .record({
+        prefix: fc.constantFrom('/v1', '/api/proxy'),
+        path: fc.constantFrom('/chat/completions', '/completions'),
+        query: hostileQuery(['stream', 'model']),
+        stream: fc.boolean(),
+        field: fc.constantFrom('model', 'messages', 'prompt', 'stream_options', 'n', 'max_tokens'),
+        value: hostileScalar,
+        headers: hostileHeaders,
+        auth: clientAuth,
+      })
+      .map(
+        ({ prefix, path, query, stream, field, value, headers, auth }): ProxyRequest => ({
+          method: 'POST',
+          url: `${prefix}${path}${query}`,
+          body: {
+            contentType: 'application/json',
+            payload: JSON.stringify({
+              model: 'Qwen/Qwen2.5-7B-Instruct',
+              messages: [{ role: 'user', content: 'hello there' }],
+              prompt: 'hello there',
+              stream,
+              [field]: value,
+            }),
+          },
+          headers: { ...headers, ...auth },
+        }),
+      )
+    await fc.assert(
+      fc.asyncProperty(completion, (request) => expectHandled(request)),
+      { seed: SEED, numRuns: RUNS / 2 },
+    )
+    expect(seenStatuses.get(200) ?? 0).toBeGreaterThan(RUNS / 4)
+    await showStatuses(annotate)
+  })
+})

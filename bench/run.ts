@@ -1,0 +1,139 @@
+/**
+ * `pnpm bench`: the proxy under load, beside the upstream itself and plain baselines, all in one
+ * run on this machine. Prints a Markdown table and writes bench/results/latest.json.
+ * See bench/README.md for what each scenario measures and how.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startMockUpstream } from '../packages/upstream-mock/src/index.js'
+import { ensureServerBuild } from './lib/build.js'
+import type { Figure } from './lib/figures.js'
+import type { BenchChild } from './lib/processes.js'
+import { REPO_ROOT } from './lib/repo.js'
+import { describeMachine, formatTable } from './lib/report.js'
+import { writeResults } from './lib/results.js'
+import { measureEventLoop } from './scenarios/event-loop.js'
+import { measureFirstByte } from './scenarios/first-byte.js'
+import { measureGate } from './scenarios/serialized.js'
+import { measureQueuedServer } from './scenarios/serialized-server.js'
+import { measureStreams } from './scenarios/streams.js'
+import { measureThroughput } from './scenarios/throughput.js'
+import { startBaseline } from './targets/baseline.js'
+import { nginxAvailable, startNginx } from './targets/nginx.js'
+import { startProductionServer } from './targets/production-server.js'
+import type { Target } from './targets/target.js'
+
+/** `--quick`: every scenario, much shorter, to check the bench itself; writes no results. */
+const quick = process.argv.includes('--quick')
+const PLAN = {
+  queued: 10_000,
+  firstByte: quick
+    ? { rounds: 2, requestsPerRound: 50, warmupRequests: 50 }
+    : { rounds: 12, requestsPerRound: 200, warmupRequests: 300 },
+  throughput: quick
+    ? { connectionLevels: [10, 100], rounds: 1, roundDurationMs: 500, warmupMs: 200 }
+    : { connectionLevels: [10, 100], rounds: 3, roundDurationMs: 2000, warmupMs: 500 },
+  eventLoopMs: quick ? 1000 : 5000,
+  streams: { streams: 1000, warmupStreams: quick ? 20 : 100, openOverMs: 1000 },
+}
+/** Extra `node` flags for the proxy servers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)
+const UPSTREAM_KEY = 'sk-bench-upstream-key-0001'
+/** Raised for scenarios 1-3 and 5 so the queue never refuses (the contract allows up to 1024). */
+const CONCURRENT = { DISPATCH_CONCURRENCY: '1024', DISPATCH_QUEUE_MAX: '20000' }
+
+const machine = describeMachine()
+console.log(`SiliconFlow Proxy benchmark: ${machine.cores} cores, Node ${machine.node}`)
+ensureServerBuild()
+const started = performance.now()
+const loadBefore = loadavg()[0] ?? 0
+if (loadBefore > machine.cores) {
+  console.warn(
+    `load average ${loadBefore.toFixed(1)} > ${machine.cores} cores: figures will be skewed`,
+  )
+}
+const figures: Figure[] = []
+const details: Record<string, unknown> = {}
+const take = (key: string, result: { figures: Figure[]; details: Record<string, unknown> }) => {
+  figures.push(...result.figures)
+  details[key] = result.details
+  const seconds = ((performance.now() - started) / 1000).toFixed(0)
+  console.log(`  done: ${key} (${seconds} s)`)
+}
+
+// The gate's heap figure needs this process quiet: before the upstream and the load start.
+take('4 serialized: slot gate', await measureGate(PLAN.queued))
+
+const workDir = mkdtempSync(join(tmpdir(), 'sfp-bench-'))
+const children: BenchChild[] = []
+const upstream = await startMockUpstream({
+  accounts: { [UPSTREAM_KEY]: { totalBalance: '1000000.00' } },
+  // ~11 events over ~4 s: 1,000 streams opened over 1 s are all open at once for a while.
+  sseIntervalMs: 400,
+  stampSseEvents: true,
+  keepRequests: false,
+})
+const withNginx = nginxAvailable()
+try {
+  const server = (name: string, settings: Record<string, string>) =>
+    startProductionServer({
+      name,
+      upstreamUrl: upstream.url,
+      upstreamKey: UPSTREAM_KEY,
+      settings,
+      workDir,
+      nodeArgs: serverNodeArgs,
+    }).then((launched) => {
+      children.push(launched.process)
+      return launched
+    })
+  const direct: Target = {
+    name: 'direct',
+    origin: upstream.url,
+    authorization: `Bearer ${UPSTREAM_KEY}`,
+  }
+  const baseline = await startBaseline(upstream.url, UPSTREAM_KEY, workDir)
+  children.push(baseline.process)
+  const nginx = withNginx ? await startNginx(upstream.url, UPSTREAM_KEY, workDir) : undefined
+  if (nginx) children.push(nginx.process)
+  const others = [baseline.target, ...(nginx ? [nginx.target] : [])]
+
+  const proxy = await server('proxy', CONCURRENT)
+  const targets = [direct, proxy.target, ...others]
+  take('1 first byte', await measureFirstByte(targets, PLAN.firstByte))
+  take('2 throughput', await measureThroughput(targets, PLAN.throughput))
+  const { connectionLevels } = PLAN.throughput
+  take('5 event loop', await measureEventLoop(proxy, connectionLevels, PLAN.eventLoopMs))
+  await proxy.process.stop()
+
+  // A fresh server, so that the RSS per stream is not hidden in a heap grown by earlier load.
+  const streaming = await server('proxy-streams', CONCURRENT)
+  take('3 SSE streams', await measureStreams(direct, streaming, others, PLAN.streams))
+  await streaming.process.stop()
+
+  const serialized = await server('proxy-serialized', {
+    DISPATCH_QUEUE_MAX: String(PLAN.queued + 100),
+  })
+  take('4 serialized: server', await measureQueuedServer(serialized, upstream, PLAN.queued))
+} finally {
+  await Promise.all(children.map((child) => child.stop()))
+  await upstream.close()
+  rmSync(workDir, { recursive: true, force: true })
+}
+
+figures.sort((a, b) => a.scenario.localeCompare(b.scenario))
+const date = new Date().toISOString()
+console.log(`\n${formatTable(figures, { machine, date, loadBefore })}`)
+if (!quick) {
+  writeResults(join(REPO_ROOT, 'bench/results/latest.json'), {
+    date,
+    machine,
+    loadAverage: { before: loadBefore, after: loadavg()[0] ?? 0 },
+    durationSeconds: Math.round((performance.now() - started) / 1000),
+    nginx: withNginx,
+    figures,
+    details,
+  })
+  console.log('\nwritten: bench/results/latest.json')
+}

@@ -1,0 +1,37 @@
+import {
+  HANDOFF_P99_TARGET_MS,
+  HEAP_TARGET_MB,
+  measureSlotGate,
+} from '../../packages/dispatch/bench/slot-gate.bench.js'
+import { type Figure, figure } from '../lib/figures.js'
+import { rounded } from '../lib/stats.js'
+
+export const SCENARIO = '4 serialized'
+
+/**
+ * The slot gate on its own (packages/dispatch/bench): heap of 10,000 queued waiters above idle
+ * and release → next-holder hand-off. Run first, while this process is otherwise quiet.
+ */
+export async function measureGate(
+  waiters: number,
+): Promise<{ figures: Figure[]; details: Record<string, unknown> }> {
+  const result = await measureSlotGate({ waiters, handoffs: waiters })
+  const figures = [
+    figure(SCENARIO, `gate: heap above idle, ${waiters} queued`, result.heapAboveIdleMb, 'MB', {
+      op: '<=',
+      limit: HEAP_TARGET_MB,
+    }),
+    figure(SCENARIO, 'gate: release → next start p99', result.handoffP99Ms, 'ms', {
+      op: '<=',
+      limit: HANDOFF_P99_TARGET_MS,
+    }),
+  ]
+  return {
+    figures,
+    details: {
+      heapAboveIdleMb: rounded(result.heapAboveIdleMb, 2),
+      handoffP50Us: rounded(result.handoffP50Ms * 1000, 2),
+      handoffP99Us: rounded(result.handoffP99Ms * 1000, 2),
+    },
+  }
+}

@@ -1,0 +1,105 @@
+import { type Figure, figure } from '../lib/figures.js'
+import {
+  chatCompletion,
+  closedLoop,
+  combineRuns,
+  type LoadResult,
+  type LoadSummary,
+  poolFor,
+  rotated,
+} from '../lib/load.js'
+import { cpuTimeMs } from '../lib/processes.js'
+import { rounded } from '../lib/stats.js'
+import type { Target, TargetName } from '../targets/target.js'
+
+const SCENARIO = '2 throughput'
+
+export interface ThroughputOptions {
+  connectionLevels: readonly number[]
+  rounds: number
+  roundDurationMs: number
+  warmupMs: number
+}
+
+export interface ThroughputResult {
+  figures: Figure[]
+  details: Record<string, unknown>
+}
+
+/**
+ * Non-streaming chat completions from `connections` clients in a closed loop, for each target
+ * in turn, rounds interleaved (order rotated). The proxy runs with DISPATCH_CONCURRENCY and
+ * DISPATCH_QUEUE_MAX raised, so the queue never refuses; its throughput must at least equal the
+ * @fastify/http-proxy baseline's.
+ */
+export async function measureThroughput(
+  targets: readonly Target[],
+  options: ThroughputOptions,
+): Promise<ThroughputResult> {
+  const figures: Figure[] = []
+  const details: Record<string, unknown> = {}
+
+  for (const connections of options.connectionLevels) {
+    const pools = new Map(targets.map((target) => [target.name, poolFor(target, connections)]))
+    const runs = new Map<TargetName, LoadResult[]>(targets.map((target) => [target.name, []]))
+    const load = async (target: Target, durationMs: number): Promise<LoadResult> => {
+      const pool = pools.get(target.name)
+      if (pool === undefined) throw new Error(`no pool for ${target.name}`)
+      const { pid } = target
+      const cpuBefore = pid === undefined ? Number.NaN : cpuTimeMs(pid)
+      const result = await closedLoop(pool, connections, durationMs, chatCompletion(target))
+      const targetCpuMs = pid === undefined ? Number.NaN : cpuTimeMs(pid) - cpuBefore
+      return { ...result, targetCpuMs }
+    }
+    for (const target of targets) await load(target, options.warmupMs)
+    for (let index = 0; index < options.rounds; index++) {
+      for (const target of rotated(targets, index)) {
+        runs.get(target.name)?.push(await load(target, options.roundDurationMs))
+      }
+    }
+    await Promise.all([...pools.values()].map((pool) => pool.close()))
+
+    const summaries = new Map<TargetName, LoadSummary>(
+      [...runs].map(([name, list]) => [name, combineRuns(list)]),
+    )
+    const proxy = summaries.get('proxy')
+    const baseline = summaries.get('baseline')
+    if (proxy === undefined || baseline === undefined) throw new Error('proxy and baseline needed')
+    const at = `${connections} conns`
+    figures.push(
+      figure(SCENARIO, `proxy throughput, ${at}`, proxy.requestsPerSecond, 'req/s', {
+        op: '>=',
+        limit: baseline.requestsPerSecond,
+        text: '>= baseline',
+      }),
+      figure(SCENARIO, `proxy latency p99, ${at}`, proxy.latency.p99, 'ms'),
+      figure(SCENARIO, `proxy CPU per request, ${at}`, proxy.cpuMsPerRequest * 1000, 'µs'),
+      figure(SCENARIO, `proxy errors, ${at}`, proxy.errors, '', { op: '<=', limit: 0 }),
+    )
+    for (const name of ['baseline', 'direct', 'nginx'] as const) {
+      const summary = summaries.get(name)
+      if (summary === undefined) continue
+      figures.push(
+        figure(SCENARIO, `${name} throughput, ${at}`, summary.requestsPerSecond, 'req/s'),
+        figure(SCENARIO, `${name} latency p99, ${at}`, summary.latency.p99, 'ms'),
+      )
+      if (!Number.isNaN(summary.cpuMsPerRequest)) {
+        const cpuUs = summary.cpuMsPerRequest * 1000
+        figures.push(figure(SCENARIO, `${name} CPU per request, ${at}`, cpuUs, 'µs'))
+      }
+    }
+    details[String(connections)] = Object.fromEntries(
+      [...summaries].map(([name, summary]) => [
+        name,
+        {
+          requestsPerSecond: rounded(summary.requestsPerSecond, 0),
+          errors: summary.errors,
+          p50Ms: rounded(summary.latency.p50),
+          p99Ms: rounded(summary.latency.p99),
+          cpuUsPerRequest: rounded(summary.cpuMsPerRequest * 1000, 0),
+        },
+      ]),
+    )
+  }
+  return { figures, details: { ...options, byConnections: details } }
+}

@@ -1,0 +1,35 @@
+import { join } from 'node:path'
+import { type BenchChild, freePort, startChild, waitUntilServing } from '../lib/processes.js'
+import { REPO_ROOT, SERVER_APP_DIR } from '../lib/repo.js'
+import type { Target } from './target.js'
+
+const BASELINE_APP = join(REPO_ROOT, 'bench/targets/baseline-app.ts')
+
+/** The @fastify/http-proxy baseline in its own process, as the proxy runs in its own. */
+export async function startBaseline(
+  upstreamUrl: string,
+  upstreamKey: string,
+  workDir: string,
+): Promise<{ target: Target; process: BenchChild }> {
+  const port = await freePort()
+  const child = startChild({
+    name: 'baseline',
+    command: process.execPath,
+    // tsx resolves from apps/server, where it is installed.
+    args: ['--import', 'tsx', BASELINE_APP],
+    cwd: SERVER_APP_DIR,
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      PORT: String(port),
+      BENCH_UPSTREAM_URL: upstreamUrl,
+    },
+    logFile: join(workDir, 'baseline.log'),
+  })
+  const origin = `http://127.0.0.1:${port}`
+  await waitUntilServing(`${origin}/healthz`, child)
+  return {
+    target: { name: 'baseline', origin, authorization: `Bearer ${upstreamKey}`, pid: child.pid },
+    process: child,
+  }
+}

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { type BenchChild, freePort, startChild, waitUntilServing } from '../lib/processes.js'
+import { REPO_ROOT } from '../lib/repo.js'
+import type { Target } from './target.js'
+
+const SERVER_ENTRY = join(REPO_ROOT, 'apps/server/dist/server.js')
+const PROBE = join(REPO_ROOT, 'bench/probe/event-loop-probe.mjs')
+
+export interface EventLoopReading {
+  samples: number
+  p50Ms: number
+  p99Ms: number
+  maxMs: number
+}
+
+export interface ProductionServer {
+  target: Target
+  process: BenchChild
+  adminAuthorization: string
+  /** Restart the in-process event-loop histogram (see probe/event-loop-probe.mjs). */
+  resetEventLoop(): Promise<void>
+  readEventLoop(): Promise<EventLoopReading>
+  /** `process.memoryUsage()` inside the server. */
+  readMemory(): Promise<NodeJS.MemoryUsage>
+  /** The same after a full garbage collection (the probe's `gc()`): what is live. */
+  collectAndReadMemory(): Promise<NodeJS.MemoryUsage>
+}
+
+export interface ProductionServerOptions {
+  name: string
+  upstreamUrl: string
+  upstreamKey: string
+  /** Settings (CONTRACT §2) besides the listen address, data dir and secrets. */
+  settings: Record<string, string>
+  workDir: string
+  /** Extra `node` flags, e.g. `--cpu-prof` to profile the server under load. */
+  nodeArgs?: readonly string[]
+}
+
+/**
+ * `node apps/server/dist/server.js`, as `pnpm start` runs it, on loopback with its own data dir.
+ * The one upstream key is imported through the admin API, as an operator would. The server's
+ * log (LOG_LEVEL info, the production default, unless `settings` says otherwise) goes to a file.
+ */
+export async function startProductionServer(
+  options: ProductionServerOptions,
+): Promise<ProductionServer> {
+  const { name, upstreamUrl, upstreamKey, settings, workDir, nodeArgs = [] } = options
+  const port = await freePort()
+  const adminPassword = randomBytes(12).toString('hex')
+  const clientKey = `sk-bench-${randomBytes(16).toString('hex')}`
+  const child = startChild({
+    name,
+    command: process.execPath,
+    args: [...nodeArgs, '--import', PROBE, SERVER_ENTRY],
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: join(workDir, `${name}-data`),
+      ADMIN_PASSWORD: adminPassword,
+      PROXY_API_KEYS: clientKey,
+      UPSTREAM_BASE_URL: upstreamUrl,
+      ...settings,
+    },
+    logFile: join(workDir, `${name}.log`),
+    ipc: true,
+  })
+  const origin = `http://127.0.0.1:${port}`
+  await waitUntilServing(`${origin}/readyz`, child)
+
+  const adminAuthorization = `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`
+  const imported = await fetch(`${origin}/api/manage/api-keys`, {
+    method: 'POST',
+    headers: { authorization: adminAuthorization, 'content-type': 'application/json' },
+    body: JSON.stringify({ api_key: upstreamKey }),
+  })
+  if (imported.status !== 201) {
+    throw new Error(`key import answered ${imported.status}: ${await imported.text()}`)
+  }
+
+  /** One question to the probe; its answer carries the same `kind`. */
+  const ask = <T>(kind: string) =>
+    new Promise<T>((resolve) => {
+      const onMessage = (answer: unknown) => {
+        if ((answer as { kind?: unknown }).kind !== kind) return
+        child.child.off('message', onMessage)
+        resolve(answer as T)
+      }
+      child.child.on('message', onMessage)
+      child.child.send(kind)
+    })
+  return {
+    target: { name: 'proxy', origin, authorization: `Bearer ${clientKey}`, pid: child.pid },
+    process: child,
+    adminAuthorization,
+    resetEventLoop: async () => {
+      await ask('event-loop:reset')
+    },
+    readEventLoop: () => ask<EventLoopReading>('event-loop:read'),
+    readMemory: () => ask<NodeJS.MemoryUsage>('memory:read'),
+    collectAndReadMemory: () => ask<NodeJS.MemoryUsage>('memory:collect'),
+  }
+}

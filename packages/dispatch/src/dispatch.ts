@@ -57,6 +57,7 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
     now,
     store: deps.settings,
     reportError,
+    ...(deps.setTimer ? { setTimer: deps.setTimer } : {}),
   })
   const listeners = createListenerSet(reportError)
   const switchListeners = createListenerSet<KeySwitchEvent>(reportError)
@@ -134,6 +135,7 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
     onSwitch: (listener) => switchListeners.add(listener),
     close() {
       gate.close()
+      guard.flush()
       for (const stop of unsubscribe.splice(0)) stop()
       listeners.clear()
       switchListeners.clear()

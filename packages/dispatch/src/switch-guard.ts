@@ -1,6 +1,7 @@
 import { SETTING, type SettingsStore } from '@sfp/db'
 import type { KeySwitchPolicy } from '@sfp/schemas'
 import { createListenerSet } from './listeners.js'
+import { type SetTimer, startTimer } from './slot-gate.js'
 import type { SwitchGuard } from './types.js'
 
 export interface SwitchGuardOptions {
@@ -11,6 +12,7 @@ export interface SwitchGuardOptions {
   /** Where the guard's memory survives a restart (`SETTING.switchGuard`). */
   store: SettingsStore
   reportError?: (error: unknown) => void
+  setTimer?: SetTimer
 }
 
 /** What the guard remembers, as stored (ms since the epoch). */
@@ -35,7 +37,16 @@ export interface SwitchGuardService extends SwitchGuard {
   check(keyId: number, now?: number): SwitchVerdict
   memory(): Readonly<SwitchGuardMemory>
   onChange(listener: () => void): () => void
+  /** Write the memory now if a write is pending (shutdown). */
+  flush(): void
 }
+
+/**
+ * How stale the stored `lastUsedAt` of the key in use may get. Uses of the same key are written
+ * at most this often (two per proxied request would otherwise be the server's largest CPU cost);
+ * a change of key is written at once. After a crash the window can end this much early at most.
+ */
+export const PERSIST_INTERVAL_MS = 1000
 
 const EMPTY_MEMORY: SwitchGuardMemory = {
   lastUsedKeyId: null,
@@ -66,18 +77,33 @@ function loadMemory(store: SettingsStore): SwitchGuardMemory {
 /**
  * Remembers the key last sent upstream and when, so that two different keys are not used from
  * this IP within KEY_SWITCH_GUARD_MINUTES (SILICONFLOW.md, "The ban the project guards against").
- * The memory is written through to the settings table on every change: a restart must not open
- * the window, and one small upsert in SQLite's WAL costs microseconds next to an upstream call.
+ * The memory is kept in the settings table so that a restart does not open the window: a change
+ * of key at once, further uses of the same key at most every PERSIST_INTERVAL_MS.
  */
 export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardService {
   const { minutes, policy, now, store } = options
+  const setTimer = options.setTimer ?? startTimer
   const windowMs = minutes * 60_000
   const listeners = createListenerSet(options.reportError ?? ((error) => console.error(error)))
   let memory = loadMemory(store)
+  let persistedAt = Number.NEGATIVE_INFINITY
+  let cancelPendingWrite: (() => void) | null = null
 
-  function remember(next: SwitchGuardMemory, time: number): void {
+  function persist(time: number): void {
+    cancelPendingWrite?.()
+    cancelPendingWrite = null
+    store.setJson(SETTING.switchGuard, memory, time)
+    persistedAt = time
+  }
+
+  function remember(next: SwitchGuardMemory, time: number, urgent: boolean): void {
     memory = next
-    store.setJson(SETTING.switchGuard, next, time)
+    const sinceWrite = time - persistedAt
+    if (urgent || sinceWrite >= PERSIST_INTERVAL_MS) {
+      persist(time)
+    } else if (cancelPendingWrite === null) {
+      cancelPendingWrite = setTimer(() => persist(now()), PERSIST_INTERVAL_MS - sinceWrite)
+    }
     listeners.notify()
   }
 
@@ -96,11 +122,12 @@ export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardServi
   }
 
   /** `keyId` goes (or went) upstream now; a key other than the last one makes this a switch. */
-  function use(keyId: number): void {
+  function use(keyId: number, urgent = false): void {
     const time = now()
-    const switched = memory.lastUsedKeyId !== null && memory.lastUsedKeyId !== keyId
+    const changed = memory.lastUsedKeyId !== keyId
+    const switched = changed && memory.lastUsedKeyId !== null
     const lastSwitchAt = switched ? time : memory.lastSwitchAt
-    remember({ lastUsedKeyId: keyId, lastUsedAt: time, lastSwitchAt }, time)
+    remember({ lastUsedKeyId: keyId, lastUsedAt: time, lastSwitchAt }, time, urgent || changed)
   }
 
   return {
@@ -109,12 +136,15 @@ export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardServi
     check,
     memory: () => memory,
     onChange: (listener) => listeners.add(listener),
-    recordUse: use,
+    recordUse: (keyId) => use(keyId),
     /**
      * The admin chose `keyId` (the pool records the `override` key event). It counts as used from
      * now on: the key in use may serve at once, and the window against leaving it starts now.
      */
-    recordOverride: use,
+    recordOverride: (keyId) => use(keyId, true),
+    flush() {
+      if (cancelPendingWrite !== null) persist(now())
+    },
     status() {
       const { lastUsedKeyId, lastUsedAt, lastSwitchAt } = memory
       const guarding = windowMs > 0 && lastUsedAt !== null

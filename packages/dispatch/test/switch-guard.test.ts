@@ -24,7 +24,13 @@ function open(dataDir = '', fileName = ':memory:'): DatabaseHandle {
 function guardWith(policy: KeySwitchPolicy, minutes = 30, handle = open()) {
   const clock = createManualClock()
   const store = createSettingsStore(handle.db)
-  const guard = createSwitchGuard({ minutes, policy, now: clock.now, store })
+  const guard = createSwitchGuard({
+    minutes,
+    policy,
+    now: clock.now,
+    store,
+    setTimer: clock.setTimer,
+  })
   return { guard, clock, store }
 }
 
@@ -147,6 +153,39 @@ describe('switch guard memory', () => {
       lastUsedAt: START,
       lastSwitchAt: START,
     })
+  })
+
+  it('writes a change of key at once, and further uses of the same key at most once a second', () => {
+    const { guard, clock, store } = guardWith('wait')
+    const stored = () => store.getJson<{ lastUsedAt: number }>(SETTING.switchGuard)?.lastUsedAt
+    guard.recordUse(1)
+    expect(stored()).toBe(START)
+    clock.advance(100)
+    guard.recordUse(1)
+    clock.advance(100)
+    guard.recordUse(1)
+    // In memory at once, in the database when the second since the last write is over.
+    expect(guard.memory().lastUsedAt).toBe(START + 200)
+    expect(stored()).toBe(START)
+    clock.advance(800)
+    expect(stored()).toBe(START + 200)
+    expect(clock.pendingTimers()).toBe(0)
+    // Another key is never left unwritten.
+    clock.advance(10)
+    guard.recordUse(1)
+    guard.recordUse(2)
+    expect(store.getJson(SETTING.switchGuard)).toMatchObject({ lastUsedKeyId: 2 })
+    expect(clock.pendingTimers()).toBe(0)
+  })
+
+  it('writes a pending use on flush (shutdown)', () => {
+    const { guard, clock, store } = guardWith('wait')
+    guard.recordUse(5)
+    clock.advance(300)
+    guard.recordUse(5)
+    guard.flush()
+    expect(store.getJson(SETTING.switchGuard)).toMatchObject({ lastUsedAt: START + 300 })
+    expect(clock.pendingTimers()).toBe(0)
   })
 
   it('starts empty when the stored value is unreadable', () => {

@@ -156,7 +156,10 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
     settled: background.settled,
     stop() {
       // Idempotent: the plugin's onClose and a test's cleanup may both call it.
-      stopping ??= background.stop().then(() => client.close())
+      stopping ??= background.stop().then(() => {
+        store.flush()
+        return client.close()
+      })
       return stopping
     },
   }

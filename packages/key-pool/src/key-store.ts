@@ -37,6 +37,13 @@ export interface KeyStore {
   setCurrentId(id: number | null): void
   /** Change counters or fields (not the status) and write them through. */
   patch(id: number, patch: UpstreamKeyPatch): UpstreamKeyRow
+  /**
+   * Change usage counters only (calls, last use, successes since a check): in memory at once,
+   * in the database within COUNTER_FLUSH_MS or with the key's next `patch`, whichever is first.
+   */
+  touch(id: number, patch: UpstreamKeyPatch): UpstreamKeyRow
+  /** Write pending counters now (shutdown). */
+  flush(): void
   /** Change the status with its reason: a `state` key event when it really changes. */
   transition(id: number, to: KeyStatus, reason: string, patch?: UpstreamKeyPatch): UpstreamKeyRow
   record(event: KeyEvent): void
@@ -46,6 +53,12 @@ export interface KeyStore {
   /** Tell listeners; called once per operation, after its last write. */
   changed(): void
 }
+
+/**
+ * Longest delay before usage counters reach the database. A success would otherwise cost one
+ * SQLite write per proxied request; a crash loses at most this much of the counts, never a state.
+ */
+export const COUNTER_FLUSH_MS = 1000
 
 export interface KeyStoreDeps {
   storage: KeyPoolStorage
@@ -60,6 +73,15 @@ export function createKeyStore({ storage, rows, now, log }: KeyStoreDeps): KeySt
   const listeners = new Set<PoolChangeListener>()
   const storedCurrent = Number(storage.settings.get(SETTING.currentKeyId))
   let currentId: number | null = keys.has(storedCurrent) ? storedCurrent : null
+  const pendingCounters = new Map<number, UpstreamKeyPatch>()
+  let flushTimer: NodeJS.Timeout | null = null
+
+  function flushCounters(): void {
+    if (flushTimer !== null) clearTimeout(flushTimer)
+    flushTimer = null
+    for (const [id, patch] of pendingCounters) storage.upstreamKeys.update(id, patch)
+    pendingCounters.clear()
+  }
 
   const store: KeyStore = {
     get: (id) => keys.get(id),
@@ -82,11 +104,24 @@ export function createKeyStore({ storage, rows, now, log }: KeyStoreDeps): KeySt
     },
     patch(id, patch) {
       const row = store.require(id)
-      const written = { ...patch, updatedAt: now() }
+      const written = { ...pendingCounters.get(id), ...patch, updatedAt: now() }
+      pendingCounters.delete(id)
       Object.assign(row, written)
       storage.upstreamKeys.update(id, written)
       return row
     },
+    touch(id, patch) {
+      const row = store.require(id)
+      const written = { ...patch, updatedAt: now() }
+      Object.assign(row, written)
+      pendingCounters.set(id, { ...pendingCounters.get(id), ...written })
+      if (flushTimer === null) {
+        flushTimer = setTimeout(flushCounters, COUNTER_FLUSH_MS)
+        flushTimer.unref()
+      }
+      return row
+    },
+    flush: flushCounters,
     transition(id, to, reason, patch = {}) {
       const from = store.require(id).status
       // A cooldown belongs to `cooling` and `error` only; other states never keep a stale one.
@@ -115,6 +150,7 @@ export function createKeyStore({ storage, rows, now, log }: KeyStoreDeps): KeySt
     },
     remove(ids) {
       const present = [...new Set(ids)].filter((id) => keys.has(id))
+      for (const id of present) pendingCounters.delete(id)
       storage.upstreamKeys.remove(present)
       for (const id of present) {
         const row = keys.get(id)

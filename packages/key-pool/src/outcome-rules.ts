@@ -46,7 +46,7 @@ export async function applyOutcome(
         return succeed(ctx, key, counted)
       case 'clientError':
         // The client's doing (bad body, unknown model, disconnect): nothing about the key changes.
-        return { status: ctx.store.patch(id, counted).status, moveOn: false }
+        return { status: ctx.store.touch(id, counted).status, moveOn: false }
       case 'unauthorized':
         return await unauthorized(ctx, key, counted)
       case 'forbidden':
@@ -76,9 +76,13 @@ function succeed(ctx: OutcomeContext, key: UpstreamKeyRow, counted: Counted): Ou
     successesSinceCheck: due ? 0 : successes,
   }
   const recovering = key.status === 'cooling' || key.status === 'error'
+  // The common case, a healthy key answering, changes counters only: written behind.
+  const countersOnly = !recovering && key.consecutiveErrors === 0 && key.rateLimitStrikes === 0
   const row = recovering
     ? ctx.store.transition(key.id, 'active', 'request succeeded', { ...patch, cooldownUntil: null })
-    : ctx.store.patch(key.id, patch)
+    : countersOnly
+      ? ctx.store.touch(key.id, patch)
+      : ctx.store.patch(key.id, patch)
   if (due) ctx.scheduleBalanceCheck(key.id)
   return { status: row.status, moveOn: false }
 }

@@ -1,5 +1,6 @@
 import { SETTING } from '@sfp/db'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { COUNTER_FLUSH_MS } from '../src/key-store.js'
 import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
 
 const KEYS = Array.from({ length: 6 }, (_, i) => fakeKey(i + 1))
@@ -34,7 +35,6 @@ describe('restart', () => {
     await pool.settled()
 
     const listed = pool.list({ offset: 0 })
-    const rows = before.storage.upstreamKeys.all()
     const selection = pool.select()
     expect(listed.keys.map((k) => k.status)).toEqual([
       'cooling',
@@ -46,8 +46,8 @@ describe('restart', () => {
     ])
 
     const after = await before.restart()
+    // A clean stop writes the counters still pending (see the crash test below).
     expect(after.pool.list({ offset: 0 })).toEqual(listed)
-    expect(after.storage.upstreamKeys.all()).toEqual(rows)
     expect(after.pool.currentKeyId()).toBe(used)
     expect(after.pool.select()).toEqual(selection)
     expect(after.pool.status()).toEqual(pool.status())
@@ -57,6 +57,28 @@ describe('restart', () => {
     await after.pool.report(used, { kind: 'success' })
     await after.pool.settled()
     expect(upstream.requests.slice(requestsBefore).map((r) => r.key)).toEqual([KEYS[5]])
+  })
+
+  it('writes states at once and usage counters within a second, so a crash loses only counts', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      const { pool, storage } = createTestPool()
+      const [id = 0] = addKeys(pool, [KEYS[0] ?? ''])
+      const stored = () => storage.upstreamKeys.all()[0]
+      await pool.report(id, { kind: 'success' })
+      await pool.report(id, { kind: 'clientError', status: 400 })
+      expect(pool.view(id)?.callCount).toBe(2)
+      expect(stored()?.callCount).toBe(0)
+      vi.advanceTimersByTime(COUNTER_FLUSH_MS)
+      expect(stored()?.callCount).toBe(2)
+
+      await pool.report(id, { kind: 'success' })
+      await pool.report(id, { kind: 'rateLimited', retryAfterMs: 5000 })
+      // A state change is written at once, with the counters pending for the key.
+      expect(stored()).toMatchObject({ status: 'cooling', callCount: 4, rateLimitStrikes: 1 })
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('forgets a stored key in use that no longer exists', async () => {

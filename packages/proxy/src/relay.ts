@@ -45,19 +45,43 @@ export function sseErrorEvent(message: string): Buffer {
 }
 
 /**
- * Pass an answer's body to the client as it arrives. It is pulled, never pushed: while the client
- * reads slowly, nothing more is read from upstream and TCP slows the upstream down (bounded
- * buffering). On the way, usage is read (JSON: a bounded copy; SSE: the usage event) and, when
- * the proxy asked for it, the usage-only SSE event is removed; every other byte passes unchanged.
+ * Pass an answer's body to the client as it arrives. Bounded buffering: when the client reads
+ * slowly and the relay's buffer is full, the upstream body is paused and TCP slows the upstream
+ * down. On the way, usage is read (JSON: a bounded copy; SSE: the usage event) and, when the
+ * proxy asked for it, the usage-only SSE event is removed; every other byte passes unchanged.
  * An upstream failure ends SSE with a final error event and cuts other bodies.
+ *
+ * Event listeners and `push` rather than an async generator: this runs for every chunk of every
+ * answer, and promise machinery per chunk was a measurable share of the proxy's CPU.
  * @see CONTRACT §5 "A failure mid-stream ends an SSE response with a final data: {error} event"
  */
 export function relayBody(options: RelayOptions): Relay {
   const { body, format, dropUsageEvent, signal, onFirstByte } = options
-  const parser = new SseParser()
-  const collector = new JsonUsageCollector()
+  const parser = format === 'sse' ? new SseParser() : null
+  const collector = format === 'json' ? new JsonUsageCollector() : null
   let usage: TokenUsage | null = null
   let end: RelayEnd = { kind: 'client-gone' }
+  let started = false
+
+  const stream = new Readable({
+    read() {
+      body.resume()
+    },
+    destroy(error, callback) {
+      // The client is gone (or the answer failed): stop reading upstream at once.
+      if (!body.destroyed) body.destroy()
+      callback(error)
+    },
+  })
+
+  function emit(bytes: Buffer): void {
+    if (bytes.length === 0 || stream.destroyed) return
+    if (!started) {
+      started = true
+      onFirstByte()
+    }
+    if (!stream.push(bytes)) body.pause()
+  }
 
   /** The bytes of whole events, minus the usage-only event when it is to be dropped. */
   function keepEvents(events: ReturnType<SseParser['feed']>): Buffer {
@@ -68,53 +92,51 @@ export function relayBody(options: RelayOptions): Relay {
       if (found?.usageOnly && dropUsageEvent) continue
       kept.push(event.raw)
     }
-    return Buffer.concat(kept)
+    return kept.length === 1 && kept[0] ? kept[0] : Buffer.concat(kept)
   }
 
-  async function* relay(): AsyncGenerator<Buffer> {
-    let started = false
-    const emit = (bytes: Buffer) => {
-      if (!started && bytes.length > 0) {
-        started = true
-        onFirstByte()
-      }
-      return bytes
+  body.on('data', (chunk: Buffer) => {
+    if (parser !== null) {
+      emit(keepEvents(parser.feed(chunk)))
+      return
     }
-    try {
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (format === 'sse') {
-          const bytes = keepEvents(parser.feed(chunk))
-          if (bytes.length > 0) yield emit(bytes)
-          continue
-        }
-        if (format === 'json') collector.add(chunk)
-        yield emit(chunk)
-      }
-      if (format === 'sse') {
-        const rest = keepEvents(parser.end())
-        if (rest.length > 0) yield emit(rest)
-      }
-      if (format === 'json') usage = collector.usage()
-      end = { kind: 'complete' }
-    } catch (error) {
-      if (signal.aborted) return
-      const code = errorCode(error)
-      const { reason } = describeTransportCode(code)
-      end = { kind: 'upstream-failed', code, reason }
-      if (format !== 'sse') throw new UpstreamStreamError(reason, { cause: error })
-      // An oversized event may be half out already: close it before the error event.
-      const separator = parser.midBlock ? Buffer.from('\n\n') : Buffer.alloc(0)
-      yield emit(
-        Buffer.concat([separator, sseErrorEvent(`The upstream answer broke off (${reason})`)]),
-      )
-    } finally {
-      if (!body.destroyed) body.destroy()
+    collector?.add(chunk)
+    emit(chunk)
+  })
+  let settled = false
+  body.once('end', () => {
+    settled = true
+    if (parser !== null) emit(keepEvents(parser.end()))
+    if (collector !== null) usage = collector.usage()
+    end = { kind: 'complete' }
+    stream.push(null)
+  })
+  const fail = (error: Error) => {
+    if (settled) return
+    settled = true
+    // The client left: the upstream was aborted on purpose, nothing more to say to anyone.
+    if (signal.aborted || stream.destroyed) {
+      stream.push(null)
+      return
     }
+    const code = errorCode(error)
+    const { reason } = describeTransportCode(code)
+    end = { kind: 'upstream-failed', code, reason }
+    if (parser === null) {
+      stream.destroy(new UpstreamStreamError(reason, { cause: error }))
+      return
+    }
+    // An oversized event may be half out already: close it before the error event.
+    const separator = parser.midBlock ? Buffer.from('\n\n') : Buffer.alloc(0)
+    emit(Buffer.concat([separator, sseErrorEvent(`The upstream answer broke off (${reason})`)]))
+    stream.push(null)
   }
+  body.once('error', fail)
+  // Destroyed without an error and without its end: the upstream answer broke off all the same.
+  body.once('close', () => {
+    if (!settled)
+      fail(Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }))
+  })
 
-  return {
-    stream: Readable.from(relay(), { objectMode: false }),
-    end: () => end,
-    usage: () => usage,
-  }
+  return { stream, end: () => end, usage: () => usage }
 }

@@ -49,7 +49,7 @@ export default fp<RequestLogOptions>(
       retentionDays,
       now = Date.now,
       flushIntervalMs = 1000,
-      maxBatch = 500,
+      maxBatch = 100,
       maxQueued = 50_000,
       retentionIntervalMs = 3_600_000,
       onFlush,
@@ -68,20 +68,40 @@ export default fp<RequestLogOptions>(
       }
     }
 
-    function flush(): void {
-      flushScheduled = false
-      while (queue.length > 0) {
-        const batch = queue.slice(0, maxBatch)
-        const startedAt = performance.now()
-        try {
-          repository.insertBatch(batch)
-        } catch (error) {
-          app.log.error({ err: error, rows: batch.length }, 'request log write failed; will retry')
-          return
-        }
-        queue = queue.slice(batch.length)
-        reportFlush({ rows: batch.length, durationMs: performance.now() - startedAt })
+    /** One transaction of at most `maxBatch` rows; false when the database refused it. */
+    function writeBatch(): boolean {
+      const batch = queue.slice(0, maxBatch)
+      const startedAt = performance.now()
+      try {
+        repository.insertBatch(batch)
+      } catch (error) {
+        app.log.error({ err: error, rows: batch.length }, 'request log write failed; will retry')
+        return false
       }
+      queue = queue.slice(batch.length)
+      reportFlush({ rows: batch.length, durationMs: performance.now() - startedAt })
+      return true
+    }
+
+    /** Everything queued, now (readers of the log, shutdown). */
+    function flush(): void {
+      while (queue.length > 0) if (!writeBatch()) return
+    }
+
+    /**
+     * The background writer: one batch per turn of the event loop, so that requests arriving
+     * meanwhile wait for one small transaction at most, never for the whole backlog.
+     */
+    function drain(): void {
+      flushScheduled = false
+      if (queue.length === 0 || !writeBatch()) return
+      if (queue.length > 0) scheduleDrain()
+    }
+
+    function scheduleDrain(): void {
+      if (flushScheduled) return
+      flushScheduled = true
+      setImmediate(drain)
     }
 
     const log: RequestLog = {
@@ -92,10 +112,7 @@ export default fp<RequestLogOptions>(
           queue = queue.slice(excess)
           droppedRows += excess
         }
-        if (queue.length >= maxBatch && !flushScheduled) {
-          flushScheduled = true
-          setImmediate(flush)
-        }
+        if (queue.length >= maxBatch) scheduleDrain()
       },
       flush,
       pending: () => queue.length,
@@ -115,7 +132,7 @@ export default fp<RequestLogOptions>(
       if (deleted > 0) app.log.info({ deleted, retentionDays }, 'old request log rows deleted')
     }
 
-    const flushTimer = setInterval(flush, flushIntervalMs)
+    const flushTimer = setInterval(scheduleDrain, flushIntervalMs)
     flushTimer.unref()
     let retention = enforceRetention()
     const retentionTimer = setInterval(() => {

@@ -108,7 +108,8 @@ describe('no key in logs or error answers after proxied requests', () => {
       JSON.stringify(keyViews),
     ]
     expect(answers.length).toBeGreaterThan(10)
-    expect(logLines.length).toBeGreaterThan(2 * answers.length)
+    // At trace level every request leaves at least its "request completed" line.
+    expect(logLines.length).toBeGreaterThanOrEqual(answers.length)
     for (const [name, secret] of Object.entries(secrets)) {
       const leaks = haystacks.filter((text) => text.includes(secret))
       expect(

@@ -98,7 +98,8 @@ describe('upstream keys never leak', () => {
     const answers = bodies.filter(({ url }) => url !== '/api-keys/export')
     expect(answers.length).toBeGreaterThan(20)
     expect(events.length).toBeGreaterThan(10)
-    expect(logLines.length).toBeGreaterThan(50)
+    // At trace level every request leaves at least its "request completed" line.
+    expect(logLines.length).toBeGreaterThanOrEqual(answers.length)
     const haystacks = [...answers.map(({ body }) => body), ...logLines, ...events]
     for (const key of KEYS) {
       const leaks = haystacks.filter((text) => text.includes(key))

@@ -26,6 +26,15 @@ import type { Target } from './targets/target.js'
 
 /** `--quick`: every scenario, much shorter, to check the bench itself; writes no results. */
 const quick = process.argv.includes('--quick')
+/**
+ * `--only <n>` (repeatable): run only scenarios 1-5 so numbered, e.g. `--only 3` to compare a
+ * change's effect on the SSE streams; like `--quick`, writes no results.
+ */
+const only = new Set(
+  process.argv.flatMap((arg, i) => (arg === '--only' ? [process.argv[i + 1] ?? ''] : [])),
+)
+const runs = (scenario: string) => only.size === 0 || only.has(scenario)
+const writesResults = !quick && only.size === 0
 const PLAN = {
   queued: 10_000,
   firstByte: quick
@@ -63,7 +72,7 @@ const take = (key: string, result: { figures: Figure[]; details: Record<string, 
 }
 
 // The gate's heap figure needs this process quiet: before the upstream and the load start.
-take('4 serialized: slot gate', await measureGate(PLAN.queued))
+if (runs('4')) take('4 serialized: slot gate', await measureGate(PLAN.queued))
 
 const workDir = mkdtempSync(join(tmpdir(), 'sfp-bench-'))
 const children: BenchChild[] = []
@@ -99,23 +108,31 @@ try {
   if (nginx) children.push(nginx.process)
   const others = [baseline.target, ...(nginx ? [nginx.target] : [])]
 
-  const proxy = await server('proxy', CONCURRENT)
-  const targets = [direct, proxy.target, ...others]
-  take('1 first byte', await measureFirstByte(targets, PLAN.firstByte))
-  take('2 throughput', await measureThroughput(targets, PLAN.throughput))
-  const { connectionLevels } = PLAN.throughput
-  take('5 event loop', await measureEventLoop(proxy, connectionLevels, PLAN.eventLoopMs))
-  await proxy.process.stop()
+  if (runs('1') || runs('2') || runs('5')) {
+    const proxy = await server('proxy', CONCURRENT)
+    const targets = [direct, proxy.target, ...others]
+    if (runs('1')) take('1 first byte', await measureFirstByte(targets, PLAN.firstByte))
+    if (runs('2')) take('2 throughput', await measureThroughput(targets, PLAN.throughput))
+    const { connectionLevels } = PLAN.throughput
+    if (runs('5')) {
+      take('5 event loop', await measureEventLoop(proxy, connectionLevels, PLAN.eventLoopMs))
+    }
+    await proxy.process.stop()
+  }
 
-  // A fresh server, so that the RSS per stream is not hidden in a heap grown by earlier load.
-  const streaming = await server('proxy-streams', CONCURRENT)
-  take('3 SSE streams', await measureStreams(direct, streaming, others, PLAN.streams))
-  await streaming.process.stop()
+  if (runs('3')) {
+    // A fresh server, so that the RSS per stream is not hidden in a heap grown by earlier load.
+    const streaming = await server('proxy-streams', CONCURRENT)
+    take('3 SSE streams', await measureStreams(direct, streaming, others, PLAN.streams))
+    await streaming.process.stop()
+  }
 
-  const serialized = await server('proxy-serialized', {
-    DISPATCH_QUEUE_MAX: String(PLAN.queued + 100),
-  })
-  take('4 serialized: server', await measureQueuedServer(serialized, upstream, PLAN.queued))
+  if (runs('4')) {
+    const serialized = await server('proxy-serialized', {
+      DISPATCH_QUEUE_MAX: String(PLAN.queued + 100),
+    })
+    take('4 serialized: server', await measureQueuedServer(serialized, upstream, PLAN.queued))
+  }
 } finally {
   await Promise.all(children.map((child) => child.stop()))
   await upstream.close()
@@ -125,7 +142,7 @@ try {
 figures.sort((a, b) => a.scenario.localeCompare(b.scenario))
 const date = new Date().toISOString()
 console.log(`\n${formatTable(figures, { machine, date, loadBefore })}`)
-if (!quick) {
+if (writesResults) {
   writeResults(join(REPO_ROOT, 'bench/results/latest.json'), {
     date,
     machine,

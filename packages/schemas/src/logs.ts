@@ -97,6 +97,7 @@ export const statsResponseSchema = z.object({
   from: isoTime,
   to: isoTime,
   bucketSeconds: z.number().int(),
+  /** Every bucket from `from` to `to`, in order; empty ones have zero requests, no gaps. */
   buckets: z.array(statsBucketSchema),
   /** Present when `groupBy=key`: the same buckets per upstream key id. */
   byKey: z

@@ -13,46 +13,9 @@ export interface UsageSeries {
   totals: { requests: number; errors: number; tokens: number; avgLatencyMs: number | null }
 }
 
-/** Guards against a bogus `bucketSeconds` making a huge timeline. */
-const MAX_POINTS = 2000
-
-function emptyBucket(start: number): StatsBucketView {
-  return {
-    start: new Date(start).toISOString(),
-    requests: 0,
-    errors: 0,
-    promptTokens: 0,
-    completionTokens: 0,
-    totalTokens: 0,
-    avgLatencyMs: null,
-    maxLatencyMs: null,
-    avgTtfbMs: null,
-  }
-}
-
-/**
- * The server may leave out empty buckets; the chart needs every step of the timeline, so missing
- * ones are filled with zero requests. If the buckets are not on the expected grid, they are used
- * as they are.
- */
-export function completeBuckets(stats: StatsResponse): StatsBucketView[] {
-  const step = stats.bucketSeconds * 1000
-  const from = Date.parse(stats.from)
-  const to = Date.parse(stats.to)
-  if (!(step > 0) || !(to > from)) return stats.buckets
-  const first = Math.floor(from / step) * step
-  if ((to - first) / step > MAX_POINTS) return stats.buckets
-  const byStart = new Map(stats.buckets.map((bucket) => [Date.parse(bucket.start), bucket]))
-  if ([...byStart.keys()].some((start) => (start - first) % step !== 0)) return stats.buckets
-  const complete: StatsBucketView[] = []
-  for (let start = first; start < to; start += step) {
-    complete.push(byStart.get(start) ?? emptyBucket(start))
-  }
-  return complete
-}
-
+/** The server answers every bucket of the range, empty ones included (`statsResponseSchema`). */
 export function toUsageSeries(stats: StatsResponse): UsageSeries {
-  const buckets = completeBuckets(stats)
+  const { buckets } = stats
   let latencyWeight = 0
   let latencySum = 0
   for (const bucket of buckets) {

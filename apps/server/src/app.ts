@@ -40,7 +40,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(database, { dataDir: config.dataDir })
   await fastify.register(clientKeys, { envKeys: config.proxyApiKeys, now })
   await fastify.register(firstBoot, { adminPassword: config.adminPassword, announce })
-  await fastify.register(adminAuth, { adminPassword: config.adminPassword })
+  await fastify.register(adminAuth, { adminPassword: config.adminPassword, now })
   await fastify.register(keyPoolPlugin, { ...config, now })
   await fastify.register(requestLog, {
     retentionDays: config.logRetentionDays,

@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
   type FastifyServerOptions,
+  LogController,
 } from 'fastify'
 import fp from 'fastify-plugin'
 import app, { type AppOptions } from './app.js'
@@ -42,6 +43,14 @@ function refuseMalformedUrl(error: FastifyError, _request: FastifyRequest, reply
   reply.code(status).send(errorBody('validation_error', 'The URL is malformed or too long'))
 }
 
+/**
+ * TRUST_PROXY trusts one hop: the reverse proxy directly in front (the socket's peer), so the
+ * client's address is the last `X-Forwarded-For` entry, the one that proxy added. `true` would
+ * trust every hop and take the first entry, which the client writes itself: rotating it would get
+ * round the failed-login throttle. (Fastify 5 refuses a hop count, `trustProxy: 1`, trusting none.)
+ */
+const trustNearestProxy = (_address: string, hop: number) => hop === 0
+
 export interface BuildServerOptions extends Omit<AppOptions, 'config'> {
   logger?: FastifyServerOptions['logger']
 }
@@ -55,7 +64,7 @@ export async function buildServer(
   const fastify = Fastify({
     logger,
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    trustProxy: config.trustProxy ? trustNearestProxy : false,
     // Our own ids only: a client-chosen id would end up in our logs unchecked.
     requestIdHeader: false,
     genReqId: () => randomUUID(),
@@ -69,7 +78,7 @@ export async function buildServer(
     frameworkErrors: refuseMalformedUrl,
     // One line per request (below) instead of Fastify's two, and at `debug` unless it failed:
     // a log line is ~8% of a proxied request's CPU, and the request log already holds them all.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   })
   // Set once `close()` starts: a request that still arrives (on a connection opened before) gets
   // 503 shutting_down, and Fastify adds `Connection: close` to it.
@@ -92,7 +101,13 @@ export async function buildServer(
     if (reply.statusCode >= 500) request.log.info(line, 'request completed')
     else request.log.debug(line, 'request completed')
   })
-  // fp: the app's decorations (database, keyPool, ...) stay visible on the instance for tests.
-  await fastify.register(fp(app), { ...appOptions, config })
+  try {
+    // fp: the app's decorations (database, keyPool, ...) stay visible on the instance for tests.
+    await fastify.register(fp(app), { ...appOptions, config })
+  } catch (error) {
+    // A plugin refused to boot (a wrong ENCRYPTION_KEY...): close what the others opened.
+    await fastify.close().catch(() => {})
+    throw error
+  }
   return fastify
 }

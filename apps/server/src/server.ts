@@ -46,7 +46,22 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host })
 }
 
+/**
+ * Boot refusals whose message says what is wrong and what to do (the key pool's ENCRYPTION_KEY
+ * checks): one line is clearer than a stack trace.
+ */
+const EXPLAINED_BOOT_FAILURES = new Set([
+  'SFP_ENCRYPTION_KEY_MISMATCH',
+  'SFP_ENCRYPTION_KEY_MISSING',
+])
+
+function bootFailureText(error: unknown): unknown {
+  if (!(error instanceof Error)) return error
+  if ('code' in error && EXPLAINED_BOOT_FAILURES.has(String(error.code))) return error.message
+  return error.stack ?? error.message
+}
+
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error)
+  console.error(bootFailureText(error))
   process.exit(1)
 })

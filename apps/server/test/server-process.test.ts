@@ -2,7 +2,25 @@ import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { startServerProcess } from './helpers/server-process.js'
-import { tempDataDir } from './helpers/test-app.js'
+import {
+  buildTestApp,
+  TEST_ADMIN_PASSWORD,
+  TEST_CLIENT_KEY,
+  tempDataDir,
+} from './helpers/test-app.js'
+
+const UPSTREAM_KEY = `sk-${'c'.repeat(44)}`
+const STORED_WITH = 'first-encryption-key-0123456789'
+const WRONG_KEY = 'other-encryption-key-0123456789'
+
+/** A data folder holding an upstream key encrypted with `encryptionKey`, as a first run leaves. */
+async function dataDirWithKeysEncryptedWith(encryptionKey: string): Promise<string> {
+  const dataDir = tempDataDir()
+  const first = await buildTestApp({ ENCRYPTION_KEY: encryptionKey }, { dataDir })
+  first.app.keyPool.add({ api_keys: UPSTREAM_KEY })
+  await first.app.close()
+  return dataDir
+}
 
 // Two real boots through tsx: seconds on an idle machine, far more on a loaded 2-core CI runner.
 describe('server process', { timeout: 60_000 }, () => {
@@ -44,5 +62,45 @@ describe('server process', { timeout: 60_000 }, () => {
     expect(server.lines).toEqual([
       'Invalid setting DISPATCH_CONCURRENCY: must be a number (got "lots")',
     ])
+  })
+
+  it('refuses to boot with a wrong ENCRYPTION_KEY in one line, without key material', async () => {
+    const dataDir = await dataDirWithKeysEncryptedWith(STORED_WITH)
+    const server = startServerProcess({
+      DATA_DIR: dataDir,
+      ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      PROXY_API_KEYS: TEST_CLIENT_KEY,
+      ENCRYPTION_KEY: WRONG_KEY,
+      // Node's own deprecation notices are not the app's output.
+      NODE_NO_WARNINGS: '1',
+    })
+    expect(await server.exited).toEqual({ code: 1, signal: null })
+    // Log lines (JSON) aside, the refusal is the only thing printed.
+    const printed = server.lines.filter((l) => !l.startsWith('{'))
+    expect(printed).toEqual([
+      'ENCRYPTION_KEY does not match the key the stored upstream keys were encrypted with. ' +
+        'Start again with the previous ENCRYPTION_KEY; nothing was changed.',
+    ])
+    const output = server.lines.join('\n')
+    expect(output).not.toContain('    at ') // no stack frame, printed or inside a log line
+    for (const secret of [UPSTREAM_KEY, STORED_WITH, WRONG_KEY, TEST_ADMIN_PASSWORD]) {
+      expect(output).not.toContain(secret)
+    }
+  })
+})
+
+describe('buildServer, when the boot is refused', () => {
+  it('closes the database the partly built server opened', async () => {
+    const dataDir = await dataDirWithKeysEncryptedWith(STORED_WITH)
+    const messages: string[] = []
+    const logger = {
+      level: 'info',
+      stream: { write: (line: string) => messages.push(JSON.parse(line).msg) },
+    }
+    await expect(buildTestApp({ ENCRYPTION_KEY: WRONG_KEY }, { dataDir, logger })).rejects.toThrow(
+      /^ENCRYPTION_KEY does not match/,
+    )
+    expect(messages).toContain('database open')
+    expect(messages.at(-1)).toBe('database closed')
   })
 })

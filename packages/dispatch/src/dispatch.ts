@@ -1,18 +1,18 @@
 import type { KeyEventsRepository, SettingsStore } from '@sfp/db'
-import type { KeyPool, UpstreamGate } from '@sfp/key-pool'
+import { CheckNotNeeded, type KeyPool, type UpstreamGate } from '@sfp/key-pool'
 import type { KeySwitchPolicy, SwitchGuardStatus } from '@sfp/schemas'
-import { retryAfterSeconds } from './errors.js'
+import { KeySwitchGuard, retryAfterSeconds, withRetryAfter } from './errors.js'
 import { decideKey, refusalError } from './key-chooser.js'
 import { createListenerSet } from './listeners.js'
 import { createSlotGate, type SetTimer } from './slot-gate.js'
-import { createSwitchGuard, type SwitchGuardService } from './switch-guard.js'
+import { createSwitchGuard, type SwitchGuardService, type SwitchVerdict } from './switch-guard.js'
 import type { Dispatch, DispatchSlot, KeySwitchEvent } from './types.js'
 
 export interface DispatchDeps {
   pool: KeyPool
   /** Keeps the switch guard's memory across restarts. */
   settings: SettingsStore
-  /** Receives the `override` events of balance checks on keys other than the one last used. */
+  /** Receives the `check` events of balance checks that switched keys under `immediate`. */
   keyEvents: KeyEventsRepository
   concurrency: number
   queueMax: number
@@ -75,30 +75,34 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
   }
 
   /**
-   * A check of the key last used (or of the first key) is an ordinary use. A check of any other
-   * key is the admin's deliberate probe: recorded as an `override`, and left out of the guard's
-   * memory so that it does not hold the service back for a whole window.
+   * A balance or validity check sends its key upstream like any request, so the guard applies to
+   * it (CONTRACT §5: admin activation is the one override). Checking a key other than the one
+   * last used, inside the window, is refused under `wait`; otherwise the check is a use of that
+   * key, and one inside the window under `immediate` is recorded as a `check` key event.
    */
   async function upstreamGate<T>(
     keyId: number,
     task: (signal: AbortSignal) => Promise<T>,
     signal?: AbortSignal,
+    stillWanted?: () => boolean,
   ): Promise<T> {
     return gate.withSlot(async () => {
-      const lastUsedKeyId = guard.memory().lastUsedKeyId
-      const probe = lastUsedKeyId !== null && lastUsedKeyId !== keyId
-      if (probe) {
+      if (stillWanted && !stillWanted()) throw new CheckNotNeeded()
+      const time = now()
+      const verdict = guard.check(keyId, time)
+      if (verdict.kind === 'switch-in-window') {
+        if (!verdict.allowed) throw checkRefusal(keyId, verdict, guard.minutes, time)
         keyEvents.append({
-          time: now(),
+          time,
           keyId,
-          type: 'override',
-          reason: `balance check sent key #${keyId} upstream while key #${lastUsedKeyId} was the last used; switch guard memory unchanged`,
+          type: 'check',
+          reason: `balance check sent key #${keyId} upstream ${guard.minutes} minutes or less after key #${verdict.fromKeyId} (KEY_SWITCH_POLICY=immediate)`,
         })
-      } else {
-        guard.recordUse(keyId)
       }
+      const epoch = guard.epoch()
+      guard.recordUse(keyId)
       const result = await task(signal ?? new AbortController().signal)
-      if (!probe) guard.recordUse(keyId)
+      guard.recordUse(keyId, epoch)
       return result
     }, signal)
   }
@@ -118,7 +122,8 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
       if (decision.kind === 'switch') {
         switchListeners.notify({ fromKeyId: decision.fromKeyId, toKeyId: decision.keyId })
       }
-      return { keyId: decision.keyId, secret, switched: decision.kind === 'switch' }
+      const switched = decision.kind === 'switch'
+      return { keyId: decision.keyId, secret, switched, guardEpoch: guard.epoch() }
     },
     status() {
       const time = now()
@@ -135,10 +140,26 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
     onSwitch: (listener) => switchListeners.add(listener),
     close() {
       gate.close()
-      guard.flush()
+      guard.close()
       for (const stop of unsubscribe.splice(0)) stop()
       listeners.clear()
       switchListeners.clear()
     },
   }
+}
+
+/** The 503 for a check that would send a second key from this IP inside the guard window. */
+function checkRefusal(
+  keyId: number,
+  verdict: Extract<SwitchVerdict, { kind: 'switch-in-window' }>,
+  minutes: number,
+  time: number,
+) {
+  const seconds = retryAfterSeconds(verdict.windowEndsAt - time)
+  const message =
+    `Checking key #${keyId} would send it upstream from this IP while key #${verdict.fromKeyId} ` +
+    `was used less than ${minutes} minutes ago, which risks a ban by SiliconFlow. The window ends ` +
+    `at ${new Date(verdict.windowEndsAt).toISOString()} (in ${seconds} s). Make key #${keyId} the ` +
+    'key in use first (an admin override), or set KEY_SWITCH_POLICY=immediate.'
+  return withRetryAfter(new KeySwitchGuard(message), seconds)
 }

@@ -36,9 +36,13 @@ export interface SwitchGuardService extends SwitchGuard {
   /** No side effects: what `recordUse(keyId)` at `now` would amount to. */
   check(keyId: number, now?: number): SwitchVerdict
   memory(): Readonly<SwitchGuardMemory>
+  /** Admin overrides so far: taken when an upstream call starts, given back to `recordUse`. */
+  epoch(): number
   onChange(listener: () => void): () => void
-  /** Write the memory now if a write is pending (shutdown). */
+  /** Write the memory now if a write is pending. */
   flush(): void
+  /** Shutdown: write what is pending, stop the timers. */
+  close(): void
 }
 
 /**
@@ -86,8 +90,10 @@ export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardServi
   const windowMs = minutes * 60_000
   const listeners = createListenerSet(options.reportError ?? ((error) => console.error(error)))
   let memory = loadMemory(store)
+  let overrides = 0
   let persistedAt = Number.NEGATIVE_INFINITY
   let cancelPendingWrite: (() => void) | null = null
+  let cancelWindowTimer: (() => void) | null = null
 
   function persist(time: number): void {
     cancelPendingWrite?.()
@@ -104,7 +110,25 @@ export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardServi
     } else if (cancelPendingWrite === null) {
       cancelPendingWrite = setTimer(() => persist(now()), PERSIST_INTERVAL_MS - sinceWrite)
     }
+    watchWindowEnd()
     listeners.notify()
+  }
+
+  /**
+   * The end of the window changes what the status shows (a switch becomes allowed) without any
+   * call: tell the listeners then. One timer at a time; uses meanwhile only move the end, so a
+   * timer that fires early sets the next one.
+   */
+  function watchWindowEnd(): void {
+    if (cancelWindowTimer !== null || windowMs <= 0 || memory.lastUsedAt === null) return
+    const endsIn = memory.lastUsedAt + windowMs - now()
+    if (endsIn < 0) return
+    cancelWindowTimer = setTimer(() => {
+      cancelWindowTimer = null
+      const { lastUsedAt } = memory
+      if (lastUsedAt !== null && now() < lastUsedAt + windowMs) watchWindowEnd()
+      else listeners.notify()
+    }, endsIn)
   }
 
   function check(keyId: number, time = now()): SwitchVerdict {
@@ -130,20 +154,36 @@ export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardServi
     remember({ lastUsedKeyId: keyId, lastUsedAt: time, lastSwitchAt }, time, urgent || changed)
   }
 
+  watchWindowEnd()
+
   return {
     minutes,
     policy,
     check,
     memory: () => memory,
+    epoch: () => overrides,
     onChange: (listener) => listeners.add(listener),
-    recordUse: (keyId) => use(keyId),
+    recordUse(keyId, since) {
+      // A call that started before an admin override and ends after it must not undo the
+      // override: the admin's key stays the one the guard measures from.
+      if (since !== undefined && since !== overrides && keyId !== memory.lastUsedKeyId) return
+      use(keyId)
+    },
     /**
      * The admin chose `keyId` (the pool records the `override` key event). It counts as used from
      * now on: the key in use may serve at once, and the window against leaving it starts now.
      */
-    recordOverride: (keyId) => use(keyId, true),
+    recordOverride(keyId) {
+      overrides += 1
+      use(keyId, true)
+    },
     flush() {
       if (cancelPendingWrite !== null) persist(now())
+    },
+    close() {
+      if (cancelPendingWrite !== null) persist(now())
+      cancelWindowTimer?.()
+      cancelWindowTimer = null
     },
     status() {
       const { lastUsedKeyId, lastUsedAt, lastSwitchAt } = memory

@@ -19,11 +19,17 @@ export interface KeyChoice {
   secret: string
   /** True when this choice changed the key in use. */
   switched: boolean
+  /** The guard's override epoch at the choice: pass it to `guard.recordUse` when the call ends. */
+  guardEpoch: number
 }
 
 export interface SwitchGuard {
-  /** Remember that `keyId` was sent upstream now (start and end of every upstream call). */
-  recordUse(keyId: number): void
+  /**
+   * Remember that `keyId` was sent upstream now (start and end of every upstream call). With
+   * `since` (the `guardEpoch` of the call's KeyChoice), a call that ends after an admin override
+   * of another key leaves the guard's memory to the override.
+   */
+  recordUse(keyId: number, since?: number): void
   /** The admin made `keyId` the key in use: allowed inside the window, recorded as an override. */
   recordOverride(keyId: number): void
   status(): Omit<SwitchGuardStatus, 'currentKeyId' | 'blocked'>
@@ -50,9 +56,9 @@ export interface Dispatch {
   acquire(signal?: AbortSignal): Promise<DispatchSlot>
   /**
    * Choose the key for the next attempt, and record its use with the guard; call while holding
-   * a slot. The proxy calls `guard.recordUse(keyId)` again when the upstream call ends. Throws KeySwitchGuard (503 +
-   * Retry-After), RateLimited (429 + Retry-After, the key in use is cooling and no switch is
-   * allowed) or NoAvailableKey (503).
+   * a slot. The proxy calls `guard.recordUse(keyId, choice.guardEpoch)` again when the upstream
+   * call ends. Throws KeySwitchGuard (503 + Retry-After), RateLimited (429 + Retry-After, the
+   * key in use is cooling and no switch is allowed) or NoAvailableKey (503).
    */
   chooseKey(): KeyChoice
   guard: SwitchGuard

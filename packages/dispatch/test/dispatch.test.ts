@@ -40,24 +40,92 @@ describe('upstream gate installed into the pool', () => {
     expect(keyEvents.list({ limit: 10 })).toEqual([])
   })
 
-  it('records a check of another key as an override and leaves the guard memory alone', async () => {
+  it('refuses, under wait, a check of another key inside the window: nothing sent, slot free', async () => {
     const { dispatch, pool, keyEvents, clock } = createTestDispatch()
     pool.useUpstreamGate(dispatch.upstreamGate)
     dispatch.guard.recordUse(1)
     const memory = dispatch.guard.memory()
+    clock.advance(10 * MINUTE)
+    const refused = await pool.check(2).catch((error: unknown) => error)
+    expect(refused).toMatchObject({
+      code: 'SFP_KEY_SWITCH_GUARD',
+      statusCode: 503,
+      retryAfterSeconds: 20 * 60,
+    })
+    expect((refused as Error).message).toContain('Make key #2 the key in use first')
+    expect(pool.checked).toEqual([])
+    expect(dispatch.guard.memory()).toEqual(memory)
+    expect(dispatch.status().dispatch.inFlight).toBe(0)
+    expect(keyEvents.list({ limit: 10 })).toEqual([])
+  })
+
+  it('counts a check of another key after the window as a use of that key', async () => {
+    const { dispatch, pool, clock } = createTestDispatch()
+    pool.useUpstreamGate(dispatch.upstreamGate)
+    dispatch.guard.recordUse(1)
+    clock.advance(30 * MINUTE)
+    await pool.check(2)
+    expect(pool.checked).toEqual([2])
+    expect(dispatch.guard.memory()).toMatchObject({ lastUsedKeyId: 2, lastSwitchAt: clock.now() })
+  })
+
+  it('allows it under immediate, as a use of that key recorded as a check key event', async () => {
+    const { dispatch, pool, keyEvents, clock } = createTestDispatch({ policy: 'immediate' })
+    pool.useUpstreamGate(dispatch.upstreamGate)
+    dispatch.guard.recordUse(1)
     clock.advance(MINUTE)
     await pool.check(2)
     expect(pool.checked).toEqual([2])
-    expect(dispatch.guard.memory()).toEqual(memory)
+    expect(dispatch.guard.memory().lastUsedKeyId).toBe(2)
     expect(keyEvents.list({ limit: 10 })).toEqual([
       expect.objectContaining({
         keyId: 2,
-        type: 'override',
+        type: 'check',
         time: clock.now(),
         reason:
-          'balance check sent key #2 upstream while key #1 was the last used; switch guard memory unchanged',
+          'balance check sent key #2 upstream 30 minutes or less after key #1 (KEY_SWITCH_POLICY=immediate)',
       }),
     ])
+  })
+
+  it('drops a check no longer wanted once it holds the slot: nothing sent, nothing recorded', async () => {
+    const { dispatch, keyEvents, clock } = createTestDispatch({ policy: 'immediate' })
+    dispatch.guard.recordUse(1)
+    const memory = dispatch.guard.memory()
+    const proxied = await dispatch.acquire()
+    let wanted = true
+    let sent = false
+    const check = dispatch.upstreamGate(
+      2,
+      async () => {
+        sent = true
+      },
+      undefined,
+      () => wanted,
+    )
+    clock.advance(1000)
+    wanted = false // the admin made another key current while the check queued
+    proxied.release()
+    await expect(check).rejects.toMatchObject({ code: 'SFP_CHECK_NOT_NEEDED' })
+    expect(sent).toBe(false)
+    expect(dispatch.guard.memory()).toEqual(memory)
+    expect(keyEvents.list({ limit: 10 })).toEqual([])
+    expect(dispatch.status().dispatch.inFlight).toBe(0)
+  })
+
+  it('does not undo an admin activation that happened while a check was upstream', async () => {
+    const { dispatch, clock } = createTestDispatch()
+    dispatch.guard.recordUse(1)
+    let finishCheck = () => {}
+    const check = dispatch.upstreamGate(1, () => new Promise<void>((r) => (finishCheck = r)))
+    await settle()
+    clock.advance(MINUTE)
+    dispatch.guard.recordOverride(2)
+    clock.advance(MINUTE)
+    finishCheck()
+    await check
+    expect(dispatch.guard.memory()).toMatchObject({ lastUsedKeyId: 2 })
+    expect(dispatch.guard.check(2).kind).toBe('same')
   })
 
   it('passes the caller’s signal to the task, and a signal that never fires otherwise', async () => {

@@ -18,7 +18,12 @@ describe('chooseKey keeps the key in use', () => {
   it('returns it with its secret and records the use', () => {
     const { dispatch, pool } = createTestDispatch()
     pool.keep(1)
-    expect(dispatch.chooseKey()).toEqual({ keyId: 1, secret: 'sk-secret-1', switched: false })
+    expect(dispatch.chooseKey()).toEqual({
+      keyId: 1,
+      secret: 'sk-secret-1',
+      switched: false,
+      guardEpoch: 0,
+    })
     expect(dispatch.guard.memory()).toMatchObject({ lastUsedKeyId: 1, lastUsedAt: START })
     expect(pool.setCurrentCalls).toEqual([])
   })
@@ -38,7 +43,12 @@ describe('chooseKey switches keys', () => {
   it('takes the first key when nothing was used yet', () => {
     const { dispatch, pool } = createTestDispatch()
     pool.proposeSwitch(1, null)
-    expect(dispatch.chooseKey()).toEqual({ keyId: 1, secret: 'sk-secret-1', switched: true })
+    expect(dispatch.chooseKey()).toEqual({
+      keyId: 1,
+      secret: 'sk-secret-1',
+      switched: true,
+      guardEpoch: 0,
+    })
     expect(pool.setCurrentCalls).toEqual([
       { id: 1, reason: 'first key in use: #1 (no key in use)' },
     ])

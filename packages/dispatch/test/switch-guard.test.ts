@@ -95,6 +95,21 @@ describe('switch guard under the wait policy', () => {
       nextSwitchAllowedAt: new Date(START + 35 * MINUTE).toISOString(),
     })
   })
+
+  it('keeps an override when a call that started before it ends after it', () => {
+    const { guard, clock } = guardWith('wait')
+    guard.recordUse(1)
+    const startedIn = guard.epoch()
+    clock.advance(MINUTE)
+    guard.recordOverride(2)
+    clock.advance(MINUTE)
+    guard.recordUse(1, startedIn) // the request on key 1 ends
+    expect(guard.memory()).toMatchObject({ lastUsedKeyId: 2, lastUsedAt: START + MINUTE })
+    expect(guard.check(2)).toEqual({ kind: 'same' })
+    // A call that started after the override is an ordinary use again.
+    guard.recordUse(2, guard.epoch())
+    expect(guard.memory()).toMatchObject({ lastUsedKeyId: 2, lastUsedAt: START + 2 * MINUTE })
+  })
 })
 
 describe('switch guard under the immediate policy', () => {
@@ -155,6 +170,22 @@ describe('switch guard memory', () => {
     })
   })
 
+  it('notifies listeners when the window ends, after the last use, not before', () => {
+    const { guard, clock } = guardWith('wait')
+    let changes = 0
+    guard.onChange(() => changes++)
+    guard.recordUse(1)
+    clock.advance(10 * MINUTE)
+    guard.recordUse(1) // moves the end of the window to 40 minutes
+    expect(changes).toBe(2)
+    clock.advance(20 * MINUTE) // the first window's end: nothing to tell
+    expect(changes).toBe(2)
+    clock.advance(10 * MINUTE)
+    expect(changes).toBe(3)
+    expect(guard.check(2).kind).toBe('switch')
+    guard.close()
+  })
+
   it('writes a change of key at once, and further uses of the same key at most once a second', () => {
     const { guard, clock, store } = guardWith('wait')
     const stored = () => store.getJson<{ lastUsedAt: number }>(SETTING.switchGuard)?.lastUsedAt
@@ -169,22 +200,27 @@ describe('switch guard memory', () => {
     expect(stored()).toBe(START)
     clock.advance(800)
     expect(stored()).toBe(START + 200)
-    expect(clock.pendingTimers()).toBe(0)
+    expect(clock.pendingTimers()).toBe(1) // only the one that marks the end of the window
     // Another key is never left unwritten.
     clock.advance(10)
     guard.recordUse(1)
     guard.recordUse(2)
     expect(store.getJson(SETTING.switchGuard)).toMatchObject({ lastUsedKeyId: 2 })
-    expect(clock.pendingTimers()).toBe(0)
+    expect(clock.pendingTimers()).toBe(1)
   })
 
-  it('writes a pending use on flush (shutdown)', () => {
+  it('writes a pending use on flush, and stops its timers on close (shutdown)', () => {
     const { guard, clock, store } = guardWith('wait')
     guard.recordUse(5)
     clock.advance(300)
     guard.recordUse(5)
     guard.flush()
     expect(store.getJson(SETTING.switchGuard)).toMatchObject({ lastUsedAt: START + 300 })
+    expect(clock.pendingTimers()).toBe(1) // the end of the window
+    clock.advance(100)
+    guard.recordUse(5)
+    guard.close()
+    expect(store.getJson(SETTING.switchGuard)).toMatchObject({ lastUsedAt: START + 400 })
     expect(clock.pendingTimers()).toBe(0)
   })
 

@@ -1,10 +1,13 @@
 /**
  * Balance checks nobody waits for: after every N successes of a key, and every
- * BALANCE_REFRESH_MINUTES for the key in use. Only the key in use is ever probed this way: each
- * probe sends that key upstream from this IP. @see CONTRACT §4 "Balance"
+ * BALANCE_REFRESH_MINUTES for the key in use. Only the key in use, and not `disabled`, is ever
+ * probed this way: each probe sends that key upstream from this IP. A success can arrive after
+ * the admin activated another key or disabled this one, and a check can wait long for its slot,
+ * so this is asked when the check is scheduled and again right before the key is sent.
+ * @see CONTRACT §4 "Balance"
  */
 export interface BackgroundChecks {
-  /** Check `id` soon (through the gate), unless a check of it is already running. */
+  /** Check `id` soon (through the gate) if it is the key in use and no check of it is running. */
   schedule(id: number): void
   /** Resolves when the checks running now have settled. */
   settled(): Promise<void>
@@ -13,8 +16,11 @@ export interface BackgroundChecks {
 }
 
 export interface BackgroundChecksDeps {
-  /** One check of one key, ending in its state change; aborted at stop. */
-  run(id: number, trigger: string, signal: AbortSignal): Promise<void>
+  /**
+   * One check of one key, ending in its state change; aborted at stop. It sends the key only if
+   * `inUse()` still holds once the gate admits the check.
+   */
+  run(id: number, trigger: string, signal: AbortSignal, inUse: () => boolean): Promise<void>
   currentKeyId(): number | null
   /** The key in use is not probed while `disabled`. */
   isProbeable(id: number): boolean
@@ -27,10 +33,12 @@ export function createBackgroundChecks(deps: BackgroundChecksDeps): BackgroundCh
   const abort = new AbortController()
   let stopped = false
 
+  const inUse = (id: number) => deps.currentKeyId() === id && deps.isProbeable(id)
+
   function start(id: number, trigger: string): void {
-    if (stopped || running.has(id)) return
+    if (stopped || running.has(id) || !inUse(id)) return
     const check = deps
-      .run(id, trigger, abort.signal)
+      .run(id, trigger, abort.signal, () => inUse(id))
       .catch((error: unknown) => {
         // Aborted by stop(): shutting down is not a failure worth a warning.
         if (!abort.signal.aborted) deps.reportError(error, id)
@@ -43,7 +51,7 @@ export function createBackgroundChecks(deps: BackgroundChecksDeps): BackgroundCh
     deps.refreshMs > 0
       ? setInterval(() => {
           const id = deps.currentKeyId()
-          if (id !== null && deps.isProbeable(id)) start(id, 'scheduled balance refresh')
+          if (id !== null) start(id, 'scheduled balance refresh')
         }, deps.refreshMs)
       : undefined
   // Never keeps the process alive on its own.

@@ -9,7 +9,10 @@ import { type Dispatcher, Pool } from 'undici'
 export type KeyCheck =
   | { kind: 'balance'; totalBalance: number; accountStatus: string | null }
   | { kind: 'invalid'; evidence: string }
-  /** `valid`: upstream accepted the key (e.g. /v1/models answered) but told no balance. */
+  /**
+   * `valid`: upstream accepted the key (/v1/models answered 2xx, or user/info a JSON object
+   * without a readable balance) but told no balance.
+   */
   | { kind: 'unknown'; reason: string; valid: boolean }
 
 export interface BalanceClient {
@@ -86,7 +89,13 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
       if (status !== 200) {
         return { kind: 'unknown', reason: `/v1/user/info answered ${status}`, valid: false }
       }
-      const parsed = upstreamUserInfoSchema.safeParse(parseJson(body))
+      // A 200 that is not a JSON object (a proxy's or a maintenance HTML page, a cut body) may
+      // not come from the API at all: it says nothing about the key either way.
+      const json = parseJsonObject(body)
+      if (json === undefined) {
+        return { kind: 'unknown', reason: '/v1/user/info answered 200 without JSON', valid: false }
+      }
+      const parsed = upstreamUserInfoSchema.safeParse(json)
       if (!parsed.success) {
         return {
           kind: 'unknown',
@@ -109,9 +118,10 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
   }
 }
 
-function parseJson(text: string): unknown {
+function parseJsonObject(text: string): object | undefined {
   try {
-    return JSON.parse(text)
+    const value: unknown = JSON.parse(text)
+    return typeof value === 'object' && value !== null ? value : undefined
   } catch {
     return undefined
   }

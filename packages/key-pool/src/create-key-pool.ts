@@ -3,6 +3,7 @@ import { createBackgroundChecks } from './background-checks.js'
 import { createBalanceClient, type KeyCheck } from './balance-client.js'
 import { openStoredKeys } from './encryption-at-rest.js'
 import { shortError } from './error-text.js'
+import { CheckNotNeeded } from './errors.js'
 import { applyCheckVerdict, describeCheck, type PoolRules, type RuleContext } from './key-checks.js'
 import { createKeyDirectory } from './key-directory.js'
 import { createKeyStore, type KeyPoolStorage } from './key-store.js'
@@ -70,18 +71,30 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
   const ruleContext: RuleContext = { store, rules, now }
 
   /** Checks the pool makes on its own or for the admin hold a dispatch slot like any request. */
-  function checkThroughGate(id: number, signal?: AbortSignal): Promise<KeyCheck> {
+  function checkThroughGate(
+    id: number,
+    signal?: AbortSignal,
+    stillWanted?: () => boolean,
+  ): Promise<KeyCheck> {
     const key = secret(id)
     const task = (taskSignal: AbortSignal) => client.checkKey(key, taskSignal)
-    return gate ? gate(id, task, signal) : task(signal ?? new AbortController().signal)
+    if (gate) return gate(id, task, signal, stillWanted)
+    if (stillWanted && !stillWanted()) return Promise.reject(new CheckNotNeeded())
+    return task(signal ?? new AbortController().signal)
   }
 
   const background = createBackgroundChecks({
     refreshMs: rules.balanceRefreshMs,
     currentKeyId: store.currentId,
     isProbeable: (id) => (store.get(id)?.status ?? 'disabled') !== 'disabled',
-    async run(id, trigger, signal) {
-      const check = await checkThroughGate(id, signal)
+    async run(id, trigger, signal, inUse) {
+      let check: KeyCheck
+      try {
+        check = await checkThroughGate(id, signal, inUse)
+      } catch (error) {
+        if (error instanceof CheckNotNeeded) return
+        throw error
+      }
       if (!store.get(id)) return
       applyCheckVerdict(ruleContext, id, check, trigger)
       store.changed()

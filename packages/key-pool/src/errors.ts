@@ -10,6 +10,16 @@ export const KeyNotFound = createError<'SFP_NOT_FOUND', number, [number]>(
   404,
 )
 
+/**
+ * A background check reached the front of the queue after its key stopped being the one in use:
+ * it is dropped before anything is sent or recorded (see `UpstreamGate`).
+ */
+export const CheckNotNeeded = createError<'SFP_CHECK_NOT_NEEDED', number, []>(
+  'SFP_CHECK_NOT_NEEDED',
+  'The key is no longer the one in use; the check was dropped',
+  409,
+)
+
 /** Boot refusals: starting anyway would lose or silently mis-read the stored keys. */
 export const EncryptionKeyMismatch = createError<'SFP_ENCRYPTION_KEY_MISMATCH', number, []>(
   'SFP_ENCRYPTION_KEY_MISMATCH',

@@ -1,6 +1,11 @@
 export type { KeyCheck } from './balance-client.js'
 export { createKeyPool, type KeyPoolDeps, type KeyPoolSettings } from './create-key-pool.js'
-export { EncryptionKeyMismatch, EncryptionKeyMissing, KeyNotFound } from './errors.js'
+export {
+  CheckNotNeeded,
+  EncryptionKeyMismatch,
+  EncryptionKeyMissing,
+  KeyNotFound,
+} from './errors.js'
 export { KEY_MAX_LENGTH, KEY_MIN_LENGTH, parseKeyList } from './import-parser.js'
 export type { KeyPoolStorage } from './key-store.js'
 export {

@@ -1,6 +1,6 @@
 import type { NewUpstreamKeyRow, UpstreamKeyPatch } from '@sfp/db'
 import { emptyStatusCounts, maskSecret } from '@sfp/schemas'
-import { parseKeyList } from './import-parser.js'
+import { parseKeyList, parseSingleKey } from './import-parser.js'
 import type { KeyCipher } from './key-cipher.js'
 import type { KeyStore } from './key-store.js'
 import type { KeyPool } from './types.js'
@@ -44,11 +44,11 @@ export function createKeyDirectory(
     currentKeyId: store.currentId,
 
     /**
-     * `api_key` and `api_keys` are parsed alike. Duplicates are found by fingerprint, in memory,
+     * `api_key` is one key, `api_keys` a list. Duplicates are found by fingerprint, in memory,
      * without decrypting anything; all new keys go in with one transaction.
      */
     add(body) {
-      const parsed = parseKeyList('api_key' in body ? body.api_key : body.api_keys)
+      const parsed = 'api_key' in body ? parseSingleKey(body.api_key) : parseKeyList(body.api_keys)
       const label = body.label ? body.label : null
       const time = now()
       const rows: NewUpstreamKeyRow[] = []

@@ -65,6 +65,8 @@ export async function applyOutcome(
   }
 }
 
+const SUCCESS_PROVES_KEY = 'request succeeded, which proves the key works'
+
 function succeed(ctx: OutcomeContext, key: UpstreamKeyRow, counted: Counted): OutcomeVerdict {
   const { autoQueryBalanceAfterCalls: every } = ctx.rules
   const successes = key.successesSinceCheck + 1
@@ -75,11 +77,13 @@ function succeed(ctx: OutcomeContext, key: UpstreamKeyRow, counted: Counted): Ou
     rateLimitStrikes: 0,
     successesSinceCheck: due ? 0 : successes,
   }
-  const recovering = key.status === 'cooling' || key.status === 'error'
+  // With DISPATCH_CONCURRENCY > 1 a parallel attempt may have just marked the key `insufficient`
+  // or `invalid`; this answer proves it works all the same. Only the admin's `disabled` stands.
+  const revived = key.status !== 'active' && key.status !== 'disabled'
   // The common case, a healthy key answering, changes counters only: written behind.
-  const countersOnly = !recovering && key.consecutiveErrors === 0 && key.rateLimitStrikes === 0
-  const row = recovering
-    ? ctx.store.transition(key.id, 'active', 'request succeeded', { ...patch, cooldownUntil: null })
+  const countersOnly = !revived && key.consecutiveErrors === 0 && key.rateLimitStrikes === 0
+  const row = revived
+    ? ctx.store.transition(key.id, 'active', SUCCESS_PROVES_KEY, { ...patch, cooldownUntil: null })
     : countersOnly
       ? ctx.store.touch(key.id, patch)
       : ctx.store.patch(key.id, patch)
@@ -88,9 +92,18 @@ function succeed(ctx: OutcomeContext, key: UpstreamKeyRow, counted: Counted): Ou
 }
 
 /**
- * Take a key out of service, unless the admin disabled it meanwhile: `disabled` is the admin's
- * word and no upstream answer overrides it.
+ * Whether a key in state `from` keeps it rather than going to `to`. `disabled` is the admin's
+ * word and no upstream answer overrides it. `cooling` and `error` end by themselves after their
+ * cooldown, so a late 429 or 5xx (from a parallel attempt) must not replace `invalid` or
+ * `insufficient` with one of them: the key would become selectable again.
  */
+function keepsState(from: KeyStatus, to: KeyStatus): boolean {
+  if (from === 'disabled') return true
+  const lasting = from === 'invalid' || from === 'insufficient'
+  return lasting && (to === 'cooling' || to === 'error')
+}
+
+/** Take a key out of service, unless its present state outranks `to` (see `keepsState`). */
 function outOfService(
   ctx: OutcomeContext,
   id: number,
@@ -99,10 +112,9 @@ function outOfService(
   patch: UpstreamKeyPatch,
 ): OutcomeVerdict {
   const key = ctx.store.require(id)
-  const row =
-    key.status === 'disabled'
-      ? ctx.store.patch(id, { ...patch, cooldownUntil: null })
-      : ctx.store.transition(id, to, shortError(reason), patch)
+  const row = keepsState(key.status, to)
+    ? ctx.store.patch(id, { ...patch, cooldownUntil: null })
+    : ctx.store.transition(id, to, shortError(reason), patch)
   return { status: row.status, moveOn: true }
 }
 

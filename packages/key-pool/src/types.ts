@@ -46,6 +46,11 @@ export type UpstreamGate = <T>(
   keyId: number,
   task: (signal: AbortSignal) => Promise<T>,
   signal?: AbortSignal,
+  /**
+   * Asked once the slot is held, before anything is sent or recorded: false drops the call
+   * with CheckNotNeeded (a background check whose key stopped being the one in use).
+   */
+  stillWanted?: () => boolean,
 ) => Promise<T>
 
 /** The key in use and why it can or cannot serve. */

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { CheckNotNeeded } from '../src/errors.js'
 import type { UpstreamGate } from '../src/types.js'
 import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
 
@@ -16,9 +17,11 @@ function heldGate() {
   const opened = new Promise<void>((resolve) => {
     open = resolve
   })
-  const gate: UpstreamGate = async (keyId, task, signal) => {
+  /** Like the dispatch's gate: `stillWanted` is asked once the slot is held. */
+  const gate: UpstreamGate = async (keyId, task, signal, stillWanted) => {
     calls.push(keyId)
     await opened
+    if (stillWanted && !stillWanted()) throw new CheckNotNeeded()
     return task(signal ?? new AbortController().signal)
   }
   return { gate, calls, open }
@@ -63,10 +66,41 @@ describe('balance check after every N successful calls', () => {
   it('a low balance found in the background makes the key insufficient', async () => {
     const { pool, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 1 })
     const id = ids[1] ?? 0
+    pool.setCurrent(id, 'test')
     await pool.report(id, { kind: 'success' })
     await pool.settled()
     expect(pool.view(id)).toMatchObject({ status: 'insufficient', balance: 0.2 })
     expect(pool.select()).toMatchObject({ kind: 'switch', keyId: ids[0] })
+  })
+
+  it('never probes a key that is no longer in use: another activated, or it disabled', async () => {
+    const { pool, upstream, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 1 })
+    const [a = 0, b = 0, c = 0] = ids
+    // Late successes of requests sent before the admin stepped in (DISPATCH_CONCURRENCY > 1).
+    pool.setCurrent(a, 'test')
+    pool.activate(b)
+    await pool.report(a, { kind: 'success' })
+    pool.update(b, { enabled: false })
+    await pool.report(b, { kind: 'success' })
+    await pool.report(c, { kind: 'success' })
+    await pool.settled()
+    expect(upstream.requests).toHaveLength(0)
+    expect(pool.view(a)?.balance).toBeNull()
+  })
+
+  it('does not send the key if it stopped being the key in use while waiting for the gate', async () => {
+    const { pool, upstream, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 1 })
+    const [a = 0, b = 0] = ids
+    const { gate, calls, open } = heldGate()
+    pool.useUpstreamGate(gate)
+    pool.setCurrent(a, 'test')
+    await pool.report(a, { kind: 'success' })
+    expect(calls).toEqual([a])
+    pool.activate(b)
+    open()
+    await pool.settled()
+    expect(upstream.requests).toHaveLength(0)
+    expect(pool.view(a)?.balance).toBeNull()
   })
 
   it('0 means never', async () => {
@@ -80,6 +114,7 @@ describe('balance check after every N successful calls', () => {
     const { pool, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 1 })
     const { gate, calls, open } = heldGate()
     pool.useUpstreamGate(gate)
+    pool.setCurrent(ids[0] ?? 0, 'test')
     for (let i = 0; i < 3; i++) await pool.report(ids[0] ?? 0, { kind: 'success' })
     expect(calls).toEqual([ids[0]])
     open()
@@ -142,6 +177,7 @@ describe('stop', () => {
           })
         }),
     )
+    pool.setCurrent(ids[0] ?? 0, 'test')
     await pool.report(ids[0] ?? 0, { kind: 'success' })
     await pool.stop()
     expect(sawAbort).toBe(true)

@@ -73,8 +73,6 @@ describe('balance client: GET /v1/user/info on a real socket', () => {
     ['an empty string', { data: { totalBalance: '' } }],
     ['NaN', { data: { totalBalance: 'NaN' } }],
     ['an exponent', { data: { totalBalance: '1e3' } }],
-    ['malformed JSON', '{"code":20000,"data":{"totalBalance":'],
-    ['not JSON at all', '<html>maintenance</html>'],
   ]
   it.each(unknownBodies)('treats %s as unknown, never zero', async (_, body) => {
     const { result } = await check({ faults: [userInfo(body)] })
@@ -85,11 +83,27 @@ describe('balance client: GET /v1/user/info on a real socket', () => {
     })
   })
 
-  it('treats the mock malformed mode as unknown', async () => {
+  // Whatever answered may not be the API (a maintenance page): it vouches for no key.
+  it.each([
+    ['an HTML maintenance page', '<html><body>Under maintenance</body></html>'],
+    ['malformed JSON', '{"code":20000,"data":{"totalBalance":'],
+    ['an empty body', ''],
+    ['a JSON string', '"OK"'],
+    ['JSON null', 'null'],
+  ])('treats a 200 with %s as unknown, validity unknown too', async (_, body) => {
+    const { result } = await check({ faults: [userInfo(body)] })
+    expect(result).toEqual({
+      kind: 'unknown',
+      reason: '/v1/user/info answered 200 without JSON',
+      valid: false,
+    })
+  })
+
+  it('treats the mock malformed mode as unknown, validity unknown too', async () => {
     const upstream = await startUpstream({ [KEY]: { totalBalance: '9' } })
     upstream.setUserInfoMode('malformed')
     client = createBalanceClient({ baseUrl: upstream.url, connectTimeoutMs: 1000, timeoutMs: 100 })
-    expect(await client.checkKey(KEY)).toMatchObject({ kind: 'unknown' })
+    expect(await client.checkKey(KEY)).toMatchObject({ kind: 'unknown', valid: false })
   })
 
   it('401: invalid, without asking anything else', async () => {

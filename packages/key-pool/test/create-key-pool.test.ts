@@ -50,8 +50,12 @@ describe('add', () => {
     expect(result.added.map((key) => key.maskedKey)).toEqual([mask(K2)])
     expect(result.duplicates).toBe(2)
     expect(result.invalid).toEqual([
-      { input: '…', reason: 'too short (at least 8 characters)' },
-      { input: 'sk-??-…1234', reason: 'invalid characters (printable ASCII only, no spaces)' },
+      { input: '…', code: 'too_short', reason: 'too short (at least 8 characters)' },
+      {
+        input: 'sk-??-…1234',
+        code: 'invalid_characters',
+        reason: 'invalid characters (printable ASCII only, no spaces)',
+      },
     ])
     expect(pool.status().total).toBe(2)
   })
@@ -168,6 +172,24 @@ describe('check (on demand)', () => {
     test.upstream.setAccount(K1, {})
     test.upstream.setUserInfoMode('gone')
     expect(await test.pool.check(id)).toMatchObject({ status: 'active', balance: null })
+  })
+
+  it.each([
+    ['an HTML maintenance page', '<html><body>Under maintenance</body></html>'],
+    ['malformed JSON', '{"code":20000,"data":{"totalBalance":'],
+  ])('leaves an invalid key invalid when user/info answers 200 with %s', async (_, body) => {
+    const test = await checkedPool({ [K2]: {} })
+    const [id = 0] = addKeys(test.pool, [K1])
+    expect(await test.pool.check(id)).toMatchObject({ status: 'invalid' })
+    test.upstream.script({
+      match: { path: '/v1/user/info' },
+      fault: { kind: 'status', status: 200, body },
+    })
+    expect(await test.pool.check(id)).toMatchObject({ status: 'invalid', balance: null })
+    expect(eventsOf(test, 'check').map((e) => e.reason)).toEqual([
+      'on-demand check: invalid: /v1/user/info answered 401',
+      'on-demand check: balance unknown (/v1/user/info answered 200 without JSON)',
+    ])
   })
 
   it('leaves a disabled key disabled, whatever upstream says', async () => {

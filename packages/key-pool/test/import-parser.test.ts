@@ -1,9 +1,20 @@
 import { describe, expect, it } from 'vitest'
-import { MAX_REPORTED_INVALID, maskEntry, parseKeyList } from '../src/import-parser.js'
+import {
+  MAX_REPORTED_INVALID,
+  maskEntry,
+  parseKeyList,
+  parseSingleKey,
+} from '../src/import-parser.js'
 
 const A = 'sk-aaaaaaaaaaaaaaaaaaaaaaaa'
 const B = 'sk-bbbbbbbbbbbbbbbbbbbbbbbb'
 const C = 'sk-cccccccccccccccccccccccc'
+const TOO_SHORT = { code: 'too_short', reason: 'too short (at least 8 characters)' } as const
+const TOO_LONG = { code: 'too_long', reason: 'too long (at most 256 characters)' } as const
+const BAD_CHARACTERS = {
+  code: 'invalid_characters',
+  reason: 'invalid characters (printable ASCII only, no spaces)',
+} as const
 
 describe('parseKeyList', () => {
   it.each([
@@ -36,8 +47,8 @@ describe('parseKeyList', () => {
     )
     expect(result.keys).toEqual(['k'.repeat(8), 'k'.repeat(256)])
     expect(result.invalid).toEqual([
-      { input: 'k…k', reason: 'too short (at least 8 characters)' },
-      { input: 'kkkkkk…kkkk', reason: 'too long (at most 256 characters)' },
+      { input: 'k…k', ...TOO_SHORT },
+      { input: 'kkkkkk…kkkk', ...TOO_LONG },
     ])
   })
 
@@ -49,9 +60,7 @@ describe('parseKeyList', () => {
   ])('rejects %s as invalid characters', (_, entry) => {
     const { keys, invalid } = parseKeyList(entry)
     expect(keys).toEqual([])
-    expect(invalid).toEqual([
-      { input: maskEntry(entry), reason: 'invalid characters (printable ASCII only, no spaces)' },
-    ])
+    expect(invalid).toEqual([{ input: maskEntry(entry), ...BAD_CHARACTERS }])
     expect(invalid[0]?.input).not.toBe(entry)
   })
 
@@ -70,7 +79,7 @@ describe('parseKeyList', () => {
       duplicates: 0,
       invalid: ["sk-x')", 'DROP', 'TABLE', '--'].map((piece) => ({
         input: maskEntry(piece),
-        reason: 'too short (at least 8 characters)',
+        ...TOO_SHORT,
       })),
     })
   })
@@ -78,7 +87,7 @@ describe('parseKeyList', () => {
   it('masks an invalid entry without ever showing more than the key mask would', () => {
     const long = `sk-${'z'.repeat(5000)}END!`
     const [entry] = parseKeyList(long).invalid
-    expect(entry).toEqual({ input: 'sk-zzz…END!', reason: 'too long (at most 256 characters)' })
+    expect(entry).toEqual({ input: 'sk-zzz…END!', ...TOO_LONG })
     // What is not printable ASCII shows as `?`: never half a surrogate pair or a control byte.
     expect(maskEntry('a😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀')).toBe('a?????…????')
     expect(maskEntry(`sk-\u0000\u200b${'x'.repeat(20)}`)).toBe('sk-??x…xxxx')
@@ -88,6 +97,46 @@ describe('parseKeyList', () => {
     const text = Array.from({ length: MAX_REPORTED_INVALID + 5 }, (_, i) => `x${i}`).join(' ')
     const { invalid } = parseKeyList(text)
     expect(invalid).toHaveLength(MAX_REPORTED_INVALID + 1)
-    expect(invalid.at(-1)).toEqual({ input: '…', reason: '5 more invalid entries not listed' })
+    expect(invalid.at(-1)).toEqual({
+      input: '…',
+      code: 'more_not_listed',
+      reason: '5 more invalid entries not listed',
+      count: 5,
+    })
+  })
+})
+
+describe('parseSingleKey (api_key: exactly one key)', () => {
+  it('takes one key, trimmed of surrounding whitespace', () => {
+    expect(parseSingleKey(` \t${A}\r\n\u3000`)).toEqual({ keys: [A], duplicates: 0, invalid: [] })
+  })
+
+  const ONE_KEY_ONLY = {
+    code: 'invalid_characters',
+    reason: 'one key only: no spaces, commas or semicolons (send a list as api_keys)',
+  } as const
+  it.each([
+    ['a space', `${A} ${B}`, 'sk-aaa…bbbb'],
+    ['a newline', `${A}\n${B}`, 'sk-aaa…bbbb'],
+    ['a comma', `${A},${B}`, 'sk-aaa…bbbb'],
+    ['a semicolon', `${A};${B}`, 'sk-aaa…bbbb'],
+    ['a full-width comma', `${A}，${B}`, 'sk-aaa…bbbb'],
+    ['a space between two short words', 'a b', '…'],
+  ])('rejects a value with %s whole, adding nothing', (_, text, input) => {
+    expect(parseSingleKey(text)).toEqual({
+      keys: [],
+      duplicates: 0,
+      invalid: [{ input, ...ONE_KEY_ONLY }],
+    })
+  })
+
+  it.each([
+    ['empty', '', { input: '…', ...TOO_SHORT }],
+    ['blank', '   ', { input: '…', ...TOO_SHORT }],
+    ['too short', 'sk-abc', { input: 's…c', ...TOO_SHORT }],
+    ['too long', `sk-${'z'.repeat(300)}`, { input: 'sk-zzz…zzzz', ...TOO_LONG }],
+    ['not ASCII', 'sk-密钥密钥密钥密钥', { input: 's…?', ...BAD_CHARACTERS }],
+  ])('rejects a key that is %s like any list entry', (_, text, entry) => {
+    expect(parseSingleKey(text)).toEqual({ keys: [], duplicates: 0, invalid: [entry] })
   })
 })

@@ -22,8 +22,8 @@ interface Case {
   outcome: AttemptOutcome
   verdict: OutcomeVerdict
   key: Partial<KeyView>
-  /** The `state` event written, or null for none. */
-  transition: { from: KeyStatus; to: KeyStatus } | null
+  /** The `state` event written (its reason when given), or null for none. */
+  transition: { from: KeyStatus; to: KeyStatus; reason?: string } | null
   /** Paths the pool asked upstream about, in order. */
   probes: string[]
 }
@@ -49,7 +49,7 @@ async function run(c: Case) {
   const transitions = test.storage.keyEvents
     .list({ keyId: id, limit: 10 })
     .filter((event) => event.type === 'state')
-    .map((event) => ({ from: event.fromStatus, to: event.toStatus }))
+    .map((event) => ({ from: event.fromStatus, to: event.toStatus, reason: event.reason }))
   return {
     verdict,
     key: test.pool.view(id),
@@ -101,6 +101,18 @@ const cases: Case[] = [
     transition: { from: 'error', to: 'active' },
     probes: [],
   },
+  // A parallel attempt (DISPATCH_CONCURRENCY > 1) marked the key just before this success.
+  ...(['insufficient', 'invalid'] as const).map(
+    (from): Case => ({
+      name: `success on a key a parallel attempt just marked ${from} makes it active`,
+      before: { status: from, consecutiveErrors: 3 },
+      outcome: { kind: 'success' },
+      verdict: { status: 'active', moveOn: false },
+      key: { status: 'active', consecutiveErrors: 0, callCount: 1 },
+      transition: { from, to: 'active', reason: 'request succeeded, which proves the key works' },
+      probes: [],
+    }),
+  ),
   {
     name: 'success on a key the admin disabled meanwhile leaves it disabled',
     before: { status: 'disabled' },
@@ -267,6 +279,18 @@ const cases: Case[] = [
     transition: null,
     probes: [],
   },
+  // A late 429 cannot undo a lasting verdict: cooling would make the key selectable again.
+  ...(['insufficient', 'invalid'] as const).map(
+    (from): Case => ({
+      name: `429 on a key a parallel attempt just marked ${from}: stays ${from}, move on`,
+      before: { status: from },
+      outcome: { kind: 'rateLimited', retryAfterMs: 5000 },
+      verdict: { status: from, moveOn: true },
+      key: { status: from, cooldownUntil: null, errorCount: 1, callCount: 1 },
+      transition: null,
+      probes: [],
+    }),
+  ),
   // 5xx and network errors
   {
     name: '503 below the threshold: counted, retried on the same key',
@@ -320,6 +344,28 @@ const cases: Case[] = [
     transition: { from: 'active', to: 'invalid' },
     probes: [USER_INFO],
   },
+  // A late 5xx at the threshold cannot undo a lasting verdict: error ends with its cooldown.
+  ...(['insufficient', 'invalid'] as const).map(
+    (from): Case => ({
+      name: `5xx at the threshold on a key a parallel attempt just marked ${from}: stays ${from}`,
+      before: { status: from, consecutiveErrors: 2 },
+      outcome: { kind: 'upstreamError', status: 500, message: null },
+      verdict: { status: from, moveOn: true },
+      key: { status: from, consecutiveErrors: 3, cooldownUntil: null, balance: 50 },
+      transition: null,
+      probes: [USER_INFO],
+    }),
+  ),
+  {
+    name: 'network error at the threshold on an insufficient key, balance unknown: stays',
+    before: { status: 'insufficient', consecutiveErrors: 2 },
+    userInfo: 'gone',
+    outcome: { kind: 'networkError', code: 'ECONNRESET' },
+    verdict: { status: 'insufficient', moveOn: true },
+    key: { status: 'insufficient', cooldownUntil: null },
+    transition: null,
+    probes: [USER_INFO, MODELS],
+  },
 ]
 
 describe('report applies CONTRACT §4 to each outcome', () => {
@@ -327,7 +373,8 @@ describe('report applies CONTRACT §4 to each outcome', () => {
     const { verdict, key, transitions, probes } = await run(c)
     expect(verdict).toEqual(c.verdict)
     expect(key).toMatchObject(c.key)
-    expect(transitions).toEqual(c.transition ? [c.transition] : [])
+    expect(transitions).toMatchObject(c.transition ? [c.transition] : [])
+    expect(transitions).toHaveLength(c.transition ? 1 : 0)
     expect(probes).toEqual(c.probes)
   })
 })

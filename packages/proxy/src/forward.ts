@@ -32,6 +32,17 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
 
 type ErrorReply = Exclude<AttemptReply, { kind: 'answer' }>
 
+/** After a key-attributable failure: the key to move to, or why there is none. */
+type NextKey =
+  | { kind: 'key'; choice: KeyChoice }
+  /** The chooser kept the failed key (it is still the one to use), or failed unexpectedly. */
+  | { kind: 'same-key' }
+  /** The dispatch refused any key now: its contract error (key_switch_guard, no_available_key...). */
+  | { kind: 'refused'; refusal: unknown }
+
+/** States in which a key no longer serves; a refused move away from one is answered as such. */
+const OUT_OF_SERVICE: ReadonlySet<OutcomeVerdict['status']> = new Set(['invalid', 'insufficient'])
+
 /**
  * The life of one proxied request: body, queue, attempts, delivery, record. The dispatch slot is
  * held from the first attempt until the answer is delivered, failed or the client is gone, and
@@ -111,12 +122,12 @@ class ForwardRun implements Delivery {
       if (reply.kind === 'answer') {
         const dropUsageEvent = this.#facts?.injectedUsage ?? false
         const outcome = await deliverAnswer(this, reply.response, dropUsageEvent)
-        await this.#endCall(choice.keyId, outcome)
+        await this.#endCall(choice, outcome)
         return
       }
       if (reply.kind === 'error-answer') record.upstreamStatus = reply.response.status
       const outcome = classifyAttempt(attemptResult(reply), deps.now())
-      const verdict = await this.#endCall(choice.keyId, outcome)
+      const verdict = await this.#endCall(choice, outcome)
       if (this.signal.aborted) {
         discardReply(reply)
         throw this.signal.reason
@@ -135,12 +146,21 @@ class ForwardRun implements Delivery {
         retriesOnKey += 1
         continue
       }
-      const next = step.kind === 'switch-key' ? this.#nextKey(choice.keyId) : null
-      if (next !== null) {
-        discardReply(reply)
-        choice = next
-        retriesOnKey = 0
-        continue
+      if (step.kind === 'switch-key') {
+        const next = this.#nextKey(choice.keyId)
+        if (next.kind === 'key') {
+          discardReply(reply)
+          choice = next.choice
+          retriesOnKey = 0
+          continue
+        }
+        // The key left service (invalid, no balance) and no other may be used now: the refusal
+        // says why and until when, where the upstream's 401/403 would read, to an SDK, as if
+        // the client's own key were wrong (CONTRACT §5: a refused switch is a 503).
+        if (next.kind === 'refused' && OUT_OF_SERVICE.has(verdict.status)) {
+          discardReply(reply)
+          throw next.refusal
+        }
       }
       return this.#giveUp(reply, choice.secret)
     }
@@ -160,20 +180,21 @@ class ForwardRun implements Delivery {
         signal: this.signal,
       })
     } catch (error) {
-      if (this.signal.aborted) await this.#endCall(choice.keyId, CLIENT_GONE)
+      if (this.signal.aborted) await this.#endCall(choice, CLIENT_GONE)
       throw error
     }
     if (this.#body.kind === 'stream' && this.#body.upload.exceeded) {
       discardReply(reply)
-      await this.#endCall(choice.keyId, CLIENT_GONE)
+      await this.#endCall(choice, CLIENT_GONE)
       throw new RequestTooLarge(this.deps.bodyLimitBytes)
     }
     return reply
   }
 
-  /** The upstream call with `keyId` is over: tell the switch guard, then the key pool. */
-  async #endCall(keyId: number, outcome: AttemptOutcome): Promise<OutcomeVerdict> {
-    this.deps.dispatch.guard.recordUse(keyId)
+  /** The upstream call with `choice` is over: tell the switch guard, then the key pool. */
+  async #endCall(choice: KeyChoice, outcome: AttemptOutcome): Promise<OutcomeVerdict> {
+    const { keyId, guardEpoch } = choice
+    this.deps.dispatch.guard.recordUse(keyId, guardEpoch)
     try {
       return await this.deps.pool.report(keyId, outcome)
     } catch (error) {
@@ -182,14 +203,17 @@ class ForwardRun implements Delivery {
     }
   }
 
-  /** Another key, or null when none may be used now (the switch guard, rate limits, no key). */
-  #nextKey(failedKeyId: number): KeyChoice | null {
+  /** Another key, or why none may be used now (the switch guard, rate limits, no key). */
+  #nextKey(failedKeyId: number): NextKey {
     try {
       const next = this.deps.dispatch.chooseKey()
-      return next.keyId === failedKeyId ? null : next
+      return next.keyId === failedKeyId ? { kind: 'same-key' } : { kind: 'key', choice: next }
     } catch (error) {
-      this.call.request.log.info({ code: (error as { code?: unknown }).code }, 'no other key now')
-      return null
+      const code = (error as { code?: unknown }).code
+      this.call.request.log.info({ code }, 'no other key now')
+      return proxyErrorAnswer(error) === undefined
+        ? { kind: 'same-key' }
+        : { kind: 'refused', refusal: error }
     }
   }
 

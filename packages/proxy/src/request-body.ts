@@ -71,8 +71,8 @@ export class CountedUpload extends Transform {
 
 /**
  * Prepare the body parsed by the route: JSON (a Buffer) is parsed only to read `model` and
- * `stream`, and re-serialized only to ask for the usage event of a streaming completion; any
- * other body (the raw request stream) is passed on as it comes.
+ * `stream`, and changed only to ask for the usage event of a streaming completion; any other
+ * body (the raw request stream) is passed on as it comes.
  * Throws `InvalidJson` and `RequestTooLarge`.
  * @see CONTRACT §7 "for streaming chat the proxy asks upstream for stream_options.include_usage"
  */
@@ -121,12 +121,30 @@ function jsonBody(bytes: Buffer, path: string): { body: ClientBody; facts: BodyF
   if (!facts.stream || asked || !USAGE_STREAMING_PATHS.has(path.split('?')[0] ?? '')) {
     return { body: { kind: 'bytes', bytes }, facts }
   }
-  const streamOptions = typeof options === 'object' && options !== null ? options : {}
-  const rewritten = { ...fields, stream_options: { ...streamOptions, include_usage: true } }
   return {
-    body: { kind: 'bytes', bytes: Buffer.from(JSON.stringify(rewritten)) },
+    body: { kind: 'bytes', bytes: withUsageRequested(bytes, fields) },
     facts: { ...facts, injectedUsage: true },
   }
+}
+
+const ASK_FOR_USAGE = Buffer.from('"stream_options":{"include_usage":true},')
+
+/**
+ * The body asking for the usage event. Without `stream_options` (nearly always) the member is
+ * spliced in after the opening brace, so every other byte reaches the upstream as sent: a
+ * re-serialization would round integers beyond 2^53 (a `seed`) and reformat numbers. Options
+ * the client set without `include_usage` are merged, which needs the rewrite.
+ */
+function withUsageRequested(bytes: Buffer, fields: Record<string, unknown>): Buffer {
+  if (!Object.hasOwn(fields, 'stream_options')) {
+    // Parsed as an object, so the first byte that is not whitespace is its `{`.
+    const open = bytes.indexOf(0x7b) + 1
+    return Buffer.concat([bytes.subarray(0, open), ASK_FOR_USAGE, bytes.subarray(open)])
+  }
+  const options = fields.stream_options
+  const streamOptions = typeof options === 'object' && options !== null ? options : {}
+  const rewritten = { ...fields, stream_options: { ...streamOptions, include_usage: true } }
+  return Buffer.from(JSON.stringify(rewritten))
 }
 
 function isReadable(value: unknown): value is Readable {

@@ -36,6 +36,17 @@ describe('prepareBody', () => {
     }
   })
 
+  it('adds the usage request without touching a byte of what the client sent', () => {
+    // A seed beyond 2^53 and numbers as written would not survive JSON.parse + stringify.
+    const sent = ' {"model":"m", "stream":true,"seed":12345678901234567890,"top_p":1.0,"n":1e0}'
+    const { body, facts } = prepareBody(Buffer.from(sent), {}, CHAT_PATH, 1000)
+    expect(facts.injectedUsage).toBe(true)
+    expect(body.kind === 'bytes' && body.bytes.toString()).toBe(
+      ' {"stream_options":{"include_usage":true},"model":"m", "stream":true,' +
+        '"seed":12345678901234567890,"top_p":1.0,"n":1e0}',
+    )
+  })
+
   it('leaves the body alone when the client asked itself, or elsewhere', () => {
     const asked = bytes({ model: 'm', stream: true, stream_options: { include_usage: true } })
     expect(prepareBody(asked, {}, CHAT_PATH, 1000)).toMatchObject({

@@ -77,11 +77,25 @@ export const addKeysBodySchema = z.union(
 )
 export type AddKeysBody = z.infer<typeof addKeysBodySchema>
 
+/** Why an entry of a bulk import was rejected; the dashboard translates by code. */
+export const INVALID_KEY_CODES = [
+  'invalid_characters',
+  'too_short',
+  'too_long',
+  /** The answer lists at most 1,000 rejected entries; `count` says how many more there were. */
+  'more_not_listed',
+] as const
+
 export const invalidKeyInputSchema = z.object({
   /** The rejected entry, masked like a key. */
   input: z.string(),
+  code: z.enum(INVALID_KEY_CODES),
+  /** The same in English words, for API users. */
   reason: z.string(),
+  /** Only with `more_not_listed`. */
+  count: z.number().int().optional(),
 })
+export type InvalidKeyInput = z.infer<typeof invalidKeyInputSchema>
 
 export const addKeysResponseSchema = z.object({
   added: z.array(keyViewSchema),

@@ -25,7 +25,10 @@ export type Fault =
   | { kind: 'reset-mid-stream'; afterEvents?: number }
   /** Never answer (tests the headers timeout). */
   | { kind: 'hang' }
-  /** Send headers and a first event, then go silent without closing (tests the body idle timeout). */
+  /**
+   * Send headers and a first event (JSON: half the body), then go silent without closing (tests
+   * the body idle timeout).
+   */
   | { kind: 'stall-body' }
   /** The normal answer, but each SSE event `intervalMs` apart. */
   | { kind: 'slow-drip'; intervalMs: number }

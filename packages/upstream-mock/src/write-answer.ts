@@ -102,12 +102,14 @@ export async function writeAnswer(
     case 'json': {
       const body = jsonBody(answer.body)
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers })
-      if (fault?.kind === 'reset-mid-stream') {
-        // `afterEvents` counts bytes here; 0 sends the headers alone.
-        const part = body.slice(0, fault.afterEvents ?? Math.floor(body.length / 2))
+      if (fault?.kind === 'reset-mid-stream' || fault?.kind === 'stall-body') {
+        // `afterEvents` counts bytes here; 0 sends the headers alone. A stall sends half.
+        const cut = fault.kind === 'reset-mid-stream' ? fault.afterEvents : undefined
+        const part = body.slice(0, cut ?? Math.floor(body.length / 2))
         onBytes(Buffer.byteLength(part))
         if (part.length > 0) res.write(part)
         else res.flushHeaders()
+        if (fault.kind === 'stall-body') return
         await sleep(sseIntervalMs)
         destroyHard(res)
         return

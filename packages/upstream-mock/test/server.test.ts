@@ -152,6 +152,20 @@ describe('mock upstream: scripted faults', () => {
     expect(upstream.requests[0]?.responseBytes).toBe(0)
   })
 
+  it('stalls a JSON body halfway without closing the connection', async () => {
+    upstream = await startMockUpstream()
+    upstream.script({ fault: { kind: 'stall-body' } })
+    const response = await post('/v1/chat/completions', chat)
+    expect(response.status).toBe(200)
+    const reader = response.body?.getReader()
+    const first = await reader?.read()
+    const sent = upstream.requests[0]?.responseBytes ?? 0
+    expect(sent).toBeGreaterThan(0)
+    expect(first?.value?.byteLength).toBe(sent)
+    expect(upstream.requests[0]?.finishedAt).toBeUndefined()
+    await reader?.cancel()
+  })
+
   it('writes a large body as fast as the client reads it, counting the bytes', async () => {
     upstream = await startMockUpstream()
     upstream.script({ fault: { kind: 'large-body', bytes: 200_000, contentType: 'audio/wav' } })

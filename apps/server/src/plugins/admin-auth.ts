@@ -1,23 +1,27 @@
 import { timingSafeEqual } from 'node:crypto'
 import basicAuth from '@fastify/basic-auth'
 import { SETTING } from '@sfp/db'
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { CrossSiteRequest, TooManyFailedLogins, Unauthorized, withRetryAfter } from '../errors.js'
-import { createLoginThrottle, type LoginThrottle } from '../login-throttle.js'
+import { createLoginThrottle } from '../login-throttle.js'
 import { secretsEqual, sha256, verifyPassword } from '../password.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** preHandler guarding the admin API and /metrics. */
-    adminAuth: preHandlerAsyncHookHandler
+    /**
+     * onRequest hook guarding the admin API and /metrics: it runs before the body is read, so a
+     * caller without the password cannot make the server parse a large body first.
+     */
+    adminAuth: onRequestAsyncHookHandler
   }
 }
 
 export interface AdminAuthOptions {
   /** ADMIN_PASSWORD; when unset the hash stored at first boot is used. */
   adminPassword: string | undefined
-  throttle?: LoginThrottle
+  /** The clock of the failed-login window (the app's clock; tests move it by hand). */
+  now?: () => number
 }
 
 export const ADMIN_USER = 'admin'
@@ -28,24 +32,29 @@ export const DASHBOARD_CLIENT_HEADER = 'x-sfp-client'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /**
- * A state-changing request must come from this origin: browsers send `Sec-Fetch-Site` and
- * `Origin`, so another site's page cannot drive the admin API with a user's stored credentials.
+ * A state-changing request must come from this origin, so another site's page cannot drive the
+ * admin API with a user's stored credentials. Browsers say where a request comes from in
+ * `Sec-Fetch-Site`, trusted when present: a reverse proxy may rewrite `Host` (nginx's
+ * `Host $proxy_host`), so `Origin` would not match it even for our own dashboard. Without it,
+ * `Origin` is compared with the host the client asked for (`request.host`: `X-Forwarded-Host`
+ * when it comes from the trusted proxy).
  * Tools like curl send neither and are let through (they hold the password anyway).
  */
 function isCrossSite(request: FastifyRequest): boolean {
   const site = request.headers['sec-fetch-site']
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none'
   const origin = request.headers.origin
   if (origin === undefined) return false
   try {
-    return new URL(origin).host !== request.headers.host
+    return new URL(origin).host !== request.host
   } catch {
     return true // `Origin: null` and other opaque origins
   }
 }
 
 export default fp<AdminAuthOptions>(
-  async (app, { adminPassword, throttle = createLoginThrottle() }) => {
+  async (app, { adminPassword, now = Date.now }) => {
+    const throttle = createLoginThrottle({ now })
     const storedHash =
       adminPassword === undefined ? app.database.settings.get(SETTING.adminPasswordHash) : undefined
     if (adminPassword === undefined && storedHash === undefined) {
@@ -91,7 +100,7 @@ export default fp<AdminAuthOptions>(
       await new Promise<void>((resolve, reject) =>
         authenticate(request, reply, (error) => (error ? reject(error) : resolve())),
       )
-    } satisfies preHandlerAsyncHookHandler)
+    } satisfies onRequestAsyncHookHandler)
 
     app.addHook('onSend', async (request, reply) => {
       if (request.headers[DASHBOARD_CLIENT_HEADER] !== undefined)

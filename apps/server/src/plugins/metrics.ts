@@ -1,7 +1,9 @@
 // Types only: the `app.dispatch` and `app.keyPool` augmentations of their plugins.
 import type {} from '@sfp/dispatch'
 import type {} from '@sfp/key-pool'
+import { maskSecret } from '@sfp/schemas'
 import fp from 'fastify-plugin'
+import { proxyEndpointOf } from '../metrics/proxy-endpoint.js'
 import { createServerMetrics, type ServerMetrics } from '../metrics/server-metrics.js'
 
 declare module 'fastify' {
@@ -14,6 +16,12 @@ declare module 'fastify' {
 /** The route label of a request that matched no route (a 404): raw URLs would be unbounded. */
 export const UNMATCHED_ROUTE = 'unmatched'
 
+/** The proxy's route patterns and the prefix that stands for `/v1` in each. */
+const PROXY_ROUTE_PREFIXES = new Map([
+  ['/v1/*', '/v1/'],
+  ['/api/proxy/*', '/api/proxy/'],
+])
+
 /**
  * `app.metrics`: a registry of its own per app instance (several instances in one process, as in
  * the tests, must not collide in prom-client's global one). The proxy's records and the request
@@ -22,20 +30,36 @@ export const UNMATCHED_ROUTE = 'unmatched'
  */
 export default fp(
   async (app) => {
+    /**
+     * A client key (PROXY_API_KEYS or the dashboard's, checked by hash) or an upstream key
+     * (compared by its stored mask: a false match only costs a model its own label).
+     */
+    function isSecret(value: string): boolean {
+      if (app.clientKeys.verify(value) !== undefined) return true
+      const masked = maskSecret(value)
+      return app.keyPool.list({ offset: 0 }).keys.some((key) => key.maskedKey === masked)
+    }
+
     const metrics = createServerMetrics({
       dispatchStatus: () => app.dispatch.status().dispatch,
       poolStatus: () => app.keyPool.status(),
       requestLogBacklog: app.requestLog,
+      isSecret,
     })
     app.decorate('metrics', metrics)
 
     const stopCountingSwitches = app.dispatch.onSwitch((event) => metrics.observeKeySwitch(event))
 
     app.addHook('onResponse', async (request, reply) => {
-      metrics.httpRequests.inc({
-        route: request.routeOptions.url ?? UNMATCHED_ROUTE,
+      const route = request.routeOptions.url ?? UNMATCHED_ROUTE
+      const proxyPrefix = PROXY_ROUTE_PREFIXES.get(route)
+      metrics.observeHttpResponse({
+        route,
         method: request.method,
-        status: String(reply.statusCode),
+        status: reply.statusCode,
+        ...(proxyPrefix === undefined
+          ? {}
+          : { endpoint: proxyEndpointOf(request.url.slice(proxyPrefix.length)) }),
       })
     })
 
@@ -43,5 +67,9 @@ export default fp(
       stopCountingSwitches()
     })
   },
-  { name: 'metrics', fastify: '5.x', dependencies: ['key-pool', 'dispatch', 'request-log'] },
+  {
+    name: 'metrics',
+    fastify: '5.x',
+    dependencies: ['client-keys', 'key-pool', 'dispatch', 'request-log'],
+  },
 )

@@ -8,8 +8,13 @@ import fp from 'fastify-plugin'
 export interface RequestLog {
   /** Queue a row; never blocks on the database. */
   record(row: NewRequestLogRow): void
-  /** Write every queued row now (tests, shutdown). */
+  /** Write every queued row now, in one go (shutdown, backups, tests). */
   flush(): void
+  /**
+   * Write the rows queued so far, a batch per turn of the event loop (readers of the log: what
+   * was answered before is in their answer, and a backlog does not stall the requests in flight).
+   */
+  catchUp(): Promise<void>
   /** Rows queued but not yet written. */
   pending(): number
   /** Rows dropped because the database could not keep up or failed. */
@@ -68,9 +73,9 @@ export default fp<RequestLogOptions>(
       }
     }
 
-    /** One transaction of at most `maxBatch` rows; false when the database refused it. */
-    function writeBatch(): boolean {
-      const batch = queue.slice(0, maxBatch)
+    /** One transaction of at most `limit` rows; false when the database refused it. */
+    function writeBatch(limit = maxBatch): boolean {
+      const batch = queue.slice(0, Math.min(limit, maxBatch))
       const startedAt = performance.now()
       try {
         repository.insertBatch(batch)
@@ -115,6 +120,16 @@ export default fp<RequestLogOptions>(
         if (queue.length >= maxBatch) scheduleDrain()
       },
       flush,
+      async catchUp() {
+        // Rows queued later, or dropped from the front meanwhile, are not waited for.
+        let owed = queue.length
+        while (owed > 0 && queue.length > 0) {
+          const before = queue.length
+          if (!writeBatch(owed)) return
+          owed -= before - queue.length
+          if (owed > 0) await new Promise((resolve) => setImmediate(resolve))
+        }
+      },
       pending: () => queue.length,
       dropped: () => droppedRows,
     }

@@ -5,7 +5,7 @@ import type { FastifyPluginAsync } from 'fastify'
  * login like the admin API (CONTRACT §3). Labels carry key ids, never keys.
  */
 const metricsRoutes: FastifyPluginAsync = async (app) => {
-  app.addHook('preHandler', app.adminAuth)
+  app.addHook('onRequest', app.adminAuth)
   app.get('/metrics', async (_request, reply) => {
     const { registry } = app.metrics
     const text = await registry.metrics()

@@ -1,8 +1,8 @@
 import type { ProxyRequestRecord } from '@sfp/proxy'
 import { emptyStatusCounts } from '@sfp/schemas'
 import { describe, expect, it } from 'vitest'
-import { createServerMetrics, type MetricSources } from '../../src/metrics/server-metrics.js'
-import { parseExposition, sampleValue } from '../helpers/prometheus-text.js'
+import { createServerMetrics, type ServerMetricsDeps } from '../../src/metrics/server-metrics.js'
+import { parseExposition, samplesOf, sampleValue } from '../helpers/prometheus-text.js'
 
 function record(overrides: Partial<ProxyRequestRecord> = {}): ProxyRequestRecord {
   return {
@@ -29,9 +29,11 @@ function record(overrides: Partial<ProxyRequestRecord> = {}): ProxyRequestRecord
   }
 }
 
+const SECRET_SHAPED_LIKE_A_MODEL = 'acme/not-a-model-but-a-key-7f3a'
+
 function fakeSources() {
   const backlog = { pendingRows: 0, droppedRows: 0 }
-  const sources: MetricSources = {
+  const sources: ServerMetricsDeps = {
     dispatchStatus: () => ({
       concurrency: 1,
       inFlight: 0,
@@ -46,15 +48,18 @@ function fakeSources() {
       currentKeyId: null,
     }),
     requestLogBacklog: { pending: () => backlog.pendingRows, dropped: () => backlog.droppedRows },
+    isSecret: (value) => value === SECRET_SHAPED_LIKE_A_MODEL,
   }
   return { sources, backlog }
 }
 
-const read = async (metrics: ReturnType<typeof createServerMetrics>) =>
-  parseExposition(await metrics.registry.metrics())
+async function read(metrics: ReturnType<typeof createServerMetrics>) {
+  const text = await metrics.registry.metrics()
+  return { ...parseExposition(text), text }
+}
 
 describe('createServerMetrics', () => {
-  it('turns proxy records into request, latency, retry and token metrics', async () => {
+  it('turns proxy records into request, retry and token metrics', async () => {
     const metrics = createServerMetrics(fakeSources().sources)
     metrics.observeProxyRecord(record())
     metrics.observeProxyRecord(record({ attempts: 3, upstreamKeyId: 2, promptTokens: 7 }))
@@ -74,29 +79,117 @@ describe('createServerMetrics', () => {
     )
     const scrape = await read(metrics)
 
-    expect(
-      sampleValue(scrape, 'sfp_proxy_requests_total', { status: '200', error_type: 'none' }),
-    ).toBe(2)
-    expect(
+    const proxied = (status: string, error_type: string) =>
       sampleValue(scrape, 'sfp_proxy_requests_total', {
-        status: '401',
-        error_type: 'invalid_client_key',
-      }),
-    ).toBe(1)
+        endpoint: 'chat/completions',
+        status,
+        error_type,
+      })
+    expect(proxied('200', 'none')).toBe(2)
+    expect(proxied('401', 'invalid_client_key')).toBe(1)
     expect(sampleValue(scrape, 'sfp_proxy_retries_total')).toBe(2)
-    expect(sampleValue(scrape, 'sfp_proxy_upstream_duration_seconds_count')).toBe(2)
-    expect(sampleValue(scrape, 'sfp_proxy_upstream_duration_seconds_sum')).toBe(3)
-    expect(sampleValue(scrape, 'sfp_proxy_upstream_duration_seconds_bucket', { le: '1' })).toBe(0)
-    expect(sampleValue(scrape, 'sfp_proxy_upstream_duration_seconds_bucket', { le: '2.5' })).toBe(2)
-    expect(sampleValue(scrape, 'sfp_proxy_time_to_first_byte_seconds_bucket', { le: '0.5' })).toBe(
-      2,
-    )
     expect(sampleValue(scrape, 'sfp_dispatch_queue_wait_seconds_count')).toBe(2)
     const model = 'Qwen/Qwen2.5-7B-Instruct'
     const tokens = (key_id: string, type: string) =>
       sampleValue(scrape, 'sfp_proxy_tokens_total', { key_id, model, type })
     expect([tokens('1', 'prompt'), tokens('1', 'completion')]).toEqual([10, 5])
     expect([tokens('2', 'prompt'), tokens('2', 'completion')]).toEqual([7, 5])
+  })
+
+  it('times upstream from the slot being granted, apart from the time since arrival', async () => {
+    const metrics = createServerMetrics(fakeSources().sources)
+    // 3 s in the dispatch queue, then a first byte 4 ms and the last 500 ms after the slot.
+    metrics.observeProxyRecord(record({ queueWaitMs: 3000, ttfbMs: 3004, durationMs: 3500 }))
+    const scrape = await read(metrics)
+    const histogram = (metric: string, le: string) =>
+      sampleValue(scrape, `${metric}_bucket`, { endpoint: 'chat/completions', le })
+    const sum = (metric: string) =>
+      sampleValue(scrape, `${metric}_sum`, { endpoint: 'chat/completions' })
+
+    expect(sum('sfp_proxy_upstream_time_to_first_byte_seconds')).toBeCloseTo(0.004)
+    expect(histogram('sfp_proxy_upstream_time_to_first_byte_seconds', '0.0025')).toBe(0)
+    expect(histogram('sfp_proxy_upstream_time_to_first_byte_seconds', '0.005')).toBe(1)
+    expect(sum('sfp_proxy_upstream_duration_seconds')).toBeCloseTo(0.5)
+    expect(histogram('sfp_proxy_upstream_duration_seconds', '0.25')).toBe(0)
+    expect(histogram('sfp_proxy_upstream_duration_seconds', '0.5')).toBe(1)
+
+    expect(sum('sfp_proxy_request_time_to_first_byte_seconds')).toBeCloseTo(3.004)
+    expect(histogram('sfp_proxy_request_time_to_first_byte_seconds', '2.5')).toBe(0)
+    expect(histogram('sfp_proxy_request_time_to_first_byte_seconds', '5')).toBe(1)
+    expect(sum('sfp_proxy_request_duration_seconds')).toBeCloseTo(3.5)
+    expect(histogram('sfp_proxy_request_duration_seconds', '2.5')).toBe(0)
+    expect(histogram('sfp_proxy_request_duration_seconds', '5')).toBe(1)
+  })
+
+  it('skips a time it cannot compute, and a refused request in every upstream histogram', async () => {
+    const metrics = createServerMetrics(fakeSources().sources)
+    // No first byte reached the client (it left, or the answer failed before starting).
+    metrics.observeProxyRecord(record({ ttfbMs: null, queueWaitMs: 10, durationMs: 60 }))
+    // No queue wait known.
+    metrics.observeProxyRecord(record({ queueWaitMs: null, ttfbMs: 40, durationMs: 70 }))
+    metrics.observeProxyRecord(record({ attempts: 0, queueWaitMs: 5, ttfbMs: 6, durationMs: 7 }))
+    const scrape = await read(metrics)
+    const count = (metric: string) =>
+      sampleValue(scrape, `${metric}_count`, { endpoint: 'chat/completions' })
+
+    expect(count('sfp_proxy_request_duration_seconds')).toBe(2)
+    expect(count('sfp_proxy_request_time_to_first_byte_seconds')).toBe(1)
+    expect(count('sfp_proxy_upstream_duration_seconds')).toBe(1)
+    expect(
+      sampleValue(scrape, 'sfp_proxy_upstream_duration_seconds_sum', {
+        endpoint: 'chat/completions',
+      }),
+    ).toBeCloseTo(0.05)
+    expect(count('sfp_proxy_upstream_time_to_first_byte_seconds')).toBeUndefined()
+  })
+
+  it('labels proxied requests with a known SiliconFlow endpoint, anything else "other"', async () => {
+    const metrics = createServerMetrics(fakeSources().sources)
+    const paths = [
+      '/v1/embeddings',
+      '/v1/rerank',
+      '/v1/files/file-abc123',
+      '/v1/batches/batch-42/cancel',
+      '/v1/models/Qwen/Qwen2.5-7B-Instruct',
+      '/v1/chat/completions/extra',
+      '/v1/made-up/path-9c1e',
+    ]
+    for (const path of paths) metrics.observeProxyRecord(record({ path }))
+    const scrape = await read(metrics)
+
+    const byEndpoint = Object.fromEntries(
+      samplesOf(scrape, 'sfp_proxy_requests_total').map((s) => [s.labels.endpoint, s.value]),
+    )
+    expect(byEndpoint).toEqual({
+      embeddings: 1,
+      rerank: 1,
+      files: 1,
+      batches: 1,
+      models: 1,
+      other: 2,
+    })
+    for (const raw of ['abc123', 'batch-42', '9c1e', 'extra'])
+      expect(scrape.text).not.toContain(raw)
+  })
+
+  it('labels tokens only with model ids, never with a secret shaped like one', async () => {
+    const metrics = createServerMetrics(fakeSources().sources)
+    const models = [
+      'deepseek-ai/DeepSeek-V3',
+      SECRET_SHAPED_LIKE_A_MODEL,
+      'a-client-key-without-any-prefix-5d2b',
+      'sk-abcdefghijklmnopqrstuvwx',
+      'org/model with spaces',
+    ]
+    for (const model of models) metrics.observeProxyRecord(record({ model }))
+    const scrape = await read(metrics)
+
+    const labelled = samplesOf(scrape, 'sfp_proxy_tokens_total', { type: 'prompt' })
+    expect(Object.fromEntries(labelled.map((s) => [s.labels.model, s.value]))).toEqual({
+      'deepseek-ai/DeepSeek-V3': 10,
+      other: 40,
+    })
+    for (const secret of models.slice(1)) expect(scrape.text).not.toContain(secret)
   })
 
   it('counts moves between keys, not the first key taken', async () => {

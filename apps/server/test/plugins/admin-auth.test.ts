@@ -66,6 +66,46 @@ describe('admin auth', () => {
     expect((await attempt('test-admin-password', '203.0.113.8')).statusCode).toBe(200)
   })
 
+  it('lets an address try again once the window of its failed logins has passed', async () => {
+    let time = Date.parse('2025-01-01T00:00:00Z')
+    const { app } = await buildTestApp({}, { now: () => time })
+    const attempt = (password: string) =>
+      app.inject({
+        method: 'GET',
+        url: '/api/manage/config',
+        headers: { authorization: basicAuth(password) },
+      })
+    for (let i = 0; i < 10; i++) expect((await attempt(`wrong-${i}`)).statusCode).toBe(401)
+
+    time += 10 * 60_000 - 1
+    const blocked = await attempt('test-admin-password')
+    expect(blocked.statusCode).toBe(429)
+    expect(blocked.headers['retry-after']).toBe('1')
+    time += 1
+    expect((await attempt('test-admin-password')).statusCode).toBe(200)
+  })
+
+  it('behind TRUST_PROXY, counts failures per client address the proxy saw', async () => {
+    const { app } = await buildTestApp({ TRUST_PROXY: 'true' })
+    // The proxy appends the address it saw; whatever the client sent itself comes before it.
+    const attempt = (password: string, forwardedFor: string) =>
+      app.inject({
+        method: 'GET',
+        url: '/api/manage/config',
+        remoteAddress: '10.0.0.2',
+        headers: { authorization: basicAuth(password), 'x-forwarded-for': forwardedFor },
+      })
+    for (let i = 0; i < 10; i++) {
+      const response = await attempt(`wrong-${i}`, `198.51.100.${i}, 203.0.113.7`)
+      expect(response.statusCode).toBe(401)
+    }
+    const blocked = await attempt('test-admin-password', '198.51.100.99, 203.0.113.7')
+    expect(blocked.statusCode).toBe(429)
+
+    // Another client behind the same proxy is not affected.
+    expect((await attempt('test-admin-password', '203.0.113.8')).statusCode).toBe(200)
+  })
+
   it.each([
     ['Sec-Fetch-Site cross-site', { 'sec-fetch-site': 'cross-site' }],
     ['Sec-Fetch-Site same-site', { 'sec-fetch-site': 'same-site' }],
@@ -81,6 +121,67 @@ describe('admin auth', () => {
     })
     expect(response.statusCode).toBe(403)
     expect(response.json()).toMatchObject({ error: { code: 'cross_site_request' } })
+    expect(app.clientKeys.list().keys).toEqual([])
+  })
+
+  it.each([
+    [
+      'Sec-Fetch-Site same-origin, through a proxy that rewrote Host',
+      {
+        host: 'sfp-backend:3000',
+        origin: 'https://proxy.example',
+        'sec-fetch-site': 'same-origin',
+      },
+    ],
+    ['Sec-Fetch-Site none (typed in the address bar)', { 'sec-fetch-site': 'none' }],
+    [
+      'only an Origin matching Host',
+      { host: 'proxy.local:3000', origin: 'http://proxy.local:3000' },
+    ],
+    ['neither header (curl)', {}],
+  ])('accepts a state-changing request with %s', async (_, headers) => {
+    const { app } = await buildTestApp()
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/manage/client-keys',
+      headers: { authorization: basicAuth(), ...headers },
+      payload: { name: 'ok' },
+    })
+    expect(response.statusCode).toBe(201)
+  })
+
+  it('behind TRUST_PROXY, compares Origin with the host the proxy forwards', async () => {
+    const { app } = await buildTestApp({ TRUST_PROXY: 'true' })
+    const post = (forwardedHost: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/manage/client-keys',
+        remoteAddress: '10.0.0.2',
+        headers: {
+          authorization: basicAuth(),
+          host: 'sfp-backend:3000',
+          'x-forwarded-host': forwardedHost,
+          origin: 'https://proxy.example',
+        },
+        payload: { name: 'ok' },
+      })
+    expect((await post('proxy.example')).statusCode).toBe(201)
+    expect((await post('other.example')).statusCode).toBe(403)
+  })
+
+  it.each([
+    ['a body over BODY_LIMIT_MB', 'x'.repeat(20_000)],
+    ['a malformed JSON body', '{"name":'],
+  ])('answers 401 to an unauthenticated POST with %s, before reading it', async (_, payload) => {
+    const { app } = await buildTestApp({ BODY_LIMIT_MB: '0.01' })
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/manage/client-keys',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    })
+    expect(response.statusCode).toBe(401)
+    expect(response.json()).toMatchObject({ error: { code: 'unauthorized' } })
     expect(app.clientKeys.list().keys).toEqual([])
   })
 

@@ -35,6 +35,33 @@ describe('request log', () => {
     expect(count(app)).toBe(250)
   })
 
+  it('catches up for a reader a batch per turn, without waiting for rows queued later', async () => {
+    const { app } = await buildTestApp()
+    // Below a batch: no drain is scheduled, only the timer (1 s) would write them.
+    for (let i = 0; i < 99; i++) app.requestLog.record(logRow())
+    expect(count(app)).toBe(0)
+    let caughtUp = false
+    const reading = app.requestLog.catchUp().then(() => {
+      caughtUp = true
+    })
+    expect(count(app)).toBe(99) // the first batch is written at once
+    for (let i = 0; i < 5; i++) app.requestLog.record(logRow()) // arrive while the reader waits
+    await reading
+    expect(caughtUp).toBe(true)
+    expect(count(app)).toBe(99)
+    expect(app.requestLog.pending()).toBe(5)
+  })
+
+  it('catches up a backlog across turns of the event loop, never in one go', async () => {
+    const { app } = await buildTestApp()
+    for (let i = 0; i < 250; i++) app.requestLog.record(logRow())
+    const reading = app.requestLog.catchUp()
+    expect(count(app)).toBe(100) // one batch, then the event loop gets a turn
+    await reading
+    expect(count(app)).toBe(250)
+    expect(app.requestLog.pending()).toBe(0)
+  })
+
   it('flushes queued rows on shutdown', async () => {
     const dataDir = tempDataDir()
     const { app } = await buildTestApp({}, { dataDir })

@@ -154,13 +154,16 @@ describe('failover through the whole server (KEY_SWITCH_POLICY=immediate)', () =
 })
 
 describe('the switch guard in front of failover (KEY_SWITCH_POLICY=wait, the default)', () => {
-  it('never moves to B inside the window: the 401 is passed through, then 503 key_switch_guard', async () => {
+  it('never moves to B inside the window: 503 key_switch_guard, for that request and the next', async () => {
     const { app, url, upstream } = await startProxyApp(
       {},
       { accounts: { [KEY_B]: { totalBalance: '9' } } },
     )
     const first = await postJson(url, CHAT, chatBody())
-    expect(first.status).toBe(401)
+    // Not the upstream's 401, which an SDK would read as its own client key being wrong.
+    expect(first.status).toBe(503)
+    expect(await first.json()).toMatchObject({ error: { code: 'key_switch_guard' } })
+    expect(Number(first.headers.get('retry-after'))).toBeGreaterThan(29 * 60)
     expect(statusOf(app, 1)?.status).toBe('invalid')
 
     const second = await postJson(url, CHAT, chatBody())

@@ -63,14 +63,24 @@ describe('metrics of proxied requests, through the whole server', () => {
 
     const scrape = await scrapeAfterRecords(app, 6)
     const proxied = (status: string, error_type: string) =>
-      sampleValue(scrape, 'sfp_proxy_requests_total', { status, error_type })
+      sampleValue(scrape, 'sfp_proxy_requests_total', {
+        endpoint: 'chat/completions',
+        status,
+        error_type,
+      })
     expect(proxied('200', 'none')).toBe(3)
     expect(proxied('400', 'upstream_error')).toBe(2)
     expect(proxied('401', 'invalid_client_key')).toBe(1)
     expect(sampleValue(scrape, 'sfp_proxy_retries_total')).toBe(1)
     // Five went upstream; the refused one did not.
-    expect(sampleValue(scrape, 'sfp_proxy_upstream_duration_seconds_count')).toBe(5)
-    expect(sampleValue(scrape, 'sfp_proxy_time_to_first_byte_seconds_count')).toBe(5)
+    for (const histogram of [
+      'sfp_proxy_request_duration_seconds',
+      'sfp_proxy_request_time_to_first_byte_seconds',
+      'sfp_proxy_upstream_duration_seconds',
+      'sfp_proxy_upstream_time_to_first_byte_seconds',
+    ]) {
+      expect(sampleValue(scrape, `${histogram}_count`, { endpoint: 'chat/completions' })).toBe(5)
+    }
     expect(sampleValue(scrape, 'sfp_dispatch_queue_wait_seconds_count')).toBe(5)
     // Words stand in for tokens: "hello proxy" twice, then "stream me please" (SSE usage event).
     const tokens = (type: string) =>
@@ -79,7 +89,12 @@ describe('metrics of proxied requests, through the whole server', () => {
     expect(samplesOf(scrape, 'sfp_proxy_tokens_total')).toHaveLength(2)
 
     const http = (status: string) =>
-      sampleValue(scrape, 'sfp_http_requests_total', { route: '/v1/*', method: 'POST', status })
+      sampleValue(scrape, 'sfp_http_requests_total', {
+        route: '/v1/*',
+        method: 'POST',
+        status,
+        endpoint: 'chat/completions',
+      })
     expect([http('200'), http('400'), http('401')]).toEqual([3, 2, 1])
     expect(sampleValue(scrape, 'sfp_key_switches_total')).toBe(0)
     expect(sampleValue(scrape, 'sfp_key_in_use_id')).toBe(1)
@@ -113,5 +128,97 @@ describe('metrics of proxied requests, through the whole server', () => {
       }),
     ).toBe(2)
     expectNoSecrets(scrape.text)
+  })
+  it('labels proxied requests with the SiliconFlow endpoint, on both routes, never the raw path', async () => {
+    const { app, url } = await startProxyApp()
+    const embeddings = { model: 'BAAI/bge-m3', input: 'hello' }
+    expect((await postJson(url, '/api/proxy/embeddings', embeddings)).status).toBe(200)
+    expect((await postJson(url, '/v1/embeddings?trace=1', embeddings)).status).toBe(200)
+    const models = await fetch(`${url}/v1/models?type=text`, {
+      headers: { authorization: `Bearer ${TEST_CLIENT_KEY}` },
+    })
+    expect(models.status).toBe(200)
+    await postJson(url, '/v1/no-such/endpoint-4b1d', {})
+
+    const scrape = await scrapeAfterRecords(app, 4)
+    const http = (route: string, method: string, endpoint: string) =>
+      sampleValue(scrape, 'sfp_http_requests_total', { route, method, status: '200', endpoint })
+    expect(http('/api/proxy/*', 'POST', 'embeddings')).toBe(1)
+    expect(http('/v1/*', 'POST', 'embeddings')).toBe(1)
+    expect(http('/v1/*', 'GET', 'models')).toBe(1)
+    const endpoints = new Set(
+      samplesOf(scrape, 'sfp_proxy_requests_total').map((sample) => sample.labels.endpoint),
+    )
+    expect(endpoints).toEqual(new Set(['embeddings', 'models', 'other']))
+    expect(
+      samplesOf(scrape, 'sfp_http_requests_total', { route: '/v1/*', endpoint: 'other' }),
+    ).toHaveLength(1)
+    // Other routes carry no endpoint label at all.
+    expect(
+      samplesOf(scrape, 'sfp_http_requests_total', { route: '/metrics' }).every(
+        (sample) => sample.labels.endpoint === undefined,
+      ),
+    ).toBe(true)
+    expect(scrape.text).not.toContain('4b1d')
+    expect(scrape.text).not.toContain('trace')
+  })
+
+  it('leaves the dispatch queue out of the upstream times, and in the request times', async () => {
+    const { app, url, upstream } = await startProxyApp({ DISPATCH_CONCURRENCY: '1' })
+    const UPSTREAM_DELAY_MS = 300
+    upstream.script({ match: { path: CHAT }, fault: { kind: 'delay', ms: UPSTREAM_DELAY_MS } })
+    const first = postJson(url, CHAT, chatBody())
+    await vi.waitFor(() => expect(upstream.requests).toHaveLength(1))
+    // The first holds the only slot until its delayed answer is done: this one queues meanwhile.
+    const second = postJson(url, CHAT, chatBody())
+    expect([(await first).status, (await second).status]).toEqual([200, 200])
+
+    const scrape = await scrapeAfterRecords(app, 2)
+    const sum = (histogram: string) =>
+      sampleValue(scrape, `${histogram}_sum`, { endpoint: 'chat/completions' }) ?? Number.NaN
+    const queued = sampleValue(scrape, 'sfp_dispatch_queue_wait_seconds_sum') ?? Number.NaN
+    expect(queued).toBeGreaterThan((UPSTREAM_DELAY_MS / 1000) * 0.5)
+    // Per request: time since arrival = queue wait + time since the slot was granted.
+    const request = sum('sfp_proxy_request_time_to_first_byte_seconds')
+    const upstreamSide = sum('sfp_proxy_upstream_time_to_first_byte_seconds')
+    expect(request - upstreamSide).toBeCloseTo(queued, 6)
+    const requestTotal = sum('sfp_proxy_request_duration_seconds')
+    const upstreamTotal = sum('sfp_proxy_upstream_duration_seconds')
+    expect(requestTotal - upstreamTotal).toBeCloseTo(queued, 6)
+  })
+
+  it('never turns a client or upstream key sent as the model into a label', async () => {
+    const modelShapedClientKey = 'team/proxy-client-key-77aa0c'
+    const modelShapedUpstreamKey = 'team/upstream-key-for-the-pool-31c9'
+    const { app, url, upstream } = await startProxyApp(
+      { PROXY_API_KEYS: `${TEST_CLIENT_KEY},${modelShapedClientKey}` },
+      { keys: [KEY_A, modelShapedUpstreamKey] },
+    )
+    // An upstream that answers whatever the model: the label must not rely on it refusing.
+    const answer = {
+      id: 'chatcmpl-1',
+      object: 'chat.completion',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+    }
+    upstream.script({
+      match: { path: CHAT },
+      fault: { kind: 'status', status: 200, body: answer },
+      times: 3,
+    })
+    for (const model of [modelShapedClientKey, modelShapedUpstreamKey, CHAT_MODEL]) {
+      expect((await postJson(url, CHAT, chatBody('x', { model }))).status).toBe(200)
+    }
+
+    const scrape = await scrapeAfterRecords(app, 3)
+    const prompt = samplesOf(scrape, 'sfp_proxy_tokens_total', { type: 'prompt' })
+    expect(Object.fromEntries(prompt.map((sample) => [sample.labels.model, sample.value]))).toEqual(
+      {
+        other: 6,
+        [CHAT_MODEL]: 3,
+      },
+    )
+    expect(scrape.text).not.toContain('proxy-client-key')
+    expect(scrape.text).not.toContain('upstream-key-for')
   })
 })

@@ -33,6 +33,12 @@ async function appWithKeys(keys: string[] = [], env: Record<string, string> = {}
   return { ...test, inject }
 }
 
+/**
+ * Checking several keys one after another is a key switch; under the default `wait` the switch
+ * guard refuses it (its own tests cover that). These tests are about the check itself.
+ */
+const CHECKS_MAY_SWITCH = { KEY_SWITCH_POLICY: 'immediate' }
+
 async function upstreamFor(accounts: Record<string, { totalBalance: string }>) {
   const upstream = await startMockUpstream({ accounts })
   upstreams.push(upstream)
@@ -94,8 +100,40 @@ describe('POST /api/manage/api-keys', () => {
       ['<scrip…ipt>', 'batch 2'],
     ])
     expect(body.duplicates).toBe(2)
-    expect(body.invalid).toEqual([{ input: '…', reason: 'too short (at least 8 characters)' }])
+    expect(body.invalid).toEqual([
+      { input: '…', code: 'too_short', reason: 'too short (at least 8 characters)' },
+    ])
     expect(response.body).not.toContain(K2)
+  })
+
+  it('takes api_key as exactly one key, trimmed', async () => {
+    const { inject, app } = await appWithKeys()
+    const response = await inject('POST', '/api-keys', { api_key: `  ${K1}\n` })
+    expect(response.statusCode).toBe(201)
+    expect(response.json()).toMatchObject({ added: [{ id: 1, maskedKey: mask(K1) }] })
+    expect(app.keyPool.exportText()).toBe(`${K1}\n`)
+  })
+
+  it.each([
+    ['two words', 'a b', '…'],
+    ['two keys', `${K1} ${K2}`, `${K1.slice(0, 6)}…${K2.slice(-4)}`],
+    ['two keys with a comma', `${K1},${K2}`, `${K1.slice(0, 6)}…${K2.slice(-4)}`],
+  ])('reports api_key with %s as one invalid entry and adds nothing', async (_, value, input) => {
+    const { inject, app } = await appWithKeys()
+    const response = await inject('POST', '/api-keys', { api_key: value })
+    expect(response.statusCode).toBe(201)
+    expect(response.json()).toEqual({
+      added: [],
+      duplicates: 0,
+      invalid: [
+        {
+          input,
+          code: 'invalid_characters',
+          reason: 'one key only: no spaces, commas or semicolons (send a list as api_keys)',
+        },
+      ],
+    })
+    expect(app.keyPool.status().total).toBe(0)
   })
 
   it('takes 10,000 keys in one request', async () => {
@@ -259,7 +297,10 @@ describe('PUT /api/manage/api-keys/:id/activate', () => {
 describe('POST /api/manage/api-keys/:id/check', () => {
   it('checks balance and validity now and answers the key', async () => {
     const upstream = await upstreamFor({ [K1]: { totalBalance: '12.34' } })
-    const { inject } = await appWithKeys([K1, K2], { UPSTREAM_BASE_URL: upstream.url })
+    const { inject } = await appWithKeys([K1, K2], {
+      UPSTREAM_BASE_URL: upstream.url,
+      ...CHECKS_MAY_SWITCH,
+    })
     const ok = await inject('POST', '/api-keys/1/check')
     expect(ok.statusCode).toBe(200)
     expect(ok.json()).toMatchObject({ id: 1, balance: 12.34, status: 'active' })
@@ -321,7 +362,10 @@ describe('POST /api/manage/api-keys/bulk', () => {
       [K1]: { totalBalance: '3' },
       [K2]: { totalBalance: '0.5' },
     })
-    const { inject, app } = await appWithKeys([K1, K2], { UPSTREAM_BASE_URL: upstream.url })
+    const { inject, app } = await appWithKeys([K1, K2], {
+      UPSTREAM_BASE_URL: upstream.url,
+      ...CHECKS_MAY_SWITCH,
+    })
     const response = await inject('POST', '/api-keys/bulk', { action: 'check', ids: [2, 1, 5] })
     expect(response.json()).toEqual({ affected: 2, notFound: [5] })
     expect(upstream.requests.map((r) => r.key)).toEqual([K2, K1])

@@ -29,7 +29,14 @@ describe('GET /metrics', () => {
     expect(response.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8')
     const scrape = await scrapeMetrics(app)
     expect(scrape.types.get('sfp_http_requests_total')).toBe('counter')
-    expect(scrape.types.get('sfp_proxy_upstream_duration_seconds')).toBe('histogram')
+    for (const histogram of [
+      'sfp_proxy_request_duration_seconds',
+      'sfp_proxy_request_time_to_first_byte_seconds',
+      'sfp_proxy_upstream_duration_seconds',
+      'sfp_proxy_upstream_time_to_first_byte_seconds',
+    ]) {
+      expect(scrape.types.get(histogram)).toBe('histogram')
+    }
     expect(scrape.helps.get('sfp_dispatch_queued')).toBe(
       'Upstream calls waiting for a dispatch slot now.',
     )

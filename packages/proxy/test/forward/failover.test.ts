@@ -223,14 +223,38 @@ describe('failover: what each upstream answer leads to', () => {
     expect(proxy.upstream.requests).toHaveLength(1)
   })
 
-  it('no key left to move to: the last upstream error is passed through', async () => {
+  it('no key left to move to after invalid keys: 503 no_available_key, not the upstream 401', async () => {
     const proxy = await startProxyApp()
     const invalid = { message: 'Invalid token', data: null }
     proxy.upstream.script({ fault: status(401, invalid), times: Number.POSITIVE_INFINITY })
     const answer = await chat(proxy)
-    expect(answer.status).toBe(401)
-    expect(JSON.parse(answer.text)).toEqual(invalid)
+    // The upstream's 401 would tell an SDK that the client's own key is wrong.
+    expect(answer.status).toBe(503)
+    expect(JSON.parse(answer.text)).toMatchObject({ error: { code: 'no_available_key' } })
     expect(keysSent(proxy)).toEqual(KEYS.map((key) => key.secret))
+  })
+
+  it('a move away from an invalid key refused by the switch guard: its 503 and Retry-After', async () => {
+    const proxy = await startProxyApp()
+    proxy.dispatch.switchRefusal = withRetryAfter(new KeySwitchGuard('held back'), 1200)
+    proxy.upstream.script({ fault: status(401, { message: 'Invalid token', data: null }) })
+    const answer = await chat(proxy)
+    expect(answer.status).toBe(503)
+    expect(answer.headers['retry-after']).toBe('1200')
+    expect(JSON.parse(answer.text)).toMatchObject({
+      error: { code: 'key_switch_guard', message: 'held back' },
+    })
+    expect(keysSent(proxy)).toEqual([KEYS[0]?.secret])
+  })
+
+  it('a refused move after a 5xx the key could not shake off: the upstream error passes', async () => {
+    const proxy = await startProxyApp({ settings: { upstreamRetries: 0 } })
+    proxy.pool.verdict = () => ({ status: 'error', moveOn: true })
+    proxy.dispatch.switchRefusal = withRetryAfter(new KeySwitchGuard('held back'), 1200)
+    proxy.upstream.script({ fault: status(500, { message: 'boom', data: null }) })
+    const answer = await chat(proxy)
+    expect(answer.status).toBe(500)
+    expect(JSON.parse(answer.text)).toEqual({ message: 'boom', data: null })
   })
 
   it('bounds the attempts of one request: (retries + 1) × maxKeys', async () => {

@@ -107,7 +107,7 @@ export class FakeDispatch implements ProxyDispatch {
     if (switched && this.switchRefusal) throw this.switchRefusal
     this.#current = next.id
     this.choices.push(next.id)
-    return { keyId: next.id, secret: next.secret, switched }
+    return { keyId: next.id, secret: next.secret, switched, guardEpoch: 0 }
   }
 
   #admit(waitedMs: number): DispatchSlot {

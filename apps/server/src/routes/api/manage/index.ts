@@ -17,7 +17,7 @@ export interface ManageRoutesOptions {
 
 /** `/api/manage/*`: the admin API (CONTRACT §6). Every route here requires the admin login. */
 const manage: FastifyPluginAsync<ManageRoutesOptions> = async (app, { config, now }) => {
-  app.addHook('preHandler', app.adminAuth)
+  app.addHook('onRequest', app.adminAuth)
   await app.register(configRoutes, { config })
   await app.register(clientKeysRoutes)
   await app.register(apiKeysRoutes)

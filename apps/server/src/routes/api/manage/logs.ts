@@ -13,7 +13,7 @@ const logsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/logs', async (request) => {
     const query = parseInput(listLogsQuerySchema, request.query, 'query')
     // Rows still queued in memory would be missing from the page: write them first.
-    app.requestLog.flush()
+    await app.requestLog.catchUp()
     const { items, nextCursor } = app.database.requestLogs.list(query)
     return { items: items.map(logEntryView), nextCursor }
   })

@@ -76,7 +76,7 @@ const statsRoutes: FastifyPluginAsync<StatsRoutesOptions> = async (app, { now = 
         `query.bucket: more than ${MAX_BUCKETS} buckets; choose a larger bucket`,
       )
     }
-    app.requestLog.flush()
+    await app.requestLog.catchUp()
     const first = Math.floor(from / bucketMs) * bucketMs
     const last = Math.floor(to / bucketMs) * bucketMs
     const filter = { from, to, bucket: query.bucket, keyId: query.keyId }

@@ -27,7 +27,8 @@ describe('adding keys in bulk', () => {
 
     await addPanel.getByText('已添加 2 个，重复 1 个，无效 1 个。').waitFor()
     const invalidEntries = addPanel.getByRole('listitem')
-    expect(await invalidEntries.allInnerTexts()).toEqual(['s…s: too short (at least 8 characters)'])
+    // The reason in the page's language (the API's English `reason` is translated by its code).
+    expect(await invalidEntries.allInnerTexts()).toEqual(['s…s: 太短（至少 8 个字符）'])
     // The new keys are in the table, masked, and the count follows.
     await page.getByText('显示 2 / 共 2 个').waitFor()
     const table = page.getByRole('region', { name: '密钥', exact: true })

@@ -16,10 +16,18 @@ import {
   statsResponseSchema,
   statusViewSchema,
 } from '@sfp/schemas'
+import { attachmentFileName } from './content-disposition.js'
 import type { HttpClient, Query } from './http-client.js'
 
 const MANAGE = '/api/manage'
 const KEYS = `${MANAGE}/api-keys`
+/** What the backup file is called when the server does not say. */
+const BACKUP_FALLBACK_NAME = 'sfp-backup.db'
+
+export interface BackupFile {
+  fileName: string
+  data: Blob
+}
 
 export interface ListKeysQuery {
   status?: KeyStatus
@@ -42,6 +50,12 @@ export function createAdminApi(http: HttpClient) {
     openEvents: (signal: AbortSignal) =>
       http.send(`${MANAGE}/events`, { accept: 'text/event-stream', signal }),
     config: (signal?: AbortSignal) => http.json(`${MANAGE}/config`, configViewSchema, { signal }),
+    /** The SQLite database as a file, with the name the server gives it. */
+    async backup(): Promise<BackupFile> {
+      const response = await http.send(`${MANAGE}/backup`, { accept: 'application/vnd.sqlite3' })
+      const fileName = attachmentFileName(response.headers.get('content-disposition'))
+      return { fileName: fileName ?? BACKUP_FALLBACK_NAME, data: await response.blob() }
+    },
 
     listKeys: (query: ListKeysQuery = {}, signal?: AbortSignal) =>
       http.json(KEYS, listKeysResponseSchema, { query: { ...query }, signal }),

@@ -14,6 +14,37 @@ const FOCUSABLE = FOCUSABLE_PARTS.join(', ')
 /** Focus goes to the content first, not to the close button in the header. */
 const FOCUSABLE_IN_BODY = FOCUSABLE_PARTS.map((part) => `.dialog__body ${part}`).join(', ')
 
+/**
+ * Gives focus back after a dialog closed: to its opener when that can still take it. An opener
+ * the dialog's action disabled ("make current" on the key now in use) passes it to the next
+ * control after it (or else the one before), in the surrounding dialog or page; an opener that is
+ * gone passes it to the page's main region. Focus that something else has taken meanwhile stays.
+ */
+export function returnFocus(opener: HTMLElement | null): void {
+  if (opener?.isConnected && opener.matches(FOCUSABLE)) {
+    opener.focus()
+    return
+  }
+  const active = document.activeElement
+  if (active instanceof HTMLElement && active !== document.body && active.isConnected) return
+  const target = (opener?.isConnected ? nearestFocusable(opener) : null) ?? mainRegion()
+  target?.focus()
+}
+
+function nearestFocusable(from: HTMLElement): HTMLElement | null {
+  const scope = from.closest('dialog') ?? from.closest('main') ?? document.body
+  const candidates = [...scope.querySelectorAll<HTMLElement>(FOCUSABLE)]
+  const following = (element: HTMLElement) =>
+    (from.compareDocumentPosition(element) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0
+  return (
+    candidates.find(following) ?? candidates.filter((element) => !following(element)).pop() ?? null
+  )
+}
+
+function mainRegion(): HTMLElement | null {
+  return document.querySelector<HTMLElement>('main')
+}
+
 interface DialogProps {
   title: string
   onClose(): void
@@ -26,7 +57,7 @@ interface DialogProps {
 /**
  * A modal dialog on the native <dialog> (inert background, top layer), mounted while open. Focus
  * moves in (to `[data-autofocus]` or the first control), Tab cycles inside, Escape closes, and
- * focus returns to whatever had it before.
+ * focus returns to whatever had it before (see `returnFocus` when that cannot take it).
  */
 export function Dialog({ title, onClose, children, footer, size = 'small' }: DialogProps) {
   const { t } = useI18n()
@@ -57,7 +88,7 @@ export function Dialog({ title, onClose, children, footer, size = 'small' }: Dia
     return () => {
       dialog.removeEventListener('cancel', onCancel)
       if (dialog.open) dialog.close()
-      if (opener?.isConnected) opener.focus()
+      returnFocus(opener)
     }
   }, [])
 

@@ -44,6 +44,51 @@ describe('Dialog', () => {
   })
 })
 
+/** A row of actions where the first one opens a dialog, as the key actions do. */
+function ActionRow({ afterClose }: { afterClose: 'disable' | 'remove' }) {
+  const [open, setOpen] = useState(false)
+  const [done, setDone] = useState(false)
+  return (
+    <main tabIndex={-1}>
+      {!(done && afterClose === 'remove') && (
+        <button type="button" disabled={done} onClick={() => setOpen(true)}>
+          make current
+        </button>
+      )}
+      <button type="button">check</button>
+      {open && (
+        <Dialog
+          title="Sure?"
+          onClose={() => {
+            setDone(true)
+            setOpen(false)
+          }}
+        >
+          <button type="button">inside</button>
+        </Dialog>
+      )}
+    </main>
+  )
+}
+
+describe('Dialog focus after closing', () => {
+  it('goes to the next control when the action disabled the opener', async () => {
+    renderWithI18n(<ActionRow afterClose="disable" />)
+    await userEvent.click(screen.getByRole('button', { name: 'make current' }))
+    fireEvent.keyDown(screen.getByRole('button', { name: 'inside' }), { key: 'Escape' })
+    expect(screen.queryByRole('dialog')).toBeNull()
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'check' }))
+  })
+
+  it('goes to the main region when the opener is gone', async () => {
+    renderWithI18n(<ActionRow afterClose="remove" />)
+    await userEvent.click(screen.getByRole('button', { name: 'make current' }))
+    fireEvent.keyDown(screen.getByRole('button', { name: 'inside' }), { key: 'Escape' })
+    expect(screen.queryByRole('button', { name: 'make current' })).toBeNull()
+    expect(document.activeElement).toBe(screen.getByRole('main'))
+  })
+})
+
 describe('ConfirmDialog', () => {
   it('focuses Cancel first, runs the action on confirm and shows its failure', async () => {
     const onClose = vi.fn()

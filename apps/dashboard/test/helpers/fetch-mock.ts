@@ -16,6 +16,10 @@ export function json(body: unknown, status = 200, headers: Record<string, string
   })
 }
 
+export function text(body: string, status = 200): Response {
+  return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+}
+
 export function apiError(status: number, code: string, message: string, headers = {}): Response {
   return json({ error: { message, type: 'test', code } }, status, headers)
 }

@@ -46,9 +46,26 @@ export const keysMessages = {
   'key.disable': { zh: '停用', en: 'Disable' },
   'key.delete': { zh: '删除', en: 'Delete' },
   'key.activateTitle': { zh: '把 {key} 设为当前密钥？', en: 'Make {key} the key in use?' },
-  'key.activateWarning': {
-    zh: '这会跳过 30 分钟切换保护，立即改用这个密钥。据报告，同一 IP 在 30 分钟内使用两个不同的密钥，硅基流动可能会封禁这些密钥和本服务器的 IP。只有在确实需要时才这样做。',
-    en: 'This overrides the 30-minute switch guard and uses this key at once. SiliconFlow reportedly bans the keys and this server’s IP when one IP uses two keys within 30 minutes. Only do this when you must.',
+  'key.activateEffect.override': {
+    zh: '这会跳过 {minutes} 分钟切换保护，立即改用这个密钥，并记录这次手动切换。',
+    en: 'This overrides the {minutes}-minute switch guard, uses this key at once and records the override.',
+  },
+  'key.activateEffect.immediate': {
+    zh: '切换策略为“立即”（KEY_SWITCH_POLICY=immediate）：允许立即切换，这次切换会被记录。',
+    en: 'The switch policy is immediate (KEY_SWITCH_POLICY=immediate): the switch is allowed now and is recorded.',
+  },
+  'key.activateEffect.guardOff': {
+    zh: '切换保护已关闭（KEY_SWITCH_GUARD_MINUTES=0）：立即改用这个密钥，这次切换会被记录。',
+    en: 'The switch guard is off (KEY_SWITCH_GUARD_MINUTES=0): this key is used at once and the switch is recorded.',
+  },
+  'key.activateEffect.unknown': {
+    zh: '这会跳过切换保护，立即改用这个密钥，并记录这次手动切换。',
+    en: 'This overrides the switch guard, uses this key at once and records the override.',
+  },
+  'key.activateTimeLeft': { zh: '切换保护剩余时间：', en: 'Time left in the guard window:' },
+  'key.activateRisk': {
+    zh: '据报告，同一 IP 在 30 分钟内使用两个不同的密钥，硅基流动可能会封禁这些密钥和本服务器的 IP。只有在确实需要时才这样做。',
+    en: 'SiliconFlow reportedly bans the keys and this server’s IP when one IP uses two keys within 30 minutes. Only do this when you must.',
   },
   'key.activated': { zh: '{key} 已设为当前密钥', en: '{key} is now the key in use' },
   'key.checkTitle': { zh: '检查 {key} 的余额？', en: 'Check the balance of {key}?' },
@@ -103,4 +120,20 @@ export const keysMessages = {
     en: 'Added {added}, duplicates {duplicates}, invalid {invalid}.',
   },
   'add.invalidTitle': { zh: '无效的条目', en: 'Invalid entries' },
+  'add.invalid.invalid_characters': {
+    zh: '包含无效字符（只能是可打印的 ASCII 字符，不能有空格）',
+    en: 'invalid characters (printable ASCII only, no spaces)',
+  },
+  'add.invalid.too_short': {
+    zh: '太短（至少 {min} 个字符）',
+    en: 'too short (at least {min} characters)',
+  },
+  'add.invalid.too_long': {
+    zh: '太长（最多 {max} 个字符）',
+    en: 'too long (at most {max} characters)',
+  },
+  'add.invalid.more_not_listed': {
+    zh: '另有 {count} 个无效条目未列出',
+    en: '{count} more invalid entries not listed',
+  },
 } satisfies Record<string, Message>

@@ -18,4 +18,19 @@ export const settingsMessages = {
   },
   'settings.baseUrl': { zh: 'Base URL', en: 'Base URL' },
   'settings.copySnippet': { zh: '复制 {name} 示例', en: 'Copy the {name} example' },
+  'backup.title': { zh: '备份', en: 'Backup' },
+  'backup.explain': {
+    zh: '下载整个 SQLite 数据库（上游密钥、客户端密钥、请求日志和切换记录）的一致副本；下载时服务照常运行。',
+    en: 'Download a consistent copy of the whole SQLite database (upstream keys, client keys, request log and switch history); the server keeps serving meanwhile.',
+  },
+  'backup.secret': {
+    zh: '备份文件包含所有上游密钥（未设置 ENCRYPTION_KEY 时为明文），请像密码一样保管。',
+    en: 'The file holds every upstream key (in plain text unless ENCRYPTION_KEY is set); keep it like a password.',
+  },
+  'backup.restore': {
+    zh: '恢复：停止服务，用备份文件替换 DATA_DIR/api_keys.db（删除旁边残留的 api_keys.db-wal 和 api_keys.db-shm），使用相同的 ENCRYPTION_KEY 重新启动。',
+    en: 'To restore: stop the server, replace DATA_DIR/api_keys.db with the file (removing any api_keys.db-wal and api_keys.db-shm beside it), and start it again with the same ENCRYPTION_KEY.',
+  },
+  'backup.download': { zh: '下载备份', en: 'Download backup' },
+  'backup.downloaded': { zh: '已下载备份 {name}', en: 'Backup {name} downloaded' },
 } satisfies Record<string, Message>

@@ -53,7 +53,8 @@ export function ClientKeysPage() {
                 <tr key={key.id}>
                   <td>{key.name}</td>
                   <td>
-                    <code>{key.prefix}…</code>
+                    {/* Already masked by the server (`sk-sfp-abcd…wxyz`). */}
+                    <code>{key.prefix}</code>
                   </td>
                   <td>{format.dateTime(key.createdAt)}</td>
                   <td>

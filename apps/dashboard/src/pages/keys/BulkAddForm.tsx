@@ -1,9 +1,29 @@
-import type { AddKeysResponse } from '@sfp/schemas'
+import type { AddKeysResponse, InvalidKeyInput } from '@sfp/schemas'
 import { type FormEvent, useDeferredValue, useId, useMemo, useState } from 'react'
 import { useAdminApi } from '../../auth/SessionProvider.js'
 import { ErrorNotice } from '../../components/ErrorNotice.js'
-import { useI18n } from '../../i18n/I18nProvider.js'
+import { type I18n, useI18n } from '../../i18n/I18nProvider.js'
 import { countKeyEntries } from './key-entries.js'
+
+/**
+ * The length rules of one key, for the reasons shown in the summary.
+ * @see packages/key-pool/src/import-parser.ts `KEY_MIN_LENGTH`, `KEY_MAX_LENGTH`
+ */
+const KEY_LENGTH = { min: 8, max: 256 }
+
+/** The reason in the page's language; the server's English `reason` is for API users. */
+function invalidReason(entry: InvalidKeyInput, { t, format }: I18n): string {
+  switch (entry.code) {
+    case 'invalid_characters':
+      return t('add.invalid.invalid_characters')
+    case 'too_short':
+      return t('add.invalid.too_short', { min: KEY_LENGTH.min })
+    case 'too_long':
+      return t('add.invalid.too_long', { max: KEY_LENGTH.max })
+    case 'more_not_listed':
+      return t('add.invalid.more_not_listed', { count: format.number(entry.count ?? 0) })
+  }
+}
 
 /**
  * Paste many keys at once. The count under the box updates as you type (the same separators the
@@ -93,7 +113,8 @@ export function BulkAddForm({ onAdded }: { onAdded(result: AddKeysResponse): voi
 }
 
 function AddSummary({ result }: { result: AddKeysResponse }) {
-  const { t } = useI18n()
+  const i18n = useI18n()
+  const { t } = i18n
   return (
     <div className={`notice ${result.invalid.length > 0 ? 'notice--warning' : 'notice--success'}`}>
       <p>
@@ -110,7 +131,13 @@ function AddSummary({ result }: { result: AddKeysResponse }) {
             {result.invalid.map((entry, index) => (
               // The same masked input can appear twice; the position tells them apart.
               <li key={index}>
-                <code>{entry.input}</code>: {entry.reason}
+                {/* The "more" line stands for many entries: it has no input of its own. */}
+                {entry.code !== 'more_not_listed' && (
+                  <>
+                    <code>{entry.input}</code>:{' '}
+                  </>
+                )}
+                {invalidReason(entry, i18n)}
               </li>
             ))}
           </ul>

@@ -7,6 +7,7 @@ import { ErrorNotice } from '../../components/ErrorNotice.js'
 import { useToast } from '../../components/ToastProvider.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { useKeyDirectory } from '../../key-directory/KeyDirectoryProvider.js'
+import { ActivateWarning } from './ActivateWarning.js'
 
 type Confirming = 'activate' | 'check' | 'delete' | null
 
@@ -80,7 +81,7 @@ export function KeyActions({ keyView: key, onDeleted }: { keyView: KeyView; onDe
             toast('success', t('key.activated', { key: name }))
           }}
         >
-          <p>{t('key.activateWarning')}</p>
+          <ActivateWarning />
         </ConfirmDialog>
       )}
       {confirming === 'check' && (

@@ -1,14 +1,8 @@
-/** Saves text as a file through a temporary object URL (no server round trip for the name). */
+import { downloadFile } from '../../components/download-file.js'
+
+/** Saves text as a UTF-8 file. */
 export function downloadText(fileName: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }))
-  const link = document.createElement('a')
-  link.href = url
-  link.download = fileName
-  document.body.append(link)
-  link.click()
-  link.remove()
-  // Revoked later: some browsers start the download only after the click handler returns.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000)
+  downloadFile(fileName, new Blob([text], { type: 'text/plain;charset=utf-8' }))
 }
 
 /** `siliconflow-keys-20250514-1302.txt`, in local time. */

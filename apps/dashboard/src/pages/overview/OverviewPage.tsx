@@ -16,6 +16,9 @@ export function OverviewPage() {
   const eventsSignature = status
     ? JSON.stringify([status.pool, guard?.lastSwitchAt, guard?.currentKeyId])
     : ''
+  const activity = status
+    ? JSON.stringify([status.dispatch.inFlight, guard?.lastUsedKeyId, guard?.lastUsedAt])
+    : null
   return (
     <section className="page" aria-labelledby="overview-title">
       <h1 id="overview-title">{t('overview.title')}</h1>
@@ -31,7 +34,7 @@ export function OverviewPage() {
           <SwitchGuardCard guard={status.switchGuard} clockOffsetMs={clockOffsetMs} />
         </div>
       )}
-      <UsageCharts />
+      <UsageCharts activity={activity} />
       <RecentKeyEvents changeSignature={eventsSignature} />
     </section>
   )

@@ -1,8 +1,8 @@
 import type { SwitchGuardStatus } from '@sfp/schemas'
+import { GuardCountdown } from '../../components/GuardCountdown.js'
 import { RelativeTime } from '../../components/RelativeTime.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { KeyReference } from '../../key-directory/KeyReference.js'
-import { GuardCountdown } from './GuardCountdown.js'
 
 interface SwitchGuardCardProps {
   guard: SwitchGuardStatus

@@ -4,6 +4,7 @@ import { useAdminApi } from '../../auth/SessionProvider.js'
 import { LineChart } from '../../components/charts/LineChart.js'
 import { ErrorNotice } from '../../components/ErrorNotice.js'
 import { useApiResource } from '../../hooks/useApiResource.js'
+import { useRefreshOnActivity } from '../../hooks/useRefreshOnActivity.js'
 import { useTick } from '../../hooks/useTick.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { toUsageSeries } from './usage-series.js'
@@ -14,10 +15,23 @@ const RANGES = {
 } as const satisfies Record<string, { ms: number; bucket: StatsBucket }>
 type Range = keyof typeof RANGES
 
-/** Charts are refreshed this often while the overview is open. */
+/** Charts are refreshed this often while the overview is open, with or without traffic. */
 const REFRESH_MS = 60_000
+/**
+ * With traffic, sooner: at most every 5 s, and 1.5 s after the activity at the earliest, since
+ * the request log (which the stats read) is written in batches every second.
+ */
+const ACTIVITY_REFRESH = { minIntervalMs: 5000, settleMs: 1500 }
 
-export function UsageCharts() {
+interface UsageChartsProps {
+  /**
+   * Changes whenever the live status shows requests going upstream (in flight, last use of a
+   * key); null before the first status.
+   */
+  activity: string | null
+}
+
+export function UsageCharts({ activity }: UsageChartsProps) {
   const { t, format, language } = useI18n()
   const api = useAdminApi()
   const [range, setRange] = useState<Range>('24h')
@@ -29,6 +43,7 @@ export function UsageCharts() {
     },
     [api, range, tick],
   )
+  useRefreshOnActivity(activity, stats.reload, ACTIVITY_REFRESH)
   const series = useMemo(() => (stats.data ? toUsageSeries(stats.data) : null), [stats.data])
   const timeFormat = useMemo(
     () =>

@@ -2,6 +2,7 @@ import { useAdminApi } from '../../auth/SessionProvider.js'
 import { ErrorNotice } from '../../components/ErrorNotice.js'
 import { useApiResource } from '../../hooks/useApiResource.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
+import { BackupCard } from './BackupCard.js'
 import { SdkSnippets } from './SdkSnippets.js'
 import { describeSetting } from './setting-descriptions.js'
 import './settings.css'
@@ -49,6 +50,7 @@ export function SettingsPage() {
           </div>
         )}
       </section>
+      <BackupCard />
     </section>
   )
 }

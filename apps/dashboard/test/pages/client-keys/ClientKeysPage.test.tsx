@@ -8,7 +8,7 @@ import { renderSignedIn } from '../../helpers/render.js'
 const EXISTING = {
   id: 1,
   name: 'laptop',
-  prefix: 'sk-sfp-ab12',
+  prefix: 'sk-sfp-ab12…cd34',
   createdAt: '2025-05-01T00:00:00.000Z',
   lastUsedAt: null,
   requestCount: 42,
@@ -23,6 +23,8 @@ describe('ClientKeysPage', () => {
     })
     renderSignedIn(<ClientKeysPage />)
     expect(await screen.findByText('laptop')).toBeTruthy()
+    // The server's masked form, as it is.
+    expect(screen.getByText('sk-sfp-ab12…cd34').tagName).toBe('CODE')
     expect(
       screen.getByText('另有 1 个来自环境变量 PROXY_API_KEYS 的密钥（不在此列出）。'),
     ).toBeTruthy()

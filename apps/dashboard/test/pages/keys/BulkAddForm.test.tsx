@@ -27,8 +27,8 @@ describe('BulkAddForm', () => {
             added: [keyView({ id: 5 }), keyView({ id: 6 })],
             duplicates: 1,
             invalid: [
-              { input: 'abc…', reason: 'too short' },
-              { input: 'sk-x…', reason: HOSTILE },
+              { input: 'abc…', code: 'too_short', reason: 'too short (at least 8 characters)' },
+              { input: HOSTILE, code: 'invalid_characters', reason: HOSTILE },
             ],
           },
           201,
@@ -43,10 +43,68 @@ describe('BulkAddForm', () => {
     expect(requests[0]?.body).toEqual({ api_keys: 'sk-1 sk-2 sk-1 abc sk-x', label: 'team A' })
     expect(await screen.findByText('已添加 2 个，重复 1 个，无效 2 个。')).toBeTruthy()
     const reasons = screen.getAllByRole('listitem').map((item) => item.textContent)
-    expect(reasons).toEqual(['abc…: too short', `sk-x…: ${HOSTILE}`])
+    // Translated by code; the server's English reason is not shown, the masked input as text.
+    expect(reasons).toEqual([
+      'abc…: 太短（至少 8 个字符）',
+      `${HOSTILE}: 包含无效字符（只能是可打印的 ASCII 字符，不能有空格）`,
+    ])
     expect(document.querySelector('img')).toBeNull()
     expect(onAdded).toHaveBeenCalledOnce()
     expect((screen.getByLabelText('API 密钥') as HTMLTextAreaElement).value).toBe('')
+  })
+
+  it('says every reason in English too, and how many rejected entries were not listed', async () => {
+    mockFetch({
+      'POST /api/manage/api-keys': () =>
+        json(
+          {
+            added: [],
+            duplicates: 0,
+            invalid: [
+              { input: 'x…y', code: 'too_long', reason: 'too long (at most 256 characters)' },
+              { input: 'é', code: 'invalid_characters', reason: 'invalid characters' },
+              { input: 'a', code: 'too_short', reason: 'too short (at least 8 characters)' },
+              {
+                input: '…',
+                code: 'more_not_listed',
+                reason: '1234 more invalid entries not listed',
+                count: 1234,
+              },
+            ],
+          },
+          201,
+        ),
+    })
+    renderSignedIn(<BulkAddForm onAdded={() => undefined} />, { language: 'en' })
+    await userEvent.type(screen.getByLabelText('API keys'), 'whatever')
+    await userEvent.click(screen.getByRole('button', { name: 'Add' }))
+    await screen.findByText('Invalid entries')
+    expect(screen.getAllByRole('listitem').map((item) => item.textContent)).toEqual([
+      'x…y: too long (at most 256 characters)',
+      'é: invalid characters (printable ASCII only, no spaces)',
+      'a: too short (at least 8 characters)',
+      '1,234 more invalid entries not listed',
+    ])
+  })
+
+  it('counts the rejected entries that were not listed, in Chinese', async () => {
+    mockFetch({
+      'POST /api/manage/api-keys': () =>
+        json(
+          {
+            added: [],
+            duplicates: 0,
+            invalid: [
+              { input: '…', code: 'more_not_listed', reason: '5 more not listed', count: 5 },
+            ],
+          },
+          201,
+        ),
+    })
+    renderSignedIn(<BulkAddForm onAdded={() => undefined} />)
+    await userEvent.type(screen.getByLabelText('API 密钥'), 'whatever')
+    await userEvent.click(screen.getByRole('button', { name: '添加' }))
+    expect((await screen.findByRole('listitem')).textContent).toBe('另有 5 个无效条目未列出')
   })
 
   it('shows validation errors from the server with their fields', async () => {

@@ -1,7 +1,7 @@
 import { act, screen } from '@testing-library/react'
 import { describe, expect, it, vi } from 'vitest'
-import { GuardCountdown } from '../../../src/pages/overview/GuardCountdown.js'
-import { renderWithI18n } from '../../helpers/render.js'
+import { GuardCountdown } from '../../src/components/GuardCountdown.js'
+import { renderWithI18n } from '../helpers/render.js'
 
 const START = Date.UTC(2025, 4, 14, 12, 0, 0)
 

@@ -1,6 +1,6 @@
-import { useNow } from '../../hooks/useNow.js'
-import { formatCountdown } from '../../i18n/format.js'
-import { useI18n } from '../../i18n/I18nProvider.js'
+import { useNow } from '../hooks/useNow.js'
+import { formatCountdown } from '../i18n/format.js'
+import { useI18n } from '../i18n/I18nProvider.js'
 
 interface GuardCountdownProps {
   /** `nextSwitchAllowedAt` from the status (server time). */

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, type TestContext } from 'vitest'
 import { databaseDigest } from '../helpers/database-digest.js'
 import { logRow } from '../helpers/log-rows.js'
 import { basicAuth, buildTestApp, type TestApp } from '../helpers/test-app.js'
+import { adminCredentials, type PresentedCredentials } from './hostile-credentials.js'
 import {
   type HostileBody,
   hostileBody,
@@ -23,20 +24,28 @@ export type Method = NonNullable<InjectOptions['method']>
 /** One admin request, as the property builds it. */
 export interface AdminRequest {
   method: Method
-  /** Below `/api/manage`, query included. */
+  /** From the root (`/api/manage/...`, `/metrics`), query included. */
   url: string
   body: HostileBody
   headers: Record<string, string>
+  /** The admin login unless given. */
+  credentials?: PresentedCredentials
 }
+
+export const MANAGE = '/api/manage'
+
+const ADMIN_LOGIN: PresentedCredentials = { valid: true, headers: { authorization: basicAuth() } }
 
 /** Fixed seeds: a failure names its seed and path, and the same run comes back every time. */
 const SEED = 0x5f9
 export const RUNS = 150
+/** A property of RUNS requests takes a second or two alone, several times that on a busy machine. */
+export const PROPERTY_TIMEOUT_MS = 30_000
 
 let upstream: MockUpstream
 let test: TestApp
-/** How the admin routes answered during the current property, by status. */
-const seenStatuses = new Map<number, number>()
+/** How the admin routes answered during the current property, by status (and login). */
+const seenStatuses = new Map<string, number>()
 
 /**
  * Shown with the test: how the property's requests were answered (mostly 4xx, enough 2xx to
@@ -56,10 +65,15 @@ afterAll(async () => {
 
 /**
  * A server with some of everything: keys (one the upstream refuses), client keys, log rows and
- * key events, so that ids in the generated requests often exist.
+ * key events, so that ids in the generated requests often exist. Checks of a key other than the
+ * one last used go through under `immediate`; under `wait` they are refused with the documented
+ * 503 `key_switch_guard` (CONTRACT §5), which would hide every other answer of a check.
  */
-async function seededApp(): Promise<TestApp> {
-  const seeded = await buildTestApp({ UPSTREAM_BASE_URL: upstream.url })
+export async function seededApp(): Promise<TestApp> {
+  const seeded = await buildTestApp({
+    UPSTREAM_BASE_URL: upstream.url,
+    KEY_SWITCH_POLICY: 'immediate',
+  })
   const { app } = seeded
   app.keyPool.add({ api_keys: `sk-one-${'1'.repeat(40)}\nsk-two-${'2'.repeat(40)}\nnot-sk-key-3` })
   app.keyPool.update(2, { enabled: false, label: 'second' })
@@ -71,28 +85,35 @@ async function seededApp(): Promise<TestApp> {
 }
 
 /**
- * Send one request and check what hostile input may never do: a 5xx, a crash, or a rejected
- * request that still changed something.
+ * Send one request and check what hostile input may never do: a 5xx, a crash, a rejected
+ * request that still changed something, or anything but a refusal for wrong credentials.
  */
 async function expectHandled(request: AdminRequest): Promise<void> {
   const { app } = test
   const sqlite = app.database.handle.sqlite
   const before = databaseDigest(sqlite)
-  const { body } = request
+  const { body, credentials = ADMIN_LOGIN } = request
   const response = await app.inject({
     method: request.method,
-    url: `/api/manage${request.url}`,
+    url: request.url,
     headers: {
       ...request.headers,
-      authorization: basicAuth(),
+      ...credentials.headers,
       ...(body.contentType === undefined ? {} : { 'content-type': body.contentType }),
     },
     ...(body.payload === undefined ? {} : { payload: body.payload }),
+    ...(credentials.remoteAddress === undefined
+      ? {}
+      : { remoteAddress: credentials.remoteAddress }),
   })
   const status = response.statusCode
-  seenStatuses.set(status, (seenStatuses.get(status) ?? 0) + 1)
-  const context = `${request.method} ${request.url} -> ${status} ${response.body.slice(0, 300)}`
-  expect(status, context).toBeGreaterThanOrEqual(200)
+  const seen = credentials.valid ? `${status}` : `${status} without login`
+  seenStatuses.set(seen, (seenStatuses.get(seen) ?? 0) + 1)
+  const context =
+    `${request.method} ${request.url} ${credentials.valid ? '' : `${JSON.stringify(credentials).slice(0, 300)} `}` +
+    `-> ${status} ${response.body.slice(0, 300)}`
+  // Without the login: 401, 403 (cross-site), 429 (throttled), or a 4xx before the login check.
+  expect(status, context).toBeGreaterThanOrEqual(credentials.valid ? 200 : 400)
   expect(status, context).toBeLessThan(500)
   if (status >= 400) {
     expect(databaseDigest(sqlite), `${context}: a rejected request changed the database`).toBe(
@@ -126,11 +147,16 @@ export const idSegment = fc.oneof(
   { weight: 3, arbitrary: hostileSegment },
 )
 
+/**
+ * A request to `base` + `path` (the admin API unless told), hostile in every part, credentials
+ * included: mostly the admin login, sometimes only wrong ones (see `hostile-credentials.ts`).
+ */
 export function adminRequest(
   method: fc.Arbitrary<Method>,
   path: fc.Arbitrary<string>,
   queryNames: readonly string[],
   body: fc.Arbitrary<unknown> = hostileScalar,
+  base = MANAGE,
 ): fc.Arbitrary<AdminRequest> {
   return fc
     .record({
@@ -139,12 +165,14 @@ export function adminRequest(
       query: hostileQuery(queryNames),
       body: hostileBody(body),
       headers: hostileHeaders,
+      credentials: adminCredentials,
     })
-    .map(({ method, path, query, body, headers }) => ({
+    .map(({ method, path, query, body, headers, credentials }) => ({
       method,
-      url: `${path}${query}`,
+      url: `${base}${path}${query}`,
       body,
       headers,
+      credentials,
     }))
 }
 

@@ -1,5 +1,6 @@
 import type { KeyView, ListClientKeysResponse, ListKeysResponse } from '@sfp/schemas'
 import { adminFetch } from './child-server.js'
+import { KeyInUse } from './key-in-use.js'
 
 /** What the admin API says about one upstream key; `absent` once deleted (or never added). */
 export type KeyState = { label: string | null; enabled: boolean } | 'absent'
@@ -20,8 +21,11 @@ export function seededRandom(seed: number): () => number {
  * What the admin API acknowledged, and what it may have done without saying so. Each change is
  * entered as `maybe` before it is sent and moves to `acknowledged` when its 2xx arrives; a kill
  * in between leaves it `maybe`: after the restart the key must be in its acknowledged state or,
- * for a change in flight at the kill, in the state that change would have made.
- * Writers stop at their first failed call, so a key never has two changes in doubt.
+ * for a change in flight at the kill, in the state that change would have made. The key in use
+ * is followed the same way (`KeyInUse`).
+ * Writers stop at their first call without a 2xx, so a key never has two changes in doubt; every
+ * answer that is not a 2xx is kept in `refusals`, and the test requires there be none: a writer
+ * only changes keys it made and still has, so nothing it sends may be refused.
  */
 export class AdminWriteModel {
   readonly keys = { acknowledged: new Map<string, KeyState>(), maybe: new Map<string, KeyState>() }
@@ -32,7 +36,17 @@ export class AdminWriteModel {
   /** Ids the server gave, by key and by client-key name. */
   readonly keyIds = new Map<string, number>()
   readonly clientKeyIds = new Map<string, number>()
+  readonly keyInUse: KeyInUse
   acknowledgedChanges = 0
+  /** Calls answered with a status that was not a 2xx: what the test must never see. */
+  readonly refusals: string[] = []
+  /** The end of the last activation: the next one waits for it (see `KeyInUse`). */
+  private activationTurn: Promise<unknown> = Promise.resolve()
+
+  /** `fallbackKey`: the key the proxied traffic moves to when the key in use is not usable. */
+  constructor(fallbackKey: string) {
+    this.keyInUse = new KeyInUse(fallbackKey)
+  }
 
   presentKeys(): string[] {
     return [...this.keys.acknowledged]
@@ -50,15 +64,26 @@ export class AdminWriteModel {
    * Send one change: `after` is every key's state if it succeeds. Returns false (and leaves the
    * change in doubt) when no 2xx came back.
    */
-  async changeKeys(after: Map<string, KeyState>, send: () => Promise<Response>): Promise<boolean> {
-    for (const [key, state] of after) this.keys.maybe.set(key, state)
-    const response = await send().catch(() => undefined)
-    if (response === undefined || !response.ok) return false
+  async changeKeys(
+    after: Map<string, KeyState>,
+    send: () => Promise<Response>,
+    activates?: string,
+  ): Promise<boolean> {
+    for (const [key, state] of after) {
+      this.keys.maybe.set(key, state)
+      if (state === 'absent') this.keyInUse.deleteSent(key)
+      else if (!state.enabled) this.keyInUse.disableSent(key)
+    }
+    if (activates !== undefined) this.keyInUse.activationSent(activates)
+    const response = await this.answer(send)
+    if (response === undefined) return false
     // The status line is the acknowledgement: the server answers after its write committed.
     for (const [key, state] of after) {
       this.keys.acknowledged.set(key, state)
       this.keys.maybe.delete(key)
+      if (state === 'absent') this.keyInUse.deleteAcknowledged(key)
     }
+    if (activates !== undefined) this.keyInUse.activationAcknowledged(activates)
     this.acknowledgedChanges += 1
     if (response.status === 204) return true
     const body = (await response.json().catch(() => undefined)) as { added?: KeyView[] } | undefined
@@ -71,10 +96,37 @@ export class AdminWriteModel {
     return true
   }
 
+  /**
+   * Make `key` (one of the present keys) the key in use; it is enabled on the way. Activations
+   * take turns: one is sent only once the one before it was answered or failed.
+   */
+  activateKey(key: string, send: () => Promise<Response>): Promise<boolean> {
+    const state = this.keys.acknowledged.get(key)
+    if (state === undefined || state === 'absent') throw new Error(`not a present key: ${key}`)
+    const after = new Map<string, KeyState>([[key, { ...state, enabled: true }]])
+    const activation = this.activationTurn.then(() => this.changeKeys(after, send, key))
+    this.activationTurn = activation.catch(() => undefined)
+    return activation
+  }
+
+  /**
+   * The answer of one call when it is a 2xx. Any other status is kept in `refusals`; no answer
+   * at all (the server was killed) is only a change in doubt.
+   */
+  private async answer(send: () => Promise<Response>): Promise<Response | undefined> {
+    const response = await send().catch(() => undefined)
+    if (response === undefined || response.ok) return response
+    const body = await response.text().catch(() => '')
+    this.refusals.push(
+      `${response.status} ${new URL(response.url).pathname}: ${body.slice(0, 200)}`,
+    )
+    return undefined
+  }
+
   async changeClientKey(name: string, present: boolean, send: () => Promise<Response>) {
     this.clientKeys.maybe.set(name, present)
-    const response = await send().catch(() => undefined)
-    if (response === undefined || !response.ok) return false
+    const response = await this.answer(send)
+    if (response === undefined) return false
     this.clientKeys.acknowledged.set(name, present)
     this.clientKeys.maybe.delete(name)
     this.acknowledgedChanges += 1
@@ -115,6 +167,8 @@ export class AdminWriteModel {
         problems.push(`client key ${name}: acknowledged ${acknowledged}, found ${seen}`)
       }
     }
+    const inUse = this.keyInUse.problem(actual.current)
+    if (inUse !== undefined) problems.push(inUse)
     return problems
   }
 
@@ -131,6 +185,11 @@ export class AdminWriteModel {
       this.clientKeys.acknowledged.set(name, true)
       this.clientKeyIds.set(name, id)
     }
+    const current = actual.current === null ? undefined : actual.keys.get(actual.current)
+    this.keyInUse.restart(
+      actual.current,
+      current !== undefined && current !== 'absent' && current.enabled,
+    )
   }
 }
 
@@ -141,6 +200,8 @@ export interface ServerKeyState {
   keyIds: Map<string, number>
   /** Client keys by name, with their ids. */
   clientKeys: Map<string, number>
+  /** The key in use, or null when there is none. */
+  current: string | null
 }
 
 /**
@@ -157,6 +218,7 @@ export async function readServerKeys(url: string): Promise<ServerKeyState> {
   }
   const keys = new Map<string, KeyState>()
   const keyIds = new Map<string, number>()
+  let current: string | null = null
   for (const [index, view] of list.keys.entries()) {
     const key = exported[index] ?? ''
     if (view.maskedKey !== `${key.slice(0, 6)}…${key.slice(-4)}`) {
@@ -164,7 +226,9 @@ export async function readServerKeys(url: string): Promise<ServerKeyState> {
     }
     keys.set(key, { label: view.label, enabled: view.status !== 'disabled' })
     keyIds.set(key, view.id)
+    if (view.isCurrent) current = key
   }
   const clients = (await (await adminFetch(url, '/client-keys')).json()) as ListClientKeysResponse
-  return { keys, keyIds, clientKeys: new Map(clients.keys.map((key) => [key.name, key.id])) }
+  const clientKeys = new Map(clients.keys.map((key) => [key.name, key.id]))
+  return { keys, keyIds, clientKeys, current }
 }

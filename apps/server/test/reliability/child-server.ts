@@ -87,11 +87,16 @@ export function preloadChildServer(
   }
 }
 
-/** A call to the admin API of a child server. */
+/**
+ * A call to the admin API of a child server. JSON is announced only with a body: Fastify refuses
+ * an empty body announced as JSON (400), which would refuse every DELETE and activation.
+ */
 export function adminFetch(url: string, path: string, init: RequestInit = {}): Promise<Response> {
+  const json: Record<string, string> =
+    init.body === undefined ? {} : { 'content-type': 'application/json' }
   return fetch(`${url}/api/manage${path}`, {
     ...init,
-    headers: { authorization: basicAuth(), 'content-type': 'application/json', ...init.headers },
+    headers: { authorization: basicAuth(), ...json, ...init.headers },
   })
 }
 

@@ -39,20 +39,23 @@ export interface KillRecord {
   requestLogRowsLost: number
   /** From "start" to listening again (modules were loaded before the kill). */
   restartMs: number
+  /** The restarted server's key in use was one a writer activated (not the traffic's own key). */
+  activatedKeyInUse: boolean
 }
 
 /**
  * One data folder, killed again and again: start the server, put it under admin writes (two
- * writers) and proxied traffic (two clients), SIGKILL it at a random moment, check the file the
- * crash left, restart, and compare every key and client key with what the admin API
- * acknowledged. The restarted server's state is then the truth the next life starts from.
+ * writers) and proxied traffic (two clients), SIGKILL it at a random moment, check that every
+ * call answered before the kill was answered with a 2xx, check the file the crash left, restart,
+ * and compare every key, client key and the key in use with what the admin API acknowledged.
+ * The restarted server's state is then the truth the next life starts from.
  */
 export async function runCrashLane(options: CrashLaneOptions): Promise<KillRecord[]> {
   const { upstream, kills, env } = options
   const random = seededRandom(options.seed)
   const dataDir = tempDataDir()
   const databasePath = join(dataDir, DATABASE_FILE)
-  const model = new AdminWriteModel()
+  const model = new AdminWriteModel(CHILD_UPSTREAM_KEY)
   const records: KillRecord[] = []
   let server = await startChildServer(upstream, env, dataDir)
   // The key the proxied traffic uses; the writers never touch it.
@@ -71,6 +74,7 @@ export async function runCrashLane(options: CrashLaneOptions): Promise<KillRecor
     let stopped = false
     const isStopped = () => stopped
     const completed: CompletedRequest[] = []
+    const proxyRefusals: string[] = []
     const acknowledgedBefore = model.acknowledgedChanges
     // The next life loads meanwhile; it touches the database only once started, after the kill.
     const nextLife = preloadChildServer(upstream, env, dataDir)
@@ -79,8 +83,8 @@ export async function runCrashLane(options: CrashLaneOptions): Promise<KillRecor
     const load = Promise.all([
       writer('a'),
       writer('b'),
-      runProxyLoad(url, isStopped, completed),
-      runProxyLoad(url, isStopped, completed),
+      runProxyLoad(url, isStopped, completed, proxyRefusals),
+      runProxyLoad(url, isStopped, completed, proxyRefusals),
     ])
     const { min, max } = options.killAfterMs
     const killAfterMs = min + Math.floor(random() * (max - min))
@@ -90,6 +94,10 @@ export async function runCrashLane(options: CrashLaneOptions): Promise<KillRecor
     server.process.child.kill('SIGKILL')
     expect(await server.process.exited).toEqual({ code: null, signal: 'SIGKILL' })
     await load
+    // A writer stops at its first refusal and leaves that change in doubt: without this, a 5xx
+    // (or any other refusal) answered before the kill would pass for the kill's doing.
+    expect(model.refusals, `${context}: admin calls refused`).toEqual([])
+    expect(proxyRefusals, `${context}: proxied requests refused`).toEqual([])
 
     // The file exactly as the crash left it (WAL and all), before any restart touches it.
     const crashed = inspectDatabaseFile(databasePath)
@@ -111,6 +119,7 @@ export async function runCrashLane(options: CrashLaneOptions): Promise<KillRecor
       requestLogRowsLost: completed.filter(({ requestId }) => !crashed.loggedIds.has(requestId))
         .length,
       restartMs,
+      activatedKeyInUse: actual.current !== null && actual.current !== CHILD_UPSTREAM_KEY,
     })
     model.adopt(actual)
   }
@@ -126,9 +135,12 @@ export function summarize(records: KillRecord[], startedAt: number): Record<stri
   const acknowledgedChanges = sum((record) => record.acknowledgedChanges)
   // Changes were acknowledged right up to the kills, and proxied traffic was flowing.
   expect(acknowledgedChanges).toBeGreaterThan(records.length * 5)
-  expect(records.filter((record) => record.proxiedCompleted > 0).length).toBeGreaterThan(
-    records.length / 2,
-  )
+  const killsWithProxiedTraffic = records.filter((record) => record.proxiedCompleted > 0).length
+  // Loose on purpose: a kill can come before the first completion, more often on a busy machine.
+  expect(killsWithProxiedTraffic).toBeGreaterThanOrEqual(records.length / 4)
+  // Activations were acknowledged before kills: the key in use was checked against one of them.
+  const activatedKeyInUse = records.filter((record) => record.activatedKeyInUse).length
+  expect(activatedKeyInUse).toBeGreaterThan(0)
   const restarts = records.map((record) => record.restartMs).sort((a, b) => a - b)
   return {
     kills: records.length,
@@ -137,6 +149,8 @@ export function summarize(records: KillRecord[], startedAt: number): Record<stri
     killsWithAChangeInDoubt: records.filter((record) => record.changesInDoubt > 0).length,
     proxiedCompleted: sum((record) => record.proxiedCompleted),
     requestLogRowsLost: sum((record) => record.requestLogRowsLost),
+    killsWithProxiedTraffic,
+    killsWithAnActivatedKeyInUse: activatedKeyInUse,
     restartMsMedian: restarts[Math.floor(restarts.length / 2)] ?? 0,
     restartMsMax: restarts.at(-1) ?? 0,
   }

@@ -17,8 +17,9 @@ const body = (value: unknown) => ({ method: 'POST', body: JSON.stringify(value) 
 
 /**
  * Admin changes one after another, as fast as the server acknowledges them: keys added one by one
- * and in bulk, labels and enabled flags patched, keys deleted one by one and in bulk, client keys
- * made and deleted. Stops when told to or at its first call without a 2xx.
+ * and in bulk, labels and enabled flags patched, keys made the key in use, keys deleted one by
+ * one and in bulk, client keys made and deleted. Stops when told to or at its first call without
+ * a 2xx.
  */
 export async function runAdminWriter(options: WriterOptions): Promise<void> {
   const { url, model, random, prefix, stopped } = options
@@ -49,7 +50,7 @@ export async function runAdminWriter(options: WriterOptions): Promise<void> {
       const payload = { api_keys: keys.join('\n') }
       return model.changeKeys(after, () => adminFetch(url, '/api-keys', body(payload)))
     }
-    if (roll < 0.6) {
+    if (roll < 0.55) {
       const label = random() < 0.2 ? null : `renamed-${counter++}`
       const after = new Map<string, KeyState>([[target, { ...stateOf(target), label }]])
       const send = () =>
@@ -59,7 +60,7 @@ export async function runAdminWriter(options: WriterOptions): Promise<void> {
         })
       return model.changeKeys(after, send)
     }
-    if (roll < 0.75) {
+    if (roll < 0.7) {
       const enabled = !stateOf(target).enabled
       const after = new Map<string, KeyState>([[target, { ...stateOf(target), enabled }]])
       const send = () =>
@@ -69,12 +70,16 @@ export async function runAdminWriter(options: WriterOptions): Promise<void> {
         })
       return model.changeKeys(after, send)
     }
-    if (roll < 0.83) {
+    if (roll < 0.78) {
+      const send = () => adminFetch(url, `/api-keys/${idOf(target)}/activate`, { method: 'PUT' })
+      return model.activateKey(target, send)
+    }
+    if (roll < 0.85) {
       const after = new Map<string, KeyState>([[target, 'absent']])
       const send = () => adminFetch(url, `/api-keys/${idOf(target)}`, { method: 'DELETE' })
       return model.changeKeys(after, send)
     }
-    if (roll < 0.9) {
+    if (roll < 0.91) {
       const keys = [...new Set([target, pick(mine()) ?? target])]
       const action = pick(['enable', 'disable', 'delete'] as const) ?? 'delete'
       const after = new Map<string, KeyState>(
@@ -110,11 +115,15 @@ export interface CompletedRequest {
   completedAt: number
 }
 
-/** Chat requests back to back, streamed and not; each one the client read to its end is kept. */
+/**
+ * Chat requests back to back, streamed and not; each one the client read to its end is kept, and
+ * each answered with a status other than 200 goes to `refusals`.
+ */
 export async function runProxyLoad(
   url: string,
   stopped: () => boolean,
   completed: CompletedRequest[],
+  refusals: string[],
 ): Promise<void> {
   for (let n = 0; !stopped(); n++) {
     try {
@@ -123,7 +132,9 @@ export async function runProxyLoad(
         headers: { authorization: `Bearer ${TEST_CLIENT_KEY}`, 'content-type': 'application/json' },
         body: JSON.stringify(chatBody(`load ${n}`, { stream: n % 2 === 0 })),
       })
-      await response.text()
+      const text = await response.text()
+      if (response.status !== 200)
+        refusals.push(`${response.status} chat ${n}: ${text.slice(0, 200)}`)
       const requestId = response.headers.get('x-request-id')
       if (requestId !== null) completed.push({ requestId, completedAt: Date.now() })
     } catch {

@@ -30,13 +30,17 @@ describe('request log rows lost to a SIGKILL', () => {
 
     let stopped = false
     const completed: CompletedRequest[] = []
-    const load = Promise.all([1, 2].map(() => runProxyLoad(server.url, () => stopped, completed)))
+    const refusals: string[] = []
+    const load = Promise.all(
+      [1, 2].map(() => runProxyLoad(server.url, () => stopped, completed, refusals)),
+    )
     await sleep(LOAD_MS)
     stopped = true
     const killedAt = Date.now()
     server.process.child.kill('SIGKILL')
     await server.process.exited
     await load
+    expect(refusals).toEqual([])
 
     const { integrity, loggedIds } = inspectDatabaseFile(join(server.dataDir, DATABASE_FILE))
     expect(integrity).toBe('ok')

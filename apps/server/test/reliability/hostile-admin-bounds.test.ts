@@ -1,6 +1,14 @@
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
-import { type AdminRequest, check, type Method, noBody, showStatuses } from './admin-property.js'
+import {
+  type AdminRequest,
+  check,
+  MANAGE,
+  type Method,
+  noBody,
+  PROPERTY_TIMEOUT_MS,
+  showStatuses,
+} from './admin-property.js'
 import { hostileScalar } from './hostile-input.js'
 
 const PER_PARAMETER_RUNS = 40
@@ -13,7 +21,9 @@ const MAX_DATE_MS = 8.64e15
  * A whole request of hostile parts is mostly refused for its first bad part; these reach the
  * checks behind it. Same rules: 2xx or 4xx, never 5xx, a refusal changes nothing.
  */
-describe('hostile input to the admin API, one part at a time', () => {
+describe('hostile input to the admin API, one part at a time', {
+  timeout: PROPERTY_TIMEOUT_MS,
+}, () => {
   it('numeric and time query parameters, alone, at and beyond every limit', async ({
     annotate,
   }) => {
@@ -36,7 +46,7 @@ describe('hostile input to the admin API, one part at a time', () => {
         const request = number.map(
           (value): AdminRequest => ({
             method: 'GET',
-            url: `${path}?${name}=${encodeURIComponent(String(value))}`,
+            url: `${MANAGE}${path}?${name}=${encodeURIComponent(String(value))}`,
             body: noBody,
             headers: {},
           }),
@@ -71,7 +81,7 @@ describe('hostile input to the admin API, one part at a time', () => {
       .map(
         ({ method, path, field, value, body }): AdminRequest => ({
           method,
-          url: path,
+          url: `${MANAGE}${path}`,
           body: {
             contentType: 'application/json',
             payload: JSON.stringify({ ...body, [field]: value }),

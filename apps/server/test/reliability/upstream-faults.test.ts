@@ -17,6 +17,7 @@ const FAULT_ENV = {
   UPSTREAM_RETRIES: '1',
 }
 
+/** What the leak checks watch of an upstream: the look-alike, or one made for a single fault. */
 /** Lets `vi.waitFor` poll for what settles a moment after the client has its answer. */
 const SETTLE = { timeout: 5000, interval: 10 }
 
@@ -49,6 +50,21 @@ async function withFault(fault: Fault, attempts: number): Promise<ProxyTestApp> 
   const test = await startProxyApp(FAULT_ENV)
   test.upstream.script({ match: { path: CHAT, key: KEY_A }, fault, times: attempts })
   return test
+}
+
+/** A body read as far as it goes: the text received, and the error that cut it, if any. */
+async function readUntilCut(response: Response): Promise<{ received: string; error: unknown }> {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+  const decoder = new TextDecoder()
+  let received = ''
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      received += decoder.decode(chunk.value, { stream: true })
+    }
+    return { received, error: undefined }
+  } catch (error) {
+    return { received, error }
+  }
 }
 
 const sseEvents = (text: string) => text.split('\n\n').filter((block) => block !== '')
@@ -162,6 +178,27 @@ describe('upstream faults through a real socket', () => {
         },
       })}`,
     )
+    await expectNothingLeftBehind(test, 0)
+  })
+
+  it('body stall (JSON): the bytes so far, then the body is cut after the idle timeout', async () => {
+    const test = await withFault({ kind: 'stall-body' }, 1)
+    const startedAt = Date.now()
+    const response = await postJson(test.url, CHAT, chatBody('stalled'))
+    expect(response.status).toBe(200)
+    const { received, error } = await readUntilCut(response)
+    expect(error).toBeInstanceOf(Error)
+    // Everything the upstream sent (half of a chat completion) reached the client, then the
+    // answer broke off: after the idle timeout (300 ms), not at once, not after minutes.
+    const sent = test.upstream.requests[0]?.responseBytes ?? 0
+    expect(sent).toBeGreaterThan(0)
+    expect(Buffer.byteLength(received)).toBe(sent)
+    expect(received.startsWith('{')).toBe(true)
+    const elapsedMs = Date.now() - startedAt
+    expect(elapsedMs).toBeGreaterThanOrEqual(250)
+    expect(elapsedMs).toBeLessThan(5000)
+    // No retry once bytes reached the client.
+    expect(test.upstream.requests).toHaveLength(1)
     await expectNothingLeftBehind(test, 0)
   })
 

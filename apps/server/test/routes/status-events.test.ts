@@ -49,6 +49,14 @@ describe('GET /api/manage/status', () => {
 })
 
 describe('GET /api/manage/events', () => {
+  it("answers HEAD with the stream's head alone", async () => {
+    const { app } = await buildTestApp()
+    const address = await app.listen({ port: 0, host: '127.0.0.1' })
+    const head = await fetch(`${address}/api/manage/events`, { method: 'HEAD', headers: admin })
+    expect(head.status).toBe(200)
+    expect(head.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+  })
+
   it('streams the status at once, then a coalesced update, and ends at shutdown', async () => {
     const { app } = await buildTestApp()
     const address = await app.listen({ port: 0, host: '127.0.0.1' })

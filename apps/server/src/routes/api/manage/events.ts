@@ -141,7 +141,7 @@ const eventsRoutes: FastifyPluginAsync<EventsRoutesOptions> = async (app, option
   })
   app.addHook('preClose', async () => feed.endAll())
 
-  app.get('/events', (_request, reply) => {
+  app.get('/events', (request, reply) => {
     // The stream outlives the handler: Fastify lets go of the reply, the feed writes to it.
     reply.hijack()
     // Headers set by hooks (x-request-id) are not sent for a hijacked reply unless copied.
@@ -153,6 +153,11 @@ const eventsRoutes: FastifyPluginAsync<EventsRoutesOptions> = async (app, option
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',
     })
+    // HEAD (Fastify routes it here): the head is the whole answer, no stream to follow.
+    if (request.method === 'HEAD') {
+      reply.raw.end()
+      return
+    }
     feed.add(reply.raw)
   })
 }

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { MockUpstream } from '../../packages/upstream-mock/src/index.js'
+import type { ExchangeTiming, MockUpstream } from '../../packages/upstream-mock/src/index.js'
 import { type Figure, figure } from '../lib/figures.js'
 import { liveMemory } from '../lib/live-memory.js'
 import { chatCompletion, poolFor } from '../lib/load.js'
-import { rounded } from '../lib/stats.js'
+import { rounded, summarize } from '../lib/stats.js'
 import type { ProductionServer } from '../targets/production-server.js'
 import { SCENARIO } from './serialized.js'
 
@@ -64,10 +64,14 @@ export async function measureQueuedServer(
   }
   const queuedMemory = await liveMemory(server)
 
+  const exchanges: ExchangeTiming[] = []
+  const stopWatching = upstream.watchExchanges((exchange) => exchanges.push(exchange))
   const drainStart = performance.now()
   leave.abort()
   const statuses = await Promise.all(answers)
   const drainMs = performance.now() - drainStart
+  stopWatching()
+  const handOff = summarize(handOffGaps(exchanges))
   await holderDone
   await Promise.all([pool.close(), holderPool.close()])
 
@@ -100,9 +104,31 @@ export async function measureQueuedServer(
       (count * 1000) / drainMs,
       'req/s',
     ),
+    figure(SCENARIO, 'server: upstream answer end → next upstream call, p50', handOff.p50, 'ms'),
+    figure(SCENARIO, 'server: upstream answer end → next upstream call, p99', handOff.p99, 'ms'),
   ]
   return {
     figures,
-    details: { count, failed, peakQueued, drainMs: rounded(drainMs, 0) },
+    details: { count, failed, peakQueued, drainMs: rounded(drainMs, 0), handOff },
   }
+}
+
+/**
+ * The hand-off as the upstream sees it, one slot: from the end of one exchange to the arrival of
+ * the next (the slot's release and the next holder's start lie in between, with the proxy's own
+ * work around them: delivering the last bytes, choosing the key, sending the request). An upper
+ * bound of the gate's release → next start, measured on the production server.
+ */
+function handOffGaps(exchanges: ExchangeTiming[]): number[] {
+  const ordered = [...exchanges].sort((a, b) => a.receivedAt - b.receivedAt)
+  const gaps: number[] = []
+  for (let i = 1; i < ordered.length; i++) {
+    const previous = ordered[i - 1]
+    const next = ordered[i]
+    // Overlap means the two were not one after the other (the holder's abort): not a hand-off.
+    if (previous && next && next.receivedAt >= previous.endedAt) {
+      gaps.push(next.receivedAt - previous.endedAt)
+    }
+  }
+  return gaps
 }

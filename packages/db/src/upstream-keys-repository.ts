@@ -23,27 +23,33 @@ export interface UpstreamKeysRepository {
 /** SQLite allows 32766 bound parameters; stay well under it per statement. */
 const CHUNK = 500
 
-/** What a new row holds where the caller gives nothing: the columns' defaults in schema.ts. */
-const NEW_ROW_DEFAULTS = {
-  label: null,
-  status: 'active',
-  balance: null,
-  balanceCheckedAt: null,
-  callCount: 0,
-  errorCount: 0,
-  consecutiveErrors: 0,
-  rateLimitStrikes: 0,
-  successesSinceCheck: 0,
-  lastError: null,
-  lastUsedAt: null,
-  cooldownUntil: null,
-} satisfies Partial<NewUpstreamKeyRow>
-
-/** Fields the caller set; an explicit `undefined` means "the default", as in Drizzle inserts. */
-function definedFields(row: NewUpstreamKeyRow): NewUpstreamKeyRow {
-  return Object.fromEntries(
-    Object.entries(row).filter(([, value]) => value !== undefined),
-  ) as NewUpstreamKeyRow
+/**
+ * The row a new key is stored as: the caller's fields, and where the caller gives nothing (or
+ * an explicit `undefined`, as in Drizzle inserts) the columns' defaults in schema.ts. Spelled out
+ * field by field: this runs 10,000 times in one transaction for a bulk import, and generic
+ * object copying cost three times the SQLite work there.
+ */
+function storedRow(given: NewUpstreamKeyRow): UpstreamKeyRow {
+  return {
+    id: 0,
+    secret: given.secret,
+    fingerprint: given.fingerprint,
+    maskedKey: given.maskedKey,
+    label: given.label ?? null,
+    status: given.status ?? 'active',
+    balance: given.balance ?? null,
+    balanceCheckedAt: given.balanceCheckedAt ?? null,
+    callCount: given.callCount ?? 0,
+    errorCount: given.errorCount ?? 0,
+    consecutiveErrors: given.consecutiveErrors ?? 0,
+    rateLimitStrikes: given.rateLimitStrikes ?? 0,
+    successesSinceCheck: given.successesSinceCheck ?? 0,
+    lastError: given.lastError ?? null,
+    lastUsedAt: given.lastUsedAt ?? null,
+    cooldownUntil: given.cooldownUntil ?? null,
+    createdAt: given.createdAt,
+    updatedAt: given.updatedAt,
+  }
 }
 
 /** Column order of the prepared insert (every column but the id). */
@@ -96,7 +102,7 @@ export function createUpstreamKeysRepository(db: Db): UpstreamKeysRepository {
   const insertAll = db.$client.transaction((rows: readonly NewUpstreamKeyRow[]) => {
     const inserted: UpstreamKeyRow[] = []
     for (const given of rows) {
-      const r: Omit<UpstreamKeyRow, 'id'> = { ...NEW_ROW_DEFAULTS, ...definedFields(given) }
+      const r = storedRow(given)
       const { changes, lastInsertRowid } = insert.run(
         r.secret,
         r.fingerprint,
@@ -117,7 +123,10 @@ export function createUpstreamKeysRepository(db: Db): UpstreamKeysRepository {
         r.updatedAt,
       )
       // The row as stored: exactly what was bound, plus its new id.
-      if (changes > 0) inserted.push({ id: Number(lastInsertRowid), ...r })
+      if (changes > 0) {
+        r.id = Number(lastInsertRowid)
+        inserted.push(r)
+      }
     }
     return inserted
   })

@@ -24,6 +24,34 @@ describe('writes made on every proxied request (prepared statements)', () => {
     expect(row).toEqual({ value: '{"lastUsedKeyId":2}', updatedAt: 2000 })
   })
 
+  it('upstream keys: a bulk insert returns each row exactly as stored, defaults included', () => {
+    const { db } = open()
+    const keys = createUpstreamKeysRepository(db)
+    const inserted = keys.insertMany([
+      { secret: 's1', fingerprint: 'f1', maskedKey: 'm1', createdAt: 1, updatedAt: 1 },
+      {
+        secret: 's2',
+        fingerprint: 'f2',
+        maskedKey: 'm2',
+        label: 'two',
+        status: 'disabled',
+        callCount: undefined,
+        createdAt: 2,
+        updatedAt: 3,
+      },
+      { secret: 's3', fingerprint: 'f1', maskedKey: 'm3', createdAt: 4, updatedAt: 4 },
+    ])
+    expect(inserted).toEqual(keys.all())
+    expect(inserted).toHaveLength(2) // the repeated fingerprint is skipped
+    expect(inserted[0]).toMatchObject({
+      label: null,
+      status: 'active',
+      callCount: 0,
+      balance: null,
+    })
+    expect(inserted[1]).toMatchObject({ label: 'two', status: 'disabled', callCount: 0 })
+  })
+
   it('upstream keys: writes the patched fields (null included), skips undefined ones', () => {
     const { db } = open()
     const keys = createUpstreamKeysRepository(db)

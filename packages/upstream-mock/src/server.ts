@@ -56,7 +56,19 @@ export interface MockUpstream {
   waitForRequest(index: number): Promise<RecordedRequest>
   /** Resolves when request `index` ends: finished or aborted by the client. */
   waitForEnd(index: number): Promise<RecordedRequest>
+  /**
+   * Calls `listener` as each exchange ends, with `performance.now()` times (sub-millisecond,
+   * unlike the epoch times of `requests`): when its body had been read and when it ended. A
+   * benchmark reads the gaps between one exchange and the next. Returns the unsubscribe.
+   */
+  watchExchanges(listener: (exchange: ExchangeTiming) => void): () => void
   close(): Promise<void>
+}
+
+export interface ExchangeTiming {
+  path: string
+  receivedAt: number
+  endedAt: number
 }
 
 function matches(match: FaultMatch | undefined, req: RecordedRequest): boolean {
@@ -90,6 +102,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   const requests: RecordedRequest[] = []
   const sockets = new Set<Socket>()
   const waiters: { index: number; end: boolean; resolve: (r: RecordedRequest) => void }[] = []
+  const exchangeListeners = new Set<(exchange: ExchangeTiming) => void>()
   let userInfoMode: UserInfoMode = 'ok'
   let counter = 0
   /** Requests received in all (`requests.length` too, unless they are not kept). */
@@ -174,6 +187,13 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     })
     for await (const chunk of incoming) chunks.push(chunk as Buffer)
     req.body = Buffer.concat(chunks)
+    if (exchangeListeners.size > 0) {
+      const receivedAt = performance.now()
+      res.once('close', () => {
+        const exchange = { path: req.path, receivedAt, endedAt: performance.now() }
+        for (const listener of exchangeListeners) listener(exchange)
+      })
+    }
     received += 1
     if (keepRequests) requests.push(req)
     notify()
@@ -205,6 +225,10 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     },
     script: (...faults) => scripted.push(...faults),
     openSockets: () => sockets.size,
+    watchExchanges(listener) {
+      exchangeListeners.add(listener)
+      return () => exchangeListeners.delete(listener)
+    },
     waitForRequest: (index) =>
       new Promise((resolve) => {
         waiters.push({ index, end: false, resolve })

@@ -152,6 +152,21 @@ describe('mock upstream: scripted faults', () => {
     expect(upstream.requests[0]?.responseBytes).toBe(0)
   })
 
+  it('reports each exchange, in sub-millisecond times, to a watcher until it stops', async () => {
+    upstream = await startMockUpstream()
+    const seen: { path: string; receivedAt: number; endedAt: number }[] = []
+    const stop = upstream.watchExchanges((exchange) => seen.push(exchange))
+    await (await post('/v1/chat/completions', chat)).text()
+    await (await post('/v1/embeddings', { model: 'BAAI/bge-m3', input: 'x' })).text()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    stop()
+    await (await post('/v1/chat/completions', chat)).text()
+    expect(seen.map((e) => e.path)).toEqual(['/v1/chat/completions', '/v1/embeddings'])
+    const [first, second] = seen
+    expect(first && first.endedAt >= first.receivedAt).toBe(true)
+    expect(first && second && second.receivedAt >= first.endedAt).toBe(true)
+  })
+
   it('stalls a JSON body halfway without closing the connection', async () => {
     upstream = await startMockUpstream()
     upstream.script({ fault: { kind: 'stall-body' } })

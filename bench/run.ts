@@ -115,7 +115,9 @@ try {
     if (runs('2')) take('2 throughput', await measureThroughput(targets, PLAN.throughput))
     const { connectionLevels } = PLAN.throughput
     if (runs('5')) {
-      take('5 event loop', await measureEventLoop(proxy, connectionLevels, PLAN.eventLoopMs))
+      const compared = { target: baseline.target, probe: baseline.probe }
+      const measured = await measureEventLoop(proxy, compared, connectionLevels, PLAN.eventLoopMs)
+      take('5 event loop', measured)
     }
     await proxy.process.stop()
   }

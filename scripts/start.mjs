@@ -5,6 +5,14 @@ import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+// Vite 8 (the dashboard build) and better-sqlite3 12 need Node 20.19 or later: say so in one
+// line rather than fail deep inside the build.
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
+if (major < 20 || (major === 20 && minor < 19)) {
+  console.error(`SiliconFlow Proxy needs Node.js 20.19 or later; this is ${process.version}.`)
+  process.exit(1)
+}
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const serverEntry = join(root, 'apps/server/dist/server.js')
 const dashboardIndex = join(root, 'apps/server/public/index.html')

@@ -1,22 +1,26 @@
 import { join } from 'node:path'
+import { PROBE, type ProbeClient, probeClient } from '../lib/probe.js'
 import { type BenchChild, freePort, startChild, waitUntilServing } from '../lib/processes.js'
 import { REPO_ROOT, SERVER_APP_DIR } from '../lib/repo.js'
 import type { Target } from './target.js'
 
 const BASELINE_APP = join(REPO_ROOT, 'bench/targets/baseline-app.ts')
 
-/** The @fastify/http-proxy baseline in its own process, as the proxy runs in its own. */
+/**
+ * The @fastify/http-proxy baseline in its own process, as the proxy runs in its own, with the
+ * same probe preloaded: its event-loop delay under the same load is the comparison.
+ */
 export async function startBaseline(
   upstreamUrl: string,
   upstreamKey: string,
   workDir: string,
-): Promise<{ target: Target; process: BenchChild }> {
+): Promise<{ target: Target; process: BenchChild; probe: ProbeClient }> {
   const port = await freePort()
   const child = startChild({
     name: 'baseline',
     command: process.execPath,
     // tsx resolves from apps/server, where it is installed.
-    args: ['--import', 'tsx', BASELINE_APP],
+    args: ['--import', 'tsx', '--import', PROBE, BASELINE_APP],
     cwd: SERVER_APP_DIR,
     env: {
       PATH: process.env.PATH ?? '',
@@ -25,11 +29,13 @@ export async function startBaseline(
       BENCH_UPSTREAM_URL: upstreamUrl,
     },
     logFile: join(workDir, 'baseline.log'),
+    ipc: true,
   })
   const origin = `http://127.0.0.1:${port}`
   await waitUntilServing(`${origin}/healthz`, child)
   return {
     target: { name: 'baseline', origin, authorization: `Bearer ${upstreamKey}`, pid: child.pid },
     process: child,
+    probe: probeClient(child),
   }
 }

@@ -1,30 +1,19 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
+import { PROBE, type ProbeClient, probeClient } from '../lib/probe.js'
 import { type BenchChild, freePort, startChild, waitUntilServing } from '../lib/processes.js'
 import { REPO_ROOT } from '../lib/repo.js'
 import type { Target } from './target.js'
 
+export type { EventLoopReading } from '../lib/probe.js'
+
 const SERVER_ENTRY = join(REPO_ROOT, 'apps/server/dist/server.js')
-const PROBE = join(REPO_ROOT, 'bench/probe/event-loop-probe.mjs')
 
-export interface EventLoopReading {
-  samples: number
-  p50Ms: number
-  p99Ms: number
-  maxMs: number
-}
-
-export interface ProductionServer {
+/** The server, and its preloaded probe (event-loop delay, memory). */
+export interface ProductionServer extends ProbeClient {
   target: Target
   process: BenchChild
   adminAuthorization: string
-  /** Restart the in-process event-loop histogram (see probe/event-loop-probe.mjs). */
-  resetEventLoop(): Promise<void>
-  readEventLoop(): Promise<EventLoopReading>
-  /** `process.memoryUsage()` inside the server. */
-  readMemory(): Promise<NodeJS.MemoryUsage>
-  /** The same after a full garbage collection (the probe's `gc()`): what is live. */
-  collectAndReadMemory(): Promise<NodeJS.MemoryUsage>
 }
 
 export interface ProductionServerOptions {
@@ -83,26 +72,10 @@ export async function startProductionServer(
     throw new Error(`key import answered ${imported.status}: ${await imported.text()}`)
   }
 
-  /** One question to the probe; its answer carries the same `kind`. */
-  const ask = <T>(kind: string) =>
-    new Promise<T>((resolve) => {
-      const onMessage = (answer: unknown) => {
-        if ((answer as { kind?: unknown }).kind !== kind) return
-        child.child.off('message', onMessage)
-        resolve(answer as T)
-      }
-      child.child.on('message', onMessage)
-      child.child.send(kind)
-    })
   return {
     target: { name: 'proxy', origin, authorization: `Bearer ${clientKey}`, pid: child.pid },
     process: child,
     adminAuthorization,
-    resetEventLoop: async () => {
-      await ask('event-loop:reset')
-    },
-    readEventLoop: () => ask<EventLoopReading>('event-loop:read'),
-    readMemory: () => ask<NodeJS.MemoryUsage>('memory:read'),
-    collectAndReadMemory: () => ask<NodeJS.MemoryUsage>('memory:collect'),
+    ...probeClient(child),
   }
 }

@@ -42,7 +42,7 @@ const PLAN = {
     : { rounds: 12, requestsPerRound: 200, warmupRequests: 300 },
   throughput: quick
     ? { connectionLevels: [10, 100], rounds: 1, roundDurationMs: 500, warmupMs: 200 }
-    : { connectionLevels: [10, 100], rounds: 3, roundDurationMs: 2000, warmupMs: 500 },
+    : { connectionLevels: [10, 100], rounds: 3, roundDurationMs: 2000, warmupMs: 3000 },
   eventLoopMs: quick ? 1000 : 5000,
   streams: { streams: 1000, warmupStreams: quick ? 20 : 100, openOverMs: 1000 },
 }

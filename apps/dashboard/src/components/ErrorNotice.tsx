@@ -38,6 +38,7 @@ export function ErrorText({ error }: { error: unknown }) {
     return <>{`${t('error.invalidResponse')} ${error.message}`}</>
   if (error.code === 'validation_error' && error.fields.length > 0)
     return <>{t('error.validation')}</>
+  if (error.code === 'key_switch_guard') return <>{t('error.keySwitchGuard')}</>
   if (error.status >= 500)
     return <>{`${t('error.server', { status: error.status })} ${error.message}`}</>
   return <>{error.message}</>

@@ -69,5 +69,9 @@ export const commonMessages = {
     en: 'The server’s answer does not have the expected shape:',
   },
   'error.server': { zh: '服务器出错（{status}）：', en: 'Server error ({status}):' },
+  'error.keySwitchGuard': {
+    zh: '切换保护拒绝了这次操作：保护期内从本服务器 IP 使用另一个密钥可能导致封禁。可先把该密钥设为当前密钥，或等保护期结束，或设置 KEY_SWITCH_POLICY=immediate。',
+    en: 'The key-switch guard refused this: another key from this server’s IP inside its window risks a ban. Make that key current first, wait for the window to end, or set KEY_SWITCH_POLICY=immediate.',
+  },
   'error.retryAfter': { zh: '请在 {seconds} 秒后重试。', en: 'Try again in {seconds} s.' },
 } satisfies Record<string, Message>

@@ -70,8 +70,8 @@ export const keysMessages = {
   'key.activated': { zh: '{key} 已设为当前密钥', en: '{key} is now the key in use' },
   'key.checkTitle': { zh: '检查 {key} 的余额？', en: 'Check the balance of {key}?' },
   'key.checkWarning': {
-    zh: '这会从本服务器的 IP 用这个密钥访问硅基流动。如果它不是当前密钥，就等于同一 IP 在短时间内使用了两个密钥，可能触发封禁。',
-    en: 'This contacts SiliconFlow with this key from this server’s IP. If it is not the key in use, that is two keys from one IP in a short time, which may trigger a ban.',
+    zh: '这会从本服务器的 IP 用这个密钥访问硅基流动。若它不是最近使用的密钥：在 wait 策略的切换保护期内会被拒绝；保护期外则算作一次切换，当前密钥要等新的保护期结束才能再用（或把它重新设为当前密钥）。',
+    en: 'This contacts SiliconFlow with this key from this server’s IP. If it is not the key used last, the switch guard (wait policy) refuses it inside its window; outside it, it counts as a switch, and the key in use then waits out a new window (or make it current again).',
   },
   'key.checked': {
     zh: '{key}：{status}，余额 {balance}',

@@ -21,7 +21,7 @@ describe('the actions of one key', () => {
     await userEvent.click(within(details).getByRole('button', { name: '检查余额' }))
     const confirm = screen.getByRole('dialog', { name: '检查 sk-bbbb…0002 的余额？' })
     expect(confirm.textContent).toContain('这会从本服务器的 IP 用这个密钥访问硅基流动')
-    expect(confirm.textContent).toContain('同一 IP 在短时间内使用了两个密钥')
+    expect(confirm.textContent).toContain('在 wait 策略的切换保护期内会被拒绝')
     expect(requestsTo(requests, 'POST', '/api-keys/2/check')).toHaveLength(0)
 
     await userEvent.click(within(confirm).getByRole('button', { name: '检查余额' }))

@@ -56,7 +56,10 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     policy: config.keySwitchPolicy,
     now,
   })
-  await fastify.register(metrics)
+  const settingSecrets = [config.adminPassword, config.encryptionKey].filter(
+    (secret): secret is string => secret !== undefined && secret !== '',
+  )
+  await fastify.register(metrics, { settingSecrets })
   await fastify.register(proxyPlugin, {
     settings: config,
     verifyClientKey: (presented) => {

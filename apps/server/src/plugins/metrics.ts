@@ -5,6 +5,7 @@ import { maskSecret } from '@sfp/schemas'
 import fp from 'fastify-plugin'
 import { proxyEndpointOf } from '../metrics/proxy-endpoint.js'
 import { createServerMetrics, type ServerMetrics } from '../metrics/server-metrics.js'
+import { secretsEqual } from '../password.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -28,13 +29,21 @@ const PROXY_ROUTE_PREFIXES = new Map([
  * log's flushes are fed in by app.ts; HTTP responses and key switches are counted here; the
  * dispatch and key pool gauges are read at scrape time.
  */
-export default fp(
-  async (app) => {
+export interface MetricsPluginOptions {
+  /** Secrets from the settings (ADMIN_PASSWORD, ENCRYPTION_KEY when set): never a label. */
+  settingSecrets?: readonly string[]
+}
+
+export default fp<MetricsPluginOptions>(
+  async (app, { settingSecrets = [] }) => {
     /**
-     * A client key (PROXY_API_KEYS or the dashboard's, checked by hash) or an upstream key
-     * (compared by its stored mask: a false match only costs a model its own label).
+     * A secret set in the settings, a client key (PROXY_API_KEYS or the dashboard's, checked by
+     * hash) or an upstream key (compared by its stored mask: a false match only costs a model its
+     * own label). A generated admin password is kept only as an scrypt hash, too slow to check
+     * here; the model-id shape keeps it out (it has no `/`).
      */
     function isSecret(value: string): boolean {
+      if (settingSecrets.some((secret) => secretsEqual(value, secret))) return true
       if (app.clientKeys.verify(value) !== undefined) return true
       const masked = maskSecret(value)
       return app.keyPool.list({ offset: 0 }).keys.some((key) => key.maskedKey === masked)

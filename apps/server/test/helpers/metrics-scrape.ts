@@ -8,11 +8,11 @@ export interface Scrape extends Exposition {
 }
 
 /** `GET /metrics` as Prometheus would (with the admin login), parsed. */
-export async function scrapeMetrics(app: FastifyInstance): Promise<Scrape> {
+export async function scrapeMetrics(app: FastifyInstance, password?: string): Promise<Scrape> {
   const response = await app.inject({
     method: 'GET',
     url: '/metrics',
-    headers: { authorization: basicAuth() },
+    headers: { authorization: basicAuth(password) },
   })
   if (response.statusCode !== 200) throw new Error(`/metrics answered ${response.statusCode}`)
   return { ...parseExposition(response.body), text: response.body }

@@ -17,9 +17,13 @@ const busy = { code: 50508, message: 'System is too busy now. Please try again l
 const WRONG_CLIENT_KEY = 'sk-not-a-client-key-9876'
 
 /** The proxy records a request once its response has closed: wait until `count` are counted. */
-async function scrapeAfterRecords(app: FastifyInstance, count: number): Promise<Scrape> {
+async function scrapeAfterRecords(
+  app: FastifyInstance,
+  count: number,
+  password?: string,
+): Promise<Scrape> {
   return vi.waitFor(async () => {
-    const scrape = await scrapeMetrics(app)
+    const scrape = await scrapeMetrics(app, password)
     const counted = samplesOf(scrape, 'sfp_proxy_requests_total').reduce((n, s) => n + s.value, 0)
     if (counted < count) throw new Error(`${counted} of ${count} proxied requests counted`)
     return scrape
@@ -187,11 +191,15 @@ describe('metrics of proxied requests, through the whole server', () => {
     expect(requestTotal - upstreamTotal).toBeCloseTo(queued, 6)
   })
 
-  it('never turns a client or upstream key sent as the model into a label', async () => {
+  it('never turns a client key, an upstream key or a set secret sent as the model into a label', async () => {
     const modelShapedClientKey = 'team/proxy-client-key-77aa0c'
     const modelShapedUpstreamKey = 'team/upstream-key-for-the-pool-31c9'
+    const modelShapedPassword = 'admin/password-for-the-dashboard-5d1e'
     const { app, url, upstream } = await startProxyApp(
-      { PROXY_API_KEYS: `${TEST_CLIENT_KEY},${modelShapedClientKey}` },
+      {
+        PROXY_API_KEYS: `${TEST_CLIENT_KEY},${modelShapedClientKey}`,
+        ADMIN_PASSWORD: modelShapedPassword,
+      },
       { keys: [KEY_A, modelShapedUpstreamKey] },
     )
     // An upstream that answers whatever the model: the label must not rely on it refusing.
@@ -204,21 +212,23 @@ describe('metrics of proxied requests, through the whole server', () => {
     upstream.script({
       match: { path: CHAT },
       fault: { kind: 'status', status: 200, body: answer },
-      times: 3,
+      times: 4,
     })
-    for (const model of [modelShapedClientKey, modelShapedUpstreamKey, CHAT_MODEL]) {
+    const models = [modelShapedClientKey, modelShapedUpstreamKey, modelShapedPassword, CHAT_MODEL]
+    for (const model of models) {
       expect((await postJson(url, CHAT, chatBody('x', { model }))).status).toBe(200)
     }
 
-    const scrape = await scrapeAfterRecords(app, 3)
+    const scrape = await scrapeAfterRecords(app, 4, modelShapedPassword)
     const prompt = samplesOf(scrape, 'sfp_proxy_tokens_total', { type: 'prompt' })
     expect(Object.fromEntries(prompt.map((sample) => [sample.labels.model, sample.value]))).toEqual(
       {
-        other: 6,
+        other: 9,
         [CHAT_MODEL]: 3,
       },
     )
     expect(scrape.text).not.toContain('proxy-client-key')
     expect(scrape.text).not.toContain('upstream-key-for')
+    expect(scrape.text).not.toContain('password-for-the-dashboard')
   })
 })

@@ -44,7 +44,12 @@ const PLAN = {
     ? { connectionLevels: [10, 100], rounds: 1, roundDurationMs: 500, warmupMs: 200 }
     : { connectionLevels: [10, 100], rounds: 3, roundDurationMs: 2000, warmupMs: 3000 },
   eventLoopMs: quick ? 1000 : 5000,
-  streams: { streams: 1000, warmupStreams: quick ? 20 : 100, openOverMs: 1000 },
+  streams: {
+    streams: 1000,
+    warmupStreams: quick ? 20 : 100,
+    openOverMs: 1000,
+    latencyRounds: quick ? 1 : 3,
+  },
 }
 /** Extra `node` flags for the proxy servers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
 const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)

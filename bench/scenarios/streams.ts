@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Figure, figure } from '../lib/figures.js'
 import { liveMemory } from '../lib/live-memory.js'
+import { rotated } from '../lib/load.js'
 import { residentBytes } from '../lib/processes.js'
 import type { StreamResult } from '../lib/sse-client.js'
-import { rounded, type Summary, summarize } from '../lib/stats.js'
+import { median, rounded, type Summary, summarize } from '../lib/stats.js'
 import { type Batch, streamBatch } from '../lib/stream-batch.js'
 import type { ProductionServer } from '../targets/production-server.js'
 import type { Target } from '../targets/target.js'
@@ -14,6 +15,8 @@ export const RSS_PER_STREAM_TARGET_KB = 50
 export interface StreamsOptions {
   streams: number
   warmupStreams: number
+  /** Latency batches per target, interleaved round by round (order rotated). */
+  latencyRounds: number
   /**
    * Streams are opened evenly over this long, as clients arrive, rather than in one instant
    * burst (the look-alike's streams must outlast it, so that all are open at once).
@@ -28,7 +31,9 @@ const complete = (result: StreamResult, expectedEvents: number) =>
  * 1,000 concurrent streaming chat completions through each target, one batch after another.
  * Memory: the proxy's live RSS (after a full collection) with all streams open, minus its live
  * RSS idle after a warm-up batch of the same size, in a batch of its own (the collection pauses
- * the server). Latency: each event's trip, timed against the upstream's send stamp.
+ * the server). Latency: each event's trip, timed against the upstream's send stamp, in rounds
+ * of one batch per target (order rotated each round); a p99 is the median of the rounds' p99s,
+ * and the proxy's added latency the median of the rounds' (proxy − direct) differences.
  */
 export async function measureStreams(
   direct: Target,
@@ -51,19 +56,22 @@ export async function measureStreams(
     collect: true,
   })
 
-  const batches = new Map<string, Batch>()
-  batches.set('proxy', await streamBatch(proxy.target, streams, openOverMs))
-  for (const target of [direct, ...others]) {
-    batches.set(target.name, await streamBatch(target, streams, openOverMs))
+  const targets = [proxy.target, direct, ...others]
+  const rounds: Map<string, Batch>[] = []
+  for (let round = 0; round < options.latencyRounds; round++) {
+    const batches = new Map<string, Batch>()
+    for (const target of rotated(targets, round)) {
+      batches.set(target.name, await streamBatch(target, streams, openOverMs))
+    }
+    rounds.push(batches)
   }
   // The same proxy, all streams opened in one instant: how a burst of arrivals delays events.
   const burst = await streamBatch(proxy.target, streams, 0)
   const burstTrips = summarize(burst.results.flatMap((r) => [r.firstTripMs, ...r.tripsMs]))
 
-  const proxyBatch = batches.get('proxy')
-  if (proxyBatch === undefined) throw new Error('no proxy batch')
+  const proxyBatches = rounds.map((batches) => batches.get('proxy')?.results ?? [])
   // Every stream through the proxy counts: the memory, latency and burst batches.
-  const results = [...memory.results, ...proxyBatch.results, ...burst.results]
+  const results = [...memory.results, ...proxyBatches.flat(), ...burst.results]
   const failures = results.filter((r) => r.status !== 200 || r.failed || r.errorEvent).length
   const delivered = results.reduce((sum, r) => sum + r.events, 0)
   const wholeStreams = results.filter((r) => complete(r, expectedEvents)).length
@@ -72,25 +80,33 @@ export async function measureStreams(
   const heapPerStreamKb = perStream((memory.live?.heapUsedBytes ?? Number.NaN) - idle.heapUsedBytes)
   // Sampled every 50 ms while all were open: garbage included (the peak an operator sees).
   const peakPerStreamKb = perStream(memory.peakRssBytes - idle.rssBytes)
-  /** Trips of the events after each stream's first: the relay's own delay. */
-  const trips = new Map(
-    [...batches].map(([name, b]) => [name, summarize(b.results.flatMap((r) => r.tripsMs))]),
+  /** Trips of the events after each stream's first (the relay's own delay), per round. */
+  const trips = rounds.map(
+    (batches) =>
+      new Map(
+        [...batches].map(([name, b]) => [name, summarize(b.results.flatMap((r) => r.tripsMs))]),
+      ),
   )
   /** First events also wait for the request to be set up (auth, queue, upstream connect). */
-  const firstTrips = new Map(
-    [...batches].map(([name, b]) => [name, summarize(b.results.map((r) => r.firstTripMs))]),
+  const firstTrips = rounds.map(
+    (batches) =>
+      new Map(
+        [...batches].map(([name, b]) => [name, summarize(b.results.map((r) => r.firstTripMs))]),
+      ),
   )
-  const proxyTrips = trips.get('proxy')
-  const directTrips = trips.get('direct')
-  const proxyFirst = firstTrips.get('proxy')
-  if (proxyTrips === undefined || directTrips === undefined || proxyFirst === undefined) {
-    throw new Error('no trip times')
-  }
+  const p99Over = (perRound: Map<string, Summary>[], name: string) =>
+    median(perRound.map((summaries) => summaries.get(name)?.p99 ?? Number.NaN))
+  const addedP99 = median(
+    trips.map(
+      (summaries) =>
+        (summaries.get('proxy')?.p99 ?? Number.NaN) - (summaries.get('direct')?.p99 ?? Number.NaN),
+    ),
+  )
 
   const n = results.length
   const all = (count: number) => ({ op: '>=', limit: count, text: `all (${count})` }) as const
   const figures = [
-    figure(SCENARIO, `proxy: failed streams of 3 × ${streams}`, failures, '', {
+    figure(SCENARIO, `proxy: failed streams of ${rounds.length + 2} × ${streams}`, failures, '', {
       op: '<=',
       limit: 0,
     }),
@@ -102,16 +118,21 @@ export async function measureStreams(
     }),
     figure(SCENARIO, 'proxy: V8 heap used per open stream', heapPerStreamKb, 'KB'),
     figure(SCENARIO, 'proxy: peak RSS per open stream, garbage incl.', peakPerStreamKb, 'KB'),
-    figure(SCENARIO, 'proxy: per-event trip p99 (send → client)', proxyTrips.p99, 'ms'),
-    figure(SCENARIO, 'direct: per-event trip p99', directTrips.p99, 'ms'),
-    figure(SCENARIO, 'proxy: added per-event latency p99', proxyTrips.p99 - directTrips.p99, 'ms'),
-    figure(SCENARIO, 'proxy: first-event trip p99 (request setup incl.)', proxyFirst.p99, 'ms'),
+    figure(SCENARIO, 'proxy: per-event trip p99 (send → client)', p99Over(trips, 'proxy'), 'ms'),
+    figure(SCENARIO, 'direct: per-event trip p99', p99Over(trips, 'direct'), 'ms'),
+    figure(SCENARIO, 'proxy: added per-event latency p99', addedP99, 'ms'),
+    figure(
+      SCENARIO,
+      'proxy: first-event trip p99 (request setup incl.)',
+      p99Over(firstTrips, 'proxy'),
+      'ms',
+    ),
     figure(SCENARIO, `proxy: event trip p99, ${streams} opened at once`, burstTrips.p99, 'ms'),
   ]
   for (const target of others) {
-    const summary = trips.get(target.name)
-    if (summary === undefined) continue
-    figures.push(figure(SCENARIO, `${target.name}: per-event trip p99`, summary.p99, 'ms'))
+    figures.push(
+      figure(SCENARIO, `${target.name}: per-event trip p99`, p99Over(trips, target.name), 'ms'),
+    )
   }
   const percentiles = (summaries: Map<string, Summary>) =>
     Object.fromEntries(
@@ -127,8 +148,8 @@ export async function measureStreams(
     idleLiveRssMb: rounded(idle.rssBytes / 2 ** 20, 1),
     openLiveRssMb: rounded((memory.live?.rssBytes ?? Number.NaN) / 2 ** 20, 1),
     openPeakRssMb: rounded(memory.peakRssBytes / 2 ** 20, 1),
-    tripsMs: percentiles(trips),
-    firstEventTripsMs: percentiles(firstTrips),
+    tripsMsByRound: trips.map(percentiles),
+    firstEventTripsMsByRound: firstTrips.map(percentiles),
     burstTripsMs: percentiles(new Map([['proxy', burstTrips]])),
   }
   return { figures, details }

@@ -90,7 +90,11 @@ export async function buildServer(
     reply.header('x-request-id', request.id)
     if (closing) throw new ShuttingDown()
   })
+  // Nothing to build for a line the logger would drop (a success, at the default `info` level).
+  const logsSuccesses = fastify.log.level === 'debug' || fastify.log.level === 'trace'
   fastify.addHook('onResponse', async (request, reply) => {
+    const failed = reply.statusCode >= 500
+    if (!failed && !logsSuccesses) return
     // The path without its query string: queries are the client's and stay out of the log.
     const line = {
       method: request.method,
@@ -98,7 +102,7 @@ export async function buildServer(
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime),
     }
-    if (reply.statusCode >= 500) request.log.info(line, 'request completed')
+    if (failed) request.log.info(line, 'request completed')
     else request.log.debug(line, 'request completed')
   })
   try {

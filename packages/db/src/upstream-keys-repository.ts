@@ -66,8 +66,9 @@ const COLUMN_NAMES: Record<string, string> = Object.fromEntries(
 
 /**
  * `UPDATE ... SET <the patch's columns> WHERE id = ?`, one prepared statement per set of
- * columns (a handful of shapes in practice): the pool writes a key through after every proxied
- * request, and the query builder costs ~100 µs a call where a prepared statement costs a few.
+ * columns (a handful of shapes in practice): the pool writes every state change at once and
+ * usage counters behind, within a second, for each key in use; the query builder costs ~100 µs
+ * a call where a prepared statement costs a few.
  * Like Drizzle's `set()`, fields that are `undefined` are left out; every column is a plain
  * integer, real or text, so values are bound as they are (as the prepared insert does).
  */

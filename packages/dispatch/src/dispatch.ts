@@ -1,11 +1,11 @@
 import type { KeyEventsRepository, SettingsStore } from '@sfp/db'
 import { CheckNotNeeded, type KeyPool, type UpstreamGate } from '@sfp/key-pool'
 import type { KeySwitchPolicy, SwitchGuardStatus } from '@sfp/schemas'
-import { KeySwitchGuard, retryAfterSeconds, withRetryAfter } from './errors.js'
-import { decideKey, refusalError } from './key-chooser.js'
+import { retryAfterSeconds } from './errors.js'
+import { decideKey, guardRefusal, refusalError } from './key-chooser.js'
 import { createListenerSet } from './listeners.js'
 import { createSlotGate, type SetTimer } from './slot-gate.js'
-import { createSwitchGuard, type SwitchGuardService, type SwitchVerdict } from './switch-guard.js'
+import { createSwitchGuard, type SwitchGuardService } from './switch-guard.js'
 import type { Dispatch, DispatchSlot, KeySwitchEvent } from './types.js'
 
 export interface DispatchDeps {
@@ -91,7 +91,11 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
       const time = now()
       const verdict = guard.check(keyId, time)
       if (verdict.kind === 'switch-in-window') {
-        if (!verdict.allowed) throw checkRefusal(keyId, verdict, guard.minutes, time)
+        if (!verdict.allowed) {
+          const why = `a balance check of key #${keyId} while key #${verdict.fromKeyId} is the one last used`
+          const hint = `Make key #${keyId} the key in use first (an admin override), or set KEY_SWITCH_POLICY=immediate.`
+          throw refusalError(guardRefusal(why, verdict.windowEndsAt, guard, time, hint), time)
+        }
         keyEvents.append({
           time,
           keyId,
@@ -146,20 +150,4 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
       switchListeners.clear()
     },
   }
-}
-
-/** The 503 for a check that would send a second key from this IP inside the guard window. */
-function checkRefusal(
-  keyId: number,
-  verdict: Extract<SwitchVerdict, { kind: 'switch-in-window' }>,
-  minutes: number,
-  time: number,
-) {
-  const seconds = retryAfterSeconds(verdict.windowEndsAt - time)
-  const message =
-    `Checking key #${keyId} would send it upstream from this IP while key #${verdict.fromKeyId} ` +
-    `was used less than ${minutes} minutes ago, which risks a ban by SiliconFlow. The window ends ` +
-    `at ${new Date(verdict.windowEndsAt).toISOString()} (in ${seconds} s). Make key #${keyId} the ` +
-    'key in use first (an admin override), or set KEY_SWITCH_POLICY=immediate.'
-  return withRetryAfter(new KeySwitchGuard(message), seconds)
 }

@@ -95,7 +95,14 @@ function describeCurrent(current: CurrentKeyState | null): string {
     : `key #${current.keyId} is ${STATE_WORDS[current.status]}`
 }
 
-function guardRefusal(why: string, windowEndsAt: number, guard: Guard, now: number): KeyDecision {
+/** The refusal of a use of another key inside the window; `howToGoOn` ends the message. */
+export function guardRefusal(
+  why: string,
+  windowEndsAt: number,
+  guard: Pick<Guard, 'minutes'>,
+  now: number,
+  howToGoOn = HOW_TO_SWITCH_SOONER,
+): Extract<KeyDecision, { kind: 'refuse' }> {
   const seconds = retryAfterSeconds(windowEndsAt - now)
   return {
     kind: 'refuse',
@@ -103,7 +110,7 @@ function guardRefusal(why: string, windowEndsAt: number, guard: Guard, now: numb
     message:
       `The key-switch guard holds back ${why}: two different keys used from this IP within ` +
       `${guard.minutes} minutes risk a ban by SiliconFlow. The window ends at ` +
-      `${iso(windowEndsAt)} (in ${seconds} s). ${HOW_TO_SWITCH_SOONER}`,
+      `${iso(windowEndsAt)} (in ${seconds} s). ${howToGoOn}`,
     retryAt: windowEndsAt,
   }
 }

@@ -154,6 +154,11 @@ export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardServi
     remember({ lastUsedKeyId: keyId, lastUsedAt: time, lastSwitchAt }, time, urgent || changed)
   }
 
+  /** A use of the same key still waiting for its write: write it now. */
+  function writePending(): void {
+    if (cancelPendingWrite !== null) persist(now())
+  }
+
   watchWindowEnd()
 
   return {
@@ -177,11 +182,9 @@ export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardServi
       overrides += 1
       use(keyId, true)
     },
-    flush() {
-      if (cancelPendingWrite !== null) persist(now())
-    },
+    flush: writePending,
     close() {
-      if (cancelPendingWrite !== null) persist(now())
+      writePending()
       cancelWindowTimer?.()
       cancelWindowTimer = null
     },

@@ -78,8 +78,8 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
   ): Promise<KeyCheck> {
     const key = secret(id)
     const task = (taskSignal: AbortSignal) => client.checkKey(key, taskSignal)
+    // Without a gate there is no queue to wait in: what the caller checked still holds.
     if (gate) return gate(id, task, signal, stillWanted)
-    if (stillWanted && !stillWanted()) return Promise.reject(new CheckNotNeeded())
     return task(signal ?? new AbortController().signal)
   }
 

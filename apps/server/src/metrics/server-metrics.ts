@@ -38,7 +38,7 @@ export interface ServerMetrics {
   observeKeySwitch(event: KeySwitchEvent): void
 }
 
-/** One SQLite transaction of up to 500 rows. */
+/** One SQLite transaction of up to 100 rows. */
 const FLUSH_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
 
 const seconds = (ms: number) => ms / 1000

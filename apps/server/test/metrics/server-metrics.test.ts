@@ -2,31 +2,13 @@ import type { ProxyRequestRecord } from '@sfp/proxy'
 import { emptyStatusCounts } from '@sfp/schemas'
 import { describe, expect, it } from 'vitest'
 import { createServerMetrics, type ServerMetricsDeps } from '../../src/metrics/server-metrics.js'
+import { logRow } from '../helpers/log-rows.js'
 import { parseExposition, samplesOf, sampleValue } from '../helpers/prometheus-text.js'
 
+/** A proxy record: the request log's row fixture, with the times these tests read. */
 function record(overrides: Partial<ProxyRequestRecord> = {}): ProxyRequestRecord {
-  return {
-    time: Date.parse('2026-11-20T10:00:00Z'),
-    requestId: 'req-1',
-    clientKeyId: 1,
-    upstreamKeyId: 1,
-    method: 'POST',
-    path: '/v1/chat/completions',
-    model: 'Qwen/Qwen2.5-7B-Instruct',
-    stream: false,
-    status: 200,
-    upstreamStatus: 200,
-    attempts: 1,
-    queueWaitMs: 0,
-    ttfbMs: 400,
-    durationMs: 1500,
-    promptTokens: 10,
-    completionTokens: 5,
-    totalTokens: 15,
-    errorType: null,
-    errorMessage: null,
-    ...overrides,
-  }
+  const row = logRow({ requestId: 'req-1', clientKeyId: 1, ttfbMs: 400, durationMs: 1500 })
+  return { ...row, ...overrides } as ProxyRequestRecord
 }
 
 const SECRET_SHAPED_LIKE_A_MODEL = 'acme/not-a-model-but-a-key-7f3a'

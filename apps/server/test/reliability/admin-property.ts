@@ -4,7 +4,6 @@
  */
 import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
 import fc from 'fast-check'
-import type { InjectOptions } from 'fastify'
 import { afterAll, beforeAll, expect, type TestContext } from 'vitest'
 import { databaseDigest } from '../helpers/database-digest.js'
 import { logRow } from '../helpers/log-rows.js'
@@ -18,17 +17,12 @@ import {
   hostileScalar,
   hostileSegment,
 } from './hostile-input.js'
+import { type HostileRequest, type Method, sendHostile } from './hostile-request.js'
 
-export type Method = NonNullable<InjectOptions['method']>
+export type { Method } from './hostile-request.js'
 
-/** One admin request, as the property builds it. */
-export interface AdminRequest {
-  method: Method
-  /** From the root (`/api/manage/...`, `/metrics`), query included. */
-  url: string
-  body: HostileBody
-  headers: Record<string, string>
-  /** The admin login unless given. */
+/** One admin request, as the property builds it: with the admin login unless it says otherwise. */
+export type AdminRequest = Omit<HostileRequest, 'credentials'> & {
   credentials?: PresentedCredentials
 }
 
@@ -92,29 +86,10 @@ async function expectHandled(request: AdminRequest): Promise<void> {
   const { app } = test
   const sqlite = app.database.handle.sqlite
   const before = databaseDigest(sqlite)
-  const { body, credentials = ADMIN_LOGIN } = request
-  const response = await app.inject({
-    method: request.method,
-    url: request.url,
-    headers: {
-      ...request.headers,
-      ...credentials.headers,
-      ...(body.contentType === undefined ? {} : { 'content-type': body.contentType }),
-    },
-    ...(body.payload === undefined ? {} : { payload: body.payload }),
-    ...(credentials.remoteAddress === undefined
-      ? {}
-      : { remoteAddress: credentials.remoteAddress }),
-  })
-  const status = response.statusCode
+  const { credentials = ADMIN_LOGIN } = request
+  const { response, status, context } = await sendHostile(app, { ...request, credentials })
   const seen = credentials.valid ? `${status}` : `${status} without login`
   seenStatuses.set(seen, (seenStatuses.get(seen) ?? 0) + 1)
-  const context =
-    `${request.method} ${request.url} ${credentials.valid ? '' : `${JSON.stringify(credentials).slice(0, 300)} `}` +
-    `-> ${status} ${response.body.slice(0, 300)}`
-  // Without the login: 401, 403 (cross-site), 429 (throttled), or a 4xx before the login check.
-  expect(status, context).toBeGreaterThanOrEqual(credentials.valid ? 200 : 400)
-  expect(status, context).toBeLessThan(500)
   if (status >= 400) {
     expect(databaseDigest(sqlite), `${context}: a rejected request changed the database`).toBe(
       before,

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DATABASE_FILE } from '@sfp/db'
 import type { MockUpstream } from '@sfp/upstream-mock'
-import { expect } from 'vitest'
+import { expect, it } from 'vitest'
 import { tempDataDir } from '../helpers/test-app.js'
 import { AdminWriteModel, readServerKeys, seededRandom } from './admin-write-model.js'
 import {
@@ -10,6 +10,7 @@ import {
   CHILD_UPSTREAM_KEY,
   preloadChildServer,
   startChildServer,
+  startUpstream,
 } from './child-server.js'
 import {
   type CompletedRequest,
@@ -154,4 +155,28 @@ export function summarize(records: KillRecord[], startedAt: number): Record<stri
     restartMsMedian: restarts[Math.floor(restarts.length / 2)] ?? 0,
     restartMsMax: restarts.at(-1) ?? 0,
   }
+}
+
+/**
+ * The test of one crash lane: `kills` SIGKILLs under load against a fresh look-alike upstream,
+ * each followed by the checks of `runCrashLane`, then the figures as an annotation.
+ */
+export function crashLaneTest(
+  options: Omit<CrashLaneOptions, 'upstream' | 'killAfterMs'>,
+  timeoutMs = 90_000,
+): void {
+  it(
+    `keeps every acknowledged key change and an intact database across ${options.kills} kills`,
+    async ({ annotate }) => {
+      const startedAt = Date.now()
+      const records = await runCrashLane({
+        ...options,
+        upstream: await startUpstream(1),
+        killAfterMs: { min: 20, max: 700 },
+      })
+      expect(records).toHaveLength(options.kills)
+      await annotate(`crash figures ${JSON.stringify(summarize(records, startedAt))}`)
+    },
+    timeoutMs,
+  )
 }

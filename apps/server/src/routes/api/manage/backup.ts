@@ -20,7 +20,7 @@ const backupRoutes: FastifyPluginAsync = async (app) => {
   app.get('/backup', async (_request, reply) => {
     const { handle } = app.database
     // Rows still queued in memory belong in the backup too.
-    app.requestLog.flush()
+    await app.requestLog.catchUp()
     const folder = backupFolderOf(handle)
     await mkdir(folder, { recursive: true })
     const file = join(folder, backupCopyName())

@@ -2,6 +2,7 @@
 export { default as Sqlite } from 'better-sqlite3'
 export * from './client-keys-repository.js'
 export * from './database.js'
+export * from './egresses-repository.js'
 export * from './key-events-repository.js'
 export * from './request-log-repository.js'
 export * from './schema.js'

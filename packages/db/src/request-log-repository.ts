@@ -7,7 +7,8 @@ import { type NewRequestLogRow, type RequestLogRow, requestLogs } from './schema
 export interface StatsRow {
   /** Bucket start, ms since the epoch. */
   start: number
-  keyId: number | null
+  /** The upstream key or egress id of the group (`groupBy`); null without grouping. */
+  groupId: number | null
   requests: number
   errors: number
   promptTokens: number
@@ -23,7 +24,9 @@ export interface StatsFilter {
   to: number
   bucket: StatsBucket
   keyId?: number | undefined
-  byKey?: boolean
+  egressId?: number | undefined
+  /** One row per bucket and upstream key / egress, besides the bucket. */
+  groupBy?: 'key' | 'egress' | undefined
 }
 
 export interface RequestLogRepository {
@@ -45,10 +48,11 @@ function statusCondition(status: NonNullable<ListLogsQuery['status']>): SQL {
 }
 
 /** Column order of the prepared insert; the log is the one table written at request rate. */
-const INSERT_SQL = `INSERT INTO request_logs (time, request_id, client_key_id, upstream_key_id, method,
-  path, model, stream, status, upstream_status, attempts, queue_wait_ms, ttfb_ms, duration_ms,
-  prompt_tokens, completion_tokens, total_tokens, error_type, error_message)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const INSERT_SQL = `INSERT INTO request_logs (time, request_id, client_key_id, upstream_key_id,
+  egress_id, client_ip, method, path, model, stream, status, upstream_status, attempts,
+  queue_wait_ms, ttfb_ms, duration_ms, prompt_tokens, completion_tokens, total_tokens, error_type,
+  error_message)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 export function createRequestLogRepository(db: Db): RequestLogRepository {
   // A raw prepared statement: a few microseconds per row, so a batch of hundreds stays far
@@ -61,6 +65,8 @@ export function createRequestLogRepository(db: Db): RequestLogRepository {
         r.requestId,
         r.clientKeyId ?? null,
         r.upstreamKeyId ?? null,
+        r.egressId ?? null,
+        r.clientIp ?? null,
         r.method,
         r.path,
         r.model ?? null,
@@ -91,6 +97,7 @@ export function createRequestLogRepository(db: Db): RequestLogRepository {
       const where: SQL[] = []
       if (query.cursor !== undefined) where.push(lt(requestLogs.id, Number(query.cursor)))
       if (query.keyId !== undefined) where.push(eq(requestLogs.upstreamKeyId, query.keyId))
+      if (query.egressId !== undefined) where.push(eq(requestLogs.egressId, query.egressId))
       if (query.status !== undefined) where.push(statusCondition(query.status))
       if (query.model !== undefined) where.push(eq(requestLogs.model, query.model))
       if (query.from !== undefined) where.push(gte(requestLogs.time, query.from))
@@ -107,7 +114,7 @@ export function createRequestLogRepository(db: Db): RequestLogRepository {
       const last = items.at(-1)
       return { items, nextCursor: hasMore && last ? String(last.id) : null }
     },
-    stats({ from, to, bucket, keyId, byKey = false }) {
+    stats({ from, to, bucket, keyId, egressId, groupBy }) {
       const bucketMs = STATS_BUCKETS[bucket] * 1000
       // Inlined, not bound: better-sqlite3 binds numbers as REAL, which would make the division
       // fractional. `bucketMs` comes from the STATS_BUCKETS table, never from the client.
@@ -115,11 +122,17 @@ export function createRequestLogRepository(db: Db): RequestLogRepository {
       const start = sql<number>`(${requestLogs.time} / ${width}) * ${width}`
       const where: SQL[] = [gte(requestLogs.time, from), lte(requestLogs.time, to)]
       if (keyId !== undefined) where.push(eq(requestLogs.upstreamKeyId, keyId))
-      const keyColumn = byKey ? requestLogs.upstreamKeyId : sql<null>`NULL`
+      if (egressId !== undefined) where.push(eq(requestLogs.egressId, egressId))
+      const groupColumn =
+        groupBy === 'key'
+          ? requestLogs.upstreamKeyId
+          : groupBy === 'egress'
+            ? requestLogs.egressId
+            : undefined
       return db
         .select({
           start,
-          keyId: sql<number | null>`${keyColumn}`,
+          groupId: sql<number | null>`${groupColumn ?? sql`NULL`}`,
           requests: sql<number>`count(*)`,
           errors: sql<number>`sum(CASE WHEN ${requestLogs.status} >= 400 THEN 1 ELSE 0 END)`,
           promptTokens: sql<number>`coalesce(sum(${requestLogs.promptTokens}), 0)`,
@@ -131,7 +144,7 @@ export function createRequestLogRepository(db: Db): RequestLogRepository {
         })
         .from(requestLogs)
         .where(and(...where))
-        .groupBy(...(byKey ? [start, requestLogs.upstreamKeyId] : [start]))
+        .groupBy(...(groupColumn ? [start, groupColumn] : [start]))
         .orderBy(start)
         .all()
     },

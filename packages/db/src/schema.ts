@@ -1,10 +1,55 @@
-import { KEY_EVENT_TYPES, KEY_STATUSES } from '@sfp/schemas'
+import { EGRESS_KINDS, EGRESS_PROXY_SCHEMES, KEY_EVENT_TYPES, KEY_STATUSES } from '@sfp/schemas'
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 
 /**
  * Times are integers of milliseconds since the epoch (UTC) throughout: cheap to compare and
  * index, and converted to ISO strings only at the API boundary.
  */
+
+/** What an egress row keeps of its state; `disabled` is the `enabled` flag, not a state. */
+export const EGRESS_ROW_STATES = ['up', 'down', 'blocked'] as const
+
+/**
+ * The ways out to SiliconFlow, one source IP each: `direct` (this host, optionally from a local
+ * address) or a proxy. Each enabled one is a lane with its own slots, key and switch guard, whose
+ * memory (`guard_*`) is kept here so that a restart does not open its window.
+ */
+export const egresses = sqliteTable('egresses', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  kind: text('kind', { enum: EGRESS_KINDS }).notNull(),
+  /** `direct`, or the proxy URL's scheme (`socks5h` is kept apart from `socks5` for display). */
+  scheme: text('scheme', { enum: ['direct', ...EGRESS_PROXY_SCHEMES] }).notNull(),
+  host: text('host'),
+  port: integer('port'),
+  username: text('username'),
+  /** The proxy password, or its AES-256-GCM envelope when ENCRYPTION_KEY is set. */
+  password: text('password'),
+  localAddress: text('local_address'),
+  /** What makes two egresses the same IP: kind, host and port (direct: its local address). */
+  identity: text('identity').notNull().unique(),
+  label: text('label'),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+  /** The direct egress of EGRESS_DIRECT: made at boot, never deleted. */
+  builtin: integer('builtin', { mode: 'boolean' }).notNull().default(false),
+  /** Listed in EGRESS_PROXIES: ensured at every boot. */
+  fromEnv: integer('from_env', { mode: 'boolean' }).notNull().default(false),
+  state: text('state', { enum: EGRESS_ROW_STATES }).notNull().default('up'),
+  stateReason: text('state_reason'),
+  blockedUntil: integer('blocked_until'),
+  /** Way-out failures in a row: the backoff of a `down` egress doubles with each. */
+  failures: integer('failures').notNull().default(0),
+  /** When a `down` egress is tried again. */
+  retryAt: integer('retry_at'),
+  /** The switch guard's memory: the key last sent through this egress, when, and the last switch. */
+  guardKeyId: integer('guard_key_id'),
+  guardUsedAt: integer('guard_used_at'),
+  guardSwitchAt: integer('guard_switch_at'),
+  requestCount: integer('request_count').notNull().default(0),
+  errorCount: integer('error_count').notNull().default(0),
+  lastUsedAt: integer('last_used_at'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+})
 
 /** The pool of SiliconFlow keys. Creation order (id) is the order keys are used in. */
 export const upstreamKeys = sqliteTable(
@@ -31,6 +76,14 @@ export const upstreamKeys = sqliteTable(
     lastError: text('last_error'),
     lastUsedAt: integer('last_used_at'),
     cooldownUntil: integer('cooldown_until'),
+    /**
+     * The egress lane the key belongs to: set when a lane takes it, so no other lane sends it
+     * within KEY_SWITCH_GUARD_MINUTES of its last use there (`egress_used_at`). Null: never
+     * taken, or its egress was deleted.
+     */
+    egressId: integer('egress_id'),
+    /** When the key was last sent through its lane, as far as the lane has written it down. */
+    egressUsedAt: integer('egress_used_at'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -58,6 +111,8 @@ export const requestLogs = sqliteTable(
     requestId: text('request_id').notNull(),
     clientKeyId: integer('client_key_id'),
     upstreamKeyId: integer('upstream_key_id'),
+    egressId: integer('egress_id'),
+    clientIp: text('client_ip'),
     method: text('method').notNull(),
     path: text('path').notNull(),
     model: text('model'),
@@ -79,6 +134,7 @@ export const requestLogs = sqliteTable(
     index('request_logs_key_time_idx').on(table.upstreamKeyId, table.time),
     index('request_logs_status_idx').on(table.status),
     index('request_logs_model_idx').on(table.model),
+    index('request_logs_egress_time_idx').on(table.egressId, table.time),
   ],
 )
 
@@ -108,6 +164,8 @@ export const settings = sqliteTable('settings', {
   updatedAt: integer('updated_at').notNull(),
 })
 
+export type EgressRow = typeof egresses.$inferSelect
+export type NewEgressRow = typeof egresses.$inferInsert
 export type UpstreamKeyRow = typeof upstreamKeys.$inferSelect
 export type NewUpstreamKeyRow = typeof upstreamKeys.$inferInsert
 export type ClientKeyRow = typeof clientKeys.$inferSelect

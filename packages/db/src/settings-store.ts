@@ -8,7 +8,9 @@ export const SETTING = {
   adminPasswordHash: 'admin.password_hash',
   clientKeyBootstrapped: 'client_keys.bootstrapped',
   encryptionCheck: 'crypto.check',
+  /** Single-IP versions only: moved onto the built-in direct egress at the first boot with lanes. */
   currentKeyId: 'pool.current_key_id',
+  /** Single-IP versions only: moved onto the built-in direct egress at the first boot with lanes. */
   switchGuard: 'dispatch.switch_guard',
 } as const
 export type SettingName = (typeof SETTING)[keyof typeof SETTING]

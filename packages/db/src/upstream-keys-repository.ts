@@ -1,6 +1,6 @@
-import type { Statement } from 'better-sqlite3'
-import { asc, eq, getTableColumns, inArray } from 'drizzle-orm'
+import { asc, eq, inArray } from 'drizzle-orm'
 import type { Db } from './database.js'
+import { createPatchWriter } from './patch-writer.js'
 import { type NewUpstreamKeyRow, type UpstreamKeyRow, upstreamKeys } from './schema.js'
 
 export type UpstreamKeyPatch = Partial<Omit<UpstreamKeyRow, 'id' | 'secret' | 'fingerprint'>>
@@ -47,6 +47,8 @@ function storedRow(given: NewUpstreamKeyRow): UpstreamKeyRow {
     lastError: given.lastError ?? null,
     lastUsedAt: given.lastUsedAt ?? null,
     cooldownUntil: given.cooldownUntil ?? null,
+    egressId: given.egressId ?? null,
+    egressUsedAt: given.egressUsedAt ?? null,
     createdAt: given.createdAt,
     updatedAt: given.updatedAt,
   }
@@ -55,51 +57,16 @@ function storedRow(given: NewUpstreamKeyRow): UpstreamKeyRow {
 /** Column order of the prepared insert (every column but the id). */
 const INSERT_SQL = `INSERT INTO upstream_keys (secret, fingerprint, masked_key, label, status, balance,
   balance_checked_at, call_count, error_count, consecutive_errors, rate_limit_strikes,
-  successes_since_check, last_error, last_used_at, cooldown_until, created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  successes_since_check, last_error, last_used_at, cooldown_until, egress_id, egress_used_at,
+  created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT DO NOTHING`
-
-/** Column name in SQL of each field of a key row. */
-const COLUMN_NAMES: Record<string, string> = Object.fromEntries(
-  Object.entries(getTableColumns(upstreamKeys)).map(([field, column]) => [field, column.name]),
-)
-
-/**
- * `UPDATE ... SET <the patch's columns> WHERE id = ?`, one prepared statement per set of
- * columns (a handful of shapes in practice): the pool writes every state change at once and
- * usage counters behind, within a second, for each key in use; the query builder costs ~100 µs
- * a call where a prepared statement costs a few.
- * Like Drizzle's `set()`, fields that are `undefined` are left out; every column is a plain
- * integer, real or text, so values are bound as they are (as the prepared insert does).
- */
-function createPatchWriter(db: Db): (id: number, patch: UpstreamKeyPatch) => void {
-  const statements = new Map<string, Statement>()
-  return (id, patch) => {
-    const columns: string[] = []
-    const values: unknown[] = []
-    for (const [field, value] of Object.entries(patch)) {
-      const column = COLUMN_NAMES[field]
-      if (value === undefined || column === undefined) continue
-      columns.push(column)
-      values.push(value)
-    }
-    if (columns.length === 0) throw new Error('No values to set')
-    const shape = columns.join(',')
-    let statement = statements.get(shape)
-    if (statement === undefined) {
-      const assignments = columns.map((column) => `"${column}" = ?`).join(', ')
-      statement = db.$client.prepare(`UPDATE upstream_keys SET ${assignments} WHERE id = ?`)
-      statements.set(shape, statement)
-    }
-    statement.run(...values, id)
-  }
-}
 
 export function createUpstreamKeysRepository(db: Db): UpstreamKeysRepository {
   // A raw prepared statement, one run per row inside one transaction: a few microseconds a row,
   // where the query builder costs ~50 µs a row (10,000 keys: a second of blocked event loop).
   const insert = db.$client.prepare(INSERT_SQL)
-  const writePatch = createPatchWriter(db)
+  const writePatch = createPatchWriter<UpstreamKeyPatch>(db, upstreamKeys)
   const insertAll = db.$client.transaction((rows: readonly NewUpstreamKeyRow[]) => {
     const inserted: UpstreamKeyRow[] = []
     for (const given of rows) {
@@ -120,6 +87,8 @@ export function createUpstreamKeysRepository(db: Db): UpstreamKeysRepository {
         r.lastError,
         r.lastUsedAt,
         r.cooldownUntil,
+        r.egressId,
+        r.egressUsedAt,
         r.createdAt,
         r.updatedAt,
       )

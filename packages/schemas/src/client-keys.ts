@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { decimalId } from './ids.js'
 
 /** A client key made in the dashboard. Only its hash is stored; `prefix` identifies it. */
 export const clientKeyViewSchema = z.object({
@@ -34,9 +35,4 @@ export const createClientKeyResponseSchema = z.object({
 })
 export type CreateClientKeyResponse = z.infer<typeof createClientKeyResponseSchema>
 
-export const clientKeyIdParamsSchema = z.object({
-  id: z.coerce
-    .number({ error: 'must be a client key id' })
-    .int({ error: 'must be a client key id' })
-    .positive({ error: 'must be a client key id' }),
-})
+export const clientKeyIdParamsSchema = z.object({ id: decimalId('a client key id') })

@@ -1,4 +1,10 @@
 import { z } from 'zod'
+import {
+  displayProxyUrl,
+  isEgressUrlProblem,
+  type ParsedProxyUrl,
+  parseEgressUrl,
+} from './egresses.js'
 
 /**
  * Every setting of CONTRACT §2, read from environment strings. `process.env` is read in exactly one
@@ -56,6 +62,56 @@ const clientKeyList = z
     ),
   )
 
+/** EGRESS_PROXIES: comma-separated proxy URLs, each checked like `POST /egresses` checks one. */
+const proxyUrlList = z.string().transform((value, ctx) => {
+  const proxies: ParsedProxyUrl[] = []
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+  for (const [index, entry] of entries.entries()) {
+    const parsed = parseEgressUrl(entry)
+    // The entry itself is never quoted: it may hold a proxy password.
+    if (isEgressUrlProblem(parsed)) {
+      ctx.addIssue({ code: 'custom', message: `entry ${index + 1}: ${parsed.reason}` })
+      return z.NEVER
+    }
+    if (parsed.kind === 'direct') {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${index + 1}: "direct" is not a proxy (EGRESS_DIRECT controls it)`,
+      })
+      return z.NEVER
+    }
+    proxies.push(parsed)
+  }
+  return proxies
+})
+
+/** EGRESS_BLOCK_CODES: upstream body codes meaning "this IP is blocked"; `none` for none. */
+const blockCodeList = z.string().transform((value, ctx) => {
+  const text = value.trim().toLowerCase()
+  if (text === '' || text === 'none') return []
+  const codes: number[] = []
+  for (const entry of text.split(',')) {
+    const code = Number(entry.trim())
+    if (!Number.isInteger(code) || code < 0 || code > 2_147_483_647 || entry.trim() === '') {
+      ctx.addIssue({ code: 'custom', message: 'must be whole numbers separated by commas' })
+      return z.NEVER
+    }
+    codes.push(code)
+  }
+  return [...new Set(codes)]
+})
+
+/** An IP address literal (EGRESS_DIRECT_ADDRESS). */
+const ipAddress = z
+  .string()
+  .trim()
+  .refine((value) => z.regexes.ipv4.test(value) || z.regexes.ipv6.test(value), {
+    error: 'must be an IPv4 or IPv6 address of this host',
+  })
+
 export const KEY_SWITCH_POLICIES = ['wait', 'immediate'] as const
 export type KeySwitchPolicy = (typeof KEY_SWITCH_POLICIES)[number]
 
@@ -90,6 +146,12 @@ export const envSchema = z.object({
   UPSTREAM_HEADERS_TIMEOUT_MS: integer(1, 3_600_000).default(300_000),
   UPSTREAM_BODY_IDLE_TIMEOUT_MS: integer(1, 3_600_000).default(300_000),
   BODY_LIMIT_MB: decimal(0.001, 1024).default(50),
+  CLIENT_BODY_IDLE_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
+  EGRESS_DIRECT: booleanFlag.default(true),
+  EGRESS_DIRECT_ADDRESS: ipAddress.optional(),
+  EGRESS_PROXIES: proxyUrlList.default([]),
+  EGRESS_BLOCK_CODES: blockCodeList.default([50603]),
+  EGRESS_BLOCK_MINUTES: decimal(0.1, 10_080).default(30),
   LOG_RETENTION_DAYS: integer(1, 3650).default(30),
   ENCRYPTION_KEY: z
     .string()
@@ -108,7 +170,15 @@ export const envSchema = z.object({
 })
 
 /** Settings whose values must never be echoed back, not even in a validation message. */
-export const SECRET_SETTINGS = ['ADMIN_PASSWORD', 'PROXY_API_KEYS', 'ENCRYPTION_KEY'] as const
+export const SECRET_SETTINGS = [
+  'ADMIN_PASSWORD',
+  'PROXY_API_KEYS',
+  'ENCRYPTION_KEY',
+  'EGRESS_PROXIES',
+] as const
+
+/** Settings for which an empty value means "none" rather than "unset, use the default". */
+const EMPTY_MEANS_NONE = new Set(['EGRESS_BLOCK_CODES'])
 
 type Env = z.output<typeof envSchema>
 
@@ -134,6 +204,13 @@ export interface Config {
   upstreamHeadersTimeoutMs: number
   upstreamBodyIdleTimeoutMs: number
   bodyLimitBytes: number
+  /** Longest silence while a client's request body is being received. */
+  clientBodyIdleTimeoutMs: number
+  egressDirect: boolean
+  egressDirectAddress: string | undefined
+  egressProxies: ParsedProxyUrl[]
+  egressBlockCodes: number[]
+  egressBlockMinutes: number
   logRetentionDays: number
   encryptionKey: string | undefined
   trustProxy: boolean
@@ -165,6 +242,12 @@ function toConfig(env: Env): Config {
     upstreamHeadersTimeoutMs: env.UPSTREAM_HEADERS_TIMEOUT_MS,
     upstreamBodyIdleTimeoutMs: env.UPSTREAM_BODY_IDLE_TIMEOUT_MS,
     bodyLimitBytes: Math.floor(env.BODY_LIMIT_MB * 1024 * 1024),
+    clientBodyIdleTimeoutMs: env.CLIENT_BODY_IDLE_TIMEOUT_MS,
+    egressDirect: env.EGRESS_DIRECT,
+    egressDirectAddress: env.EGRESS_DIRECT_ADDRESS,
+    egressProxies: env.EGRESS_PROXIES,
+    egressBlockCodes: env.EGRESS_BLOCK_CODES,
+    egressBlockMinutes: env.EGRESS_BLOCK_MINUTES,
     logRetentionDays: env.LOG_RETENTION_DAYS,
     encryptionKey: env.ENCRYPTION_KEY,
     trustProxy: env.TRUST_PROXY,
@@ -193,7 +276,8 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
   const env: Record<string, string> = {}
   for (const name of Object.keys(envSchema.shape)) {
     const value = source[name]
-    if (value !== undefined && value.trim() !== '') env[name] = value
+    if (value === undefined) continue
+    if (value.trim() !== '' || EMPTY_MEANS_NONE.has(name)) env[name] = value
   }
   const result = envSchema.safeParse(env)
   if (!result.success) {
@@ -259,6 +343,30 @@ export function redactConfig(config: Config): ConfigView {
       secret: false,
     },
     { name: 'BODY_LIMIT_MB', value: config.bodyLimitBytes / (1024 * 1024), secret: false },
+    {
+      name: 'CLIENT_BODY_IDLE_TIMEOUT_MS',
+      value: config.clientBodyIdleTimeoutMs,
+      secret: false,
+    },
+    { name: 'EGRESS_DIRECT', value: config.egressDirect, secret: false },
+    {
+      name: 'EGRESS_DIRECT_ADDRESS',
+      value: config.egressDirectAddress ?? '(not set)',
+      secret: false,
+    },
+    {
+      name: 'EGRESS_PROXIES',
+      value: config.egressProxies
+        .map((proxy) => displayProxyUrl({ ...proxy, hasPassword: proxy.password !== null }))
+        .join(','),
+      secret: true,
+    },
+    {
+      name: 'EGRESS_BLOCK_CODES',
+      value: config.egressBlockCodes.length === 0 ? '(none)' : config.egressBlockCodes.join(','),
+      secret: false,
+    },
+    { name: 'EGRESS_BLOCK_MINUTES', value: config.egressBlockMinutes, secret: false },
     { name: 'LOG_RETENTION_DAYS', value: config.logRetentionDays, secret: false },
     { name: 'ENCRYPTION_KEY', value: secretState(config.encryptionKey), secret: true },
     { name: 'TRUST_PROXY', value: config.trustProxy, secret: false },

@@ -13,6 +13,12 @@ export const PROXY_ERRORS = {
   key_switch_guard: { status: 503, type: 'server_error' },
   no_available_key: { status: 503, type: 'server_error' },
   rate_limited: { status: 429, type: 'rate_limit_error' },
+  /** No egress lane can serve: all down, blocked or disabled (Retry-After when a time is known). */
+  no_available_egress: { status: 503, type: 'server_error' },
+  /** The only reason: one egress whose IP upstream blocked (the original program's `ip_blocked`). */
+  egress_blocked: { status: 503, type: 'server_error' },
+  /** The client's body stalled past CLIENT_BODY_IDLE_TIMEOUT_MS; nothing was queued or sent. */
+  request_timeout: { status: 408, type: 'invalid_request_error' },
   upstream_unreachable: { status: 502, type: 'server_error' },
   upstream_timeout: { status: 504, type: 'server_error' },
   upstream_stream_error: { status: 502, type: 'server_error' },
@@ -26,6 +32,10 @@ export const API_ERRORS = {
   unauthorized: { status: 401, type: 'authentication_error' },
   cross_site_request: { status: 403, type: 'permission_error' },
   not_found: { status: 404, type: 'invalid_request_error' },
+  /** An egress with the same scheme, host and port (or, for `direct`, local address) exists. */
+  egress_exists: { status: 409, type: 'invalid_request_error' },
+  /** The built-in direct egress cannot be deleted: disable it, or set EGRESS_DIRECT=false. */
+  egress_builtin: { status: 409, type: 'invalid_request_error' },
   too_many_failed_logins: { status: 429, type: 'rate_limit_error' },
   internal_error: { status: 500, type: 'server_error' },
 } as const satisfies Record<string, { status: number; type: string }>

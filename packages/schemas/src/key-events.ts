@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { decimalId } from './ids.js'
 import { keyStatusSchema } from './keys.js'
 
 /**
@@ -21,7 +22,7 @@ export const keyEventViewSchema = z.object({
 export type KeyEventView = z.infer<typeof keyEventViewSchema>
 
 export const listKeyEventsQuerySchema = z.object({
-  keyId: z.coerce.number().int().positive().optional(),
+  keyId: decimalId('a key id').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 })
 

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { decimalId } from './ids.js'
 
 /** @see CONTRACT §4: the life cycle of an upstream key. */
 export const KEY_STATUSES = [
@@ -40,11 +41,13 @@ export const keyViewSchema = z.object({
   lastUsedAt: isoTime.nullable(),
   cooldownUntil: isoTime.nullable(),
   createdAt: isoTime,
+  /** The egress lane the key belongs to (the one that last took it), or null. */
+  egressId: z.number().int().nullable(),
 })
 export type KeyView = z.infer<typeof keyViewSchema>
 
 export const keyIdParamsSchema = z.object({
-  id: z.coerce.number({ error: 'must be a key id' }).int().positive({ error: 'must be a key id' }),
+  id: decimalId('a key id'),
 })
 
 export const listKeysQuerySchema = z.object({

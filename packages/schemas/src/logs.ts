@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { decimalId } from './ids.js'
 
 const isoTime = z.iso.datetime()
 
@@ -23,6 +24,10 @@ export const logEntrySchema = z.object({
   requestId: z.string(),
   clientKeyId: z.number().int().nullable(),
   upstreamKeyId: z.number().int().nullable(),
+  /** The egress lane of the last attempt, or null when nothing went upstream. */
+  egressId: z.number().int().nullable(),
+  /** The client's address (behind TRUST_PROXY: the one the reverse proxy reported). */
+  clientIp: z.string().nullable(),
   method: z.string(),
   path: z.string(),
   model: z.string().nullable(),
@@ -53,7 +58,8 @@ export const listLogsQuerySchema = z.object({
     .regex(/^\d+$/, { error: 'must be a cursor returned by a previous page' })
     .optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  keyId: z.coerce.number().int().positive().optional(),
+  keyId: decimalId('a key id').optional(),
+  egressId: decimalId('an egress id').optional(),
   status: logStatusFilterSchema.optional(),
   model: z.string().max(200).optional(),
   from: timeInputSchema.optional(),
@@ -74,9 +80,10 @@ export const statsQuerySchema = z.object({
   from: timeInputSchema.optional(),
   to: timeInputSchema.optional(),
   bucket: z.enum(Object.keys(STATS_BUCKETS) as [StatsBucket, ...StatsBucket[]]).default('hour'),
-  keyId: z.coerce.number().int().positive().optional(),
-  /** `key`: one series per upstream key besides the total. */
-  groupBy: z.enum(['none', 'key']).default('none'),
+  keyId: decimalId('a key id').optional(),
+  egressId: decimalId('an egress id').optional(),
+  /** `key` / `egress`: one series per upstream key / egress lane besides the total. */
+  groupBy: z.enum(['none', 'key', 'egress']).default('none'),
 })
 export type StatsQuery = z.infer<typeof statsQuerySchema>
 
@@ -102,6 +109,10 @@ export const statsResponseSchema = z.object({
   /** Present when `groupBy=key`: the same buckets per upstream key id. */
   byKey: z
     .array(z.object({ keyId: z.number().int().nullable(), buckets: z.array(statsBucketSchema) }))
+    .optional(),
+  /** Present when `groupBy=egress`: the same buckets per egress lane id. */
+  byEgress: z
+    .array(z.object({ egressId: z.number().int().nullable(), buckets: z.array(statsBucketSchema) }))
     .optional(),
 })
 export type StatsResponse = z.infer<typeof statsResponseSchema>

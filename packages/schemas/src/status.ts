@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { KEY_SWITCH_POLICIES } from './config.js'
+import { egressStateSchema } from './egresses.js'
 import { type KEY_STATUSES, keyStatusSchema } from './keys.js'
 
 const isoTime = z.iso.datetime()
@@ -28,7 +29,13 @@ export const switchGuardStatusSchema = z.object({
   /** Why requests are being refused right now, if they are (for the dashboard). */
   blocked: z
     .object({
-      code: z.enum(['key_switch_guard', 'rate_limited', 'no_available_key']),
+      code: z.enum([
+        'key_switch_guard',
+        'rate_limited',
+        'no_available_key',
+        'no_available_egress',
+        'egress_blocked',
+      ]),
       message: z.string(),
       retryAfterSeconds: z.number().int().nullable(),
     })
@@ -45,9 +52,25 @@ export const poolStatusSchema = z.object({
 })
 export type PoolStatus = z.infer<typeof poolStatusSchema>
 
-export const statusViewSchema = z.object({
+/** One egress lane: its own slots and its own switch guard (the §6 shapes per lane). */
+export const laneStatusSchema = z.object({
+  id: z.number().int(),
+  label: z.string().nullable(),
+  state: egressStateSchema,
   dispatch: dispatchStatusSchema,
   switchGuard: switchGuardStatusSchema,
+})
+export type LaneStatus = z.infer<typeof laneStatusSchema>
+
+export const statusViewSchema = z.object({
+  /** Totals over every lane; `queued` is the one queue in front of them. */
+  dispatch: dispatchStatusSchema,
+  /**
+   * The built-in direct lane's guard (the first lane's when there is none), as before lanes
+   * existed; `blocked` says why a request would be refused right now, whichever lane it took.
+   */
+  switchGuard: switchGuardStatusSchema,
+  egresses: z.array(laneStatusSchema),
   pool: poolStatusSchema,
   uptimeSeconds: z.number().int(),
   startedAt: isoTime,

@@ -35,6 +35,12 @@ describe('parseConfig', () => {
       upstreamHeadersTimeoutMs: 300_000,
       upstreamBodyIdleTimeoutMs: 300_000,
       bodyLimitBytes: 50 * 1024 * 1024,
+      clientBodyIdleTimeoutMs: 30_000,
+      egressDirect: true,
+      egressDirectAddress: undefined,
+      egressProxies: [],
+      egressBlockCodes: [50603],
+      egressBlockMinutes: 30,
       logRetentionDays: 30,
       encryptionKey: undefined,
       trustProxy: false,
@@ -42,6 +48,68 @@ describe('parseConfig', () => {
       logLevel: 'info',
       nodeEnv: 'production',
     })
+  })
+
+  it('reads the egress settings: proxies parsed, block codes, an empty list meaning none', () => {
+    const config = parseConfig({
+      EGRESS_DIRECT: 'false',
+      EGRESS_DIRECT_ADDRESS: '192.0.2.10',
+      EGRESS_PROXIES: ' socks5h://u%40x:p%3As@[2001:db8::1]:1080 , http://10.0.0.2:3128 ',
+      EGRESS_BLOCK_CODES: '50603, 50604,50603',
+      EGRESS_BLOCK_MINUTES: '5',
+      CLIENT_BODY_IDLE_TIMEOUT_MS: '1500',
+    })
+    expect(config).toMatchObject({
+      egressDirect: false,
+      egressDirectAddress: '192.0.2.10',
+      egressBlockCodes: [50603, 50604],
+      egressBlockMinutes: 5,
+      clientBodyIdleTimeoutMs: 1500,
+    })
+    expect(config.egressProxies).toEqual([
+      {
+        kind: 'socks5',
+        scheme: 'socks5h',
+        host: '2001:db8::1',
+        port: 1080,
+        username: 'u@x',
+        password: 'p:s',
+      },
+      {
+        kind: 'http',
+        scheme: 'http',
+        host: '10.0.0.2',
+        port: 3128,
+        username: null,
+        password: null,
+      },
+    ])
+    expect(parseConfig({ EGRESS_BLOCK_CODES: '' }).egressBlockCodes).toEqual([])
+    expect(parseConfig({ EGRESS_BLOCK_CODES: 'none' }).egressBlockCodes).toEqual([])
+  })
+
+  it.each([
+    [
+      'EGRESS_PROXIES',
+      'ftp://10.0.0.1:21',
+      'entry 1: the scheme must be http, https, socks5 or socks5h',
+    ],
+    ['EGRESS_PROXIES', 'http://ok:1,direct', 'entry 2: "direct" is not a proxy'],
+    ['EGRESS_PROXIES', 'http://u:secret@10.0.0.1', 'entry 1: must be scheme://'],
+    ['EGRESS_BLOCK_CODES', '50603,abc', 'must be whole numbers separated by commas'],
+    ['EGRESS_DIRECT_ADDRESS', 'localhost', 'must be an IPv4 or IPv6 address'],
+    ['EGRESS_DIRECT', 'maybe', 'must be true or false'],
+  ])('refuses a bad %s naming it, never echoing a proxy URL', (name, value, reason) => {
+    const error = (() => {
+      try {
+        parseConfig({ [name]: value })
+      } catch (caught) {
+        return caught as Error
+      }
+      throw new Error('expected a refusal')
+    })()
+    expect(error.message).toContain(`Invalid setting ${name}: ${reason}`)
+    if (name === 'EGRESS_PROXIES') expect(error.message).not.toContain('secret')
   })
 
   it('coerces strings and keeps given values', () => {

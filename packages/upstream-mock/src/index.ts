@@ -1,5 +1,12 @@
 export { type Answer, ERRORS } from './answer.js'
 export { replyWords, usageOf } from './chat.js'
+export {
+  InvariantMonitor,
+  type InvariantOptions,
+  type InvariantViolations,
+  type Violation,
+  type ViolationKind,
+} from './invariant-monitor.js'
 export { MODELS } from './models.js'
 export {
   type ExchangeTiming,

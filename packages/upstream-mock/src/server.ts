@@ -13,6 +13,11 @@ import {
   videoStatusAnswer,
   videoSubmitAnswer,
 } from './endpoints.js'
+import {
+  InvariantMonitor,
+  type InvariantOptions,
+  type InvariantViolations,
+} from './invariant-monitor.js'
 import type {
   Fault,
   FaultMatch,
@@ -40,6 +45,11 @@ export interface MockUpstreamOptions {
    * this off so the mock's memory stays flat; `waitForRequest` / `waitForEnd` then never resolve.
    */
   keepRequests?: boolean
+  /**
+   * Watch for egress-lane invariant breaches (see `violations()`). Off by default, and then
+   * nothing is tracked.
+   */
+  invariants?: InvariantOptions
 }
 
 export interface MockUpstream {
@@ -62,6 +72,15 @@ export interface MockUpstream {
    * benchmark reads the gaps between one exchange and the next. Returns the unsubscribe.
    */
   watchExchanges(listener: (exchange: ExchangeTiming) => void): () => void
+  /**
+   * Invariant breaches seen so far: a source over `concurrency`, a source switching keys or a key
+   * moving source within `guardWindowMs`. Throws unless started with `invariants`.
+   */
+  violations(): InvariantViolations
+  /** Forget the breaches seen so far (e.g. after a deliberate warm-up). */
+  resetViolations(): void
+  /** Requests received per source address (from `requests` when `invariants` is off). */
+  sources(): Map<string, number>
   close(): Promise<void>
 }
 
@@ -78,6 +97,12 @@ function matches(match: FaultMatch | undefined, req: RecordedRequest): boolean {
   if (typeof match.path === 'string' && match.path !== req.path) return false
   if (match.path instanceof RegExp && !match.path.test(req.path)) return false
   return true
+}
+
+/** `::ffff:127.0.0.2` (an IPv4 peer of a dual-stack socket) reads as `127.0.0.2`. */
+function sourceAddressOf(incoming: IncomingMessage): string {
+  const address = incoming.socket.remoteAddress ?? ''
+  return address.startsWith('::ffff:') ? address.slice(7) : address
 }
 
 function parseJson(body: Buffer): Record<string, unknown> | undefined {
@@ -98,6 +123,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   const acceptAnyKey = options.acceptAnyKey ?? accounts.size === 0
   const sseIntervalMs = options.sseIntervalMs ?? 5
   const { stampSseEvents = false, keepRequests = true } = options
+  const monitor = options.invariants && new InvariantMonitor(options.invariants)
   const scripted: ScriptedFault[] = []
   const requests: RecordedRequest[] = []
   const sockets = new Set<Socket>()
@@ -173,6 +199,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       url: incoming.url ?? '/',
       path: url.pathname,
       headers: incoming.headers,
+      sourceAddress: sourceAddressOf(incoming),
       key: auth?.startsWith('Bearer ') ? auth.slice(7) : undefined,
       body: Buffer.alloc(0),
       receivedAt: Date.now(),
@@ -180,7 +207,10 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       finishedAt: undefined,
       responseBytes: 0,
     }
+    // Counted on arrival, before the body: a lane breaks the rules when it sends, not when done.
+    const ended = monitor?.requestStarted(req.sourceAddress, req.key)
     res.on('close', () => {
+      ended?.()
       if (res.writableFinished) req.finishedAt ??= Date.now()
       else req.abortedAt ??= Date.now()
       notify()
@@ -239,6 +269,19 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
         waiters.push({ index, end: true, resolve })
         notify()
       }),
+    violations() {
+      if (!monitor) throw new Error('startMockUpstream({ invariants }) turns violations() on')
+      return monitor.violations()
+    },
+    resetViolations: () => monitor?.resetViolations(),
+    sources() {
+      if (monitor) return monitor.sources()
+      const counts = new Map<string, number>()
+      for (const { sourceAddress } of requests) {
+        counts.set(sourceAddress, (counts.get(sourceAddress) ?? 0) + 1)
+      }
+      return counts
+    },
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy()

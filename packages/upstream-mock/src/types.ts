@@ -66,6 +66,11 @@ export interface RecordedRequest {
   url: string
   path: string
   headers: IncomingHttpHeaders
+  /**
+   * The caller's address as this socket saw it (`::ffff:` of IPv4-mapped addresses stripped):
+   * with egress lanes, which lane the call took.
+   */
+  sourceAddress: string
   /** The bearer token sent, if any. */
   key: string | undefined
   body: Buffer

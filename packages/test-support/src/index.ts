@@ -1,0 +1,13 @@
+export {
+  type HttpConnectProxy,
+  type HttpConnectProxyMode,
+  type HttpConnectProxyOptions,
+  startHttpConnectProxy,
+} from './http-connect-proxy.js'
+export type { ProxyAuth, ProxyHandle, TunnelRecord } from './proxy-lifecycle.js'
+export {
+  type Socks5Proxy,
+  type Socks5ProxyMode,
+  type Socks5ProxyOptions,
+  startSocks5Proxy,
+} from './socks5-proxy.js'

@@ -1,0 +1,404 @@
+import type {
+  EgressesRepository,
+  EgressPatch,
+  EgressRow,
+  SettingsStore,
+  UpstreamKeyRow,
+} from '@sfp/db'
+import { createAesKeyCipher, type KeyCipher, plainKeyCipher } from '@sfp/key-pool'
+import {
+  type EgressState,
+  isEgressUrlProblem,
+  type ParsedProxyUrl,
+  parseEgressUrl,
+} from '@sfp/schemas'
+import type { Dispatcher } from 'undici'
+import { createEgressDispatcher, type EgressRoute } from './dispatchers.js'
+import { directIdentity, ensureEgresses, proxyIdentity, proxyRow } from './egress-boot.js'
+import { checkThrough } from './egress-check.js'
+import { blockedPatch, downPatch, effectiveState, stateReason, upPatch } from './egress-states.js'
+import { EgressBuiltin, EgressExists, EgressNotFound } from './errors.js'
+import type { EgressLane, EgressService, GuardMemory, LaneInfo } from './types.js'
+import { toEgressView } from './views.js'
+import { isWayOutFailure } from './way-out.js'
+
+/** The settings egresses follow, already validated. */
+export interface EgressSettings {
+  upstreamBaseUrl: string
+  upstreamConnectTimeoutMs: number
+  /** Longest wait for an egress check's answer. */
+  checkTimeoutMs: number
+  egressDirect: boolean
+  egressDirectAddress: string | undefined
+  egressProxies: readonly ParsedProxyUrl[]
+  egressBlockCodes: readonly number[]
+  egressBlockMinutes: number
+  encryptionKey?: string | undefined
+}
+
+export interface EgressServiceDeps {
+  storage: { egresses: EgressesRepository; settings: SettingsStore }
+  settings: EgressSettings
+  /** The key pool's side: bind keys used before egresses existed; unbind a deleted egress's keys. */
+  keys: {
+    rows(): Iterable<Readonly<UpstreamKeyRow>>
+    bind(id: number, egressId: number, usedAt: number): void
+    unbindEgress(egressId: number, lastUse: { keyId: number; usedAt: number } | null): void
+  }
+  now?: () => number
+  setTimer?: (callback: () => void, delayMs: number) => () => void
+  log?: { info(fields: object, message: string): void; warn(fields: object, message: string): void }
+}
+
+/** Usage counters of an egress reach the database within this long (like the keys'). */
+const COUNTER_FLUSH_MS = 1000
+
+const NO_LANE_INFO: LaneInfo = {
+  of: () => ({ currentKeyId: null, nextSwitchAllowedAt: null, inFlight: 0 }),
+}
+
+const startTimer = (callback: () => void, delayMs: number) => {
+  const timer = setTimeout(callback, Math.max(0, delayMs))
+  timer.unref()
+  return () => clearTimeout(timer)
+}
+
+/** One egress at run time: its row (the working copy), its dispatcher, its retry timer. */
+class Entry implements EgressLane {
+  cancelTimer: (() => void) | null = null
+  constructor(
+    public row: EgressRow,
+    readonly dispatcher: Dispatcher,
+    private readonly directAllowed: boolean,
+    private readonly now: () => number,
+  ) {}
+  get id() {
+    return this.row.id
+  }
+  get kind() {
+    return this.row.kind
+  }
+  get label() {
+    return this.row.label
+  }
+  get builtin() {
+    return this.row.builtin
+  }
+  state(now = this.now()): EgressState {
+    return effectiveState(this.row, this.directAllowed, now)
+  }
+  backAt(): number | null {
+    const state = this.state()
+    if (state === 'blocked') return this.row.blockedUntil
+    if (state === 'down') return this.row.retryAt
+    return null
+  }
+  reason(): string | null {
+    return stateReason(this.row, this.directAllowed, this.now())
+  }
+}
+
+/**
+ * The egresses (README "Egress lanes"): rows in memory, written through to the database, one
+ * undici dispatcher each, their states (`down` with backoff and keyless re-checks, `blocked`
+ * until its time) and the admin's operations on them. Throws at creation when stored proxy
+ * passwords do not match ENCRYPTION_KEY.
+ */
+export function createEgressService(deps: EgressServiceDeps): EgressService {
+  const { settings, log } = deps
+  const repository = deps.storage.egresses
+  const now = deps.now ?? Date.now
+  const setTimer = deps.setTimer ?? startTimer
+  const cipher: KeyCipher =
+    settings.encryptionKey === undefined
+      ? plainKeyCipher
+      : createAesKeyCipher(settings.encryptionKey)
+  const blockCodes = new Set(settings.egressBlockCodes)
+  const blockMs = settings.egressBlockMinutes * 60_000
+  const entries = new Map<number, Entry>()
+  const listeners = new Set<() => void>()
+  const removingListeners = new Set<(id: number) => void>()
+  const pendingCounters = new Map<number, EgressPatch>()
+  let flushTimer: (() => void) | null = null
+  let laneInfo = NO_LANE_INFO
+  let closed = false
+
+  function routeOf(row: EgressRow): EgressRoute {
+    if (row.kind === 'direct') return { kind: 'direct', localAddress: row.localAddress }
+    return {
+      kind: row.kind,
+      host: row.host ?? '',
+      port: row.port ?? 0,
+      username: row.username,
+      password: row.password === null ? null : cipher.open(row.password),
+    }
+  }
+
+  function addEntry(row: EgressRow): Entry {
+    const dispatcher = createEgressDispatcher(routeOf(row), {
+      connectTimeoutMs: settings.upstreamConnectTimeoutMs,
+    })
+    const entry = new Entry(row, dispatcher, settings.egressDirect, now)
+    entries.set(row.id, entry)
+    scheduleComeBack(entry)
+    return entry
+  }
+
+  function changed(): void {
+    for (const listener of listeners) {
+      try {
+        listener()
+      } catch (error) {
+        log?.warn({ err: error }, 'egress change listener failed')
+      }
+    }
+  }
+
+  function require(id: number): Entry {
+    const entry = entries.get(id)
+    if (!entry) throw new EgressNotFound(id)
+    return entry
+  }
+
+  function patch(entry: Entry, fields: EgressPatch): void {
+    const counters = pendingCounters.get(entry.id)
+    pendingCounters.delete(entry.id)
+    const written = { ...counters, ...fields }
+    Object.assign(entry.row, written)
+    repository.update(entry.id, written)
+  }
+
+  /** A `down` egress is checked again at its retry time; a block simply runs out. */
+  function scheduleComeBack(entry: Entry): void {
+    entry.cancelTimer?.()
+    entry.cancelTimer = null
+    if (closed) return
+    const { state, retryAt, blockedUntil } = entry.row
+    const at = state === 'down' ? retryAt : state === 'blocked' ? blockedUntil : null
+    if (at === null) return
+    entry.cancelTimer = setTimer(() => {
+      entry.cancelTimer = null
+      if (entries.get(entry.id) !== entry) return
+      if (entry.row.state === 'blocked') {
+        patch(entry, upPatch(now()))
+        log?.info({ egressId: entry.id }, 'egress block ran out')
+        changed()
+      } else if (entry.row.state === 'down') {
+        void recheck(entry)
+      }
+    }, at - now())
+  }
+
+  async function recheck(entry: Entry): Promise<void> {
+    const result = await checkThrough(entry, settings, undefined)
+    if (entries.get(entry.id) !== entry || entry.row.state !== 'down') return
+    // The way out works when anything but the way out failed (the upstream itself, say).
+    if (result.ok || !result.wayOut) markUp(entry)
+    else down(entry, result.error ?? 'the way out failed')
+  }
+
+  function markUp(entry: Entry): void {
+    if (entry.row.state === 'up') return
+    patch(entry, upPatch(now()))
+    scheduleComeBack(entry)
+    log?.info({ egressId: entry.id }, 'egress is up again')
+    changed()
+  }
+
+  function down(entry: Entry, reason: string): void {
+    patch(entry, downPatch(entry.row, reason, now()))
+    scheduleComeBack(entry)
+    log?.warn({ egressId: entry.id, reason, retryAt: entry.row.retryAt }, 'egress is down')
+    changed()
+  }
+
+  function flushCounters(): void {
+    flushTimer?.()
+    flushTimer = null
+    for (const [id, counters] of pendingCounters) repository.update(id, counters)
+    pendingCounters.clear()
+  }
+
+  for (const row of ensureEgresses({
+    repository,
+    settings: deps.storage.settings,
+    cipher,
+    directAddress: settings.egressDirectAddress ?? null,
+    proxies: settings.egressProxies,
+    keys: deps.keys.rows(),
+    bindKey: deps.keys.bind,
+    time: now(),
+  })) {
+    addEntry(row)
+  }
+
+  const view = (entry: Entry) =>
+    toEgressView(entry.row, laneInfo.of(entry.id), settings.egressDirect, now())
+
+  return {
+    lanes: () => [...entries.values()],
+    lane: (id) => entries.get(id),
+    list: () => [...entries.values()].map(view),
+    view: (id) => view(require(id)),
+
+    create(body) {
+      const parsed = parseEgressUrl(body.url)
+      // The route validated the body with the same parser: this is a programming error.
+      if (isEgressUrlProblem(parsed)) throw new TypeError(`egress URL: ${parsed.reason}`)
+      const time = now()
+      const label = body.label ? body.label : null
+      const row =
+        parsed.kind === 'direct'
+          ? {
+              kind: 'direct' as const,
+              scheme: 'direct' as const,
+              localAddress: body.localAddress ?? null,
+              identity: directIdentity(body.localAddress ?? null),
+              label,
+              createdAt: time,
+              updatedAt: time,
+            }
+          : proxyRow(parsed, cipher, time, { label })
+      const inserted = repository.insert(row)
+      if (inserted === undefined) {
+        const identity = parsed.kind === 'direct' ? row.identity : proxyIdentity(parsed)
+        const existing = [...entries.values()].find((entry) => entry.row.identity === identity)
+        throw new EgressExists(existing?.id ?? 0)
+      }
+      const entry = addEntry(inserted)
+      log?.info({ egressId: entry.id, kind: entry.kind }, 'egress added')
+      changed()
+      return view(entry)
+    },
+
+    update(id, body) {
+      const entry = require(id)
+      const fields: EgressPatch = { updatedAt: now() }
+      if (body.label !== undefined) fields.label = body.label === '' ? null : body.label
+      if (body.enabled !== undefined) fields.enabled = body.enabled
+      patch(entry, fields)
+      changed()
+      return view(entry)
+    },
+
+    remove(id) {
+      const entry = require(id)
+      if (entry.builtin) throw new EgressBuiltin()
+      for (const listener of removingListeners) listener(id)
+      const { guardKeyId, guardUsedAt } = entry.row
+      const lastUse =
+        guardKeyId !== null && guardUsedAt !== null
+          ? { keyId: guardKeyId, usedAt: guardUsedAt }
+          : null
+      pendingCounters.delete(id)
+      repository.remove(id)
+      deps.keys.unbindEgress(id, lastUse)
+      entry.cancelTimer?.()
+      entries.delete(id)
+      // Waits for the requests in flight through it, refusing new ones.
+      entry.dispatcher.close().catch(() => {})
+      log?.info({ egressId: id }, 'egress deleted')
+      changed()
+    },
+
+    async check(id, signal) {
+      const entry = require(id)
+      const result = await checkThrough(entry, settings, signal)
+      if (entries.get(id) !== entry) return result
+      if (result.ok) markUp(entry)
+      else if (result.wayOut) down(entry, result.error ?? 'the way out failed')
+      return { ok: result.ok, latencyMs: result.latencyMs, error: result.error }
+    },
+
+    isBlockAnswer(body) {
+      if (blockCodes.size === 0 || body === null || body.length === 0) return false
+      try {
+        const parsed: unknown = JSON.parse(body.toString('utf8'))
+        const code = (parsed as { code?: unknown } | null)?.code
+        const number = typeof code === 'string' && /^\d+$/.test(code) ? Number(code) : code
+        return typeof number === 'number' && blockCodes.has(number)
+      } catch {
+        return false
+      }
+    },
+    isWayOutFailure(id, error) {
+      const entry = entries.get(id)
+      // An egress deleted meanwhile: its dispatcher refuses, and that is the way out's doing.
+      return entry === undefined ? true : isWayOutFailure(entry.kind, error)
+    },
+    markDown(id, reason) {
+      const entry = entries.get(id)
+      if (entry) down(entry, reason)
+    },
+    markBlocked(id, reason) {
+      const entry = entries.get(id)
+      if (!entry) return
+      patch(entry, blockedPatch(reason, now(), blockMs))
+      scheduleComeBack(entry)
+      log?.warn(
+        { egressId: id, blockedUntil: entry.row.blockedUntil },
+        'egress blocked by upstream',
+      )
+      changed()
+    },
+    recordCall(id, ok) {
+      const entry = entries.get(id)
+      if (!entry || closed) return
+      const counters: EgressPatch = {
+        requestCount: entry.row.requestCount + 1,
+        errorCount: entry.row.errorCount + (ok ? 0 : 1),
+        lastUsedAt: now(),
+      }
+      Object.assign(entry.row, counters)
+      pendingCounters.set(id, { ...pendingCounters.get(id), ...counters })
+      flushTimer ??= setTimer(flushCounters, COUNTER_FLUSH_MS)
+      if (ok && entry.row.state === 'down') markUp(entry)
+    },
+
+    guardMemory(id) {
+      const { guardKeyId, guardUsedAt, guardSwitchAt } = require(id).row
+      return { lastUsedKeyId: guardKeyId, lastUsedAt: guardUsedAt, lastSwitchAt: guardSwitchAt }
+    },
+    saveGuardMemory(id, memory: GuardMemory, time) {
+      const entry = entries.get(id)
+      if (!entry) return
+      patch(entry, {
+        guardKeyId: memory.lastUsedKeyId,
+        guardUsedAt: memory.lastUsedAt,
+        guardSwitchAt: memory.lastSwitchAt,
+        updatedAt: time,
+      })
+    },
+
+    useLaneInfo(info) {
+      laneInfo = info
+    },
+    onChange(listener) {
+      const entry = () => listener()
+      listeners.add(entry)
+      return () => {
+        listeners.delete(entry)
+      }
+    },
+    onRemoving(listener) {
+      removingListeners.add(listener)
+      return () => {
+        removingListeners.delete(listener)
+      }
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      flushCounters()
+      for (const entry of entries.values()) {
+        entry.cancelTimer?.()
+        entry.cancelTimer = null
+      }
+      listeners.clear()
+      removingListeners.clear()
+      await Promise.all(
+        [...entries.values()].map((entry) => entry.dispatcher.close().catch(() => {})),
+      )
+    },
+  }
+}

@@ -1,0 +1,170 @@
+import {
+  type EgressesRepository,
+  type EgressRow,
+  type NewEgressRow,
+  SETTING,
+  type SettingsStore,
+  type UpstreamKeyRow,
+} from '@sfp/db'
+import { isSealed, type KeyCipher } from '@sfp/key-pool'
+import { hostPort, type ParsedProxyUrl } from '@sfp/schemas'
+import { ProxyPasswordsLocked, ProxyPasswordsMismatch } from './errors.js'
+
+/** What makes two egresses the same IP: for proxies kind, host and port; for direct its address. */
+export function directIdentity(localAddress: string | null): string {
+  return `direct|${localAddress ?? '*'}`
+}
+
+export function proxyIdentity(proxy: Pick<ParsedProxyUrl, 'kind' | 'host' | 'port'>): string {
+  return `${proxy.kind}|${hostPort(proxy.host, proxy.port)}`
+}
+
+/** The row a new proxy egress is stored as (the password sealed by `cipher`). */
+export function proxyRow(
+  proxy: ParsedProxyUrl,
+  cipher: KeyCipher,
+  time: number,
+  extra: Partial<NewEgressRow> = {},
+): NewEgressRow {
+  return {
+    kind: proxy.kind,
+    scheme: proxy.scheme,
+    host: proxy.host,
+    port: proxy.port,
+    username: proxy.username,
+    password: proxy.password === null ? null : cipher.seal(proxy.password),
+    identity: proxyIdentity(proxy),
+    createdAt: time,
+    updatedAt: time,
+    ...extra,
+  }
+}
+
+export interface BootDeps {
+  repository: EgressesRepository
+  settings: SettingsStore
+  cipher: KeyCipher
+  /** EGRESS_DIRECT_ADDRESS */
+  directAddress: string | null
+  /** EGRESS_PROXIES */
+  proxies: readonly ParsedProxyUrl[]
+  /** Keys as stored, to bind the ones used before egresses existed to the direct egress. */
+  keys: Iterable<Readonly<UpstreamKeyRow>>
+  bindKey(id: number, egressId: number, usedAt: number): void
+  time: number
+}
+
+/**
+ * Proxy passwords against ENCRYPTION_KEY, like the stored keys: refuses to boot rather than lose
+ * them; plaintext ones are sealed in place when a key is set.
+ */
+function sealPasswords(repository: EgressesRepository, cipher: KeyCipher): void {
+  const withPassword = repository.all().filter((row) => row.password !== null)
+  const sealed = withPassword.filter((row) => isSealed(row.password ?? ''))
+  if (!cipher.encrypting) {
+    if (sealed.length > 0) throw new ProxyPasswordsLocked(sealed.length)
+    return
+  }
+  for (const row of sealed) {
+    try {
+      cipher.open(row.password ?? '')
+    } catch {
+      throw new ProxyPasswordsMismatch()
+    }
+  }
+  const plain = withPassword.filter((row) => !isSealed(row.password ?? ''))
+  if (plain.length === 0) return
+  repository.replacePasswords(
+    plain.map((row) => ({ id: row.id, password: cipher.seal(row.password ?? '') })),
+  )
+}
+
+/**
+ * The first boot with egresses: the guard memory and the key in use of the single-IP days
+ * become the built-in direct egress's, and every key used before is bound to it (it was used
+ * from this host), so no other lane sends it within the guard window of its last use.
+ */
+function migrateSingleLane(deps: BootDeps, direct: EgressRow): void {
+  const { repository, settings } = deps
+  let memory: Record<string, unknown> = {}
+  try {
+    const stored: unknown = settings.getJson(SETTING.switchGuard)
+    if (typeof stored === 'object' && stored !== null) memory = stored as Record<string, unknown>
+  } catch {
+    // Not what we wrote: no memory rather than no boot.
+  }
+  const number = (value: unknown) =>
+    typeof value === 'number' && Number.isFinite(value) ? value : null
+  const current = number(Number(settings.get(SETTING.currentKeyId) ?? Number.NaN))
+  const lastUsedKeyId = number(memory.lastUsedKeyId) ?? current
+  repository.update(direct.id, {
+    guardKeyId: lastUsedKeyId,
+    guardUsedAt: number(memory.lastUsedAt),
+    guardSwitchAt: number(memory.lastSwitchAt),
+    updatedAt: deps.time,
+  })
+  for (const key of deps.keys) {
+    if (key.lastUsedAt !== null && key.egressId === null) {
+      deps.bindKey(key.id, direct.id, key.lastUsedAt)
+    }
+  }
+  settings.delete(SETTING.switchGuard)
+  settings.delete(SETTING.currentKeyId)
+}
+
+/**
+ * Make the stored egresses match the settings: the built-in direct egress exists (made on first
+ * boot, its local address following EGRESS_DIRECT_ADDRESS), and every EGRESS_PROXIES entry is
+ * there (matched by scheme, host and port; new credentials replace old ones). Returns every row.
+ */
+export function ensureEgresses(deps: BootDeps): EgressRow[] {
+  const { repository, cipher, time } = deps
+  sealPasswords(repository, cipher)
+  let rows = repository.all()
+  const identity = directIdentity(deps.directAddress)
+  let direct = rows.find((row) => row.builtin)
+  if (direct === undefined) {
+    const same = rows.find((row) => row.identity === identity)
+    if (same) {
+      repository.update(same.id, { builtin: true, updatedAt: time })
+      direct = { ...same, builtin: true }
+    } else {
+      direct = repository.insert({
+        kind: 'direct',
+        scheme: 'direct',
+        localAddress: deps.directAddress,
+        identity,
+        builtin: true,
+        createdAt: time,
+        updatedAt: time,
+      })
+    }
+    if (direct) migrateSingleLane(deps, direct)
+  } else if (direct.identity !== identity && !rows.some((row) => row.identity === identity)) {
+    repository.update(direct.id, { localAddress: deps.directAddress, identity, updatedAt: time })
+  }
+  rows = repository.all()
+  for (const proxy of deps.proxies) {
+    const existing = rows.find((row) => row.identity === proxyIdentity(proxy))
+    if (existing === undefined) {
+      repository.insert(proxyRow(proxy, cipher, time, { fromEnv: true }))
+      continue
+    }
+    const password = existing.password === null ? null : cipher.open(existing.password)
+    const changed =
+      existing.scheme !== proxy.scheme ||
+      existing.username !== proxy.username ||
+      password !== proxy.password
+    if (changed) {
+      const sealed = proxy.password === null ? null : cipher.seal(proxy.password)
+      repository.update(existing.id, {
+        scheme: proxy.scheme,
+        username: proxy.username,
+        password: sealed,
+        fromEnv: true,
+        updatedAt: time,
+      })
+    }
+  }
+  return repository.all()
+}

@@ -1,0 +1,19 @@
+export {
+  createEgressService,
+  type EgressServiceDeps,
+  type EgressSettings,
+} from './create-egress-service.js'
+export { createEgressDispatcher, type EgressRoute } from './dispatchers.js'
+export { directIdentity, proxyIdentity } from './egress-boot.js'
+export type { EgressCheckOutcome } from './egress-check.js'
+export { DOWN_FIRST_MS, DOWN_MAX_MS, downBackoffMs } from './egress-states.js'
+export * from './errors.js'
+export { default as egressPlugin, type EgressPluginOptions, parseEgressOptions } from './plugin.js'
+export type * from './types.js'
+export {
+  BEFORE_SEND,
+  errorCodeOf,
+  isWayOutFailure,
+  markErrorsBeforeSend,
+  wayOutReason,
+} from './way-out.js'

@@ -1,0 +1,106 @@
+import type { EgressesRepository, SettingsStore } from '@sfp/db'
+// Brings in the key-pool plugin's `app.keyPool` augmentation (types only).
+import type {} from '@sfp/key-pool'
+import { type Config, describeIssues } from '@sfp/schemas'
+import fp from 'fastify-plugin'
+import { z } from 'zod'
+import { createEgressService, type EgressSettings } from './create-egress-service.js'
+import type { EgressService } from './types.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    egress: EgressService
+  }
+}
+
+/** Named like `Config`'s fields, so `{ ...config, now }` is a valid options object. */
+export type EgressPluginOptions = Pick<
+  Config,
+  | 'upstreamBaseUrl'
+  | 'upstreamConnectTimeoutMs'
+  | 'upstreamHeadersTimeoutMs'
+  | 'egressDirect'
+  | 'egressDirectAddress'
+  | 'egressProxies'
+  | 'egressBlockCodes'
+  | 'egressBlockMinutes'
+  | 'encryptionKey'
+> & {
+  now?: () => number
+}
+
+/** What this plugin needs of the `database` plugin's decoration (it lives in the server app). */
+export interface EgressDatabase {
+  egresses: EgressesRepository
+  settings: SettingsStore
+}
+
+/** An egress check waits at most this long (or UPSTREAM_HEADERS_TIMEOUT_MS, if shorter). */
+export const EGRESS_CHECK_TIMEOUT_MS = 15_000
+
+const optionsSchema = z.object({
+  upstreamBaseUrl: z.url({ protocol: /^https?$/ }),
+  upstreamConnectTimeoutMs: z.number().int().positive(),
+  upstreamHeadersTimeoutMs: z.number().int().positive(),
+  egressDirect: z.boolean(),
+  egressDirectAddress: z.string().optional(),
+  egressProxies: z.array(z.object({ kind: z.enum(['http', 'https', 'socks5']) }).loose()),
+  egressBlockCodes: z.array(z.number().int().min(0)),
+  egressBlockMinutes: z.number().positive(),
+  encryptionKey: z.string().min(16).optional(),
+})
+
+/** The options as parsed `Config` fields: checked once at registration, never echoed. */
+export function parseEgressOptions(options: EgressPluginOptions): EgressSettings {
+  const result = optionsSchema.safeParse(options)
+  if (!result.success) {
+    throw new TypeError(`Invalid egress options: ${describeIssues(result.error.issues).message}`)
+  }
+  return {
+    upstreamBaseUrl: options.upstreamBaseUrl,
+    upstreamConnectTimeoutMs: options.upstreamConnectTimeoutMs,
+    checkTimeoutMs: Math.min(options.upstreamHeadersTimeoutMs, EGRESS_CHECK_TIMEOUT_MS),
+    egressDirect: options.egressDirect,
+    egressDirectAddress: options.egressDirectAddress,
+    egressProxies: options.egressProxies,
+    egressBlockCodes: options.egressBlockCodes,
+    egressBlockMinutes: options.egressBlockMinutes,
+    encryptionKey: options.encryptionKey,
+  }
+}
+
+/**
+ * `app.egress`: the egresses and their dispatchers. Throws at registration (stopping boot) when
+ * stored proxy passwords do not match ENCRYPTION_KEY. On close: timers stopped, counters written,
+ * dispatchers closed.
+ */
+export default fp<EgressPluginOptions>(
+  async (app, options) => {
+    const settings = parseEgressOptions(options)
+    const database = app.getDecorator<EgressDatabase>('database')
+    const pool = app.keyPool
+    const service = createEgressService({
+      storage: database,
+      settings,
+      keys: {
+        rows: () => pool.rows(),
+        bind: (id, egressId, usedAt) => pool.bind(id, egressId, usedAt),
+        unbindEgress(egressId, lastUse) {
+          // The key's last use through it stays recorded (rule 3 holds after the delete).
+          if (lastUse !== null && pool.row(lastUse.keyId)?.egressId === egressId) {
+            pool.bind(lastUse.keyId, egressId, lastUse.usedAt)
+          }
+          pool.unbindEgress(egressId)
+        },
+      },
+      log: app.log,
+      ...(options.now ? { now: options.now } : {}),
+    })
+    app.decorate('egress', service)
+    app.log.info({ egresses: service.lanes().length }, 'egresses ready')
+    app.addHook('onClose', async () => {
+      await service.close()
+    })
+  },
+  { name: 'egress', fastify: '5.x', dependencies: ['database', 'key-pool'] },
+)

@@ -1,13 +1,14 @@
 /**
  * Balance checks nobody waits for: after every N successes of a key, and every
- * BALANCE_REFRESH_MINUTES for the key in use. Only the key in use, and not `disabled`, is ever
- * probed this way: each probe sends that key upstream from this IP. A success can arrive after
- * the admin activated another key or disabled this one, and a check can wait long for its slot,
- * so this is asked when the check is scheduled and again right before the key is sent.
+ * BALANCE_REFRESH_MINUTES for each lane's key. Only keys in use on a lane, and not `disabled`,
+ * are ever probed this way: each probe sends that key upstream from its lane's IP. A success can
+ * arrive after the admin activated another key or disabled this one, and a check can wait long
+ * for its slot, so this is asked when the check is scheduled and again right before the key is
+ * sent.
  * @see CONTRACT §4 "Balance"
  */
 export interface BackgroundChecks {
-  /** Check `id` soon (through the gate) if it is the key in use and no check of it is running. */
+  /** Check `id` soon (through the gate) if a lane uses it and no check of it is running. */
   schedule(id: number): void
   /** Resolves when the checks running now have settled. */
   settled(): Promise<void>
@@ -21,8 +22,11 @@ export interface BackgroundChecksDeps {
    * `inUse()` still holds once the gate admits the check.
    */
   run(id: number, trigger: string, signal: AbortSignal, inUse: () => boolean): Promise<void>
-  currentKeyId(): number | null
-  /** The key in use is not probed while `disabled`. */
+  /** Whether a lane uses key `id` now. */
+  inUse(id: number): boolean
+  /** Every lane's key, for the periodic refresh. */
+  keysInUse(): Iterable<number>
+  /** A key in use is not probed while `disabled`. */
   isProbeable(id: number): boolean
   refreshMs: number
   reportError(error: unknown, keyId: number): void
@@ -33,7 +37,7 @@ export function createBackgroundChecks(deps: BackgroundChecksDeps): BackgroundCh
   const abort = new AbortController()
   let stopped = false
 
-  const inUse = (id: number) => deps.currentKeyId() === id && deps.isProbeable(id)
+  const inUse = (id: number) => deps.inUse(id) && deps.isProbeable(id)
 
   function start(id: number, trigger: string): void {
     if (stopped || running.has(id) || !inUse(id)) return
@@ -50,8 +54,7 @@ export function createBackgroundChecks(deps: BackgroundChecksDeps): BackgroundCh
   const timer =
     deps.refreshMs > 0
       ? setInterval(() => {
-          const id = deps.currentKeyId()
-          if (id !== null) start(id, 'scheduled balance refresh')
+          for (const id of deps.keysInUse()) start(id, 'scheduled balance refresh')
         }, deps.refreshMs)
       : undefined
   // Never keeps the process alive on its own.

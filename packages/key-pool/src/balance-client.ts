@@ -16,8 +16,11 @@ export type KeyCheck =
   | { kind: 'unknown'; reason: string; valid: boolean }
 
 export interface BalanceClient {
-  /** `GET /v1/user/info`; on 404/410 `GET /v1/models` for validity. Never throws. */
-  checkKey(key: string, signal?: AbortSignal): Promise<KeyCheck>
+  /**
+   * `GET /v1/user/info`; on 404/410 `GET /v1/models` for validity. Never throws. `via`: the
+   * lane's dispatcher the key must go out through (default: this client's own pool).
+   */
+  checkKey(key: string, signal?: AbortSignal, via?: Dispatcher): Promise<KeyCheck>
   /** Close the connection pool (only when this client created it). */
   close(): Promise<void>
 }
@@ -48,8 +51,13 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
     options.dispatcher ??
     new Pool(base.origin, { connections: 2, connect: { timeout: options.connectTimeoutMs } })
 
-  async function get(path: string, key: string, signal?: AbortSignal): Promise<Answer> {
-    const { statusCode, body } = await dispatcher.request({
+  async function get(
+    path: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    via: Dispatcher,
+  ): Promise<Answer> {
+    const { statusCode, body } = await via.request({
       origin: base.origin,
       path: `${prefix}${path}`,
       method: 'GET',
@@ -72,19 +80,28 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
   }
 
   /** Validity without a balance: /v1/models costs nothing and needs a valid key. */
-  async function modelsCheck(key: string, why: string, signal?: AbortSignal): Promise<KeyCheck> {
-    const { status } = await get('/v1/models', key, signal)
+  async function modelsCheck(
+    key: string,
+    why: string,
+    signal: AbortSignal | undefined,
+    via: Dispatcher,
+  ): Promise<KeyCheck> {
+    const { status } = await get('/v1/models', key, signal, via)
     if (status === 401) return { kind: 'invalid', evidence: `${why}; /v1/models answered 401` }
     const valid = status >= 200 && status < 300
     return { kind: 'unknown', reason: `${why}; /v1/models answered ${status}`, valid }
   }
 
-  async function checkKey(key: string, signal?: AbortSignal): Promise<KeyCheck> {
+  async function checkKey(
+    key: string,
+    signal?: AbortSignal,
+    via: Dispatcher = dispatcher,
+  ): Promise<KeyCheck> {
     try {
-      const { status, body } = await get('/v1/user/info', key, signal)
+      const { status, body } = await get('/v1/user/info', key, signal, via)
       if (status === 401) return { kind: 'invalid', evidence: '/v1/user/info answered 401' }
       if (status === 404 || status === 410) {
-        return await modelsCheck(key, `/v1/user/info answered ${status}`, signal)
+        return await modelsCheck(key, `/v1/user/info answered ${status}`, signal, via)
       }
       if (status !== 200) {
         return { kind: 'unknown', reason: `/v1/user/info answered ${status}`, valid: false }

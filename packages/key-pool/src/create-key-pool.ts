@@ -9,7 +9,7 @@ import { createKeyDirectory } from './key-directory.js'
 import { createKeyStore, type KeyPoolStorage } from './key-store.js'
 import { applyOutcome, type OutcomeContext } from './outcome-rules.js'
 import { selectKey } from './selection.js'
-import type { KeyActivatedListener, KeyPoolLog, KeyPoolService, UpstreamGate } from './types.js'
+import type { KeyPoolLog, KeyPoolService, UpstreamCall, UpstreamGate } from './types.js'
 import { toKeyView } from './views.js'
 
 /** The settings the pool follows (CONTRACT §2), already validated. */
@@ -62,12 +62,11 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
     ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
   })
   const directory = createKeyDirectory(store, cipher, now)
-  const activateListeners = new Set<KeyActivatedListener>()
   let gate: UpstreamGate | undefined
   let stopping: Promise<void> | undefined
 
   const secret = (id: number) => cipher.open(store.require(id).secret)
-  const view = (id: number) => toKeyView(store.require(id), store.currentId())
+  const view = (id: number) => toKeyView(store.require(id), store.inUse.has(id))
   const ruleContext: RuleContext = { store, rules, now }
 
   /** Checks the pool makes on its own or for the admin hold a dispatch slot like any request. */
@@ -77,15 +76,16 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
     stillWanted?: () => boolean,
   ): Promise<KeyCheck> {
     const key = secret(id)
-    const task = (taskSignal: AbortSignal) => client.checkKey(key, taskSignal)
+    const task = (call: UpstreamCall) => client.checkKey(key, call.signal, call.dispatcher)
     // Without a gate there is no queue to wait in: what the caller checked still holds.
     if (gate) return gate(id, task, signal, stillWanted)
-    return task(signal ?? new AbortController().signal)
+    return task({ signal: signal ?? new AbortController().signal })
   }
 
   const background = createBackgroundChecks({
     refreshMs: rules.balanceRefreshMs,
-    currentKeyId: store.currentId,
+    inUse: (id) => store.inUse.has(id),
+    keysInUse: () => [...store.inUse.all()],
     isProbeable: (id) => (store.get(id)?.status ?? 'disabled') !== 'disabled',
     async run(id, trigger, signal, inUse) {
       let check: KeyCheck
@@ -108,26 +108,18 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
   const outcomeContext: OutcomeContext = {
     ...ruleContext,
     // Direct, not through the gate: report's caller already holds this attempt's slot.
-    confirm: (id) => client.checkKey(secret(id)),
+    confirm: (id, via) => client.checkKey(secret(id), undefined, via),
     scheduleBalanceCheck: background.schedule,
   }
 
   return {
     ...directory,
-    activate(id) {
+    activate(id, reason) {
       const fresh = { consecutiveErrors: 0, rateLimitStrikes: 0 }
       if (store.require(id).status === 'active') store.patch(id, fresh)
       else store.transition(id, 'active', 'activated by admin', fresh)
-      store.setCurrentId(id)
-      store.record({ keyId: id, type: 'override', reason: 'made the key in use by admin' })
+      store.record({ keyId: id, type: 'override', reason: shortError(reason) })
       store.changed()
-      for (const listener of activateListeners) {
-        try {
-          listener(id)
-        } catch (error) {
-          log?.warn({ keyId: id, err: error }, 'key activation listener failed')
-        }
-      }
       return view(id)
     },
     async check(id, signal) {
@@ -141,31 +133,37 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
       return view(id)
     },
 
-    select(time = now()) {
-      const currentId = store.currentId()
-      return selectKey(store.values(), currentId === null ? undefined : store.get(currentId), time)
+    select(lane, time = now()) {
+      const current = lane.currentKeyId === null ? undefined : store.get(lane.currentKeyId)
+      return selectKey(store.values(), current, lane, time)
     },
-    setCurrent(id, reason) {
-      store.require(id)
-      if (store.currentId() === id) return
-      store.setCurrentId(id)
-      store.record({ keyId: id, type: 'switch', reason: shortError(reason) })
+    bind(id, egressId, time, reason) {
+      const key = store.get(id)
+      if (!key) return
+      store.patch(id, { egressId, egressUsedAt: Math.max(time, key.egressUsedAt ?? 0) })
+      if (reason !== undefined)
+        store.record({ keyId: id, type: 'switch', reason: shortError(reason) })
       store.changed()
     },
+    unbindEgress(egressId) {
+      let changed = false
+      for (const key of store.values()) {
+        if (key.egressId !== egressId) continue
+        store.patch(key.id, { egressId: null })
+        changed = true
+      }
+      if (changed) store.changed()
+    },
     secret,
-    report: (id, outcome) => applyOutcome(outcomeContext, id, outcome),
+    report: (id, outcome, via) => applyOutcome(outcomeContext, id, outcome, via),
 
     useUpstreamGate(next) {
       gate = next
     },
-    onChange: store.onChange,
-    onActivate(listener) {
-      const entry: KeyActivatedListener = (id) => listener(id)
-      activateListeners.add(entry)
-      return () => {
-        activateListeners.delete(entry)
-      }
+    useKeysInUse(keys) {
+      store.inUse = keys
     },
+    onChange: store.onChange,
     settled: background.settled,
     stop() {
       // Idempotent: the plugin's onClose and a test's cleanup may both call it.

@@ -7,6 +7,12 @@ export {
   KeyNotFound,
 } from './errors.js'
 export { KEY_MAX_LENGTH, KEY_MIN_LENGTH, parseKeyList } from './import-parser.js'
+export {
+  createAesKeyCipher,
+  isSealed,
+  type KeyCipher,
+  plainKeyCipher,
+} from './key-cipher.js'
 export type { KeyPoolStorage } from './key-store.js'
 export {
   BALANCE_CHECK_TIMEOUT_MS,
@@ -14,5 +20,6 @@ export {
   type KeyPoolPluginOptions,
   parseKeyPoolOptions,
 } from './plugin.js'
+export { isUsable } from './selection.js'
 export type * from './types.js'
 export { toKeyEventView, toKeyView } from './views.js'

@@ -9,7 +9,7 @@ import { toKeyView } from './views.js'
 /** The admin's side of the pool: what keys there are, adding, removing, enabling them. */
 export type KeyDirectory = Pick<
   KeyPool,
-  'list' | 'view' | 'status' | 'currentKeyId' | 'add' | 'remove' | 'update' | 'exportText'
+  'list' | 'view' | 'status' | 'row' | 'rows' | 'add' | 'remove' | 'update' | 'exportText'
 >
 
 export function createKeyDirectory(
@@ -17,7 +17,7 @@ export function createKeyDirectory(
   cipher: KeyCipher,
   now: () => number,
 ): KeyDirectory {
-  const view = (id: number) => toKeyView(store.require(id), store.currentId())
+  const view = (id: number) => toKeyView(store.require(id), store.inUse.has(id))
 
   return {
     list(query) {
@@ -25,9 +25,9 @@ export function createKeyDirectory(
       const matching = query.status ? all.filter((row) => row.status === query.status) : all
       const offset = query.offset ?? 0
       const end = query.limit === undefined ? undefined : offset + query.limit
-      const current = store.currentId()
+      const { inUse } = store
       return {
-        keys: matching.slice(offset, end).map((row) => toKeyView(row, current)),
+        keys: matching.slice(offset, end).map((row) => toKeyView(row, inUse.has(row.id))),
         total: matching.length,
       }
     },
@@ -39,9 +39,10 @@ export function createKeyDirectory(
         byStatus[row.status] += 1
         if (row.balance !== null) totalBalance = (totalBalance ?? 0) + row.balance
       }
-      return { total: store.size, byStatus, totalBalance, currentKeyId: store.currentId() }
+      return { total: store.size, byStatus, totalBalance, currentKeyId: store.inUse.primary() }
     },
-    currentKeyId: store.currentId,
+    row: (id) => store.get(id),
+    rows: () => store.values(),
 
     /**
      * `api_key` is one key, `api_keys` a list. Duplicates are found by fingerprint, in memory,
@@ -72,9 +73,8 @@ export function createKeyDirectory(
       }
       const added = rows.length > 0 ? store.insert(rows) : []
       if (added.length > 0) store.changed()
-      const current = store.currentId()
       return {
-        added: added.map((row) => toKeyView(row, current)),
+        added: added.map((row) => toKeyView(row, false)),
         duplicates: duplicates + rows.length - added.length,
         invalid: parsed.invalid,
       }

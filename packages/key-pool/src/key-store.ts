@@ -1,16 +1,15 @@
-import {
-  type KeyEventsRepository,
-  type NewKeyEventRow,
-  type NewUpstreamKeyRow,
-  SETTING,
-  type SettingsStore,
-  type UpstreamKeyPatch,
-  type UpstreamKeyRow,
-  type UpstreamKeysRepository,
+import type {
+  KeyEventsRepository,
+  NewKeyEventRow,
+  NewUpstreamKeyRow,
+  SettingsStore,
+  UpstreamKeyPatch,
+  UpstreamKeyRow,
+  UpstreamKeysRepository,
 } from '@sfp/db'
 import type { KeyStatus } from '@sfp/schemas'
 import { KeyNotFound } from './errors.js'
-import type { KeyPoolLog, PoolChangeListener } from './types.js'
+import type { KeyPoolLog, KeysInUse, PoolChangeListener } from './types.js'
 
 /** What the pool needs of the database: the `database` plugin's decoration fits. */
 export interface KeyPoolStorage {
@@ -33,8 +32,8 @@ export interface KeyStore {
   values(): IterableIterator<UpstreamKeyRow>
   readonly size: number
   hasFingerprint(fingerprint: string): boolean
-  currentId(): number | null
-  setCurrentId(id: number | null): void
+  /** The keys the lanes use (the dispatch plugin tells); none until it does. */
+  inUse: KeysInUse
   /** Change counters or fields (not the status) and write them through. */
   patch(id: number, patch: UpstreamKeyPatch): UpstreamKeyRow
   /**
@@ -60,6 +59,13 @@ export interface KeyStore {
  */
 export const COUNTER_FLUSH_MS = 1000
 
+/** Before the dispatch plugin tells the pool which keys its lanes use. */
+export const NO_KEYS_IN_USE: KeysInUse = {
+  has: () => false,
+  all: () => [],
+  primary: () => null,
+}
+
 export interface KeyStoreDeps {
   storage: KeyPoolStorage
   rows: readonly UpstreamKeyRow[]
@@ -71,8 +77,6 @@ export function createKeyStore({ storage, rows, now, log }: KeyStoreDeps): KeySt
   const keys = new Map(rows.map((row) => [row.id, row]))
   const fingerprints = new Set(rows.map((row) => row.fingerprint))
   const listeners = new Set<PoolChangeListener>()
-  const storedCurrent = Number(storage.settings.get(SETTING.currentKeyId))
-  let currentId: number | null = keys.has(storedCurrent) ? storedCurrent : null
   const pendingCounters = new Map<number, UpstreamKeyPatch>()
   let flushTimer: NodeJS.Timeout | null = null
 
@@ -95,13 +99,7 @@ export function createKeyStore({ storage, rows, now, log }: KeyStoreDeps): KeySt
       return keys.size
     },
     hasFingerprint: (fingerprint) => fingerprints.has(fingerprint),
-    currentId: () => currentId,
-    setCurrentId(id) {
-      if (id === currentId) return
-      currentId = id
-      if (id === null) storage.settings.delete(SETTING.currentKeyId)
-      else storage.settings.set(SETTING.currentKeyId, String(id), now())
-    },
+    inUse: NO_KEYS_IN_USE,
     patch(id, patch) {
       const row = store.require(id)
       const written = { ...pendingCounters.get(id), ...patch, updatedAt: now() }
@@ -157,7 +155,6 @@ export function createKeyStore({ storage, rows, now, log }: KeyStoreDeps): KeySt
         if (row) fingerprints.delete(row.fingerprint)
         keys.delete(id)
       }
-      if (currentId !== null && !keys.has(currentId)) store.setCurrentId(null)
       const time = now()
       storage.keyEvents.appendMany(
         present.map((id) => ({ time, keyId: id, type: 'removed', reason: 'deleted by admin' })),

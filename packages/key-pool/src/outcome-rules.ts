@@ -1,13 +1,17 @@
 import type { UpstreamKeyPatch, UpstreamKeyRow } from '@sfp/db'
 import type { KeyStatus } from '@sfp/schemas'
+import type { Dispatcher } from 'undici'
 import type { KeyCheck } from './balance-client.js'
 import { shortError } from './error-text.js'
 import { balancePatch, describeCheck, isLowBalance, type RuleContext } from './key-checks.js'
 import type { AttemptOutcome, OutcomeVerdict } from './types.js'
 
 export interface OutcomeContext extends RuleContext {
-  /** Ask upstream about the key directly: the caller already holds this attempt's slot. */
-  confirm(id: number): Promise<KeyCheck>
+  /**
+   * Ask upstream about the key directly, through `via` (its lane): the caller already holds
+   * this attempt's slot.
+   */
+  confirm(id: number, via: Dispatcher | undefined): Promise<KeyCheck>
   /** Check the balance later, through the gate, without holding up the caller. */
   scheduleBalanceCheck(id: number): void
 }
@@ -36,6 +40,7 @@ export async function applyOutcome(
   ctx: OutcomeContext,
   id: number,
   outcome: AttemptOutcome,
+  via?: Dispatcher,
 ): Promise<OutcomeVerdict> {
   const key = ctx.store.get(id)
   if (!key) return { status: 'disabled', moveOn: outcome.kind !== 'success' }
@@ -48,17 +53,17 @@ export async function applyOutcome(
         // The client's doing (bad body, unknown model, disconnect): nothing about the key changes.
         return { status: ctx.store.touch(id, counted).status, moveOn: false }
       case 'unauthorized':
-        return await unauthorized(ctx, key, counted)
+        return await unauthorized(ctx, key, counted, via)
       case 'forbidden':
-        return await forbidden(ctx, key, counted, outcome.status)
+        return await forbidden(ctx, key, counted, outcome.status, via)
       case 'rateLimited':
         return rateLimited(ctx, key, counted, outcome.retryAfterMs)
       case 'upstreamError': {
         const text = `HTTP ${outcome.status}${outcome.message ? `: ${outcome.message}` : ''}`
-        return await failed(ctx, key, counted, text)
+        return await failed(ctx, key, counted, text, via)
       }
       case 'networkError':
-        return await failed(ctx, key, counted, `network error: ${outcome.code}`)
+        return await failed(ctx, key, counted, `network error: ${outcome.code}`, via)
     }
   } finally {
     ctx.store.changed()
@@ -122,9 +127,14 @@ function outOfService(
 const GONE: OutcomeVerdict = { status: 'disabled', moveOn: true }
 
 /** A 401 makes a key `invalid` only once /v1/user/info (or /v1/models) confirms it. */
-async function unauthorized(ctx: OutcomeContext, key: UpstreamKeyRow, counted: Counted) {
+async function unauthorized(
+  ctx: OutcomeContext,
+  key: UpstreamKeyRow,
+  counted: Counted,
+  via: Dispatcher | undefined,
+) {
   ctx.store.patch(key.id, { ...counted, errorCount: key.errorCount + 1 })
-  const check = await ctx.confirm(key.id)
+  const check = await ctx.confirm(key.id, via)
   if (!ctx.store.get(key.id)) return GONE
   const patch = balancePatch(check, ctx.now())
   if (check.kind === 'invalid') {
@@ -145,9 +155,10 @@ async function forbidden(
   key: UpstreamKeyRow,
   counted: Counted,
   status: number,
+  via: Dispatcher | undefined,
 ) {
   ctx.store.patch(key.id, { ...counted, errorCount: key.errorCount + 1 })
-  const check = await ctx.confirm(key.id)
+  const check = await ctx.confirm(key.id, via)
   if (!ctx.store.get(key.id)) return GONE
   const patch = { ...balancePatch(check, ctx.now()), lastError: `HTTP ${status}` }
   const reason = `HTTP ${status}, then ${describeCheck(check)}`
@@ -183,7 +194,13 @@ function rateLimited(
  * 5xx and network errors: below KEY_ERROR_THRESHOLD in a row the proxy retries the same key;
  * at it the balance decides between `insufficient` and `error` (with its cooldown).
  */
-async function failed(ctx: OutcomeContext, key: UpstreamKeyRow, counted: Counted, text: string) {
+async function failed(
+  ctx: OutcomeContext,
+  key: UpstreamKeyRow,
+  counted: Counted,
+  text: string,
+  via: Dispatcher | undefined,
+) {
   const consecutive = key.consecutiveErrors + 1
   const lastError = shortError(text)
   ctx.store.patch(key.id, {
@@ -193,7 +210,7 @@ async function failed(ctx: OutcomeContext, key: UpstreamKeyRow, counted: Counted
     lastError,
   })
   if (consecutive < ctx.rules.keyErrorThreshold) return { status: key.status, moveOn: false }
-  const check = await ctx.confirm(key.id)
+  const check = await ctx.confirm(key.id, via)
   if (!ctx.store.get(key.id)) return GONE
   const time = ctx.now()
   const patch = balancePatch(check, time)

@@ -1,7 +1,10 @@
 import type { UpstreamKeyRow } from '@sfp/db'
-import type { CurrentKeyState, KeySelection } from './types.js'
+import type { CurrentKeyState, KeySelection, LaneKeys } from './types.js'
 
-type KeyState = Pick<UpstreamKeyRow, 'id' | 'status' | 'cooldownUntil'>
+type KeyState = Pick<
+  UpstreamKeyRow,
+  'id' | 'status' | 'cooldownUntil' | 'egressId' | 'egressUsedAt'
+>
 
 /** Cooling and error keys wait for their cooldown; after it they may serve again. */
 function isWaiting(key: KeyState): boolean {
@@ -17,28 +20,55 @@ export function currentState(key: KeyState): CurrentKeyState {
   return { keyId: key.id, status: key.status, cooldownUntil: key.cooldownUntil }
 }
 
+/** Candidate tiers, best first: usable `active` keys before recovered ones, own before others'. */
+const ACTIVE_FREE = 0
+const ACTIVE_OTHER = 1
+const RECOVERED_FREE = 2
+const RECOVERED_OTHER = 3
+
 /**
- * Which key the next attempt should use. The key in use stays while usable (no scan); otherwise
- * the earliest-created `active` key, then the earliest `error`/`cooling` key past its cooldown.
- * `keys` must iterate in creation (id) order. Reads only.
- * @see CONTRACT §4 "Order"
+ * Which key lane `lane` should use next. Its key stays while usable (no scan); otherwise the
+ * earliest-created `active` key, then the earliest `error`/`cooling` key past its cooldown, among
+ * the keys that may go through this lane now. Keys bound to no other lane come first: a key of
+ * another lane is only taken once it has rested there for the guard window (the lane's
+ * `availableAt`). `keys` must iterate in creation (id) order. Reads only.
+ * @see README.md (repository root), "Egress lanes"
  */
 export function selectKey(
   keys: Iterable<KeyState>,
   current: KeyState | undefined,
+  lane: LaneKeys,
   now: number,
 ): KeySelection {
-  if (current && isUsable(current, now)) return { kind: 'current', keyId: current.id }
+  if (current && isUsable(current, now) && lane.availableAt(current) <= now) {
+    return { kind: 'current', keyId: current.id }
+  }
   const currentView = current ? currentState(current) : null
-  let recovered: KeyState | undefined
+  const best: (KeyState | undefined)[] = [undefined, undefined, undefined, undefined]
   let retryAt: number | null = null
   for (const key of keys) {
-    if (key.status === 'active') return { kind: 'switch', keyId: key.id, current: currentView }
-    if (!isWaiting(key)) continue
-    const until = key.cooldownUntil ?? 0
-    if (until <= now) recovered ??= key
-    else retryAt = retryAt === null ? until : Math.min(retryAt, until)
+    const active = key.status === 'active'
+    if (!active && !isWaiting(key)) continue
+    const availableAt = lane.availableAt(key)
+    const usableAt = Math.max(availableAt, active ? 0 : (key.cooldownUntil ?? 0))
+    if (usableAt > now) {
+      // Infinity: in flight on another lane, usable at a time nobody knows yet.
+      if (Number.isFinite(usableAt))
+        retryAt = retryAt === null ? usableAt : Math.min(retryAt, usableAt)
+      continue
+    }
+    const own = key.egressId === null || key.egressId === lane.id
+    const tier = active
+      ? own
+        ? ACTIVE_FREE
+        : ACTIVE_OTHER
+      : own
+        ? RECOVERED_FREE
+        : RECOVERED_OTHER
+    if (tier === ACTIVE_FREE) return { kind: 'switch', keyId: key.id, current: currentView }
+    best[tier] ??= key
   }
-  if (recovered) return { kind: 'switch', keyId: recovered.id, current: currentView }
+  const chosen = best.find((key) => key !== undefined)
+  if (chosen) return { kind: 'switch', keyId: chosen.id, current: currentView }
   return { kind: 'none', current: currentView, retryAt }
 }

@@ -1,3 +1,4 @@
+import type { UpstreamKeyRow } from '@sfp/db'
 import type {
   AddKeysBody,
   AddKeysResponse,
@@ -8,6 +9,7 @@ import type {
   PatchKeyBody,
   PoolStatus,
 } from '@sfp/schemas'
+import type { Dispatcher } from 'undici'
 
 /**
  * The key pool's public surface: what the admin routes, the dispatch plugin and the proxy may
@@ -38,13 +40,20 @@ export interface OutcomeVerdict {
   moveOn: boolean
 }
 
+/** Where one upstream call goes out: the lane's undici dispatcher (absent: the pool's own). */
+export interface UpstreamCall {
+  signal: AbortSignal
+  dispatcher?: Dispatcher | undefined
+}
+
 /**
- * Runs one upstream call made with key `keyId` while holding a dispatch slot. The dispatch plugin
- * installs it; until then the pool calls upstream directly (tests, tools).
+ * Runs one upstream call made with key `keyId` through that key's own egress lane, holding one of
+ * its slots and obeying its switch guard. The dispatch plugin installs it; until then the pool
+ * calls upstream directly (tests, tools).
  */
 export type UpstreamGate = <T>(
   keyId: number,
-  task: (signal: AbortSignal) => Promise<T>,
+  task: (call: UpstreamCall) => Promise<T>,
   signal?: AbortSignal,
   /**
    * Asked once the slot is held, before anything is sent or recorded: false drops the call
@@ -52,6 +61,34 @@ export type UpstreamGate = <T>(
    */
   stillWanted?: () => boolean,
 ) => Promise<T>
+
+/** A key's binding to an egress lane, as selection reads it. */
+export type KeyBinding = Pick<UpstreamKeyRow, 'id' | 'egressId' | 'egressUsedAt'>
+
+/**
+ * One egress lane, as key selection sees it: the key it uses, and from when each key may be sent
+ * through it (a key used through another lane waits KEY_SWITCH_GUARD_MINUTES after its last use
+ * there).
+ */
+export interface LaneKeys {
+  /** The egress id of the lane. */
+  id: number
+  /** The key the lane uses (the one last sent through it), or null. */
+  currentKeyId: number | null
+  /** ms since the epoch from when `key` may go through this lane; 0 (or any past time): now. */
+  availableAt(key: KeyBinding): number
+}
+
+/**
+ * The keys the egress lanes are using, as the dispatch plugin tells the pool: for `isCurrent`,
+ * `status().currentKeyId` and the background checks, which only ever probe keys in use.
+ */
+export interface KeysInUse {
+  has(id: number): boolean
+  all(): Iterable<number>
+  /** The key of the built-in direct lane (or else the first lane). */
+  primary(): number | null
+}
 
 /** The key in use and why it can or cannot serve. */
 export interface CurrentKeyState {
@@ -61,53 +98,66 @@ export interface CurrentKeyState {
   cooldownUntil: number | null
 }
 
-/** Which key the next upstream attempt should use, before the switch guard has its say. */
+/** Which key a lane's next upstream attempt should use, before its switch guard has its say. */
 export type KeySelection =
-  /** The key in use is usable: keep it. */
+  /** The lane's key is usable: keep it. */
   | { kind: 'current'; keyId: number }
-  /** The key in use is gone or unusable (or there is none yet): this one would replace it. */
+  /** The lane's key is gone or unusable (or there is none yet): this one would replace it. */
   | { kind: 'switch'; keyId: number; current: CurrentKeyState | null }
-  /** Nothing is usable. `retryAt`: when the earliest cooling/error key becomes a candidate. */
+  /**
+   * Nothing is usable on this lane. `retryAt`: when the earliest key becomes a candidate (a
+   * cooldown ends, or a key of another lane has rested long enough); null when none will.
+   */
   | { kind: 'none'; current: CurrentKeyState | null; retryAt: number | null }
 
 export type PoolChangeListener = () => void
-export type KeyActivatedListener = (keyId: number) => void
 
 export interface KeyPool {
   list(query: ListKeysQuery): ListKeysResponse
   view(id: number): KeyView | undefined
   status(): PoolStatus
-  currentKeyId(): number | null
+  /** The row itself, read-only (dispatch reads bindings and states); undefined when unknown. */
+  row(id: number): Readonly<UpstreamKeyRow> | undefined
+  /** Every row, creation order, read-only. */
+  rows(): Iterable<Readonly<UpstreamKeyRow>>
 
   /** Bulk import (one transaction); invalid entries are reported masked. */
   add(body: AddKeysBody): AddKeysResponse
   remove(ids: readonly number[]): { removed: number[]; notFound: number[] }
   /** Throws the package's NotFound for an unknown id. */
   update(id: number, patch: PatchKeyBody): KeyView
-  /** Make this the key in use now (re-enabling it); recorded as an `override` key event. */
-  activate(id: number): KeyView
+  /**
+   * Make the key `active` again (re-enabling it, failure counts reset) and record the admin's
+   * `override` event with `reason`. The dispatch plugin makes it a lane's key: call it there.
+   */
+  activate(id: number, reason: string): KeyView
   /** Balance and validity now, through the upstream gate. */
   check(id: number, signal?: AbortSignal): Promise<KeyView>
   /** Every key in plain text, one per line, creation order: the only way keys leave. */
   exportText(): string
 
-  /** Never touches the database or upstream: O(1) while the key in use stays usable. */
-  select(now?: number): KeySelection
-  /** Make `id` the key in use (written through; recorded as a `switch` key event). */
-  setCurrent(id: number, reason: string): void
+  /** A lane's next key. Never touches the database or upstream: O(1) while its key stays usable. */
+  select(lane: LaneKeys, now?: number): KeySelection
+  /**
+   * Lane `egressId` takes key `id` at `time`: the binding is written through, and a `switch`
+   * key event with `reason` is recorded when `reason` is given.
+   */
+  bind(id: number, egressId: number, time: number, reason?: string): void
+  /** The egress was deleted: its keys belong to no lane (their last use stays recorded). */
+  unbindEgress(egressId: number): void
   /** The key itself, for the Authorization header of an upstream call. */
   secret(id: number): string
   /**
    * Apply an attempt's outcome. Call it while still holding that attempt's dispatch slot: the
-   * confirmation calls it makes (401/403/threshold) go upstream within that slot, not the gate.
+   * confirmation calls it makes (401/403/threshold) go upstream within that slot, not the gate,
+   * through `via` (the lane's dispatcher: a key is only ever checked through its own lane).
    */
-  report(id: number, outcome: AttemptOutcome): Promise<OutcomeVerdict>
+  report(id: number, outcome: AttemptOutcome, via?: Dispatcher): Promise<OutcomeVerdict>
 
   useUpstreamGate(gate: UpstreamGate): void
+  useKeysInUse(keys: KeysInUse): void
   /** Called (synchronously, cheaply) after any change a status view would show. */
   onChange(listener: PoolChangeListener): () => void
-  /** Called after `activate`: the dispatch plugin records it as a switch-guard override. */
-  onActivate(listener: KeyActivatedListener): () => void
   /** Stop timers and wait for background checks to settle. */
   stop(): Promise<void>
   /**

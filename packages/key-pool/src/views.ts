@@ -7,13 +7,13 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
  * A key as the API shows it: the mask computed at insert, never the secret, so listing a large
  * pool decrypts nothing and costs a few date conversions per key.
  */
-export function toKeyView(row: UpstreamKeyRow, currentKeyId: number | null): KeyView {
+export function toKeyView(row: UpstreamKeyRow, isCurrent: boolean): KeyView {
   return {
     id: row.id,
     label: row.label,
     maskedKey: row.maskedKey,
     status: row.status,
-    isCurrent: row.id === currentKeyId,
+    isCurrent,
     balance: row.balance,
     balanceCheckedAt: iso(row.balanceCheckedAt),
     callCount: row.callCount,
@@ -23,6 +23,7 @@ export function toKeyView(row: UpstreamKeyRow, currentKeyId: number | null): Key
     lastUsedAt: iso(row.lastUsedAt),
     cooldownUntil: iso(row.cooldownUntil),
     createdAt: new Date(row.createdAt).toISOString(),
+    egressId: row.egressId,
   }
 }
 

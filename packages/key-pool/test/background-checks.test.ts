@@ -1,17 +1,21 @@
+import { Agent, type Dispatcher } from 'undici'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { CheckNotNeeded } from '../src/errors.js'
 import type { UpstreamGate } from '../src/types.js'
+import { keysInUse, lane } from './helpers/lanes.js'
 import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
 
 const KEYS = [fakeKey(1), fakeKey(2), fakeKey(3)]
 const HOUR = 60 * 60_000
+/** A second loopback address: what upstream sees of a lane going out from it. */
+const LANE_ADDRESS = '127.0.0.2'
 
 afterEach(() => {
   vi.useRealTimers()
 })
 
 /** A gate that records every call and holds each until the test opens it. */
-function heldGate() {
+function heldGate(dispatcher?: Dispatcher) {
   const calls: number[] = []
   let open: () => void = () => {}
   const opened = new Promise<void>((resolve) => {
@@ -22,7 +26,7 @@ function heldGate() {
     calls.push(keyId)
     await opened
     if (stillWanted && !stillWanted()) throw new CheckNotNeeded()
-    return task(signal ?? new AbortController().signal)
+    return task({ signal: signal ?? new AbortController().signal, dispatcher })
   }
   return { gate, calls, open }
 }
@@ -49,7 +53,7 @@ describe('balance check after every N successful calls', () => {
     const [id = 0] = ids
     const { gate, calls, open } = heldGate()
     pool.useUpstreamGate(gate)
-    pool.setCurrent(id, 'test')
+    pool.useKeysInUse(keysInUse(id))
     for (let i = 0; i < 2; i++) await pool.report(id, { kind: 'success' })
     expect(calls).toEqual([])
     // The third success schedules the check; report resolves while the gate still holds it.
@@ -66,19 +70,22 @@ describe('balance check after every N successful calls', () => {
   it('a low balance found in the background makes the key insufficient', async () => {
     const { pool, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 1 })
     const id = ids[1] ?? 0
-    pool.setCurrent(id, 'test')
+    pool.useKeysInUse(keysInUse(id))
     await pool.report(id, { kind: 'success' })
     await pool.settled()
     expect(pool.view(id)).toMatchObject({ status: 'insufficient', balance: 0.2 })
-    expect(pool.select()).toMatchObject({ kind: 'switch', keyId: ids[0] })
+    expect(pool.select(lane(1, id))).toMatchObject({ kind: 'switch', keyId: ids[0] })
   })
 
   it('never probes a key that is no longer in use: another activated, or it disabled', async () => {
     const { pool, upstream, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 1 })
     const [a = 0, b = 0, c = 0] = ids
     // Late successes of requests sent before the admin stepped in (DISPATCH_CONCURRENCY > 1).
-    pool.setCurrent(a, 'test')
-    pool.activate(b)
+    const inUse = keysInUse(a)
+    pool.useKeysInUse(inUse)
+    // The admin makes b the lane's key: the pool activates it, the dispatch moves the lane.
+    pool.activate(b, 'made the key in use by admin')
+    inUse.set(b)
     await pool.report(a, { kind: 'success' })
     pool.update(b, { enabled: false })
     await pool.report(b, { kind: 'success' })
@@ -88,15 +95,17 @@ describe('balance check after every N successful calls', () => {
     expect(pool.view(a)?.balance).toBeNull()
   })
 
-  it('does not send the key if it stopped being the key in use while waiting for the gate', async () => {
+  it('does not send the key if it stopped being in use while waiting for the gate', async () => {
     const { pool, upstream, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 1 })
     const [a = 0, b = 0] = ids
     const { gate, calls, open } = heldGate()
     pool.useUpstreamGate(gate)
-    pool.setCurrent(a, 'test')
+    const inUse = keysInUse(a)
+    pool.useKeysInUse(inUse)
     await pool.report(a, { kind: 'success' })
     expect(calls).toEqual([a])
-    pool.activate(b)
+    pool.activate(b, 'made the key in use by admin')
+    inUse.set(b)
     open()
     await pool.settled()
     expect(upstream.requests).toHaveLength(0)
@@ -105,6 +114,7 @@ describe('balance check after every N successful calls', () => {
 
   it('0 means never', async () => {
     const { pool, upstream, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 0 })
+    pool.useKeysInUse(keysInUse(ids[0] ?? 0))
     for (let i = 0; i < 20; i++) await pool.report(ids[0] ?? 0, { kind: 'success' })
     await pool.settled()
     expect(upstream.requests).toHaveLength(0)
@@ -114,11 +124,49 @@ describe('balance check after every N successful calls', () => {
     const { pool, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 1 })
     const { gate, calls, open } = heldGate()
     pool.useUpstreamGate(gate)
-    pool.setCurrent(ids[0] ?? 0, 'test')
+    pool.useKeysInUse(keysInUse(ids[0] ?? 0))
     for (let i = 0; i < 3; i++) await pool.report(ids[0] ?? 0, { kind: 'success' })
     expect(calls).toEqual([ids[0]])
     open()
     await pool.settled()
+  })
+
+  it('probes nothing before the dispatch tells which keys are in use', async () => {
+    const { pool, upstream, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 1 })
+    for (const id of ids) await pool.report(id, { kind: 'success' })
+    await pool.settled()
+    expect(upstream.requests).toHaveLength(0)
+  })
+
+  it('probes a key in use on any lane, not only the primary one, and no other', async () => {
+    const { pool, upstream, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 1 })
+    const [a = 0, b = 0, c = 0] = ids
+    pool.useKeysInUse(keysInUse(a, c))
+    await pool.report(c, { kind: 'success' })
+    await pool.report(b, { kind: 'success' })
+    await pool.settled()
+    expect(upstream.requests.map((r) => r.key)).toEqual([KEYS[2]])
+    expect(pool.view(c)).toMatchObject({ balance: 12 })
+    expect(pool.view(b)?.balance).toBeNull()
+  })
+
+  it("goes out through the dispatcher the gate gives: the key's own lane", async () => {
+    const { pool, upstream, ids } = await poolWithUpstream({ autoQueryBalanceAfterCalls: 1 })
+    const laneAgent = new Agent({ localAddress: LANE_ADDRESS })
+    try {
+      const { gate, open } = heldGate(laneAgent)
+      open()
+      pool.useUpstreamGate(gate)
+      pool.useKeysInUse(keysInUse(ids[0] ?? 0))
+      await pool.report(ids[0] ?? 0, { kind: 'success' })
+      await pool.settled()
+      expect(upstream.requests.map((r) => [r.key, r.sourceAddress])).toEqual([
+        [KEYS[0], LANE_ADDRESS],
+      ])
+      expect(pool.view(ids[0] ?? 0)).toMatchObject({ balance: 40 })
+    } finally {
+      await laneAgent.close()
+    }
   })
 })
 
@@ -127,7 +175,7 @@ describe('balance refresh timer', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
     const { pool, upstream, ids } = await poolWithUpstream({ balanceRefreshMinutes: 60 })
     const current = ids[2] ?? 0
-    pool.setCurrent(current, 'test')
+    pool.useKeysInUse(keysInUse(current))
     vi.advanceTimersByTime(HOUR - 1)
     await pool.settled()
     expect(upstream.requests).toHaveLength(0)
@@ -140,16 +188,50 @@ describe('balance refresh timer', () => {
     for (const other of [ids[0], ids[1]]) expect(pool.view(other ?? 0)?.balance).toBeNull()
   })
 
+  it("probes every lane's key at each refresh, as the lanes use them then", async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const { pool, upstream, ids } = await poolWithUpstream({ balanceRefreshMinutes: 60 })
+    const [a = 0, b = 0, c = 0] = ids
+    const inUse = keysInUse(c, a)
+    pool.useKeysInUse(inUse)
+    vi.advanceTimersByTime(HOUR)
+    await pool.settled()
+    expect(upstream.requests.map((r) => r.key).sort()).toEqual([KEYS[0], KEYS[2]])
+    expect(pool.view(a)).toMatchObject({ balance: 40 })
+    expect(pool.view(b)?.balance).toBeNull()
+    expect(pool.view(c)).toMatchObject({ balance: 12 })
+    // The lanes moved on: the next refresh asks the dispatch again, not what it said before.
+    inUse.set(b)
+    vi.advanceTimersByTime(HOUR)
+    await pool.settled()
+    expect(upstream.requests.slice(2).map((r) => r.key)).toEqual([KEYS[1]])
+    expect(pool.view(b)).toMatchObject({ status: 'insufficient', balance: 0.2 })
+  })
+
   it('probes nothing without a key in use, or while it is disabled', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
     const { pool, upstream, ids } = await poolWithUpstream({ balanceRefreshMinutes: 1 })
     vi.advanceTimersByTime(60_000)
     await pool.settled()
-    pool.setCurrent(ids[0] ?? 0, 'test')
+    pool.useKeysInUse(keysInUse(ids[0] ?? 0, ids[1] ?? 0))
     pool.update(ids[0] ?? 0, { enabled: false })
+    pool.update(ids[1] ?? 0, { enabled: false })
     vi.advanceTimersByTime(60_000)
     await pool.settled()
     expect(upstream.requests).toHaveLength(0)
+  })
+
+  it('probes a key in use on two lanes once per refresh', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const { pool, upstream, ids } = await poolWithUpstream({ balanceRefreshMinutes: 1 })
+    const { gate, calls, open } = heldGate()
+    pool.useUpstreamGate(gate)
+    pool.useKeysInUse(keysInUse(ids[0] ?? 0, ids[0] ?? 0))
+    vi.advanceTimersByTime(60_000)
+    expect(calls).toEqual([ids[0]])
+    open()
+    await pool.settled()
+    expect(upstream.requests).toHaveLength(1)
   })
 
   it('has no timer when BALANCE_REFRESH_MINUTES is 0, and none after stop', async () => {
@@ -177,7 +259,7 @@ describe('stop', () => {
           })
         }),
     )
-    pool.setCurrent(ids[0] ?? 0, 'test')
+    pool.useKeysInUse(keysInUse(ids[0] ?? 0))
     await pool.report(ids[0] ?? 0, { kind: 'success' })
     await pool.stop()
     expect(sawAbort).toBe(true)

@@ -1,10 +1,14 @@
 import { emptyStatusCounts } from '@sfp/schemas'
+import { Agent, type Dispatcher } from 'undici'
 import { describe, expect, it, vi } from 'vitest'
 import type { UpstreamGate } from '../src/types.js'
+import { keysInUse, lane } from './helpers/lanes.js'
 import { T0 } from './helpers/manual-clock.js'
 import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
 
 const [K1, K2, K3] = [fakeKey(1), fakeKey(2), fakeKey(3)]
+/** A second loopback address: what upstream sees of a lane going out from it. */
+const LANE_ADDRESS = '127.0.0.2'
 const mask = (key: string) => `${key.slice(0, 6)}…${key.slice(-4)}`
 const eventsOf = (test: ReturnType<typeof createTestPool>, type: string) =>
   test.storage.keyEvents
@@ -34,6 +38,7 @@ describe('add', () => {
         lastUsedAt: null,
         cooldownUntil: null,
         createdAt: new Date(T0).toISOString(),
+        egressId: null,
       },
       expect.objectContaining({ id: 2, maskedKey: mask(K2) }),
     ])
@@ -116,34 +121,151 @@ describe('update', () => {
 })
 
 describe('activate', () => {
-  it('makes any key the key in use, re-enabling it, recorded as an override', async () => {
+  it('makes any key active again, re-enabling it, recorded as an override with the reason', () => {
     const test = createTestPool()
     const [a = 0, b = 0] = addKeys(test.pool, [K1, K2])
     test.pool.update(b, { enabled: false })
-    const activated = vi.fn()
     const changed = vi.fn()
-    test.pool.onActivate(activated)
     test.pool.onChange(changed)
-    expect(test.pool.activate(b)).toMatchObject({ id: b, status: 'active', isCurrent: true })
-    expect(test.pool.currentKeyId()).toBe(b)
-    expect(test.pool.select()).toEqual({ kind: 'current', keyId: b })
-    expect(activated).toHaveBeenCalledWith(b)
+    expect(test.pool.activate(b, 'made the key in use on lane #1 by admin')).toMatchObject({
+      id: b,
+      status: 'active',
+    })
     expect(changed).toHaveBeenCalled()
     expect(eventsOf(test, 'override').map((e) => [e.keyId, e.reason])).toEqual([
-      [b, 'made the key in use by admin'],
+      [b, 'made the key in use on lane #1 by admin'],
     ])
-    expect(test.pool.view(a)?.isCurrent).toBe(false)
+    expect(
+      eventsOf(test, 'state').map((e) => [e.keyId, e.fromStatus, e.toStatus, e.reason]),
+    ).toEqual([
+      [b, 'active', 'disabled', 'disabled by admin'],
+      [b, 'disabled', 'active', 'activated by admin'],
+    ])
+    expect(test.storage.upstreamKeys.all()[b - 1]?.status).toBe('active')
+    // A lane that takes it (the dispatch's doing) keeps it; the other key is untouched.
+    expect(test.pool.select(lane(1, b))).toEqual({ kind: 'current', keyId: b })
+    expect(test.pool.view(a)).toMatchObject({ status: 'active', isCurrent: false })
+  })
+
+  it('resets the failure counts, of an active key too, without a state event for it', async () => {
+    const test = createTestPool()
+    const [a = 0, b = 0] = addKeys(test.pool, [K1, K2])
+    await test.pool.report(a, { kind: 'networkError', code: 'ECONNRESET' })
+    await test.pool.report(a, { kind: 'networkError', code: 'ECONNRESET' })
+    await test.pool.report(b, { kind: 'rateLimited', retryAfterMs: null })
+    await test.pool.report(b, { kind: 'rateLimited', retryAfterMs: null })
+    expect(test.pool.row(a)).toMatchObject({ status: 'active', consecutiveErrors: 2 })
+    expect(test.pool.row(b)).toMatchObject({ status: 'cooling', rateLimitStrikes: 2 })
+
+    test.pool.activate(a, 'admin: a')
+    test.pool.activate(b, 'admin: b')
+    const fresh = {
+      status: 'active',
+      consecutiveErrors: 0,
+      rateLimitStrikes: 0,
+      cooldownUntil: null,
+    }
+    expect(test.pool.row(a)).toMatchObject(fresh)
+    expect(test.pool.row(b)).toMatchObject(fresh)
+    expect(test.storage.upstreamKeys.all()).toMatchObject([fresh, fresh])
+    expect(eventsOf(test, 'state').filter((e) => e.reason === 'activated by admin')).toEqual([
+      expect.objectContaining({ keyId: b, fromStatus: 'cooling', toStatus: 'active' }),
+    ])
+    expect(eventsOf(test, 'override').map((e) => [e.keyId, e.reason])).toEqual([
+      [a, 'admin: a'],
+      [b, 'admin: b'],
+    ])
+    // The next 429 starts the escalation again from 30 s.
+    await test.pool.report(b, { kind: 'rateLimited', retryAfterMs: null })
+    expect(test.pool.row(b)).toMatchObject({ rateLimitStrikes: 1, cooldownUntil: T0 + 30_000 })
+  })
+
+  it('makes no key the key in use: isCurrent follows what the dispatch tells', () => {
+    const test = createTestPool()
+    const [a = 0, b = 0] = addKeys(test.pool, [K1, K2])
+    expect(test.pool.activate(b, 'admin')).toMatchObject({ id: b, isCurrent: false })
+    expect(test.pool.status().currentKeyId).toBeNull()
+    const inUse = keysInUse(a)
+    test.pool.useKeysInUse(inUse)
+    expect(test.pool.activate(b, 'admin')).toMatchObject({ id: b, isCurrent: false })
+    inUse.set(b)
+    expect(test.pool.activate(b, 'admin')).toMatchObject({ id: b, isCurrent: true })
+    expect(test.pool.status().currentKeyId).toBe(b)
+  })
+
+  it('throws SFP_NOT_FOUND for an unknown id, recording nothing', () => {
+    const test = createTestPool()
+    expect(() => test.pool.activate(3, 'admin')).toThrow(
+      expect.objectContaining({ code: 'SFP_NOT_FOUND', statusCode: 404 }),
+    )
+    expect(eventsOf(test, 'override')).toEqual([])
+  })
+})
+
+describe('keys in use (useKeysInUse)', () => {
+  it('nothing is in use until the dispatch tells', () => {
+    const { pool } = createTestPool()
+    addKeys(pool, [K1, K2])
+    expect(pool.list({ offset: 0 }).keys.map((key) => key.isCurrent)).toEqual([false, false])
+    expect(pool.status().currentKeyId).toBeNull()
+  })
+
+  it('drives isCurrent of every view and status().currentKeyId, read live', () => {
+    const { pool } = createTestPool()
+    const [a = 0, b = 0, c = 0] = addKeys(pool, [K1, K2, K3])
+    const inUse = keysInUse(c, a)
+    pool.useKeysInUse(inUse)
+    expect(pool.list({ offset: 0 }).keys.map((key) => [key.id, key.isCurrent])).toEqual([
+      [a, true],
+      [b, false],
+      [c, true],
+    ])
+    expect(pool.view(c)?.isCurrent).toBe(true)
+    expect(pool.view(b)?.isCurrent).toBe(false)
+    expect(pool.update(a, { label: 'lane 2' })).toMatchObject({ isCurrent: true })
+    expect(pool.status().currentKeyId).toBe(c)
+    // The lanes move on: the pool reads the dispatch's answer each time, nothing is cached.
+    inUse.set(b)
+    expect(pool.list({ offset: 0 }).keys.map((key) => key.isCurrent)).toEqual([false, true, false])
+    expect(pool.status().currentKeyId).toBe(b)
+    inUse.set()
+    expect(pool.status().currentKeyId).toBeNull()
+    // New keys are never in use yet.
+    expect(pool.add({ api_key: fakeKey(9) }).added).toMatchObject([{ isCurrent: false }])
+  })
+
+  it('a later useKeysInUse replaces the earlier one', () => {
+    const { pool } = createTestPool()
+    const [a = 0, b = 0] = addKeys(pool, [K1, K2])
+    pool.useKeysInUse(keysInUse(a))
+    pool.useKeysInUse(keysInUse(b))
+    expect(pool.view(a)?.isCurrent).toBe(false)
+    expect(pool.view(b)?.isCurrent).toBe(true)
+    expect(pool.status().currentKeyId).toBe(b)
+  })
+
+  it('deleting a key in use leaves nothing in use in the pool: the dispatch picks anew', () => {
+    const { pool } = createTestPool()
+    const [a = 0, b = 0] = addKeys(pool, [K1, K2])
+    pool.bind(a, 1, T0)
+    pool.remove([a])
+    expect(pool.view(a)).toBeUndefined()
+    expect(pool.row(a)).toBeUndefined()
+    expect(pool.select(lane(1, a))).toEqual({ kind: 'switch', keyId: b, current: null })
   })
 })
 
 describe('check (on demand)', () => {
-  async function checkedPool(accounts: Record<string, Record<string, string>>) {
+  async function checkedPool(
+    accounts: Record<string, Record<string, string>>,
+    dispatcher?: Dispatcher,
+  ) {
     const upstream = await startUpstream(accounts)
     const test = createTestPool({ settings: { upstreamBaseUrl: upstream.url } })
     const gated: number[] = []
     const gate: UpstreamGate = (keyId, task, signal) => {
       gated.push(keyId)
-      return task(signal ?? new AbortController().signal)
+      return task({ signal: signal ?? new AbortController().signal, dispatcher })
     }
     test.pool.useUpstreamGate(gate)
     return { ...test, upstream, gated }
@@ -155,6 +277,24 @@ describe('check (on demand)', () => {
     expect(await test.pool.check(id)).toMatchObject({ balance: 14, status: 'active' })
     expect(test.gated).toEqual([id])
     expect(eventsOf(test, 'check').map((e) => e.reason)).toEqual(['on-demand check: balance 14'])
+  })
+
+  it("goes out through the dispatcher the gate gives (the key's lane), else the pool's own", async () => {
+    const lane2 = new Agent({ localAddress: LANE_ADDRESS })
+    try {
+      const test = await checkedPool({ [K1]: { totalBalance: '14.00' } }, lane2)
+      const [id = 0] = addKeys(test.pool, [K1])
+      expect(await test.pool.check(id)).toMatchObject({ balance: 14 })
+      expect(test.upstream.requests.map((r) => [r.path, r.sourceAddress])).toEqual([
+        ['/v1/user/info', LANE_ADDRESS],
+      ])
+      const direct = await checkedPool({ [K1]: { totalBalance: '14.00' } })
+      const [directId = 0] = addKeys(direct.pool, [K1])
+      await direct.pool.check(directId)
+      expect(direct.upstream.requests.map((r) => r.sourceAddress)).toEqual(['127.0.0.1'])
+    } finally {
+      await lane2.close()
+    }
   })
 
   it('brings an insufficient key back when the balance is fine again', async () => {
@@ -267,6 +407,18 @@ describe('reading the pool', () => {
     await pool.check(a)
     await pool.check(b)
     expect(pool.status().totalBalance).toBe(1)
+  })
+
+  it('gives the rows themselves, read-only, in creation order', async () => {
+    const { pool } = createTestPool()
+    const [a = 0, b = 0] = addKeys(pool, [K2, K1])
+    await pool.report(b, { kind: 'rateLimited', retryAfterMs: 1000 })
+    expect([...pool.rows()].map((row) => [row.id, row.status, row.maskedKey])).toEqual([
+      [a, 'active', mask(K2)],
+      [b, 'cooling', mask(K1)],
+    ])
+    expect(pool.row(b)).toMatchObject({ id: b, cooldownUntil: T0 + 1000, egressId: null })
+    expect(pool.row(42)).toBeUndefined()
   })
 
   it('tells change listeners, and a failing listener breaks nothing', async () => {

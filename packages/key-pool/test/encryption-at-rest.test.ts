@@ -4,6 +4,7 @@ import { SETTING } from '@sfp/db'
 import { describe, expect, it } from 'vitest'
 import { createKeyPool } from '../src/create-key-pool.js'
 import { isSealed, plainKeyCipher } from '../src/key-cipher.js'
+import { T0 } from './helpers/manual-clock.js'
 import {
   addKeys,
   createTestPool,
@@ -89,7 +90,7 @@ describe('encryption at rest', () => {
     const plain = createTestPool()
     const [a = 0, b = 0] = addKeys(plain.pool, KEYS)
     plain.pool.update(b, { enabled: false, label: 'kept' })
-    plain.pool.setCurrent(a, 'in use')
+    plain.pool.bind(a, 1, T0, 'in use')
     const listed = plain.pool.list({ offset: 0 })
     expect(plain.storage.upstreamKeys.all().every((row) => row.secret === KEYS[row.id - 1])).toBe(
       true,
@@ -102,6 +103,7 @@ describe('encryption at rest', () => {
       plainKeyCipher.fingerprint(KEYS[0] ?? ''),
     )
     expect(encrypted.pool.list({ offset: 0 })).toEqual(listed)
+    expect(encrypted.pool.row(a)).toMatchObject({ egressId: 1, egressUsedAt: T0 })
     expect(encrypted.pool.exportText()).toBe(`${KEYS.join('\n')}\n`)
     expect(encrypted.pool.add({ api_key: KEYS[1] ?? '' }).duplicates).toBe(1)
     // Old values are zeroed, not just unlinked: no copy in free pages or the WAL.

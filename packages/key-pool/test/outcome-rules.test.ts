@@ -1,7 +1,8 @@
 import type { UpstreamKeyPatch } from '@sfp/db'
 import type { KeyStatus, KeyView } from '@sfp/schemas'
 import type { MockAccount, ScriptedFault, UserInfoMode } from '@sfp/upstream-mock'
-import { describe, expect, it } from 'vitest'
+import { Agent } from 'undici'
+import { afterEach, describe, expect, it } from 'vitest'
 import { rateLimitCooldownMs } from '../src/outcome-rules.js'
 import type { AttemptOutcome, OutcomeVerdict } from '../src/types.js'
 import { T0 } from './helpers/manual-clock.js'
@@ -376,6 +377,96 @@ describe('report applies CONTRACT §4 to each outcome', () => {
     expect(transitions).toMatchObject(c.transition ? [c.transition] : [])
     expect(transitions).toHaveLength(c.transition ? 1 : 0)
     expect(probes).toEqual(c.probes)
+  })
+})
+
+describe("report(..., via): confirmations go out through the attempt's lane", () => {
+  /** A second loopback address: what upstream sees of a lane going out from it. */
+  const LANE_ADDRESS = '127.0.0.2'
+  const agents: Agent[] = []
+  afterEach(async () => {
+    for (const agent of agents.splice(0)) await agent.close()
+  })
+  const laneAgent = () => {
+    const agent = new Agent({ localAddress: LANE_ADDRESS })
+    agents.push(agent)
+    return agent
+  }
+
+  async function reportVia(
+    outcome: AttemptOutcome,
+    setup: { account?: MockAccount | null; userInfo?: UserInfoMode; consecutiveErrors?: number },
+    via: Agent | undefined,
+  ) {
+    const account = setup.account === undefined ? { totalBalance: '50.00' } : setup.account
+    const upstream = await startUpstream(
+      account === null ? { [fakeKey(999)]: {} } : { [KEY]: account },
+    )
+    if (setup.userInfo) upstream.setUserInfoMode(setup.userInfo)
+    const { pool } = createTestPool({
+      settings: { upstreamBaseUrl: upstream.url, keyErrorThreshold: 3 },
+    })
+    const [id = 0] = addKeys(pool, [KEY])
+    pool.useUpstreamGate(() => Promise.reject(new Error('report must not use the gate')))
+    for (let i = 0; i < (setup.consecutiveErrors ?? 0); i++) {
+      await pool.report(id, { kind: 'networkError', code: 'ECONNRESET' }, via)
+    }
+    const verdict = await pool.report(id, outcome, via)
+    return {
+      verdict,
+      sent: upstream.requests.map((r) => [r.path, r.key, r.sourceAddress]),
+    }
+  }
+
+  it.each<[string, AttemptOutcome, Parameters<typeof reportVia>[1], OutcomeVerdict, string[]]>([
+    [
+      '401 confirmed',
+      { kind: 'unauthorized' },
+      { account: null },
+      { status: 'invalid', moveOn: true },
+      [USER_INFO],
+    ],
+    [
+      '401 checked with /v1/models too',
+      { kind: 'unauthorized' },
+      { userInfo: 'gone' },
+      { status: 'active', moveOn: false },
+      [USER_INFO, MODELS],
+    ],
+    [
+      '403 with a low balance',
+      { kind: 'forbidden', status: 403 },
+      { account: { totalBalance: '0.10' } },
+      { status: 'insufficient', moveOn: true },
+      [USER_INFO],
+    ],
+    [
+      '5xx at the threshold',
+      { kind: 'upstreamError', status: 503, message: null },
+      { consecutiveErrors: 2 },
+      { status: 'error', moveOn: true },
+      [USER_INFO],
+    ],
+  ])(
+    '%s: through the given dispatcher, else the pool own',
+    async (_, outcome, setup, verdict, paths) => {
+      const viaLane = await reportVia(outcome, setup, laneAgent())
+      expect(viaLane.verdict).toEqual(verdict)
+      expect(viaLane.sent).toEqual(paths.map((path) => [path, KEY, LANE_ADDRESS]))
+      const direct = await reportVia(outcome, setup, undefined)
+      expect(direct.verdict).toEqual(verdict)
+      expect(direct.sent).toEqual(paths.map((path) => [path, KEY, '127.0.0.1']))
+    },
+  )
+
+  it('sends nothing through it when no confirmation is needed', async () => {
+    const { verdict, sent } = await reportVia(
+      { kind: 'upstreamError', status: 502, message: null },
+      { consecutiveErrors: 1 },
+      laneAgent(),
+    )
+    expect(verdict).toEqual({ status: 'active', moveOn: false })
+    expect(sent).toEqual([])
   })
 })
 

@@ -1,12 +1,13 @@
 import { SETTING } from '@sfp/db'
 import { describe, expect, it, vi } from 'vitest'
 import { COUNTER_FLUSH_MS } from '../src/key-store.js'
+import { keysInUse, lane } from './helpers/lanes.js'
 import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
 
 const KEYS = Array.from({ length: 6 }, (_, i) => fakeKey(i + 1))
 
 describe('restart', () => {
-  it('restores states, cooldowns, counters, balances, labels and the key in use exactly', async () => {
+  it('restores states, cooldowns, counters, balances, labels and lane bindings exactly', async () => {
     const upstream = await startUpstream({
       [KEYS[1] ?? '']: { totalBalance: '5.00' },
       [KEYS[2] ?? '']: { totalBalance: '0.20' },
@@ -28,14 +29,19 @@ describe('restart', () => {
     await pool.report(poor, { kind: 'forbidden', status: 403 })
     pool.update(off, { enabled: false, label: 'spare' })
     await pool.report(bad, { kind: 'unauthorized' })
-    pool.setCurrent(used, 'in use')
+    // Lane 1 uses `used`; lane 2 used `bad` before it became invalid.
+    const boundAt = clock.now()
+    pool.bind(bad, 2, boundAt - 5000)
+    pool.bind(used, 1, boundAt, 'in use')
+    pool.useKeysInUse(keysInUse(used))
     await pool.check(used)
     clock.advance(1000)
     for (let i = 0; i < 2; i++) await pool.report(used, { kind: 'success' })
     await pool.settled()
 
     const listed = pool.list({ offset: 0 })
-    const selection = pool.select()
+    const selections = [lane(1, used), lane(2, bad), lane(3)].map((l) => pool.select(l))
+    const rows = [...pool.rows()].map((row) => ({ ...row }))
     expect(listed.keys.map((k) => k.status)).toEqual([
       'cooling',
       'error',
@@ -46,11 +52,18 @@ describe('restart', () => {
     ])
 
     const after = await before.restart()
+    // The dispatch tells the new pool again which keys its lanes use.
+    after.pool.useKeysInUse(keysInUse(used))
     // A clean stop writes the counters still pending (see the crash test below).
+    expect([...after.pool.rows()]).toEqual(rows)
+    expect(after.pool.row(used)).toMatchObject({ egressId: 1, egressUsedAt: boundAt })
+    expect(after.pool.row(bad)).toMatchObject({ egressId: 2, egressUsedAt: boundAt - 5000 })
     expect(after.pool.list({ offset: 0 })).toEqual(listed)
-    expect(after.pool.currentKeyId()).toBe(used)
-    expect(after.pool.select()).toEqual(selection)
+    expect([lane(1, used), lane(2, bad), lane(3)].map((l) => after.pool.select(l))).toEqual(
+      selections,
+    )
     expect(after.pool.status()).toEqual(pool.status())
+    expect(after.pool.status().currentKeyId).toBe(used)
 
     // Counters carry on: the third success since the last check triggers the next one.
     const requestsBefore = upstream.requests.length
@@ -81,11 +94,14 @@ describe('restart', () => {
     }
   })
 
-  it('forgets a stored key in use that no longer exists', async () => {
+  it('neither reads nor removes the stored key in use of the single-IP days', async () => {
+    // SETTING.currentKeyId is the egress boot's to migrate (to the direct lane) and delete.
     const before = createTestPool()
-    addKeys(before.pool, [KEYS[0] ?? ''])
-    before.storage.settings.set(SETTING.currentKeyId, '77')
+    const [id = 0] = addKeys(before.pool, [KEYS[0] ?? ''])
+    before.storage.settings.set(SETTING.currentKeyId, String(id))
     const after = await before.restart()
-    expect(after.pool.currentKeyId()).toBeNull()
+    expect(after.pool.status().currentKeyId).toBeNull()
+    expect(after.pool.view(id)?.isCurrent).toBe(false)
+    expect(after.storage.settings.get(SETTING.currentKeyId)).toBe(String(id))
   })
 })

@@ -1,15 +1,26 @@
 /**
- * Slot gate benchmark: heap cost of a long queue and release -> next-holder hand-off latency.
+ * Queue benchmark: heap cost of a long queue in front of the lanes and release -> next-holder
+ * hand-off latency, through the real dispatch (one lane, one key, the key pool and egress
+ * service on an in-memory database).
  *
- *   node --expose-gc --conditions=development --import tsx packages/dispatch/bench/slot-gate.bench.ts
+ *   node --expose-gc --conditions=development --import tsx packages/dispatch/bench/lane-queue.bench.ts
  *
- * `measureSlotGate()` is exported for a later benchmark command; it finds `gc` itself when the
- * process was started without --expose-gc.
+ * `measureSlotGate()` is what `pnpm bench` runs; it finds `gc` itself when the process was
+ * started without --expose-gc.
  */
 import { pathToFileURL } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { createSlotGate } from '../src/slot-gate.js'
+import {
+  createEgressesRepository,
+  createKeyEventsRepository,
+  createSettingsStore,
+  createUpstreamKeysRepository,
+  openDatabase,
+} from '@sfp/db'
+import { createEgressService } from '@sfp/egress'
+import { createKeyPool } from '@sfp/key-pool'
+import { createDispatch } from '../src/dispatch.js'
 
 export const HEAP_TARGET_MB = 20
 export const HANDOFF_P99_TARGET_MS = 1
@@ -35,8 +46,66 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
 }
 
-const newGate = (queueMax: number) =>
-  createSlotGate({ concurrency: 1, queueMax, queueTimeoutMs: 600_000, now: Date.now })
+const NOWHERE = 'http://127.0.0.1:9'
+
+/** One lane (the built-in direct egress) with one key and no guard window: the queue alone. */
+function newGate(queueMax: number) {
+  const handle = openDatabase({ dataDir: '', fileName: ':memory:' })
+  const storage = {
+    upstreamKeys: createUpstreamKeysRepository(handle.db),
+    keyEvents: createKeyEventsRepository(handle.db),
+    settings: createSettingsStore(handle.db),
+    egresses: createEgressesRepository(handle.db),
+  }
+  const pool = createKeyPool({
+    storage,
+    settings: {
+      upstreamBaseUrl: NOWHERE,
+      lowBalanceThreshold: 1,
+      autoQueryBalanceAfterCalls: 0,
+      balanceRefreshMinutes: 0,
+      keyErrorThreshold: 3,
+      keyErrorCooldownMinutes: 10,
+      upstreamConnectTimeoutMs: 1000,
+      balanceCheckTimeoutMs: 1000,
+    },
+  })
+  pool.add({ api_key: 'sk-bench-key-000001' })
+  const egress = createEgressService({
+    storage,
+    settings: {
+      upstreamBaseUrl: NOWHERE,
+      upstreamConnectTimeoutMs: 1000,
+      checkTimeoutMs: 1000,
+      egressDirect: true,
+      egressDirectAddress: undefined,
+      egressProxies: [],
+      egressBlockCodes: [],
+      egressBlockMinutes: 30,
+    },
+    keys: { rows: () => pool.rows(), bind: () => {}, unbindEgress: () => {} },
+  })
+  const dispatch = createDispatch({
+    pool,
+    egress,
+    concurrency: 1,
+    queueMax,
+    queueTimeoutMs: 600_000,
+    guardMinutes: 0,
+    policy: 'wait',
+  })
+  return {
+    acquire: (signal?: AbortSignal) => dispatch.lease({ signal }),
+    status: () => dispatch.status().dispatch,
+    close: () => dispatch.close(),
+    async dispose() {
+      dispatch.close()
+      await egress.close()
+      await pool.stop()
+      handle.close()
+    },
+  }
+}
 
 /**
  * Heap used above idle with `waiters` queued. Each waiter passes its own AbortSignal, as a
@@ -56,6 +125,7 @@ async function measureQueueHeap(waiters: number): Promise<number> {
   gate.close()
   await Promise.all(pending)
   holder.release()
+  await gate.dispose()
   return (queued - idle) / (1024 * 1024)
 }
 
@@ -75,6 +145,7 @@ async function measureHandoffs(handoffs: number): Promise<Float64Array> {
   releasedAt = performance.now()
   holder.release()
   await Promise.all(workers)
+  await gate.dispose()
   return latencies.sort()
 }
 

@@ -1,19 +1,21 @@
-import type { KeyEventsRepository, SettingsStore } from '@sfp/db'
-import { CheckNotNeeded, type KeyPool, type UpstreamGate } from '@sfp/key-pool'
-import type { KeySwitchPolicy, SwitchGuardStatus } from '@sfp/schemas'
+import type { EgressService } from '@sfp/egress'
+import type { KeyPool, KeysInUse, UpstreamGate } from '@sfp/key-pool'
+import type { DispatchStatus, KeySwitchPolicy, LaneStatus, SwitchGuardStatus } from '@sfp/schemas'
 import { retryAfterSeconds } from './errors.js'
-import { decideKey, guardRefusal, refusalError } from './key-chooser.js'
+import type { Refusal } from './key-chooser.js'
+import type { Lane } from './lane.js'
+import { LaneScheduler } from './lane-scheduler.js'
+import { LaneSet } from './lane-set.js'
+import type { LaneLease } from './lease.js'
 import { createListenerSet } from './listeners.js'
-import { createSlotGate, type SetTimer } from './slot-gate.js'
-import { createSwitchGuard, type SwitchGuardService } from './switch-guard.js'
-import type { Dispatch, DispatchSlot, KeySwitchEvent } from './types.js'
+import { laneRefusal } from './refusals.js'
+import { type SetTimer, startTimer } from './timers.js'
+import type { Dispatch, KeySwitchEvent } from './types.js'
 
 export interface DispatchDeps {
   pool: KeyPool
-  /** Keeps the switch guard's memory across restarts. */
-  settings: SettingsStore
-  /** Receives the `check` events of balance checks that switched keys under `immediate`. */
-  keyEvents: KeyEventsRepository
+  egress: EgressService
+  /** DISPATCH_CONCURRENCY: slots per lane. */
   concurrency: number
   queueMax: number
   queueTimeoutMs: number
@@ -21,130 +23,215 @@ export interface DispatchDeps {
   policy: KeySwitchPolicy
   now?: () => number
   setTimer?: SetTimer
-  /** Errors of change listeners and leaked slots; they must not break the request that hit them. */
+  /** Errors of change listeners and leaked leases; they must not break the request that hit them. */
   reportError?: (error: unknown) => void
 }
 
 export interface DispatchService extends Dispatch {
-  guard: SwitchGuardService
-  /** Run `task` holding a slot, released however it ends: the leak-proof way to hold one. */
-  withSlot<T>(task: (slot: DispatchSlot) => Promise<T>, signal?: AbortSignal): Promise<T>
-  /** For `pool.useUpstreamGate`: balance and validity checks queue like proxied requests. */
+  /** For `pool.useUpstreamGate`: balance and validity checks go through their key's own lane. */
   upstreamGate: UpstreamGate
-  /** Shutdown: waiters reject with ShuttingDown, later acquires too; listeners are dropped. */
+  /** For `pool.useKeysInUse`. */
+  keysInUse: KeysInUse
+  /** Shutdown: waiters reject with ShuttingDown, later leases too; guards write their memory. */
   close(): void
 }
 
+const blockedView = (refusal: Refusal | null, now: number): SwitchGuardStatus['blocked'] =>
+  refusal === null
+    ? null
+    : {
+        code: refusal.code,
+        message: refusal.message,
+        retryAfterSeconds:
+          refusal.retryAt === null || !Number.isFinite(refusal.retryAt)
+            ? null
+            : retryAfterSeconds(refusal.retryAt - now),
+      }
+
 /**
- * The slot gate, the switch guard and the key pool put together (CONTRACT §5). Every upstream call
- * holds a slot; `chooseKey` runs inside it, so the guard's view cannot change between the
- * decision and the call it guards.
+ * The lanes, their queue and their leases put together (README "Egress lanes"): the one owner of
+ * every upstream call's life, proxied or a balance check. Each lane's key, guard memory and slots
+ * have this one home.
  */
 export function createDispatch(deps: DispatchDeps): DispatchService {
-  const { pool, keyEvents, now = Date.now } = deps
+  const { pool, egress } = deps
+  const now = deps.now ?? Date.now
   const reportError = deps.reportError ?? ((error: unknown) => console.error(error))
-  const gate = createSlotGate({
+  const listeners = createListenerSet(reportError)
+  const switchListeners = createListenerSet<KeySwitchEvent>(reportError)
+  const lanes = new LaneSet({
+    egress,
+    pool,
     concurrency: deps.concurrency,
+    guardMinutes: deps.guardMinutes,
+    policy: deps.policy,
+    now,
+    setTimer: deps.setTimer,
+    reportError,
+    onGuardChange: listeners.notify,
+  })
+  const scheduler = new LaneScheduler({
+    lanes,
+    context: {
+      pool,
+      egress,
+      now,
+      switched(lane, fromKeyId, toKeyId) {
+        switchListeners.notify({ laneId: lane.id, fromKeyId, toKeyId })
+      },
+    },
     queueMax: deps.queueMax,
     queueTimeoutMs: deps.queueTimeoutMs,
     now,
+    setTimer: deps.setTimer ?? startTimer,
+    changed: listeners.notify,
     reportError,
-    ...(deps.setTimer ? { setTimer: deps.setTimer } : {}),
   })
-  const guard = createSwitchGuard({
-    minutes: deps.guardMinutes,
-    policy: deps.policy,
-    now,
-    store: deps.settings,
-    reportError,
-    ...(deps.setTimer ? { setTimer: deps.setTimer } : {}),
-  })
-  const listeners = createListenerSet(reportError)
-  const switchListeners = createListenerSet<KeySwitchEvent>(reportError)
-  const unsubscribe = [gate, guard, pool].map((source) => source.onChange(listeners.notify))
+  const unsubscribe = [
+    pool.onChange(() => {
+      scheduler.pump()
+      listeners.notify()
+    }),
+    egress.onChange(() => {
+      lanes.sync()
+      scheduler.pump()
+      listeners.notify()
+    }),
+  ]
 
-  function blockedNow(time: number): SwitchGuardStatus['blocked'] {
-    const decision = decideKey(pool.select(time), guard, time)
-    if (decision.kind !== 'refuse') return null
-    const { code, message, retryAt } = decision
-    return {
-      code,
-      message,
-      retryAfterSeconds: retryAt === null ? null : retryAfterSeconds(retryAt - time),
-    }
+  /** The lane's key as the views show it: null once the key is deleted. */
+  const currentKeyOf = (lane: Lane) => {
+    const id = lane.currentKeyId()
+    return id !== null && pool.row(id) ? id : null
+  }
+
+  egress.useLaneInfo({
+    of(id) {
+      const lane = lanes.get(id)
+      if (lane === undefined) return { currentKeyId: null, nextSwitchAllowedAt: null, inFlight: 0 }
+      const { nextSwitchAllowedAt } = lane.guard.status()
+      return {
+        currentKeyId: currentKeyOf(lane),
+        nextSwitchAllowedAt: nextSwitchAllowedAt === null ? null : Date.parse(nextSwitchAllowedAt),
+        inFlight: lane.inFlight,
+      }
+    },
+  })
+
+  const keysInUse: KeysInUse = {
+    has(id) {
+      for (const lane of lanes.active()) {
+        if (lane.currentKeyId() === id && lane.egress.state() !== 'disabled') return true
+      }
+      return false
+    },
+    /** For the periodic refresh: keys of lanes that can go out now (a resting lane waits). */
+    *all() {
+      for (const lane of lanes.active()) {
+        const id = currentKeyOf(lane)
+        if (id !== null && lane.egress.state() === 'up') yield id
+      }
+    },
+    primary() {
+      const lane = lanes.primary()
+      return lane === undefined ? null : currentKeyOf(lane)
+    },
   }
 
   /**
-   * A balance or validity check sends its key upstream like any request, so the guard applies to
-   * it (CONTRACT §5: admin activation is the one override). Checking a key other than the one
-   * last used, inside the window, is refused under `wait`; otherwise the check is a use of that
-   * key, and one inside the window under `immediate` is recorded as a `check` key event.
+   * A balance check sends its key upstream like a request, through the key's own lane and under
+   * that lane's guard (README "Egress lanes", rule 4): a check of a key other than the lane's,
+   * inside its window, is refused under `wait`; otherwise it is a use of that key, which becomes
+   * the lane's key (a `switch` key event says so).
    */
-  async function upstreamGate<T>(
-    keyId: number,
-    task: (signal: AbortSignal) => Promise<T>,
-    signal?: AbortSignal,
-    stillWanted?: () => boolean,
-  ): Promise<T> {
-    return gate.withSlot(async () => {
-      if (stillWanted && !stillWanted()) throw new CheckNotNeeded()
-      const time = now()
-      const verdict = guard.check(keyId, time)
-      if (verdict.kind === 'switch-in-window') {
-        if (!verdict.allowed) {
-          const why = `a balance check of key #${keyId} while key #${verdict.fromKeyId} is the one last used`
-          const hint = `Make key #${keyId} the key in use first (an admin override), or set KEY_SWITCH_POLICY=immediate.`
-          throw refusalError(guardRefusal(why, verdict.windowEndsAt, guard, time, hint), time)
-        }
-        keyEvents.append({
-          time,
-          keyId,
-          type: 'check',
-          reason: `balance check sent key #${keyId} upstream ${guard.minutes} minutes or less after key #${verdict.fromKeyId} (KEY_SWITCH_POLICY=immediate)`,
-        })
-      }
-      const epoch = guard.epoch()
-      guard.recordUse(keyId)
-      const result = await task(signal ?? new AbortController().signal)
-      guard.recordUse(keyId, epoch)
+  const upstreamGate: UpstreamGate = async (keyId, task, signal, stillWanted) => {
+    const lease = (await scheduler.lease({ keyId, signal, stillWanted })) as LaneLease
+    try {
+      const result = await task({
+        signal: signal ?? new AbortController().signal,
+        dispatcher: lease.dispatcher,
+      })
+      lease.closeCall(true)
       return result
-    }, signal)
+    } finally {
+      lease.release()
+    }
+  }
+
+  function laneStatus(lane: Lane, time: number): LaneStatus {
+    const verdict = lanes.verdict(lane, time)
+    const refusal = verdict?.kind === 'refused' ? laneRefusal(verdict.refusal) : null
+    const dispatch: DispatchStatus = {
+      concurrency: lane.concurrency,
+      inFlight: lane.inFlight,
+      queued: scheduler.pinnedTo(lane.id),
+      queueMax: deps.queueMax,
+      oldestWaitMs: 0,
+    }
+    return {
+      id: lane.id,
+      label: lane.egress.label,
+      state: lane.egress.state(time),
+      dispatch,
+      switchGuard: {
+        ...lane.guard.status(),
+        currentKeyId: currentKeyOf(lane),
+        blocked: blockedView(refusal, time),
+      },
+    }
   }
 
   return {
-    guard,
-    acquire: gate.acquire,
-    withSlot: gate.withSlot,
     upstreamGate,
-    chooseKey() {
-      const time = now()
-      const decision = decideKey(pool.select(time), guard, time)
-      if (decision.kind === 'refuse') throw refusalError(decision, time)
-      if (decision.kind === 'switch') pool.setCurrent(decision.keyId, decision.reason)
-      const secret = pool.secret(decision.keyId)
-      guard.recordUse(decision.keyId)
-      if (decision.kind === 'switch') {
-        switchListeners.notify({ fromKeyId: decision.fromKeyId, toKeyId: decision.keyId })
-      }
-      const switched = decision.kind === 'switch'
-      return { keyId: decision.keyId, secret, switched, guardEpoch: guard.epoch() }
+    keysInUse,
+    lease: (options = {}) => scheduler.lease(options),
+    leaseKey: (options) => scheduler.lease(options),
+    activate(keyId) {
+      const bound = pool.row(keyId)?.egressId
+      const lane = (bound == null ? undefined : lanes.get(bound)) ?? lanes.activationLane()
+      const where = lane === undefined ? 'no egress is enabled' : `on egress #${lane.id}`
+      pool.activate(keyId, `made the key in use ${where} by admin`)
+      if (lane === undefined) return null
+      lanes.bind(lane, keyId)
+      lane.guard.recordOverride(keyId)
+      scheduler.pump()
+      listeners.notify()
+      return lane.id
     },
     status() {
       const time = now()
+      const egresses = [...lanes.active()].map((lane) => laneStatus(lane, time))
+      let concurrency = 0
+      let inFlight = 0
+      for (const lane of egresses) {
+        if (lane.state !== 'disabled') concurrency += lane.dispatch.concurrency
+        inFlight += lane.dispatch.inFlight
+      }
+      const primary = lanes.primary()
+      const primaryStatus = egresses.find((lane) => lane.id === primary?.id)
+      const switchGuard: SwitchGuardStatus = {
+        ...(primaryStatus?.switchGuard ?? {
+          policy: deps.policy,
+          minutes: deps.guardMinutes,
+          currentKeyId: null,
+          lastUsedKeyId: null,
+          lastUsedAt: null,
+          lastSwitchAt: null,
+          nextSwitchAllowedAt: null,
+        }),
+        blocked: blockedView(scheduler.refusalNow(), time),
+      }
       return {
-        dispatch: gate.status(),
-        switchGuard: {
-          ...guard.status(),
-          currentKeyId: pool.currentKeyId(),
-          blocked: blockedNow(time),
-        },
+        dispatch: { concurrency, inFlight, ...scheduler.status() },
+        switchGuard,
+        egresses,
       }
     },
     onChange: (listener) => listeners.add(listener),
     onSwitch: (listener) => switchListeners.add(listener),
     close() {
-      gate.close()
-      guard.close()
+      scheduler.close()
+      lanes.close()
       for (const stop of unsubscribe.splice(0)) stop()
       listeners.clear()
       switchListeners.clear()

@@ -30,6 +30,16 @@ export const NoAvailableKey = createError<'SFP_NO_AVAILABLE_KEY', number, [strin
   '%s',
   PROXY_ERRORS.no_available_key.status,
 )
+export const NoAvailableEgress = createError<'SFP_NO_AVAILABLE_EGRESS', number, [string]>(
+  'SFP_NO_AVAILABLE_EGRESS',
+  '%s',
+  PROXY_ERRORS.no_available_egress.status,
+)
+export const EgressBlocked = createError<'SFP_EGRESS_BLOCKED', number, [string]>(
+  'SFP_EGRESS_BLOCKED',
+  '%s',
+  PROXY_ERRORS.egress_blocked.status,
+)
 export const ShuttingDown = createError<'SFP_SHUTTING_DOWN', number, []>(
   'SFP_SHUTTING_DOWN',
   'The server is shutting down; try again shortly',

@@ -1,6 +1,8 @@
 import type { CurrentKeyState, KeySelection } from '@sfp/key-pool'
 import {
+  EgressBlocked,
   KeySwitchGuard,
+  NoAvailableEgress,
   NoAvailableKey,
   RateLimited,
   retryAfterSeconds,
@@ -8,16 +10,23 @@ import {
 } from './errors.js'
 import type { SwitchGuardService, SwitchVerdict } from './switch-guard.js'
 
-/** Why no key may be sent upstream now; the same codes as the errors and `status().blocked`. */
-export type RefusalCode = 'key_switch_guard' | 'rate_limited' | 'no_available_key'
+/** Why nothing may be sent upstream now; the same codes as the errors and `status().blocked`. */
+export type RefusalCode =
+  | 'key_switch_guard'
+  | 'rate_limited'
+  | 'no_available_key'
+  | 'no_available_egress'
+  | 'egress_blocked'
 
-/** What the next attempt should do, decided without side effects (status() uses it too). */
+/** `retryAt`: when asking again may succeed, ms since the epoch; null when unknown. */
+export type Refusal = { kind: 'refuse'; code: RefusalCode; message: string; retryAt: number | null }
+
+/** What a lane's next attempt should do, decided without side effects (status() uses it too). */
 export type KeyDecision =
   | { kind: 'keep'; keyId: number }
-  /** `reason` goes into the pool's `switch` key event; `fromKeyId` null for the first key. */
+  /** `reason` goes into the pool's `switch` key event; `fromKeyId` null for the lane's first key. */
   | { kind: 'switch'; keyId: number; fromKeyId: number | null; reason: string }
-  /** `retryAt`: when asking again may succeed, ms since the epoch; null when unknown. */
-  | { kind: 'refuse'; code: RefusalCode; message: string; retryAt: number | null }
+  | Refusal
 
 type Guard = Pick<SwitchGuardService, 'check' | 'minutes'>
 
@@ -28,18 +37,23 @@ const HOW_TO_SWITCH_SOONER =
   'or activate a key in the dashboard.'
 
 /**
- * The key pool proposes (`select`), the switch guard disposes. A switch inside the guard window
- * under the `wait` policy is refused: with 429 while the key in use is only cooling (the client's
- * usual rate-limit backoff fits), with 503 key_switch_guard otherwise.
+ * The key pool proposes (`select`), the lane's switch guard disposes. A switch inside the guard
+ * window under the `wait` policy is refused: with 429 while the lane's key is only cooling (the
+ * client's usual rate-limit backoff fits), with 503 key_switch_guard otherwise.
  */
-export function decideKey(selection: KeySelection, guard: Guard, now: number): KeyDecision {
+export function decideKey(
+  selection: KeySelection,
+  guard: Guard,
+  now: number,
+  laneId: number,
+): KeyDecision {
   switch (selection.kind) {
     case 'current': {
       const verdict = guard.check(selection.keyId, now)
-      // The key in use is not the one last sent (set behind the guard's back): still a switch.
+      // The lane's key is not the one last sent through it: still a switch.
       if (verdict.kind === 'switch-in-window' && !verdict.allowed) {
-        const why = `key #${selection.keyId} is in use but key #${verdict.fromKeyId} was used last`
-        return guardRefusal(why, verdict.windowEndsAt, guard, now)
+        const why = `key #${selection.keyId} while key #${verdict.fromKeyId} was used last`
+        return guardRefusal(why, verdict.windowEndsAt, guard, now, laneId)
       }
       return { kind: 'keep', keyId: selection.keyId }
     }
@@ -55,10 +69,10 @@ export function decideKey(selection: KeySelection, guard: Guard, now: number): K
           return coolingRefusal(current, retryAt, verdict.windowEndsAt)
         }
         const why = `moving from key #${verdict.fromKeyId} to key #${keyId} (${describeCurrent(current)})`
-        return guardRefusal(why, verdict.windowEndsAt, guard, now)
+        return guardRefusal(why, verdict.windowEndsAt, guard, now, laneId)
       }
       const fromKeyId = current?.keyId ?? (verdict.kind === 'same' ? null : verdict.fromKeyId)
-      const reason = switchReason(keyId, fromKeyId, current, verdict, guard)
+      const reason = switchReason(keyId, fromKeyId, current, verdict, guard, laneId)
       return { kind: 'switch', keyId, fromKeyId, reason }
     }
     case 'none': {
@@ -95,22 +109,23 @@ function describeCurrent(current: CurrentKeyState | null): string {
     : `key #${current.keyId} is ${STATE_WORDS[current.status]}`
 }
 
-/** The refusal of a use of another key inside the window; `howToGoOn` ends the message. */
+/** The refusal of a use of another key inside a lane's window; `howToGoOn` ends the message. */
 export function guardRefusal(
   why: string,
   windowEndsAt: number,
   guard: Pick<Guard, 'minutes'>,
   now: number,
+  laneId: number,
   howToGoOn = HOW_TO_SWITCH_SOONER,
-): Extract<KeyDecision, { kind: 'refuse' }> {
+): Refusal {
   const seconds = retryAfterSeconds(windowEndsAt - now)
   return {
     kind: 'refuse',
     code: 'key_switch_guard',
     message:
-      `The key-switch guard holds back ${why}: two different keys used from this IP within ` +
-      `${guard.minutes} minutes risk a ban by SiliconFlow. The window ends at ` +
-      `${iso(windowEndsAt)} (in ${seconds} s). ${howToGoOn}`,
+      `The key-switch guard of egress #${laneId} holds back ${why}: two different keys used ` +
+      `from one IP within ${guard.minutes} minutes risk a ban by SiliconFlow. The window ends ` +
+      `at ${iso(windowEndsAt)} (in ${seconds} s). ${howToGoOn}`,
     retryAt: windowEndsAt,
   }
 }
@@ -119,7 +134,7 @@ function coolingRefusal(
   current: CurrentKeyState,
   retryAt: number | null,
   windowEndsAt: number | null,
-): KeyDecision {
+): Refusal {
   const until = current.cooldownUntil === null ? '' : ` until ${iso(current.cooldownUntil)}`
   const guard =
     windowEndsAt === null
@@ -139,22 +154,29 @@ function switchReason(
   current: CurrentKeyState | null,
   verdict: SwitchVerdict,
   guard: Guard,
+  laneId: number,
 ): string {
   const move = from === null ? `first key in use: #${keyId}` : `key #${from} -> key #${keyId}`
   const inWindow =
     verdict.kind === 'switch-in-window'
       ? `; inside the ${guard.minutes}-minute switch guard window (KEY_SWITCH_POLICY=immediate)`
       : ''
-  return `${move} (${describeCurrent(current)})${inWindow}`
+  return `${move} on egress #${laneId} (${describeCurrent(current)})${inWindow}`
 }
 
-/** The error `chooseKey` throws for a refusal, with Retry-After when a time is known. */
-export function refusalError(decision: Extract<KeyDecision, { kind: 'refuse' }>, now: number) {
+/** The error a refusal is answered with, with Retry-After when a time is known. */
+export function refusalError(refusal: Refusal, now: number) {
   const error =
-    decision.code === 'key_switch_guard'
-      ? new KeySwitchGuard(decision.message)
-      : decision.code === 'rate_limited'
-        ? new RateLimited(decision.message)
-        : new NoAvailableKey(decision.message)
-  return decision.retryAt === null ? error : withRetryAfter(error, (decision.retryAt - now) / 1000)
+    refusal.code === 'key_switch_guard'
+      ? new KeySwitchGuard(refusal.message)
+      : refusal.code === 'rate_limited'
+        ? new RateLimited(refusal.message)
+        : refusal.code === 'no_available_key'
+          ? new NoAvailableKey(refusal.message)
+          : refusal.code === 'egress_blocked'
+            ? new EgressBlocked(refusal.message)
+            : new NoAvailableEgress(refusal.message)
+  return refusal.retryAt === null || !Number.isFinite(refusal.retryAt)
+    ? error
+    : withRetryAfter(error, (refusal.retryAt - now) / 1000)
 }

@@ -1,10 +1,11 @@
-import type { KeyEventsRepository, SettingsStore } from '@sfp/db'
-// Brings in the key-pool plugin's `app.keyPool` augmentation (types only).
+// Bring in the `app.keyPool` and `app.egress` augmentations of their plugins (types only).
+import type {} from '@sfp/egress'
 import type {} from '@sfp/key-pool'
-import { describeIssues, envSchema, type KeySwitchPolicy } from '@sfp/schemas'
+import { type Config, describeIssues } from '@sfp/schemas'
 import fp from 'fastify-plugin'
+import { z } from 'zod'
 import { createDispatch } from './dispatch.js'
-import type { SetTimer } from './slot-gate.js'
+import type { SetTimer } from './timers.js'
 import type { Dispatch } from './types.js'
 
 declare module 'fastify' {
@@ -13,93 +14,75 @@ declare module 'fastify' {
   }
 }
 
-export interface DispatchPluginOptions {
-  /** DISPATCH_CONCURRENCY (default 1) */
-  concurrency?: number
-  /** DISPATCH_QUEUE_MAX (default 100) */
-  queueMax?: number
-  /** DISPATCH_QUEUE_TIMEOUT_MS (default 600000) */
-  queueTimeoutMs?: number
-  /** KEY_SWITCH_GUARD_MINUTES (default 30, 0 = off) */
-  guardMinutes?: number
-  /** KEY_SWITCH_POLICY (default wait) */
-  policy?: KeySwitchPolicy
+/** Named like `Config`'s fields, so `{ ...config, now }` is a valid options object. */
+export type DispatchPluginOptions = Partial<
+  Pick<
+    Config,
+    | 'dispatchConcurrency'
+    | 'dispatchQueueMax'
+    | 'dispatchQueueTimeoutMs'
+    | 'keySwitchGuardMinutes'
+    | 'keySwitchPolicy'
+  >
+> & {
   now?: () => number
   setTimer?: SetTimer
 }
 
-/** What this plugin needs of the `database` plugin's decoration (it lives in the server app). */
-export interface DispatchDatabase {
-  settings: SettingsStore
-  keyEvents: KeyEventsRepository
-}
-
-/** The same rules and defaults as the settings themselves, so a value valid in env is valid here. */
-const settingsSchema = envSchema.pick({
-  DISPATCH_CONCURRENCY: true,
-  DISPATCH_QUEUE_MAX: true,
-  DISPATCH_QUEUE_TIMEOUT_MS: true,
-  KEY_SWITCH_GUARD_MINUTES: true,
-  KEY_SWITCH_POLICY: true,
+/** The settings' own ranges and defaults (README "Settings"). */
+const optionsSchema = z.object({
+  dispatchConcurrency: z.number().int().min(1).max(1024).default(1),
+  dispatchQueueMax: z.number().int().min(0).max(1_000_000).default(100),
+  dispatchQueueTimeoutMs: z.number().int().min(1).max(86_400_000).default(600_000),
+  keySwitchGuardMinutes: z.number().min(0).max(1440).default(30),
+  keySwitchPolicy: z.enum(['wait', 'immediate']).default('wait'),
+  now: z.custom<() => number>((value) => typeof value === 'function').optional(),
 })
 
 export function parseDispatchOptions(options: DispatchPluginOptions) {
-  const result = settingsSchema.safeParse({
-    DISPATCH_CONCURRENCY: options.concurrency,
-    DISPATCH_QUEUE_MAX: options.queueMax,
-    DISPATCH_QUEUE_TIMEOUT_MS: options.queueTimeoutMs,
-    KEY_SWITCH_GUARD_MINUTES: options.guardMinutes,
-    KEY_SWITCH_POLICY: options.policy,
-  })
+  const result = optionsSchema.safeParse(options)
   if (!result.success) {
     throw new TypeError(`Invalid dispatch options: ${describeIssues(result.error.issues).message}`)
   }
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new TypeError('Invalid dispatch options: now must be a function returning milliseconds')
-  }
   const settings = result.data
   return {
-    concurrency: settings.DISPATCH_CONCURRENCY,
-    queueMax: settings.DISPATCH_QUEUE_MAX,
-    queueTimeoutMs: settings.DISPATCH_QUEUE_TIMEOUT_MS,
-    guardMinutes: settings.KEY_SWITCH_GUARD_MINUTES,
-    policy: settings.KEY_SWITCH_POLICY,
+    concurrency: settings.dispatchConcurrency,
+    queueMax: settings.dispatchQueueMax,
+    queueTimeoutMs: settings.dispatchQueueTimeoutMs,
+    guardMinutes: settings.keySwitchGuardMinutes,
+    policy: settings.keySwitchPolicy,
   }
 }
 
 /**
- * `app.dispatch`: every upstream call, proxied or a balance check, goes through its slots, and
- * every key choice through its switch guard. Queued waiters are refused at `preClose` so that
- * `app.close()` only waits for requests already upstream.
+ * `app.dispatch`: every upstream call, proxied or a balance check, goes through a lease of one
+ * egress lane. Queued waiters are refused at `preClose` so that `app.close()` only waits for
+ * requests already upstream.
  */
 export default fp<DispatchPluginOptions>(
   async (app, options) => {
     const config = parseDispatchOptions(options)
     const pool = app.keyPool
-    // By name: the `database` decoration and its type belong to the server app.
-    const database = app.getDecorator<DispatchDatabase>('database')
     const dispatch = createDispatch({
       ...config,
       pool,
-      settings: database.settings,
-      keyEvents: database.keyEvents,
+      egress: app.egress,
       ...(options.now ? { now: options.now } : {}),
       ...(options.setTimer ? { setTimer: options.setTimer } : {}),
       reportError: (error) =>
-        app.log.error({ err: error }, 'dispatch: a change listener failed or a slot leaked'),
+        app.log.error({ err: error }, 'dispatch: a change listener failed or a lease leaked'),
     })
     pool.useUpstreamGate(dispatch.upstreamGate)
-    const stopOverrides = pool.onActivate((keyId) => dispatch.guard.recordOverride(keyId))
+    pool.useKeysInUse(dispatch.keysInUse)
     app.decorate('dispatch', dispatch)
-    app.log.info(config, 'dispatch ready')
+    app.log.info({ ...config, lanes: dispatch.status().egresses.length }, 'dispatch ready')
 
     app.addHook('preClose', async () => {
       dispatch.close()
     })
     app.addHook('onClose', async () => {
-      stopOverrides()
       dispatch.close()
     })
   },
-  { name: 'dispatch', fastify: '5.x', dependencies: ['database', 'key-pool'] },
+  { name: 'dispatch', fastify: '5.x', dependencies: ['database', 'key-pool', 'egress'] },
 )

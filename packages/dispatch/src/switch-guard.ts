@@ -1,7 +1,6 @@
-import { SETTING, type SettingsStore } from '@sfp/db'
 import type { KeySwitchPolicy } from '@sfp/schemas'
 import { createListenerSet } from './listeners.js'
-import { type SetTimer, startTimer } from './slot-gate.js'
+import { type SetTimer, startTimer } from './timers.js'
 import type { SwitchGuard } from './types.js'
 
 export interface SwitchGuardOptions {
@@ -9,8 +8,8 @@ export interface SwitchGuardOptions {
   minutes: number
   policy: KeySwitchPolicy
   now: () => number
-  /** Where the guard's memory survives a restart (`SETTING.switchGuard`). */
-  store: SettingsStore
+  /** Where the guard's memory survives a restart (its egress row). */
+  store: GuardMemoryStore
   reportError?: (error: unknown) => void
   setTimer?: SetTimer
 }
@@ -20,6 +19,13 @@ export interface SwitchGuardMemory {
   lastUsedKeyId: number | null
   lastUsedAt: number | null
   lastSwitchAt: number | null
+}
+
+/** Where a guard keeps its memory across restarts. */
+export interface GuardMemoryStore {
+  /** May throw or return odd values: the guard then starts with no memory. */
+  load(): Partial<Record<keyof SwitchGuardMemory, unknown>> | undefined
+  save(memory: SwitchGuardMemory, time: number): void
 }
 
 /** Whether sending `keyId` upstream now is allowed, and whether it would be a switch. */
@@ -36,8 +42,6 @@ export interface SwitchGuardService extends SwitchGuard {
   /** No side effects: what `recordUse(keyId)` at `now` would amount to. */
   check(keyId: number, now?: number): SwitchVerdict
   memory(): Readonly<SwitchGuardMemory>
-  /** Admin overrides so far: taken when an upstream call starts, given back to `recordUse`. */
-  epoch(): number
   onChange(listener: () => void): () => void
   /** Write the memory now if a write is pending. */
   flush(): void
@@ -64,10 +68,10 @@ const isTime = (value: unknown): value is number | null =>
   value === null || (typeof value === 'number' && Number.isFinite(value))
 
 /** A stored value that is not what we wrote is treated as no memory rather than stopping boot. */
-function loadMemory(store: SettingsStore): SwitchGuardMemory {
+function loadMemory(store: GuardMemoryStore): SwitchGuardMemory {
   let stored: Partial<Record<keyof SwitchGuardMemory, unknown>> | undefined
   try {
-    stored = store.getJson(SETTING.switchGuard)
+    stored = store.load()
   } catch {
     return { ...EMPTY_MEMORY }
   }
@@ -79,10 +83,11 @@ function loadMemory(store: SettingsStore): SwitchGuardMemory {
 }
 
 /**
- * Remembers the key last sent upstream and when, so that two different keys are not used from
- * this IP within KEY_SWITCH_GUARD_MINUTES (SILICONFLOW.md, "The ban the project guards against").
- * The memory is kept in the settings table so that a restart does not open the window: a change
- * of key at once, further uses of the same key at most every PERSIST_INTERVAL_MS.
+ * Remembers the key last sent upstream through one egress and when, so that two different keys
+ * are not used from that IP within KEY_SWITCH_GUARD_MINUTES (the ban the project guards against:
+ * README "Why egress lanes"). The memory is kept on the egress row so that a restart does not
+ * open the window: a change of key at once, further uses of the same key at most every
+ * PERSIST_INTERVAL_MS.
  */
 export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardService {
   const { minutes, policy, now, store } = options
@@ -90,7 +95,6 @@ export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardServi
   const windowMs = minutes * 60_000
   const listeners = createListenerSet(options.reportError ?? ((error) => console.error(error)))
   let memory = loadMemory(store)
-  let overrides = 0
   let persistedAt = Number.NEGATIVE_INFINITY
   let cancelPendingWrite: (() => void) | null = null
   let cancelWindowTimer: (() => void) | null = null
@@ -98,7 +102,7 @@ export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardServi
   function persist(time: number): void {
     cancelPendingWrite?.()
     cancelPendingWrite = null
-    store.setJson(SETTING.switchGuard, memory, time)
+    store.save(memory, time)
     persistedAt = time
   }
 
@@ -166,20 +170,20 @@ export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardServi
     policy,
     check,
     memory: () => memory,
-    epoch: () => overrides,
     onChange: (listener) => listeners.add(listener),
-    recordUse(keyId, since) {
-      // A call that started before an admin override and ends after it must not undo the
-      // override: the admin's key stays the one the guard measures from.
-      if (since !== undefined && since !== overrides && keyId !== memory.lastUsedKeyId) return
+    recordUse(keyId) {
       use(keyId)
+    },
+    recordEnd(keyId) {
+      // A call of a key the lane has left since (an admin override, or a switch under
+      // `immediate`) must not make that key the lane's again: only the key in use is extended.
+      if (keyId === memory.lastUsedKeyId) use(keyId)
     },
     /**
      * The admin chose `keyId` (the pool records the `override` key event). It counts as used from
-     * now on: the key in use may serve at once, and the window against leaving it starts now.
+     * now on: the key may serve at once, and the window against leaving it starts now.
      */
     recordOverride(keyId) {
-      overrides += 1
       use(keyId, true)
     },
     flush: writePending,

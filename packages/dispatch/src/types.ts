@@ -1,70 +1,135 @@
-import type { DispatchStatus, KeySwitchPolicy, SwitchGuardStatus } from '@sfp/schemas'
+import type { AttemptOutcome, OutcomeVerdict } from '@sfp/key-pool'
+import type { DispatchStatus, KeySwitchPolicy, LaneStatus, SwitchGuardStatus } from '@sfp/schemas'
+import type { Dispatcher } from 'undici'
 
 /**
- * The dispatch plugin's public surface (CONTRACT §5), fixed before the implementation so the
- * proxy and the key pool can be built against it.
+ * The dispatch plugin's public surface: the one owner of an upstream call's life (README
+ * "Egress lanes"). A caller takes a lease (a slot of one lane and that lane's key, chosen under
+ * its switch guard), makes its calls through the lease's dispatcher, tells the lease how each
+ * ended, and releases it. The proxy and the key pool's balance checks both go through leases.
  */
 
-/** A place among the upstream calls in flight. */
-export interface DispatchSlot {
-  /** How long the holder waited in the queue, ms. */
-  readonly waitedMs: number
-  /** Give the slot to the next waiter. Idempotent: the second and later calls do nothing. */
-  release(): void
-}
-
-/** The key an attempt should use, chosen under the switch guard. */
-export interface KeyChoice {
-  keyId: number
-  secret: string
-  /** True when this choice changed the key in use. */
-  switched: boolean
-  /** The guard's override epoch at the choice: pass it to `guard.recordUse` when the call ends. */
-  guardEpoch: number
-}
-
 export interface SwitchGuard {
+  /** `keyId` goes upstream through this lane now: a key other than the last one is a switch. */
+  recordUse(keyId: number): void
   /**
-   * Remember that `keyId` was sent upstream now (start and end of every upstream call). With
-   * `since` (the `guardEpoch` of the call's KeyChoice), a call that ends after an admin override
-   * of another key leaves the guard's memory to the override.
+   * A call with `keyId` ended now: extends the window of the lane's key; the end of a call of a
+   * key the lane has left since changes nothing.
    */
-  recordUse(keyId: number, since?: number): void
-  /** The admin made `keyId` the key in use: allowed inside the window, recorded as an override. */
+  recordEnd(keyId: number): void
+  /** The admin made `keyId` the lane's key: allowed inside the window, recorded as an override. */
   recordOverride(keyId: number): void
   status(): Omit<SwitchGuardStatus, 'currentKeyId' | 'blocked'>
   policy: KeySwitchPolicy
 }
 
+export interface LeaseOptions {
+  /** Aborting it (the client left) takes the waiter out of the queue at once. */
+  signal?: AbortSignal | undefined
+  /** Lanes this request may not use (their way out failed for it, or they refused its IP). */
+  exclude?: ReadonlySet<number> | undefined
+}
+
+/** A lease for one key on its own lane (a balance or validity check of that key). */
+export interface KeyLeaseOptions extends LeaseOptions {
+  keyId: number
+  /**
+   * Asked once the slot is held, before anything is sent or recorded: false drops the lease with
+   * the key pool's CheckNotNeeded (a background check whose key stopped being in use).
+   */
+  stillWanted?: (() => boolean) | undefined
+}
+
+/** Why an attempt through a lane failed that is the lane's fault, not the key's. */
+export type EgressFailure =
+  /** The way out failed (proxy refused, 407, SOCKS refusal, tunnel or TLS not established). */
+  | { kind: 'down'; reason: string }
+  /** Upstream answered with one of EGRESS_BLOCK_CODES: this IP is blocked. */
+  | { kind: 'blocked'; reason: string }
+
+/** A slot of one lane and the key to use through it, until `release()`. */
+export interface Lease {
+  /** The egress id of the lane. */
+  readonly laneId: number
+  /** How long the caller waited in the queue, ms. */
+  readonly waitedMs: number
+  /** The key for the next attempt; changes with `switchKey()`. */
+  readonly keyId: number
+  readonly secret: string
+  /** True when the lane switched keys for this lease (its first key or a `switchKey`). */
+  readonly switched: boolean
+  /** The lane's undici dispatcher: every call of this lease goes out through it. */
+  readonly dispatcher: Dispatcher
+  /**
+   * A call with the current key goes upstream now (a retry): the guard records the use. The
+   * lease's first call, and the first after `switchKey()`, are begun already; calling it again
+   * while a call is open does nothing.
+   */
+  beginCall(): void
+  /**
+   * The upstream call with the current key is over: the lane's guard hears it, then the key pool
+   * (whose confirmation checks go out through this lane). Resolves with the pool's verdict.
+   */
+  end(outcome: AttemptOutcome): Promise<OutcomeVerdict>
+  /**
+   * The call failed through no fault of the key: the egress goes `down` or `blocked`, the key's
+   * state and counters stay as they are. Release the lease and take another, excluding this lane.
+   */
+  failEgress(failure: EgressFailure): void
+  /** Whether `error` of a call through this lease's lane is the way out's failure. */
+  isWayOutFailure(error: unknown): boolean
+  /** Whether an upstream error body says this egress's IP is blocked (EGRESS_BLOCK_CODES). */
+  isBlockAnswer(body: Buffer | null): boolean
+  /**
+   * After `end` said the key should move on: another key on this lane, under its guard, with its
+   * first call begun. Returns false when the chooser keeps the same key (or the lane's other calls
+   * still use it); throws the dispatch's refusal (KeySwitchGuard, RateLimited, NoAvailableKey)
+   * when no other key may be used now.
+   */
+  switchKey(): boolean
+  /** Give the slot back. Idempotent. */
+  release(): void
+}
+
 export type DispatchChangeListener = () => void
 
-/** `chooseKey` changed the key in use (admin activations are overrides, not switches). */
+/** A lane changed its key (admin activations are overrides, not switches). */
 export interface KeySwitchEvent {
-  /** The key in use, or else the key last sent upstream, before; null for the very first key. */
+  laneId: number
+  /** The lane's key before; null for its very first key. */
   fromKeyId: number | null
   toKeyId: number
 }
 
 export type KeySwitchListener = (event: KeySwitchEvent) => void
 
+export interface DispatchStatusView {
+  /** Totals over every lane; `queued` and `oldestWaitMs` are the one queue's. */
+  dispatch: DispatchStatus
+  /** The built-in direct lane's (else the first lane's); `blocked` is the refusal a request would get now. */
+  switchGuard: SwitchGuardStatus
+  egresses: LaneStatus[]
+}
+
 export interface Dispatch {
   /**
-   * Wait for a slot, first in first out. Rejects with the package's QueueFull (queue at
-   * DISPATCH_QUEUE_MAX), QueueTimeout (waited DISPATCH_QUEUE_TIMEOUT_MS), ShuttingDown, or the
-   * signal's reason when the client leaves while waiting (it leaves the queue at once).
+   * A lease on the lane that can serve first: one FIFO queue in front of every lane. Rejects
+   * with QueueFull, QueueTimeout, ShuttingDown, the signal's reason (the client left), or the
+   * refusal when no lane can serve now or later (KeySwitchGuard, RateLimited, NoAvailableKey,
+   * NoAvailableEgress, EgressBlocked), with Retry-After where a time is known.
    */
-  acquire(signal?: AbortSignal): Promise<DispatchSlot>
+  lease(options?: LeaseOptions): Promise<Lease>
+  /** A lease for one key on its own lane (balance and validity checks): invariant 4. */
+  leaseKey(options: KeyLeaseOptions): Promise<Lease>
   /**
-   * Choose the key for the next attempt, and record its use with the guard; call while holding
-   * a slot. The proxy calls `guard.recordUse(keyId, choice.guardEpoch)` again when the upstream
-   * call ends. Throws KeySwitchGuard (503 + Retry-After), RateLimited (429 + Retry-After, the
-   * key in use is cooling and no switch is allowed) or NoAvailableKey (503).
+   * The admin makes key `keyId` the key of its lane now (an unbound key: the built-in direct
+   * lane's, or the first usable lane's): the one override of the switch guard, recorded.
+   * Returns the lane's id, or null when there is no lane at all.
    */
-  chooseKey(): KeyChoice
-  guard: SwitchGuard
-  status(): { dispatch: DispatchStatus; switchGuard: SwitchGuardStatus }
-  /** Called after any change the status would show (slot taken/released, queue, guard). */
+  activate(keyId: number): number | null
+  status(): DispatchStatusView
+  /** Called after any change the status would show (slots, queue, guards, lanes, keys). */
   onChange(listener: DispatchChangeListener): () => void
-  /** Called after `chooseKey` switched keys (for the key switch counter of /metrics). */
+  /** Called after a lane switched keys (for the key switch counter of /metrics). */
   onSwitch(listener: KeySwitchListener): () => void
 }

@@ -1,134 +1,138 @@
+import type { KeySelection } from '@sfp/key-pool'
+import type { KeySwitchPolicy } from '@sfp/schemas'
 import { describe, expect, it } from 'vitest'
 import { KeySwitchGuard, NoAvailableKey, RateLimited } from '../src/errors.js'
-import { START } from './helpers/manual-clock.js'
-import { createTestDispatch } from './helpers/test-dispatch.js'
+import { decideKey, type Refusal, refusalError } from '../src/key-chooser.js'
+import { createSwitchGuard } from '../src/switch-guard.js'
+import { createManualClock, START } from './helpers/manual-clock.js'
 
 const MINUTE = 60_000
+const LANE = 4
 
-function thrown(action: () => unknown): unknown {
-  try {
-    action()
-  } catch (error) {
-    return error
+/** A lane's guard with its memory in a plain object, on a manual clock. */
+function guardWith(policy: KeySwitchPolicy = 'wait') {
+  const clock = createManualClock()
+  const guard = createSwitchGuard({
+    minutes: 30,
+    policy,
+    now: clock.now,
+    store: { load: () => undefined, save: () => {} },
+    setTimer: clock.setTimer,
+  })
+  return {
+    guard,
+    clock,
+    decide: (selection: KeySelection) => decideKey(selection, guard, clock.now(), LANE),
   }
-  throw new Error('expected a throw')
 }
 
-describe('chooseKey keeps the key in use', () => {
-  it('returns it with its secret and records the use', () => {
-    const { dispatch, pool } = createTestDispatch()
-    pool.keep(1)
-    expect(dispatch.chooseKey()).toEqual({
-      keyId: 1,
-      secret: 'sk-secret-1',
-      switched: false,
-      guardEpoch: 0,
-    })
-    expect(dispatch.guard.memory()).toMatchObject({ lastUsedKeyId: 1, lastUsedAt: START })
-    expect(pool.setCurrentCalls).toEqual([])
+function refusal(decision: ReturnType<typeof decideKey>): Refusal {
+  if (decision.kind !== 'refuse') throw new Error(`expected a refusal, got ${decision.kind}`)
+  return decision
+}
+
+describe('keeps-the-lane-key', () => {
+  it('keeps a usable key that was the one last sent', () => {
+    const { guard, decide } = guardWith()
+    guard.recordUse(1)
+    expect(decide({ kind: 'current', keyId: 1 })).toEqual({ kind: 'keep', keyId: 1 })
   })
 
-  it('refuses it when another key was used last inside the window (wait)', () => {
-    const { dispatch, pool, clock } = createTestDispatch()
-    dispatch.guard.recordUse(1)
+  it('refuses it when another key was sent through the lane last, inside the window (wait)', () => {
+    const { guard, clock, decide } = guardWith()
+    guard.recordUse(1)
     clock.advance(MINUTE)
-    pool.keep(2)
-    const error = thrown(() => dispatch.chooseKey())
+    const error = refusalError(refusal(decide({ kind: 'current', keyId: 2 })), clock.now())
     expect(error).toBeInstanceOf(KeySwitchGuard)
     expect(error).toMatchObject({ statusCode: 503, retryAfterSeconds: 29 * 60 })
   })
 })
 
-describe('chooseKey switches keys', () => {
-  it('takes the first key when nothing was used yet', () => {
-    const { dispatch, pool } = createTestDispatch()
-    pool.proposeSwitch(1, null)
-    expect(dispatch.chooseKey()).toEqual({
+describe('switches-the-lane-key', () => {
+  it('takes the first key when nothing was sent yet, naming the lane', () => {
+    const { decide } = guardWith()
+    expect(decide({ kind: 'switch', keyId: 1, current: null })).toEqual({
+      kind: 'switch',
       keyId: 1,
-      secret: 'sk-secret-1',
-      switched: true,
-      guardEpoch: 0,
+      fromKeyId: null,
+      reason: 'first key in use: #1 on egress #4 (no key in use)',
     })
-    expect(pool.setCurrentCalls).toEqual([
-      { id: 1, reason: 'first key in use: #1 (no key in use)' },
-    ])
   })
 
   it('switches once the window after the last use has passed', () => {
-    const { dispatch, pool, clock } = createTestDispatch()
-    dispatch.guard.recordUse(1)
+    const { guard, clock, decide } = guardWith()
+    guard.recordUse(1)
     clock.advance(30 * MINUTE)
-    pool.proposeSwitch(2, { keyId: 1, status: 'insufficient', cooldownUntil: null })
-    expect(dispatch.chooseKey()).toMatchObject({ keyId: 2, switched: true })
-    expect(pool.setCurrentCalls).toEqual([
-      { id: 2, reason: 'key #1 -> key #2 (key #1 is low on balance)' },
-    ])
-    expect(dispatch.guard.memory()).toMatchObject({
-      lastUsedKeyId: 2,
-      lastSwitchAt: START + 30 * MINUTE,
+    const current = { keyId: 1, status: 'insufficient' as const, cooldownUntil: null }
+    expect(decide({ kind: 'switch', keyId: 2, current })).toEqual({
+      kind: 'switch',
+      keyId: 2,
+      fromKeyId: 1,
+      reason: 'key #1 -> key #2 on egress #4 (key #1 is low on balance)',
     })
   })
 
   it('refuses a switch inside the window under wait: 503 key_switch_guard until it ends', () => {
-    const { dispatch, pool, clock } = createTestDispatch()
-    dispatch.guard.recordUse(1)
+    const { guard, clock, decide } = guardWith()
+    guard.recordUse(1)
     clock.advance(10 * MINUTE)
-    pool.proposeSwitch(2, { keyId: 1, status: 'invalid', cooldownUntil: null })
-    const error = thrown(() => dispatch.chooseKey())
+    const current = { keyId: 1, status: 'invalid' as const, cooldownUntil: null }
+    const decision = refusal(decide({ kind: 'switch', keyId: 2, current }))
+    const error = refusalError(decision, clock.now())
     expect(error).toBeInstanceOf(KeySwitchGuard)
     expect(error).toMatchObject({
       code: 'SFP_KEY_SWITCH_GUARD',
       statusCode: 503,
       retryAfterSeconds: 20 * 60,
     })
-    expect((error as Error).message).toMatchInlineSnapshot(
-      `"The key-switch guard holds back moving from key #1 to key #2 (key #1 is invalid): two different keys used from this IP within 30 minutes risk a ban by SiliconFlow. The window ends at 2026-01-01T12:30:00.000Z (in 1200 s). To switch sooner set KEY_SWITCH_POLICY=immediate or lower KEY_SWITCH_GUARD_MINUTES, or activate a key in the dashboard."`,
+    expect(error.message).toMatchInlineSnapshot(
+      `"The key-switch guard of egress #4 holds back moving from key #1 to key #2 (key #1 is invalid): two different keys used from one IP within 30 minutes risk a ban by SiliconFlow. The window ends at 2026-01-01T12:30:00.000Z (in 1200 s). To switch sooner set KEY_SWITCH_POLICY=immediate or lower KEY_SWITCH_GUARD_MINUTES, or activate a key in the dashboard."`,
     )
-    expect(pool.setCurrentCalls).toEqual([])
-    expect(dispatch.guard.memory().lastUsedKeyId).toBe(1)
   })
 
-  it('answers 429 rate_limited while the key in use only cools, until the earlier of cooldown and window end', () => {
-    const { dispatch, pool, clock } = createTestDispatch()
-    dispatch.guard.recordUse(1)
+  it('answers 429 rate_limited while the lane key only cools, until the earlier of cooldown and window end', () => {
+    const { guard, clock, decide } = guardWith()
+    guard.recordUse(1)
     clock.advance(10 * MINUTE)
-    pool.proposeSwitch(2, { keyId: 1, status: 'cooling', cooldownUntil: clock.now() + 2 * MINUTE })
-    const soon = thrown(() => dispatch.chooseKey())
+    const cooling = (until: number) => ({
+      kind: 'switch' as const,
+      keyId: 2,
+      current: { keyId: 1, status: 'cooling' as const, cooldownUntil: until },
+    })
+    const soon = refusalError(refusal(decide(cooling(clock.now() + 2 * MINUTE))), clock.now())
     expect(soon).toBeInstanceOf(RateLimited)
     expect(soon).toMatchObject({
       code: 'SFP_RATE_LIMITED',
       statusCode: 429,
       retryAfterSeconds: 120,
     })
-    expect((soon as Error).message).toMatchInlineSnapshot(
+    expect(soon.message).toMatchInlineSnapshot(
       `"Key #1 is rate-limited by SiliconFlow until 2026-01-01T12:12:00.000Z. Switching to another key is held back by the key-switch guard until 2026-01-01T12:30:00.000Z."`,
     )
-    pool.proposeSwitch(2, { keyId: 1, status: 'cooling', cooldownUntil: clock.now() + 60 * MINUTE })
-    expect(thrown(() => dispatch.chooseKey())).toMatchObject({ retryAfterSeconds: 20 * 60 })
+    const later = refusalError(refusal(decide(cooling(clock.now() + 60 * MINUTE))), clock.now())
+    expect(later).toMatchObject({ retryAfterSeconds: 20 * 60 })
   })
 
   it('switches inside the window under immediate and says so', () => {
-    const { dispatch, pool, clock } = createTestDispatch({ policy: 'immediate' })
-    dispatch.guard.recordUse(1)
+    const { guard, clock, decide } = guardWith('immediate')
+    guard.recordUse(1)
     clock.advance(MINUTE)
-    pool.proposeSwitch(2, { keyId: 1, status: 'cooling', cooldownUntil: clock.now() + MINUTE })
-    expect(dispatch.chooseKey()).toMatchObject({ keyId: 2, switched: true })
-    expect(pool.setCurrentCalls).toEqual([
-      {
-        id: 2,
-        reason:
-          'key #1 -> key #2 (key #1 is cooling after a rate limit); inside the 30-minute switch guard window (KEY_SWITCH_POLICY=immediate)',
-      },
-    ])
+    const current = { keyId: 1, status: 'cooling' as const, cooldownUntil: clock.now() + MINUTE }
+    expect(decide({ kind: 'switch', keyId: 2, current })).toMatchObject({
+      kind: 'switch',
+      keyId: 2,
+      reason:
+        'key #1 -> key #2 on egress #4 (key #1 is cooling after a rate limit); inside the 30-minute switch guard window (KEY_SWITCH_POLICY=immediate)',
+    })
   })
 })
 
-describe('chooseKey with no usable key', () => {
-  it('answers 429 while the key in use cools', () => {
-    const { dispatch, pool, clock } = createTestDispatch()
-    const current = { keyId: 1, status: 'cooling' as const, cooldownUntil: clock.now() + 45_000 }
-    pool.selection = { kind: 'none', current, retryAt: clock.now() + 45_000 }
-    expect(thrown(() => dispatch.chooseKey())).toMatchObject({
+describe('refuses-with-no-usable-key', () => {
+  it('answers 429 while the lane key cools', () => {
+    const { clock, decide } = guardWith()
+    const current = { keyId: 1, status: 'cooling' as const, cooldownUntil: START + 45_000 }
+    const decision = refusal(decide({ kind: 'none', current, retryAt: START + 45_000 }))
+    expect(refusalError(decision, clock.now())).toMatchObject({
       code: 'SFP_RATE_LIMITED',
       statusCode: 429,
       retryAfterSeconds: 45,
@@ -136,21 +140,24 @@ describe('chooseKey with no usable key', () => {
   })
 
   it('answers 503 no_available_key, with Retry-After when a key will come back', () => {
-    const { dispatch, pool, clock } = createTestDispatch()
-    const current = { keyId: 1, status: 'error' as const, cooldownUntil: clock.now() + 5 * MINUTE }
-    pool.selection = { kind: 'none', current, retryAt: clock.now() + 5 * MINUTE }
-    const later = thrown(() => dispatch.chooseKey())
+    const { clock, decide } = guardWith()
+    const current = { keyId: 1, status: 'error' as const, cooldownUntil: START + 5 * MINUTE }
+    const later = refusalError(
+      refusal(decide({ kind: 'none', current, retryAt: START + 5 * MINUTE })),
+      clock.now(),
+    )
     expect(later).toBeInstanceOf(NoAvailableKey)
     expect(later).toMatchObject({ statusCode: 503, retryAfterSeconds: 300 })
-    expect((later as Error).message).toMatchInlineSnapshot(
+    expect(later.message).toMatchInlineSnapshot(
       `"No upstream key is usable now (key #1 is failing); the next key becomes usable at 2026-01-01T12:05:00.000Z."`,
     )
-
-    pool.selection = { kind: 'none', current: null, retryAt: null }
-    const never = thrown(() => dispatch.chooseKey())
+    const never = refusalError(
+      refusal(decide({ kind: 'none', current: null, retryAt: null })),
+      clock.now(),
+    )
     expect(never).toMatchObject({ code: 'SFP_NO_AVAILABLE_KEY', statusCode: 503 })
     expect(never).not.toHaveProperty('retryAfterSeconds')
-    expect((never as Error).message).toMatchInlineSnapshot(
+    expect(never.message).toMatchInlineSnapshot(
       `"No upstream key is usable now (no key in use); add a key or enable one in the dashboard."`,
     )
   })

@@ -6,50 +6,44 @@ import dispatchPlugin from '../src/plugin.js'
 import { buildTestApp } from './helpers/test-app.js'
 
 describe('dispatch plugin', () => {
-  it('installs the upstream gate into the pool and records activations as overrides', async () => {
+  it('installs the upstream gate and the keys in use into the pool, and activations as overrides', async () => {
     const { app, pool } = await buildTestApp()
-    expect(pool.gate).not.toBeNull()
-    const held = await app.dispatch.acquire()
-    const check = pool.check(1)
+    const [first, second] = pool.add({ api_keys: 'sk-plugin-key-one\nsk-plugin-key-two' }).added
+    const held = await app.dispatch.lease()
+    expect(held.keyId).toBe(first?.id)
+    // A check waits for the key's lane like a request: it goes out through the lease's dispatcher.
+    const check = pool.check(first?.id ?? 0)
     expect(app.dispatch.status().dispatch.queued).toBe(1)
     held.release()
     await check
-    expect(app.dispatch.status().switchGuard.lastUsedKeyId).toBe(1)
-    pool.activate(2)
-    expect(app.dispatch.status().switchGuard).toMatchObject({ lastUsedKeyId: 2, currentKeyId: 2 })
+    expect(pool.view(first?.id ?? 0)).toMatchObject({ isCurrent: true })
+    app.dispatch.activate(second?.id ?? 0)
+    expect(app.dispatch.status().switchGuard).toMatchObject({
+      lastUsedKeyId: second?.id,
+      currentKeyId: second?.id,
+    })
+    expect(pool.status().currentKeyId).toBe(second?.id)
   })
 
   it('validates its options once, naming the setting', async () => {
     const app = Fastify({ logger: false })
     app.register(fp(async () => {}, { name: 'database' }))
     app.register(fp(async () => {}, { name: 'key-pool' }))
-    app.register(dispatchPlugin, { concurrency: 0 })
+    app.register(fp(async () => {}, { name: 'egress' }))
+    app.register(dispatchPlugin, { dispatchConcurrency: 0 })
     await expect(app.ready()).rejects.toThrow(
-      'Invalid dispatch options: DISPATCH_CONCURRENCY: must be between 1 and 1024',
+      'Invalid dispatch options: dispatchConcurrency: Too small: expected number to be >=1',
     )
   })
 
   it('refuses queued waiters when the server closes, and lets the holder finish', async () => {
-    const { app } = await buildTestApp()
-    const held = await app.dispatch.acquire()
-    const waiting = app.dispatch.acquire()
+    const { app, pool } = await buildTestApp()
+    pool.add({ api_key: 'sk-plugin-key-one' })
+    const held = await app.dispatch.lease()
+    const waiting = app.dispatch.lease()
     const closed = app.close()
     await expect(waiting).rejects.toBeInstanceOf(ShuttingDown)
     held.release()
     await closed
-  })
-
-  it('refuses a switch inside the window with an error the server turns into 503 + Retry-After', async () => {
-    const { app, pool } = await buildTestApp()
-    app.dispatch.guard.recordUse(1)
-    pool.proposeSwitch(2, { keyId: 1, status: 'invalid', cooldownUntil: null })
-    let refusal: unknown
-    try {
-      app.dispatch.chooseKey()
-    } catch (error) {
-      refusal = error
-    }
-    expect(refusal).toMatchObject({ code: 'SFP_KEY_SWITCH_GUARD', statusCode: 503 })
-    expect((refusal as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(29 * 60)
   })
 })

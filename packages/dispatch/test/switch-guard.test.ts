@@ -1,29 +1,27 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createSettingsStore, type DatabaseHandle, openDatabase, SETTING } from '@sfp/db'
 import type { KeySwitchPolicy } from '@sfp/schemas'
-import { afterEach, describe, expect, it } from 'vitest'
-import { createSwitchGuard } from '../src/switch-guard.js'
+import { describe, expect, it } from 'vitest'
+import {
+  createSwitchGuard,
+  type GuardMemoryStore,
+  type SwitchGuardMemory,
+} from '../src/switch-guard.js'
 import { createManualClock, START } from './helpers/manual-clock.js'
 
 const MINUTE = 60_000
-const handles: DatabaseHandle[] = []
-const dirs: string[] = []
-afterEach(() => {
-  for (const handle of handles.splice(0)) handle.close()
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
 
-function open(dataDir = '', fileName = ':memory:'): DatabaseHandle {
-  const handle = openDatabase({ dataDir, fileName })
-  handles.push(handle)
-  return handle
+/** A lane's egress row in miniature: what was saved, and what a restart would load. */
+class MemoryRow implements GuardMemoryStore {
+  saved: unknown
+  load() {
+    return this.saved as Partial<Record<keyof SwitchGuardMemory, unknown>> | undefined
+  }
+  save(memory: SwitchGuardMemory) {
+    this.saved = { ...memory }
+  }
 }
 
-function guardWith(policy: KeySwitchPolicy, minutes = 30, handle = open()) {
+function guardWith(policy: KeySwitchPolicy, minutes = 30, store = new MemoryRow()) {
   const clock = createManualClock()
-  const store = createSettingsStore(handle.db)
   const guard = createSwitchGuard({
     minutes,
     policy,
@@ -99,15 +97,14 @@ describe('switch guard under the wait policy', () => {
   it('keeps an override when a call that started before it ends after it', () => {
     const { guard, clock } = guardWith('wait')
     guard.recordUse(1)
-    const startedIn = guard.epoch()
     clock.advance(MINUTE)
     guard.recordOverride(2)
     clock.advance(MINUTE)
-    guard.recordUse(1, startedIn) // the request on key 1 ends
+    guard.recordEnd(1) // the request on key 1 ends: the lane left key 1, nothing changes
     expect(guard.memory()).toMatchObject({ lastUsedKeyId: 2, lastUsedAt: START + MINUTE })
     expect(guard.check(2)).toEqual({ kind: 'same' })
-    // A call that started after the override is an ordinary use again.
-    guard.recordUse(2, guard.epoch())
+    // The end of a call of the lane's own key extends its window.
+    guard.recordEnd(2)
     expect(guard.memory()).toMatchObject({ lastUsedKeyId: 2, lastUsedAt: START + 2 * MINUTE })
   })
 })
@@ -142,28 +139,23 @@ describe('switch guard turned off', () => {
 })
 
 describe('switch guard memory', () => {
-  it('survives a restart: a new guard on the same database still refuses', () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'sfp-dispatch-'))
-    dirs.push(dataDir)
-    const first = openDatabase({ dataDir })
-    const before = guardWith('wait', 30, first)
-    before.guard.recordUse(7)
-    first.close()
-
-    const { guard, clock } = guardWith('wait', 30, open(dataDir, 'api_keys.db'))
+  it('survives a restart: a new guard on the same stored memory still refuses', () => {
+    const row = new MemoryRow()
+    guardWith('wait', 30, row).guard.recordUse(7)
+    const { guard, clock } = guardWith('wait', 30, row)
     clock.advance(10 * MINUTE)
     expect(guard.memory()).toEqual({ lastUsedKeyId: 7, lastUsedAt: START, lastSwitchAt: null })
     expect(guard.check(8)).toMatchObject({ kind: 'switch-in-window', allowed: false })
   })
 
-  it('notifies listeners on every change and writes through to the settings table', () => {
+  it('notifies listeners on every change and writes through to its store', () => {
     const { guard, store } = guardWith('wait')
     let changes = 0
     guard.onChange(() => changes++)
     guard.recordUse(3)
     guard.recordOverride(4)
     expect(changes).toBe(2)
-    expect(store.getJson(SETTING.switchGuard)).toEqual({
+    expect(store.saved).toEqual({
       lastUsedKeyId: 4,
       lastUsedAt: START,
       lastSwitchAt: START,
@@ -188,7 +180,7 @@ describe('switch guard memory', () => {
 
   it('writes a change of key at once, and further uses of the same key at most once a second', () => {
     const { guard, clock, store } = guardWith('wait')
-    const stored = () => store.getJson<{ lastUsedAt: number }>(SETTING.switchGuard)?.lastUsedAt
+    const stored = () => (store.saved as { lastUsedAt: number } | undefined)?.lastUsedAt
     guard.recordUse(1)
     expect(stored()).toBe(START)
     clock.advance(100)
@@ -205,7 +197,7 @@ describe('switch guard memory', () => {
     clock.advance(10)
     guard.recordUse(1)
     guard.recordUse(2)
-    expect(store.getJson(SETTING.switchGuard)).toMatchObject({ lastUsedKeyId: 2 })
+    expect(store.saved).toMatchObject({ lastUsedKeyId: 2 })
     expect(clock.pendingTimers()).toBe(1)
   })
 
@@ -215,20 +207,25 @@ describe('switch guard memory', () => {
     clock.advance(300)
     guard.recordUse(5)
     guard.flush()
-    expect(store.getJson(SETTING.switchGuard)).toMatchObject({ lastUsedAt: START + 300 })
+    expect(store.saved).toMatchObject({ lastUsedAt: START + 300 })
     expect(clock.pendingTimers()).toBe(1) // the end of the window
     clock.advance(100)
     guard.recordUse(5)
     guard.close()
-    expect(store.getJson(SETTING.switchGuard)).toMatchObject({ lastUsedAt: START + 400 })
+    expect(store.saved).toMatchObject({ lastUsedAt: START + 400 })
     expect(clock.pendingTimers()).toBe(0)
   })
 
   it('starts empty when the stored value is unreadable', () => {
-    const handle = open()
-    createSettingsStore(handle.db).set(SETTING.switchGuard, '{not json')
-    expect(guardWith('wait', 30, handle).guard.memory().lastUsedKeyId).toBeNull()
-    createSettingsStore(handle.db).setJson(SETTING.switchGuard, { lastUsedKeyId: 'x' })
-    expect(guardWith('wait', 30, handle).guard.memory().lastUsedKeyId).toBeNull()
+    const throwing: GuardMemoryStore = {
+      load: () => {
+        throw new Error('unreadable')
+      },
+      save: () => {},
+    }
+    expect(guardWith('wait', 30, throwing as MemoryRow).guard.memory().lastUsedKeyId).toBeNull()
+    const odd = new MemoryRow()
+    odd.saved = { lastUsedKeyId: 'x' }
+    expect(guardWith('wait', 30, odd).guard.memory().lastUsedKeyId).toBeNull()
   })
 })

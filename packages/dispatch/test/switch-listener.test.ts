@@ -1,67 +1,57 @@
 import { describe, expect, it } from 'vitest'
 import type { KeySwitchEvent } from '../src/types.js'
-import { createTestDispatch } from './helpers/test-dispatch.js'
+import { createTestbed } from './helpers/testbed.js'
 
 const MINUTE = 60_000
+const SUCCESS = { kind: 'success' } as const
 
-/** `onSwitch` feeds the key switch counter of /metrics: one event per change of the key in use. */
+/** `onSwitch` feeds the key switch counter of /metrics: one event per change of a lane's key. */
 describe('onSwitch', () => {
-  it('tells listeners about the first key and about each move, not about keeping a key', () => {
-    const { dispatch, pool, clock } = createTestDispatch({ policy: 'immediate' })
+  it('tells listeners about each lane first key and each move, not about keeping a key', async () => {
+    const bed = createTestbed({ keys: 2 })
+    const [key1, key2] = bed.keyIds as [number, number]
+    const [lane] = bed.laneIds as [number]
     const events: KeySwitchEvent[] = []
-    dispatch.onSwitch((event) => events.push(event))
-
-    pool.proposeSwitch(1, null)
-    dispatch.chooseKey()
-    dispatch.chooseKey() // kept: the fake pool now selects key 1 as current
-    clock.advance(MINUTE)
-    pool.proposeSwitch(2, { keyId: 1, status: 'invalid', cooldownUntil: null })
-    dispatch.chooseKey()
-
+    bed.dispatch.onSwitch((event) => events.push(event))
+    for (let i = 0; i < 2; i++) {
+      const lease = await bed.dispatch.lease()
+      await lease.end(SUCCESS)
+      lease.release()
+    }
+    bed.pool.update(key1, { enabled: false })
+    bed.clock.advance(31 * MINUTE)
+    ;(await bed.dispatch.lease()).release()
     expect(events).toEqual([
-      { fromKeyId: null, toKeyId: 1 },
-      { fromKeyId: 1, toKeyId: 2 },
+      { laneId: lane, fromKeyId: null, toKeyId: key1 },
+      { laneId: lane, fromKeyId: key1, toKeyId: key2 },
     ])
   })
 
-  it('names the key last sent upstream as the origin when no key is in use', () => {
-    const { dispatch, pool, clock } = createTestDispatch()
+  it('is not told about refused switches or activations, and stops after unsubscribing', async () => {
+    const bed = createTestbed({ keys: 3 })
+    const [key1, , key3] = bed.keyIds as [number, number, number]
+    ;(await bed.dispatch.lease()).release()
     const events: KeySwitchEvent[] = []
-    dispatch.onSwitch((event) => events.push(event))
-    dispatch.guard.recordUse(3)
-    clock.advance(31 * MINUTE)
-    pool.proposeSwitch(4, null) // the key in use was deleted
-    dispatch.chooseKey()
-    expect(events).toEqual([{ fromKeyId: 3, toKeyId: 4 }])
-  })
-
-  it('is not told about refused switches, and stops after unsubscribing or close', () => {
-    const { dispatch, pool, clock } = createTestDispatch()
-    const events: KeySwitchEvent[] = []
-    const stop = dispatch.onSwitch((event) => events.push(event))
-    dispatch.guard.recordUse(1)
-    clock.advance(MINUTE)
-    pool.proposeSwitch(2, { keyId: 1, status: 'invalid', cooldownUntil: null })
-    expect(() => dispatch.chooseKey()).toThrow()
+    const stop = bed.dispatch.onSwitch((event) => events.push(event))
+    bed.pool.update(key1, { enabled: false })
+    await expect(bed.dispatch.lease()).rejects.toMatchObject({ code: 'SFP_KEY_SWITCH_GUARD' })
+    bed.dispatch.activate(key3)
     stop()
-    clock.advance(30 * MINUTE)
-    dispatch.chooseKey()
-    dispatch.onSwitch((event) => events.push(event))
-    dispatch.close()
-    pool.proposeSwitch(3, { keyId: 2, status: 'invalid', cooldownUntil: null })
-    clock.advance(31 * MINUTE)
-    dispatch.chooseKey()
+    bed.pool.update(key3, { enabled: false })
+    bed.clock.advance(31 * MINUTE)
+    ;(await bed.dispatch.lease()).release()
     expect(events).toEqual([])
   })
 
-  it('reports a listener that throws and still chooses the key', () => {
+  it('reports a listener that throws and still grants the lease', async () => {
     const reported: unknown[] = []
-    const { dispatch, pool } = createTestDispatch({ reportError: (error) => reported.push(error) })
-    dispatch.onSwitch(() => {
+    const bed = createTestbed({ keys: 1, reportError: (error) => reported.push(error) })
+    bed.dispatch.onSwitch(() => {
       throw new Error('metrics broke')
     })
-    pool.proposeSwitch(1, null)
-    expect(dispatch.chooseKey()).toMatchObject({ keyId: 1, switched: true })
+    const lease = await bed.dispatch.lease()
+    expect(lease).toMatchObject({ keyId: bed.keyIds[0], switched: true })
+    lease.release()
     expect(reported).toEqual([new Error('metrics broke')])
   })
 })

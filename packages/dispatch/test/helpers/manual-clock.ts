@@ -1,4 +1,4 @@
-import type { SetTimer } from '../../src/slot-gate.js'
+import type { SetTimer } from '../../src/timers.js'
 
 /** A clock and timers that move only when the test says so. */
 export interface ManualClock {

@@ -1,27 +1,33 @@
 import {
+  createEgressesRepository,
   createKeyEventsRepository,
   createSettingsStore,
+  createUpstreamKeysRepository,
   type DatabaseHandle,
   openDatabase,
 } from '@sfp/db'
+import { egressPlugin } from '@sfp/egress'
+import { keyPoolPlugin } from '@sfp/key-pool'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { afterEach } from 'vitest'
 import dispatchPlugin, { type DispatchPluginOptions } from '../../src/plugin.js'
-import { FakeKeyPool } from './fake-key-pool.js'
+import { NOWHERE } from './testbed.js'
 
 const apps: FastifyInstance[] = []
 afterEach(async () => {
   for (const app of apps.splice(0)) await app.close()
 })
 
-/** The server's `database` plugin in miniature: the two stores the dispatch plugin uses. */
-const fakeDatabase = fp(
+/** The server's `database` plugin in miniature: the stores the three plugins use. */
+const database = fp(
   async (app) => {
     const handle: DatabaseHandle = openDatabase({ dataDir: '', fileName: ':memory:' })
     app.decorate('database', {
       settings: createSettingsStore(handle.db),
       keyEvents: createKeyEventsRepository(handle.db),
+      upstreamKeys: createUpstreamKeysRepository(handle.db),
+      egresses: createEgressesRepository(handle.db),
     })
     app.addHook('onClose', async () => handle.close())
   },
@@ -30,26 +36,30 @@ const fakeDatabase = fp(
 
 export interface TestAppOptions {
   dispatch?: DispatchPluginOptions
-  /** Register before the routes (e.g. the server's error handler). */
-  before?: (app: FastifyInstance) => Promise<void>
 }
 
-/** A bare Fastify with a fake database and key pool and the dispatch plugin. */
+/** A bare Fastify with the database, key pool, egress and dispatch plugins, as the server wires them. */
 export async function buildTestApp(options: TestAppOptions = {}) {
-  const pool = new FakeKeyPool()
   const app = Fastify({ logger: false })
   apps.push(app)
-  await options.before?.(app)
-  await app.register(fakeDatabase)
-  await app.register(
-    fp(
-      async (instance) => {
-        instance.decorate('keyPool', pool)
-      },
-      { name: 'key-pool' },
-    ),
-  )
-  await app.register(dispatchPlugin, { guardMinutes: 30, policy: 'wait', ...options.dispatch })
+  await app.register(database)
+  await app.register(keyPoolPlugin, {
+    upstreamBaseUrl: NOWHERE,
+    autoQueryBalanceAfterCalls: 0,
+    balanceRefreshMinutes: 0,
+  })
+  await app.register(egressPlugin, {
+    upstreamBaseUrl: NOWHERE,
+    upstreamConnectTimeoutMs: 1000,
+    upstreamHeadersTimeoutMs: 1000,
+    egressDirect: true,
+    egressDirectAddress: undefined,
+    egressProxies: [],
+    egressBlockCodes: [50603],
+    egressBlockMinutes: 30,
+    encryptionKey: undefined,
+  })
+  await app.register(dispatchPlugin, { keySwitchGuardMinutes: 30, ...options.dispatch })
   await app.ready()
-  return { app, pool }
+  return { app, pool: app.keyPool }
 }

@@ -1,0 +1,276 @@
+import type { EgressLane, EgressService } from '@sfp/egress'
+import type { KeyBinding, KeyPool, LaneKeys } from '@sfp/key-pool'
+import type { KeySwitchPolicy } from '@sfp/schemas'
+import { decideKey, guardRefusal, type KeyDecision, type Refusal } from './key-chooser.js'
+import { Lane } from './lane.js'
+import type { LaneRefusal } from './refusals.js'
+import { createSwitchGuard } from './switch-guard.js'
+import type { SetTimer } from './timers.js'
+
+export interface LaneSetDeps {
+  egress: Pick<
+    EgressService,
+    'lanes' | 'guardMemory' | 'saveGuardMemory' | 'onChange' | 'onRemoving'
+  >
+  pool: Pick<KeyPool, 'select' | 'bind' | 'row'>
+  concurrency: number
+  guardMinutes: number
+  policy: KeySwitchPolicy
+  now: () => number
+  setTimer?: SetTimer | undefined
+  reportError: (error: unknown) => void
+  /** After a lane's guard changed (its key, its window). */
+  onGuardChange: () => void
+}
+
+/** What a lane could do for one waiter now. */
+export type LaneVerdict =
+  | { kind: 'ok'; decision: Exclude<KeyDecision, Refusal> }
+  /** It could serve once a slot (or the calls of its previous key) is over. */
+  | { kind: 'busy' }
+  | { kind: 'refused'; refusal: LaneRefusal }
+
+/**
+ * Every egress as a lane, and the rules that tie keys to lanes (README "Egress lanes"):
+ * a key belongs to the lane that last took it (`egressId`), is never in flight on two lanes, and
+ * only moves to another lane KEY_SWITCH_GUARD_MINUTES after its last use on its own.
+ */
+export class LaneSet {
+  readonly #deps: LaneSetDeps
+  readonly #windowMs: number
+  readonly #lanes = new Map<number, Lane>()
+  /** Calls in flight per key, and the lane they go through. */
+  readonly #keyCalls = new Map<number, { laneId: number; calls: number }>()
+  readonly #unsubscribe: (() => void)[] = []
+
+  constructor(deps: LaneSetDeps) {
+    this.#deps = deps
+    this.#windowMs = deps.guardMinutes * 60_000
+    this.sync()
+    this.#unsubscribe.push(deps.egress.onRemoving((id) => this.#lanes.get(id)?.guard.flush()))
+  }
+
+  /** Follow the egresses: a lane for each new one; deleted ones leave once their calls end. */
+  sync(): void {
+    const present = new Set<number>()
+    for (const egress of this.#deps.egress.lanes()) {
+      present.add(egress.id)
+      if (!this.#lanes.has(egress.id)) this.#lanes.set(egress.id, this.#newLane(egress))
+    }
+    for (const lane of this.#lanes.values()) {
+      if (present.has(lane.id)) continue
+      lane.removed = true
+      this.dropIfIdle(lane)
+    }
+  }
+
+  #newLane(egress: EgressLane): Lane {
+    const { egress: service } = this.#deps
+    const guard = createSwitchGuard({
+      minutes: this.#deps.guardMinutes,
+      policy: this.#deps.policy,
+      now: this.#deps.now,
+      store: {
+        load: () => service.guardMemory(egress.id),
+        save: (memory, time) => service.saveGuardMemory(egress.id, memory, time),
+      },
+      reportError: this.#deps.reportError,
+      ...(this.#deps.setTimer ? { setTimer: this.#deps.setTimer } : {}),
+    })
+    guard.onChange(this.#deps.onGuardChange)
+    return new Lane(egress, guard, this.#deps.concurrency)
+  }
+
+  dropIfIdle(lane: Lane): void {
+    if (!lane.removed || lane.inFlight > 0) return
+    lane.guard.close()
+    this.#lanes.delete(lane.id)
+  }
+
+  /** Lanes that take new leases (not deleted), in creation order. */
+  *active(): IterableIterator<Lane> {
+    for (const lane of this.#lanes.values()) if (!lane.removed) yield lane
+  }
+
+  get(id: number): Lane | undefined {
+    const lane = this.#lanes.get(id)
+    return lane?.removed ? undefined : lane
+  }
+
+  /** The built-in direct lane, else the first lane: what the top-level status shows. */
+  primary(): Lane | undefined {
+    let first: Lane | undefined
+    for (const lane of this.active()) {
+      if (lane.egress.builtin && lane.egress.state() !== 'disabled') return lane
+      first ??= lane
+    }
+    return first
+  }
+
+  /** When `key` may go through `lane`: now (0) if it is the lane's own or has rested elsewhere. */
+  availableAt(lane: Lane, key: KeyBinding): number {
+    const calls = this.#keyCalls.get(key.id)
+    if (calls !== undefined && calls.laneId !== lane.id) return Number.POSITIVE_INFINITY
+    if (this.#windowMs <= 0 || key.egressId === lane.id) return 0
+    const owner = key.egressId === null ? undefined : this.#lanes.get(key.egressId)
+    const memory = owner?.guard.memory()
+    const onOwner = memory?.lastUsedKeyId === key.id ? (memory.lastUsedAt ?? 0) : 0
+    const lastUse = Math.max(key.egressUsedAt ?? 0, onOwner)
+    return lastUse === 0 ? 0 : lastUse + this.#windowMs
+  }
+
+  #laneKeys(lane: Lane): LaneKeys {
+    return {
+      id: lane.id,
+      currentKeyId: lane.currentKeyId(),
+      availableAt: (key) => this.availableAt(lane, key),
+    }
+  }
+
+  /** The lane's key decision now, without side effects. */
+  decide(lane: Lane, now: number): KeyDecision {
+    const selection = this.#deps.pool.select(this.#laneKeys(lane), now)
+    return decideKey(selection, lane.guard, now, lane.id)
+  }
+
+  /** What `lane` could do for an ordinary request now. */
+  verdict(lane: Lane, now: number): LaneVerdict | null {
+    const out = this.egressVerdict(lane, now)
+    if (out !== undefined) return out
+    const decision = this.decide(lane, now)
+    if (decision.kind === 'refuse') {
+      return { kind: 'refused', refusal: { kind: 'key', laneId: lane.id, refusal: decision } }
+    }
+    const full = lane.inFlight >= lane.concurrency
+    // A lane never sends a second key while calls with another are in flight: one IP, one key.
+    const overlapping = decision.kind === 'switch' && lane.inFlight > 0
+    return full || overlapping ? { kind: 'busy' } : { kind: 'ok', decision }
+  }
+
+  /** What the key's own lane could do for a check of key `keyId` now (invariant 4). */
+  keyVerdict(lane: Lane, keyId: number, now: number): LaneVerdict | null {
+    const out = this.egressVerdict(lane, now)
+    if (out !== undefined) return out
+    const key = this.#deps.pool.row(keyId)
+    const refuse = (refusal: Refusal): LaneVerdict => ({
+      kind: 'refused',
+      refusal: { kind: 'key', laneId: lane.id, refusal },
+    })
+    const hint = `Make key #${keyId} the key in use first (an admin override), or set KEY_SWITCH_POLICY=immediate.`
+    if (key) {
+      const availableAt = this.availableAt(lane, key)
+      if (availableAt > now) {
+        const why = `a check of key #${keyId}, used through another egress moments ago`
+        return refuse(guardRefusal(why, availableAt, lane.guard, now, lane.id, hint))
+      }
+    }
+    const verdict = lane.guard.check(keyId, now)
+    if (verdict.kind === 'switch-in-window' && !verdict.allowed) {
+      const why = `a balance check of key #${keyId} while key #${verdict.fromKeyId} is the one last used`
+      return refuse(guardRefusal(why, verdict.windowEndsAt, lane.guard, now, lane.id, hint))
+    }
+    const switching = verdict.kind !== 'same'
+    if (lane.inFlight >= lane.concurrency || (switching && lane.inFlight > 0))
+      return { kind: 'busy' }
+    const decision: Exclude<KeyDecision, Refusal> = switching
+      ? {
+          kind: 'switch',
+          keyId,
+          fromKeyId: verdict.fromKeyId,
+          reason: `a balance check sent key #${keyId} through egress #${lane.id}`,
+        }
+      : { kind: 'keep', keyId }
+    return { kind: 'ok', decision }
+  }
+
+  /** The egress's own refusal (down, blocked), null when disabled, undefined when it is up. */
+  egressVerdict(lane: Lane, now: number): LaneVerdict | null | undefined {
+    const state = lane.egress.state(now)
+    if (state === 'up') return undefined
+    if (state === 'disabled') return null
+    const refusal: LaneRefusal = {
+      kind: 'egress',
+      laneId: lane.id,
+      state,
+      backAt: lane.egress.backAt(),
+      reason: lane.egress.reason(),
+    }
+    return { kind: 'refused', refusal }
+  }
+
+  /** The lane a check or an activation of key `keyId` goes through: its own, else a free one. */
+  laneForKey(keyId: number, now: number): Lane | undefined {
+    const key = this.#deps.pool.row(keyId)
+    const own = key?.egressId == null ? undefined : this.get(key.egressId)
+    if (own !== undefined) return own
+    let fallback: Lane | undefined
+    for (const lane of this.active()) {
+      const state = lane.egress.state(now)
+      if (state !== 'up') continue
+      const verdict = lane.guard.check(keyId, now)
+      if (verdict.kind !== 'switch-in-window') {
+        if (lane.egress.builtin || lane.currentKeyId() === null) return lane
+        fallback ??= lane
+      }
+    }
+    return fallback ?? this.activationLane()
+  }
+
+  /** An unbound key is activated on the built-in direct lane, else on the first usable lane. */
+  activationLane(): Lane | undefined {
+    let firstEnabled: Lane | undefined
+    let firstUp: Lane | undefined
+    for (const lane of this.active()) {
+      const state = lane.egress.state()
+      if (state === 'disabled') continue
+      if (lane.egress.builtin) return lane
+      if (state === 'up') firstUp ??= lane
+      firstEnabled ??= lane
+    }
+    return firstUp ?? firstEnabled
+  }
+
+  /**
+   * `lane` takes key `keyId` now (a switch or an admin override): the key it leaves keeps the
+   * time of its last use here, and the new key is bound to the lane, both written through.
+   */
+  bind(lane: Lane, keyId: number, reason?: string): void {
+    const { pool, now } = this.#deps
+    const memory = lane.guard.memory()
+    const left = memory.lastUsedKeyId
+    if (left !== null && left !== keyId && memory.lastUsedAt !== null) {
+      if (pool.row(left)?.egressId === lane.id) pool.bind(left, lane.id, memory.lastUsedAt)
+    }
+    pool.bind(keyId, lane.id, now(), reason)
+  }
+
+  callStarted(lane: Lane, keyId: number): void {
+    lane.callsByKey.set(keyId, (lane.callsByKey.get(keyId) ?? 0) + 1)
+    const calls = this.#keyCalls.get(keyId)
+    if (calls === undefined) this.#keyCalls.set(keyId, { laneId: lane.id, calls: 1 })
+    else calls.calls += 1
+    lane.guard.recordUse(keyId)
+  }
+
+  callEnded(lane: Lane, keyId: number): void {
+    const onLane = (lane.callsByKey.get(keyId) ?? 1) - 1
+    if (onLane > 0) lane.callsByKey.set(keyId, onLane)
+    else lane.callsByKey.delete(keyId)
+    const calls = this.#keyCalls.get(keyId)
+    if (calls !== undefined) {
+      calls.calls -= 1
+      if (calls.calls <= 0) this.#keyCalls.delete(keyId)
+    }
+    if (lane.currentKeyId() === keyId) {
+      lane.guard.recordEnd(keyId)
+    } else if (this.#deps.pool.row(keyId)?.egressId === lane.id) {
+      // The lane left this key while the call was out: the key's own last use, for rule 3.
+      this.#deps.pool.bind(keyId, lane.id, this.#deps.now())
+    }
+  }
+
+  close(): void {
+    for (const stop of this.#unsubscribe.splice(0)) stop()
+    for (const lane of this.#lanes.values()) lane.guard.close()
+  }
+}

@@ -1,0 +1,94 @@
+import type { EgressState } from '@sfp/schemas'
+import type { Refusal } from './key-chooser.js'
+
+/** Why one lane cannot take a request now. */
+export type LaneRefusal =
+  /** The lane is up but its keys and guard refuse. */
+  | { kind: 'key'; laneId: number; refusal: Refusal }
+  /** The egress itself is out: `down` (until `backAt`, its retry) or `blocked` (until `backAt`). */
+  | {
+      kind: 'egress'
+      laneId: number
+      state: Exclude<EgressState, 'up' | 'disabled'>
+      backAt: number | null
+      reason: string | null
+    }
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+function earliest(times: readonly (number | null)[]): number | null {
+  let first: number | null = null
+  for (const time of times) {
+    if (time === null || !Number.isFinite(time)) continue
+    first = first === null ? time : Math.min(first, time)
+  }
+  return first
+}
+
+/**
+ * The one refusal a request gets when no lane can serve it now or later. With a lane up, its
+ * key refusal speaks (the earliest to end; with a single lane exactly what one IP would say),
+ * Retry-After being the earliest time any lane may serve again. With every enabled egress out:
+ * 503 egress_blocked when the only reason is one blocked egress (the original program's
+ * `ip_blocked`), else no_available_egress until the earliest block end or retry.
+ */
+export function combineRefusals(refusals: readonly LaneRefusal[]): Refusal {
+  const allTimes = refusals.map((refusal) =>
+    refusal.kind === 'key' ? refusal.refusal.retryAt : refusal.backAt,
+  )
+  const retryAt = earliest(allTimes)
+  const keyRefusals = refusals.flatMap((refusal) => (refusal.kind === 'key' ? [refusal] : []))
+  if (keyRefusals.length > 0) {
+    const [first, ...rest] = keyRefusals
+    let best = first as (typeof keyRefusals)[number]
+    for (const candidate of rest) {
+      const at = candidate.refusal.retryAt ?? Number.POSITIVE_INFINITY
+      if (at < (best.refusal.retryAt ?? Number.POSITIVE_INFINITY)) best = candidate
+    }
+    const others = refusals.length - 1
+    const message =
+      others === 0
+        ? best.refusal.message
+        : `${best.refusal.message} (${others} other egress${others === 1 ? '' : 'es'} cannot serve either.)`
+    return { ...best.refusal, message, retryAt }
+  }
+  const outs = refusals.flatMap((refusal) => (refusal.kind === 'egress' ? [refusal] : []))
+  const only = outs.length === 1 ? outs[0] : undefined
+  if (only !== undefined && only.state === 'blocked') {
+    const until = only.backAt === null ? '' : ` until ${iso(only.backAt)}`
+    return {
+      kind: 'refuse',
+      code: 'egress_blocked',
+      message: `SiliconFlow blocked the IP of egress #${only.laneId}; it rests${until}. Add another egress (a proxy) to keep serving meanwhile.`,
+      retryAt,
+    }
+  }
+  const summary =
+    outs.length === 0
+      ? 'no egress is enabled: enable one, or add a proxy in the dashboard'
+      : outs
+          .map(
+            (out) => `egress #${out.laneId} is ${out.state}${out.reason ? ` (${out.reason})` : ''}`,
+          )
+          .join('; ')
+  const when = retryAt === null ? '' : ` The earliest is back at ${iso(retryAt)}.`
+  return {
+    kind: 'refuse',
+    code: 'no_available_egress',
+    message: `No egress can reach SiliconFlow now: ${summary}.${when}`,
+    retryAt,
+  }
+}
+
+/** Why one lane refuses, as its own status says it (not what a request gets: other lanes may serve). */
+export function laneRefusal(refusal: LaneRefusal): Refusal {
+  if (refusal.kind === 'key') return refusal.refusal
+  const until = refusal.backAt === null ? '' : ` until ${iso(refusal.backAt)}`
+  const why = refusal.reason === null ? '' : ` (${refusal.reason})`
+  return {
+    kind: 'refuse',
+    code: refusal.state === 'blocked' ? 'egress_blocked' : 'no_available_egress',
+    message: `Egress #${refusal.laneId} is ${refusal.state}${why}${until}.`,
+    retryAt: refusal.backAt,
+  }
+}

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
+import type { Dispatcher } from 'undici'
 import { upstreamRequestHeaders } from './headers.js'
 import {
   isTransportError,
@@ -9,6 +10,7 @@ import {
   wrapTransportError,
 } from './request.js'
 import type { ClientBody } from './request-body.js'
+import { uploadBody } from './upload.js'
 
 /** Error answers are read (up to this much) before deciding to retry, move on or pass them on. */
 export const ERROR_BODY_MAX_BYTES = 64 * 1024
@@ -33,6 +35,8 @@ export function discardReply(reply: AttemptReply): void {
 }
 
 export interface AttemptRequest {
+  /** The lease's lane: the egress this attempt goes out through. */
+  dispatcher: Dispatcher
   method: string
   path: string
   clientHeaders: IncomingHttpHeaders
@@ -50,14 +54,15 @@ export async function sendAttempt(
   let response: UpstreamResponse
   try {
     response = await transport.send({
+      dispatcher: request.dispatcher,
       method: request.method,
       path: request.path,
       headers: upstreamRequestHeaders(
         request.clientHeaders,
         request.secret,
-        body.kind === 'stream' ? body.length : undefined,
+        body.kind === 'file' ? String(body.length) : undefined,
       ),
-      body: body.kind === 'bytes' ? body.bytes : body.kind === 'stream' ? body.upload : undefined,
+      body: uploadBody(body),
       signal,
     })
   } catch (error) {

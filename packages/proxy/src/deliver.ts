@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import type { AttemptOutcome } from '@sfp/key-pool'
 import { errorBody, maskSecret } from '@sfp/schemas'
@@ -17,6 +18,8 @@ export interface Delivery {
   signal: AbortSignal
   /** Resolves when the response is finished or its connection closed. */
   closed: Promise<void>
+  /** UPSTREAM_BODY_IDLE_TIMEOUT_MS: a client that takes no byte this long is cut. */
+  clientReadIdleMs: number
   noteFirstByte(): void
 }
 
@@ -46,7 +49,9 @@ export async function deliverAnswer(
   // An SSE body may lose its usage event on the way: its length is not passed on.
   reply.code(response.status).headers(clientResponseHeaders(response.headers, format !== 'sse'))
   reply.send(relay.stream)
+  const slowReader = watchSlowReader(reply.raw, delivery.clientReadIdleMs)
   await delivery.closed
+  slowReader.stop()
   // The relay may still be finishing (Fastify drains the body of a 204 after answering): its end
   // decides the outcome. A client that left must not keep it reading.
   if (signal.aborted) relay.stream.destroy()
@@ -54,6 +59,11 @@ export async function deliverAnswer(
   noteUsage(record, relay.usage())
   const end = relay.end()
   if (end.kind === 'complete') return SUCCESS
+  if (slowReader.cut) {
+    const message = `The client took no byte of the answer for ${delivery.clientReadIdleMs} ms: cut`
+    noteError(record, ERROR_TYPES.clientDisconnected, message)
+    return CLIENT_GONE
+  }
   if (end.kind === 'client-gone') return CLIENT_GONE
   noteError(record, ERROR_TYPES.upstreamStreamError, end.reason)
   return { kind: 'networkError', code: end.code }
@@ -128,10 +138,38 @@ export function sendProxyError(delivery: Delivery, answer: ProxyErrorAnswer): vo
   if (answer.retryAfterSeconds !== undefined) {
     reply.header('retry-after', String(answer.retryAfterSeconds))
   }
-  // The rest of an oversized upload is not worth reading: close the connection after answering.
-  if (answer.code === 'request_too_large') reply.header('connection', 'close')
+  // The rest of an oversized or stalled upload is not worth reading: close the connection.
+  if (answer.code === 'request_too_large' || answer.code === 'request_timeout') {
+    reply.header('connection', 'close')
+  }
   delivery.noteFirstByte()
   reply.code(answer.status).send(errorBody(answer.code, answer.message))
+}
+
+/**
+ * A client that takes no byte of an answer while bytes wait for it is cut after `idleMs`, so a
+ * slow (or hostile) reader never holds an egress lane for as long as it likes. Progress is the
+ * socket's written bytes, checked once per `idleMs`; an answer that waits for the upstream (a
+ * quiet SSE stream) has nothing waiting and is never cut for it.
+ */
+function watchSlowReader(res: ServerResponse, idleMs: number): { stop(): void; cut: boolean } {
+  const watch = { cut: false, stop: () => clearInterval(timer) }
+  let written = -1
+  const timer = setInterval(() => {
+    const socket = res.socket
+    if (socket === null || res.writableFinished) return
+    const waiting = res.writableLength + socket.writableLength > 0
+    const progress = socket.bytesWritten
+    if (waiting && progress === written) {
+      watch.cut = true
+      clearInterval(timer)
+      socket.destroy()
+      return
+    }
+    written = progress
+  }, idleMs)
+  timer.unref()
+  return watch
 }
 
 function streamClosed(stream: Readable): Promise<void> {

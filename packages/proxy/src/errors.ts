@@ -24,6 +24,11 @@ export const RequestTooLarge = createError<'SFP_REQUEST_TOO_LARGE', number, [num
   'The request body is larger than the limit of %d bytes',
   PROXY_ERRORS.request_too_large.status,
 )
+export const RequestTimeout = createError<'SFP_REQUEST_TIMEOUT', number, [number]>(
+  'SFP_REQUEST_TIMEOUT',
+  'The request body stopped arriving for %d ms; nothing was sent upstream',
+  PROXY_ERRORS.request_timeout.status,
+)
 export const UpstreamUnreachable = createError<'SFP_UPSTREAM_UNREACHABLE', number, WithCause>(
   'SFP_UPSTREAM_UNREACHABLE',
   'The upstream could not be reached or sent a broken answer (%s)',

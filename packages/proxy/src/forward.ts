@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
-import type { KeyChoice } from '@sfp/dispatch'
+import type { Readable } from 'node:stream'
+import type { Lease } from '@sfp/dispatch'
 import type { AttemptOutcome, OutcomeVerdict } from '@sfp/key-pool'
 import type { FastifyReply } from 'fastify'
 import { type AttemptReply, discardReply, sendAttempt } from './attempt.js'
@@ -11,7 +12,7 @@ import {
   passThroughError,
   sendProxyError,
 } from './deliver.js'
-import { ClientGone, proxyErrorAnswer, RequestTooLarge } from './errors.js'
+import { ClientGone, proxyErrorAnswer } from './errors.js'
 import { decideNextStep } from './failover.js'
 import {
   CLIENT_CLOSED_REQUEST,
@@ -20,8 +21,9 @@ import {
   noteError,
   type ProxyRequestRecord,
 } from './record.js'
-import { type BodyFacts, type ClientBody, prepareBody } from './request-body.js'
+import { type BodyFacts, type ClientBody, prepareJsonBody, UPLOAD_FACTS } from './request-body.js'
 import type { Forwarder, ForwarderDeps, ProxyCall } from './types.js'
+import { discardUpload, receiveUpload } from './upload.js'
 
 /** When the pool cannot judge (it threw), keep the key and do not move: the safe default. */
 const NO_VERDICT: OutcomeVerdict = { status: 'active', moveOn: false }
@@ -32,31 +34,28 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
 
 type ErrorReply = Exclude<AttemptReply, { kind: 'answer' }>
 
-/** After a key-attributable failure: the key to move to, or why there is none. */
-type NextKey =
-  | { kind: 'key'; choice: KeyChoice }
-  /** The chooser kept the failed key (it is still the one to use), or failed unexpectedly. */
-  | { kind: 'same-key' }
-  /** The dispatch refused any key now: its contract error (key_switch_guard, no_available_key...). */
-  | { kind: 'refused'; refusal: unknown }
-
 /** States in which a key no longer serves; a refused move away from one is answered as such. */
 const OUT_OF_SERVICE: ReadonlySet<OutcomeVerdict['status']> = new Set(['invalid', 'insufficient'])
 
 /**
- * The life of one proxied request: body, queue, attempts, delivery, record. The dispatch slot is
- * held from the first attempt until the answer is delivered, failed or the client is gone, and
- * released exactly once on every path. Retries and key moves happen only before the first byte
- * of an answer reaches the client.
- * @see CONTRACT §4 and §5
+ * The life of one proxied request: body, queue, attempts, delivery, record. The body is received
+ * whole before the request queues, so a slow client never holds a lane. The lease (a slot of one
+ * egress lane and its key) is held from the first attempt until the answer is delivered, failed
+ * or the client is gone, and released exactly once on every path. Retries, key moves and lane
+ * moves happen only before the first byte of an answer reaches the client.
+ * @see README "How it behaves" and "Egress lanes"
  */
 class ForwardRun implements Delivery {
   readonly record: ProxyRequestRecord
   readonly reply: FastifyReply
   readonly closed: Promise<void>
   readonly signal: AbortSignal
+  readonly clientReadIdleMs: number
   #body: ClientBody = { kind: 'none' }
-  #facts: BodyFacts | null = null
+  #facts: BodyFacts = UPLOAD_FACTS
+  #lease: Lease | null = null
+  /** Lanes this request left after a way-out failure or a block: not again. */
+  #leftLanes: Set<number> | undefined
 
   constructor(
     private readonly deps: ForwarderDeps,
@@ -64,12 +63,14 @@ class ForwardRun implements Delivery {
   ) {
     const { request, reply } = call
     this.reply = reply
+    this.clientReadIdleMs = deps.clientReadIdleMs
     this.record = newRecord({
       time: call.startedAt,
       requestId: request.id,
       clientKeyId: call.clientKeyId,
       method: request.method,
       path: call.upstreamPath.split('?')[0] ?? call.upstreamPath,
+      clientIp: call.clientIp,
     })
     const client = watchClient(reply.raw)
     this.signal = client.signal
@@ -79,29 +80,22 @@ class ForwardRun implements Delivery {
   async run(): Promise<void> {
     const { request } = this.call
     try {
-      const prepared = prepareBody(
-        request.body,
-        request.headers,
-        this.call.upstreamPath,
-        this.deps.bodyLimitBytes,
-      )
-      this.#body = prepared.body
-      this.#facts = prepared.facts
-      this.record.model = prepared.facts.model
-      this.record.stream = prepared.facts.stream
-      const slot = await this.deps.dispatch.acquire(this.signal)
-      this.record.queueWaitMs = Math.round(slot.waitedMs)
-      try {
-        await this.#attempts()
-      } finally {
-        slot.release()
-      }
+      await this.#receiveBody()
+      this.record.model = this.#facts.model
+      this.record.stream = this.#facts.stream
+      const lease = await this.deps.dispatch.lease({ signal: this.signal })
+      this.#lease = lease
+      // The client may have left while the grant was on its way: send nothing, for nobody.
+      if (this.signal.aborted) throw this.signal.reason
+      this.record.queueWaitMs = Math.round(lease.waitedMs)
+      await this.#attempts()
     } catch (error) {
       this.#fail(error)
     } finally {
-      if (this.#body.kind === 'stream') this.#body.upload.release()
+      this.#lease?.release()
       await this.closed
       this.#finishRecord()
+      await discardUpload(this.#body).catch(() => {})
       try {
         this.deps.onComplete(this.record)
       } catch (error) {
@@ -110,24 +104,51 @@ class ForwardRun implements Delivery {
     }
   }
 
+  /** JSON arrives as bytes (parsed by the route); any other body is received here, whole. */
+  async #receiveBody(): Promise<void> {
+    const { request } = this.call
+    const { body } = request
+    if (Buffer.isBuffer(body)) {
+      const prepared = prepareJsonBody(body, this.call.upstreamPath)
+      this.#body = prepared.body
+      this.#facts = prepared.facts
+    } else if (isReadable(body)) {
+      this.#body = await receiveUpload(body, request.headers['content-length'], {
+        limit: this.deps.bodyLimitBytes,
+        spoolDir: this.deps.spoolDir,
+      })
+    }
+  }
+
   async #attempts(): Promise<void> {
     const { deps, record } = this
-    let choice: KeyChoice = deps.dispatch.chooseKey()
+    let lease = this.#lease as Lease
     let retriesOnKey = 0
+    let laneMoves = 0
     for (;;) {
       record.attempts += 1
-      record.upstreamKeyId = choice.keyId
+      record.upstreamKeyId = lease.keyId
+      record.egressId = lease.laneId
       record.upstreamStatus = null
-      const reply = await this.#send(choice)
+      lease.beginCall()
+      const reply = await this.#send(lease)
       if (reply.kind === 'answer') {
-        const dropUsageEvent = this.#facts?.injectedUsage ?? false
+        const dropUsageEvent = this.#facts.injectedUsage
         const outcome = await deliverAnswer(this, reply.response, dropUsageEvent)
-        await this.#endCall(choice, outcome)
+        await this.#endCall(lease, outcome)
         return
       }
       if (reply.kind === 'error-answer') record.upstreamStatus = reply.response.status
+      if (this.#egressFailed(lease, reply)) {
+        discardReply(reply)
+        if (this.signal.aborted) throw this.signal.reason
+        lease = await this.#moveLane(lease)
+        laneMoves += 1
+        retriesOnKey = 0
+        continue
+      }
       const outcome = classifyAttempt(attemptResult(reply), deps.now())
-      const verdict = await this.#endCall(choice, outcome)
+      const verdict = await this.#endCall(lease, outcome)
       if (this.signal.aborted) {
         discardReply(reply)
         throw this.signal.reason
@@ -136,9 +157,8 @@ class ForwardRun implements Delivery {
         reply.kind === 'error-answer'
           ? parseRetryAfter(reply.response.headers['retry-after'], deps.now())
           : null
-      const replayable = this.#body.kind !== 'stream' || !this.#body.upload.consumed
-      const attempts = record.attempts
-      const state = { outcome, verdict, retriesOnKey, attempts, replayable, retryAfterMs }
+      const attempts = record.attempts - laneMoves
+      const state = { outcome, verdict, retriesOnKey, attempts, replayable: true, retryAfterMs }
       const step = decideNextStep(state, deps.policy, deps.random)
       if (step.kind === 'retry') {
         discardReply(reply)
@@ -147,73 +167,92 @@ class ForwardRun implements Delivery {
         continue
       }
       if (step.kind === 'switch-key') {
-        const next = this.#nextKey(choice.keyId)
-        if (next.kind === 'key') {
+        let moved: boolean
+        try {
+          moved = lease.switchKey()
+        } catch (refusal) {
+          const code = (refusal as { code?: unknown }).code
+          this.call.request.log.info({ code }, 'no other key now')
+          // The key left service (invalid, no balance) and no other may be used now: the
+          // refusal says why and until when, where the upstream's 401/403 would read, to an
+          // SDK, as if the client's own key were wrong (a refused switch is a 503).
+          if (proxyErrorAnswer(refusal) !== undefined && OUT_OF_SERVICE.has(verdict.status)) {
+            discardReply(reply)
+            throw refusal
+          }
+          moved = false
+        }
+        if (moved) {
           discardReply(reply)
-          choice = next.choice
           retriesOnKey = 0
           continue
         }
-        // The key left service (invalid, no balance) and no other may be used now: the refusal
-        // says why and until when, where the upstream's 401/403 would read, to an SDK, as if
-        // the client's own key were wrong (CONTRACT §5: a refused switch is a 503).
-        if (next.kind === 'refused' && OUT_OF_SERVICE.has(verdict.status)) {
-          discardReply(reply)
-          throw next.refusal
-        }
       }
-      return this.#giveUp(reply, choice.secret)
+      return this.#giveUp(reply, lease.secret)
     }
   }
 
+  /**
+   * The lane's fault, not the key's: the way out failed before the request left (proxy refused,
+   * 407, SOCKS refusal, tunnel or TLS not established), or upstream refused this IP (a block code).
+   */
+  #egressFailed(lease: Lease, reply: ErrorReply): boolean {
+    if (reply.kind === 'failure' && !this.signal.aborted && lease.isWayOutFailure(reply.error)) {
+      lease.failEgress({ kind: 'down', reason: `the way out failed (${reply.error.upstreamCode})` })
+      return true
+    }
+    if (reply.kind === 'error-answer' && lease.isBlockAnswer(reply.head)) {
+      const status = reply.response.status
+      lease.failEgress({
+        kind: 'blocked',
+        reason: `upstream answered HTTP ${status} with a block code`,
+      })
+      return true
+    }
+    return false
+  }
+
+  /** Another lane, before anyone else (this request was admitted already); the refusal if none. */
+  async #moveLane(from: Lease): Promise<Lease> {
+    this.#leftLanes ??= new Set()
+    this.#leftLanes.add(from.laneId)
+    from.release()
+    this.#lease = null
+    const lease = await this.deps.dispatch.lease({ signal: this.signal, exclude: this.#leftLanes })
+    this.#lease = lease
+    if (this.signal.aborted) throw this.signal.reason
+    return lease
+  }
+
   /** One attempt; a client that leaves meanwhile still ends the call for the key. */
-  async #send(choice: KeyChoice): Promise<AttemptReply> {
+  async #send(lease: Lease): Promise<AttemptReply> {
     const { request } = this.call
-    let reply: AttemptReply
     try {
-      reply = await sendAttempt(this.deps.transport, {
+      return await sendAttempt(this.deps.transport, {
+        dispatcher: lease.dispatcher,
         method: request.method,
         path: this.call.upstreamPath,
         clientHeaders: request.headers,
         body: this.#body,
-        secret: choice.secret,
+        secret: lease.secret,
         signal: this.signal,
       })
     } catch (error) {
-      if (this.signal.aborted) await this.#endCall(choice, CLIENT_GONE)
+      if (this.signal.aborted) await this.#endCall(lease, CLIENT_GONE)
       throw error
     }
-    if (this.#body.kind === 'stream' && this.#body.upload.exceeded) {
-      discardReply(reply)
-      await this.#endCall(choice, CLIENT_GONE)
-      throw new RequestTooLarge(this.deps.bodyLimitBytes)
-    }
-    return reply
   }
 
-  /** The upstream call with `choice` is over: tell the switch guard, then the key pool. */
-  async #endCall(choice: KeyChoice, outcome: AttemptOutcome): Promise<OutcomeVerdict> {
-    const { keyId, guardEpoch } = choice
-    this.deps.dispatch.guard.recordUse(keyId, guardEpoch)
+  /** The upstream call through the lease is over: its lane and the key pool hear it. */
+  async #endCall(lease: Lease, outcome: AttemptOutcome): Promise<OutcomeVerdict> {
     try {
-      return await this.deps.pool.report(keyId, outcome)
+      return await lease.end(outcome)
     } catch (error) {
-      this.call.request.log.error({ err: error, keyId }, 'the key pool could not take an outcome')
+      this.call.request.log.error(
+        { err: error, keyId: lease.keyId },
+        'the key pool could not take an outcome',
+      )
       return NO_VERDICT
-    }
-  }
-
-  /** Another key, or why none may be used now (the switch guard, rate limits, no key). */
-  #nextKey(failedKeyId: number): NextKey {
-    try {
-      const next = this.deps.dispatch.chooseKey()
-      return next.keyId === failedKeyId ? { kind: 'same-key' } : { kind: 'key', choice: next }
-    } catch (error) {
-      const code = (error as { code?: unknown }).code
-      this.call.request.log.info({ code }, 'no other key now')
-      return proxyErrorAnswer(error) === undefined
-        ? { kind: 'same-key' }
-        : { kind: 'refused', refusal: error }
     }
   }
 
@@ -286,4 +325,10 @@ function attemptResult(reply: ErrorReply): AttemptResult {
   if (reply.kind === 'failure') return { kind: 'failure', code: reply.error.upstreamCode }
   const { status, headers } = reply.response
   return { kind: 'response', status, headers, errorBody: reply.head }
+}
+
+function isReadable(value: unknown): value is Readable {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function'
+  )
 }

@@ -34,8 +34,8 @@ export function presentedClientKey(headers: IncomingHttpHeaders): string | undef
 
 /**
  * Headers of an upstream attempt: the allow-listed client headers and the chosen upstream key.
- * A streamed upload keeps its announced length (else undici sends it chunked); a byte body gets
- * its length from undici.
+ * An upload sent from its spool file announces its length (else undici sends it chunked); a
+ * byte body gets its length from undici.
  */
 export function upstreamRequestHeaders(
   client: IncomingHttpHeaders,

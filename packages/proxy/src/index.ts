@@ -1,8 +1,10 @@
+import { pipeline } from 'node:stream'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { type ProxyPluginOptions, validateProxyOptions } from './options.js'
+import { ReceiveTimeout } from './receive-timeout.js'
 import { createProxyService, type ProxyService } from './service.js'
-import type { ProxyDispatch, ProxyKeyPool } from './types.js'
+import type { ProxyDispatch } from './types.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -26,20 +28,20 @@ export const proxyPlugin = fp<ProxyPluginOptions>(
     validateProxyOptions(options)
     const service = createProxyService({
       ...options,
-      pool: options.pool ?? decoration<ProxyKeyPool>(app, 'keyPool'),
       dispatch: options.dispatch ?? decoration<ProxyDispatch>(app, 'dispatch'),
     })
     app.decorate('proxy', service)
     app.addHook('onClose', () => service.close())
   },
-  { name: 'proxy', fastify: '5.x', dependencies: ['key-pool', 'dispatch'] },
+  { name: 'proxy', fastify: '5.x', dependencies: ['dispatch'] },
 )
 
 /**
  * The proxy routes, registered once per prefix (`/v1` and `/api/proxy`): `ANY <prefix>/*` goes to
  * `UPSTREAM_BASE_URL/v1/*`. Encapsulated, so its body parsers stay here: JSON is read as bytes
- * (up to BODY_LIMIT_MB), any other body is left as the raw request stream to be piped upstream.
- * @see CONTRACT §3
+ * (up to BODY_LIMIT_MB), any other body is left as the raw request stream for the forwarder to
+ * receive whole. Either way a body that stops arriving for CLIENT_BODY_IDLE_TIMEOUT_MS gets 408.
+ * @see README "How it behaves"
  */
 export const proxyRoutes: FastifyPluginAsync = async (app) => {
   const { proxy, prefix } = app
@@ -51,6 +53,12 @@ export const proxyRoutes: FastifyPluginAsync = async (app) => {
   )
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
   app.addHook('onRequest', async (request, reply) => proxy.authenticate(request, reply, prefix))
+  app.addHook('preParsing', async (_request, _reply, payload) => {
+    const timed = new ReceiveTimeout(proxy.clientBodyIdleTimeoutMs)
+    // pipeline: a client that goes away fails the body at once instead of at the timeout.
+    pipeline(payload, timed, () => {})
+    return timed
+  })
   app.setErrorHandler((error, request, reply) => proxy.handleError(error, request, reply, prefix))
   app.all('/*', (request, reply) => {
     proxy.handle(request, reply, prefix)
@@ -97,6 +105,5 @@ export type {
   ForwarderDeps,
   ProxyCall,
   ProxyDispatch,
-  ProxyKeyPool,
 } from './types.js'
 export { type TokenUsage, usageFromJson, usageFromSseEvent } from './usage.js'

@@ -1,7 +1,7 @@
 import { type Config, describeIssues } from '@sfp/schemas'
 import { z } from 'zod'
 import type { ProxyRequestRecord } from './record.js'
-import type { ProxyDispatch, ProxyKeyPool } from './types.js'
+import type { ProxyDispatch } from './types.js'
 
 /** The settings the proxy reads (a whole `Config` may be passed). */
 export type ProxySettings = Pick<
@@ -12,6 +12,7 @@ export type ProxySettings = Pick<
   | 'upstreamHeadersTimeoutMs'
   | 'upstreamBodyIdleTimeoutMs'
   | 'bodyLimitBytes'
+  | 'clientBodyIdleTimeoutMs'
 >
 
 /** Who presented a client key: a dashboard key (its id) or one of PROXY_API_KEYS (null). */
@@ -27,8 +28,6 @@ export interface ProxyPluginOptions {
   verifyClientKey: VerifyClientKey
   /** Called once per proxied request, after its answer ended (the server batches the writes). */
   onComplete?: (record: ProxyRequestRecord) => void
-  /** Default: the `keyPool` decoration of the `key-pool` plugin. */
-  pool?: ProxyKeyPool
   /** Default: the `dispatch` decoration of the `dispatch` plugin. */
   dispatch?: ProxyDispatch
   /** Retry backoff; defaults in `DEFAULT_RETRY_POLICY`. */
@@ -65,11 +64,11 @@ const optionsSchema = z.object({
     upstreamHeadersTimeoutMs: positiveInteger,
     upstreamBodyIdleTimeoutMs: positiveInteger,
     bodyLimitBytes: positiveInteger,
+    clientBodyIdleTimeoutMs: positiveInteger,
   }),
   verifyClientKey: fn,
   onComplete: fn.optional(),
-  pool: hasMethods('report').optional(),
-  dispatch: hasMethods('acquire', 'chooseKey').optional(),
+  dispatch: hasMethods('lease').optional(),
   retry: z
     .object({
       baseDelayMs: z.number().int().min(0).optional(),

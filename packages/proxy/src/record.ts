@@ -32,7 +32,10 @@ const MESSAGE_MAX_CHARS = 300
  * where a literal takes 0.2 µs (measured by `pnpm bench`).
  */
 export function newRecord(
-  init: Pick<ProxyRequestRecord, 'time' | 'requestId' | 'clientKeyId' | 'method' | 'path'>,
+  init: Pick<
+    ProxyRequestRecord,
+    'time' | 'requestId' | 'clientKeyId' | 'method' | 'path' | 'clientIp'
+  >,
 ): ProxyRequestRecord {
   return {
     time: init.time,
@@ -41,6 +44,8 @@ export function newRecord(
     method: init.method,
     path: init.path,
     upstreamKeyId: null,
+    egressId: null,
+    clientIp: init.clientIp,
     model: null,
     stream: false,
     status: 0,

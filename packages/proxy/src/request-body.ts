@@ -1,14 +1,12 @@
-import type { IncomingHttpHeaders } from 'node:http'
-import { type Readable, Transform, type TransformCallback } from 'node:stream'
-import { InvalidJson, RequestTooLarge } from './errors.js'
+import { InvalidJson } from './errors.js'
 
-/** The client's body as it will be sent upstream. */
+/** The client's body as it will be sent upstream: received whole first, so always replayable. */
 export type ClientBody =
   | { kind: 'none' }
-  /** A JSON body: bytes, so it can be sent again on a retry or to another key. */
+  /** JSON, or a small upload: bytes, sent again as they are on a retry or another lane. */
   | { kind: 'bytes'; bytes: Buffer }
-  /** Any other body (multipart uploads, binary), streamed through once and never re-encoded. */
-  | { kind: 'stream'; upload: CountedUpload; length: string | undefined }
+  /** A larger upload (multipart, binary), spooled to a temporary file and read again per attempt. */
+  | { kind: 'file'; path: string; length: number }
 
 /** What the proxy reads from a JSON body. */
 export interface BodyFacts {
@@ -31,70 +29,21 @@ const NO_FACTS: BodyFacts = {
 const USAGE_STREAMING_PATHS = new Set(['/v1/chat/completions', '/v1/completions'])
 
 /**
- * Counts an upload's bytes on its way upstream and fails it past the limit. Bodies without a
- * Content-Length (chunked) are only limited this way.
+ * The facts of a JSON body the route parsed as bytes: it is parsed only to read `model` and
+ * `stream`, and changed only to ask for the usage event of a streaming completion. An empty body
+ * is sent as none. Throws `InvalidJson`.
+ * @see README "Request log": for streaming chat the proxy asks upstream for
+ * `stream_options.include_usage`
  */
-export class CountedUpload extends Transform {
-  bytes = 0
-  exceeded = false
-
-  constructor(
-    private readonly source: Readable,
-    private readonly limit: number,
-  ) {
-    super()
-    source.on('error', (error) => this.destroy(error))
-    source.pipe(this)
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length
-    if (this.bytes > this.limit) {
-      this.exceeded = true
-      callback(new RequestTooLarge(this.limit))
-      return
-    }
-    callback(null, chunk)
-  }
-
-  /** Bytes went to the upstream (or the stream broke): it cannot be sent again. */
-  get consumed(): boolean {
-    return this.readableDidRead || this.destroyed
-  }
-
-  /** The request is over: let Node read and drop what the upstream did not take. */
-  release(): void {
-    this.source.unpipe(this)
-    if (!this.source.readableEnded && !this.source.destroyed) this.source.resume()
-  }
-}
-
-/**
- * Prepare the body parsed by the route: JSON (a Buffer) is parsed only to read `model` and
- * `stream`, and changed only to ask for the usage event of a streaming completion; any other
- * body (the raw request stream) is passed on as it comes.
- * Throws `InvalidJson` and `RequestTooLarge`.
- * @see CONTRACT §7 "for streaming chat the proxy asks upstream for stream_options.include_usage"
- */
-export function prepareBody(
-  body: unknown,
-  headers: IncomingHttpHeaders,
+export function prepareJsonBody(
+  bytes: Buffer,
   path: string,
-  limit: number,
 ): { body: ClientBody; facts: BodyFacts } {
-  if (Buffer.isBuffer(body)) {
-    return body.length === 0 ? { body: { kind: 'none' }, facts: NO_FACTS } : jsonBody(body, path)
-  }
-  if (isReadable(body)) {
-    const length = headers['content-length']
-    if (length !== undefined && Number(length) > limit) throw new RequestTooLarge(limit)
-    return {
-      body: { kind: 'stream', upload: new CountedUpload(body, limit), length },
-      facts: NO_FACTS,
-    }
-  }
-  return { body: { kind: 'none' }, facts: NO_FACTS }
+  return bytes.length === 0 ? { body: { kind: 'none' }, facts: NO_FACTS } : jsonBody(bytes, path)
 }
+
+/** What an upload (or no body at all) is known for: nothing, as far as the request log goes. */
+export const UPLOAD_FACTS: BodyFacts = NO_FACTS
 
 function jsonBody(bytes: Buffer, path: string): { body: ClientBody; facts: BodyFacts } {
   let json: unknown
@@ -145,10 +94,4 @@ function withUsageRequested(bytes: Buffer, fields: Record<string, unknown>): Buf
   const streamOptions = typeof options === 'object' && options !== null ? options : {}
   const rewritten = { ...fields, stream_options: { ...streamOptions, include_usage: true } }
   return Buffer.from(JSON.stringify(rewritten))
-}
-
-function isReadable(value: unknown): value is Readable {
-  return (
-    typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function'
-  )
 }

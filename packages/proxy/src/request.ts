@@ -1,17 +1,16 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
-import { Pool } from 'undici'
+import type { Dispatcher } from 'undici'
 import { UpstreamTimeout, UpstreamUnreachable } from './errors.js'
 
 /**
- * The transport: one undici `Pool` to the upstream origin, kept alive between requests, and the
- * three timeouts of CONTRACT §2. Knows nothing about Fastify, keys or retries.
+ * The transport: requests to the upstream origin through the dispatcher of the lease's egress
+ * lane (which keeps its connections alive), with the upstream timeouts of the settings. Knows
+ * nothing about Fastify, keys or retries.
  */
 export interface TransportOptions {
   /** UPSTREAM_BASE_URL: an origin, possibly with a path prefix; `/v1/...` paths are appended. */
   baseUrl: string
-  /** UPSTREAM_CONNECT_TIMEOUT_MS */
-  connectTimeoutMs: number
   /** UPSTREAM_HEADERS_TIMEOUT_MS: time to the first byte of the answer. */
   headersTimeoutMs: number
   /** UPSTREAM_BODY_IDLE_TIMEOUT_MS: longest silence inside an answer. */
@@ -19,11 +18,13 @@ export interface TransportOptions {
 }
 
 export interface UpstreamRequest {
+  /** The lane's undici dispatcher (its egress: this host or a proxy). */
+  dispatcher: Dispatcher
   method: string
   /** `/v1/...` with its query string. */
   path: string
   headers: Record<string, string>
-  /** Bytes (replayable) or a stream (sent once). */
+  /** Bytes, or a stream (a spooled upload, opened again for each attempt). */
   body: Buffer | Readable | undefined
   /** Aborting it ends the upstream request at once, socket included. */
   signal: AbortSignal
@@ -43,7 +44,6 @@ export interface Transport {
    * signal's reason when the request was aborted.
    */
   send(request: UpstreamRequest): Promise<UpstreamResponse>
-  close(): Promise<void>
 }
 
 /** A transport failure, wrapped: `upstreamCode` is undici's `UND_ERR_*` code or the errno. */
@@ -107,24 +107,22 @@ export function isTransportError(error: unknown): error is TransportError {
 
 export function createTransport(options: TransportOptions): Transport {
   const base = new URL(options.baseUrl)
+  const { origin } = base
   const basePath = base.pathname.replace(/\/+$/, '')
-  const pool = new Pool(base.origin, {
-    // One request per connection at a time: a stuck answer must never hold up another.
-    pipelining: 1,
-    connect: { timeout: options.connectTimeoutMs },
-    headersTimeout: options.headersTimeoutMs,
-    bodyTimeout: options.bodyIdleTimeoutMs,
-  })
+  const { headersTimeoutMs, bodyIdleTimeoutMs } = options
 
   return {
-    async send({ method, path, headers, body, signal }) {
+    async send({ dispatcher, method, path, headers, body, signal }) {
       try {
-        const response = await pool.request({
+        const response = await dispatcher.request({
+          origin,
           method,
           path: `${basePath}${path}`,
           headers,
           body: body ?? null,
           signal,
+          headersTimeout: headersTimeoutMs,
+          bodyTimeout: bodyIdleTimeoutMs,
         })
         return { status: response.statusCode, headers: response.headers, body: response.body }
       } catch (error) {
@@ -132,6 +130,5 @@ export function createTransport(options: TransportOptions): Transport {
         throw wrapTransportError(error)
       }
     },
-    close: () => pool.close(),
   }
 }

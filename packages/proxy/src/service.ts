@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises'
 import { setTimeout as sleepFor } from 'node:timers/promises'
 import { type ApiErrorCode, errorBody, type ProxyErrorCode } from '@sfp/schemas'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -8,7 +9,8 @@ import { presentedClientKey } from './headers.js'
 import type { ProxyPluginOptions } from './options.js'
 import { newRecord, noteError } from './record.js'
 import { createTransport, type Transport } from './request.js'
-import type { ProxyDispatch, ProxyKeyPool } from './types.js'
+import { createSpoolFolder } from './spool-folder.js'
+import type { ProxyDispatch } from './types.js'
 
 /**
  * The proxy as the routes use it: the transport and forwarder built from the plugin options, and
@@ -17,6 +19,7 @@ import type { ProxyDispatch, ProxyKeyPool } from './types.js'
  */
 export interface ProxyService {
   readonly bodyLimitBytes: number
+  readonly clientBodyIdleTimeoutMs: number
   /** onRequest hook: 401 without an accepted client key, before any body is read. */
   authenticate(
     request: FastifyRequest,
@@ -31,9 +34,8 @@ export interface ProxyService {
 }
 
 export interface ProxyServiceDeps extends ProxyPluginOptions {
-  pool: ProxyKeyPool
   dispatch: ProxyDispatch
-  /** Default: an undici pool built from the settings. */
+  /** Default: the transport built from the settings. */
   transport?: Transport
 }
 
@@ -66,20 +68,22 @@ export function upstreamPathOf(url: string, prefix: string): string | null {
 export function createProxyService(deps: ProxyServiceDeps): ProxyService {
   const { settings, verifyClientKey, now = Date.now } = deps
   const onComplete = deps.onComplete ?? (() => {})
+  // Uploads larger than UPLOAD_MEMORY_BYTES wait here while their request lasts.
+  const spoolDir = createSpoolFolder()
   const transport =
     deps.transport ??
     createTransport({
       baseUrl: settings.upstreamBaseUrl,
-      connectTimeoutMs: settings.upstreamConnectTimeoutMs,
       headersTimeoutMs: settings.upstreamHeadersTimeoutMs,
       bodyIdleTimeoutMs: settings.upstreamBodyIdleTimeoutMs,
     })
   const forwarder = createForwarder({
     transport,
-    pool: deps.pool,
     dispatch: deps.dispatch,
     policy: retryPolicy(settings.upstreamRetries, deps.retry),
     bodyLimitBytes: settings.bodyLimitBytes,
+    spoolDir,
+    clientReadIdleMs: settings.upstreamBodyIdleTimeoutMs,
     onComplete,
     now,
     sleep: deps.sleep ?? abortableSleep,
@@ -96,7 +100,8 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
     const { clientKeyId, startedAt, status, code, message } = rejection
     const path = (upstreamPathOf(request.url, prefix) ?? request.url).split('?')[0] ?? ''
     const { id: requestId, method } = request
-    const record = newRecord({ time: startedAt, requestId, clientKeyId, method, path })
+    const clientIp = request.ip ?? null
+    const record = newRecord({ time: startedAt, requestId, clientKeyId, method, path, clientIp })
     record.status = status
     record.durationMs = Math.max(0, Math.round(now() - startedAt))
     noteError(record, code, message)
@@ -109,6 +114,7 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
 
   return {
     bodyLimitBytes: settings.bodyLimitBytes,
+    clientBodyIdleTimeoutMs: settings.clientBodyIdleTimeoutMs,
 
     authenticate(request, reply, prefix) {
       const startedAt = now()
@@ -144,7 +150,7 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
       context.forwarded = true
       const { clientKeyId, startedAt } = context
       forwarder
-        .forward({ request, reply, upstreamPath, clientKeyId, startedAt })
+        .forward({ request, reply, upstreamPath, clientKeyId, startedAt, clientIp: request.ip })
         .catch((error: unknown) => request.log.error({ err: error }, 'proxy request failed'))
     },
 
@@ -161,6 +167,8 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
       reply.code(answer.status).send(errorBody(answer.code, answer.message))
     },
 
-    close: () => transport.close(),
+    async close() {
+      await rm(spoolDir, { recursive: true, force: true })
+    },
   }
 }

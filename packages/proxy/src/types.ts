@@ -1,23 +1,22 @@
-import type { Dispatch, SwitchGuard } from '@sfp/dispatch'
-import type { KeyPool } from '@sfp/key-pool'
+import type { Dispatch } from '@sfp/dispatch'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RetryPolicy } from './failover.js'
 import type { ProxyRequestRecord } from './record.js'
 import type { Transport } from './request.js'
 
-/** The parts of the key pool and the dispatcher the proxy uses (tests pass small fakes). */
-export type ProxyKeyPool = Pick<KeyPool, 'report'>
-export type ProxyDispatch = Pick<Dispatch, 'acquire' | 'chooseKey'> & {
-  guard: Pick<SwitchGuard, 'recordUse'>
-}
+/** What the proxy needs of the dispatch: leases (tests may pass their own). */
+export type ProxyDispatch = Pick<Dispatch, 'lease'>
 
 export interface ForwarderDeps {
   transport: Transport
-  pool: ProxyKeyPool
   dispatch: ProxyDispatch
   policy: RetryPolicy
-  /** BODY_LIMIT_MB in bytes, for streamed uploads (JSON bodies are limited by the parser). */
+  /** BODY_LIMIT_MB in bytes, for uploads (JSON bodies are limited by the parser). */
   bodyLimitBytes: number
+  /** Where uploads larger than UPLOAD_MEMORY_BYTES are spooled while their request lasts. */
+  spoolDir: string
+  /** UPSTREAM_BODY_IDLE_TIMEOUT_MS: a client that takes no answer byte this long is cut. */
+  clientReadIdleMs: number
   onComplete: (record: ProxyRequestRecord) => void
   now: () => number
   /** Waits between retries; rejects when the signal aborts. */
@@ -34,6 +33,8 @@ export interface ProxyCall {
   clientKeyId: number | null
   /** When the request arrived (ms since the epoch). */
   startedAt: number
+  /** The client's address (behind TRUST_PROXY, the one the reverse proxy reported). */
+  clientIp: string | null
 }
 
 export interface Forwarder {

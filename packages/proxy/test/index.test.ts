@@ -1,17 +1,25 @@
 import type { Dispatch } from '@sfp/dispatch'
-import type { KeyPool } from '@sfp/key-pool'
 import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
 import { request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type ProxyPluginOptions, proxyPlugin, proxyRoutes } from '../src/index.js'
-import { FakeDispatch, FakeKeyPool } from './helpers/fakes.js'
-import { CLIENT_KEY, clientHeaders, startProxyApp } from './helpers/proxy-app.js'
+import { FakeDispatch } from './helpers/fakes.js'
+import {
+  CLIENT_KEY,
+  clientHeaders,
+  spoolFolders,
+  startProxyApp,
+  useOwnTmpdir,
+} from './helpers/proxy-app.js'
 
 let upstream: MockUpstream | undefined
+let dispatch: FakeDispatch | undefined
 afterEach(async () => {
+  await dispatch?.close()
   await upstream?.close()
+  dispatch = undefined
   upstream = undefined
 })
 
@@ -22,21 +30,17 @@ const settings = {
   upstreamHeadersTimeoutMs: 1000,
   upstreamBodyIdleTimeoutMs: 1000,
   bodyLimitBytes: 1000,
+  clientBodyIdleTimeoutMs: 1000,
 }
 const verifyClientKey = (key: string) => (key === CLIENT_KEY ? { clientKeyId: null } : undefined)
 
 /**
- * An app with the two plugins the proxy depends on. With `decorate`, they decorate the app with
- * the fakes, which implement only the part of `KeyPool` / `Dispatch` the proxy uses.
+ * An app with the plugin the proxy depends on. With `decorate`, it decorates the app with the
+ * fake, which implements only the part of `Dispatch` the proxy uses.
  */
-function appWith(decorate: { pool?: FakeKeyPool; dispatch?: FakeDispatch } = {}) {
+function appWith(decorate: { dispatch?: FakeDispatch } = {}) {
   const app = Fastify({ logger: false })
-  const { pool, dispatch } = decorate
-  app.register(
-    fp(async (scope) => void (pool && scope.decorate('keyPool', pool as unknown as KeyPool)), {
-      name: 'key-pool',
-    }),
-  )
+  const { dispatch } = decorate
   app.register(
     fp(
       async (scope) =>
@@ -60,33 +64,30 @@ describe('the proxy plugins', () => {
     await expect(other.ready()).rejects.toThrow(/verifyClientKey: must be a function/)
   })
 
-  it('need the key-pool and dispatch plugins', async () => {
+  it('need the dispatch plugin', async () => {
     const app = Fastify({ logger: false })
     app.register(proxyPlugin, { settings, verifyClientKey })
-    await expect(app.ready()).rejects.toThrow(/key-pool/)
+    await expect(app.ready()).rejects.toThrow(/dispatch/)
   })
 
-  it('need a pool and a dispatcher, from decorations or options', async () => {
+  it('need a dispatch, from the decoration or the options', async () => {
     const app = appWith()
     app.register(proxyPlugin, { settings, verifyClientKey })
-    await expect(app.ready()).rejects.toThrow(/"keyPool" decoration/)
-    const pool = new FakeKeyPool()
+    await expect(app.ready()).rejects.toThrow(/"dispatch" decoration/)
+    dispatch = new FakeDispatch()
     const withOptions = appWith()
-    withOptions.register(proxyPlugin, {
-      settings,
-      verifyClientKey,
-      pool,
-      dispatch: new FakeDispatch(pool),
-    })
+    withOptions.register(proxyPlugin, { settings, verifyClientKey, dispatch })
     await withOptions.ready()
     expect(withOptions.proxy.bodyLimitBytes).toBe(1000)
+    expect(withOptions.proxy.clientBodyIdleTimeoutMs).toBe(1000)
     await withOptions.close()
   })
 
-  it('close the upstream connections with the app', async () => {
+  it("send through the lease's dispatcher, and remove their spool folder with the app", async () => {
     upstream = await startMockUpstream()
-    const pool = new FakeKeyPool()
-    const app = appWith({ pool, dispatch: new FakeDispatch(pool) })
+    dispatch = new FakeDispatch()
+    const tmp = useOwnTmpdir()
+    const app = appWith({ dispatch })
     app.register(proxyPlugin, {
       settings: { ...settings, upstreamBaseUrl: upstream.url },
       verifyClientKey,
@@ -94,10 +95,14 @@ describe('the proxy plugins', () => {
     app.register(proxyRoutes, { prefix: '/v1' })
     const response = await app.inject({ url: '/v1/models', headers: clientHeaders() })
     expect(response.statusCode).toBe(200)
+    expect(dispatch.begun).toEqual([1])
+    // The connection is the lane's, kept alive by its dispatcher: the proxy has none of its own.
     expect(upstream.openSockets()).toBe(1)
+    expect(spoolFolders(tmp)).toEqual([{ name: expect.any(String), files: [] }])
     await app.close()
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    expect(upstream.openSockets()).toBe(0)
+    expect(spoolFolders(tmp)).toEqual([])
+    // The lane's connection outlives the app: closing it is the dispatch's business.
+    expect(upstream.openSockets()).toBe(1)
   })
 
   it('forward any method, with or without a body, and leave other routes alone', async () => {

@@ -1,4 +1,4 @@
-import { request } from 'undici'
+import { Agent, request } from 'undici'
 import { describe, expect, it } from 'vitest'
 import { shortMessage } from '../src/record.js'
 import { KEYS } from './helpers/fakes.js'
@@ -8,7 +8,6 @@ import {
   CLIENT_KEY_ID,
   clientHeaders,
   startProxyApp,
-  until,
 } from './helpers/proxy-app.js'
 
 const json = { 'content-type': 'application/json' }
@@ -29,6 +28,8 @@ describe('the request record', () => {
       requestId: response.headers['x-request-id'],
       clientKeyId: CLIENT_KEY_ID,
       upstreamKeyId: 1,
+      egressId: 1,
+      clientIp: '127.0.0.1',
       method: 'POST',
       path: '/v1/chat/completions',
       model: 'Qwen/Qwen2.5-7B-Instruct',
@@ -69,26 +70,62 @@ describe('the request record', () => {
     })
   })
 
-  it('counts the time spent queued', async () => {
+  it('takes the time spent queued from the lease', async () => {
     const proxy = await startProxyApp()
-    proxy.upstream.script({ fault: { kind: 'delay', ms: 60 } })
-    const send = () =>
-      request(`${proxy.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: clientHeaders(json),
-        body: JSON.stringify(CHAT),
-      }).then((response) => response.body.json())
-    const first = send()
-    await until(() => proxy.dispatch.inFlight === 1)
-    await Promise.all([first, send()])
-    const records = await proxy.waitForRecords(2)
-    expect(records.map((record) => record.queueWaitMs)).toEqual([0, expect.any(Number)])
-    expect(records[1]?.queueWaitMs).toBeGreaterThan(20)
+    proxy.dispatch.waitedMs = 42.4
+    const response = await request(`${proxy.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: clientHeaders(json),
+      body: JSON.stringify(CHAT),
+    })
+    await response.body.json()
+    const [record] = await proxy.waitForRecords(1)
+    expect(record?.queueWaitMs).toBe(42)
+  })
+
+  it('names the lane of the last attempt and the client address', async () => {
+    const proxy = await startProxyApp({
+      lanes: [
+        { id: 4, dispatcher: new Agent(), blockCodes: [50603] },
+        { id: 9, dispatcher: new Agent() },
+      ],
+    })
+    const blocked = { code: 50603, message: 'System is really busy.', data: null }
+    proxy.upstream.script({ fault: { kind: 'status', status: 503, body: blocked } })
+    const response = await request(`${proxy.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: clientHeaders({ ...json, 'x-forwarded-for': '203.0.113.9' }),
+      body: JSON.stringify(CHAT),
+    })
+    expect(response.statusCode).toBe(200)
+    await response.body.dump()
+    const [record] = await proxy.waitForRecords(1)
+    // Without TRUST_PROXY a forwarded-for header is not believed: the socket's address is.
+    expect(record).toMatchObject({ egressId: 9, clientIp: '127.0.0.1', attempts: 2 })
+  })
+
+  it('behind a trusted reverse proxy, the address it reported', async () => {
+    const proxy = await startProxyApp({ trustProxy: true })
+    const response = await request(`${proxy.url}/v1/models`, {
+      headers: clientHeaders({ 'x-forwarded-for': '203.0.113.9' }),
+    })
+    await response.body.dump()
+    const [record] = await proxy.waitForRecords(1)
+    expect(record).toMatchObject({ status: 200, egressId: 1, clientIp: '203.0.113.9' })
+  })
+
+  it('names the client address on answers given before forwarding', async () => {
+    const proxy = await startProxyApp()
+    const response = await request(`${proxy.url}/v1/models`)
+    expect(response.statusCode).toBe(401)
+    await response.body.dump()
+    const [record] = await proxy.waitForRecords(1)
+    expect(record).toMatchObject({ status: 401, egressId: null, clientIp: '127.0.0.1' })
   })
 
   it('never holds a key: upstream messages that echo one are masked', async () => {
     const proxy = await startProxyApp()
-    proxy.pool.verdict = () => ({ status: 'active', moveOn: false })
+    proxy.dispatch.verdict = () => ({ status: 'active', moveOn: false })
     proxy.upstream.script({
       fault: { kind: 'status', status: 401, body: { message: `Invalid token ${KEYS[0].secret}` } },
     })

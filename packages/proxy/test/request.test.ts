@@ -2,29 +2,29 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { text } from 'node:stream/consumers'
 import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
+import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   createTransport,
   errorCode,
-  type Transport,
   type TransportOptions,
   wrapTransportError,
 } from '../src/request.js'
 
+/** The lane's dispatcher: a plain Agent, with undici's default timeouts (the transport sets its own). */
+let dispatcher = new Agent()
 let upstream: MockUpstream | undefined
-let transport: Transport | undefined
 afterEach(async () => {
-  await transport?.close()
+  await dispatcher.destroy()
   await upstream?.close()
-  transport = undefined
+  dispatcher = new Agent()
   upstream = undefined
 })
 
 async function setup(options: Partial<TransportOptions> = {}) {
   upstream = await startMockUpstream({ sseIntervalMs: 1 })
-  transport = createTransport({
+  const transport = createTransport({
     baseUrl: upstream.url,
-    connectTimeoutMs: 1000,
     headersTimeoutMs: 5000,
     bodyIdleTimeoutMs: 5000,
     ...options,
@@ -33,6 +33,7 @@ async function setup(options: Partial<TransportOptions> = {}) {
 }
 
 const models = (signal = new AbortController().signal) => ({
+  dispatcher,
   method: 'GET',
   path: '/v1/models?type=text',
   headers: { authorization: 'Bearer sk-transport-test' },
@@ -41,7 +42,7 @@ const models = (signal = new AbortController().signal) => ({
 })
 
 describe('transport', () => {
-  it('sends one attempt and returns status, headers and the body as a stream', async () => {
+  it('sends one attempt through the given dispatcher, returning status, headers and a body stream', async () => {
     const { transport, upstream } = await setup()
     const response = await transport.send(models())
     expect(response.status).toBe(200)
@@ -59,11 +60,22 @@ describe('transport', () => {
     expect(upstream.openSockets()).toBe(1)
   })
 
+  it('goes out through the dispatcher of each attempt', async () => {
+    const { transport, upstream } = await setup()
+    const other = new Agent({ localAddress: '127.0.0.2' })
+    try {
+      await text((await transport.send(models())).body)
+      await text((await transport.send({ ...models(), dispatcher: other })).body)
+    } finally {
+      await other.destroy()
+    }
+    expect(upstream.requests.map((r) => r.sourceAddress)).toEqual(['127.0.0.1', '127.0.0.2'])
+  })
+
   it('puts the base URL path in front', async () => {
     const { upstream } = await setup()
-    transport = createTransport({
+    const transport = createTransport({
       baseUrl: `${upstream.url}/prefix/`,
-      connectTimeoutMs: 1000,
       headersTimeoutMs: 1000,
       bodyIdleTimeoutMs: 1000,
     })
@@ -76,9 +88,8 @@ describe('transport', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const { port } = server.address() as AddressInfo
     await new Promise((resolve) => server.close(resolve))
-    transport = createTransport({
+    const transport = createTransport({
       baseUrl: `http://127.0.0.1:${port}`,
-      connectTimeoutMs: 1000,
       headersTimeoutMs: 1000,
       bodyIdleTimeoutMs: 1000,
     })

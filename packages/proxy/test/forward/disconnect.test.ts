@@ -35,32 +35,38 @@ async function leaveAndCheck(proxy: ProxyTestApp, req: ClientRequest, upstreamIn
   const closeMs = (ended.abortedAt ?? 0) - leftAt
   expect(closeMs).toBeLessThanOrEqual(UPSTREAM_CLOSE_BOUND_MS)
   await until(() => proxy.upstream.openSockets() === 0, 2000, 'the upstream socket to close')
-  await until(() => proxy.dispatch.inFlight === 0, 2000, 'the slot to be free')
+  await until(() => proxy.dispatch.inFlight === 0, 2000, 'the lease to be released')
   expect(proxy.dispatch.releases).toBe(1)
-  // Never counted against the key; the guard still hears that the call ended.
-  expect(proxy.pool.reports).toEqual([{ keyId: 1, outcome: { kind: 'clientError', status: null } }])
-  expect(proxy.dispatch.uses).toEqual([1])
+  // Never counted against the key; the lease still hears that the call ended.
+  expect(proxy.dispatch.reports).toEqual([
+    { keyId: 1, outcome: { kind: 'clientError', status: null } },
+  ])
+  expect(proxy.dispatch.begun).toEqual([1])
   const [record] = await proxy.waitForRecords(1)
   expect(record?.errorType).toBe('client_disconnected')
   return { closeMs, record }
 }
 
 describe('client disconnects', () => {
-  it('while queued: leaves the queue, no upstream call', async () => {
+  it('while lease() is pending: its signal aborts; a lease handed out later is released at once', async () => {
     const proxy = await startProxyApp()
-    proxy.upstream.script({ fault: { kind: 'hang' } })
-    const first = send(proxy, '/v1/chat/completions', CHAT)
-    await proxy.upstream.waitForRequest(0)
-    const second = send(proxy, '/v1/chat/completions', CHAT)
-    await until(() => proxy.dispatch.queue.length === 1, 2000, 'the second request to queue')
-    second.req.destroy()
-    await until(() => proxy.dispatch.queue.length === 0, 2000, 'the queue to empty')
+    const letGo = proxy.dispatch.hold()
+    const { req } = send(proxy, '/v1/chat/completions', CHAT)
+    await until(() => proxy.dispatch.leases.length === 1, 2000, 'the lease to be asked for')
+    const [taken] = proxy.dispatch.leases
+    expect(taken?.signal?.aborted).toBe(false)
+    req.destroy()
+    // The signal is how a real dispatch takes the waiter out of its queue.
+    await until(() => taken?.signal?.aborted === true, 2000, 'the lease signal to abort')
+    // A dispatch that hands the lease out anyway: it goes back at once, nothing goes upstream.
+    letGo()
+    await until(() => proxy.dispatch.releases === 1, 2000, 'the late lease to be released')
+    expect(proxy.dispatch.inFlight).toBe(0)
     const [record] = await proxy.waitForRecords(1)
-    expect(record).toMatchObject({ status: 499, attempts: 0, errorType: 'client_disconnected' })
-    expect(proxy.upstream.requests).toHaveLength(1)
-    expect(proxy.dispatch.inFlight).toBe(1)
-    first.req.destroy()
-    await until(() => proxy.dispatch.inFlight === 0, 2000, 'the first slot to be free')
+    expect(record).toMatchObject({ status: 499, errorType: 'client_disconnected', ttfbMs: null })
+    expect(proxy.upstream.requests).toHaveLength(0)
+    // Never counted against the key.
+    expect(proxy.dispatch.kinds().every((kind) => kind === 'clientError')).toBe(true)
   })
 
   it('while waiting for the upstream headers: the upstream request is aborted', async () => {
@@ -100,9 +106,9 @@ describe('client disconnects', () => {
       fault: { kind: 'status', status: 503, body: { code: 50508, message: 'busy', data: null } },
     })
     const { req } = send(proxy, '/v1/chat/completions', CHAT)
-    await until(() => proxy.pool.reports.length === 1, 2000, 'the 503 to be reported')
+    await until(() => proxy.dispatch.reports.length === 1, 2000, 'the 503 to be reported')
     req.destroy()
-    await until(() => proxy.dispatch.inFlight === 0, 2000, 'the slot to be free')
+    await until(() => proxy.dispatch.inFlight === 0, 2000, 'the lease to be released')
     const [record] = await proxy.waitForRecords(1)
     expect(record).toMatchObject({ status: 499, attempts: 1, errorType: 'client_disconnected' })
     expect(proxy.upstream.requests).toHaveLength(1)

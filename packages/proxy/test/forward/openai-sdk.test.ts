@@ -79,7 +79,7 @@ describe('the openai SDK as the client', () => {
     expect(audio.length).toBe(64 * 1024)
   })
 
-  it('uploads a file for transcription (multipart), streamed through unchanged', async () => {
+  it('uploads a file for transcription (multipart), received whole and sent on unchanged', async () => {
     const { client, proxy } = await sdk()
     const file = Buffer.alloc(5000, 7)
     const result = await client.audio.transcriptions.create({

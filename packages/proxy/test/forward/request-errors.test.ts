@@ -58,7 +58,7 @@ describe('requests the proxy answers itself', () => {
     const body = (await response.body.json()) as { error: { code: string; type: string } }
     expect(body.error).toMatchObject({ code: 'invalid_json', type: 'invalid_request_error' })
     expect(proxy.upstream.requests).toHaveLength(0)
-    expect(proxy.dispatch.releases).toBe(0)
+    expect(proxy.dispatch.leases).toHaveLength(0)
     const [record] = await proxy.waitForRecords(1)
     expect(record).toMatchObject({ status: 400, errorType: 'invalid_json', attempts: 0 })
   })
@@ -88,6 +88,7 @@ describe('requests the proxy answers itself', () => {
     expect(response.statusCode).toBe(413)
     await response.body.dump()
     expect(proxy.upstream.requests).toHaveLength(0)
+    expect(proxy.dispatch.leases).toHaveLength(0)
   })
 
   it('413 for a chunked upload that grows over the limit on its way', async () => {
@@ -103,11 +104,10 @@ describe('requests the proxy answers itself', () => {
     expect(response.statusCode).toBe(413)
     await response.body.dump()
     const [record] = await proxy.waitForRecords(1)
-    expect(record).toMatchObject({ status: 413, errorType: 'request_too_large', attempts: 1 })
-    expect(proxy.pool.reports).toEqual([
-      { keyId: 1, outcome: { kind: 'clientError', status: null } },
-    ])
-    expect(proxy.dispatch.inFlight).toBe(0)
+    // Received whole before queueing: no lease was taken, no key heard of it.
+    expect(record).toMatchObject({ status: 413, errorType: 'request_too_large', attempts: 0 })
+    expect(proxy.dispatch.leases).toHaveLength(0)
+    expect(proxy.dispatch.calls).toEqual([])
   })
 
   it('404 for a path that would leave /v1 once normalised', async () => {
@@ -140,6 +140,9 @@ describe('requests the proxy answers itself', () => {
       },
     })
     expect(proxy.upstream.requests).toHaveLength(0)
+    expect(proxy.dispatch.leases).toHaveLength(1)
     expect(proxy.dispatch.inFlight).toBe(0)
+    const [record] = await proxy.waitForRecords(1)
+    expect(record).toMatchObject({ status: 503, attempts: 0, errorType: 'key_switch_guard' })
   })
 })

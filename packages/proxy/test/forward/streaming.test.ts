@@ -104,6 +104,6 @@ describe('streaming answers', () => {
     expect(proxy.upstream.requests[0]?.finishedAt).toBeUndefined()
     req.destroy()
     await proxy.upstream.waitForEnd(0)
-    await until(() => proxy.dispatch.inFlight === 0, 2000, 'the slot to be free')
+    await until(() => proxy.dispatch.inFlight === 0, 2000, 'the lease to be released')
   })
 })

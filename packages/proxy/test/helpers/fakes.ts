@@ -1,7 +1,8 @@
 import createError from '@fastify/error'
-import type { DispatchSlot, KeyChoice } from '@sfp/dispatch'
+import type { EgressFailure, Lease, LeaseOptions } from '@sfp/dispatch'
 import type { AttemptOutcome, OutcomeVerdict } from '@sfp/key-pool'
-import type { ProxyDispatch, ProxyKeyPool } from '../../src/index.js'
+import { Agent, type Dispatcher } from 'undici'
+import type { ProxyDispatch } from '../../src/index.js'
 
 /** Upstream keys of the fakes; the mock upstream accepts any `sk-` key. */
 export const KEYS = [
@@ -10,12 +11,13 @@ export const KEYS = [
   { id: 3, secret: 'sk-upstream-key-three-0003' },
 ] as const
 
-export const secretOf = (id: number) => KEYS.find((key) => key.id === id)?.secret
+export const secretOf = (id: number) => KEYS.find((key) => key.id === id)?.secret ?? ''
 
 /** The dispatch package's refusals, by code (what the proxy recognises). */
 export const KeySwitchGuard = createError('SFP_KEY_SWITCH_GUARD', '%s', 503)
 export const NoAvailableKey = createError('SFP_NO_AVAILABLE_KEY', '%s', 503)
-export const QueueFull = createError('SFP_QUEUE_FULL', 'queue full', 503)
+export const NoAvailableEgress = createError('SFP_NO_AVAILABLE_EGRESS', '%s', 503)
+export const EgressBlocked = createError('SFP_EGRESS_BLOCKED', '%s', 503)
 
 export function withRetryAfter<E extends Error>(error: E, seconds: number): E {
   return Object.assign(error, { retryAfterSeconds: seconds })
@@ -30,101 +32,190 @@ export const defaultVerdict: VerdictRule = (_keyId, outcome) => {
   return { status: 'active', moveOn: false }
 }
 
-/** Records every report; verdicts come from `verdict` (scripted per test). */
-export class FakeKeyPool implements ProxyKeyPool {
-  readonly reports: { keyId: number; outcome: AttemptOutcome }[] = []
+/** An egress lane of the fake: its dispatcher, and how it judges failures and answers. */
+export interface FakeLane {
+  id: number
+  dispatcher: Dispatcher
+  /** Whether an error of a call through this lane is its way out's (default: never). */
+  wayOut?: (error: unknown) => boolean
+  /** Upstream `code`s that mean this lane's IP is blocked (default: none). */
+  blockCodes?: readonly number[]
+}
+
+/** What a lease was told, in order. */
+export type LeaseCall =
+  | { call: 'beginCall'; laneId: number; keyId: number }
+  | { call: 'end'; laneId: number; keyId: number; outcome: AttemptOutcome }
+  | { call: 'failEgress'; laneId: number; keyId: number; failure: EgressFailure }
+  | { call: 'switchKey'; laneId: number; from: number; to: number | null }
+  | { call: 'release'; laneId: number; keyId: number }
+
+export interface LeaseTaken {
+  /** The lanes the proxy excluded, ascending. */
+  exclude: number[]
+  signal: AbortSignal | undefined
+  /** The lane handed out; null while pending or when refused. */
+  laneId: number | null
+}
+
+/**
+ * A dispatch that hands out leases at once (no queue, no slots): the first lane not excluded,
+ * the key in use while `verdict` keeps it usable. Records every lease taken and every call made
+ * on a lease. `refusal` refuses every lease; `switchRefusal` every key switch; with all lanes
+ * excluded a lease is refused with `noLaneRefusal`. `hold()` keeps leases pending until released.
+ */
+export class FakeDispatch implements ProxyDispatch {
+  readonly leases: LeaseTaken[] = []
+  readonly calls: LeaseCall[] = []
   readonly unusable = new Set<number>()
   verdict: VerdictRule = defaultVerdict
+  refusal: Error | null = null
+  switchRefusal: Error | null = null
+  noLaneRefusal: Error = withRetryAfter(new NoAvailableEgress('no egress can serve now'), 30)
+  waitedMs = 0
+  inFlight = 0
+  releases = 0
+  #held: Promise<void> | null = null
+  #current: number | null = null
 
-  async report(keyId: number, outcome: AttemptOutcome): Promise<OutcomeVerdict> {
-    this.reports.push({ keyId, outcome })
-    const verdict = this.verdict(keyId, outcome)
-    if (verdict.moveOn) this.unusable.add(keyId)
-    return verdict
+  constructor(readonly lanes: FakeLane[] = [{ id: 1, dispatcher: new Agent() }]) {}
+
+  async lease(options: LeaseOptions = {}): Promise<Lease> {
+    const exclude = [...(options.exclude ?? [])].sort((a, b) => a - b)
+    const taken: LeaseTaken = { exclude, signal: options.signal, laneId: null }
+    this.leases.push(taken)
+    if (this.#held) await this.#held
+    if (this.refusal) throw this.refusal
+    const lane = this.lanes.find((candidate) => !exclude.includes(candidate.id))
+    if (lane === undefined) throw this.noLaneRefusal
+    const keyId = this.chooseKey()
+    taken.laneId = lane.id
+    this.inFlight += 1
+    return new FakeLease(this, lane, keyId)
+  }
+
+  /** Leases asked for from now on stay pending until the returned function is called. */
+  hold(): () => void {
+    let letGo = () => {}
+    this.#held = new Promise((resolve) => {
+      letGo = () => {
+        this.#held = null
+        resolve()
+      }
+    })
+    return letGo
+  }
+
+  /** The key in use while usable, else the first usable one. */
+  chooseKey(): number {
+    const usable = KEYS.filter((key) => !this.unusable.has(key.id))
+    const next = usable.find((key) => key.id === this.#current) ?? usable[0]
+    if (next === undefined) throw new NoAvailableKey('no usable key')
+    this.#current = next.id
+    return next.id
+  }
+
+  /** What the key pool heard (through `lease.end`), in order. */
+  get reports(): { keyId: number; outcome: AttemptOutcome }[] {
+    return this.calls.flatMap((c) =>
+      c.call === 'end' ? [{ keyId: c.keyId, outcome: c.outcome }] : [],
+    )
   }
 
   kinds(): string[] {
     return this.reports.map(({ outcome }) => outcome.kind)
   }
+
+  /** The key of each call begun (each upstream attempt). */
+  get begun(): number[] {
+    return this.calls.flatMap((c) => (c.call === 'beginCall' ? [c.keyId] : []))
+  }
+
+  get egressFailures(): { laneId: number; failure: EgressFailure }[] {
+    return this.calls.flatMap((c) =>
+      c.call === 'failEgress' ? [{ laneId: c.laneId, failure: c.failure }] : [],
+    )
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.lanes.map((lane) => lane.dispatcher.destroy()))
+  }
 }
 
-interface Waiter {
-  enqueuedAt: number
-  resolve: (slot: DispatchSlot) => void
-  reject: (reason: unknown) => void
-  signal: AbortSignal | undefined
-  onAbort: () => void
-}
-
-/**
- * A small real FIFO slot gate (concurrency 1 by default) and a key choice that keeps the key in
- * use while the fake pool finds it usable. `switchRefusal` plays the switch guard: set, every
- * choice that would change the key throws it.
- */
-export class FakeDispatch implements ProxyDispatch {
-  readonly uses: number[] = []
-  readonly choices: number[] = []
-  readonly queue: Waiter[] = []
-  inFlight = 0
-  releases = 0
-  switchRefusal: Error | null = null
-  refusal: Error | null = null
-  #current: number | null = null
+class FakeLease implements Lease {
+  readonly waitedMs: number
+  switched = true
+  #released = false
 
   constructor(
-    private readonly pool: FakeKeyPool,
-    private readonly concurrency = 1,
-  ) {}
-
-  readonly guard = { recordUse: (keyId: number) => void this.uses.push(keyId) }
-
-  acquire(signal?: AbortSignal): Promise<DispatchSlot> {
-    if (signal?.aborted) return Promise.reject(signal.reason)
-    if (this.inFlight < this.concurrency) return Promise.resolve(this.#admit(0))
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        enqueuedAt: Date.now(),
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          this.queue.splice(this.queue.indexOf(waiter), 1)
-          reject(signal?.reason)
-        },
-      }
-      signal?.addEventListener('abort', waiter.onAbort, { once: true })
-      this.queue.push(waiter)
-    })
+    private readonly owner: FakeDispatch,
+    private readonly lane: FakeLane,
+    public keyId: number,
+  ) {
+    this.waitedMs = owner.waitedMs
   }
 
-  chooseKey(): KeyChoice {
-    if (this.refusal) throw this.refusal
-    const usable = KEYS.filter((key) => !this.pool.unusable.has(key.id))
-    const current = usable.find((key) => key.id === this.#current)
-    const next = current ?? usable[0]
-    if (next === undefined) throw new NoAvailableKey('no usable key')
-    const switched = this.#current !== null && next.id !== this.#current
-    if (switched && this.switchRefusal) throw this.switchRefusal
-    this.#current = next.id
-    this.choices.push(next.id)
-    return { keyId: next.id, secret: next.secret, switched, guardEpoch: 0 }
+  get laneId(): number {
+    return this.lane.id
+  }
+  get secret(): string {
+    return secretOf(this.keyId)
+  }
+  get dispatcher(): Dispatcher {
+    return this.lane.dispatcher
   }
 
-  #admit(waitedMs: number): DispatchSlot {
-    this.inFlight += 1
-    let released = false
-    return {
-      waitedMs,
-      release: () => {
-        if (released) return
-        released = true
-        this.releases += 1
-        this.inFlight -= 1
-        const next = this.queue.shift()
-        if (next === undefined) return
-        next.signal?.removeEventListener('abort', next.onAbort)
-        next.resolve(this.#admit(Date.now() - next.enqueuedAt))
-      },
+  #log(call: LeaseCall): void {
+    this.owner.calls.push(call)
+  }
+
+  beginCall(): void {
+    this.#log({ call: 'beginCall', laneId: this.laneId, keyId: this.keyId })
+  }
+
+  async end(outcome: AttemptOutcome): Promise<OutcomeVerdict> {
+    this.#log({ call: 'end', laneId: this.laneId, keyId: this.keyId, outcome })
+    const verdict = this.owner.verdict(this.keyId, outcome)
+    if (verdict.moveOn) this.owner.unusable.add(this.keyId)
+    return verdict
+  }
+
+  failEgress(failure: EgressFailure): void {
+    this.#log({ call: 'failEgress', laneId: this.laneId, keyId: this.keyId, failure })
+  }
+
+  isWayOutFailure(error: unknown): boolean {
+    return this.lane.wayOut?.(error) ?? false
+  }
+
+  isBlockAnswer(body: Buffer | null): boolean {
+    try {
+      const { code } = JSON.parse(body?.toString() ?? 'null') as { code?: unknown }
+      return this.lane.blockCodes?.includes(Number(code)) ?? false
+    } catch {
+      return false
     }
+  }
+
+  switchKey(): boolean {
+    const from = this.keyId
+    let to: number | null = null
+    try {
+      if (this.owner.switchRefusal) throw this.owner.switchRefusal
+      to = this.owner.chooseKey()
+    } finally {
+      this.#log({ call: 'switchKey', laneId: this.laneId, from, to })
+    }
+    if (to === from) return false
+    this.keyId = to
+    return true
+  }
+
+  release(): void {
+    if (this.#released) return
+    this.#released = true
+    this.owner.inFlight -= 1
+    this.owner.releases += 1
+    this.#log({ call: 'release', laneId: this.laneId, keyId: this.keyId })
   }
 }

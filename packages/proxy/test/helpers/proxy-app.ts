@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import { mkdtempSync, readdirSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { type MockUpstream, type MockUpstreamOptions, startMockUpstream } from '@sfp/upstream-mock'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -11,7 +15,7 @@ import {
   proxyPlugin,
   proxyRoutes,
 } from '../../src/index.js'
-import { FakeDispatch, FakeKeyPool } from './fakes.js'
+import { FakeDispatch, type FakeLane } from './fakes.js'
 
 export const CLIENT_KEY = 'sk-client-key-for-tests-0001'
 export const CLIENT_KEY_ID = 7
@@ -21,7 +25,7 @@ export interface ProxyTestApp {
   url: string
   app: FastifyInstance
   upstream: MockUpstream
-  pool: FakeKeyPool
+  /** The fake dispatch: leases taken, calls made on them, verdicts (scripted per test). */
   dispatch: FakeDispatch
   records: ProxyRequestRecord[]
   /** Delays the proxy asked to wait between retries (the test sleep returns at once). */
@@ -34,7 +38,10 @@ export interface ProxyTestOptions {
   upstream?: MockUpstreamOptions
   settings?: Partial<ProxySettings>
   retry?: ProxyPluginOptions['retry']
-  concurrency?: number
+  /** The fake dispatch's lanes (default: lane 1, a plain undici Agent). */
+  lanes?: FakeLane[]
+  /** Fastify's `trustProxy` (the server sets it from TRUST_PROXY). */
+  trustProxy?: boolean
   /** Really wait between retries (default: record the delay and go on at once). */
   realSleep?: boolean
 }
@@ -43,6 +50,34 @@ const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
+
+/** Run `cleanup` after the current test (after the apps started later are closed). */
+export function afterThisTest(cleanup: () => Promise<void>): void {
+  cleanups.push(cleanup)
+}
+
+/**
+ * A folder of this test's own as `os.tmpdir()` (TMPDIR) until the test ends, so that the spool
+ * folder of a proxy app started after it can be found (other test files run at the same time).
+ */
+export function useOwnTmpdir(): string {
+  const previous = process.env.TMPDIR
+  const dir = mkdtempSync(join(tmpdir(), 'sfp-proxy-test-'))
+  process.env.TMPDIR = dir
+  cleanups.push(async () => {
+    if (previous === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = previous
+    await rm(dir, { recursive: true, force: true })
+  })
+  return dir
+}
+
+/** The spool folders (`sfp-spool-*`) in `dir`, each with the files it holds. */
+export function spoolFolders(dir: string): { name: string; files: string[] }[] {
+  return readdirSync(dir)
+    .filter((name) => name.startsWith('sfp-spool-'))
+    .map((name) => ({ name, files: readdirSync(join(dir, name)) }))
+}
 
 /** Poll `check` every few ms until it is true; fail after `timeoutMs`. */
 export async function until(
@@ -58,24 +93,26 @@ export async function until(
 }
 
 /**
- * A bare Fastify app with the proxy plugins, fake key pool and dispatch, in front of the mock
- * upstream; both on real sockets, closed after the test.
+ * A bare Fastify app with the proxy plugins and a fake dispatch, in front of the mock upstream;
+ * both on real sockets, closed (with the lanes' dispatchers) after the test.
  */
 export async function startProxyApp(options: ProxyTestOptions = {}): Promise<ProxyTestApp> {
   const upstream = await startMockUpstream({ sseIntervalMs: 1, ...options.upstream })
-  const pool = new FakeKeyPool()
-  const dispatch = new FakeDispatch(pool, options.concurrency)
+  const dispatch = new FakeDispatch(options.lanes)
   const records: ProxyRequestRecord[] = []
   const sleeps: number[] = []
-  const app = Fastify({ logger: false, genReqId: () => randomUUID(), requestTimeout: 0 })
+  const app = Fastify({
+    logger: false,
+    genReqId: () => randomUUID(),
+    requestTimeout: 0,
+    trustProxy: options.trustProxy ?? false,
+  })
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
-  // Stand-ins for the plugins the proxy depends on; the fakes are handed over as options.
-  await app.register(fp(async () => {}, { name: 'key-pool' }))
+  // A stand-in for the plugin the proxy depends on; the fake is handed over as an option.
   await app.register(fp(async () => {}, { name: 'dispatch' }))
   await app.register(proxyPlugin, {
-    pool,
     dispatch,
     settings: {
       upstreamBaseUrl: upstream.url,
@@ -84,6 +121,7 @@ export async function startProxyApp(options: ProxyTestOptions = {}): Promise<Pro
       upstreamHeadersTimeoutMs: 5000,
       upstreamBodyIdleTimeoutMs: 5000,
       bodyLimitBytes: 1024 * 1024,
+      clientBodyIdleTimeoutMs: 5000,
       ...options.settings,
     },
     verifyClientKey: (presented) =>
@@ -104,6 +142,7 @@ export async function startProxyApp(options: ProxyTestOptions = {}): Promise<Pro
   await app.listen({ port: 0, host: '127.0.0.1' })
   cleanups.push(async () => {
     await app.close()
+    await dispatch.close()
     await upstream.close()
   })
   const { port } = app.server.address() as AddressInfo
@@ -111,7 +150,6 @@ export async function startProxyApp(options: ProxyTestOptions = {}): Promise<Pro
     url: `http://127.0.0.1:${port}`,
     app,
     upstream,
-    pool,
     dispatch,
     records,
     sleeps,

@@ -1,4 +1,5 @@
 import { dispatchPlugin } from '@sfp/dispatch'
+import { egressPlugin } from '@sfp/egress'
 import { keyPoolPlugin } from '@sfp/key-pool'
 import { proxyPlugin, proxyRoutes } from '@sfp/proxy'
 import type { Config } from '@sfp/schemas'
@@ -48,14 +49,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     // Read when a batch is written, by then the metrics plugin (registered below) is there.
     onFlush: (flush) => fastify.metrics.observeRequestLogFlush(flush),
   })
-  await fastify.register(dispatchPlugin, {
-    concurrency: config.dispatchConcurrency,
-    queueMax: config.dispatchQueueMax,
-    queueTimeoutMs: config.dispatchQueueTimeoutMs,
-    guardMinutes: config.keySwitchGuardMinutes,
-    policy: config.keySwitchPolicy,
-    now,
-  })
+  await fastify.register(egressPlugin, { ...config, now })
+  await fastify.register(dispatchPlugin, { ...config, now })
   const settingSecrets = [config.adminPassword, config.encryptionKey].filter(
     (secret): secret is string => secret !== undefined && secret !== '',
   )

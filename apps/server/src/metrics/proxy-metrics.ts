@@ -16,6 +16,8 @@ const MAX_MODELS = 200
 const UPSTREAM_PATH_PREFIX = '/v1/'
 
 const seconds = (ms: number) => ms / 1000
+const egressLabel = (id: number | null | undefined) =>
+  typeof id === 'number' ? String(id) : 'none'
 
 /**
  * The metrics of proxied requests, fed by the proxy's request records. Two clocks: `request_*`
@@ -43,6 +45,15 @@ export function registerProxyMetrics(
       labelNames: ['endpoint'] as const,
       registers,
     })
+  /** Upstream figures, also by the egress lane of the last attempt (`none`: nothing went out). */
+  const upstreamHistogram = (suffix: string, help: string, buckets: number[]) =>
+    new Histogram({
+      name: name(suffix),
+      help,
+      buckets,
+      labelNames: ['endpoint', 'egress_id'] as const,
+      registers,
+    })
   const requestDuration = histogram(
     'proxy_request_duration_seconds',
     'Proxied requests that went upstream: arrival to the last byte, dispatch queue and retries included.',
@@ -53,19 +64,20 @@ export function registerProxyMetrics(
     'Proxied requests that went upstream: arrival to the first byte handed to the client, dispatch queue included.',
     FIRST_BYTE_SECONDS,
   )
-  const upstreamDuration = histogram(
+  const upstreamDuration = upstreamHistogram(
     'proxy_upstream_duration_seconds',
-    'Proxied requests: dispatch slot granted to the last byte (upstream time, retries included, queue excluded).',
+    'Proxied requests: dispatch slot granted to the last byte (upstream time, retries included, queue excluded), by egress lane.',
     DURATION_SECONDS,
   )
-  const upstreamFirstByte = histogram(
+  const upstreamFirstByte = upstreamHistogram(
     'proxy_upstream_time_to_first_byte_seconds',
-    'Proxied requests: dispatch slot granted to the first byte handed to the client (queue excluded).',
+    'Proxied requests: dispatch slot granted to the first byte handed to the client (queue excluded), by egress lane.',
     FIRST_BYTE_SECONDS,
   )
   const retries = new Counter({
     name: name('proxy_retries_total'),
-    help: 'Upstream attempts beyond the first of each proxied request.',
+    help: 'Upstream attempts beyond the first of each proxied request, by the egress lane of its last attempt.',
+    labelNames: ['egress_id'] as const,
     registers,
   })
   const tokens = new Counter({
@@ -100,11 +112,14 @@ export function registerProxyMetrics(
       requestDuration.observe({ endpoint }, seconds(durationMs))
       if (ttfbMs !== null) requestFirstByte.observe({ endpoint }, seconds(ttfbMs))
       if (queueWaitMs !== null) {
-        upstreamDuration.observe({ endpoint }, seconds(durationMs - queueWaitMs))
-        if (ttfbMs !== null) upstreamFirstByte.observe({ endpoint }, seconds(ttfbMs - queueWaitMs))
+        const upstream = { endpoint, egress_id: egressLabel(record.egressId) }
+        upstreamDuration.observe(upstream, seconds(durationMs - queueWaitMs))
+        if (ttfbMs !== null) upstreamFirstByte.observe(upstream, seconds(ttfbMs - queueWaitMs))
       }
     }
-    if (record.attempts > 1) retries.inc(record.attempts - 1)
+    if (record.attempts > 1) {
+      retries.inc({ egress_id: egressLabel(record.egressId) }, record.attempts - 1)
+    }
     if (record.promptTokens !== null || record.completionTokens !== null) {
       const model = modelLabel(record.model)
       addTokens(record.upstreamKeyId, model, 'prompt', record.promptTokens)

@@ -1,10 +1,18 @@
-import { type DispatchStatus, emptyStatusCounts, type PoolStatus } from '@sfp/schemas'
+import {
+  type DispatchStatus,
+  EGRESS_STATES,
+  emptyStatusCounts,
+  type LaneStatus,
+  type PoolStatus,
+} from '@sfp/schemas'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { RequestLog } from '../plugins/request-log.js'
 
 /** What the scrape-time metrics read. */
 export interface MetricSources {
   dispatchStatus(): DispatchStatus
+  /** Each egress lane: its state and slots. */
+  laneStatus(): LaneStatus[]
   poolStatus(): PoolStatus
   requestLogBacklog: Pick<RequestLog, 'pending' | 'dropped'>
 }
@@ -24,7 +32,7 @@ export function registerScrapeTimeMetrics(
   name: (suffix: string) => string,
   registers: Registry[],
 ): void {
-  const { dispatchStatus, poolStatus, requestLogBacklog } = sources
+  const { dispatchStatus, laneStatus, poolStatus, requestLogBacklog } = sources
   new Gauge({
     name: name('dispatch_in_flight'),
     help: 'Upstream calls holding a dispatch slot now (proxied requests and balance checks).',
@@ -39,6 +47,33 @@ export function registerScrapeTimeMetrics(
     registers,
     collect() {
       this.set(dispatchStatus().queued)
+    },
+  })
+  new Gauge({
+    name: name('egress_state'),
+    help: 'Each egress lane: 1 for the state it is in (up, down, blocked, disabled), 0 for the others.',
+    labelNames: ['egress_id', 'state'] as const,
+    registers,
+    collect() {
+      // A deleted egress leaves no stale series behind.
+      this.reset()
+      for (const lane of laneStatus()) {
+        for (const state of EGRESS_STATES) {
+          this.set({ egress_id: String(lane.id), state }, lane.state === state ? 1 : 0)
+        }
+      }
+    },
+  })
+  new Gauge({
+    name: name('egress_in_flight'),
+    help: 'Upstream calls holding a slot of each egress lane now.',
+    labelNames: ['egress_id'] as const,
+    registers,
+    collect() {
+      this.reset()
+      for (const lane of laneStatus()) {
+        this.set({ egress_id: String(lane.id) }, lane.dispatch.inFlight)
+      }
     },
   })
   new Gauge({

@@ -56,7 +56,8 @@ export function createServerMetrics(deps: ServerMetricsDeps): ServerMetrics {
   })
   const keySwitches = new Counter({
     name: name('key_switches_total'),
-    help: 'Moves of the key in use from one upstream key to another (the first key taken is not one).',
+    help: "Moves of an egress lane from one upstream key to another (a lane's first key is not one).",
+    labelNames: ['egress_id'] as const,
     registers,
   })
   const requestLogFlushDuration = new Histogram({
@@ -84,8 +85,8 @@ export function createServerMetrics(deps: ServerMetricsDeps): ServerMetrics {
       requestLogFlushDuration.observe(seconds(durationMs))
       requestLogRowsWritten.inc(rows)
     },
-    observeKeySwitch({ fromKeyId }) {
-      if (fromKeyId !== null) keySwitches.inc()
+    observeKeySwitch({ laneId, fromKeyId }) {
+      if (fromKeyId !== null) keySwitches.inc({ egress_id: String(laneId) })
     },
   }
 }

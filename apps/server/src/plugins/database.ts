@@ -4,11 +4,13 @@ import { dirname, join } from 'node:path'
 import {
   type ClientKeysRepository,
   createClientKeysRepository,
+  createEgressesRepository,
   createKeyEventsRepository,
   createRequestLogRepository,
   createSettingsStore,
   createUpstreamKeysRepository,
   type DatabaseHandle,
+  type EgressesRepository,
   type KeyEventsRepository,
   openDatabase,
   type RequestLogRepository,
@@ -21,6 +23,7 @@ export interface Database {
   handle: DatabaseHandle
   settings: SettingsStore
   upstreamKeys: UpstreamKeysRepository
+  egresses: EgressesRepository
   clientKeys: ClientKeysRepository
   requestLogs: RequestLogRepository
   keyEvents: KeyEventsRepository
@@ -76,6 +79,7 @@ export default fp<DatabasePluginOptions>(
       handle,
       settings: createSettingsStore(db),
       upstreamKeys: createUpstreamKeysRepository(db),
+      egresses: createEgressesRepository(db),
       clientKeys: createClientKeysRepository(db),
       requestLogs: createRequestLogRepository(db),
       keyEvents: createKeyEventsRepository(db),

@@ -51,6 +51,7 @@ export default fp<MetricsPluginOptions>(
 
     const metrics = createServerMetrics({
       dispatchStatus: () => app.dispatch.status().dispatch,
+      laneStatus: () => app.dispatch.status().egresses,
       poolStatus: () => app.keyPool.status(),
       requestLogBacklog: app.requestLog,
       isSecret,

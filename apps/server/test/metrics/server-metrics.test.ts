@@ -23,6 +23,7 @@ function fakeSources() {
       queueMax: 100,
       oldestWaitMs: 0,
     }),
+    laneStatus: () => [],
     poolStatus: () => ({
       total: 0,
       byStatus: emptyStatusCounts(),
@@ -69,7 +70,7 @@ describe('createServerMetrics', () => {
       })
     expect(proxied('200', 'none')).toBe(2)
     expect(proxied('401', 'invalid_client_key')).toBe(1)
-    expect(sampleValue(scrape, 'sfp_proxy_retries_total')).toBe(2)
+    expect(sampleValue(scrape, 'sfp_proxy_retries_total', { egress_id: 'none' })).toBe(2)
     expect(sampleValue(scrape, 'sfp_dispatch_queue_wait_seconds_count')).toBe(2)
     const model = 'Qwen/Qwen2.5-7B-Instruct'
     const tokens = (key_id: string, type: string) =>
@@ -83,10 +84,14 @@ describe('createServerMetrics', () => {
     // 3 s in the dispatch queue, then a first byte 4 ms and the last 500 ms after the slot.
     metrics.observeProxyRecord(record({ queueWaitMs: 3000, ttfbMs: 3004, durationMs: 3500 }))
     const scrape = await read(metrics)
+    // Upstream figures also by egress lane (`none`: the record names none).
+    const labels = (metric: string): Record<string, string> =>
+      metric.includes('_upstream_')
+        ? { endpoint: 'chat/completions', egress_id: 'none' }
+        : { endpoint: 'chat/completions' }
     const histogram = (metric: string, le: string) =>
-      sampleValue(scrape, `${metric}_bucket`, { endpoint: 'chat/completions', le })
-    const sum = (metric: string) =>
-      sampleValue(scrape, `${metric}_sum`, { endpoint: 'chat/completions' })
+      sampleValue(scrape, `${metric}_bucket`, { ...labels(metric), le })
+    const sum = (metric: string) => sampleValue(scrape, `${metric}_sum`, labels(metric))
 
     expect(sum('sfp_proxy_upstream_time_to_first_byte_seconds')).toBeCloseTo(0.004)
     expect(histogram('sfp_proxy_upstream_time_to_first_byte_seconds', '0.0025')).toBe(0)
@@ -112,7 +117,13 @@ describe('createServerMetrics', () => {
     metrics.observeProxyRecord(record({ attempts: 0, queueWaitMs: 5, ttfbMs: 6, durationMs: 7 }))
     const scrape = await read(metrics)
     const count = (metric: string) =>
-      sampleValue(scrape, `${metric}_count`, { endpoint: 'chat/completions' })
+      sampleValue(
+        scrape,
+        `${metric}_count`,
+        metric.includes('_upstream_')
+          ? { endpoint: 'chat/completions', egress_id: 'none' }
+          : { endpoint: 'chat/completions' },
+      )
 
     expect(count('sfp_proxy_request_duration_seconds')).toBe(2)
     expect(count('sfp_proxy_request_time_to_first_byte_seconds')).toBe(1)
@@ -120,6 +131,7 @@ describe('createServerMetrics', () => {
     expect(
       sampleValue(scrape, 'sfp_proxy_upstream_duration_seconds_sum', {
         endpoint: 'chat/completions',
+        egress_id: 'none',
       }),
     ).toBeCloseTo(0.05)
     expect(count('sfp_proxy_upstream_time_to_first_byte_seconds')).toBeUndefined()
@@ -176,9 +188,9 @@ describe('createServerMetrics', () => {
 
   it('counts moves between keys, not the first key taken', async () => {
     const metrics = createServerMetrics(fakeSources().sources)
-    metrics.observeKeySwitch({ fromKeyId: null, toKeyId: 1 })
-    metrics.observeKeySwitch({ fromKeyId: 1, toKeyId: 2 })
-    expect(sampleValue(await read(metrics), 'sfp_key_switches_total')).toBe(1)
+    metrics.observeKeySwitch({ laneId: 1, fromKeyId: null, toKeyId: 1 })
+    metrics.observeKeySwitch({ laneId: 1, fromKeyId: 1, toKeyId: 2 })
+    expect(sampleValue(await read(metrics), 'sfp_key_switches_total', { egress_id: '1' })).toBe(1)
   })
 
   it('times request log batches and counts rows written, pending and dropped', async () => {
@@ -212,10 +224,10 @@ describe('createServerMetrics', () => {
   it('keeps each instance in its own registry, with the process metrics in every one', async () => {
     const first = createServerMetrics(fakeSources().sources)
     const second = createServerMetrics(fakeSources().sources)
-    first.observeKeySwitch({ fromKeyId: 1, toKeyId: 2 })
+    first.observeKeySwitch({ laneId: 1, fromKeyId: 1, toKeyId: 2 })
     const [one, two] = [await read(first), await read(second)]
-    expect(sampleValue(one, 'sfp_key_switches_total')).toBe(1)
-    expect(sampleValue(two, 'sfp_key_switches_total')).toBe(0)
+    expect(sampleValue(one, 'sfp_key_switches_total', { egress_id: '1' })).toBe(1)
+    expect(sampleValue(two, 'sfp_key_switches_total', { egress_id: '1' })).toBeUndefined()
     for (const scrape of [one, two]) {
       expect(scrape.types.get('sfp_process_cpu_user_seconds_total')).toBe('counter')
       expect(scrape.types.get('sfp_nodejs_eventloop_lag_seconds')).toBe('gauge')

@@ -17,7 +17,7 @@ describe('key pool at boot', () => {
     const dataDir = tempDataDir()
     const first = await buildTestApp({}, { dataDir })
     first.app.keyPool.add({ api_keys: KEYS.join('\n') })
-    first.app.keyPool.activate(2)
+    first.app.dispatch.activate(2)
     await first.app.close()
     const second = await buildTestApp({}, { dataDir })
     expect(second.app.keyPool.status()).toMatchObject({ total: 2, currentKeyId: 2 })

@@ -80,8 +80,8 @@ describe('failover through the whole server (KEY_SWITCH_POLICY=immediate)', () =
     expect(cooldown).toBeLessThan(9000)
   })
 
-  it('503 busy (50508, 50603) is retried on the same key and then succeeds', async () => {
-    const { app, url, upstream } = await startProxyApp(env)
+  it('503 busy (50508, and 50603 when not a block code) is retried on the same key and then succeeds', async () => {
+    const { app, url, upstream } = await startProxyApp({ ...env, EGRESS_BLOCK_CODES: '' })
     upstream.script(
       { match: onA, fault: { kind: 'status', status: 503, body: busy } },
       { match: onA, fault: { kind: 'status', status: 503, body: { ...busy, code: 50603 } } },
@@ -94,6 +94,28 @@ describe('failover through the whole server (KEY_SWITCH_POLICY=immediate)', () =
       consecutiveErrors: 0,
       errorCount: 2,
     })
+  })
+
+  it('50603 (EGRESS_BLOCK_CODES) rests the only egress: 503 egress_blocked, the key untouched', async () => {
+    const { app, url, upstream } = await startProxyApp(env)
+    const block = {
+      ...busy,
+      code: 50603,
+      message: 'System is really busy. Please try again later.',
+    }
+    upstream.script({ match: onA, fault: { kind: 'status', status: 503, body: block } })
+    const response = await postJson(url, CHAT, chatBody())
+    expect(response.status).toBe(503)
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(29 * 60)
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+      'egress_blocked',
+    )
+    expect(upstream.requests.map((r) => r.key)).toEqual([KEY_A])
+    expect(statusOf(app, 1)).toMatchObject({ status: 'active', errorCount: 0, callCount: 0 })
+    expect(app.egress.list()[0]).toMatchObject({ state: 'blocked' })
+    // Nothing more goes out through it while it rests.
+    expect((await postJson(url, CHAT, chatBody())).status).toBe(503)
+    expect(upstream.requests).toHaveLength(1)
   })
 
   it('500 until KEY_ERROR_THRESHOLD: A goes to error and B answers', async () => {

@@ -75,15 +75,20 @@ describe('metrics of proxied requests, through the whole server', () => {
     expect(proxied('200', 'none')).toBe(3)
     expect(proxied('400', 'upstream_error')).toBe(2)
     expect(proxied('401', 'invalid_client_key')).toBe(1)
-    expect(sampleValue(scrape, 'sfp_proxy_retries_total')).toBe(1)
-    // Five went upstream; the refused one did not.
+    expect(sampleValue(scrape, 'sfp_proxy_retries_total', { egress_id: '1' })).toBe(1)
+    // Five went upstream (through the direct lane, egress 1); the refused one did not.
     for (const histogram of [
       'sfp_proxy_request_duration_seconds',
       'sfp_proxy_request_time_to_first_byte_seconds',
+    ]) {
+      expect(sampleValue(scrape, `${histogram}_count`, { endpoint: 'chat/completions' })).toBe(5)
+    }
+    for (const histogram of [
       'sfp_proxy_upstream_duration_seconds',
       'sfp_proxy_upstream_time_to_first_byte_seconds',
     ]) {
-      expect(sampleValue(scrape, `${histogram}_count`, { endpoint: 'chat/completions' })).toBe(5)
+      const labels = { endpoint: 'chat/completions', egress_id: '1' }
+      expect(sampleValue(scrape, `${histogram}_count`, labels)).toBe(5)
     }
     expect(sampleValue(scrape, 'sfp_dispatch_queue_wait_seconds_count')).toBe(5)
     // Words stand in for tokens: "hello proxy" twice, then "stream me please" (SSE usage event).
@@ -100,7 +105,7 @@ describe('metrics of proxied requests, through the whole server', () => {
         endpoint: 'chat/completions',
       })
     expect([http('200'), http('400'), http('401')]).toEqual([3, 2, 1])
-    expect(sampleValue(scrape, 'sfp_key_switches_total')).toBe(0)
+    expect(sampleValue(scrape, 'sfp_key_switches_total', { egress_id: '1' })).toBeUndefined()
     expect(sampleValue(scrape, 'sfp_key_in_use_id')).toBe(1)
     expect(sampleValue(scrape, 'sfp_upstream_keys', { state: 'active' })).toBe(2)
     expect(sampleValue(scrape, 'sfp_dispatch_in_flight')).toBe(0)
@@ -119,11 +124,11 @@ describe('metrics of proxied requests, through the whole server', () => {
     expect((await postJson(url, CHAT, chatBody())).status).toBe(200)
 
     const scrape = await scrapeAfterRecords(app, 1)
-    expect(sampleValue(scrape, 'sfp_key_switches_total')).toBe(1)
+    expect(sampleValue(scrape, 'sfp_key_switches_total', { egress_id: '1' })).toBe(1)
     expect(sampleValue(scrape, 'sfp_key_in_use_id')).toBe(2)
     const keys = (state: string) => sampleValue(scrape, 'sfp_upstream_keys', { state })
     expect([keys('active'), keys('invalid')]).toEqual([1, 1])
-    expect(sampleValue(scrape, 'sfp_proxy_retries_total')).toBe(1)
+    expect(sampleValue(scrape, 'sfp_proxy_retries_total', { egress_id: '1' })).toBe(1)
     expect(
       sampleValue(scrape, 'sfp_proxy_tokens_total', {
         key_id: '2',
@@ -179,7 +184,13 @@ describe('metrics of proxied requests, through the whole server', () => {
 
     const scrape = await scrapeAfterRecords(app, 2)
     const sum = (histogram: string) =>
-      sampleValue(scrape, `${histogram}_sum`, { endpoint: 'chat/completions' }) ?? Number.NaN
+      sampleValue(
+        scrape,
+        `${histogram}_sum`,
+        histogram.includes('_upstream_')
+          ? { endpoint: 'chat/completions', egress_id: '1' }
+          : { endpoint: 'chat/completions' },
+      ) ?? Number.NaN
     const queued = sampleValue(scrape, 'sfp_dispatch_queue_wait_seconds_sum') ?? Number.NaN
     expect(queued).toBeGreaterThan((UPSTREAM_DELAY_MS / 1000) * 0.5)
     // Per request: time since arrival = queue wait + time since the slot was granted.

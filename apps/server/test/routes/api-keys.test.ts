@@ -284,7 +284,7 @@ describe('PUT /api/manage/api-keys/:id/activate', () => {
     const response = await inject('PUT', '/api-keys/2/activate')
     expect(response.statusCode).toBe(200)
     expect(response.json()).toMatchObject({ id: 2, status: 'active', isCurrent: true })
-    expect(app.keyPool.currentKeyId()).toBe(2)
+    expect(app.keyPool.status().currentKeyId).toBe(2)
   })
 
   it('answers 404 for an unknown key and 400 for a bad id', async () => {

@@ -14,7 +14,7 @@ describe('GET /api/manage/key-events', () => {
     time += 1000
     app.keyPool.update(2, { enabled: false })
     time += 1000
-    app.keyPool.activate(1)
+    app.dispatch.activate(1)
 
     const all = await app.inject({ method: 'GET', url: '/api/manage/key-events', headers: admin })
     expect(all.statusCode).toBe(200)
@@ -26,7 +26,7 @@ describe('GET /api/manage/key-events', () => {
         type: 'override',
         fromStatus: null,
         toStatus: null,
-        reason: 'made the key in use by admin',
+        reason: 'made the key in use on egress #1 by admin',
       },
       {
         id: 3,
@@ -64,14 +64,14 @@ describe('GET /api/manage/key-events', () => {
           "fields": [
             {
               "field": "query.keyId",
-              "reason": "Invalid input: expected number, received NaN",
+              "reason": "must be a key id",
             },
             {
               "field": "query.limit",
               "reason": "Too big: expected number to be <=500",
             },
           ],
-          "message": "query.keyId: Invalid input: expected number, received NaN; query.limit: Too big: expected number to be <=500",
+          "message": "query.keyId: must be a key id; query.limit: Too big: expected number to be <=500",
           "type": "invalid_request_error",
         },
       }

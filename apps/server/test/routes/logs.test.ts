@@ -12,6 +12,8 @@ async function appWithLogs() {
         requestId: `r${i}`,
         time: base + i * 60_000,
         upstreamKeyId: i % 2 === 0 ? 1 : 2,
+        egressId: i % 3 === 0 ? 2 : 1,
+        clientIp: '203.0.113.9',
         status: i % 5 === 0 ? 503 : i % 7 === 0 ? 429 : 200,
         model: i < 10 ? 'deepseek-ai/DeepSeek-V3' : 'Qwen/Qwen2.5-7B-Instruct',
       }),
@@ -50,6 +52,8 @@ describe('GET /api/manage/logs', () => {
       requestId: 'r24',
       clientKeyId: null,
       upstreamKeyId: 1,
+      egressId: 2,
+      clientIp: '203.0.113.9',
       method: 'POST',
       path: '/v1/chat/completions',
       model: 'Qwen/Qwen2.5-7B-Instruct',
@@ -70,6 +74,7 @@ describe('GET /api/manage/logs', () => {
 
   it.each([
     ['?keyId=2', (i: number) => i % 2 === 1],
+    ['?egressId=2', (i: number) => i % 3 === 0],
     ['?status=503', (i: number) => i % 5 === 0],
     ['?status=5xx', (i: number) => i % 5 === 0],
     ['?status=error', (i: number) => i % 5 === 0 || (i % 7 === 0 && i % 5 !== 0)],

@@ -68,8 +68,8 @@ describe('GET /metrics', () => {
     const { app } = await buildTestApp()
     const [one] = app.keyPool.add({ api_keys: `${KEY_ONE}\n${KEY_TWO}` }).added
     app.keyPool.update(one?.id ?? 0, { enabled: false })
-    const held = await app.dispatch.acquire()
-    const waiting = app.dispatch.acquire()
+    const held = await app.dispatch.lease()
+    const waiting = app.dispatch.lease()
 
     let scrape = await scrapeMetrics(app)
     expect(sampleValue(scrape, 'sfp_dispatch_in_flight')).toBe(1)
@@ -77,7 +77,11 @@ describe('GET /metrics', () => {
     const keys = (state: string) => sampleValue(scrape, 'sfp_upstream_keys', { state })
     expect(['active', 'disabled', 'invalid'].map(keys)).toEqual([1, 1, 0])
     expect(sampleValue(scrape, 'sfp_upstream_balance_cny')).toBeUndefined()
-    expect(sampleValue(scrape, 'sfp_key_in_use_id')).toBeUndefined()
+    // The lease took the usable key (the other is disabled): that lane's key is the one in use.
+    expect(sampleValue(scrape, 'sfp_key_in_use_id')).toBe(2)
+    expect(sampleValue(scrape, 'sfp_egress_in_flight', { egress_id: '1' })).toBe(1)
+    expect(sampleValue(scrape, 'sfp_egress_state', { egress_id: '1', state: 'up' })).toBe(1)
+    expect(sampleValue(scrape, 'sfp_egress_state', { egress_id: '1', state: 'down' })).toBe(0)
 
     held.release()
     ;(await waiting).release()

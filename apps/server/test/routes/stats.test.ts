@@ -67,6 +67,26 @@ describe('GET /api/manage/stats', () => {
     expect(perKey).toEqual({ 1: 1, 2: 2 })
   })
 
+  it('gives one series per egress lane when asked, and filters by egress', async () => {
+    const { app } = await buildTestApp({}, { now: () => NOW })
+    app.requestLog.record(logRow({ time: NOW - 60_000, egressId: 1 }))
+    app.requestLog.record(logRow({ time: NOW - 60_000, egressId: 3 }))
+    app.requestLog.record(logRow({ time: NOW - 60_000, egressId: 3 }))
+    app.requestLog.record(logRow({ time: NOW - 60_000, egressId: null, status: 401 }))
+    const { body } = await get(app, '?groupBy=egress&bucket=day')
+    const perEgress = Object.fromEntries(
+      (body.byEgress ?? []).map((series) => [
+        String(series.egressId),
+        series.buckets.reduce((s, b) => s + b.requests, 0),
+      ]),
+    )
+    expect(perEgress).toEqual({ 1: 1, 3: 2, null: 1 })
+    expect(body.byKey).toBeUndefined()
+    const onThree = await get(app, '?egressId=3&bucket=day')
+    expect(onThree.body.buckets.reduce((s, b) => s + b.requests, 0)).toBe(2)
+    expect((await get(app, '?egressId=0x3')).status).toBe(400)
+  })
+
   it('filters by key', async () => {
     const { app } = await buildTestApp({}, { now: () => NOW })
     app.requestLog.record(logRow({ time: NOW - 60_000, upstreamKeyId: 1 }))

@@ -30,8 +30,8 @@ describe('GET /api/manage/status', () => {
     })
 
     app.keyPool.add({ api_keys: `sk-status-one-${'1'.repeat(30)} sk-status-two-${'2'.repeat(30)}` })
-    const held = await app.dispatch.acquire()
-    const waiting = app.dispatch.acquire()
+    const held = await app.dispatch.lease()
+    const waiting = app.dispatch.lease()
     const busy = statusViewSchema.parse(
       (await app.inject({ method: 'GET', url: '/api/manage/status', headers: admin })).json(),
     )
@@ -70,8 +70,9 @@ describe('GET /api/manage/events', () => {
     expect(statusViewSchema.parse(await stream.event(0)).dispatch.inFlight).toBe(0)
 
     // A burst of changes within the 500 ms throttle ends in one event with the last state.
-    const first = await app.dispatch.acquire()
-    const second = app.dispatch.acquire()
+    app.keyPool.add({ api_key: `sk-status-one-${'1'.repeat(30)}` })
+    const first = await app.dispatch.lease()
+    const second = app.dispatch.lease()
     first.release()
     const update = statusViewSchema.parse(await stream.event(1))
     expect(update.dispatch).toMatchObject({ inFlight: 1, queued: 0 })

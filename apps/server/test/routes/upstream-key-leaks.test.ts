@@ -83,7 +83,7 @@ describe('upstream keys never leak', () => {
     await pool.report(2, { kind: 'forbidden', status: 403 })
     await pool.report(4, { kind: 'unauthorized' })
     await pool.report(3, { kind: 'rateLimited', retryAfterMs: null })
-    pool.setCurrent(2, `switched away from ${GOOD}`)
+    pool.bind(2, 1, Date.now(), `switched away from ${GOOD}`)
     await pool.settled?.()
     await call('GET', '/key-events?limit=500')
     await call('GET', '/key-events?keyId=1')

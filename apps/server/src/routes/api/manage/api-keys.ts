@@ -1,4 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+// Types only: the `app.dispatch` augmentation of its plugin.
+import type {} from '@sfp/dispatch'
 import { KeyNotFound } from '@sfp/key-pool'
 import {
   addKeysBodySchema,
@@ -8,20 +10,12 @@ import {
   listKeysQuerySchema,
   patchKeyBodySchema,
 } from '@sfp/schemas'
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import { parseInput } from '../../../validation.js'
+import { untilClientGone } from './until-client-gone.js'
 
 /** Enabling or disabling thousands of keys writes each one: yield between slices of this many. */
 const BULK_SLICE = 100
-
-/** Aborted when the admin's connection closes first: a check waiting for a slot leaves the queue. */
-function untilClientGone(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController()
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort()
-  })
-  return controller.signal
-}
 
 /**
  * The upstream key pool (CONTRACT §6). Keys leave the server in plain text only through
@@ -59,7 +53,9 @@ const apiKeysRoutes: FastifyPluginAsync = async (app) => {
 
   app.put('/api-keys/:id/activate', async (request) => {
     const { id } = parseInput(keyIdParamsSchema, request.params, 'params')
-    return app.keyPool.activate(id)
+    // The dispatch makes it the key of its lane (the guard's one override), the pool re-enables it.
+    app.dispatch.activate(id)
+    return app.keyPool.view(id)
   })
 
   app.post('/api-keys/:id/check', async (request, reply) => {

@@ -4,6 +4,7 @@ import apiKeysRoutes from './api-keys.js'
 import backupRoutes from './backup.js'
 import clientKeysRoutes from './client-keys.js'
 import configRoutes from './config.js'
+import egressesRoutes from './egresses.js'
 import eventsRoutes from './events.js'
 import keyEventsRoutes from './key-events.js'
 import logsRoutes from './logs.js'
@@ -21,6 +22,7 @@ const manage: FastifyPluginAsync<ManageRoutesOptions> = async (app, { config, no
   await app.register(configRoutes, { config })
   await app.register(clientKeysRoutes)
   await app.register(apiKeysRoutes)
+  await app.register(egressesRoutes)
   await app.register(keyEventsRoutes)
   await app.register(logsRoutes)
   await app.register(statsRoutes, now ? { now } : {})

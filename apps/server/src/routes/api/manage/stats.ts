@@ -79,25 +79,35 @@ const statsRoutes: FastifyPluginAsync<StatsRoutesOptions> = async (app, { now = 
     await app.requestLog.catchUp()
     const first = Math.floor(from / bucketMs) * bucketMs
     const last = Math.floor(to / bucketMs) * bucketMs
-    const filter = { from, to, bucket: query.bucket, keyId: query.keyId }
+    const filter = {
+      from,
+      to,
+      bucket: query.bucket,
+      keyId: query.keyId,
+      egressId: query.egressId,
+    }
     const response: StatsResponse = {
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
       bucketSeconds: STATS_BUCKETS[query.bucket],
       buckets: fillBuckets(app.database.requestLogs.stats(filter), first, last, bucketMs),
     }
-    if (query.groupBy === 'key') {
-      const rows = app.database.requestLogs.stats({ ...filter, byKey: true })
-      const keyIds = [...new Set(rows.map((row) => row.keyId))]
-      response.byKey = keyIds.map((keyId) => ({
-        keyId,
+    if (query.groupBy !== 'none') {
+      const rows = app.database.requestLogs.stats({ ...filter, groupBy: query.groupBy })
+      const groups = [...new Set(rows.map((row) => row.groupId))].map((groupId) => ({
+        groupId,
         buckets: fillBuckets(
-          rows.filter((row) => row.keyId === keyId),
+          rows.filter((row) => row.groupId === groupId),
           first,
           last,
           bucketMs,
         ),
       }))
+      if (query.groupBy === 'key') {
+        response.byKey = groups.map(({ groupId, buckets }) => ({ keyId: groupId, buckets }))
+      } else {
+        response.byEgress = groups.map(({ groupId, buckets }) => ({ egressId: groupId, buckets }))
+      }
     }
     return response
   })

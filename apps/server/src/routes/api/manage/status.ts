@@ -27,10 +27,11 @@ export function createStatusView(
 ): () => StatusView {
   const startedAtIso = new Date(startedAt).toISOString()
   return () => {
-    const { dispatch, switchGuard } = app.dispatch.status()
+    const { dispatch, switchGuard, egresses } = app.dispatch.status()
     return {
       dispatch,
       switchGuard,
+      egresses,
       pool: app.keyPool.status(),
       uptimeSeconds: Math.max(0, Math.floor((now() - startedAt) / 1000)),
       startedAt: startedAtIso,
@@ -39,7 +40,7 @@ export function createStatusView(
   }
 }
 
-/** `GET /api/manage/status`: dispatch, switch guard, pool counts, uptime and version. */
+/** `GET /api/manage/status`: dispatch totals and lanes, switch guard, pool counts, uptime, version. */
 const statusRoutes: FastifyPluginAsync<StatusRoutesOptions> = async (app, options) => {
   const statusView = createStatusView(app, options)
   app.get('/status', async () => statusView())

@@ -3,14 +3,19 @@ import {
   addKeysResponseSchema,
   type BulkKeyActionBody,
   bulkKeyActionResponseSchema,
+  type CreateEgressBody,
   configViewSchema,
   createClientKeyResponseSchema,
+  egressCheckResultSchema,
+  egressViewSchema,
   type KeyStatus,
   keyViewSchema,
   listClientKeysResponseSchema,
+  listEgressesResponseSchema,
   listKeyEventsResponseSchema,
   listKeysResponseSchema,
   listLogsResponseSchema,
+  type PatchEgressBody,
   type PatchKeyBody,
   type StatsBucket,
   statsResponseSchema,
@@ -21,6 +26,7 @@ import type { HttpClient, Query } from './http-client.js'
 
 const MANAGE = '/api/manage'
 const KEYS = `${MANAGE}/api-keys`
+const EGRESSES = `${MANAGE}/egresses`
 /** What the backup file is called when the server does not say. */
 const BACKUP_FALLBACK_NAME = 'sfp-backup.db'
 
@@ -90,6 +96,19 @@ export function createAdminApi(http: HttpClient) {
       }),
     deleteClientKey: (id: number) =>
       http.empty(`${MANAGE}/client-keys/${id}`, { method: 'DELETE' }),
+
+    listEgresses: (signal?: AbortSignal) =>
+      http.json(EGRESSES, listEgressesResponseSchema, { signal }),
+    /** The body holds the proxy URL with its password: it goes to the server and nowhere else. */
+    createEgress: (body: CreateEgressBody) =>
+      http.json(EGRESSES, egressViewSchema, { method: 'POST', body }),
+    updateEgress: (id: number, body: PatchEgressBody) =>
+      http.json(`${EGRESSES}/${id}`, egressViewSchema, { method: 'PATCH', body }),
+    /** Its keys are unbound (they join another lane when next used). */
+    deleteEgress: (id: number) => http.empty(`${EGRESSES}/${id}`, { method: 'DELETE' }),
+    /** A connection to the upstream through this egress; no key is sent. */
+    checkEgress: (id: number) =>
+      http.json(`${EGRESSES}/${id}/check`, egressCheckResultSchema, { method: 'POST' }),
   }
 }
 

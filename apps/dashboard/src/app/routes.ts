@@ -12,6 +12,9 @@ export interface AppRoute {
 const KeysPage = lazy(() =>
   import('../pages/keys/KeysPage.js').then((m) => ({ default: m.KeysPage })),
 )
+const EgressesPage = lazy(() =>
+  import('../pages/egresses/EgressesPage.js').then((m) => ({ default: m.EgressesPage })),
+)
 const LogsPage = lazy(() =>
   import('../pages/logs/LogsPage.js').then((m) => ({ default: m.LogsPage })),
 )
@@ -25,6 +28,7 @@ const SettingsPage = lazy(() =>
 export const ROUTES: readonly AppRoute[] = [
   { path: '/', label: 'nav.overview', Page: OverviewPage },
   { path: '/keys', label: 'nav.keys', Page: KeysPage },
+  { path: '/egresses', label: 'nav.egresses', Page: EgressesPage },
   { path: '/logs', label: 'nav.logs', Page: LogsPage },
   { path: '/client-keys', label: 'nav.clientKeys', Page: ClientKeysPage },
   { path: '/settings', label: 'nav.settings', Page: SettingsPage },

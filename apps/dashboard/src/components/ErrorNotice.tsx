@@ -1,5 +1,16 @@
 import { ApiError, INVALID_RESPONSE, NETWORK_ERROR } from '../api/api-error.js'
+import type { MessageKey } from '../i18n/catalog.js'
 import { useI18n } from '../i18n/I18nProvider.js'
+
+/** Server error codes explained in the page language (the server's text is English). */
+const KNOWN_CODES: ReadonlyMap<string, MessageKey> = new Map([
+  ['key_switch_guard', 'error.keySwitchGuard'],
+  ['no_available_egress', 'error.noAvailableEgress'],
+  ['egress_blocked', 'error.egressBlocked'],
+  ['request_timeout', 'error.requestTimeout'],
+  ['egress_exists', 'error.egressExists'],
+  ['egress_builtin', 'error.egressBuiltin'],
+])
 
 /** A failed call, explained in the user's language; server texts are shown as plain text. */
 export function ErrorNotice({ error, className }: { error: unknown; className?: string }) {
@@ -38,7 +49,8 @@ export function ErrorText({ error }: { error: unknown }) {
     return <>{`${t('error.invalidResponse')} ${error.message}`}</>
   if (error.code === 'validation_error' && error.fields.length > 0)
     return <>{t('error.validation')}</>
-  if (error.code === 'key_switch_guard') return <>{t('error.keySwitchGuard')}</>
+  const known = KNOWN_CODES.get(error.code)
+  if (known) return <>{t(known)}</>
   if (error.status >= 500)
     return <>{`${t('error.server', { status: error.status })} ${error.message}`}</>
   return <>{error.message}</>

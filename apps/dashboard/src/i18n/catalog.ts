@@ -2,6 +2,7 @@ import type { Language } from './language.js'
 import { authMessages } from './messages/auth.js'
 import { clientKeysMessages } from './messages/client-keys.js'
 import { commonMessages } from './messages/common.js'
+import { egressesMessages } from './messages/egresses.js'
 import { keysMessages } from './messages/keys.js'
 import { logsMessages } from './messages/logs.js'
 import { overviewMessages } from './messages/overview.js'
@@ -12,6 +13,7 @@ export const messages = {
   ...authMessages,
   ...overviewMessages,
   ...keysMessages,
+  ...egressesMessages,
   ...logsMessages,
   ...clientKeysMessages,
   ...settingsMessages,

@@ -1,4 +1,4 @@
-import type { KeyView } from '@sfp/schemas'
+import type { KeyView, StatusView } from '@sfp/schemas'
 import {
   createContext,
   type ReactNode,
@@ -12,7 +12,7 @@ import {
 import type { AdminApi } from '../api/admin-api.js'
 import { isAbortError } from '../api/api-error.js'
 import { useLiveStatus } from '../live-status/LiveStatusProvider.js'
-import { type KeyListSignatures, keyListSignatures } from './pool-change.js'
+import { type KeyListSignatures, keyListSignatures, keysUsedBetween } from './pool-change.js'
 
 export interface KeyDirectory {
   /** Every upstream key (masked), oldest first; null until the first load. */
@@ -29,14 +29,14 @@ const KeyDirectoryContext = createContext<KeyDirectory | null>(null)
 
 /** Pool changes arrive on the status stream; the whole list reloads once they have settled. */
 const RELOAD_DEBOUNCE_MS = 1000
-/** Use of the key in use refreshes its row, at most this often (one small request). */
+/** Use of the keys in use refreshes their rows, at most this often (one small request each). */
 const CURRENT_KEY_REFRESH_MS = 2000
 
 /**
  * The whole key list, loaded once for every page: the Keys table filters it in memory (instant,
  * with a count per state), and the overview, logs and events use it to show `#id` as a masked
  * key. 10,000 keys are about 3 MB of JSON, so the list reloads only when the status says keys
- * changed state (see `pool-change.ts`); use of the key in use refreshes just that key.
+ * changed state or lane (see `pool-change.ts`); use of a key in use refreshes just that key.
  */
 export function KeyDirectoryProvider({ api, children }: { api: AdminApi; children: ReactNode }) {
   const [keys, setKeys] = useState<readonly KeyView[] | null>(null)
@@ -44,14 +44,24 @@ export function KeyDirectoryProvider({ api, children }: { api: AdminApi; childre
   const [error, setError] = useState<unknown>(null)
   /** The whole-list load in flight, if any. */
   const listLoad = useRef<AbortController | null>(null)
-  const keyLoad = useRef<AbortController | null>(null)
+  /** One-key loads in flight, by key id. */
+  const keyLoads = useRef(new Map<number, AbortController>())
   const keysRef = useRef(keys)
   keysRef.current = keys
+  const { status } = useLiveStatus()
+  /** With one lane there is one key in use; with more, each lane has its own. */
+  const laneCount = useRef(1)
+  laneCount.current = status?.egresses.length ?? 1
+
+  const abortKeyLoads = useCallback(() => {
+    for (const controller of keyLoads.current.values()) controller.abort()
+    keyLoads.current.clear()
+  }, [])
 
   const reload = useCallback(() => {
     listLoad.current?.abort()
-    // The whole list carries the key too, and is newer.
-    keyLoad.current?.abort()
+    // The whole list carries the keys too, and is newer.
+    abortKeyLoads()
     const controller = new AbortController()
     listLoad.current = controller
     setLoading(true)
@@ -73,23 +83,26 @@ export function KeyDirectoryProvider({ api, children }: { api: AdminApi; childre
         setLoading(false)
       },
     )
-  }, [api])
+  }, [api, abortKeyLoads])
 
   useEffect(() => {
     reload()
     return () => {
       listLoad.current?.abort()
-      keyLoad.current?.abort()
+      abortKeyLoads()
     }
-  }, [reload])
+  }, [reload, abortKeyLoads])
 
   const upsert = useCallback((updated: KeyView) => {
+    // With one lane, making a key current demotes the previous one. With several, it takes the
+    // place of one lane's key only: the status shows which, and the list reload that follows
+    // lane changes brings the demoted key.
+    const demote = updated.isCurrent && laneCount.current <= 1
     setKeys(
       (current) =>
         current?.map((key) => {
           if (key.id === updated.id) return updated
-          // Only one key is in use: activating one demotes the previous one.
-          return updated.isCurrent && key.isCurrent ? { ...key, isCurrent: false } : key
+          return demote && key.isCurrent ? { ...key, isCurrent: false } : key
         }) ?? null,
     )
   }, [])
@@ -107,24 +120,28 @@ export function KeyDirectoryProvider({ api, children }: { api: AdminApi; childre
         reload()
         return
       }
-      keyLoad.current?.abort()
+      keyLoads.current.get(id)?.abort()
       const controller = new AbortController()
-      keyLoad.current = controller
+      keyLoads.current.set(id, controller)
+      const settle = () => {
+        if (keyLoads.current.get(id) === controller) keyLoads.current.delete(id)
+      }
       api.listKeys({ offset: index, limit: 1 }, controller.signal).then(
         (answer) => {
           if (controller.signal.aborted) return
+          settle()
           const key = answer.keys[0]
           if (key?.id === id) upsert(key)
           else reload()
         },
         // A failed refresh of one row is not worth an error on every page; the next use retries.
-        () => undefined,
+        () => settle(),
       )
     },
     [api, reload, upsert],
   )
 
-  usePoolChangeRefresh(reload, refreshKey)
+  usePoolChangeRefresh(status, reload, refreshKey)
 
   const value = useMemo<KeyDirectory>(() => {
     const byId = new Map((keys ?? []).map((key) => [key.id, key]))
@@ -134,41 +151,48 @@ export function KeyDirectoryProvider({ api, children }: { api: AdminApi; childre
   return <KeyDirectoryContext value={value}>{children}</KeyDirectoryContext>
 }
 
-/** Reloads the list (debounced) or refreshes the key in use (throttled) as the status changes. */
-function usePoolChangeRefresh(reload: () => void, refreshKey: (id: number) => void): void {
-  const { status } = useLiveStatus()
-  const signatures = status === null ? null : keyListSignatures(status)
-  const currentKeyId = status?.pool.currentKeyId ?? null
-  const previous = useRef<KeyListSignatures | null>(null)
-  const currentKeyIdRef = useRef(currentKeyId)
-  currentKeyIdRef.current = currentKeyId
+/** Reloads the list (debounced) or refreshes the keys in use (throttled) as the status changes. */
+function usePoolChangeRefresh(
+  status: StatusView | null,
+  reload: () => void,
+  refreshKey: (id: number) => void,
+): void {
+  const previous = useRef<{ status: StatusView; signatures: KeyListSignatures } | null>(null)
   const reloadTimer = useRef<ReturnType<typeof setTimeout> | null>(null)
   const keyTimer = useRef<ReturnType<typeof setTimeout> | null>(null)
-  const list = signatures?.list ?? null
-  const currentKey = signatures?.currentKey ?? null
+  /** Keys to refresh when the key timer fires. */
+  const pendingKeys = useRef(new Set<number>())
 
   useEffect(() => {
+    if (status === null) return
     const before = previous.current
-    previous.current = list === null || currentKey === null ? null : { list, currentKey }
-    if (before === null || list === null || currentKey === null) return
-    if (before.list !== list) {
+    const signatures = keyListSignatures(status)
+    previous.current = { status, signatures }
+    if (before === null) return
+    if (before.signatures.list !== signatures.list) {
       if (reloadTimer.current !== null) clearTimeout(reloadTimer.current)
       if (keyTimer.current !== null) clearTimeout(keyTimer.current)
       keyTimer.current = null
+      pendingKeys.current.clear()
       reloadTimer.current = setTimeout(() => {
         reloadTimer.current = null
         reload()
       }, RELOAD_DEBOUNCE_MS)
       return
     }
-    if (before.currentKey === currentKey) return
-    // A pending reload or refresh brings this change as well.
-    if (reloadTimer.current !== null || keyTimer.current !== null) return
+    if (before.signatures.currentKey === signatures.currentKey) return
+    // A pending reload brings this change as well.
+    if (reloadTimer.current !== null) return
+    for (const id of keysUsedBetween(before.status, status)) pendingKeys.current.add(id)
+    // A pending refresh runs after this change and takes the keys added just now along.
+    if (keyTimer.current !== null || pendingKeys.current.size === 0) return
     keyTimer.current = setTimeout(() => {
       keyTimer.current = null
-      if (currentKeyIdRef.current !== null) refreshKey(currentKeyIdRef.current)
+      const ids = [...pendingKeys.current]
+      pendingKeys.current.clear()
+      for (const id of ids) refreshKey(id)
     }, CURRENT_KEY_REFRESH_MS)
-  }, [list, currentKey, reload, refreshKey])
+  }, [status, reload, refreshKey])
 
   useEffect(
     () => () => {

@@ -5,7 +5,7 @@ import { basicAuthorization, saveAuthorization } from '../../src/api/credentials
 import { App } from '../../src/app/App.js'
 import { navigate } from '../../src/router/history-router.js'
 import { apiError, json, mockFetch } from '../helpers/fetch-mock.js'
-import { keyView, statusView } from '../helpers/fixtures.js'
+import { egressView, keyView, statusView } from '../helpers/fixtures.js'
 import { statusStream } from '../helpers/sse.js'
 
 const CURRENT = keyView({ id: 7, maskedKey: 'sk-curr…ent7', isCurrent: true, balance: 3.5 })
@@ -49,6 +49,9 @@ describe('App', () => {
     const current = screen.getByRole('region', { name: '当前密钥' })
     expect(await within(current).findByText('sk-curr…ent7')).toBeTruthy()
     expect(screen.getByText('实时')).toBeTruthy()
+    // The egress lanes, from the same status.
+    const lanes = screen.getByRole('region', { name: '出口通道' })
+    expect(within(lanes).getByText('出口 #1')).toBeTruthy()
 
     await userEvent.click(screen.getByRole('button', { name: '退出登录' }))
     expect(screen.getByRole('heading', { name: '登录管理面板' })).toBeTruthy()
@@ -71,6 +74,11 @@ describe('App', () => {
     })
     render(<App />)
     const nav = screen.getByRole('navigation', { name: '主导航' })
+    expect(
+      within(nav)
+        .getAllByRole('link')
+        .map((link) => link.textContent),
+    ).toEqual(['概览', '密钥', '出口', '请求日志', '客户端密钥', '设置'])
     await userEvent.click(within(nav).getByRole('link', { name: '设置' }))
     expect(window.location.pathname).toBe('/settings')
     expect(await screen.findByRole('heading', { name: '设置', level: 1 })).toBeTruthy()
@@ -84,5 +92,21 @@ describe('App', () => {
     expect(await screen.findByRole('heading', { name: '页面不存在' })).toBeTruthy()
     window.history.back()
     expect(await screen.findByRole('heading', { name: '设置', level: 1 })).toBeTruthy()
+  })
+
+  it('opens the Egress page (loaded on first visit) from the navigation', async () => {
+    saveAuthorization(basicAuthorization('admin', 'secret'))
+    server({
+      'GET /api/manage/egresses': () =>
+        json({ egresses: [egressView({ id: 1, currentKeyId: 7 })] }),
+    })
+    render(<App />)
+    const nav = screen.getByRole('navigation', { name: '主导航' })
+    await userEvent.click(within(nav).getByRole('link', { name: '出口' }))
+    expect(window.location.pathname).toBe('/egresses')
+    expect(await screen.findByRole('heading', { name: '出口', level: 1 })).toBeTruthy()
+    expect(document.title).toBe('出口 · SiliconFlow Proxy')
+    const list = screen.getByRole('region', { name: '出口列表' })
+    expect(await within(list).findByText('sk-curr…ent7')).toBeTruthy()
   })
 })

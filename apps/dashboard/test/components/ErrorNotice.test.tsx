@@ -25,4 +25,28 @@ describe('ErrorNotice', () => {
     renderWithI18n(<ErrorNotice error={new ApiError(502, 'upstream_unreachable', 'gone')} />)
     expect(screen.getByRole('alert').textContent).toContain('服务器出错（502）： gone')
   })
+
+  it('explains the egress error codes in the page language', () => {
+    const cases = [
+      [new ApiError(503, 'no_available_egress', 'No egress', [], 30), '没有可用的出口'],
+      [new ApiError(503, 'egress_blocked', 'Blocked', [], 60), '硅基流动封禁了出口的 IP'],
+      [new ApiError(408, 'request_timeout', 'Timeout'), '请求超时'],
+      [new ApiError(409, 'egress_exists', 'Exists'), '已有相同的出口'],
+      [new ApiError(409, 'egress_builtin', 'Built-in'), '内置的直连出口不能删除'],
+    ] as const
+    for (const [error, text] of cases) {
+      const { unmount } = renderWithI18n(<ErrorNotice error={error} />)
+      const alert = screen.getByRole('alert')
+      expect(alert.textContent).toContain(text)
+      expect(alert.textContent).not.toContain(error.message)
+      unmount()
+    }
+    renderWithI18n(<ErrorNotice error={new ApiError(409, 'egress_exists', 'Exists')} />, 'en')
+    expect(screen.getByRole('alert').textContent).toContain('That egress exists already')
+  })
+
+  it('does not take an inherited property name for a known code', () => {
+    renderWithI18n(<ErrorNotice error={new ApiError(400, 'constructor', 'plain message')} />)
+    expect(screen.getByRole('alert').textContent).toBe('plain message')
+  })
 })

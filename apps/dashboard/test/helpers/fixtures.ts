@@ -1,4 +1,4 @@
-import type { KeyView, LogEntry, StatusView } from '@sfp/schemas'
+import type { EgressView, KeyView, LaneStatus, LogEntry, StatusView } from '@sfp/schemas'
 
 export const HOSTILE = '<img src=x onerror=alert(1)>'
 
@@ -18,6 +18,51 @@ export function keyView(overrides: Partial<KeyView> = {}): KeyView {
     lastUsedAt: null,
     cooldownUntil: null,
     createdAt: '2025-05-01T00:00:00.000Z',
+    egressId: 1,
+    ...overrides,
+  }
+}
+
+/** One lane of the status: the built-in direct egress, using key #1. */
+export function laneStatus(overrides: Partial<LaneStatus> = {}): LaneStatus {
+  return {
+    id: 1,
+    label: null,
+    state: 'up',
+    dispatch: { concurrency: 1, inFlight: 0, queued: 0, queueMax: 100, oldestWaitMs: 0 },
+    switchGuard: {
+      policy: 'wait',
+      minutes: 30,
+      currentKeyId: 1,
+      lastUsedKeyId: 1,
+      lastUsedAt: null,
+      lastSwitchAt: null,
+      nextSwitchAllowedAt: null,
+      blocked: null,
+    },
+    ...overrides,
+  }
+}
+
+export function egressView(overrides: Partial<EgressView> = {}): EgressView {
+  return {
+    id: 1,
+    label: null,
+    kind: 'direct',
+    url: 'direct',
+    localAddress: null,
+    enabled: true,
+    state: 'up',
+    stateReason: null,
+    blockedUntil: null,
+    retryAt: null,
+    currentKeyId: 1,
+    lastUsedAt: null,
+    nextSwitchAllowedAt: null,
+    inFlight: 0,
+    requestCount: 0,
+    errorCount: 0,
+    createdAt: '2025-05-01T00:00:00.000Z',
     ...overrides,
   }
 }
@@ -35,6 +80,7 @@ export function statusView(overrides: Partial<StatusView> = {}): StatusView {
       nextSwitchAllowedAt: null,
       blocked: null,
     },
+    egresses: [laneStatus()],
     pool: {
       total: 1,
       byStatus: { active: 1, cooling: 0, insufficient: 0, invalid: 0, error: 0, disabled: 0 },
@@ -55,6 +101,8 @@ export function logEntry(overrides: Partial<LogEntry> = {}): LogEntry {
     requestId: 'req-1',
     clientKeyId: 2,
     upstreamKeyId: 1,
+    egressId: 1,
+    clientIp: '127.0.0.1',
     method: 'POST',
     path: '/v1/chat/completions',
     model: 'Qwen/Qwen2.5-7B-Instruct',

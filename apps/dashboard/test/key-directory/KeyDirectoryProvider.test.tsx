@@ -3,7 +3,7 @@ import { act, screen } from '@testing-library/react'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { useKeyDirectory } from '../../src/key-directory/KeyDirectoryProvider.js'
 import { json, mockFetch, type RecordedRequest } from '../helpers/fetch-mock.js'
-import { keyView, statusView } from '../helpers/fixtures.js'
+import { keyView, laneStatus, statusView } from '../helpers/fixtures.js'
 import { renderSignedIn } from '../helpers/render.js'
 import { controlledStatusStream } from '../helpers/sse.js'
 
@@ -23,10 +23,12 @@ function DirectoryProbe() {
 
 const shown = () => screen.queryAllByRole('listitem').map((item) => item.textContent)
 
-/** The server's keys: the key in use is #2, the second in the list. */
+/** The server's keys: the key in use is #2, the second in the list, on the one lane. */
 let serverKeys: KeyView[]
+const GUARD = { ...statusView().switchGuard, currentKeyId: 2, lastUsedKeyId: 2 }
 const BASE = statusView({
-  switchGuard: { ...statusView().switchGuard, currentKeyId: 2, lastUsedKeyId: 2 },
+  switchGuard: GUARD,
+  egresses: [laneStatus({ id: 1, switchGuard: GUARD })],
   pool: {
     total: 3,
     byStatus: { active: 3, cooling: 0, insufficient: 0, invalid: 0, error: 0, disabled: 0 },
@@ -157,5 +159,32 @@ describe('KeyDirectoryProvider on the status stream', () => {
     await advance(0)
     expect(listCalls()).toBe(2)
     expect(shown()).toEqual(['2:active:10:10:current', '3:active:10:10:'])
+  })
+  it('refreshes the key another lane used, and reloads when a lane takes another key', async () => {
+    const { send, listCalls, keyCalls } = await start()
+    // A second lane (a proxy) uses #3.
+    const second = laneStatus({
+      id: 2,
+      label: 'proxy',
+      switchGuard: { ...GUARD, currentKeyId: 3, lastUsedKeyId: 3 },
+    })
+    await send({ ...BASE, egresses: [...BASE.egresses, second] })
+    await advance(1000)
+    expect(listCalls()).toBe(2)
+
+    serverKeys[2] = { ...(serverKeys[2] as KeyView), callCount: 12 }
+    const used = { ...second.switchGuard, lastUsedAt: new Date().toISOString() }
+    await send({ ...BASE, egresses: [...BASE.egresses, { ...second, switchGuard: used }] })
+    await advance(2000)
+    // Only the key of the lane that was used; the first lane's key did not change.
+    expect(keyCalls()).toEqual(['?offset=2&limit=1'])
+    expect(shown()).toContain('3:active:10:12:')
+    expect(listCalls()).toBe(2)
+
+    // The second lane moves on to #1: that key's lane (egressId) changed, so the whole list.
+    const moved = { ...used, currentKeyId: 1, lastUsedKeyId: 1 }
+    await send({ ...BASE, egresses: [...BASE.egresses, { ...second, switchGuard: moved }] })
+    await advance(1000)
+    expect(listCalls()).toBe(3)
   })
 })

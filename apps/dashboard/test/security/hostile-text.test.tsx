@@ -1,14 +1,23 @@
-import { render, screen } from '@testing-library/react'
+import { act, render, screen } from '@testing-library/react'
 import { describe, expect, it, vi } from 'vitest'
 import { ApiError } from '../../src/api/api-error.js'
 import { ErrorNotice } from '../../src/components/ErrorNotice.js'
 import { KeyEventList } from '../../src/components/KeyEventList.js'
 import { I18nProvider } from '../../src/i18n/I18nProvider.js'
+import { EgressesPage } from '../../src/pages/egresses/EgressesPage.js'
 import { KeyRow } from '../../src/pages/keys/KeyRow.js'
 import { LogDetailDialog } from '../../src/pages/logs/LogDetailDialog.js'
 import { LogsTable } from '../../src/pages/logs/LogsTable.js'
+import { LanesCard } from '../../src/pages/overview/LanesCard.js'
 import { json, mockFetch } from '../helpers/fetch-mock.js'
-import { HOSTILE, keyView, logEntry, statusView } from '../helpers/fixtures.js'
+import {
+  egressView,
+  HOSTILE,
+  keyView,
+  laneStatus,
+  logEntry,
+  statusView,
+} from '../helpers/fixtures.js'
 import { renderSignedIn } from '../helpers/render.js'
 
 /** Text from clients and upstream (model names, labels, error texts) must never become markup. */
@@ -85,6 +94,44 @@ describe('hostile strings render as text', () => {
       { live: true },
     )
     await screen.findAllByText(HOSTILE)
+    expectInert()
+  })
+
+  it('in egresses (label, URL, state reason, check error) and lanes', async () => {
+    const lane = laneStatus({ label: HOSTILE, state: 'blocked' })
+    mockFetch({
+      'GET /api/manage/api-keys': () => json({ keys: [keyView({ label: HOSTILE })], total: 1 }),
+      'GET /api/manage/status': () => json(statusView({ egresses: [lane] })),
+      'GET /api/manage/egresses': () =>
+        json({
+          egresses: [
+            egressView({ label: HOSTILE, url: HOSTILE, state: 'down', stateReason: HOSTILE }),
+          ],
+        }),
+      'POST /api/manage/egresses/1/check': () =>
+        json({ ok: false, latencyMs: null, error: HOSTILE }),
+    })
+    renderSignedIn(
+      <>
+        <EgressesPage />
+        <LanesCard
+          lanes={[
+            {
+              ...lane,
+              switchGuard: {
+                ...lane.switchGuard,
+                blocked: { code: 'egress_blocked', message: HOSTILE, retryAfterSeconds: null },
+              },
+            },
+          ]}
+          clockOffsetMs={0}
+        />
+      </>,
+      { live: true },
+    )
+    const check = await screen.findByRole('button', { name: `检查“${HOSTILE}”` })
+    await act(async () => check.click())
+    await screen.findByText(`连接失败：${HOSTILE}`)
     expectInert()
   })
 })

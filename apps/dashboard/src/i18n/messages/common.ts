@@ -8,6 +8,7 @@ export const commonMessages = {
   'nav.label': { zh: '主导航', en: 'Main navigation' },
   'nav.overview': { zh: '概览', en: 'Overview' },
   'nav.keys': { zh: '密钥', en: 'Keys' },
+  'nav.egresses': { zh: '出口', en: 'Egress' },
   'nav.logs': { zh: '请求日志', en: 'Request log' },
   'nav.clientKeys': { zh: '客户端密钥', en: 'Client keys' },
   'nav.settings': { zh: '设置', en: 'Settings' },
@@ -72,6 +73,26 @@ export const commonMessages = {
   'error.keySwitchGuard': {
     zh: '切换保护拒绝了这次操作：保护期内从本服务器 IP 使用另一个密钥可能导致封禁。可先把该密钥设为当前密钥，或等保护期结束，或设置 KEY_SWITCH_POLICY=immediate。',
     en: 'The key-switch guard refused this: another key from this server’s IP inside its window risks a ban. Make that key current first, wait for the window to end, or set KEY_SWITCH_POLICY=immediate.',
+  },
+  'error.noAvailableEgress': {
+    zh: '没有可用的出口：所有出口都不通、IP 被封或已停用。',
+    en: 'No egress can serve: every one is down, blocked or disabled.',
+  },
+  'error.egressBlocked': {
+    zh: '硅基流动封禁了出口的 IP，正在等待解封。',
+    en: 'SiliconFlow blocked the egress IP; waiting for the block to end.',
+  },
+  'error.requestTimeout': {
+    zh: '请求超时：请求体长时间没有收到数据。',
+    en: 'Request timeout: the request body stalled.',
+  },
+  'error.egressExists': {
+    zh: '已有相同的出口（同一协议、主机和端口；直连则为同一本地地址）。',
+    en: 'That egress exists already (same scheme, host and port; for direct, the same local address).',
+  },
+  'error.egressBuiltin': {
+    zh: '内置的直连出口不能删除；可以停用它，或设置 EGRESS_DIRECT=false。',
+    en: 'The built-in direct egress cannot be deleted: disable it, or set EGRESS_DIRECT=false.',
   },
   'error.retryAfter': { zh: '请在 {seconds} 秒后重试。', en: 'Try again in {seconds} s.' },
 } satisfies Record<string, Message>

@@ -24,6 +24,7 @@ export const keysMessages = {
   'col.selectKey': { zh: '选择密钥 #{id}', en: 'Select key #{id}' },
   'col.key': { zh: '密钥', en: 'Key' },
   'col.status': { zh: '状态', en: 'State' },
+  'col.egress': { zh: '出口', en: 'Egress' },
   'col.balance': { zh: '余额', en: 'Balance' },
   'col.calls': { zh: '调用', en: 'Calls' },
   'col.errors': { zh: '错误', en: 'Errors' },

@@ -45,6 +45,8 @@ export const logsMessages = {
   'log.requestId': { zh: '请求 ID（x-request-id）', en: 'Request id (x-request-id)' },
   'log.clientKeyId': { zh: '客户端密钥 ID', en: 'Client key id' },
   'log.upstreamKeyId': { zh: '上游密钥', en: 'Upstream key' },
+  'log.egressId': { zh: '出口', en: 'Egress' },
+  'log.clientIp': { zh: '客户端 IP', en: 'Client IP' },
   'log.method': { zh: '方法', en: 'Method' },
   'log.path': { zh: '路径', en: 'Path' },
   'log.model': { zh: '模型', en: 'Model' },

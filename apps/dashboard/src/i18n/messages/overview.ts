@@ -47,6 +47,8 @@ export const overviewMessages = {
   'guard.blocked.key_switch_guard': { zh: '切换保护期内', en: 'Inside the switch guard window' },
   'guard.blocked.rate_limited': { zh: '所有密钥限流中', en: 'Keys are rate-limited' },
   'guard.blocked.no_available_key': { zh: '没有可用密钥', en: 'No usable key' },
+  'guard.blocked.no_available_egress': { zh: '没有可用出口', en: 'No usable egress' },
+  'guard.blocked.egress_blocked': { zh: '出口 IP 被封', en: 'The egress IP is blocked' },
   'guard.retryIn': { zh: '{seconds} 秒后重试', en: 'retry in {seconds} s' },
   'usage.title': { zh: '用量', en: 'Usage' },
   'usage.range': { zh: '时间范围', en: 'Time range' },

@@ -7,6 +7,7 @@ import { RelativeTime } from '../../components/RelativeTime.js'
 import { StatusBadge } from '../../components/StatusBadge.js'
 import { useApiResource } from '../../hooks/useApiResource.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
+import { EgressReference } from '../../live-status/EgressReference.js'
 import { KeyActions } from './KeyActions.js'
 import { KeyLabelForm } from './KeyLabelForm.js'
 
@@ -44,6 +45,10 @@ export function KeyDetailDialog({ keyView: key, onClose }: { keyView: KeyView; o
         </dd>
         <dt>{t('col.lastError')}</dt>
         <dd className="pre-wrap">{key.lastError ?? '—'}</dd>
+        <dt>{t('col.egress')}</dt>
+        <dd>
+          <EgressReference egressId={key.egressId} />
+        </dd>
         <dt>{t('col.lastUsed')}</dt>
         <dd>
           <RelativeTime iso={key.lastUsedAt} />

@@ -1,5 +1,6 @@
 import type { KeyView } from '@sfp/schemas'
 import { memo } from 'react'
+import { egressName } from '../../components/egress-name.js'
 import { RelativeTime } from '../../components/RelativeTime.js'
 import { StatusBadge } from '../../components/StatusBadge.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
@@ -11,6 +12,8 @@ interface KeyRowProps {
   rowIndex: number
   onToggle(id: number): void
   onManage(id: number): void
+  /** The label of the key's egress lane, if it has one. */
+  egressLabel?: string | null
 }
 
 /** One row of the virtualized keys table; fixed height (see `.key-row` in pages.css). */
@@ -20,6 +23,7 @@ export const KeyRow = memo(function KeyRow({
   rowIndex,
   onToggle,
   onManage,
+  egressLabel = null,
 }: KeyRowProps) {
   const { t, format } = useI18n()
   return (
@@ -54,6 +58,16 @@ export const KeyRow = memo(function KeyRow({
           <span className="key-row__sub">
             {t('key.coolingUntil', { time: format.dateTime(key.cooldownUntil) })}
           </span>
+        )}
+      </td>
+      <td className="key-row__egress">
+        {key.egressId === null ? (
+          <span className="muted">—</span>
+        ) : (
+          <>
+            {egressName(t, { id: key.egressId, label: egressLabel })}
+            {egressLabel?.trim() && <span className="key-row__sub">#{key.egressId}</span>}
+          </>
         )}
       </td>
       <td className="num">

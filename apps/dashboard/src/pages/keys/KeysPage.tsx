@@ -2,6 +2,7 @@ import { useCallback, useDeferredValue, useId, useMemo, useState } from 'react'
 import { ErrorNotice } from '../../components/ErrorNotice.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { useKeyDirectory } from '../../key-directory/KeyDirectoryProvider.js'
+import { useEgressLabels } from '../../live-status/EgressReference.js'
 import { navigate, useLocation } from '../../router/history-router.js'
 import { BulkActionBar } from './BulkActionBar.js'
 import { BulkAddForm } from './BulkAddForm.js'
@@ -33,6 +34,7 @@ export function KeysPage() {
   const selection = useKeySelection(directory.keys)
   const managed = managedId === null ? undefined : directory.byId.get(managedId)
   const onManage = useCallback((id: number) => setManagedId(id), [])
+  const egressLabels = useEgressLabels()
 
   function setStatus(next: KeyStatusFilter) {
     navigate(next === 'all' ? '/keys' : `/keys?status=${next}`, { replace: true })
@@ -95,7 +97,12 @@ export function KeysPage() {
       )}
       {keys.length > 0 && filtered.length === 0 && <p className="muted">{t('keys.noMatch')}</p>}
       {filtered.length > 0 && (
-        <KeysTable keys={filtered} selection={selection} onManage={onManage} />
+        <KeysTable
+          keys={filtered}
+          selection={selection}
+          onManage={onManage}
+          egressLabels={egressLabels}
+        />
       )}
       {managed && <KeyDetailDialog keyView={managed} onClose={() => setManagedId(null)} />}
     </section>

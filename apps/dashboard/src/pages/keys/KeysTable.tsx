@@ -7,19 +7,21 @@ import type { KeySelection } from './useKeySelection.js'
 
 /** Must match `.key-row { height }` in pages.css. */
 export const KEY_ROW_HEIGHT = 56
-const COLUMNS = 9
+const COLUMNS = 10
 
 interface KeysTableProps {
   keys: readonly KeyView[]
   selection: KeySelection
   onManage(id: number): void
+  /** Egress labels by id (from the live status); without them a lane shows as `出口 #id`. */
+  egressLabels?: ReadonlyMap<number, string | null>
 }
 
 /**
  * A real <table> (so screen readers get rows and headers) where only the rows in view exist:
  * spacer rows above and below stand in for the rest, so 10,000 keys scroll smoothly.
  */
-export function KeysTable({ keys, selection, onManage }: KeysTableProps) {
+export function KeysTable({ keys, selection, onManage, egressLabels }: KeysTableProps) {
   const { t } = useI18n()
   const scrollRef = useRef<HTMLElement>(null)
   const virtualizer = useVirtualizer({
@@ -67,6 +69,7 @@ export function KeysTable({ keys, selection, onManage }: KeysTableProps) {
             </th>
             <th scope="col">{t('col.key')}</th>
             <th scope="col">{t('col.status')}</th>
+            <th scope="col">{t('col.egress')}</th>
             <th scope="col" className="num">
               {t('col.balance')}
             </th>
@@ -98,6 +101,9 @@ export function KeysTable({ keys, selection, onManage }: KeysTableProps) {
                 selected={selection.has(key.id)}
                 onToggle={selection.toggle}
                 onManage={onManage}
+                egressLabel={
+                  key.egressId === null ? null : (egressLabels?.get(key.egressId) ?? null)
+                }
               />
             )
           })}

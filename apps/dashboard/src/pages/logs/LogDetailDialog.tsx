@@ -4,6 +4,7 @@ import { Dialog } from '../../components/Dialog.js'
 import type { MessageKey } from '../../i18n/catalog.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { KeyReference } from '../../key-directory/KeyReference.js'
+import { EgressReference } from '../../live-status/EgressReference.js'
 import { StatusCode } from './StatusCode.js'
 
 /** Every field of one log row (CONTRACT §7), as text. */
@@ -24,7 +25,9 @@ export function LogDetailDialog({ entry, onClose }: { entry: LogEntry; onClose()
     ['log.upstreamStatus', <StatusCode key="upstream" status={entry.upstreamStatus} />],
     ['log.attempts', count(entry.attempts)],
     ['log.upstreamKeyId', <KeyReference key="key" keyId={entry.upstreamKeyId} />],
+    ['log.egressId', <EgressReference key="egress" egressId={entry.egressId} />],
     ['log.clientKeyId', entry.clientKeyId === null ? '—' : `#${entry.clientKeyId}`],
+    ['log.clientIp', text(entry.clientIp)],
     ['log.queueWaitMs', ms(entry.queueWaitMs)],
     ['log.ttfbMs', ms(entry.ttfbMs)],
     ['log.durationMs', ms(entry.durationMs)],

@@ -1,9 +1,16 @@
-import { fireEvent, screen, within } from '@testing-library/react'
+import { fireEvent, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
 import { json } from '../../helpers/fetch-mock.js'
-import { statusView } from '../../helpers/fixtures.js'
-import { LOW_KEY, openKeyActions, renderKeysPage, requestsTo } from '../../helpers/keys-page.js'
+import { laneStatus, statusView } from '../../helpers/fixtures.js'
+import {
+  CURRENT_KEY,
+  DISABLED_KEY,
+  LOW_KEY,
+  openKeyActions,
+  renderKeysPage,
+  requestsTo,
+} from '../../helpers/keys-page.js'
 
 function visibleKeys(): string[] {
   return [...document.querySelectorAll('tbody .key-row__key code')].map(
@@ -88,5 +95,30 @@ describe('KeysPage', () => {
       true,
     )
     expect(document.activeElement).toBe(within(details).getByRole('button', { name: '检查余额' }))
+  })
+
+  it('shows each key’s egress lane, by its label when the status names one', async () => {
+    const onProxy = { ...LOW_KEY, egressId: 2 }
+    await renderKeysPage({
+      'GET /api/manage/status': () =>
+        json(
+          statusView({ egresses: [laneStatus({ id: 1 }), laneStatus({ id: 2, label: 'office' })] }),
+        ),
+      'GET /api/manage/api-keys': () =>
+        json({ keys: [CURRENT_KEY, onProxy, { ...DISABLED_KEY, egressId: null }], total: 3 }),
+    })
+    const table = screen.getByRole('table')
+    expect(within(table).getByRole('columnheader', { name: '出口' })).toBeTruthy()
+    const laneCell = (id: number) =>
+      screen
+        .getByRole('button', { name: new RegExp(`^管理密钥 #${id}`) })
+        .closest('tr')
+        ?.querySelector('.key-row__egress')?.textContent
+    expect(laneCell(1)).toBe('出口 #1')
+    await waitFor(() => expect(laneCell(2)).toBe('office#2'))
+    expect(laneCell(3)).toBe('—')
+
+    const details = await openKeyActions(onProxy)
+    expect(details.textContent).toContain('出口office #2')
   })
 })

@@ -15,6 +15,7 @@ import { describeMachine, formatTable } from './lib/report.js'
 import { writeResults } from './lib/results.js'
 import { measureEventLoop } from './scenarios/event-loop.js'
 import { measureFirstByte } from './scenarios/first-byte.js'
+import { measureLanes } from './scenarios/lanes.js'
 import { measureGate } from './scenarios/serialized.js'
 import { measureQueuedServer } from './scenarios/serialized-server.js'
 import { measureStreams } from './scenarios/streams.js'
@@ -27,7 +28,7 @@ import type { Target } from './targets/target.js'
 /** `--quick`: every scenario, much shorter, to check the bench itself; writes no results. */
 const quick = process.argv.includes('--quick')
 /**
- * `--only <n>` (repeatable): run only scenarios 1-5 so numbered, e.g. `--only 3` to compare a
+ * `--only <n>` (repeatable): run only scenarios 1-6 so numbered, e.g. `--only 3` to compare a
  * change's effect on the SSE streams; like `--quick`, writes no results.
  */
 const only = new Set(
@@ -44,6 +45,16 @@ const PLAN = {
     ? { connectionLevels: [10, 100], rounds: 1, roundDurationMs: 500, warmupMs: 200 }
     : { connectionLevels: [10, 100], rounds: 3, roundDurationMs: 2000, warmupMs: 3000 },
   eventLoopMs: quick ? 1000 : 5000,
+  lanes: {
+    parallel: quick
+      ? { requests: 20, upstreamDelayMs: 100 }
+      : { requests: 40, upstreamDelayMs: 300 },
+    // 300 requests of warm-up left each server's round p50 falling from 2.6 to 0.8 ms over the
+    // 12 rounds (JIT); after 1,500 they vary with the machine's noise, without a trend.
+    firstByte: quick
+      ? { rounds: 2, requestsPerRound: 50, warmupRequests: 50 }
+      : { rounds: 12, requestsPerRound: 200, warmupRequests: 1500 },
+  },
   streams: {
     streams: 1000,
     warmupStreams: quick ? 20 : 100,
@@ -139,6 +150,13 @@ try {
       DISPATCH_QUEUE_MAX: String(PLAN.queued + 100),
     })
     take('4 serialized: server', await measureQueuedServer(serialized, upstream, PLAN.queued))
+    await serialized.process.stop()
+  }
+
+  if (runs('6')) {
+    // Its own look-alikes (one with a 300 ms delay) and proxies; every server on a fresh data dir.
+    const lanes = { ...PLAN.lanes, workDir, nodeArgs: serverNodeArgs }
+    take('6 lanes', await measureLanes(lanes))
   }
 } finally {
   await Promise.all(children.map((child) => child.stop()))

@@ -13,9 +13,82 @@ export interface FirstByteOptions {
   warmupRequests: number
 }
 
-interface RoundFigures {
+export interface RoundFigures {
   p50: number
   p99: number
+}
+
+export interface FirstByteRoundsOptions extends FirstByteOptions {
+  /**
+   * `blocks` (default): in each round, `requestsPerRound` requests to one target, then to the
+   * next (order rotated every round). `requests`: the targets take turns request by request (the
+   * order rotated at every turn, so none is always first), so that each pair of requests meets
+   * the same state of the machine.
+   */
+  interleave?: 'blocks' | 'requests'
+}
+
+/**
+ * Time to first body byte of sequential non-streaming chat completions, one keep-alive
+ * connection per target, `warmupRequests` per target first (not measured), then `rounds` rounds
+ * across all targets. Returns, per target in the order given, its p50 and p99 in each round.
+ */
+export async function firstByteRounds(
+  targets: readonly Target[],
+  options: FirstByteRoundsOptions,
+): Promise<RoundFigures[][]> {
+  const pools = targets.map((target) => poolFor(target, 1))
+  const requests = targets.map((target) => chatCompletion(target))
+  const indices = targets.map((_, i) => i)
+  const sample = (i: number) => {
+    const pool = pools[i]
+    const request = requests[i]
+    if (pool === undefined || request === undefined) throw new Error(`no target ${i}`)
+    return timeToFirstByte(pool, request)
+  }
+  const rounds: RoundFigures[][] = targets.map(() => [])
+  try {
+    for (const i of indices) for (let n = 0; n < options.warmupRequests; n++) await sample(i)
+    for (let round = 0; round < options.rounds; round++) {
+      const samples: number[][] = targets.map(() => [])
+      if (options.interleave === 'requests') {
+        for (let n = 0; n < options.requestsPerRound; n++) {
+          for (const i of rotated(indices, round + n)) samples[i]?.push(await sample(i))
+        }
+      } else {
+        for (const i of rotated(indices, round)) {
+          for (let n = 0; n < options.requestsPerRound; n++) samples[i]?.push(await sample(i))
+        }
+      }
+      for (const i of indices) {
+        const { p50, p99 } = summarize(samples[i] ?? [])
+        rounds[i]?.push({ p50, p99 })
+      }
+    }
+  } finally {
+    await Promise.all(pools.map((pool) => pool.close()))
+  }
+  return rounds
+}
+
+/** Median over rounds of `pick(target's round) − pick(base's same round)`. */
+export function addedOver(
+  target: readonly RoundFigures[],
+  base: readonly RoundFigures[],
+  pick: (round: RoundFigures) => number,
+): number {
+  return median(target.map((same, i) => pick(same) - pick(base[i] ?? same)))
+}
+
+export const pickP50 = (figures: RoundFigures) => figures.p50
+export const pickP99 = (figures: RoundFigures) => figures.p99
+
+/** Per-round figures for the results file. */
+export function roundDetails(list: readonly RoundFigures[]) {
+  return {
+    roundP50Ms: list.map((r) => rounded(r.p50)),
+    roundP99Ms: list.map((r) => rounded(r.p99)),
+  }
 }
 
 /**
@@ -27,41 +100,23 @@ export async function measureFirstByte(
   targets: readonly Target[],
   options: FirstByteOptions,
 ): Promise<{ figures: Figure[]; details: Record<string, unknown> }> {
-  const pools = new Map(targets.map((target) => [target.name, poolFor(target, 1)]))
-  const rounds = new Map<TargetName, RoundFigures[]>(targets.map((target) => [target.name, []]))
-  const run = async (target: Target, count: number) => {
-    const pool = pools.get(target.name)
-    if (pool === undefined) throw new Error(`no pool for ${target.name}`)
-    const request = chatCompletion(target)
-    const samples: number[] = []
-    for (let i = 0; i < count; i++) samples.push(await timeToFirstByte(pool, request))
-    return summarize(samples)
-  }
-
-  for (const target of targets) await run(target, options.warmupRequests)
-  for (let index = 0; index < options.rounds; index++) {
-    for (const target of rotated(targets, index)) {
-      const { p50, p99 } = await run(target, options.requestsPerRound)
-      rounds.get(target.name)?.push({ p50, p99 })
-    }
-  }
-  await Promise.all([...pools.values()].map((pool) => pool.close()))
-
+  const measured = await firstByteRounds(targets, options)
+  const rounds = new Map<TargetName, RoundFigures[]>(
+    targets.map((target, i) => [target.name, measured[i] ?? []]),
+  )
   const direct = rounds.get('direct') ?? []
   /** Median over rounds of this target's figure minus direct's in the same round. */
   const added = (name: TargetName, pick: (round: RoundFigures) => number) =>
-    median((rounds.get(name) ?? []).map((same, i) => pick(same) - pick(direct[i] ?? same)))
-  const p50 = (figures: RoundFigures) => figures.p50
-  const p99 = (figures: RoundFigures) => figures.p99
+    addedOver(rounds.get(name) ?? [], direct, pick)
 
   const figures = [
-    figure(SCENARIO, 'direct to upstream, p50', median(direct.map(p50)), 'ms'),
-    figure(SCENARIO, 'direct to upstream, p99', median(direct.map(p99)), 'ms'),
-    figure(SCENARIO, 'proxy overhead over direct, p50', added('proxy', p50), 'ms', {
+    figure(SCENARIO, 'direct to upstream, p50', median(direct.map(pickP50)), 'ms'),
+    figure(SCENARIO, 'direct to upstream, p99', median(direct.map(pickP99)), 'ms'),
+    figure(SCENARIO, 'proxy overhead over direct, p50', added('proxy', pickP50), 'ms', {
       op: '<=',
       limit: OVERHEAD_P50_TARGET_MS,
     }),
-    figure(SCENARIO, 'proxy overhead over direct, p99', added('proxy', p99), 'ms', {
+    figure(SCENARIO, 'proxy overhead over direct, p99', added('proxy', pickP99), 'ms', {
       op: '<=',
       limit: OVERHEAD_P99_TARGET_MS,
     }),
@@ -69,15 +124,10 @@ export async function measureFirstByte(
   for (const name of ['baseline', 'nginx'] as const) {
     if (!rounds.has(name)) continue
     figures.push(
-      figure(SCENARIO, `${name} overhead over direct, p50`, added(name, p50), 'ms'),
-      figure(SCENARIO, `${name} overhead over direct, p99`, added(name, p99), 'ms'),
+      figure(SCENARIO, `${name} overhead over direct, p50`, added(name, pickP50), 'ms'),
+      figure(SCENARIO, `${name} overhead over direct, p99`, added(name, pickP99), 'ms'),
     )
   }
-  const details = Object.fromEntries(
-    [...rounds].map(([name, list]) => [
-      name,
-      { roundP50Ms: list.map((r) => rounded(r.p50)), roundP99Ms: list.map((r) => rounded(r.p99)) },
-    ]),
-  )
+  const details = Object.fromEntries([...rounds].map(([name, list]) => [name, roundDetails(list)]))
   return { figures, details: { ...options, byTarget: details } }
 }

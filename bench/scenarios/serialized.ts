@@ -2,7 +2,7 @@ import {
   HANDOFF_P99_TARGET_MS,
   HEAP_TARGET_MB,
   measureSlotGate,
-} from '../../packages/dispatch/bench/slot-gate.bench.js'
+} from '../../packages/dispatch/bench/lane-queue.bench.js'
 import { type Figure, figure } from '../lib/figures.js'
 import { rounded } from '../lib/stats.js'
 

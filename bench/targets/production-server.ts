@@ -20,6 +20,8 @@ export interface ProductionServerOptions {
   name: string
   upstreamUrl: string
   upstreamKey: string
+  /** More upstream keys imported after `upstreamKey` (one per egress lane, say). */
+  moreUpstreamKeys?: readonly string[]
   /** Settings (CONTRACT §2) besides the listen address, data dir and secrets. */
   settings: Record<string, string>
   workDir: string
@@ -29,13 +31,15 @@ export interface ProductionServerOptions {
 
 /**
  * `node apps/server/dist/server.js`, as `pnpm start` runs it, on loopback with its own data dir.
- * The one upstream key is imported through the admin API, as an operator would. The server's
- * log (LOG_LEVEL info, the production default, unless `settings` says otherwise) goes to a file.
+ * The upstream key (and any more) is imported through the admin API, as an operator would.
+ * The server's log (LOG_LEVEL info, the production default, unless `settings` says otherwise)
+ * goes to a file.
  */
 export async function startProductionServer(
   options: ProductionServerOptions,
 ): Promise<ProductionServer> {
   const { name, upstreamUrl, upstreamKey, settings, workDir, nodeArgs = [] } = options
+  const { moreUpstreamKeys = [] } = options
   const port = await freePort()
   const adminPassword = randomBytes(12).toString('hex')
   const clientKey = `sk-bench-${randomBytes(16).toString('hex')}`
@@ -60,16 +64,23 @@ export async function startProductionServer(
     ipc: true,
   })
   const origin = `http://127.0.0.1:${port}`
-  await waitUntilServing(`${origin}/readyz`, child)
-
   const adminAuthorization = `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`
-  const imported = await fetch(`${origin}/api/manage/api-keys`, {
-    method: 'POST',
-    headers: { authorization: adminAuthorization, 'content-type': 'application/json' },
-    body: JSON.stringify({ api_key: upstreamKey }),
-  })
-  if (imported.status !== 201) {
-    throw new Error(`key import answered ${imported.status}: ${await imported.text()}`)
+  try {
+    await waitUntilServing(`${origin}/readyz`, child)
+    for (const key of [upstreamKey, ...moreUpstreamKeys]) {
+      const imported = await fetch(`${origin}/api/manage/api-keys`, {
+        method: 'POST',
+        headers: { authorization: adminAuthorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ api_key: key }),
+      })
+      if (imported.status !== 201) {
+        throw new Error(`key import answered ${imported.status}: ${await imported.text()}`)
+      }
+    }
+  } catch (error) {
+    // Not returned, so nobody else could stop it: no server left behind.
+    await child.stop()
+    throw error
   }
 
   return {

@@ -97,14 +97,20 @@ export class LaneSet {
     return lane?.removed ? undefined : lane
   }
 
-  /** The built-in direct lane, else the first lane: what the top-level status shows. */
+  /**
+   * What the top-level status shows: the built-in direct lane, else the first enabled lane, else
+   * the first lane.
+   */
   primary(): Lane | undefined {
+    let enabled: Lane | undefined
     let first: Lane | undefined
     for (const lane of this.active()) {
-      if (lane.egress.builtin && lane.egress.state() !== 'disabled') return lane
+      const disabled = lane.egress.state() === 'disabled'
+      if (lane.egress.builtin && !disabled) return lane
+      if (!disabled) enabled ??= lane
       first ??= lane
     }
-    return first
+    return enabled ?? first
   }
 
   /** When `key` may go through `lane`: now (0) if it is the lane's own or has rested elsewhere. */

@@ -1,10 +1,10 @@
 import type { KeySelection } from '@sfp/key-pool'
 import type { KeySwitchPolicy } from '@sfp/schemas'
+import { createManualClock, START } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { KeySwitchGuard, NoAvailableKey, RateLimited } from '../src/errors.js'
 import { decideKey, type Refusal, refusalError } from '../src/key-chooser.js'
 import { createSwitchGuard } from '../src/switch-guard.js'
-import { createManualClock, START } from './helpers/manual-clock.js'
 
 const MINUTE = 60_000
 const LANE = 4

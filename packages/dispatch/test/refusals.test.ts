@@ -1,7 +1,7 @@
+import { START } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import type { Refusal } from '../src/key-chooser.js'
 import { combineRefusals } from '../src/refusals.js'
-import { START } from './helpers/manual-clock.js'
 
 const MINUTE = 60_000
 const guard = (retryAt: number | null): Refusal => ({

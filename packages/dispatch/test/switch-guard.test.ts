@@ -1,11 +1,11 @@
 import type { KeySwitchPolicy } from '@sfp/schemas'
+import { createManualClock, START } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import {
   createSwitchGuard,
   type GuardMemoryStore,
   type SwitchGuardMemory,
 } from '../src/switch-guard.js'
-import { createManualClock, START } from './helpers/manual-clock.js'
 
 const MINUTE = 60_000
 

@@ -123,6 +123,18 @@ describe('dispatch-status', () => {
     lease.release()
   })
 
+  it('shows the first enabled lane at the top when the direct egress is off', async () => {
+    const bed = createTestbed({ proxies: 1, keys: 1, egressDirect: false })
+    const lease = await bed.dispatch.lease()
+    expect(lease.laneId).toBe(bed.laneIds[1])
+    lease.release()
+    const status = bed.dispatch.status()
+    expect(status.switchGuard.currentKeyId).toBe(bed.keyIds[0])
+    expect(status.dispatch.concurrency).toBe(1)
+    expect(status.egresses.map((lane) => lane.state)).toEqual(['disabled', 'up'])
+    expect(bed.pool.status().currentKeyId).toBe(bed.keyIds[0])
+  })
+
   it('says why requests are refused right now, without switching anything', async () => {
     const bed = createTestbed({ keys: 2 })
     const [key1] = bed.keyIds as [number]

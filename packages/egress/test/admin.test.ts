@@ -1,3 +1,4 @@
+import { createManualClock, START } from '@sfp/test-support'
 import { request } from 'undici'
 import { describe, expect, it } from 'vitest'
 import { EgressBuiltin, EgressExists, EgressNotFound } from '../src/errors.js'
@@ -10,7 +11,6 @@ import {
   thrownBy,
   upstream,
 } from './helpers/harness.js'
-import { createManualClock, START } from './helpers/manual-clock.js'
 
 describe('create', () => {
   it('a direct egress with a local address', () => {

@@ -1,4 +1,5 @@
 import { SETTING } from '@sfp/db'
+import { createManualClock } from '@sfp/test-support'
 import { request } from 'undici'
 import { describe, expect, it } from 'vitest'
 import {
@@ -11,7 +12,6 @@ import {
   startService,
   upstream,
 } from './helpers/harness.js'
-import { createManualClock } from './helpers/manual-clock.js'
 
 describe('boot: the built-in direct egress', () => {
   it('is created on first boot, and only then', () => {

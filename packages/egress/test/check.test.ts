@@ -1,3 +1,4 @@
+import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { EgressNotFound } from '../src/errors.js'
 import {
@@ -10,7 +11,6 @@ import {
   startService,
   upstream,
 } from './helpers/harness.js'
-import { createManualClock } from './helpers/manual-clock.js'
 
 const USER = 'check-user'
 const PASSWORD = 'check-secret-71b2'

@@ -1,4 +1,5 @@
 import { createAesKeyCipher, isSealed } from '@sfp/key-pool'
+import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import {
   ENCRYPTION_KEY,
@@ -13,7 +14,6 @@ import {
   thrownBy,
   upstream,
 } from './helpers/harness.js'
-import { createManualClock } from './helpers/manual-clock.js'
 
 const USER = 'sec-user'
 /** Characters that need percent-encoding in a URL, to check the decoding too. */

@@ -1,7 +1,7 @@
+import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { DOWN_FIRST_MS, DOWN_MAX_MS, downBackoffMs } from '../src/egress-states.js'
 import { httpProxy, memoryDatabase, nextChange, startService, upstream } from './helpers/harness.js'
-import { createManualClock } from './helpers/manual-clock.js'
 
 const iso = (ms: number) => new Date(ms).toISOString()
 

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream'
+import { errorCodeOf } from '@sfp/egress'
 import { errorBody } from '@sfp/schemas'
 import { UpstreamStreamError } from './errors.js'
-import { describeTransportCode, errorCode } from './request.js'
+import { describeTransportCode } from './request.js'
 import { SseParser } from './sse-parser.js'
 import { JsonUsageCollector, type TokenUsage, usageFromSseEvent } from './usage.js'
 
@@ -119,7 +120,7 @@ export function relayBody(options: RelayOptions): Relay {
       stream.push(null)
       return
     }
-    const code = errorCode(error)
+    const code = errorCodeOf(error)
     const { reason } = describeTransportCode(code)
     end = { kind: 'upstream-failed', code, reason }
     if (parser === null) {

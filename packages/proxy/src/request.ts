@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
+import { errorCodeOf } from '@sfp/egress'
 import type { Dispatcher } from 'undici'
 import { UpstreamTimeout, UpstreamUnreachable } from './errors.js'
 
@@ -72,15 +73,6 @@ const TRANSPORT_ERRORS: Record<string, { timeout: boolean; reason: string }> = {
   ENETUNREACH: { timeout: false, reason: 'network unreachable' },
 }
 
-/** The code of an undici or socket error (`AggregateError`s of happy eyeballs: the first one). */
-export function errorCode(error: unknown): string {
-  if (typeof error !== 'object' || error === null) return 'UNKNOWN'
-  const { code, errors } = error as { code?: unknown; errors?: unknown }
-  if (typeof code === 'string' && code !== '') return code
-  if (Array.isArray(errors) && errors.length > 0) return errorCode(errors[0])
-  return 'UNKNOWN'
-}
-
 /** What a transport error code means: whether it is a timeout, and a short reason. */
 export function describeTransportCode(code: string): { timeout: boolean; reason: string } {
   const known = TRANSPORT_ERRORS[code]
@@ -91,7 +83,7 @@ export function describeTransportCode(code: string): { timeout: boolean; reason:
 
 /** Wrap an undici error as the proxy's own: 504 for connect/headers timeouts, else 502. */
 export function wrapTransportError(error: unknown): TransportError {
-  const upstreamCode = errorCode(error)
+  const upstreamCode = errorCodeOf(error)
   const { timeout, reason } = describeTransportCode(upstreamCode)
   const wrapped = timeout
     ? new UpstreamTimeout(reason, { cause: error })

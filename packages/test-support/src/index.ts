@@ -4,6 +4,7 @@ export {
   type HttpConnectProxyOptions,
   startHttpConnectProxy,
 } from './http-connect-proxy.js'
+export { createManualClock, type ManualClock, type SetTimer, START } from './manual-clock.js'
 export type { ProxyAuth, ProxyHandle, TunnelRecord } from './proxy-lifecycle.js'
 export {
   type Socks5Proxy,

@@ -12,9 +12,9 @@ import {
 import { createEgressService, type EgressService } from '@sfp/egress'
 import { createKeyPool, type KeyPoolService } from '@sfp/key-pool'
 import { type KeySwitchPolicy, type ParsedProxyUrl, parseEgressUrl } from '@sfp/schemas'
+import { createManualClock, type ManualClock } from '@sfp/test-support'
 import { afterEach } from 'vitest'
 import { createDispatch, type DispatchService } from '../../src/dispatch.js'
-import { createManualClock, type ManualClock } from './manual-clock.js'
 
 /** Nothing listens on port 9: no test here ever reaches an upstream by mistake. */
 export const NOWHERE = 'http://127.0.0.1:9'

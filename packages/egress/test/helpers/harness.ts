@@ -9,6 +9,7 @@ import {
   type UpstreamKeyRow,
 } from '@sfp/db'
 import { type ParsedProxyUrl, parseEgressUrl } from '@sfp/schemas'
+import type { ManualClock } from '@sfp/test-support'
 import {
   type HttpConnectProxyOptions,
   type Socks5ProxyOptions,
@@ -23,7 +24,6 @@ import {
   type EgressSettings,
 } from '../../src/create-egress-service.js'
 import type { EgressService } from '../../src/types.js'
-import type { ManualClock } from './manual-clock.js'
 
 /** Nothing listens on port 9: a request there is refused at once (ECONNREFUSED). */
 export const NOWHERE = 'http://127.0.0.1:9'

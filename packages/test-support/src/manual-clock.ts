@@ -1,12 +1,23 @@
-import type { SetTimer } from '../../src/timers.js'
+/**
+ * A clock and timers that move only when the test says so, for code that takes `now` and a
+ * `setTimer` (the dispatch's guards and queue, the egress service's re-checks and counters).
+ */
+
+/** A `setTimer` dependency: run `callback` after `delayMs`, return the cancel. */
+export type SetTimer = (callback: () => void, delayMs: number) => () => void
 
 /** A clock and timers that move only when the test says so. */
 export interface ManualClock {
   now(): number
   setTimer: SetTimer
-  /** Move time forward, running every timer that falls due on the way, in order. */
+  /** Move time forward, running every timer that falls due on the way, in due order. */
   advance(ms: number): void
+  /** Move time forward without running any timer (a timer that fires late). */
+  jump(ms: number): void
+  /** Timers scheduled and not yet run or cancelled. */
   pendingTimers(): number
+  /** When the earliest pending timer is due; undefined when none is. */
+  nextDue(): number | undefined
 }
 
 export const START = Date.UTC(2026, 0, 1, 12, 0, 0)
@@ -16,7 +27,7 @@ export function createManualClock(start = START): ManualClock {
   let nextId = 0
   const timers = new Map<number, { due: number; callback: () => void }>()
 
-  function nextDue(limit: number): [number, { due: number; callback: () => void }] | undefined {
+  function earliest(limit: number): [number, { due: number; callback: () => void }] | undefined {
     let found: [number, { due: number; callback: () => void }] | undefined
     for (const entry of timers) {
       if (entry[1].due > limit) continue
@@ -36,7 +47,7 @@ export function createManualClock(start = START): ManualClock {
     },
     advance(ms) {
       const target = time + ms
-      for (let entry = nextDue(target); entry !== undefined; entry = nextDue(target)) {
+      for (let entry = earliest(target); entry !== undefined; entry = earliest(target)) {
         const [id, timer] = entry
         timers.delete(id)
         time = Math.max(time, timer.due)
@@ -44,11 +55,10 @@ export function createManualClock(start = START): ManualClock {
       }
       time = target
     },
+    jump(ms) {
+      time += ms
+    },
     pendingTimers: () => timers.size,
+    nextDue: () => earliest(Number.POSITIVE_INFINITY)?.[1].due,
   }
-}
-
-/** Let promise callbacks run (admissions resolve through the microtask queue). */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await Promise.resolve()
 }

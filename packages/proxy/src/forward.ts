@@ -115,6 +115,7 @@ class ForwardRun implements Delivery {
     } else if (isReadable(body)) {
       this.#body = await receiveUpload(body, request.headers['content-length'], {
         limit: this.deps.bodyLimitBytes,
+        idleMs: this.deps.clientBodyIdleTimeoutMs,
         spoolDir: this.deps.spoolDir,
       })
     }

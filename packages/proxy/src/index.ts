@@ -1,8 +1,8 @@
-import { pipeline } from 'node:stream'
+import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { type ProxyPluginOptions, validateProxyOptions } from './options.js'
-import { ReceiveTimeout } from './receive-timeout.js'
+import { receiveJson } from './receive-body.js'
 import { createProxyService, type ProxyService } from './service.js'
 import type { ProxyDispatch } from './types.js'
 
@@ -46,19 +46,17 @@ export const proxyPlugin = fp<ProxyPluginOptions>(
 export const proxyRoutes: FastifyPluginAsync = async (app) => {
   const { proxy, prefix } = app
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser(
-    'application/json',
-    { parseAs: 'buffer', bodyLimit: proxy.bodyLimitBytes },
-    (_request, body, done) => done(null, body),
-  )
+  const limits = { limit: proxy.bodyLimitBytes, idleMs: proxy.clientBodyIdleTimeoutMs }
+  // JSON is read here, whole, with the limit and the receive timeout; the forwarder receives any
+  // other body whole itself, under the same two rules.
+  app.addContentTypeParser('application/json', (request, payload, done) => {
+    receiveJson(payload as Readable, request.headers['content-length'], limits).then(
+      (body) => done(null, body),
+      (error: Error) => done(error),
+    )
+  })
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
   app.addHook('onRequest', async (request, reply) => proxy.authenticate(request, reply, prefix))
-  app.addHook('preParsing', async (_request, _reply, payload) => {
-    const timed = new ReceiveTimeout(proxy.clientBodyIdleTimeoutMs)
-    // pipeline: a client that goes away fails the body at once instead of at the timeout.
-    pipeline(payload, timed, () => {})
-    return timed
-  })
   app.setErrorHandler((error, request, reply) => proxy.handleError(error, request, reply, prefix))
   app.all('/*', (request, reply) => {
     proxy.handle(request, reply, prefix)

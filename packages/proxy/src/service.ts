@@ -83,6 +83,7 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
     policy: retryPolicy(settings.upstreamRetries, deps.retry),
     bodyLimitBytes: settings.bodyLimitBytes,
     spoolDir,
+    clientBodyIdleTimeoutMs: settings.clientBodyIdleTimeoutMs,
     clientReadIdleMs: settings.upstreamBodyIdleTimeoutMs,
     onComplete,
     now,

@@ -15,6 +15,8 @@ export interface ForwarderDeps {
   bodyLimitBytes: number
   /** Where uploads larger than UPLOAD_MEMORY_BYTES are spooled while their request lasts. */
   spoolDir: string
+  /** CLIENT_BODY_IDLE_TIMEOUT_MS: an upload that stops arriving this long gets 408. */
+  clientBodyIdleTimeoutMs: number
   /** UPSTREAM_BODY_IDLE_TIMEOUT_MS: a client that takes no answer byte this long is cut. */
   clientReadIdleMs: number
   onComplete: (record: ProxyRequestRecord) => void

@@ -189,8 +189,12 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
     activate(keyId) {
       const bound = pool.row(keyId)?.egressId
       const lane = (bound == null ? undefined : lanes.get(bound)) ?? lanes.activationLane()
-      const where = lane === undefined ? 'no egress is enabled' : `on egress #${lane.id}`
-      pool.activate(keyId, `made the key in use ${where} by admin`)
+      pool.activate(
+        keyId,
+        lane === undefined
+          ? 'made active by admin; no egress is enabled to use it'
+          : `made the key in use on egress #${lane.id} by admin`,
+      )
       if (lane === undefined) return null
       lanes.bind(lane, keyId)
       lane.guard.recordOverride(keyId)

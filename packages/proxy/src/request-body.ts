@@ -1,4 +1,5 @@
 import { InvalidJson } from './errors.js'
+import { documentObjectStart, lastMember, objectMembers } from './json-members.js'
 
 /** The client's body as it will be sent upstream: received whole first, so always replayable. */
 export type ClientBody =
@@ -76,22 +77,31 @@ function jsonBody(bytes: Buffer, path: string): { body: ClientBody; facts: BodyF
   }
 }
 
-const ASK_FOR_USAGE = Buffer.from('"stream_options":{"include_usage":true},')
+const ASK_FOR_USAGE = '"stream_options":{"include_usage":true},'
+
+/** `bytes` with `[from, to)` replaced by `text`. */
+function splice(bytes: Buffer, from: number, to: number, text: string): Buffer {
+  return Buffer.concat([bytes.subarray(0, from), Buffer.from(text), bytes.subarray(to)])
+}
 
 /**
- * The body asking for the usage event. Without `stream_options` (nearly always) the member is
- * spliced in after the opening brace, so every other byte reaches the upstream as sent: a
- * re-serialization would round integers beyond 2^53 (a `seed`) and reformat numbers. Options
- * the client set without `include_usage` are merged, which needs the rewrite.
+ * The body asking for the usage event, every other byte as the client sent it: a re-serialisation
+ * would round integers beyond 2^53 (a `seed`) and turn `1e400` into null. Without
+ * `stream_options` (nearly always) the member is added after the opening brace; with it,
+ * `include_usage` is added inside it, or its value (the one JSON.parse keeps: the last) set to
+ * `true`; a `stream_options` that is not an object is replaced.
  */
 function withUsageRequested(bytes: Buffer, fields: Record<string, unknown>): Buffer {
-  if (!Object.hasOwn(fields, 'stream_options')) {
-    // Parsed as an object, so the first byte that is not whitespace is its `{`.
-    const open = bytes.indexOf(0x7b) + 1
-    return Buffer.concat([bytes.subarray(0, open), ASK_FOR_USAGE, bytes.subarray(open)])
+  const top = documentObjectStart(bytes)
+  const options = lastMember(objectMembers(bytes, top), 'stream_options')
+  if (options === undefined) return splice(bytes, top + 1, top + 1, ASK_FOR_USAGE)
+  const value = fields.stream_options
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return splice(bytes, options.valueStart, options.valueEnd, '{"include_usage":true}')
   }
-  const options = fields.stream_options
-  const streamOptions = typeof options === 'object' && options !== null ? options : {}
-  const rewritten = { ...fields, stream_options: { ...streamOptions, include_usage: true } }
-  return Buffer.from(JSON.stringify(rewritten))
+  const inside = objectMembers(bytes, options.valueStart)
+  const usage = lastMember(inside, 'include_usage')
+  if (usage !== undefined) return splice(bytes, usage.valueStart, usage.valueEnd, 'true')
+  const member = inside.length === 0 ? '"include_usage":true' : '"include_usage":true,'
+  return splice(bytes, options.valueStart + 1, options.valueStart + 1, member)
 }

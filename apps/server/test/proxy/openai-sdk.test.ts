@@ -2,7 +2,7 @@ import type { ListLogsResponse } from '@sfp/schemas'
 import { toFile } from 'openai'
 import { describe, expect, it } from 'vitest'
 import { CHAT_MODEL, chatBody, KEY_A, postJson, startProxyApp } from '../helpers/proxy-app.js'
-import { basicAuth } from '../helpers/test-app.js'
+import { basicAuth, TEST_CLIENT_KEY } from '../helpers/test-app.js'
 
 /** The SDK base-URL swap against the whole server: real pool, dispatch, proxy and request log. */
 describe('the openai SDK through the server', () => {
@@ -50,6 +50,25 @@ describe('the openai SDK through the server', () => {
       expect(item.durationMs).toBeGreaterThanOrEqual(0)
       expect(item.ttfbMs).not.toBeNull()
     }
+  })
+
+  it('sends a streaming body with stream_options to upstream byte for byte but include_usage', async () => {
+    const { url, upstream } = await startProxyApp()
+    // A seed beyond 2^53 and 1e400 do not survive JSON.parse + JSON.stringify.
+    const body =
+      `{"model":"${CHAT_MODEL}","messages":[{"role":"user","content":"hi"}],"stream":true,` +
+      '"seed":123456789012345678901234567890,"temperature":1e400,"stream_options":{"x":1}}'
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_CLIENT_KEY}`, 'content-type': 'application/json' },
+      body,
+    })
+    expect(response.status).toBe(200)
+    const streamed = await response.text()
+    expect(streamed).not.toContain('"usage"')
+    expect(upstream.requests[0]?.body.toString()).toBe(
+      body.replace('"stream_options":{"x":1}', '"stream_options":{"include_usage":true,"x":1}'),
+    )
   })
 
   it('serves embeddings, models, binary speech and multipart transcription', async () => {

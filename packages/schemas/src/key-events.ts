@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { decimalId } from './ids.js'
+import { decimalId, decimalInteger } from './ids.js'
 import { keyStatusSchema } from './keys.js'
 
 /**
@@ -23,7 +23,7 @@ export type KeyEventView = z.infer<typeof keyEventViewSchema>
 
 export const listKeyEventsQuerySchema = z.object({
   keyId: decimalId('a key id').optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: decimalInteger({ min: 1, max: 500 }).default(50),
 })
 
 export const listKeyEventsResponseSchema = z.object({ events: z.array(keyEventViewSchema) })

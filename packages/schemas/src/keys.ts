@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { decimalId } from './ids.js'
+import { decimalId, decimalInteger } from './ids.js'
 
 /** @see CONTRACT §4: the life cycle of an upstream key. */
 export const KEY_STATUSES = [
@@ -52,8 +52,8 @@ export const keyIdParamsSchema = z.object({
 
 export const listKeysQuerySchema = z.object({
   status: keyStatusSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(100_000).optional(),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: decimalInteger({ min: 1, max: 100_000 }).optional(),
+  offset: decimalInteger({ min: 0, max: Number.MAX_SAFE_INTEGER }).default(0),
 })
 export type ListKeysQuery = z.infer<typeof listKeysQuerySchema>
 

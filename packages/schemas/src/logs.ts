@@ -1,21 +1,24 @@
 import { z } from 'zod'
-import { decimalId } from './ids.js'
+import { decimalId, decimalInteger } from './ids.js'
 
 const isoTime = z.iso.datetime()
 
 /** The latest time a JavaScript Date can hold (year 275760): later ones cannot be shown as ISO. */
 export const MAX_TIME_MS = 8_640_000_000_000_000
 
-/** A time filter: ISO 8601 or milliseconds since the epoch. */
-export const timeInputSchema = z.union([
-  z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(MAX_TIME_MS)
-    .transform((ms) => ms),
-  z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)),
-])
+/**
+ * A time filter: ISO 8601 or milliseconds since the epoch, the latter as a decimal integer only
+ * (`1e12` or `0x…` are refused, not read as some other time).
+ */
+export const timeInputSchema = z.union(
+  [
+    decimalInteger({ min: 0, max: MAX_TIME_MS }),
+    z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)),
+  ],
+  {
+    error: `must be an ISO 8601 time or milliseconds since 1970 (a decimal integer from 0 to ${MAX_TIME_MS})`,
+  },
+)
 
 /** @see CONTRACT §7: one row per proxied request. */
 export const logEntrySchema = z.object({
@@ -47,17 +50,21 @@ export const logEntrySchema = z.object({
 export type LogEntry = z.infer<typeof logEntrySchema>
 
 /** `status` filters by exact code (`429`) or class (`2xx`, `4xx`, `5xx`); `error` = 4xx and 5xx. */
-export const logStatusFilterSchema = z.union([
-  z.enum(['2xx', '3xx', '4xx', '5xx', 'error']),
-  z.coerce.number().int().min(100).max(599),
-])
+export const logStatusFilterSchema = z.union(
+  [z.enum(['2xx', '3xx', '4xx', '5xx', 'error']), decimalInteger({ min: 100, max: 599 })],
+  { error: 'must be 2xx, 3xx, 4xx, 5xx, error or a status code from 100 to 599' },
+)
 
 export const listLogsQuerySchema = z.object({
-  cursor: z
-    .string()
-    .regex(/^\d+$/, { error: 'must be a cursor returned by a previous page' })
+  /** The id of the last row of the previous page, kept as text (`nextCursor`). */
+  cursor: decimalInteger({
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    error: 'must be a cursor returned by a previous page',
+  })
+    .transform(String)
     .optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: decimalInteger({ min: 1, max: 500 }).default(50),
   keyId: decimalId('a key id').optional(),
   egressId: decimalId('an egress id').optional(),
   status: logStatusFilterSchema.optional(),

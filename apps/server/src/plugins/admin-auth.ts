@@ -31,25 +31,59 @@ export const DASHBOARD_CLIENT_HEADER = 'x-sfp-client'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
+/** `host[:port]` as a Host header or an origin holds it: a DNS name or IPv4, or an IPv6 literal. */
+const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(?::[0-9]{1,5})?$/
+/** A serialized origin as browsers send it: `http(s)://authority`, no user, path, query or slash. */
+const SERIALIZED_ORIGIN = /^(https?):\/\/([^/?#@\\\s]+)$/i
+
+/**
+ * `scheme://host:port` with the default port (80, 443) written out and the host as the URL parser
+ * normalizes it (lower case, IPv6 compressed, IPv4 dotted), so two spellings of one origin are
+ * one string; undefined when `scheme` is not http(s) or `authority` is not a plain `host[:port]`.
+ */
+function originKey(scheme: string, authority: string): string | undefined {
+  const protocol = scheme.toLowerCase()
+  if ((protocol !== 'http' && protocol !== 'https') || !AUTHORITY.test(authority)) return undefined
+  try {
+    const url = new URL(`${protocol}://${authority}`)
+    return `${url.protocol}//${url.hostname}:${url.port || (protocol === 'https' ? '443' : '80')}`
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * This server's origin as the client addressed it: `request.protocol` and `request.host`, which
+ * behind TRUST_PROXY are the `X-Forwarded-Proto` and `X-Forwarded-Host` of the one trusted hop
+ * (Fastify takes the last entry of each, the one that hop wrote) and otherwise the socket's TLS and
+ * the `Host` header.
+ */
+function ownOrigin(request: FastifyRequest): string | undefined {
+  // Typed as 'http' | 'https', but a forwarded value is whatever the proxy wrote, or absent.
+  const protocol: unknown = request.protocol
+  return typeof protocol === 'string' ? originKey(protocol, request.host) : undefined
+}
+
 /**
  * A state-changing request must come from this origin, so another site's page cannot drive the
  * admin API with a user's stored credentials. Browsers say where a request comes from in
- * `Sec-Fetch-Site`, trusted when present: a reverse proxy may rewrite `Host` (nginx's
- * `Host $proxy_host`), so `Origin` would not match it even for our own dashboard. Without it,
- * `Origin` is compared with the host the client asked for (`request.host`: `X-Forwarded-Host`
- * when it comes from the trusted proxy).
- * Tools like curl send neither and are let through (they hold the password anyway).
+ * `Sec-Fetch-Site`, trusted when present (`same-origin`, or `none` for a user's own action, pass):
+ * a reverse proxy may rewrite `Host` (nginx's `Host $proxy_host`), so `Origin` would not match it
+ * even for our own dashboard. Without it, `Origin` must be this server's origin as the client
+ * addressed it (`ownOrigin`): same scheme, host (any case) and port (80/443 written or not).
+ * `Origin: null`, other opaque origins and anything that is not a plain `http(s)://host[:port]`
+ * are cross-site. Tools like curl send neither header and are let through (they hold the password
+ * anyway).
  */
 function isCrossSite(request: FastifyRequest): boolean {
   const site = request.headers['sec-fetch-site']
   if (site !== undefined) return site !== 'same-origin' && site !== 'none'
   const origin = request.headers.origin
   if (origin === undefined) return false
-  try {
-    return new URL(origin).host !== request.host
-  } catch {
-    return true // `Origin: null` and other opaque origins
-  }
+  const parts = SERIALIZED_ORIGIN.exec(origin)
+  const theirs = parts ? originKey(parts[1] ?? '', parts[2] ?? '') : undefined
+  if (theirs === undefined) return true
+  return theirs !== ownOrigin(request)
 }
 
 export default fp<AdminAuthOptions>(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { databaseDigest } from '../helpers/database-digest.js'
 import { basicAuth, buildTestApp } from '../helpers/test-app.js'
 
 describe('admin auth', () => {
@@ -150,9 +151,9 @@ describe('admin auth', () => {
     expect(response.statusCode).toBe(201)
   })
 
-  it('behind TRUST_PROXY, compares Origin with the host the proxy forwards', async () => {
+  it('behind TRUST_PROXY, compares Origin with the scheme and host the proxy forwards', async () => {
     const { app } = await buildTestApp({ TRUST_PROXY: 'true' })
-    const post = (forwardedHost: string) =>
+    const post = (forwarded: Record<string, string>) =>
       app.inject({
         method: 'POST',
         url: '/api/manage/client-keys',
@@ -160,13 +161,16 @@ describe('admin auth', () => {
         headers: {
           authorization: basicAuth(),
           host: 'sfp-backend:3000',
-          'x-forwarded-host': forwardedHost,
           origin: 'https://proxy.example',
+          ...forwarded,
         },
         payload: { name: 'ok' },
       })
-    expect((await post('proxy.example')).statusCode).toBe(201)
-    expect((await post('other.example')).statusCode).toBe(403)
+    const https = { 'x-forwarded-proto': 'https' }
+    expect((await post({ ...https, 'x-forwarded-host': 'proxy.example' })).statusCode).toBe(201)
+    expect((await post({ ...https, 'x-forwarded-host': 'other.example' })).statusCode).toBe(403)
+    // Without X-Forwarded-Proto the client spoke plain HTTP to us: another scheme, another origin.
+    expect((await post({ 'x-forwarded-host': 'proxy.example' })).statusCode).toBe(403)
   })
 
   it.each([
@@ -205,5 +209,302 @@ describe('admin auth', () => {
       headers: { authorization: basicAuth(), 'sec-fetch-site': 'cross-site' },
     })
     expect(read.statusCode).toBe(200)
+  })
+})
+
+/**
+ * Regression (hostile tester): a state-changing request whose `Origin` was the server's own origin
+ * got 403 `cross_site_request` when the two were spelled differently (`Host: localhost:80` against
+ * `Origin: http://localhost`, an upper-case Host, an IPv6 literal), and the scheme was not compared
+ * at all. Origins are now compared as scheme, host and port against `request.protocol` +
+ * `request.host`, whenever `Sec-Fetch-Site` is absent.
+ */
+describe('admin writes and the Origin header', () => {
+  const KEY = `sk-origin${'o'.repeat(40)}`
+
+  /** One request per state-changing method, each of which succeeds on the seeded app. */
+  const WRITES = [
+    { method: 'POST', url: '/api/manage/client-keys', payload: { name: 'new' }, status: 201 },
+    { method: 'PUT', url: '/api/manage/api-keys/1/activate', status: 200 },
+    { method: 'PATCH', url: '/api/manage/api-keys/1', payload: { label: 'renamed' }, status: 200 },
+    { method: 'DELETE', url: '/api/manage/client-keys/1', status: 204 },
+  ] as const
+
+  type Case = [
+    name: string,
+    verdict: 'same-origin' | 'cross-site',
+    headers: Record<string, string>,
+    env?: Record<string, string>,
+  ]
+
+  /** A request from behind TRUST_PROXY comes from the proxy's address (any address is trusted). */
+  const PROXIED = { TRUST_PROXY: 'true' }
+
+  const CASES: Case[] = [
+    // Same origin, however it is spelled.
+    [
+      'Origin = Host',
+      'same-origin',
+      { host: 'proxy.local:3000', origin: 'http://proxy.local:3000' },
+    ],
+    [
+      'no port on either side',
+      'same-origin',
+      { host: 'proxy.local', origin: 'http://proxy.local' },
+    ],
+    [
+      'port 80 in Host only',
+      'same-origin',
+      { host: 'proxy.local:80', origin: 'http://proxy.local' },
+    ],
+    [
+      'port 80 in Origin only',
+      'same-origin',
+      { host: 'proxy.local', origin: 'http://proxy.local:80' },
+    ],
+    ["inject's own Host (localhost:80)", 'same-origin', { origin: 'http://localhost' }],
+    [
+      'an upper-case Host',
+      'same-origin',
+      { host: 'PROXY.Local:3000', origin: 'http://proxy.local:3000' },
+    ],
+    [
+      'an upper-case Origin',
+      'same-origin',
+      { host: 'proxy.local:3000', origin: 'HTTP://PROXY.LOCAL:3000' },
+    ],
+    ['an IPv4 Host', 'same-origin', { host: '127.0.0.1:3000', origin: 'http://127.0.0.1:3000' }],
+    ['an IPv6 Host', 'same-origin', { host: '[::1]:3000', origin: 'http://[::1]:3000' }],
+    [
+      'an IPv6 Host written out',
+      'same-origin',
+      { host: '[0:0:0:0:0:0:0:1]:3000', origin: 'http://[::1]:3000' },
+    ],
+    ['an IPv6 Host on port 80', 'same-origin', { host: '[::1]', origin: 'http://[::1]:80' }],
+    // Another scheme, port or host.
+    [
+      'another scheme',
+      'cross-site',
+      { host: 'proxy.local:3000', origin: 'https://proxy.local:3000' },
+    ],
+    [
+      'https on port 443 to plain http',
+      'cross-site',
+      { host: 'proxy.local:443', origin: 'https://proxy.local' },
+    ],
+    ['another port', 'cross-site', { host: 'proxy.local:3000', origin: 'http://proxy.local:3001' }],
+    [
+      'a default port against another',
+      'cross-site',
+      { host: 'proxy.local:3000', origin: 'http://proxy.local' },
+    ],
+    [
+      'another host',
+      'cross-site',
+      { host: 'proxy.local:3000', origin: 'http://evil.example:3000' },
+    ],
+    [
+      'a host that ends like ours',
+      'cross-site',
+      { host: 'proxy.local:3000', origin: 'http://evil-proxy.local:3000' },
+    ],
+    ['another IPv6 host', 'cross-site', { host: '[::1]:3000', origin: 'http://[::2]:3000' }],
+    ['Origin: null', 'cross-site', { host: 'proxy.local:3000', origin: 'null' }],
+    ['a file: origin', 'cross-site', { host: 'proxy.local:3000', origin: 'file://' }],
+    [
+      'an Origin with a path',
+      'cross-site',
+      { host: 'proxy.local:3000', origin: 'http://proxy.local:3000/x' },
+    ],
+    [
+      'an Origin with a user',
+      'cross-site',
+      { host: 'proxy.local:3000', origin: 'http://a@proxy.local:3000' },
+    ],
+    [
+      'two Origins',
+      'cross-site',
+      { host: 'proxy.local', origin: 'http://proxy.local, http://proxy.local' },
+    ],
+    [
+      'an Origin that is no URL',
+      'cross-site',
+      { host: 'proxy.local:3000', origin: 'proxy.local:3000' },
+    ],
+    [
+      'a Host that is no host',
+      'cross-site',
+      { host: 'a@proxy.local', origin: 'http://proxy.local' },
+    ],
+    // Sec-Fetch-Site decides when present.
+    [
+      'Sec-Fetch-Site same-origin, Origin another',
+      'same-origin',
+      { 'sec-fetch-site': 'same-origin', origin: 'http://evil.example' },
+    ],
+    ['Sec-Fetch-Site none', 'same-origin', { 'sec-fetch-site': 'none' }],
+    [
+      'Sec-Fetch-Site cross-site, Origin ours',
+      'cross-site',
+      { 'sec-fetch-site': 'cross-site', origin: 'http://localhost' },
+    ],
+    [
+      'Sec-Fetch-Site same-site',
+      'cross-site',
+      { 'sec-fetch-site': 'same-site', origin: 'http://localhost' },
+    ],
+    // Behind TRUST_PROXY: the origin the proxy says the client asked for.
+    [
+      'TRUST_PROXY: forwarded https and host',
+      'same-origin',
+      {
+        host: 'sfp:3000',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'proxy.example',
+        origin: 'https://proxy.example',
+      },
+      PROXIED,
+    ],
+    [
+      'TRUST_PROXY: forwarded host with port 443 spelled out',
+      'same-origin',
+      {
+        host: 'sfp:3000',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'proxy.example:443',
+        origin: 'https://proxy.example',
+      },
+      PROXIED,
+    ],
+    [
+      'TRUST_PROXY: forwarded upper-case scheme and host',
+      'same-origin',
+      {
+        host: 'sfp:3000',
+        'x-forwarded-proto': 'HTTPS',
+        'x-forwarded-host': 'Proxy.Example',
+        origin: 'https://proxy.example',
+      },
+      PROXIED,
+    ],
+    [
+      'TRUST_PROXY: forwarded https, Host kept',
+      'same-origin',
+      { host: 'proxy.example', 'x-forwarded-proto': 'https', origin: 'https://proxy.example' },
+      PROXIED,
+    ],
+    [
+      'TRUST_PROXY: the entries the trusted hop appended',
+      'same-origin',
+      {
+        host: 'sfp:3000',
+        'x-forwarded-proto': 'http, https',
+        'x-forwarded-host': 'evil.example, proxy.example',
+        origin: 'https://proxy.example',
+      },
+      PROXIED,
+    ],
+    [
+      'TRUST_PROXY: no forwarded scheme (http) for an https Origin',
+      'cross-site',
+      { host: 'sfp:3000', 'x-forwarded-host': 'proxy.example', origin: 'https://proxy.example' },
+      PROXIED,
+    ],
+    [
+      'TRUST_PROXY: another forwarded host',
+      'cross-site',
+      {
+        host: 'sfp:3000',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'other.example',
+        origin: 'https://proxy.example',
+      },
+      PROXIED,
+    ],
+    [
+      'TRUST_PROXY: an earlier entry the client wrote itself',
+      'cross-site',
+      {
+        host: 'sfp:3000',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'proxy.example, evil.example',
+        origin: 'https://proxy.example',
+      },
+      PROXIED,
+    ],
+    [
+      'TRUST_PROXY: a forwarded scheme that is not http(s)',
+      'cross-site',
+      {
+        host: 'sfp:3000',
+        'x-forwarded-proto': 'ftp',
+        'x-forwarded-host': 'proxy.example',
+        origin: 'ftp://proxy.example',
+      },
+      PROXIED,
+    ],
+    // Without TRUST_PROXY the forwarded headers are anyone's: ignored.
+    [
+      'no TRUST_PROXY: forwarded https and host ignored',
+      'cross-site',
+      {
+        host: 'sfp:3000',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'proxy.example',
+        origin: 'https://proxy.example',
+      },
+    ],
+    [
+      'no TRUST_PROXY: a forwarded host pointing elsewhere ignored',
+      'cross-site',
+      {
+        host: 'proxy.local:3000',
+        'x-forwarded-host': 'evil.example',
+        origin: 'http://evil.example',
+      },
+    ],
+    [
+      'no TRUST_PROXY: a forwarded scheme ignored',
+      'same-origin',
+      { host: 'proxy.local:3000', 'x-forwarded-proto': 'https', origin: 'http://proxy.local:3000' },
+    ],
+  ]
+
+  it.each(CASES)('%s: %s', async (_, verdict, headers, env = {}) => {
+    const { app } = await buildTestApp(env)
+    app.keyPool.add({ api_key: KEY })
+    app.clientKeys.create('first')
+    const sqlite = app.database.handle.sqlite
+    const send = (method: string, url: string, payload?: object) =>
+      app.inject({
+        method: method as 'GET',
+        url,
+        remoteAddress: '10.0.0.2',
+        headers: { authorization: basicAuth(), ...headers },
+        ...(payload ? { payload } : {}),
+      })
+
+    for (const write of WRITES) {
+      const before = databaseDigest(sqlite)
+      const response = await send(
+        write.method,
+        write.url,
+        'payload' in write ? write.payload : undefined,
+      )
+      const context = `${write.method} ${write.url}`
+      if (verdict === 'same-origin') {
+        expect(response.statusCode, `${context}: ${response.body}`).toBe(write.status)
+      } else {
+        expect(response.statusCode, context).toBe(403)
+        expect(response.json(), context).toMatchObject({
+          error: { code: 'cross_site_request', type: 'permission_error' },
+        })
+        expect(databaseDigest(sqlite), `${context} changed the database`).toBe(before)
+      }
+    }
+    // Reads are never refused for where they come from.
+    for (const method of ['GET', 'HEAD']) {
+      expect((await send(method, '/api/manage/client-keys')).statusCode, method).toBe(200)
+    }
   })
 })

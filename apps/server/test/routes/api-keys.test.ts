@@ -75,10 +75,10 @@ describe('GET /api/manage/api-keys', () => {
             },
             {
               "field": "query.limit",
-              "reason": "Too small: expected number to be >=1",
+              "reason": "must be a decimal integer from 1 to 100000",
             },
           ],
-          "message": "query.status: Invalid option: expected one of "active"|"cooling"|"insufficient"|"invalid"|"error"|"disabled"; query.limit: Too small: expected number to be >=1",
+          "message": "query.status: Invalid option: expected one of "active"|"cooling"|"insufficient"|"invalid"|"error"|"disabled"; query.limit: must be a decimal integer from 1 to 100000",
           "type": "invalid_request_error",
         },
       }

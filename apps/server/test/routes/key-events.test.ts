@@ -68,10 +68,10 @@ describe('GET /api/manage/key-events', () => {
             },
             {
               "field": "query.limit",
-              "reason": "Too big: expected number to be <=500",
+              "reason": "must be a decimal integer from 1 to 500",
             },
           ],
-          "message": "query.keyId: must be a key id; query.limit: Too big: expected number to be <=500",
+          "message": "query.keyId: must be a key id; query.limit: must be a decimal integer from 1 to 500",
           "type": "invalid_request_error",
         },
       }

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import type { AttemptOutcome } from '@sfp/key-pool'
-import { errorBody, maskSecret } from '@sfp/schemas'
+import { errorBody } from '@sfp/schemas'
 import type { FastifyReply } from 'fastify'
 import { upstreamErrorMessage } from './classify.js'
 import type { ProxyErrorAnswer } from './errors.js'
@@ -9,6 +9,7 @@ import { clientResponseHeaders } from './headers.js'
 import { ERROR_TYPES, noteError, noteUsage, type ProxyRequestRecord } from './record.js'
 import { bodyFormat, relayBody } from './relay.js'
 import type { UpstreamResponse } from './request.js'
+import { maskedChunks, maskQuotedSecret } from './secret-masker.js'
 
 /** The three ways an answer leaves the proxy, and what each needs of the request. */
 export interface Delivery {
@@ -35,6 +36,7 @@ export async function deliverAnswer(
   delivery: Delivery,
   response: UpstreamResponse,
   dropUsageEvent: boolean,
+  secret: string,
 ): Promise<AttemptOutcome> {
   const { reply, record, signal } = delivery
   record.upstreamStatus = response.status
@@ -45,6 +47,7 @@ export async function deliverAnswer(
     dropUsageEvent,
     signal,
     onFirstByte: () => delivery.noteFirstByte(),
+    secret,
   })
   // An SSE body may lose its usage event on the way: its length is not passed on.
   reply.code(response.status).headers(clientResponseHeaders(response.headers, format !== 'sse'))
@@ -71,7 +74,8 @@ export async function deliverAnswer(
 
 /**
  * The final upstream error, passed through with its own status, headers and body; only the
- * upstream key it was sent with (`secret`) is masked wherever the upstream quoted it back.
+ * upstream key it was sent with (`secret`) is masked wherever the upstream quoted it back, at the
+ * same length, so its Content-Length stays true.
  */
 export async function passThroughError(
   delivery: Delivery,
@@ -87,48 +91,12 @@ export async function passThroughError(
     ERROR_TYPES.upstreamError,
     upstreamErrorMessage(shown) ?? `HTTP ${response.status}`,
   )
-  const unchanged = shown === head
-  reply.code(response.status).headers(clientResponseHeaders(response.headers, unchanged))
+  reply.code(response.status).headers(clientResponseHeaders(response.headers, true))
   delivery.noteFirstByte()
+  // `rest` replays the head first: all of it goes through the masker, however long.
   if (rest === null) reply.send(shown)
-  else reply.send(unchanged ? rest : Readable.from(restAfterHead(shown, rest, head.length)))
+  else reply.send(Readable.from(maskedChunks(rest as AsyncIterable<Buffer>, secret)))
   await delivery.closed
-}
-
-/**
- * `head` with every copy of `secret` masked (CONTRACT §4: upstream keys never appear in errors);
- * the same Buffer when there is none. Only the head (the first ERROR_BODY_MAX_BYTES, all of any
- * real error body) is searched: a longer body is passed on unmasked beyond it.
- */
-export function maskQuotedSecret(head: Buffer, secret: string): Buffer {
-  if (secret === '' || !head.includes(secret)) return head
-  const mask = Buffer.from(maskSecret(secret))
-  const parts: Buffer[] = []
-  let from = 0
-  for (let at = head.indexOf(secret); at >= 0; at = head.indexOf(secret, from)) {
-    parts.push(head.subarray(from, at), mask)
-    from = at + Buffer.byteLength(secret)
-  }
-  parts.push(head.subarray(from))
-  return Buffer.concat(parts)
-}
-
-/** The masked head, then what `rest` (which replays the original head first) has after it. */
-async function* restAfterHead(
-  shown: Buffer,
-  rest: Readable,
-  headLength: number,
-): AsyncGenerator<Buffer> {
-  yield shown
-  let skip = headLength
-  for await (const chunk of rest as AsyncIterable<Buffer>) {
-    if (skip >= chunk.length) {
-      skip -= chunk.length
-      continue
-    }
-    yield skip > 0 ? chunk.subarray(skip) : chunk
-    skip = 0
-  }
 }
 
 /** An error made by the proxy itself, in the contract envelope (CONTRACT §3). */

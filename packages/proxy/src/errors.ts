@@ -29,6 +29,20 @@ export const RequestTimeout = createError<'SFP_REQUEST_TIMEOUT', number, [number
   'The request body stopped arriving for %d ms; nothing was sent upstream',
   PROXY_ERRORS.request_timeout.status,
 )
+/**
+ * The methods the proxy routes forward: the ones SiliconFlow's API uses (GET, POST, and DELETE
+ * for OpenAI-style deletions). Anything else is refused with 405 `method_not_allowed` before it
+ * is queued: `TRACE` in particular would be echoed back, upstream key included, by an RFC 9110
+ * recipient, and `HEAD` has no use with this API.
+ */
+export const FORWARDED_METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'DELETE'])
+/** The `Allow` header of a 405 from the proxy routes. */
+export const ALLOWED_METHODS = [...FORWARDED_METHODS].join(', ')
+export const MethodNotAllowed = createError<'SFP_METHOD_NOT_ALLOWED', number, [string]>(
+  'SFP_METHOD_NOT_ALLOWED',
+  `The proxy does not forward %s requests: use ${ALLOWED_METHODS}`,
+  PROXY_ERRORS.method_not_allowed.status,
+)
 export const UpstreamUnreachable = createError<'SFP_UPSTREAM_UNREACHABLE', number, WithCause>(
   'SFP_UPSTREAM_UNREACHABLE',
   'The upstream could not be reached or sent a broken answer (%s)',

@@ -135,7 +135,7 @@ class ForwardRun implements Delivery {
       const reply = await this.#send(lease)
       if (reply.kind === 'answer') {
         const dropUsageEvent = this.#facts.injectedUsage
-        const outcome = await deliverAnswer(this, reply.response, dropUsageEvent)
+        const outcome = await deliverAnswer(this, reply.response, dropUsageEvent, lease.secret)
         await this.#endCall(lease, outcome)
         return
       }

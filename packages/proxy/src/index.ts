@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream'
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { ALLOWED_METHODS, FORWARDED_METHODS, MethodNotAllowed } from './errors.js'
 import { type ProxyPluginOptions, validateProxyOptions } from './options.js'
 import { receiveJson } from './receive-body.js'
 import { createProxyService, type ProxyService } from './service.js'
@@ -37,10 +38,25 @@ export const proxyPlugin = fp<ProxyPluginOptions>(
 )
 
 /**
- * The proxy routes, registered once per prefix (`/v1` and `/api/proxy`): `ANY <prefix>/*` goes to
- * `UPSTREAM_BASE_URL/v1/*`. Encapsulated, so its body parsers stay here: JSON is read as bytes
- * (up to BODY_LIMIT_MB), any other body is left as the raw request stream for the forwarder to
- * receive whole. Either way a body that stops arriving for CLIENT_BODY_IDLE_TIMEOUT_MS gets 408.
+ * The one place the proxy routes judge a method: GET, POST and DELETE go on, anything else is
+ * thrown as 405 `method_not_allowed` with `Allow: GET, POST, DELETE` (the routes' error handler
+ * answers it in the envelope and logs its record), before any body is read or anything queued.
+ * Runs after the client key is checked, so a request without one gets 401 whatever its method.
+ * (A CORS preflight, answered without a key, will need its own hook before the key check; an
+ * OPTIONS that is not one still ends here.)
+ */
+function refuseUnforwardedMethod(request: FastifyRequest, reply: FastifyReply): void {
+  if (FORWARDED_METHODS.has(request.method)) return
+  reply.header('allow', ALLOWED_METHODS)
+  throw new MethodNotAllowed(request.method)
+}
+
+/**
+ * The proxy routes, registered once per prefix (`/v1` and `/api/proxy`): `GET`, `POST` and
+ * `DELETE <prefix>/*` go to `UPSTREAM_BASE_URL/v1/*`; other methods get 405. Encapsulated, so its
+ * body parsers stay here: JSON is read as bytes (up to BODY_LIMIT_MB), any other body is left as
+ * the raw request stream for the forwarder to receive whole. Either way a body that stops
+ * arriving for CLIENT_BODY_IDLE_TIMEOUT_MS gets 408.
  * @see README "How it behaves"
  */
 export const proxyRoutes: FastifyPluginAsync = async (app) => {
@@ -57,10 +73,17 @@ export const proxyRoutes: FastifyPluginAsync = async (app) => {
   })
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
   app.addHook('onRequest', async (request, reply) => proxy.authenticate(request, reply, prefix))
+  app.addHook('onRequest', async (request, reply) => refuseUnforwardedMethod(request, reply))
   app.setErrorHandler((error, request, reply) => proxy.handleError(error, request, reply, prefix))
-  app.all('/*', (request, reply) => {
+  const handler = (request: FastifyRequest, reply: FastifyReply) => {
     proxy.handle(request, reply, prefix)
-  })
+  }
+  // Every method Fastify routes comes here (HEAD included, so none is answered for GET behind
+  // our back); the hook above lets only the forwarded ones through.
+  app.all('/*', handler)
+  // The rest of this prefix: methods Fastify does not route (PROPFIND, COPY, ...), refused by the
+  // same hook, and the bare prefix, which the handler answers 404 (it names no upstream path).
+  app.setNotFoundHandler(handler)
 }
 
 export default proxyPlugin

@@ -3,6 +3,7 @@ import { errorCodeOf } from '@sfp/egress'
 import { errorBody } from '@sfp/schemas'
 import { UpstreamStreamError } from './errors.js'
 import { describeTransportCode } from './request.js'
+import { SecretMasker } from './secret-masker.js'
 import { SseParser } from './sse-parser.js'
 import { JsonUsageCollector, type TokenUsage, usageFromSseEvent } from './usage.js'
 
@@ -31,6 +32,8 @@ export interface RelayOptions {
   /** Aborted when the client leaves. */
   signal: AbortSignal
   onFirstByte: () => void
+  /** The upstream key the attempt was sent with: masked wherever the body quotes it back. */
+  secret: string
 }
 
 export interface Relay {
@@ -58,6 +61,7 @@ export function sseErrorEvent(message: string): Buffer {
  */
 export function relayBody(options: RelayOptions): Relay {
   const { body, format, dropUsageEvent, signal, onFirstByte } = options
+  const masker = new SecretMasker(options.secret)
   const parser = format === 'sse' ? new SseParser() : null
   const collector = format === 'json' ? new JsonUsageCollector() : null
   let usage: TokenUsage | null = null
@@ -75,7 +79,13 @@ export function relayBody(options: RelayOptions): Relay {
     },
   })
 
-  function emit(bytes: Buffer): void {
+  function emit(unmasked: Buffer): void {
+    if (unmasked.length === 0 || stream.destroyed) return
+    const bytes = masker.mask(unmasked)
+    push(bytes)
+  }
+
+  function push(bytes: Buffer): void {
     if (bytes.length === 0 || stream.destroyed) return
     if (!started) {
       started = true
@@ -108,6 +118,7 @@ export function relayBody(options: RelayOptions): Relay {
   body.once('end', () => {
     settled = true
     if (parser !== null) emit(keepEvents(parser.end()))
+    push(masker.flush())
     if (collector !== null) usage = collector.usage()
     end = { kind: 'complete' }
     stream.push(null)

@@ -16,6 +16,9 @@ const STREAM = [
   'data: [DONE]\n\n',
 ].join('')
 
+/** The key an attempt was sent with: masked wherever a body quotes it. */
+const RELAY_SECRET = 'sk-relay-test-key-000000000000000000000001'
+
 function relay(
   chunks: readonly (string | Buffer)[],
   format: 'sse' | 'json' | 'other',
@@ -27,11 +30,16 @@ function relay(
     format,
     dropUsageEvent: drop,
     signal: new AbortController().signal,
+    secret: RELAY_SECRET,
     onFirstByte: () => {
       firstBytes += 1
     },
   })
   return { result, firstBytes: () => firstBytes }
+}
+
+async function collect(relayed: ReturnType<typeof relay>) {
+  return { text: await text(relayed.result.stream) }
 }
 
 function cut(whole: string, cuts: readonly number[]): Buffer[] {
@@ -92,6 +100,7 @@ describe('relayBody', () => {
       dropUsageEvent: true,
       signal: new AbortController().signal,
       onFirstByte: () => {},
+      secret: RELAY_SECRET,
     })
     body.push(`${delta('a')}data: {"half`)
     setImmediate(() => body.destroy(Object.assign(new Error('reset'), { code: 'ECONNRESET' })))
@@ -114,6 +123,7 @@ describe('relayBody', () => {
       dropUsageEvent: false,
       signal: new AbortController().signal,
       onFirstByte: () => {},
+      secret: RELAY_SECRET,
     })
     body.push('abc')
     setImmediate(() =>
@@ -132,6 +142,7 @@ describe('relayBody', () => {
       dropUsageEvent: false,
       signal: client.signal,
       onFirstByte: () => {},
+      secret: RELAY_SECRET,
     })
     body.push('abc')
     const reading = text(result.stream).catch(() => 'cut')
@@ -141,5 +152,35 @@ describe('relayBody', () => {
     expect(await reading).toBe('abc')
     expect(result.end()).toEqual({ kind: 'client-gone' })
     expect(body.destroyed).toBe(true)
+  })
+})
+
+describe('masks the key the attempt was sent with, wherever the body quotes it', () => {
+  const masked = `sk-rel${'*'.repeat(RELAY_SECRET.length - 10)}0001`
+
+  it('in a JSON or opaque body, keeping its length', async () => {
+    for (const format of ['json', 'other'] as const) {
+      const body = `{"echo":"Bearer ${RELAY_SECRET}","again":"${RELAY_SECRET}"}`
+      const { text } = await collect(relay([body], format))
+      expect(text).toBe(body.replaceAll(RELAY_SECRET, masked))
+      expect(Buffer.byteLength(text)).toBe(Buffer.byteLength(body))
+    }
+  })
+
+  it('across chunk boundaries, in SSE too, however the body is cut', async () => {
+    const body = `data: {"quote":"${RELAY_SECRET}"}\n\ndata: [DONE]\n\n`
+    for (let cut = 1; cut < body.length; cut += 3) {
+      const pieces = [body.slice(0, cut), body.slice(cut, cut + 7), body.slice(cut + 7)]
+      for (const format of ['sse', 'other'] as const) {
+        const { text } = await collect(relay(pieces, format))
+        expect(text).toBe(body.replace(RELAY_SECRET, masked))
+      }
+    }
+  })
+
+  it('holds back nothing when the body only starts like the key', async () => {
+    const body = 'ends with sk-rel'
+    const { text } = await collect(relay([body], 'other'))
+    expect(text).toBe(body)
   })
 })

@@ -19,6 +19,11 @@ export const PROXY_ERRORS = {
   egress_blocked: { status: 503, type: 'server_error' },
   /** The client's body stalled past CLIENT_BODY_IDLE_TIMEOUT_MS; nothing was queued or sent. */
   request_timeout: { status: 408, type: 'invalid_request_error' },
+  /**
+   * A method the proxy routes never forward (anything but GET, POST and DELETE): answered with
+   * `Allow: GET, POST, DELETE`; nothing was queued or sent.
+   */
+  method_not_allowed: { status: 405, type: 'invalid_request_error' },
   upstream_unreachable: { status: 502, type: 'server_error' },
   upstream_timeout: { status: 504, type: 'server_error' },
   upstream_stream_error: { status: 502, type: 'server_error' },

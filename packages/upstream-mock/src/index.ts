@@ -1,5 +1,6 @@
 export { type Answer, ERRORS } from './answer.js'
 export { replyWords, usageOf } from './chat.js'
+export { type EchoedRequest, echoOf } from './echo.js'
 export {
   InvariantMonitor,
   type InvariantOptions,

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net'
 import { type Answer, ERRORS } from './answer.js'
 import { completionAnswer } from './chat.js'
+import { echoOf, writeEcho } from './echo.js'
 import {
   embeddingsAnswer,
   imagesAnswer,
@@ -58,7 +59,10 @@ export interface MockUpstream {
   requests: RecordedRequest[]
   setAccount(key: string, account: MockAccount): void
   setUserInfoMode(mode: UserInfoMode): void
-  /** Answer the next matching request(s) with a fault instead of the normal behaviour. */
+  /**
+   * Answer the next matching request(s) with a fault instead of the normal behaviour (`echo`:
+   * the request itself, as a TRACE is always answered).
+   */
   script(...faults: ScriptedFault[]): void
   /** Sockets currently open to the mock (for leak checks). */
   openSockets(): number
@@ -229,10 +233,16 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     notify()
     res.setHeader('x-siliconcloud-trace-id', `trace-${received}`)
     const fault = takeFault(req)
-    const answer = route(req, url)
     const countBytes = (bytes: number) => {
       req.responseBytes += bytes
     }
+    // TRACE is echoed as RFC 9110 says (unless a fault is scripted for it), key or no key; the
+    // `echo` fault does the same for any request.
+    if (fault?.kind === 'echo' || (fault === undefined && req.method === 'TRACE')) {
+      writeEcho(res, echoOf(incoming, req.body), countBytes)
+      return
+    }
+    const answer = route(req, url)
     await writeAnswer(res, answer, fault, sseIntervalMs, countBytes, stampSseEvents)
   }
 

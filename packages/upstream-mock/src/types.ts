@@ -44,6 +44,13 @@ export type Fault =
    * let through.
    */
   | { kind: 'large-body'; bytes: number; contentType?: string }
+  /**
+   * 200 `message/http` echoing the request back: its request line, every header as received and
+   * its body (`echoOf`). What a recipient that follows RFC 9110 answers to TRACE, here for any
+   * method, and careless in the way the RFC warns against: Authorization is echoed too. TRACE
+   * is echoed without a script.
+   */
+  | { kind: 'echo' }
 
 export interface FaultMatch {
   method?: string

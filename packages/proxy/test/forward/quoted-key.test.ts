@@ -1,12 +1,13 @@
-import { maskSecret } from '@sfp/schemas'
 import { request } from 'undici'
 import { describe, expect, it } from 'vitest'
 import { ERROR_BODY_MAX_BYTES } from '../../src/attempt.js'
-import { maskQuotedSecret } from '../../src/deliver.js'
+import { maskQuotedSecret } from '../../src/secret-masker.js'
 import { KEYS } from '../helpers/fakes.js'
 import { CHAT, clientHeaders, startProxyApp } from '../helpers/proxy-app.js'
 
 const KEY = KEYS[0].secret
+/** The key as a client may see it: its first six and last four characters, same length. */
+const MASKED = `${KEY.slice(0, 6)}${'*'.repeat(KEY.length - 10)}${KEY.slice(-4)}`
 const json = { 'content-type': 'application/json' }
 
 /**
@@ -28,19 +29,19 @@ describe('an upstream error quoting the upstream key', () => {
     const text = await response.body.text()
     expect(text).not.toContain(KEY)
     expect(JSON.parse(text)).toEqual({
-      message: `bad header: Authorization: Bearer ${maskSecret(KEY)}`,
-      data: { key: maskSecret(KEY) },
+      message: `bad header: Authorization: Bearer ${MASKED}`,
+      data: { key: MASKED },
     })
-    // The length changed with the mask: the upstream's Content-Length is not passed on.
+    // The mask keeps the length: the upstream's Content-Length is passed on, and true.
     expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(text))
     const [record] = await proxy.waitForRecords(1)
-    expect(record?.errorMessage).toBe(`bad header: Authorization: Bearer ${maskSecret(KEY)}`)
+    expect(record?.errorMessage).toBe(`bad header: Authorization: Bearer ${MASKED}`)
   })
 
-  it('is masked in the first 64 KiB of a longer body, which still arrives whole', async () => {
+  it('is masked in a body longer than the 64 KiB read before deciding, across its chunks', async () => {
     const proxy = await startProxyApp()
     const padding = 'p'.repeat(ERROR_BODY_MAX_BYTES)
-    const body = { message: `key ${KEY} refused`, padding, tail: 'the end' }
+    const body = { message: `key ${KEY} refused`, padding, tail: `the end, ${KEY} again` }
     proxy.upstream.script({ fault: { kind: 'status', status: 400, body } })
     const response = await request(`${proxy.url}/v1/chat/completions`, {
       method: 'POST',
@@ -50,7 +51,8 @@ describe('an upstream error quoting the upstream key', () => {
     expect(response.statusCode).toBe(400)
     expect(JSON.parse(await response.body.text())).toEqual({
       ...body,
-      message: `key ${maskSecret(KEY)} refused`,
+      message: `key ${MASKED} refused`,
+      tail: `the end, ${MASKED} again`,
     })
   })
 
@@ -58,7 +60,7 @@ describe('an upstream error quoting the upstream key', () => {
     const head = Buffer.from('{"message":"busy"}')
     expect(maskQuotedSecret(head, KEY)).toBe(head)
     expect(maskQuotedSecret(Buffer.from(`${KEY}${KEY}中`), KEY).toString()).toBe(
-      `${maskSecret(KEY)}${maskSecret(KEY)}中`,
+      `${MASKED}${MASKED}中`,
     )
   })
 })

@@ -147,6 +147,10 @@ export const envSchema = z.object({
   UPSTREAM_BODY_IDLE_TIMEOUT_MS: integer(1, 3_600_000).default(300_000),
   BODY_LIMIT_MB: decimal(0.001, 1024).default(50),
   CLIENT_BODY_IDLE_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
+  CLIENT_HEADERS_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
+  CLIENT_REQUEST_TIMEOUT_MS: integer(0, 86_400_000)
+    .refine((ms) => ms === 0 || ms >= 100, { error: 'must be 0 (off) or at least 100' })
+    .default(300_000),
   EGRESS_DIRECT: booleanFlag.default(true),
   EGRESS_DIRECT_ADDRESS: ipAddress.optional(),
   EGRESS_PROXIES: proxyUrlList.default([]),
@@ -206,6 +210,13 @@ export interface Config {
   bodyLimitBytes: number
   /** Longest silence while a client's request body is being received. */
   clientBodyIdleTimeoutMs: number
+  /** Longest time to receive a request's head (request line and headers). */
+  clientHeadersTimeoutMs: number
+  /**
+   * Longest time to receive a whole request, head and body; 0 = no limit. Never limits how long
+   * the answer takes: the clock stops once the request is in.
+   */
+  clientRequestTimeoutMs: number
   egressDirect: boolean
   egressDirectAddress: string | undefined
   egressProxies: ParsedProxyUrl[]
@@ -243,6 +254,8 @@ function toConfig(env: Env): Config {
     upstreamBodyIdleTimeoutMs: env.UPSTREAM_BODY_IDLE_TIMEOUT_MS,
     bodyLimitBytes: Math.floor(env.BODY_LIMIT_MB * 1024 * 1024),
     clientBodyIdleTimeoutMs: env.CLIENT_BODY_IDLE_TIMEOUT_MS,
+    clientHeadersTimeoutMs: env.CLIENT_HEADERS_TIMEOUT_MS,
+    clientRequestTimeoutMs: env.CLIENT_REQUEST_TIMEOUT_MS,
     egressDirect: env.EGRESS_DIRECT,
     egressDirectAddress: env.EGRESS_DIRECT_ADDRESS,
     egressProxies: env.EGRESS_PROXIES,
@@ -269,6 +282,26 @@ export class ConfigError extends Error {
 }
 
 /**
+ * The head is part of the request, so its limit cannot be the longer one (Node refuses that too).
+ * The variable blamed is the one that was set: a default is never the mistake.
+ */
+function checkClientTimeouts(data: Env, env: Record<string, string>): void {
+  const headersMs = data.CLIENT_HEADERS_TIMEOUT_MS
+  const requestMs = data.CLIENT_REQUEST_TIMEOUT_MS
+  if (requestMs === 0 || headersMs <= requestMs) return
+  if (env.CLIENT_HEADERS_TIMEOUT_MS !== undefined) {
+    throw new ConfigError(
+      'CLIENT_HEADERS_TIMEOUT_MS',
+      `must not be more than CLIENT_REQUEST_TIMEOUT_MS (${requestMs}) (got ${JSON.stringify(env.CLIENT_HEADERS_TIMEOUT_MS)})`,
+    )
+  }
+  throw new ConfigError(
+    'CLIENT_REQUEST_TIMEOUT_MS',
+    `must be 0 (off) or at least CLIENT_HEADERS_TIMEOUT_MS (${headersMs}) (got ${JSON.stringify(env.CLIENT_REQUEST_TIMEOUT_MS)})`,
+  )
+}
+
+/**
  * Parse settings from an environment. Empty strings count as unset, so `FOO=` in a compose file
  * falls back to the default. Throws `ConfigError` for the first bad variable.
  */
@@ -288,6 +321,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       secret || env[variable] === undefined ? '' : ` (got ${JSON.stringify(env[variable])})`
     throw new ConfigError(variable, `${issue?.message ?? 'is invalid'}${got}`)
   }
+  checkClientTimeouts(result.data, env)
   return toConfig(result.data)
 }
 
@@ -348,6 +382,8 @@ export function redactConfig(config: Config): ConfigView {
       value: config.clientBodyIdleTimeoutMs,
       secret: false,
     },
+    { name: 'CLIENT_HEADERS_TIMEOUT_MS', value: config.clientHeadersTimeoutMs, secret: false },
+    { name: 'CLIENT_REQUEST_TIMEOUT_MS', value: config.clientRequestTimeoutMs, secret: false },
     { name: 'EGRESS_DIRECT', value: config.egressDirect, secret: false },
     {
       name: 'EGRESS_DIRECT_ADDRESS',

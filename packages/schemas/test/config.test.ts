@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, parseConfig, redactConfig } from '../src/config.js'
+import { ConfigError, envSchema, parseConfig, redactConfig } from '../src/config.js'
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -36,6 +36,8 @@ describe('parseConfig', () => {
       upstreamBodyIdleTimeoutMs: 300_000,
       bodyLimitBytes: 50 * 1024 * 1024,
       clientBodyIdleTimeoutMs: 30_000,
+      clientHeadersTimeoutMs: 30_000,
+      clientRequestTimeoutMs: 300_000,
       egressDirect: true,
       egressDirectAddress: undefined,
       egressProxies: [],
@@ -110,6 +112,48 @@ describe('parseConfig', () => {
     })()
     expect(error.message).toContain(`Invalid setting ${name}: ${reason}`)
     if (name === 'EGRESS_PROXIES') expect(error.message).not.toContain('secret')
+  })
+
+  it('reads the client receive timeouts: the head within the request, 0 switching the request limit off', () => {
+    expect(
+      parseConfig({ CLIENT_HEADERS_TIMEOUT_MS: '2000', CLIENT_REQUEST_TIMEOUT_MS: '5000' }),
+    ).toMatchObject({ clientHeadersTimeoutMs: 2000, clientRequestTimeoutMs: 5000 })
+    expect(parseConfig({ CLIENT_REQUEST_TIMEOUT_MS: '0' })).toMatchObject({
+      clientHeadersTimeoutMs: 30_000,
+      clientRequestTimeoutMs: 0,
+    })
+    // Equal is fine: the whole request may take as long as its head.
+    expect(
+      parseConfig({ CLIENT_HEADERS_TIMEOUT_MS: '1000', CLIENT_REQUEST_TIMEOUT_MS: '1000' }),
+    ).toMatchObject({ clientHeadersTimeoutMs: 1000, clientRequestTimeoutMs: 1000 })
+  })
+
+  it.each([
+    [
+      { CLIENT_REQUEST_TIMEOUT_MS: '50' },
+      'CLIENT_REQUEST_TIMEOUT_MS',
+      'Invalid setting CLIENT_REQUEST_TIMEOUT_MS: must be 0 (off) or at least 100 (got "50")',
+    ],
+    [
+      { CLIENT_HEADERS_TIMEOUT_MS: '0' },
+      'CLIENT_HEADERS_TIMEOUT_MS',
+      'Invalid setting CLIENT_HEADERS_TIMEOUT_MS: must be between 100 and 3600000 (got "0")',
+    ],
+    [
+      { CLIENT_HEADERS_TIMEOUT_MS: '9000', CLIENT_REQUEST_TIMEOUT_MS: '5000' },
+      'CLIENT_HEADERS_TIMEOUT_MS',
+      'Invalid setting CLIENT_HEADERS_TIMEOUT_MS: must not be more than CLIENT_REQUEST_TIMEOUT_MS (5000) (got "9000")',
+    ],
+    // Only the request limit was set: the default head limit is not the mistake.
+    [
+      { CLIENT_REQUEST_TIMEOUT_MS: '5000' },
+      'CLIENT_REQUEST_TIMEOUT_MS',
+      'Invalid setting CLIENT_REQUEST_TIMEOUT_MS: must be 0 (off) or at least CLIENT_HEADERS_TIMEOUT_MS (30000) (got "5000")',
+    ],
+  ])('refuses client timeouts %j naming the variable that was set', (env, variable, message) => {
+    const error = configError(env)
+    expect(error.variable).toBe(variable)
+    expect(error.message).toBe(message)
   })
 
   it('coerces strings and keeps given values', () => {
@@ -220,5 +264,14 @@ describe('redactConfig', () => {
     expect(text).not.toContain('encryption-secret')
     expect(view.settings.find((s) => s.name === 'PROXY_API_KEYS')?.value).toBe('(2 keys)')
     expect(view.settings.map((s) => s.name)).toContain('KEY_SWITCH_POLICY')
+  })
+
+  it('lists every setting of the environment schema once', () => {
+    const names = redactConfig(parseConfig({})).settings.map((s) => s.name)
+    expect(new Set(names).size).toBe(names.length)
+    expect([...names].sort()).toEqual(Object.keys(envSchema.shape).sort())
+    expect(names).toEqual(
+      expect.arrayContaining(['CLIENT_HEADERS_TIMEOUT_MS', 'CLIENT_REQUEST_TIMEOUT_MS']),
+    )
   })
 })

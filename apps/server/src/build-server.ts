@@ -11,6 +11,15 @@ import Fastify, {
 } from 'fastify'
 import fp from 'fastify-plugin'
 import app, { type AppOptions } from './app.js'
+import { closeConnectionsAfterRefusals } from './http/after-answer.js'
+import { createClientErrorHandler } from './http/client-error.js'
+import { createServerFactory, GatewayServer } from './http/gateway-server.js'
+
+/**
+ * After a refusal, how long a connection is still read (the rest of the request discarded) before
+ * it is closed, so that a client still writing reads the answer instead of a reset.
+ */
+export const REFUSAL_LINGER_MS = 5000
 
 /**
  * Headers that carry secrets; pino blanks them wherever they appear in a log line.
@@ -61,17 +70,26 @@ export async function buildServer(
   options: BuildServerOptions = {},
 ): Promise<FastifyInstance> {
   const { logger = loggerOptions(config), ...appOptions } = options
-  const fastify = Fastify({
+  const receive = {
+    headersTimeoutMs: config.clientHeadersTimeoutMs,
+    requestTimeoutMs: config.clientRequestTimeoutMs,
+    lingerMs: REFUSAL_LINGER_MS,
+  }
+  const fastify: FastifyInstance = Fastify({
     logger,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy ? trustNearestProxy : false,
     // Our own ids only: a client-chosen id would end up in our logs unchecked.
     requestIdHeader: false,
     genReqId: () => randomUUID(),
-    // Upstream answers may take minutes (thinking models): no server-side request timeout.
-    requestTimeout: 0,
-    // Keep-alive sockets that idle during shutdown are closed; busy ones finish their response.
-    forceCloseConnections: 'idle',
+    // The Node server: strict parsing, CLIENT_HEADERS_TIMEOUT_MS / CLIENT_REQUEST_TIMEOUT_MS
+    // (time to receive a request; Node stops the clock once it is in, so upstream answers may
+    // take minutes), and shutdown's handling of idle connections. See src/http/README.md.
+    serverFactory: createServerFactory(receive),
+    // What Node's parser refuses, and those timeouts, answered in the envelope.
+    clientErrorHandler: createClientErrorHandler(receive, () => fastify.log),
+    // The gateway server closes idle connections itself, once no request is in progress.
+    forceCloseConnections: false,
     // Requests arriving during shutdown are refused below, in the contract envelope, instead of
     // with Fastify's own 503 body.
     return503OnClosing: false,
@@ -85,11 +103,18 @@ export async function buildServer(
   let closing = false
   fastify.addHook('preClose', async () => {
     closing = true
+    // Every answer from now on closes its connection (`Connection: close`).
+    if (fastify.server instanceof GatewayServer) fastify.server.beginShutdown()
   })
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
     if (closing) throw new ShuttingDown()
   })
+  // A refused client is not read any further: `Connection: close` (README "Operations"). After
+  // an error to an accepted request whose body is still arriving (413), up to twice the body
+  // limit is read and discarded: a client that reads only once it has sent its whole body (a
+  // declared 60 MB against 50) still gets to read its 413.
+  closeConnectionsAfterRefusals(fastify, { lingerBytes: 2 * config.bodyLimitBytes })
   // Nothing to build for a line the logger would drop (a success, at the default `info` level).
   const logsSuccesses = fastify.log.level === 'debug' || fastify.log.level === 'trace'
   fastify.addHook('onResponse', async (request, reply) => {

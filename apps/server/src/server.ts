@@ -1,10 +1,17 @@
 import { ConfigError, parseConfig } from '@sfp/schemas'
 import { buildServer } from './build-server.js'
+import { GatewayServer } from './http/gateway-server.js'
 
 /**
  * The process entry: read settings (the only place that reads process.env), listen, and close
  * gracefully on SIGTERM/SIGINT: stop accepting, let in-flight responses finish within the grace
  * period, then close plugins (request log flush, database) and exit.
+ *
+ * Idle keep-alive connections never make shutdown wait: the gateway server closes them as soon as
+ * no request is in progress (at once if none is), those that never sent a byte included, which
+ * Node alone would leave open until the grace period ran out. While requests are in progress they
+ * stay, and a request arriving on one is answered 503 shutting_down with `Connection: close`
+ * (src/http/gateway-server.ts).
  */
 async function main(): Promise<void> {
   let config: ReturnType<typeof parseConfig>
@@ -24,7 +31,8 @@ async function main(): Promise<void> {
   async function shutdown(signal: NodeJS.Signals): Promise<void> {
     if (closing) return
     closing = true
-    app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down')
+    const inFlight = app.server instanceof GatewayServer ? app.server.requestsInFlight : undefined
+    app.log.info({ signal, graceMs: config.shutdownGraceMs, inFlight }, 'shutting down')
     const force = setTimeout(() => {
       app.log.warn('grace period over: closing remaining connections')
       app.server.closeAllConnections()

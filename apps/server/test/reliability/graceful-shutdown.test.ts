@@ -11,6 +11,7 @@ import {
   startChildServer,
   startUpstream,
 } from './child-server.js'
+import { openRaw, type RawConnection } from './raw-http.js'
 
 const CHAT = '/v1/chat/completions'
 const WAIT = { timeout: 10_000, interval: 20 }
@@ -64,6 +65,28 @@ function parseRawAnswer(raw: string): { status: number; headers: string; body: u
   return { status, headers: head.toLowerCase(), body: JSON.parse(body) }
 }
 
+/** Resolves once a new TCP connection to `url` is established (and closes it). */
+function newConnection(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(url).port), '127.0.0.1')
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve()
+    })
+    socket.once('error', reject)
+  })
+}
+
+/** A keep-alive connection that has had one request answered and now idles. */
+async function idleKeptAlive(url: string): Promise<RawConnection> {
+  const connection = await openRaw(Number(new URL(url).port))
+  connection.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+  const first = await connection.answersWithin(1, 10_000)
+  expect(first.answers.map((answer) => answer.status)).toEqual([200])
+  expect(first.answers[0]?.headers.get('connection')).toBe('keep-alive')
+  return connection
+}
+
 const shuttingDown = {
   error: {
     code: 'shutting_down',
@@ -76,8 +99,10 @@ const shuttingDown = {
  * SIGTERM to the real process while SSE answers are streaming from a slow upstream (README:
  * SHUTDOWN_GRACE_SECONDS): what is in flight finishes, what waits or arrives late is refused
  * with 503 shutting_down, and the process exits 0, also when a stream outlasts the grace period.
+ * Idle keep-alive connections never hold the exit: they stay (a request on one is answered 503
+ * with `Connection: close`) only while something is in flight, and close as soon as nothing is.
  */
-describe('graceful shutdown of the server process', () => {
+describe('graceful shutdown of the server process', { timeout: 60_000 }, () => {
   it('lets streams in flight finish, refuses queued and late requests with 503, exits 0', async ({
     annotate,
   }) => {
@@ -114,8 +139,9 @@ describe('graceful shutdown of the server process', () => {
     expect(lateAnswer.status).toBe(503)
     expect(lateAnswer.headers).toContain('connection: close')
     expect(lateAnswer.body).toEqual(shuttingDown)
-    // A new connection is not accepted at all: the listening socket is closed.
-    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow()
+    // A new connection is not accepted at all: the listening socket is closed. (fetch would
+    // reuse an idle pooled connection, which is answered 503 while the streams run.)
+    await expect(newConnection(server.url)).rejects.toMatchObject({ code: 'ECONNREFUSED' })
 
     const finished = await Promise.all(streams)
     for (const stream of finished) {
@@ -162,5 +188,59 @@ describe('graceful shutdown of the server process', () => {
     expect(server.process.lines.some((line) => line.includes('grace period over'))).toBe(true)
     // The upstream request was aborted with the client's connection, not left running.
     expect((await upstream.waitForEnd(0)).abortedAt).toBeDefined()
+  })
+
+  it('answers 503 shutting_down with Connection: close on connections that idled at SIGTERM while a stream runs', async () => {
+    const upstream = await startUpstream()
+    const server = await startChildServer(upstream, { SHUTDOWN_GRACE_SECONDS: '20' })
+    await withUpstreamKey(server)
+    // 10 events 300 ms apart: about 3 s, still running while the late requests come.
+    upstream.script({ match: { path: CHAT }, fault: { kind: 'slow-drip', intervalMs: 300 } })
+    const stream = proxyRequest(server.url, chatBody('a long answer', { stream: true }))
+    await upstream.waitForRequest(0)
+    // One connection idle after a request, one that has not sent a byte yet.
+    const used = await idleKeptAlive(server.url)
+    const fresh = await openRaw(Number(new URL(server.url).port))
+
+    server.process.child.kill('SIGTERM')
+    await server.process.waitForLine(/"msg":"shutting down"/)
+    // Neither was closed under the client: each gets its answer, then the connection closes.
+    for (const connection of [used, fresh]) {
+      const before = connection.snapshot().answers.length
+      expect(connection.snapshot().closed).toBe(false)
+      connection.write(
+        `POST ${CHAT} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TEST_CLIENT_KEY}\r\n` +
+          'Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+      )
+      const result = await connection.closedWithin(10_000)
+      const late = result.answers[before]
+      expect(late?.status, result.received).toBe(503)
+      expect(late?.headers.get('connection')).toBe('close')
+      expect(JSON.parse(late?.body ?? '')).toEqual(shuttingDown)
+      expect(result.closed).toBe(true)
+    }
+    expect(await stream).toMatchObject({ status: 200, complete: true })
+    expect(await server.process.exited).toEqual({ code: 0, signal: null })
+    expect(upstream.requests.filter((request) => request.path === CHAT)).toHaveLength(1)
+  })
+
+  it('exits at once when nothing is in flight, idle keep-alive connections or not', async ({
+    annotate,
+  }) => {
+    const upstream = await startUpstream()
+    const server = await startChildServer(upstream, { SHUTDOWN_GRACE_SECONDS: '30' })
+    const used = await idleKeptAlive(server.url)
+    const fresh = await openRaw(Number(new URL(server.url).port))
+
+    const signalledAt = Date.now()
+    server.process.child.kill('SIGTERM')
+    expect(await server.process.exited).toEqual({ code: 0, signal: null })
+    const exitMs = Date.now() - signalledAt
+    await annotate(`exit ${exitMs} ms after SIGTERM`)
+    // About a second, on a busy machine several: not the 30 s grace period.
+    expect(exitMs).toBeLessThan(8000)
+    expect(server.process.lines.some((line) => line.includes('grace period over'))).toBe(false)
+    expect((await used.closedWithin(1000)).closed).toBe(true)
+    expect((await fresh.closedWithin(1000)).closed).toBe(true)
   })
 })

@@ -9,6 +9,7 @@ import clientKeys from './plugins/client-keys.js'
 import database from './plugins/database.js'
 import errorHandler from './plugins/error-handler.js'
 import firstBoot from './plugins/first-boot.js'
+import legacyImport from './plugins/legacy-import.js'
 import metrics from './plugins/metrics.js'
 import requestLog from './plugins/request-log.js'
 import manageRoutes from './routes/api/manage/index.js'
@@ -39,6 +40,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
 
   await fastify.register(errorHandler)
   await fastify.register(database, { dataDir: config.dataDir })
+  // Before anything reads keys, egresses or client keys: the old siliconflowProxy tables, once.
+  await fastify.register(legacyImport, { config, now })
   await fastify.register(clientKeys, { envKeys: config.proxyApiKeys, now })
   await fastify.register(firstBoot, { adminPassword: config.adminPassword, announce })
   await fastify.register(adminAuth, { adminPassword: config.adminPassword, now })

@@ -9,7 +9,16 @@ export interface ClientKeyUsage {
 
 export interface ClientKeysRepository {
   all(): ClientKeyRow[]
-  insert(row: { name: string; keyHash: string; prefix: string; createdAt: number }): ClientKeyRow
+  /** The key with this hash, if any. */
+  findByHash(keyHash: string): ClientKeyRow | undefined
+  insert(row: {
+    name: string
+    keyHash: string
+    prefix: string
+    createdAt: number
+    /** Null (made here) unless given: `siliconflowProxy` for the imported old secret. */
+    origin?: ClientKeyRow['origin']
+  }): ClientKeyRow
   remove(id: number): boolean
   /** Add request counts and last-use times gathered since the previous flush. */
   recordUsage(usage: ReadonlyMap<number, ClientKeyUsage>): void
@@ -19,6 +28,9 @@ export function createClientKeysRepository(db: Db): ClientKeysRepository {
   return {
     all() {
       return db.select().from(clientKeys).orderBy(asc(clientKeys.id)).all()
+    },
+    findByHash(keyHash) {
+      return db.select().from(clientKeys).where(eq(clientKeys.keyHash, keyHash)).get()
     },
     insert(row) {
       return db.insert(clientKeys).values(row).returning().get()

@@ -1,4 +1,10 @@
-import { EGRESS_KINDS, EGRESS_PROXY_SCHEMES, KEY_EVENT_TYPES, KEY_STATUSES } from '@sfp/schemas'
+import {
+  CLIENT_KEY_ORIGINS,
+  EGRESS_KINDS,
+  EGRESS_PROXY_SCHEMES,
+  KEY_EVENT_TYPES,
+  KEY_STATUSES,
+} from '@sfp/schemas'
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 
 /**
@@ -100,6 +106,8 @@ export const clientKeys = sqliteTable('client_keys', {
   createdAt: integer('created_at').notNull(),
   lastUsedAt: integer('last_used_at'),
   requestCount: integer('request_count').notNull().default(0),
+  /** Where the key came from when not made here: `siliconflowProxy` (its ADMIN_PASSWORD, imported). */
+  origin: text('origin', { enum: CLIENT_KEY_ORIGINS }),
 })
 
 /** One row per proxied request (CONTRACT §7), written in batches. */

@@ -55,7 +55,7 @@ describe('openDatabase', () => {
     expect(isMigrated(second)).toBe(true)
     expect(createSettingsStore(second.db).get(SETTING.currentKeyId)).toBe('42')
     const applied = second.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get()
-    expect(applied).toEqual({ n: 2 })
+    expect(applied).toEqual({ n: 3 })
     second.close()
   })
 

@@ -1,6 +1,15 @@
 import { z } from 'zod'
 import { decimalId } from './ids.js'
 
+/**
+ * Where a client key came from when it was not made here: `siliconflowProxy` is the old
+ * program's ADMIN_PASSWORD, imported so its clients keep working (README "Moving from
+ * siliconflowProxy"); the dashboard suggests replacing it.
+ */
+export const CLIENT_KEY_ORIGINS = ['siliconflowProxy'] as const
+export const clientKeyOriginSchema = z.enum(CLIENT_KEY_ORIGINS)
+export type ClientKeyOrigin = z.infer<typeof clientKeyOriginSchema>
+
 /** A client key made in the dashboard. Only its hash is stored; `prefix` identifies it. */
 export const clientKeyViewSchema = z.object({
   id: z.number().int(),
@@ -9,6 +18,8 @@ export const clientKeyViewSchema = z.object({
   createdAt: z.iso.datetime(),
   lastUsedAt: z.iso.datetime().nullable(),
   requestCount: z.number().int(),
+  /** Null for keys made here (and when an older server does not say). */
+  origin: clientKeyOriginSchema.nullable().default(null),
 })
 export type ClientKeyView = z.infer<typeof clientKeyViewSchema>
 

@@ -10,6 +10,7 @@ import {
   egressViewSchema,
   type KeyStatus,
   keyViewSchema,
+  legacyImportResponseSchema,
   listClientKeysResponseSchema,
   listEgressesResponseSchema,
   listKeyEventsResponseSchema,
@@ -96,6 +97,12 @@ export function createAdminApi(http: HttpClient) {
       }),
     deleteClientKey: (id: number) =>
       http.empty(`${MANAGE}/client-keys/${id}`, { method: 'DELETE' }),
+
+    /** What the siliconflowProxy import brought over (null summary: there was none). */
+    legacyImport: (signal?: AbortSignal) =>
+      http.json(`${MANAGE}/import`, legacyImportResponseSchema, { signal }),
+    /** The admin has read the import notice: it is not shown again. */
+    dismissLegacyImport: () => http.empty(`${MANAGE}/import/dismiss`, { method: 'POST' }),
 
     listEgresses: (signal?: AbortSignal) =>
       http.json(EGRESSES, listEgressesResponseSchema, { signal }),

@@ -49,6 +49,18 @@ export function clientKeyPrefix(key: string): string {
 
 const hashKey = (key: string) => sha256(key).toString('hex')
 
+/** What the old siliconflowProxy's ADMIN_PASSWORD is listed as: none of a password is shown. */
+export const IMPORTED_CLIENT_KEY_PREFIX = 'ADMIN_PASSWORD'
+
+/**
+ * The old program's shared secret as a client key row (the import runs before this plugin):
+ * hashed like every client key, and shown by a fixed name rather than its first characters (a
+ * password is short and guessable, unlike a generated key).
+ */
+export function importedClientKeyRecord(secret: string): { keyHash: string; prefix: string } {
+  return { keyHash: hashKey(secret), prefix: IMPORTED_CLIENT_KEY_PREFIX }
+}
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 /**
@@ -72,6 +84,7 @@ export default fp<ClientKeysPluginOptions>(
         createdAt: new Date(row.createdAt).toISOString(),
         lastUsedAt: iso(usage?.lastUsedAt ?? row.lastUsedAt),
         requestCount: row.requestCount + (usage?.requests ?? 0),
+        origin: row.origin,
       }
     }
 

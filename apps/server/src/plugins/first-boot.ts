@@ -27,6 +27,8 @@ export default fp<FirstBootOptions>(
     }
 
     if (settings.get(SETTING.clientKeyBootstrapped) === undefined) {
+      // A key imported from siliconflowProxy's ADMIN_PASSWORD (legacy-import, registered before
+      // client-keys) counts: its clients already have it, so none is generated beside it.
       if (app.clientKeys.count() === 0) {
         const { plaintext } = app.clientKeys.create('default (first boot)')
         lines.push(`[SFP FIRST BOOT] 客户端密钥 Client API key (for /v1): ${plaintext}`)

@@ -43,4 +43,9 @@ export const clientKeysMessages = {
     en: 'Clients using this key get 401 errors at once. This cannot be undone.',
   },
   'clientKeys.revoked': { zh: '已吊销“{name}”', en: '“{name}” revoked' },
+  'clientKeys.imported': { zh: '从 siliconflowProxy 导入', en: 'From siliconflowProxy' },
+  'clientKeys.importedHint': {
+    zh: '“{name}”是旧 siliconflowProxy 的 ADMIN_PASSWORD，导入后旧客户端可以继续使用。它是一个人为设置的密码，比生成的密钥弱：请创建新的客户端密钥，在客户端中替换后吊销它。',
+    en: '“{name}” is the old siliconflowProxy ADMIN_PASSWORD, imported so old clients keep working. It is a chosen password, weaker than a generated key: create a new client key, switch your clients to it, then revoke this one.',
+  },
 } satisfies Record<string, Message>

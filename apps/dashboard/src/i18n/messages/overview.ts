@@ -79,4 +79,64 @@ export const overviewMessages = {
   'events.type.switch': { zh: '切换密钥', en: 'Switched key' },
   'events.type.override': { zh: '手动指定', en: 'Admin override' },
   'events.type.check': { zh: '检查余额', en: 'Balance check' },
+  'import.title': {
+    zh: '已从 siliconflowProxy 导入数据',
+    en: 'Data imported from siliconflowProxy',
+  },
+  'import.when': { zh: '导入时间：{time}', en: 'Imported {time}' },
+  'import.keys': {
+    zh: '密钥：导入 {imported} 个（正常 {active}、欠费 {insufficient}、错误 {error}、已停用 {disabled}），跳过重复 {duplicates} 个。余额未知，将在使用时重新查询。',
+    en: 'Keys: {imported} imported ({active} active, {insufficient} insufficient, {error} error, {disabled} disabled), {duplicates} duplicates skipped. Balances are unknown until checked again.',
+  },
+  'import.egresses': {
+    zh: '代理：导入为出口 {imported} 个，其中 {enabled} 个已启用。',
+    en: 'Proxies: {imported} imported as egresses, {enabled} enabled.',
+  },
+  'import.block': {
+    zh: '旧程序记录的 IP 封禁仍有效：直连出口暂停使用，直到 {time}。',
+    en: 'The old IP block is still running: the direct egress rests until {time}.',
+  },
+  'import.clientKey': {
+    zh: '旧的 ADMIN_PASSWORD 已成为客户端密钥“{name}”，原有客户端无需修改即可继续使用。建议在“客户端密钥”页面创建新密钥并替换它。',
+    en: 'The old ADMIN_PASSWORD is now the client key “{name}”, so existing clients keep working. Create a new key on the Client keys page and replace it.',
+  },
+  'import.notImported': {
+    zh: '未导入：请求记录（api_usage）和当前代理状态（proxy_state）。',
+    en: 'Not imported: the request history (api_usage) and the active-proxy state (proxy_state).',
+  },
+  'import.notes': { zh: '未导入或有改动的行（{count}）', en: 'Rows left out or changed ({count})' },
+  'import.notesMore': { zh: '另有 {count} 行未列出。', en: '{count} more not listed.' },
+  'import.noteRow': { zh: '{table} 第 {id} 行', en: '{table} row {id}' },
+  'import.note.empty_key': { zh: '没有密钥', en: 'No key in this row' },
+  'import.note.invalid_key': {
+    zh: '不符合密钥规则（长度 8–256，仅可打印 ASCII，无空格）',
+    en: 'Not a valid key (8–256 printable ASCII characters, no spaces)',
+  },
+  'import.note.duplicate_key': { zh: '重复的密钥', en: 'Duplicate key' },
+  'import.note.unknown_status': {
+    zh: '未知状态，已按“正常”导入',
+    en: 'Unknown status: imported as active',
+  },
+  'import.note.proxy_incomplete': {
+    zh: '缺少类型、主机或端口',
+    en: 'Type, host or port missing',
+  },
+  'import.note.proxy_invalid': { zh: '代理地址无效', en: 'Not a valid proxy' },
+  'import.note.proxy_duplicate': {
+    zh: '已有相同协议、主机和端口的出口',
+    en: 'An egress with this scheme, host and port exists',
+  },
+  'import.note.block_without_direct': {
+    zh: 'EGRESS_DIRECT=false：没有直连出口，IP 封禁未导入',
+    en: 'EGRESS_DIRECT=false: no direct egress, the IP block was not imported',
+  },
+  'import.note.client_key_too_short': {
+    zh: 'ADMIN_PASSWORD 少于 8 个字符，未设为客户端密钥',
+    en: 'ADMIN_PASSWORD is shorter than 8 characters: not made a client key',
+  },
+  'import.note.client_key_exists': {
+    zh: 'ADMIN_PASSWORD 已是客户端密钥',
+    en: 'ADMIN_PASSWORD is already a client key',
+  },
+  'import.dismiss': { zh: '知道了，不再显示', en: 'Got it, do not show again' },
 } satisfies Record<string, Message>

@@ -18,6 +18,7 @@ export function ClientKeysPage() {
   const list = useApiResource((signal) => api.clientKeys(signal), [api])
   const [revoking, setRevoking] = useState<ClientKeyView | null>(null)
   const keys = list.data?.keys ?? []
+  const imported = keys.filter((key) => key.origin === 'siliconflowProxy')
 
   return (
     <section className="page" aria-labelledby="client-keys-title">
@@ -30,6 +31,11 @@ export function ClientKeysPage() {
           {t('clientKeys.envKeys', { count: list.data.envKeyCount })}
         </p>
       )}
+      {imported.map((key) => (
+        <p key={key.id} className="notice notice--warning">
+          {t('clientKeys.importedHint', { name: key.name })}
+        </p>
+      ))}
       {list.data && keys.length === 0 && <p>{t('clientKeys.empty')}</p>}
       {keys.length > 0 && (
         <div className="table-scroll">
@@ -51,7 +57,15 @@ export function ClientKeysPage() {
             <tbody>
               {keys.map((key) => (
                 <tr key={key.id}>
-                  <td>{key.name}</td>
+                  <td>
+                    {key.name}
+                    {key.origin === 'siliconflowProxy' && (
+                      <>
+                        {' '}
+                        <span className="badge badge--imported">{t('clientKeys.imported')}</span>
+                      </>
+                    )}
+                  </td>
                   <td>
                     {/* Already masked by the server (`sk-sfp-abcd…wxyz`). */}
                     <code>{key.prefix}</code>

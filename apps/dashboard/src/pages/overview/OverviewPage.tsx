@@ -2,6 +2,7 @@ import { useI18n } from '../../i18n/I18nProvider.js'
 import { useLiveStatus } from '../../live-status/LiveStatusProvider.js'
 import { CurrentKeyCard } from './CurrentKeyCard.js'
 import { DispatchCard } from './DispatchCard.js'
+import { ImportNotice } from './ImportNotice.js'
 import { LanesCard } from './LanesCard.js'
 import { PoolCard } from './PoolCard.js'
 import { RecentKeyEvents } from './RecentKeyEvents.js'
@@ -40,6 +41,7 @@ export function OverviewPage() {
   return (
     <section className="page" aria-labelledby="overview-title">
       <h1 id="overview-title">{t('overview.title')}</h1>
+      <ImportNotice />
       {status === null ? (
         <p className="muted" role="status">
           {t('overview.waiting')}

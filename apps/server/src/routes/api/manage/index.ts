@@ -6,6 +6,7 @@ import clientKeysRoutes from './client-keys.js'
 import configRoutes from './config.js'
 import egressesRoutes from './egresses.js'
 import eventsRoutes from './events.js'
+import importRoutes from './import.js'
 import keyEventsRoutes from './key-events.js'
 import logsRoutes from './logs.js'
 import statsRoutes from './stats.js'
@@ -29,6 +30,7 @@ const manage: FastifyPluginAsync<ManageRoutesOptions> = async (app, { config, no
   await app.register(backupRoutes)
   await app.register(statusRoutes, now ? { now } : {})
   await app.register(eventsRoutes, now ? { now } : {})
+  await app.register(importRoutes, now ? { now } : {})
 }
 
 export default manage

@@ -1,0 +1,1 @@
+ALTER TABLE `client_keys` ADD `origin` text;

@@ -30,6 +30,9 @@ if (!existsSync(serverEntry) || !existsSync(dashboardIndex)) {
 }
 
 // Replace this process in spirit: forward signals so SIGTERM reaches the server's shutdown.
+// The working directory is the repository root whatever folder `pnpm start` was typed in (pnpm
+// runs the script there too): the server reads `.env` next to package.json, and a relative
+// DATA_DIR (`./data` by default) is taken from there.
 const { spawn } = await import('node:child_process')
 const server = spawn(process.execPath, [serverEntry], { cwd: root, stdio: 'inherit' })
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {

@@ -6,6 +6,7 @@ import type { Config } from '@sfp/schemas'
 import type { FastifyPluginAsync } from 'fastify'
 import adminAuth from './plugins/admin-auth.js'
 import clientKeys from './plugins/client-keys.js'
+import cors from './plugins/cors.js'
 import database from './plugins/database.js'
 import errorHandler from './plugins/error-handler.js'
 import firstBoot from './plugins/first-boot.js'
@@ -14,7 +15,7 @@ import metrics from './plugins/metrics.js'
 import requestLog from './plugins/request-log.js'
 import manageRoutes from './routes/api/manage/index.js'
 import dashboardRoutes from './routes/dashboard.js'
-import healthRoutes from './routes/health.js'
+import healthRoutes, { legacyProxyHealth } from './routes/health.js'
 import metricsRoutes from './routes/metrics.js'
 
 export interface AppOptions {
@@ -75,8 +76,18 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(healthRoutes)
   await fastify.register(metricsRoutes)
   // The SDK base-URL swap, and the older route some clients still use (CONTRACT §3).
-  await fastify.register(proxyRoutes, { prefix: '/v1' })
-  await fastify.register(proxyRoutes, { prefix: '/api/proxy' })
+  // Each in a scope of its own with CORS (CORS_ORIGINS), whose preflight answer comes before the
+  // routes' client key check; the admin API and the rest never answer CORS.
+  for (const prefix of ['/v1', '/api/proxy']) {
+    await fastify.register(
+      async (scope) => {
+        await scope.register(cors, { origins: config.corsOrigins })
+        if (prefix === '/api/proxy') await scope.register(legacyProxyHealth)
+        await scope.register(proxyRoutes)
+      },
+      { prefix },
+    )
+  }
   await fastify.register(manageRoutes, { prefix: '/api/manage', config, now })
   await fastify.register(dashboardRoutes, opts.publicDir ? { publicDir: opts.publicDir } : {})
 }

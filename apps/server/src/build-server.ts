@@ -13,6 +13,7 @@ import fp from 'fastify-plugin'
 import app, { type AppOptions } from './app.js'
 import { closeConnectionsAfterRefusals } from './http/after-answer.js'
 import { createClientErrorHandler } from './http/client-error.js'
+import { acceptEmptyBodies } from './http/empty-body.js'
 import { createServerFactory, GatewayServer } from './http/gateway-server.js'
 
 /**
@@ -115,6 +116,8 @@ export async function buildServer(
   // limit is read and discarded: a client that reads only once it has sent its whole body (a
   // declared 60 MB against 50) still gets to read its 413.
   closeConnectionsAfterRefusals(fastify, { lingerBytes: 2 * config.bodyLimitBytes })
+  // An empty body is no body, whatever its content type (src/http/empty-body.ts).
+  acceptEmptyBodies(fastify)
   // Nothing to build for a line the logger would drop (a success, at the default `info` level).
   const logsSuccesses = fastify.log.level === 'debug' || fastify.log.level === 'trace'
   fastify.addHook('onResponse', async (request, reply) => {

@@ -1,5 +1,6 @@
 import { ConfigError, parseConfig } from '@sfp/schemas'
 import { buildServer } from './build-server.js'
+import { dotEnvLine, ignoredLineNotices, readDotEnv, withDotEnv } from './dotenv.js'
 import { GatewayServer } from './http/gateway-server.js'
 
 /**
@@ -14,9 +15,19 @@ import { GatewayServer } from './http/gateway-server.js'
  * (src/http/gateway-server.ts).
  */
 async function main(): Promise<void> {
+  // `.env` in the working directory, as the old siliconflowProxy read it (`pnpm start` runs in
+  // the repository root). One line says which file was read, so a user can tell: at once, so a
+  // setting it holds that stops boot is seen with it; without one, a log line once there is a
+  // logger (a refusal to boot stays the only line printed).
+  const cwd = process.cwd()
+  const dotEnv = readDotEnv(cwd)
+  if (dotEnv !== undefined) process.stdout.write(`${dotEnvLine(cwd, dotEnv)}\n`)
+  for (const line of ignoredLineNotices(dotEnv)) console.warn(line)
   let config: ReturnType<typeof parseConfig>
   try {
-    config = parseConfig(process.env)
+    config = parseConfig(withDotEnv(process.env, dotEnv), {
+      notice: (line) => console.warn(line),
+    })
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message)
@@ -26,6 +37,7 @@ async function main(): Promise<void> {
   }
 
   const app = await buildServer(config)
+  if (dotEnv === undefined) app.log.info({ cwd }, dotEnvLine(cwd, dotEnv))
   let closing = false
 
   async function shutdown(signal: NodeJS.Signals): Promise<void> {
@@ -56,11 +68,14 @@ async function main(): Promise<void> {
 
 /**
  * Boot refusals whose message says what is wrong and what to do (the key pool's ENCRYPTION_KEY
- * checks): one line is clearer than a stack trace.
+ * checks, a data folder this user cannot write, an unreadable `.env`): one line is clearer than
+ * a stack trace.
  */
 const EXPLAINED_BOOT_FAILURES = new Set([
   'SFP_ENCRYPTION_KEY_MISMATCH',
   'SFP_ENCRYPTION_KEY_MISSING',
+  'SFP_DATA_DIR_NOT_WRITABLE',
+  'SFP_DOTENV_UNREADABLE',
 ])
 
 function bootFailureText(error: unknown): unknown {

@@ -42,8 +42,8 @@ export const proxyPlugin = fp<ProxyPluginOptions>(
  * thrown as 405 `method_not_allowed` with `Allow: GET, POST, DELETE` (the routes' error handler
  * answers it in the envelope and logs its record), before any body is read or anything queued.
  * Runs after the client key is checked, so a request without one gets 401 whatever its method.
- * (A CORS preflight, answered without a key, will need its own hook before the key check; an
- * OPTIONS that is not one still ends here.)
+ * (A CORS preflight is answered before both, without a key, by the server's CORS plugin, which
+ * `app.ts` registers in front of these routes; an OPTIONS that is not one still ends here.)
  */
 function refuseUnforwardedMethod(request: FastifyRequest, reply: FastifyReply): void {
   if (FORWARDED_METHODS.has(request.method)) return

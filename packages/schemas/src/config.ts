@@ -112,10 +112,66 @@ const ipAddress = z
     error: 'must be an IPv4 or IPv6 address of this host',
   })
 
+/**
+ * CORS_ORIGINS: `*` (any page may call the proxy routes), or the origins allowed, comma-separated,
+ * each exactly as a browser sends it in `Origin` (`scheme://host[:port]`: lower case, no default
+ * port, no path, not even `/`), since it is compared with that header as it is.
+ */
+const corsOriginList = z.string().transform((value, ctx): '*' | string[] => {
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+  if (entries.length === 1 && entries[0] === '*') return '*'
+  if (entries.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be * or a comma-separated list of origins' })
+    return z.NEVER
+  }
+  const origins: string[] = []
+  for (const [index, entry] of entries.entries()) {
+    const problem = corsOriginProblem(entry)
+    if (problem !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${index + 1}: ${problem}`,
+      })
+      return z.NEVER
+    }
+    origins.push(entry)
+  }
+  return [...new Set(origins)]
+})
+
+function corsOriginProblem(entry: string): string | undefined {
+  const form = 'must be an origin such as https://chat.example.com (scheme://host[:port], no path)'
+  if (entry === '*') return '* stands alone (any origin), not in a list'
+  let url: URL
+  try {
+    url = new URL(entry)
+  } catch {
+    return form
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return form
+  if (url.origin === entry) return undefined
+  const bare = url.username === '' && url.password === '' && url.search === '' && url.hash === ''
+  // Upper case, a default port or a trailing `/`: say how browsers write it.
+  return bare && url.pathname === '/' ? `${form}; write it as ${url.origin}` : form
+}
+
 export const KEY_SWITCH_POLICIES = ['wait', 'immediate'] as const
 export type KeySwitchPolicy = (typeof KEY_SWITCH_POLICIES)[number]
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/**
+ * The old siliconflowProxy took any ADMIN_PASSWORD (`admin` was common) and clients sent it as
+ * their key: say so, and what to do, in the one line boot prints.
+ */
+const SHORT_ADMIN_PASSWORD =
+  'must be at least 8 characters. The old siliconflowProxy accepted fewer, such as "admin"; ' +
+  'clients that send it as their key keep working only once it is at least 8 characters (give them ' +
+  'the new one). Set a longer ADMIN_PASSWORD in .env or the environment, or remove it to have one ' +
+  'generated and shown at first boot.'
 
 /** Environment variable name -> schema. Defaults are the documented ones. */
 export const envSchema = z.object({
@@ -124,7 +180,7 @@ export const envSchema = z.object({
   DATA_DIR: z.string().trim().min(1).default('./data'),
   ADMIN_PASSWORD: z
     .string()
-    .min(8, { error: 'must be at least 8 characters' })
+    .min(8, { error: SHORT_ADMIN_PASSWORD })
     .max(1024, { error: 'must be at most 1024 characters' })
     .optional(),
   PROXY_API_KEYS: clientKeyList.default([]),
@@ -162,6 +218,7 @@ export const envSchema = z.object({
     .min(16, { error: 'must be at least 16 characters (e.g. `openssl rand -hex 32`)' })
     .optional(),
   TRUST_PROXY: booleanFlag.default(false),
+  CORS_ORIGINS: corsOriginList.default('*'),
   SHUTDOWN_GRACE_SECONDS: integer(0, 3600).default(30),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
@@ -225,6 +282,8 @@ export interface Config {
   logRetentionDays: number
   encryptionKey: string | undefined
   trustProxy: boolean
+  /** Origins whose pages may call the proxy routes (CORS); `*` for any. */
+  corsOrigins: '*' | string[]
   shutdownGraceMs: number
   logLevel: (typeof LOG_LEVELS)[number]
   nodeEnv: 'production' | 'development' | 'test'
@@ -264,6 +323,7 @@ function toConfig(env: Env): Config {
     logRetentionDays: env.LOG_RETENTION_DAYS,
     encryptionKey: env.ENCRYPTION_KEY,
     trustProxy: env.TRUST_PROXY,
+    corsOrigins: env.CORS_ORIGINS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
     logLevel: env.LOG_LEVEL,
     nodeEnv: env.NODE_ENV,
@@ -302,15 +362,63 @@ function checkClientTimeouts(data: Env, env: Record<string, string>): void {
 }
 
 /**
+ * The old siliconflowProxy's names for two settings (its installer writes UPSTREAM_TIMEOUT_MS).
+ * Not settings of their own: each is read as the new one when that is unset. Old -> new.
+ */
+export const SETTING_ALIASES = {
+  UPSTREAM_TIMEOUT_MS: 'UPSTREAM_HEADERS_TIMEOUT_MS',
+  CLIENT_SOCKET_TIMEOUT_MS: 'CLIENT_REQUEST_TIMEOUT_MS',
+} as const
+
+export interface ParseConfigOptions {
+  /** Told one line per old name in use (what it is read as, or that it was ignored). */
+  notice?: (line: string) => void
+}
+
+/**
+ * Reads the old names into `env` where the new one is unset. Returns new name -> old name for
+ * those read, so a bad value is blamed on the variable the user actually wrote.
+ */
+function applyAliases(
+  source: Record<string, string | undefined>,
+  env: Record<string, string>,
+  notice: (line: string) => void,
+): Map<string, string> {
+  const readAs = new Map<string, string>()
+  for (const [old, current] of Object.entries(SETTING_ALIASES)) {
+    const value = source[old]
+    if (value === undefined || value.trim() === '') continue
+    if (env[current] !== undefined) {
+      notice(`${old} is ignored: ${current} is set and wins (${old} is the old name; remove it)`)
+      continue
+    }
+    env[current] = value
+    readAs.set(current, old)
+    notice(`${old}=${value.trim()} is read as ${current} (the old name still works; rename it)`)
+  }
+  return readAs
+}
+
+/**
  * Parse settings from an environment. Empty strings count as unset, so `FOO=` in a compose file
  * falls back to the default. Throws `ConfigError` for the first bad variable.
  */
-export function parseConfig(source: Record<string, string | undefined>): Config {
+export function parseConfig(
+  source: Record<string, string | undefined>,
+  { notice = () => {} }: ParseConfigOptions = {},
+): Config {
   const env: Record<string, string> = {}
   for (const name of Object.keys(envSchema.shape)) {
     const value = source[name]
     if (value === undefined) continue
     if (value.trim() !== '' || EMPTY_MEANS_NONE.has(name)) env[name] = value
+  }
+  const readAs = applyAliases(source, env, notice)
+  const blamed = (variable: string, reason: string) => {
+    const old = readAs.get(variable)
+    return old === undefined
+      ? new ConfigError(variable, reason)
+      : new ConfigError(old, `${reason} (read as ${variable})`)
   }
   const result = envSchema.safeParse(env)
   if (!result.success) {
@@ -319,9 +427,13 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     const secret = (SECRET_SETTINGS as readonly string[]).includes(variable)
     const got =
       secret || env[variable] === undefined ? '' : ` (got ${JSON.stringify(env[variable])})`
-    throw new ConfigError(variable, `${issue?.message ?? 'is invalid'}${got}`)
+    throw blamed(variable, `${issue?.message ?? 'is invalid'}${got}`)
   }
-  checkClientTimeouts(result.data, env)
+  try {
+    checkClientTimeouts(result.data, env)
+  } catch (error) {
+    throw error instanceof ConfigError ? blamed(error.variable, error.reason) : error
+  }
   return toConfig(result.data)
 }
 
@@ -406,6 +518,11 @@ export function redactConfig(config: Config): ConfigView {
     { name: 'LOG_RETENTION_DAYS', value: config.logRetentionDays, secret: false },
     { name: 'ENCRYPTION_KEY', value: secretState(config.encryptionKey), secret: true },
     { name: 'TRUST_PROXY', value: config.trustProxy, secret: false },
+    {
+      name: 'CORS_ORIGINS',
+      value: config.corsOrigins === '*' ? '*' : config.corsOrigins.join(','),
+      secret: false,
+    },
     { name: 'SHUTDOWN_GRACE_SECONDS', value: config.shutdownGraceMs / 1000, secret: false },
     { name: 'LOG_LEVEL', value: config.logLevel, secret: false },
     { name: 'NODE_ENV', value: config.nodeEnv, secret: false },

@@ -46,6 +46,7 @@ describe('parseConfig', () => {
       logRetentionDays: 30,
       encryptionKey: undefined,
       trustProxy: false,
+      corsOrigins: '*',
       shutdownGraceMs: 30_000,
       logLevel: 'info',
       nodeEnv: 'production',
@@ -273,5 +274,151 @@ describe('redactConfig', () => {
     expect(names).toEqual(
       expect.arrayContaining(['CLIENT_HEADERS_TIMEOUT_MS', 'CLIENT_REQUEST_TIMEOUT_MS']),
     )
+  })
+})
+
+describe('CORS_ORIGINS', () => {
+  it('is * by default, when empty, and when set to *', () => {
+    expect(parseConfig({}).corsOrigins).toBe('*')
+    expect(parseConfig({ CORS_ORIGINS: '' }).corsOrigins).toBe('*')
+    expect(parseConfig({ CORS_ORIGINS: ' * ' }).corsOrigins).toBe('*')
+  })
+
+  it('reads a comma-separated list of origins, spaces and repeats dropped', () => {
+    const config = parseConfig({
+      CORS_ORIGINS: ' https://chat.example.com, http://localhost:5173,,https://chat.example.com ',
+    })
+    expect(config.corsOrigins).toEqual(['https://chat.example.com', 'http://localhost:5173'])
+    expect(redactConfig(config).settings).toContainEqual({
+      name: 'CORS_ORIGINS',
+      value: 'https://chat.example.com,http://localhost:5173',
+      secret: false,
+    })
+    expect(redactConfig(parseConfig({})).settings).toContainEqual({
+      name: 'CORS_ORIGINS',
+      value: '*',
+      secret: false,
+    })
+  })
+
+  it.each([
+    [
+      'https://chat.example.com/',
+      'entry 1: must be an origin such as https://chat.example.com (scheme://host[:port], no path); write it as https://chat.example.com',
+    ],
+    [
+      'http://localhost:5173,https://Chat.Example.com',
+      'entry 2: must be an origin such as https://chat.example.com (scheme://host[:port], no path); write it as https://chat.example.com',
+    ],
+    [
+      'https://chat.example.com:443',
+      'entry 1: must be an origin such as https://chat.example.com (scheme://host[:port], no path); write it as https://chat.example.com',
+    ],
+    [
+      'https://chat.example.com/app',
+      'entry 1: must be an origin such as https://chat.example.com (scheme://host[:port], no path)',
+    ],
+    [
+      'chat.example.com',
+      'entry 1: must be an origin such as https://chat.example.com (scheme://host[:port], no path)',
+    ],
+    [
+      'file:///tmp/page.html',
+      'entry 1: must be an origin such as https://chat.example.com (scheme://host[:port], no path)',
+    ],
+    [
+      'null',
+      'entry 1: must be an origin such as https://chat.example.com (scheme://host[:port], no path)',
+    ],
+    ['*,https://chat.example.com', 'entry 1: * stands alone (any origin), not in a list'],
+    [',', 'must be * or a comma-separated list of origins'],
+  ])('stops boot on CORS_ORIGINS=%s, naming the variable', (value, reason) => {
+    const error = configError({ CORS_ORIGINS: value })
+    expect(error.variable).toBe('CORS_ORIGINS')
+    expect(error.message).toBe(
+      `Invalid setting CORS_ORIGINS: ${reason} (got ${JSON.stringify(value)})`,
+    )
+  })
+})
+
+describe("the old program's setting names", () => {
+  function parseWithNotices(env: Record<string, string>) {
+    const notices: string[] = []
+    const config = parseConfig(env, { notice: (line) => notices.push(line) })
+    return { config, notices }
+  }
+
+  it('reads UPSTREAM_TIMEOUT_MS as UPSTREAM_HEADERS_TIMEOUT_MS, with one line saying so', () => {
+    const { config, notices } = parseWithNotices({ UPSTREAM_TIMEOUT_MS: '600000' })
+    expect(config.upstreamHeadersTimeoutMs).toBe(600_000)
+    expect(notices).toEqual([
+      'UPSTREAM_TIMEOUT_MS=600000 is read as UPSTREAM_HEADERS_TIMEOUT_MS (the old name still works; rename it)',
+    ])
+  })
+
+  it('reads CLIENT_SOCKET_TIMEOUT_MS as CLIENT_REQUEST_TIMEOUT_MS, with one line saying so', () => {
+    const { config, notices } = parseWithNotices({ CLIENT_SOCKET_TIMEOUT_MS: '900000' })
+    expect(config.clientRequestTimeoutMs).toBe(900_000)
+    expect(notices).toEqual([
+      'CLIENT_SOCKET_TIMEOUT_MS=900000 is read as CLIENT_REQUEST_TIMEOUT_MS (the old name still works; rename it)',
+    ])
+  })
+
+  it('lets the new name win when both are set, and says the old one was ignored', () => {
+    const { config, notices } = parseWithNotices({
+      UPSTREAM_TIMEOUT_MS: '600000',
+      UPSTREAM_HEADERS_TIMEOUT_MS: '120000',
+      CLIENT_SOCKET_TIMEOUT_MS: '900000',
+      CLIENT_REQUEST_TIMEOUT_MS: '0',
+    })
+    expect(config.upstreamHeadersTimeoutMs).toBe(120_000)
+    expect(config.clientRequestTimeoutMs).toBe(0)
+    expect(notices).toEqual([
+      'UPSTREAM_TIMEOUT_MS is ignored: UPSTREAM_HEADERS_TIMEOUT_MS is set and wins (UPSTREAM_TIMEOUT_MS is the old name; remove it)',
+      'CLIENT_SOCKET_TIMEOUT_MS is ignored: CLIENT_REQUEST_TIMEOUT_MS is set and wins (CLIENT_SOCKET_TIMEOUT_MS is the old name; remove it)',
+    ])
+  })
+
+  it('says nothing when no old name is used, and treats an empty old name as unset', () => {
+    expect(parseWithNotices({}).notices).toEqual([])
+    const { config, notices } = parseWithNotices({ UPSTREAM_TIMEOUT_MS: ' ' })
+    expect(notices).toEqual([])
+    expect(config.upstreamHeadersTimeoutMs).toBe(300_000)
+  })
+
+  it('checks an old name by the same rules and names it in the error', () => {
+    expect(configError({ UPSTREAM_TIMEOUT_MS: 'ten minutes' }).message).toBe(
+      'Invalid setting UPSTREAM_TIMEOUT_MS: must be a number (got "ten minutes") (read as UPSTREAM_HEADERS_TIMEOUT_MS)',
+    )
+    expect(configError({ UPSTREAM_TIMEOUT_MS: '0' }).variable).toBe('UPSTREAM_TIMEOUT_MS')
+    // The cross-check with CLIENT_HEADERS_TIMEOUT_MS (30 s by default) blames the old name too.
+    const error = configError({ CLIENT_SOCKET_TIMEOUT_MS: '10000' })
+    expect(error.variable).toBe('CLIENT_SOCKET_TIMEOUT_MS')
+    expect(error.message).toBe(
+      'Invalid setting CLIENT_SOCKET_TIMEOUT_MS: must be 0 (off) or at least CLIENT_HEADERS_TIMEOUT_MS (30000) (got "10000") (read as CLIENT_REQUEST_TIMEOUT_MS)',
+    )
+  })
+
+  it('does not add the old names to the settings the admin API shows', () => {
+    const names = redactConfig(parseConfig({ UPSTREAM_TIMEOUT_MS: '600000' })).settings.map(
+      (setting) => setting.name,
+    )
+    expect(names).not.toContain('UPSTREAM_TIMEOUT_MS')
+    expect(names).not.toContain('CLIENT_SOCKET_TIMEOUT_MS')
+    expect(Object.keys(envSchema.shape)).not.toContain('UPSTREAM_TIMEOUT_MS')
+  })
+})
+
+describe('a short ADMIN_PASSWORD (the old program accepted `admin`)', () => {
+  it('stops boot with one line saying why and what to do, never quoting the password', () => {
+    const error = configError({ ADMIN_PASSWORD: 'admin' })
+    expect(error.variable).toBe('ADMIN_PASSWORD')
+    expect(error.message.split('\n')).toHaveLength(1)
+    expect(error.message).toMatch(/^Invalid setting ADMIN_PASSWORD: must be at least 8 characters/)
+    expect(error.message).toContain('accepted fewer, such as "admin"')
+    expect(error.message).toContain('as their key keep working only once it is at least 8')
+    expect(error.message).toContain('Set a longer ADMIN_PASSWORD in .env')
+    expect(error.message).toContain('remove it to have one generated')
+    expect(configError({ ADMIN_PASSWORD: 'hunter2' }).message).not.toContain('hunter2')
   })
 })

@@ -10,6 +10,8 @@ export interface BuiltServerOptions {
   adminPassword: string
   /** Accepted on the proxy routes (PROXY_API_KEYS). */
   clientKey: string
+  /** More settings (`CORS_ORIGINS`...), over the ones above. */
+  env?: Record<string, string>
 }
 
 export interface BuiltServer {
@@ -69,6 +71,7 @@ export async function startBuiltServer(options: BuiltServerOptions): Promise<Bui
       UPSTREAM_BASE_URL: options.upstreamUrl,
       // The browser's status stream stays open; do not wait the default 30 s for it on SIGTERM.
       SHUTDOWN_GRACE_SECONDS: '2',
+      ...options.env,
     },
   })
   const output: string[] = []

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
+import { accessSync, constants, existsSync } from 'node:fs'
 import { readdir, rm } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import {
   type ClientKeysRepository,
   createClientKeysRepository,
@@ -9,6 +10,7 @@ import {
   createRequestLogRepository,
   createSettingsStore,
   createUpstreamKeysRepository,
+  DATABASE_FILE,
   type DatabaseHandle,
   type EgressesRepository,
   type KeyEventsRepository,
@@ -67,13 +69,75 @@ async function removeLeftoverBackupCopies(folder: string): Promise<number> {
   return leftovers.length
 }
 
+/** A data folder (or database file) this process cannot write: the one line boot prints. */
+export class DataDirNotWritable extends Error {
+  readonly code = 'SFP_DATA_DIR_NOT_WRITABLE'
+}
+
+/** What the file system or SQLite says when this user may not create or write there. */
+const FS_REFUSALS = new Set(['EACCES', 'EPERM', 'EROFS'])
+const SQLITE_REFUSALS = /^SQLITE_(?:READONLY(?:_\w+)?|CANTOPEN|PERM)$/
+
+/**
+ * The explanation for an error opening DATA_DIR (undefined when it is something else). The
+ * usual cause is a folder the old siliconflowProxy's container created as root (mode 755, its
+ * `api_keys.db` 644): readable, so SQLite opens it, and refused at the first write
+ * (SQLITE_READONLY, "attempt to write a readonly database"), or refused at once when the file
+ * or folder cannot be created (EACCES, SQLITE_CANTOPEN).
+ */
+export function explainDataDirFailure(
+  error: unknown,
+  dataDir: string,
+  user: { uid: number; gid: number } = currentUser(),
+): DataDirNotWritable | undefined {
+  const code = String((error as { code?: unknown } | null)?.code ?? '')
+  if (!FS_REFUSALS.has(code) && !SQLITE_REFUSALS.test(code)) return undefined
+  const folder = resolve(dataDir)
+  const owner = `${user.uid}:${user.gid}`
+  const [problem, fix] = existsSync(folder)
+    ? [
+        `DATA_DIR ${folder} (or its ${DATABASE_FILE}) cannot be written by this user`,
+        `sudo chown -R ${owner} ${folder}`,
+      ]
+    : [
+        `DATA_DIR ${folder} cannot be created by this user`,
+        `sudo mkdir -p ${folder} && sudo chown -R ${owner} ${folder}`,
+      ]
+  return new DataDirNotWritable(
+    `${problem} (uid ${user.uid}; ${code}): probably made by root, e.g. by the old ` +
+      `siliconflowProxy's container. Fix: ${fix} (the Docker image entrypoint does this ` +
+      'itself when the container starts as root), or point DATA_DIR at a folder this user owns.',
+  )
+}
+
+function currentUser(): { uid: number; gid: number } {
+  return { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 }
+}
+
+/**
+ * Refuses a folder or database file this user cannot write before SQLite opens it: a read-only
+ * file that is already migrated would otherwise open fine and fail at the first key added.
+ */
+function checkWritable(dataDir: string): void {
+  const folder = resolve(dataDir)
+  for (const path of [folder, join(folder, DATABASE_FILE)]) {
+    if (existsSync(path)) accessSync(path, constants.W_OK)
+  }
+}
+
 /**
  * Opens `DATA_DIR/api_keys.db`, applies migrations, removes backup copies a crash left behind,
  * and closes the database last on shutdown.
  */
 export default fp<DatabasePluginOptions>(
   async (app, { dataDir }) => {
-    const handle = openDatabase({ dataDir })
+    let handle: ReturnType<typeof openDatabase>
+    try {
+      checkWritable(dataDir)
+      handle = openDatabase({ dataDir })
+    } catch (error) {
+      throw explainDataDirFailure(error, dataDir) ?? error
+    }
     const { db } = handle
     app.decorate('database', {
       handle,

@@ -41,6 +41,10 @@ export const API_ERRORS = {
   egress_exists: { status: 409, type: 'invalid_request_error' },
   /** The built-in direct egress cannot be deleted: disable it, or set EGRESS_DIRECT=false. */
   egress_builtin: { status: 409, type: 'invalid_request_error' },
+  /** `PUT /api/manage/admin-password`: the current password in the body is wrong. */
+  wrong_current_password: { status: 403, type: 'permission_error' },
+  /** `PUT /api/manage/admin-password`: ADMIN_PASSWORD is set; change it there and restart. */
+  admin_password_from_env: { status: 409, type: 'invalid_request_error' },
   too_many_failed_logins: { status: 429, type: 'rate_limit_error' },
   internal_error: { status: 500, type: 'server_error' },
 } as const satisfies Record<string, { status: number; type: string }>

@@ -1,3 +1,4 @@
+export * from './admin-password.js'
 export * from './client-keys.js'
 export * from './config.js'
 export * from './egresses.js'

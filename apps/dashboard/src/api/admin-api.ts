@@ -1,8 +1,10 @@
 import {
   type AddKeysBody,
   addKeysResponseSchema,
+  adminPasswordStateSchema,
   type BulkKeyActionBody,
   bulkKeyActionResponseSchema,
+  type ChangeAdminPasswordBody,
   type CreateEgressBody,
   configViewSchema,
   createClientKeyResponseSchema,
@@ -57,6 +59,12 @@ export function createAdminApi(http: HttpClient) {
     openEvents: (signal: AbortSignal) =>
       http.send(`${MANAGE}/events`, { accept: 'text/event-stream', signal }),
     config: (signal?: AbortSignal) => http.json(`${MANAGE}/config`, configViewSchema, { signal }),
+    /** Whether the admin password comes from ADMIN_PASSWORD (then it cannot change here). */
+    adminPassword: (signal?: AbortSignal) =>
+      http.json(`${MANAGE}/admin-password`, adminPasswordStateSchema, { signal }),
+    /** Use `useSession().changePassword`, which keeps this browser signed in with the new one. */
+    changeAdminPassword: (body: ChangeAdminPasswordBody) =>
+      http.empty(`${MANAGE}/admin-password`, { method: 'PUT', body }),
     /** The SQLite database as a file, with the name the server gives it. */
     async backup(): Promise<BackupFile> {
       const response = await http.send(`${MANAGE}/backup`, { accept: 'application/vnd.sqlite3' })

@@ -1,11 +1,10 @@
 import { timingSafeEqual } from 'node:crypto'
-import basicAuth from '@fastify/basic-auth'
 import { SETTING } from '@sfp/db'
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { CrossSiteRequest, TooManyFailedLogins, Unauthorized, withRetryAfter } from '../errors.js'
 import { createLoginThrottle } from '../login-throttle.js'
-import { secretsEqual, sha256, verifyPassword } from '../password.js'
+import { hashPassword, secretsEqual, sha256, verifyPassword } from '../password.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,17 +13,83 @@ declare module 'fastify' {
      * caller without the password cannot make the server parse a large body first.
      */
     adminAuth: onRequestAsyncHookHandler
+    /** The admin password itself: whether it can change, checking it again, changing it. */
+    adminLogin: AdminLogin
+  }
+  interface FastifyContextConfig {
+    /**
+     * The route checks the admin password again itself (`adminLogin.confirm`), so a login that
+     * passes `adminAuth` does not clear this address's failed logins: the route's own verdict does.
+     */
+    confirmsAdminPassword?: boolean
   }
 }
 
+export interface AdminLogin {
+  /** ADMIN_PASSWORD is set: the password comes from the environment and cannot change here. */
+  readonly managedByEnv: boolean
+  /**
+   * Whether `password` is the current admin password, counted by the failed-login throttle like
+   * a login (429 `too_many_failed_logins` while the address is blocked).
+   */
+  confirm(request: FastifyRequest, password: string): Promise<boolean>
+  /**
+   * Store the scrypt hash of a new password (only when not `managedByEnv`). Every credential
+   * holding the old one fails from the next request on.
+   */
+  change(password: string): Promise<void>
+}
+
 export interface AdminAuthOptions {
-  /** ADMIN_PASSWORD; when unset the hash stored at first boot is used. */
+  /** ADMIN_PASSWORD; when unset the stored hash (made at first boot, changed in the dashboard). */
   adminPassword: string | undefined
   /** The clock of the failed-login window (the app's clock; tests move it by hand). */
   now?: () => number
 }
 
 export const ADMIN_USER = 'admin'
+
+/** The challenge of a 401, as earlier builds sent it, so browsers and tools see no change. */
+const CHALLENGE = 'Basic realm="SiliconFlow Proxy", charset="UTF-8"'
+
+/** `Basic <token68>` (RFC 7617), the scheme in any case. */
+const BASIC = /^basic ([\w.~+/-]+=*)$/i
+/** `Bearer <password>`: the old program's admin header; the password is any text (no controls). */
+const BEARER = /^bearer[ \t]+(.+)$/is
+/** RFC 7617 `user-pass`: the user name ends at the first colon. */
+const USER_PASS = /^([^:]*):(.*)$/su
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const CONTROL = /[\x00-\x1f\x7f]/
+
+type Credentials = { user: string | undefined; password: string }
+
+/**
+ * Node reads header bytes as Latin-1; a client that sent a UTF-8 password (curl does) gets it
+ * back as UTF-8. Text that is not valid UTF-8 stays as it came.
+ */
+function headerText(value: string): string {
+  if (!/[\u0080-\uffff]/.test(value) || /[\u0100-\uffff]/.test(value)) return value
+  const decoded = Buffer.from(value, 'latin1').toString('utf8')
+  return decoded.includes('\uFFFD') ? value : decoded
+}
+
+/**
+ * The admin's credentials from `Authorization`: `Basic admin:<password>` (the dashboard, browsers)
+ * or `Bearer <password>` (the old program's clients, scripts). Undefined when missing or malformed.
+ */
+function readCredentials(header: string | undefined): Credentials | undefined {
+  if (header === undefined) return undefined
+  const basic = BASIC.exec(header)
+  if (basic) {
+    const decoded = Buffer.from(basic[1] ?? '', 'base64').toString('utf8')
+    if (CONTROL.test(decoded)) return undefined
+    const userPass = USER_PASS.exec(decoded)
+    return userPass ? { user: userPass[1] ?? '', password: userPass[2] ?? '' } : undefined
+  }
+  const bearer = BEARER.exec(header.trim())
+  if (!bearer || CONTROL.test(bearer[1] ?? '')) return undefined
+  return { user: undefined, password: headerText(bearer[1] ?? '') }
+}
 
 /** The dashboard marks its calls so that a 401 does not pop up the browser's own login dialog. */
 export const DASHBOARD_CLIENT_HEADER = 'x-sfp-client'
@@ -89,51 +154,67 @@ function isCrossSite(request: FastifyRequest): boolean {
 export default fp<AdminAuthOptions>(
   async (app, { adminPassword, now = Date.now }) => {
     const throttle = createLoginThrottle({ now })
-    const storedHash =
-      adminPassword === undefined ? app.database.settings.get(SETTING.adminPasswordHash) : undefined
-    if (adminPassword === undefined && storedHash === undefined) {
+    const { settings } = app.database
+    if (adminPassword === undefined && settings.get(SETTING.adminPasswordHash) === undefined) {
       throw new Error('admin password hash missing: the first-boot plugin must run first')
     }
-    /** SHA-256 of the last password that passed scrypt, so each request does not pay scrypt again. */
-    let verifiedDigest: Buffer | undefined
+    /**
+     * The last password that passed scrypt (its SHA-256) and the hash it passed against, so each
+     * request does not pay scrypt again. Tied to that hash: once the stored hash changes (a new
+     * password, from this process or another), the old password is checked again, and fails.
+     */
+    let verified: { hash: string; digest: Buffer } | undefined
 
     async function passwordMatches(password: string): Promise<boolean> {
       if (adminPassword !== undefined) return secretsEqual(password, adminPassword)
+      // Read on every check, never kept: the password may have changed since the last request.
+      const hash = settings.get(SETTING.adminPasswordHash) ?? ''
       const digest = sha256(password)
-      if (verifiedDigest && timingSafeEqual(digest, verifiedDigest)) return true
-      const ok = await verifyPassword(password, storedHash ?? '')
-      if (ok) verifiedDigest = digest
+      if (verified?.hash === hash && timingSafeEqual(digest, verified.digest)) return true
+      const ok = await verifyPassword(password, hash)
+      if (ok) verified = { hash, digest }
       return ok
     }
 
-    await app.register(basicAuth, {
-      authenticate: { realm: 'SiliconFlow Proxy' },
-      async validate(user, password, request) {
-        const waitSeconds = throttle.blockedFor(request.ip)
-        if (waitSeconds > 0) throw withRetryAfter(new TooManyFailedLogins(waitSeconds), waitSeconds)
-        // Both checks always run, so timing does not tell which of the two was wrong.
-        const userOk = secretsEqual(user, ADMIN_USER)
-        const passwordOk = await passwordMatches(password)
-        if (!userOk || !passwordOk) {
-          throttle.recordFailure(request.ip)
-          throw new Unauthorized()
-        }
-        throttle.recordSuccess(request.ip)
-      },
-    })
+    /** 429 while the address is blocked; otherwise records the verdict and returns it. */
+    async function check(request: FastifyRequest, { user, password }: Credentials) {
+      const waitSeconds = throttle.blockedFor(request.ip)
+      if (waitSeconds > 0) throw withRetryAfter(new TooManyFailedLogins(waitSeconds), waitSeconds)
+      // Both checks always run, so timing does not tell which of the two was wrong.
+      const userOk = user === undefined || secretsEqual(user, ADMIN_USER)
+      const passwordOk = await passwordMatches(password)
+      const ok = userOk && passwordOk
+      if (!ok) throttle.recordFailure(request.ip)
+      return ok
+    }
 
-    const authenticate = app.basicAuth as unknown as (
-      request: FastifyRequest,
-      reply: FastifyReply,
-      done: (error?: Error) => void,
-    ) => void
+    const adminLogin: AdminLogin = {
+      managedByEnv: adminPassword !== undefined,
+      async confirm(request, password) {
+        const ok = await check(request, { user: undefined, password })
+        if (ok) throttle.recordSuccess(request.ip)
+        return ok
+      },
+      async change(password) {
+        if (adminPassword !== undefined) throw new Error('ADMIN_PASSWORD is set: nothing to change')
+        const hash = await hashPassword(password)
+        settings.set(SETTING.adminPasswordHash, hash)
+        verified = { hash, digest: sha256(password) }
+      },
+    }
+    app.decorate('adminLogin', adminLogin)
 
     app.decorate('adminAuth', async function adminAuth(request, reply) {
       // Checked first: another site's page must not even spend the user's login attempts.
       if (!SAFE_METHODS.has(request.method) && isCrossSite(request)) throw new CrossSiteRequest()
-      await new Promise<void>((resolve, reject) =>
-        authenticate(request, reply, (error) => (error ? reject(error) : resolve())),
-      )
+      const credentials = readCredentials(request.headers.authorization)
+      if (credentials === undefined || !(await check(request, credentials))) {
+        reply.header('www-authenticate', CHALLENGE)
+        throw new Unauthorized()
+      }
+      if (request.routeOptions.config.confirmsAdminPassword !== true) {
+        throttle.recordSuccess(request.ip)
+      }
     } satisfies onRequestAsyncHookHandler)
 
     app.addHook('onSend', async (request, reply) => {

@@ -19,7 +19,6 @@ const FASTIFY_CODES: Record<string, ContractCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'request_too_large',
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
-  FST_BASIC_AUTH_MISSING_OR_BAD_AUTHORIZATION_HEADER: 'unauthorized',
 }
 
 /** `SFP_QUEUE_FULL` -> `queue_full`; Fastify codes through the table above. */

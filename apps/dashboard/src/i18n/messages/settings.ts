@@ -18,6 +18,48 @@ export const settingsMessages = {
   },
   'settings.baseUrl': { zh: 'Base URL', en: 'Base URL' },
   'settings.copySnippet': { zh: '复制 {name} 示例', en: 'Copy the {name} example' },
+  'adminPassword.title': { zh: '管理员密码', en: 'Admin password' },
+  'adminPassword.explain': {
+    zh: '修改后，其他已登录的浏览器会被退出，需要用新密码重新登录；本浏览器保持登录。服务器只保存密码的哈希。',
+    en: 'Other signed-in browsers are signed out and must sign in with the new password; this one stays signed in. The server keeps only a hash of the password.',
+  },
+  'adminPassword.fromEnv': {
+    zh: '管理员密码来自环境变量 ADMIN_PASSWORD，无法在此修改。请修改环境变量（或 .env）后重启服务。',
+    en: 'The admin password comes from the ADMIN_PASSWORD environment variable and cannot be changed here. Change the variable (or .env) and restart the server.',
+  },
+  'adminPassword.current': { zh: '当前密码', en: 'Current password' },
+  'adminPassword.new': { zh: '新密码', en: 'New password' },
+  'adminPassword.newHint': { zh: '至少 8 个字符。', en: 'At least 8 characters.' },
+  'adminPassword.repeat': { zh: '再次输入新密码', en: 'Repeat the new password' },
+  'adminPassword.submit': { zh: '修改密码', en: 'Change password' },
+  'adminPassword.changed': {
+    zh: '管理员密码已修改，其他浏览器需要用新密码重新登录',
+    en: 'Admin password changed; other browsers must sign in with the new one',
+  },
+  'adminPassword.tooShort': {
+    zh: '新密码至少需要 8 个字符。',
+    en: 'The new password must be at least 8 characters.',
+  },
+  'adminPassword.tooLong': {
+    zh: '新密码最多 1024 个字符。',
+    en: 'The new password must be at most 1024 characters.',
+  },
+  'adminPassword.mismatch': {
+    zh: '两次输入的新密码不一致。',
+    en: 'The two new passwords do not match.',
+  },
+  'adminPassword.same': {
+    zh: '新密码不能与当前密码相同。',
+    en: 'The new password must differ from the current one.',
+  },
+  'adminPassword.wrongCurrent': {
+    zh: '当前密码不正确。',
+    en: 'The current password is wrong.',
+  },
+  'adminPassword.tooMany': {
+    zh: '失败次数过多，请 {seconds} 秒后再试。',
+    en: 'Too many failed attempts; try again in {seconds} seconds.',
+  },
   'backup.title': { zh: '备份', en: 'Backup' },
   'backup.explain': {
     zh: '下载整个 SQLite 数据库（上游密钥、客户端密钥、请求日志和切换记录）的一致副本；下载时服务照常运行。',

@@ -2,6 +2,7 @@ import { useAdminApi } from '../../auth/SessionProvider.js'
 import { ErrorNotice } from '../../components/ErrorNotice.js'
 import { useApiResource } from '../../hooks/useApiResource.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
+import { AdminPasswordCard } from './AdminPasswordCard.js'
 import { BackupCard } from './BackupCard.js'
 import { SdkSnippets } from './SdkSnippets.js'
 import { describeSetting } from './setting-descriptions.js'
@@ -50,6 +51,7 @@ export function SettingsPage() {
           </div>
         )}
       </section>
+      <AdminPasswordCard />
       <BackupCard />
     </section>
   )

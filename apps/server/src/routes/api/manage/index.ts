@@ -1,5 +1,6 @@
 import type { Config } from '@sfp/schemas'
 import type { FastifyPluginAsync } from 'fastify'
+import adminPasswordRoutes from './admin-password.js'
 import apiKeysRoutes from './api-keys.js'
 import backupRoutes from './backup.js'
 import clientKeysRoutes from './client-keys.js'
@@ -21,6 +22,7 @@ export interface ManageRoutesOptions {
 const manage: FastifyPluginAsync<ManageRoutesOptions> = async (app, { config, now }) => {
   app.addHook('onRequest', app.adminAuth)
   await app.register(configRoutes, { config })
+  await app.register(adminPasswordRoutes)
   await app.register(clientKeysRoutes)
   await app.register(apiKeysRoutes)
   await app.register(egressesRoutes)

@@ -10,6 +10,8 @@ const URL = '/api/manage/admin-password'
 
 async function fillAndSubmit(current: string, next: string, repeat = next) {
   const card = await screen.findByRole('region', { name: '管理员密码' })
+  // The card is there before its form: the form waits for GET /admin-password (env or not).
+  await within(card).findByLabelText('当前密码')
   const field = (label: string) => within(card).getByLabelText(label)
   await userEvent.clear(field('当前密码'))
   await userEvent.type(field('当前密码'), current)

@@ -5,7 +5,7 @@ export {
   type DispatchPluginOptions,
   default,
   default as dispatchPlugin,
-  parseDispatchOptions,
+  dispatchSettings,
 } from './plugin.js'
 export { combineRefusals, type LaneRefusal } from './refusals.js'
 export {

@@ -1,9 +1,8 @@
 // Bring in the `app.keyPool` and `app.egress` augmentations of their plugins (types only).
 import type {} from '@sfp/egress'
 import type {} from '@sfp/key-pool'
-import { type Config, describeIssues } from '@sfp/schemas'
+import type { Config } from '@sfp/schemas'
 import fp from 'fastify-plugin'
-import { z } from 'zod'
 import { createDispatch } from './dispatch.js'
 import type { SetTimer } from './timers.js'
 import type { Dispatch } from './types.js'
@@ -14,43 +13,30 @@ declare module 'fastify' {
   }
 }
 
-/** Named like `Config`'s fields, so `{ ...config, now }` is a valid options object. */
-export type DispatchPluginOptions = Partial<
-  Pick<
-    Config,
-    | 'dispatchConcurrency'
-    | 'dispatchQueueMax'
-    | 'dispatchQueueTimeoutMs'
-    | 'keySwitchGuardMinutes'
-    | 'keySwitchPolicy'
-  >
+/**
+ * Its slice of the parsed `Config` (checked once, by `parseConfig`), so `{ ...config, now }` is a
+ * valid options object.
+ */
+export type DispatchPluginOptions = Pick<
+  Config,
+  | 'dispatchConcurrency'
+  | 'dispatchQueueMax'
+  | 'dispatchQueueTimeoutMs'
+  | 'keySwitchGuardMinutes'
+  | 'keySwitchPolicy'
 > & {
   now?: () => number
   setTimer?: SetTimer
 }
 
-/** The settings' own ranges and defaults (README "Settings"). */
-const optionsSchema = z.object({
-  dispatchConcurrency: z.number().int().min(1).max(1024).default(1),
-  dispatchQueueMax: z.number().int().min(0).max(1_000_000).default(100),
-  dispatchQueueTimeoutMs: z.number().int().min(1).max(86_400_000).default(600_000),
-  keySwitchGuardMinutes: z.number().min(0).max(1440).default(30),
-  keySwitchPolicy: z.enum(['wait', 'immediate']).default('wait'),
-  now: z.custom<() => number>((value) => typeof value === 'function').optional(),
-})
-
-export function parseDispatchOptions(options: DispatchPluginOptions) {
-  const result = optionsSchema.safeParse(options)
-  if (!result.success) {
-    throw new TypeError(`Invalid dispatch options: ${describeIssues(result.error.issues).message}`)
-  }
-  const settings = result.data
+/** The dispatch settings from its `Config` slice: taken as they are, never validated again. */
+export function dispatchSettings(options: DispatchPluginOptions) {
   return {
-    concurrency: settings.dispatchConcurrency,
-    queueMax: settings.dispatchQueueMax,
-    queueTimeoutMs: settings.dispatchQueueTimeoutMs,
-    guardMinutes: settings.keySwitchGuardMinutes,
-    policy: settings.keySwitchPolicy,
+    concurrency: options.dispatchConcurrency,
+    queueMax: options.dispatchQueueMax,
+    queueTimeoutMs: options.dispatchQueueTimeoutMs,
+    guardMinutes: options.keySwitchGuardMinutes,
+    policy: options.keySwitchPolicy,
   }
 }
 
@@ -61,7 +47,7 @@ export function parseDispatchOptions(options: DispatchPluginOptions) {
  */
 export default fp<DispatchPluginOptions>(
   async (app, options) => {
-    const config = parseDispatchOptions(options)
+    const config = dispatchSettings(options)
     const pool = app.keyPool
     const dispatch = createDispatch({
       ...config,

@@ -1,8 +1,7 @@
-import Fastify from 'fastify'
-import fp from 'fastify-plugin'
+import { parseConfig } from '@sfp/schemas'
 import { describe, expect, it } from 'vitest'
 import { ShuttingDown } from '../src/errors.js'
-import dispatchPlugin from '../src/plugin.js'
+import { dispatchSettings } from '../src/plugin.js'
 import { buildTestApp } from './helpers/test-app.js'
 
 describe('dispatch plugin', () => {
@@ -25,15 +24,17 @@ describe('dispatch plugin', () => {
     expect(pool.status().currentKeyId).toBe(second?.id)
   })
 
-  it('validates its options once, naming the setting', async () => {
-    const app = Fastify({ logger: false })
-    app.register(fp(async () => {}, { name: 'database' }))
-    app.register(fp(async () => {}, { name: 'key-pool' }))
-    app.register(fp(async () => {}, { name: 'egress' }))
-    app.register(dispatchPlugin, { dispatchConcurrency: 0 })
-    await expect(app.ready()).rejects.toThrow(
-      'Invalid dispatch options: dispatchConcurrency: Too small: expected number to be >=1',
-    )
+  it('takes its slice of the parsed Config as it is', async () => {
+    const config = parseConfig({ DISPATCH_CONCURRENCY: '3', KEY_SWITCH_POLICY: 'immediate' })
+    expect(dispatchSettings(config)).toEqual({
+      concurrency: 3,
+      queueMax: 100,
+      queueTimeoutMs: 600_000,
+      guardMinutes: 30,
+      policy: 'immediate',
+    })
+    const { app } = await buildTestApp({ dispatch: { dispatchConcurrency: 3 } })
+    expect(app.dispatch.status().egresses[0]?.dispatch).toMatchObject({ concurrency: 3 })
   })
 
   it('refuses queued waiters when the server closes, and lets the holder finish', async () => {

@@ -8,7 +8,7 @@ export { directIdentity, proxyIdentity } from './egress-boot.js'
 export type { EgressCheckOutcome } from './egress-check.js'
 export { DOWN_FIRST_MS, DOWN_MAX_MS, downBackoffMs } from './egress-states.js'
 export * from './errors.js'
-export { default as egressPlugin, type EgressPluginOptions, parseEgressOptions } from './plugin.js'
+export { default as egressPlugin, type EgressPluginOptions, egressSettings } from './plugin.js'
 export type * from './types.js'
 export {
   BEFORE_SEND,

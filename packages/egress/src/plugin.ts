@@ -1,9 +1,8 @@
 import type { EgressesRepository, SettingsStore } from '@sfp/db'
 // Brings in the key-pool plugin's `app.keyPool` augmentation (types only).
 import type {} from '@sfp/key-pool'
-import { type Config, describeIssues } from '@sfp/schemas'
+import type { Config } from '@sfp/schemas'
 import fp from 'fastify-plugin'
-import { z } from 'zod'
 import { createEgressService, type EgressSettings } from './create-egress-service.js'
 import type { EgressService } from './types.js'
 
@@ -13,7 +12,10 @@ declare module 'fastify' {
   }
 }
 
-/** Named like `Config`'s fields, so `{ ...config, now }` is a valid options object. */
+/**
+ * Its slice of the parsed `Config` (checked once, by `parseConfig`), so `{ ...config, now }` is a
+ * valid options object.
+ */
 export type EgressPluginOptions = Pick<
   Config,
   | 'upstreamBaseUrl'
@@ -38,24 +40,8 @@ export interface EgressDatabase {
 /** An egress check waits at most this long (or UPSTREAM_HEADERS_TIMEOUT_MS, if shorter). */
 export const EGRESS_CHECK_TIMEOUT_MS = 15_000
 
-const optionsSchema = z.object({
-  upstreamBaseUrl: z.url({ protocol: /^https?$/ }),
-  upstreamConnectTimeoutMs: z.number().int().positive(),
-  upstreamHeadersTimeoutMs: z.number().int().positive(),
-  egressDirect: z.boolean(),
-  egressDirectAddress: z.string().optional(),
-  egressProxies: z.array(z.object({ kind: z.enum(['http', 'https', 'socks5']) }).loose()),
-  egressBlockCodes: z.array(z.number().int().min(0)),
-  egressBlockMinutes: z.number().positive(),
-  encryptionKey: z.string().min(16).optional(),
-})
-
-/** The options as parsed `Config` fields: checked once at registration, never echoed. */
-export function parseEgressOptions(options: EgressPluginOptions): EgressSettings {
-  const result = optionsSchema.safeParse(options)
-  if (!result.success) {
-    throw new TypeError(`Invalid egress options: ${describeIssues(result.error.issues).message}`)
-  }
+/** The egress settings from its `Config` slice: taken as they are, never validated again. */
+export function egressSettings(options: EgressPluginOptions): EgressSettings {
   return {
     upstreamBaseUrl: options.upstreamBaseUrl,
     upstreamConnectTimeoutMs: options.upstreamConnectTimeoutMs,
@@ -76,7 +62,7 @@ export function parseEgressOptions(options: EgressPluginOptions): EgressSettings
  */
 export default fp<EgressPluginOptions>(
   async (app, options) => {
-    const settings = parseEgressOptions(options)
+    const settings = egressSettings(options)
     const database = app.getDecorator<EgressDatabase>('database')
     const pool = app.keyPool
     const service = createEgressService({

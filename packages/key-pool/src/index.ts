@@ -18,7 +18,7 @@ export {
   BALANCE_CHECK_TIMEOUT_MS,
   default as keyPoolPlugin,
   type KeyPoolPluginOptions,
-  parseKeyPoolOptions,
+  keyPoolSettings,
 } from './plugin.js'
 export { isUsable } from './selection.js'
 export type * from './types.js'

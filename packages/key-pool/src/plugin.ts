@@ -1,4 +1,4 @@
-import { describeIssues, envSchema } from '@sfp/schemas'
+import type { Config } from '@sfp/schemas'
 import fp from 'fastify-plugin'
 import type { Dispatcher } from 'undici'
 import { createKeyPool, type KeyPoolSettings } from './create-key-pool.js'
@@ -11,18 +11,23 @@ declare module 'fastify' {
   }
 }
 
-/** Named like `Config`'s fields, so `{ ...config, now }` is a valid options object. */
-export interface KeyPoolPluginOptions {
-  upstreamBaseUrl?: string
-  autoQueryBalanceAfterCalls?: number
-  lowBalanceThreshold?: number
-  balanceRefreshMinutes?: number
-  keyErrorThreshold?: number
-  keyErrorCooldownMinutes?: number
-  upstreamConnectTimeoutMs?: number
-  /** Balance checks wait at most this or BALANCE_CHECK_TIMEOUT_MS, whichever is shorter. */
-  upstreamHeadersTimeoutMs?: number
-  encryptionKey?: string | undefined
+/**
+ * Its slice of the parsed `Config` (checked once, by `parseConfig`), so `{ ...config, now }` is a
+ * valid options object.
+ */
+export type KeyPoolPluginOptions = Pick<
+  Config,
+  | 'upstreamBaseUrl'
+  | 'autoQueryBalanceAfterCalls'
+  | 'lowBalanceThreshold'
+  | 'balanceRefreshMinutes'
+  | 'keyErrorThreshold'
+  | 'keyErrorCooldownMinutes'
+  | 'upstreamConnectTimeoutMs'
+  // Balance checks wait at most this or BALANCE_CHECK_TIMEOUT_MS, whichever is shorter.
+  | 'upstreamHeadersTimeoutMs'
+  | 'encryptionKey'
+> & {
   now?: () => number
   dispatcher?: Dispatcher
 }
@@ -33,49 +38,18 @@ export interface KeyPoolPluginOptions {
  */
 export const BALANCE_CHECK_TIMEOUT_MS = 15_000
 
-/** The same rules and defaults as the settings themselves, so a value valid in env is valid here. */
-const settingsSchema = envSchema.pick({
-  UPSTREAM_BASE_URL: true,
-  AUTO_QUERY_BALANCE_AFTER_CALLS: true,
-  LOW_BALANCE_THRESHOLD: true,
-  BALANCE_REFRESH_MINUTES: true,
-  KEY_ERROR_THRESHOLD: true,
-  KEY_ERROR_COOLDOWN_MINUTES: true,
-  UPSTREAM_CONNECT_TIMEOUT_MS: true,
-  UPSTREAM_HEADERS_TIMEOUT_MS: true,
-  ENCRYPTION_KEY: true,
-})
-
-export function parseKeyPoolOptions(options: KeyPoolPluginOptions): KeyPoolSettings {
-  const result = settingsSchema.safeParse({
-    UPSTREAM_BASE_URL: options.upstreamBaseUrl,
-    AUTO_QUERY_BALANCE_AFTER_CALLS: options.autoQueryBalanceAfterCalls,
-    LOW_BALANCE_THRESHOLD: options.lowBalanceThreshold,
-    BALANCE_REFRESH_MINUTES: options.balanceRefreshMinutes,
-    KEY_ERROR_THRESHOLD: options.keyErrorThreshold,
-    KEY_ERROR_COOLDOWN_MINUTES: options.keyErrorCooldownMinutes,
-    UPSTREAM_CONNECT_TIMEOUT_MS: options.upstreamConnectTimeoutMs,
-    UPSTREAM_HEADERS_TIMEOUT_MS: options.upstreamHeadersTimeoutMs,
-    ENCRYPTION_KEY: options.encryptionKey,
-  })
-  if (!result.success) {
-    // Never echo values: ENCRYPTION_KEY is among them.
-    throw new TypeError(`Invalid key pool options: ${describeIssues(result.error.issues).message}`)
-  }
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new TypeError('Invalid key pool options: now must be a function returning milliseconds')
-  }
-  const settings = result.data
+/** The pool's settings from its `Config` slice: taken as they are, never validated again. */
+export function keyPoolSettings(options: KeyPoolPluginOptions): KeyPoolSettings {
   return {
-    upstreamBaseUrl: settings.UPSTREAM_BASE_URL,
-    autoQueryBalanceAfterCalls: settings.AUTO_QUERY_BALANCE_AFTER_CALLS,
-    lowBalanceThreshold: settings.LOW_BALANCE_THRESHOLD,
-    balanceRefreshMinutes: settings.BALANCE_REFRESH_MINUTES,
-    keyErrorThreshold: settings.KEY_ERROR_THRESHOLD,
-    keyErrorCooldownMinutes: settings.KEY_ERROR_COOLDOWN_MINUTES,
-    upstreamConnectTimeoutMs: settings.UPSTREAM_CONNECT_TIMEOUT_MS,
-    balanceCheckTimeoutMs: Math.min(settings.UPSTREAM_HEADERS_TIMEOUT_MS, BALANCE_CHECK_TIMEOUT_MS),
-    encryptionKey: settings.ENCRYPTION_KEY,
+    upstreamBaseUrl: options.upstreamBaseUrl,
+    autoQueryBalanceAfterCalls: options.autoQueryBalanceAfterCalls,
+    lowBalanceThreshold: options.lowBalanceThreshold,
+    balanceRefreshMinutes: options.balanceRefreshMinutes,
+    keyErrorThreshold: options.keyErrorThreshold,
+    keyErrorCooldownMinutes: options.keyErrorCooldownMinutes,
+    upstreamConnectTimeoutMs: options.upstreamConnectTimeoutMs,
+    balanceCheckTimeoutMs: Math.min(options.upstreamHeadersTimeoutMs, BALANCE_CHECK_TIMEOUT_MS),
+    encryptionKey: options.encryptionKey,
   }
 }
 
@@ -85,7 +59,7 @@ export function parseKeyPoolOptions(options: KeyPoolPluginOptions): KeyPoolSetti
  */
 export default fp<KeyPoolPluginOptions>(
   async (app, options) => {
-    const settings = parseKeyPoolOptions(options)
+    const settings = keyPoolSettings(options)
     // Read by name: its `declare module` augmentation lives in the server's database plugin.
     const database = app.getDecorator<KeyPoolStorage>('database')
     const pool = createKeyPool({

@@ -1,9 +1,13 @@
+import { parseConfig } from '@sfp/schemas'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import keyPoolPlugin, { type KeyPoolPluginOptions, parseKeyPoolOptions } from '../src/plugin.js'
+import keyPoolPlugin, { keyPoolSettings } from '../src/plugin.js'
 import { T0 } from './helpers/manual-clock.js'
 import { fakeKey, NOWHERE, openStorage, tempDataDir } from './helpers/test-pool.js'
+
+/** The pool's options are its slice of the parsed settings: the defaults, the upstream nowhere. */
+const OPTIONS = { ...parseConfig({}), upstreamBaseUrl: NOWHERE }
 
 const apps: FastifyInstance[] = []
 afterEach(async () => {
@@ -30,7 +34,7 @@ function appWithDatabase(dataDir = tempDataDir()): FastifyInstance {
 describe('key-pool plugin', () => {
   it('decorates app.keyPool with a pool that follows the options and the clock', async () => {
     const app = appWithDatabase()
-    await app.register(keyPoolPlugin, { upstreamBaseUrl: NOWHERE, now: () => T0 })
+    await app.register(keyPoolPlugin, { ...OPTIONS, now: () => T0 })
     await app.ready()
     const [added] = app.keyPool.add({ api_key: fakeKey(1) }).added
     expect(added).toMatchObject({ id: 1, createdAt: new Date(T0).toISOString() })
@@ -39,7 +43,7 @@ describe('key-pool plugin', () => {
   it('clears its refresh timer on close', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
     const app = appWithDatabase()
-    await app.register(keyPoolPlugin, { upstreamBaseUrl: NOWHERE, balanceRefreshMinutes: 5 })
+    await app.register(keyPoolPlugin, { ...OPTIONS, balanceRefreshMinutes: 5 })
     await app.ready()
     expect(vi.getTimerCount()).toBe(1)
     await app.close()
@@ -49,26 +53,26 @@ describe('key-pool plugin', () => {
   it('stops boot when ENCRYPTION_KEY does not match the stored keys', async () => {
     const dataDir = tempDataDir()
     const first = appWithDatabase(dataDir)
-    await first.register(keyPoolPlugin, { upstreamBaseUrl: NOWHERE, encryptionKey: 'a'.repeat(32) })
+    await first.register(keyPoolPlugin, { ...OPTIONS, encryptionKey: 'a'.repeat(32) })
     await first.ready()
     first.keyPool.add({ api_key: fakeKey(1) })
     await first.close()
     const second = appWithDatabase(dataDir)
-    second.register(keyPoolPlugin, { upstreamBaseUrl: NOWHERE, encryptionKey: 'b'.repeat(32) })
+    second.register(keyPoolPlugin, { ...OPTIONS, encryptionKey: 'b'.repeat(32) })
     await expect(second.ready()).rejects.toMatchObject({ code: 'SFP_ENCRYPTION_KEY_MISMATCH' })
   })
 
   it('needs the database plugin', async () => {
     const app = Fastify({ logger: false })
     apps.push(app)
-    app.register(keyPoolPlugin, { upstreamBaseUrl: NOWHERE })
+    app.register(keyPoolPlugin, OPTIONS)
     await expect(app.ready()).rejects.toThrow(/database/)
   })
 })
 
-describe('parseKeyPoolOptions', () => {
-  it('applies the documented defaults and shortens the check timeout', () => {
-    expect(parseKeyPoolOptions({})).toEqual({
+describe('keyPoolSettings', () => {
+  it('takes its Config slice as parsed, shortening the check timeout', () => {
+    expect(keyPoolSettings(parseConfig({}))).toEqual({
       upstreamBaseUrl: 'https://api.siliconflow.cn',
       autoQueryBalanceAfterCalls: 10,
       lowBalanceThreshold: 1,
@@ -79,21 +83,15 @@ describe('parseKeyPoolOptions', () => {
       balanceCheckTimeoutMs: 15_000,
       encryptionKey: undefined,
     })
-    expect(parseKeyPoolOptions({ upstreamHeadersTimeoutMs: 500 }).balanceCheckTimeoutMs).toBe(500)
-  })
-
-  it.each<[KeyPoolPluginOptions, RegExp]>([
-    [{ keyErrorThreshold: 0 }, /KEY_ERROR_THRESHOLD: must be between 1 and 1000/],
-    [{ upstreamBaseUrl: 'ftp://x' }, /UPSTREAM_BASE_URL: must be an http\(s\) URL/],
-    [{ balanceRefreshMinutes: -1 }, /BALANCE_REFRESH_MINUTES/],
-    [{ now: 5 as unknown as () => number }, /now must be a function/],
-  ])('rejects %o', (options, message) => {
-    expect(() => parseKeyPoolOptions(options)).toThrow(message)
-  })
-
-  it('never echoes the ENCRYPTION_KEY it rejects', () => {
-    expect(() => parseKeyPoolOptions({ encryptionKey: 'short-secret' })).toThrow(
-      expect.objectContaining({ message: expect.not.stringContaining('short-secret') }),
-    )
+    const config = parseConfig({
+      UPSTREAM_HEADERS_TIMEOUT_MS: '500',
+      KEY_ERROR_THRESHOLD: '7',
+      ENCRYPTION_KEY: 'e'.repeat(32),
+    })
+    expect(keyPoolSettings(config)).toMatchObject({
+      balanceCheckTimeoutMs: 500,
+      keyErrorThreshold: 7,
+      encryptionKey: 'e'.repeat(32),
+    })
   })
 })

@@ -3,7 +3,10 @@ import { z } from 'zod'
 import type { ProxyRequestRecord } from './record.js'
 import type { ProxyDispatch } from './types.js'
 
-/** The settings the proxy reads (a whole `Config` may be passed). */
+/**
+ * The settings the proxy reads: its slice of the parsed `Config` (checked once, by `parseConfig`;
+ * a whole `Config` may be passed), taken as it is.
+ */
 export type ProxySettings = Pick<
   Config,
   | 'upstreamBaseUrl'
@@ -56,16 +59,8 @@ const hasMethods = (...names: string[]) =>
     { error: `must have ${names.join(', ')}` },
   )
 
+/** The options that are not settings: the functions and objects the caller wires in. */
 const optionsSchema = z.object({
-  settings: z.object({
-    upstreamBaseUrl: z.url({ protocol: /^https?$/ }),
-    upstreamRetries: z.number().int().min(0).max(10),
-    upstreamConnectTimeoutMs: positiveInteger,
-    upstreamHeadersTimeoutMs: positiveInteger,
-    upstreamBodyIdleTimeoutMs: positiveInteger,
-    bodyLimitBytes: positiveInteger,
-    clientBodyIdleTimeoutMs: positiveInteger,
-  }),
   verifyClientKey: fn,
   onComplete: fn.optional(),
   dispatch: hasMethods('lease').optional(),

@@ -8,6 +8,7 @@ import {
 } from '@sfp/db'
 import { egressPlugin } from '@sfp/egress'
 import { keyPoolPlugin } from '@sfp/key-pool'
+import { parseConfig } from '@sfp/schemas'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { afterEach } from 'vitest'
@@ -35,7 +36,7 @@ const database = fp(
 )
 
 export interface TestAppOptions {
-  dispatch?: DispatchPluginOptions
+  dispatch?: Partial<DispatchPluginOptions>
 }
 
 /** A bare Fastify with the database, key pool, egress and dispatch plugins, as the server wires them. */
@@ -44,6 +45,7 @@ export async function buildTestApp(options: TestAppOptions = {}) {
   apps.push(app)
   await app.register(database)
   await app.register(keyPoolPlugin, {
+    ...parseConfig({}),
     upstreamBaseUrl: NOWHERE,
     autoQueryBalanceAfterCalls: 0,
     balanceRefreshMinutes: 0,
@@ -59,7 +61,11 @@ export async function buildTestApp(options: TestAppOptions = {}) {
     egressBlockMinutes: 30,
     encryptionKey: undefined,
   })
-  await app.register(dispatchPlugin, { keySwitchGuardMinutes: 30, ...options.dispatch })
+  await app.register(dispatchPlugin, {
+    ...parseConfig({}),
+    keySwitchGuardMinutes: 30,
+    ...options.dispatch,
+  })
   await app.ready()
   return { app, pool: app.keyPool }
 }

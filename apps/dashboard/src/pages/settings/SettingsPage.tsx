@@ -5,7 +5,7 @@ import { useI18n } from '../../i18n/I18nProvider.js'
 import { AdminPasswordCard } from './AdminPasswordCard.js'
 import { BackupCard } from './BackupCard.js'
 import { SdkSnippets } from './SdkSnippets.js'
-import { describeSetting } from './setting-descriptions.js'
+import { descriptionPieces, groupSettings } from './setting-descriptions.js'
 import './settings.css'
 
 export function SettingsPage() {
@@ -33,20 +33,35 @@ export function SettingsPage() {
                   <th scope="col">{t('settings.col.meaning')}</th>
                 </tr>
               </thead>
-              <tbody>
-                {config.data.settings.map((setting) => (
-                  <tr key={setting.name}>
-                    <th scope="row">
-                      <code>{setting.name}</code>
+              {groupSettings(config.data.settings).map(({ group, settings }) => (
+                <tbody key={group}>
+                  <tr className="settings-group">
+                    <th scope="colgroup" colSpan={3}>
+                      {t(`settings.group.${group}`)}
                     </th>
-                    <td>
-                      <code>{String(setting.value)}</code>
-                      {setting.secret && <span className="tag">{t('settings.secret')}</span>}
-                    </td>
-                    <td>{describeSetting(setting.name, language)}</td>
                   </tr>
-                ))}
-              </tbody>
+                  {settings.map((setting) => (
+                    <tr key={setting.name}>
+                      <th scope="row">
+                        <code>{setting.name}</code>
+                      </th>
+                      <td>
+                        <code>{String(setting.value)}</code>
+                        {setting.secret && <span className="tag">{t('settings.secret')}</span>}
+                      </td>
+                      <td>
+                        {descriptionPieces(setting.description[language]).map((piece, index) =>
+                          piece.code ? (
+                            <code key={index}>{piece.text}</code>
+                          ) : (
+                            <span key={index}>{piece.text}</span>
+                          ),
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              ))}
             </table>
           </div>
         )}

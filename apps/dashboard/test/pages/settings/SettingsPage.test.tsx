@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { basicAuthorization } from '../../../src/api/credentials.js'
 import { SettingsPage } from '../../../src/pages/settings/SettingsPage.js'
 import { apiError, json, mockFetch } from '../../helpers/fetch-mock.js'
+import { settingView } from '../../helpers/fixtures.js'
 import { renderSignedIn } from '../../helpers/render.js'
 
 /** The first bytes of every SQLite database file. */
@@ -15,8 +16,21 @@ function server(extra = {}) {
     'GET /api/manage/config': () =>
       json({
         settings: [
-          { name: 'PORT', value: 3000, secret: false },
-          { name: 'ADMIN_PASSWORD', value: '(set)', secret: true },
+          settingView(),
+          {
+            name: 'ADMIN_PASSWORD',
+            value: '(set)',
+            secret: true,
+            group: 'security',
+            description: { zh: '管理员密码（用户 admin）', en: 'admin password (user `admin`)' },
+          },
+          {
+            name: 'HOST',
+            value: '0.0.0.0',
+            secret: false,
+            group: 'server',
+            description: { zh: '监听地址', en: 'listen address' },
+          },
         ],
       }),
     ...extra,
@@ -103,5 +117,48 @@ describe('SettingsPage configuration and snippets', () => {
       expect(code).not.toContain(basicAuthorization('admin', 'secret').slice('Basic '.length))
     }
     expect(within(snippets).getByRole('button', { name: '复制 Python 示例' })).toBeTruthy()
+  })
+})
+
+describe('SettingsPage effective configuration', () => {
+  /** The table's rows as [heading or name, meaning] pairs, in the order shown. */
+  function rows(config: HTMLElement) {
+    return [...config.querySelectorAll('tbody tr')].map((row) => {
+      const cells = [...row.querySelectorAll('th, td')].map((cell) => cell.textContent ?? '')
+      return cells.length === 1 ? [cells[0]] : [cells[0], cells[2]]
+    })
+  }
+
+  it('groups the settings under their group’s heading with the answer’s Chinese descriptions', async () => {
+    server()
+    renderSignedIn(<SettingsPage />)
+    const config = screen.getByRole('region', { name: '当前生效的配置' })
+    await within(config).findByText('ADMIN_PASSWORD')
+    expect(rows(config)).toEqual([
+      ['服务'],
+      ['PORT', '监听端口'],
+      ['HOST', '监听地址'],
+      ['安全与访问'],
+      ['ADMIN_PASSWORD', '管理员密码（用户 admin）'],
+    ])
+    expect(within(config).getByRole('columnheader', { name: '服务' })).toBeTruthy()
+  })
+
+  it('shows the English description in English, its backticks as code', async () => {
+    server()
+    renderSignedIn(<SettingsPage />, { language: 'en' })
+    const config = screen.getByRole('region', { name: 'Effective configuration' })
+    const row = (await within(config).findByText('ADMIN_PASSWORD')).closest('tr') as HTMLElement
+    expect(row.textContent).toContain('admin password (user admin)')
+    expect([...row.querySelectorAll('td:last-child code')].map((code) => code.textContent)).toEqual(
+      ['admin'],
+    )
+    expect(rows(config).map((cells) => cells[0])).toEqual([
+      'Server',
+      'PORT',
+      'HOST',
+      'Security and access',
+      'ADMIN_PASSWORD',
+    ])
   })
 })

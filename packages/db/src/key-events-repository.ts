@@ -13,7 +13,7 @@ export interface KeyEventsRepository {
 export function createKeyEventsRepository(db: Db): KeyEventsRepository {
   // Raw and prepared once: a bulk import appends one event per key, 10,000 in one transaction.
   const insert = db.$client.prepare(
-    'INSERT INTO key_events (time, key_id, type, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT INTO key_events (time, key_id, type, from_status, to_status, reason, explanation) VALUES (?, ?, ?, ?, ?, ?, ?)',
   )
   const insertAll = db.$client.transaction((events: readonly NewKeyEventRow[]) => {
     for (const e of events) {
@@ -24,6 +24,7 @@ export function createKeyEventsRepository(db: Db): KeyEventsRepository {
         e.fromStatus ?? null,
         e.toStatus ?? null,
         e.reason,
+        e.explanation == null ? null : JSON.stringify(e.explanation),
       )
     }
   })

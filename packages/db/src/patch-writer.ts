@@ -8,7 +8,8 @@ import type { Db } from './database.js'
  * columns (a handful of shapes in practice). Rows written at request rate (a key's state, a
  * lane's guard memory) use it: the query builder costs ~100 µs a call, a prepared statement a
  * few. Like Drizzle's `set()`, fields that are `undefined` are left out; every column is a plain
- * integer, real or text, so values are bound as they are. Booleans are stored as 0/1.
+ * integer, real or text, so values are bound as they are. Booleans are stored as 0/1, objects
+ * (the JSON columns) as their JSON text.
  */
 export function createPatchWriter<Patch extends object>(
   db: Db,
@@ -26,7 +27,13 @@ export function createPatchWriter<Patch extends object>(
       const column = columnNames[field]
       if (value === undefined || column === undefined) continue
       columns.push(column)
-      values.push(typeof value === 'boolean' ? Number(value) : value)
+      values.push(
+        typeof value === 'boolean'
+          ? Number(value)
+          : typeof value === 'object' && value !== null
+            ? JSON.stringify(value)
+            : value,
+      )
     }
     if (columns.length === 0) throw new Error('No values to set')
     const shape = columns.join(',')

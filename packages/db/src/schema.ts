@@ -2,6 +2,7 @@ import {
   CLIENT_KEY_ORIGINS,
   EGRESS_KINDS,
   EGRESS_PROXY_SCHEMES,
+  type Explanation,
   KEY_EVENT_TYPES,
   KEY_STATUSES,
 } from '@sfp/schemas'
@@ -41,6 +42,8 @@ export const egresses = sqliteTable('egresses', {
   fromEnv: integer('from_env', { mode: 'boolean' }).notNull().default(false),
   state: text('state', { enum: EGRESS_ROW_STATES }).notNull().default('up'),
   stateReason: text('state_reason'),
+  /** The same as a code and params (JSON); null in rows written before codes existed. */
+  stateExplanation: text('state_explanation', { mode: 'json' }).$type<Explanation>(),
   blockedUntil: integer('blocked_until'),
   /** Way-out failures in a row: the backoff of a `down` egress doubles with each. */
   failures: integer('failures').notNull().default(0),
@@ -80,6 +83,8 @@ export const upstreamKeys = sqliteTable(
     /** Successes since the last balance check (AUTO_QUERY_BALANCE_AFTER_CALLS). */
     successesSinceCheck: integer('successes_since_check').notNull().default(0),
     lastError: text('last_error'),
+    /** The same as a code and params (JSON); null in rows written before codes existed. */
+    lastErrorDetail: text('last_error_detail', { mode: 'json' }).$type<Explanation>(),
     lastUsedAt: integer('last_used_at'),
     cooldownUntil: integer('cooldown_until'),
     /**
@@ -110,7 +115,7 @@ export const clientKeys = sqliteTable('client_keys', {
   origin: text('origin', { enum: CLIENT_KEY_ORIGINS }),
 })
 
-/** One row per proxied request (CONTRACT §7), written in batches. */
+/** One row per proxied request (docs/behaviour.md §7), written in batches. */
 export const requestLogs = sqliteTable(
   'request_logs',
   {
@@ -158,6 +163,8 @@ export const keyEvents = sqliteTable(
     fromStatus: text('from_status', { enum: KEY_STATUSES }),
     toStatus: text('to_status', { enum: KEY_STATUSES }),
     reason: text('reason').notNull(),
+    /** The reason as a code and params (JSON); null in rows written before codes existed. */
+    explanation: text('explanation', { mode: 'json' }).$type<Explanation>(),
   },
   (table) => [
     index('key_events_time_idx').on(table.time),

@@ -45,6 +45,7 @@ function storedRow(given: NewUpstreamKeyRow): UpstreamKeyRow {
     rateLimitStrikes: given.rateLimitStrikes ?? 0,
     successesSinceCheck: given.successesSinceCheck ?? 0,
     lastError: given.lastError ?? null,
+    lastErrorDetail: given.lastErrorDetail ?? null,
     lastUsedAt: given.lastUsedAt ?? null,
     cooldownUntil: given.cooldownUntil ?? null,
     egressId: given.egressId ?? null,
@@ -57,9 +58,9 @@ function storedRow(given: NewUpstreamKeyRow): UpstreamKeyRow {
 /** Column order of the prepared insert (every column but the id). */
 const INSERT_SQL = `INSERT INTO upstream_keys (secret, fingerprint, masked_key, label, status, balance,
   balance_checked_at, call_count, error_count, consecutive_errors, rate_limit_strikes,
-  successes_since_check, last_error, last_used_at, cooldown_until, egress_id, egress_used_at,
-  created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  successes_since_check, last_error, last_error_detail, last_used_at, cooldown_until, egress_id,
+  egress_used_at, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT DO NOTHING`
 
 export function createUpstreamKeysRepository(db: Db): UpstreamKeysRepository {
@@ -85,6 +86,7 @@ export function createUpstreamKeysRepository(db: Db): UpstreamKeysRepository {
         r.rateLimitStrikes,
         r.successesSinceCheck,
         r.lastError,
+        r.lastErrorDetail === null ? null : JSON.stringify(r.lastErrorDetail),
         r.lastUsedAt,
         r.cooldownUntil,
         r.egressId,

@@ -55,8 +55,20 @@ describe('openDatabase', () => {
     expect(isMigrated(second)).toBe(true)
     expect(createSettingsStore(second.db).get(SETTING.currentKeyId)).toBe('42')
     const applied = second.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get()
-    expect(applied).toEqual({ n: 3 })
+    expect(applied).toEqual({ n: 4 })
     second.close()
+  })
+
+  it('has nullable JSON columns for explanations beside the text ones (migration 0003)', () => {
+    const handle = openDatabase({ dataDir: tempDir() })
+    const columns = (table: string) =>
+      (handle.sqlite.pragma(`table_info(${table})`) as { name: string; notnull: number }[])
+        .filter((column) => column.notnull === 0)
+        .map((column) => column.name)
+    expect(columns('upstream_keys')).toEqual(expect.arrayContaining(['last_error_detail']))
+    expect(columns('key_events')).toEqual(expect.arrayContaining(['explanation']))
+    expect(columns('egresses')).toEqual(expect.arrayContaining(['state_explanation']))
+    handle.close()
   })
 
   it('reports not migrated once closed, and closing twice is harmless', () => {

@@ -195,12 +195,15 @@ describe('importLegacyDatabase', () => {
       byStatus: { active: 1, insufficient: 1, error: 1, disabled: 2 },
       duplicates: 0,
     })
-    const events = handle.sqlite.prepare('SELECT type, to_status, reason FROM key_events').all()
+    const events = handle.sqlite
+      .prepare('SELECT type, to_status, reason, explanation FROM key_events')
+      .all()
     expect(events).toHaveLength(5)
     expect(events[0]).toEqual({
       type: 'added',
       to_status: 'insufficient',
       reason: 'imported from siliconflowProxy',
+      explanation: JSON.stringify({ code: 'imported_from_legacy', params: {} }),
     })
   })
 
@@ -236,6 +239,10 @@ describe('importLegacyDatabase', () => {
       state: 'blocked',
       blocked_until: until,
       state_reason: 'siliconflowProxy IP block: HTTP 403 from upstream',
+      state_explanation: JSON.stringify({
+        code: 'egress_blocked_legacy',
+        params: { detail: 'HTTP 403 from upstream' },
+      }),
     })
     expect(summary.directBlock).toEqual({
       until: new Date(until).toISOString(),

@@ -42,6 +42,7 @@ const blockedView = (refusal: Refusal | null, now: number): SwitchGuardStatus['b
     : {
         code: refusal.code,
         message: refusal.message,
+        explanation: refusal.explanation,
         retryAfterSeconds:
           refusal.retryAt === null || !Number.isFinite(refusal.retryAt)
             ? null
@@ -189,12 +190,10 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
     activate(keyId) {
       const bound = pool.row(keyId)?.egressId
       const lane = (bound == null ? undefined : lanes.get(bound)) ?? lanes.activationLane()
-      pool.activate(
-        keyId,
-        lane === undefined
-          ? 'made active by admin; no egress is enabled to use it'
-          : `made the key in use on egress #${lane.id} by admin`,
-      )
+      pool.activate(keyId, {
+        code: 'activation_override',
+        params: { egressId: lane === undefined ? null : lane.id },
+      })
       if (lane === undefined) return null
       lanes.bind(lane, keyId)
       lane.guard.recordOverride(keyId)

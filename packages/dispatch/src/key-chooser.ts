@@ -1,4 +1,5 @@
 import type { CurrentKeyState, KeySelection } from '@sfp/key-pool'
+import { describeCurrentKey, type Explanation, type ExplanationParams } from '@sfp/schemas'
 import {
   EgressBlocked,
   KeySwitchGuard,
@@ -19,13 +20,25 @@ export type RefusalCode =
   | 'egress_blocked'
 
 /** `retryAt`: when asking again may succeed, ms since the epoch; null when unknown. */
-export type Refusal = { kind: 'refuse'; code: RefusalCode; message: string; retryAt: number | null }
+export type Refusal = {
+  kind: 'refuse'
+  code: RefusalCode
+  message: string
+  retryAt: number | null
+  /** The same as a code the dashboard translates (the message is for API clients). */
+  explanation: Explanation
+}
+
+type GuardSubject = ExplanationParams<'guard_holds'>['subject']
+type CurrentView = { keyId: number; status: string } | null
+const currentView = (current: CurrentKeyState | null): CurrentView =>
+  current === null ? null : { keyId: current.keyId, status: current.status }
 
 /** What a lane's next attempt should do, decided without side effects (status() uses it too). */
 export type KeyDecision =
   | { kind: 'keep'; keyId: number }
   /** `reason` goes into the pool's `switch` key event; `fromKeyId` null for the lane's first key. */
-  | { kind: 'switch'; keyId: number; fromKeyId: number | null; reason: string }
+  | { kind: 'switch'; keyId: number; fromKeyId: number | null; reason: Explanation }
   | Refusal
 
 type Guard = Pick<SwitchGuardService, 'check' | 'minutes'>
@@ -53,7 +66,12 @@ export function decideKey(
       // The lane's key is not the one last sent through it: still a switch.
       if (verdict.kind === 'switch-in-window' && !verdict.allowed) {
         const why = `key #${selection.keyId} while key #${verdict.fromKeyId} was used last`
-        return guardRefusal(why, verdict.windowEndsAt, guard, now, laneId)
+        const subject: GuardSubject = {
+          kind: 'key',
+          keyId: selection.keyId,
+          lastKeyId: verdict.fromKeyId,
+        }
+        return guardRefusal(why, subject, verdict.windowEndsAt, guard, now, laneId)
       }
       return { kind: 'keep', keyId: selection.keyId }
     }
@@ -68,8 +86,14 @@ export function decideKey(
           )
           return coolingRefusal(current, retryAt, verdict.windowEndsAt)
         }
-        const why = `moving from key #${verdict.fromKeyId} to key #${keyId} (${describeCurrent(current)})`
-        return guardRefusal(why, verdict.windowEndsAt, guard, now, laneId)
+        const why = `moving from key #${verdict.fromKeyId} to key #${keyId} (${describeCurrentKey(current)})`
+        const subject: GuardSubject = {
+          kind: 'move',
+          fromKeyId: verdict.fromKeyId,
+          toKeyId: keyId,
+          current: currentView(current),
+        }
+        return guardRefusal(why, subject, verdict.windowEndsAt, guard, now, laneId)
       }
       const fromKeyId = current?.keyId ?? (verdict.kind === 'same' ? null : verdict.fromKeyId)
       const reason = switchReason(keyId, fromKeyId, current, verdict, guard, laneId)
@@ -87,36 +111,26 @@ export function decideKey(
       return {
         kind: 'refuse',
         code: 'no_available_key',
-        message: `No upstream key is usable now (${describeCurrent(current)}); ${when}.`,
+        message: `No upstream key is usable now (${describeCurrentKey(current)}); ${when}.`,
         retryAt,
+        explanation: {
+          code: 'no_usable_key',
+          params: { current: currentView(current), nextAt: retryAt === null ? null : iso(retryAt) },
+        },
       }
     }
   }
 }
 
-const STATE_WORDS: Record<CurrentKeyState['status'], string> = {
-  active: 'active',
-  cooling: 'cooling after a rate limit',
-  insufficient: 'low on balance',
-  invalid: 'invalid',
-  error: 'failing',
-  disabled: 'disabled',
-}
-
-function describeCurrent(current: CurrentKeyState | null): string {
-  return current === null
-    ? 'no key in use'
-    : `key #${current.keyId} is ${STATE_WORDS[current.status]}`
-}
-
 /** The refusal of a use of another key inside a lane's window; `howToGoOn` ends the message. */
 export function guardRefusal(
   why: string,
+  subject: GuardSubject,
   windowEndsAt: number,
   guard: Pick<Guard, 'minutes'>,
   now: number,
   laneId: number,
-  howToGoOn = HOW_TO_SWITCH_SOONER,
+  howToGoOn?: string,
 ): Refusal {
   const seconds = retryAfterSeconds(windowEndsAt - now)
   return {
@@ -125,8 +139,18 @@ export function guardRefusal(
     message:
       `The key-switch guard of egress #${laneId} holds back ${why}: two different keys used ` +
       `from one IP within ${guard.minutes} minutes risk a ban by SiliconFlow. The window ends ` +
-      `at ${iso(windowEndsAt)} (in ${seconds} s). ${howToGoOn}`,
+      `at ${iso(windowEndsAt)} (in ${seconds} s). ${howToGoOn ?? HOW_TO_SWITCH_SOONER}`,
     retryAt: windowEndsAt,
+    explanation: {
+      code: 'guard_holds',
+      params: {
+        egressId: laneId,
+        minutes: guard.minutes,
+        windowEndsAt: iso(windowEndsAt),
+        subject,
+        hint: howToGoOn === undefined ? 'switch_sooner' : 'override_first',
+      },
+    },
   }
 }
 
@@ -145,6 +169,14 @@ function coolingRefusal(
     code: 'rate_limited',
     message: `Key #${current.keyId} is rate-limited by SiliconFlow${until}.${guard}`,
     retryAt,
+    explanation: {
+      code: 'key_cooling',
+      params: {
+        keyId: current.keyId,
+        until: current.cooldownUntil === null ? null : iso(current.cooldownUntil),
+        guardUntil: windowEndsAt === null ? null : iso(windowEndsAt),
+      },
+    },
   }
 }
 
@@ -155,13 +187,17 @@ function switchReason(
   verdict: SwitchVerdict,
   guard: Guard,
   laneId: number,
-): string {
-  const move = from === null ? `first key in use: #${keyId}` : `key #${from} -> key #${keyId}`
-  const inWindow =
-    verdict.kind === 'switch-in-window'
-      ? `; inside the ${guard.minutes}-minute switch guard window (KEY_SWITCH_POLICY=immediate)`
-      : ''
-  return `${move} on egress #${laneId} (${describeCurrent(current)})${inWindow}`
+): Explanation {
+  return {
+    code: 'key_switch',
+    params: {
+      egressId: laneId,
+      fromKeyId: from,
+      toKeyId: keyId,
+      current: current === null ? null : { keyId: current.keyId, status: current.status },
+      guardMinutes: verdict.kind === 'switch-in-window' ? guard.minutes : null,
+    },
+  }
 }
 
 /** The error a refusal is answered with, with Retry-After when a time is known. */
@@ -176,6 +212,8 @@ export function refusalError(refusal: Refusal, now: number) {
           : refusal.code === 'egress_blocked'
             ? new EgressBlocked(refusal.message)
             : new NoAvailableEgress(refusal.message)
+  // The message as a code, for an error answer the dashboard translates (see `Refusal`).
+  Object.assign(error, { explanation: refusal.explanation })
   return refusal.retryAt === null || !Number.isFinite(refusal.retryAt)
     ? error
     : withRetryAfter(error, (refusal.retryAt - now) / 1000)

@@ -1,6 +1,6 @@
 import type { EgressLane, EgressService } from '@sfp/egress'
 import type { KeyBinding, KeyPool, LaneKeys } from '@sfp/key-pool'
-import type { KeySwitchPolicy } from '@sfp/schemas'
+import type { Explanation, KeySwitchPolicy } from '@sfp/schemas'
 import { decideKey, guardRefusal, type KeyDecision, type Refusal } from './key-chooser.js'
 import { Lane } from './lane.js'
 import type { LaneRefusal } from './refusals.js'
@@ -167,13 +167,17 @@ export class LaneSet {
       const availableAt = this.availableAt(lane, key)
       if (availableAt > now) {
         const why = `a check of key #${keyId}, used through another egress moments ago`
-        return refuse(guardRefusal(why, availableAt, lane.guard, now, lane.id, hint))
+        const subject = { kind: 'elsewhere', keyId } as const
+        return refuse(guardRefusal(why, subject, availableAt, lane.guard, now, lane.id, hint))
       }
     }
     const verdict = lane.guard.check(keyId, now)
     if (verdict.kind === 'switch-in-window' && !verdict.allowed) {
       const why = `a balance check of key #${keyId} while key #${verdict.fromKeyId} is the one last used`
-      return refuse(guardRefusal(why, verdict.windowEndsAt, lane.guard, now, lane.id, hint))
+      const subject = { kind: 'check', keyId, lastKeyId: verdict.fromKeyId } as const
+      return refuse(
+        guardRefusal(why, subject, verdict.windowEndsAt, lane.guard, now, lane.id, hint),
+      )
     }
     const switching = verdict.kind !== 'same'
     if (lane.inFlight >= lane.concurrency || (switching && lane.inFlight > 0))
@@ -183,7 +187,7 @@ export class LaneSet {
           kind: 'switch',
           keyId,
           fromKeyId: verdict.fromKeyId,
-          reason: `a balance check sent key #${keyId} through egress #${lane.id}`,
+          reason: { code: 'check_switch', params: { egressId: lane.id, keyId } },
         }
       : { kind: 'keep', keyId }
     return { kind: 'ok', decision }
@@ -240,7 +244,7 @@ export class LaneSet {
    * `lane` takes key `keyId` now (a switch or an admin override): the key it leaves keeps the
    * time of its last use here, and the new key is bound to the lane, both written through.
    */
-  bind(lane: Lane, keyId: number, reason?: string): void {
+  bind(lane: Lane, keyId: number, reason?: Explanation): void {
     const { pool, now } = this.#deps
     const memory = lane.guard.memory()
     const left = memory.lastUsedKeyId

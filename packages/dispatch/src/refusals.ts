@@ -1,4 +1,4 @@
-import type { EgressState } from '@sfp/schemas'
+import type { EgressState, Explanation } from '@sfp/schemas'
 import type { Refusal } from './key-chooser.js'
 
 /** Why one lane cannot take a request now. */
@@ -15,6 +15,11 @@ export type LaneRefusal =
     }
 
 const iso = (ms: number) => new Date(ms).toISOString()
+
+function egressOut(out: Extract<LaneRefusal, { kind: 'egress' }>): Explanation {
+  const until = out.backAt === null || !Number.isFinite(out.backAt) ? null : iso(out.backAt)
+  return { code: 'egress_out', params: { egressId: out.laneId, state: out.state, until } }
+}
 
 function earliest(times: readonly (number | null)[]): number | null {
   let first: number | null = null
@@ -61,6 +66,7 @@ export function combineRefusals(refusals: readonly LaneRefusal[]): Refusal {
       code: 'egress_blocked',
       message: `SiliconFlow blocked the IP of egress #${only.laneId}; it rests${until}. Add another egress (a proxy) to keep serving meanwhile.`,
       retryAt,
+      explanation: egressOut(only),
     }
   }
   const summary =
@@ -77,6 +83,13 @@ export function combineRefusals(refusals: readonly LaneRefusal[]): Refusal {
     code: 'no_available_egress',
     message: `No egress can reach SiliconFlow now: ${summary}.${when}`,
     retryAt,
+    explanation: {
+      code: 'no_egress',
+      params: {
+        outs: outs.map((out) => ({ egressId: out.laneId, state: out.state })),
+        nextAt: retryAt === null ? null : iso(retryAt),
+      },
+    },
   }
 }
 
@@ -90,5 +103,6 @@ export function laneRefusal(refusal: LaneRefusal): Refusal {
     code: refusal.state === 'blocked' ? 'egress_blocked' : 'no_available_egress',
     message: `Egress #${refusal.laneId} is ${refusal.state}${why}${until}.`,
     retryAt: refusal.backAt,
+    explanation: egressOut(refusal),
   }
 }

@@ -1,5 +1,5 @@
 import type { KeySelection } from '@sfp/key-pool'
-import type { KeySwitchPolicy } from '@sfp/schemas'
+import { explanationText, type KeySwitchPolicy } from '@sfp/schemas'
 import { createManualClock, START } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { KeySwitchGuard, NoAvailableKey, RateLimited } from '../src/errors.js'
@@ -55,7 +55,10 @@ describe('switches-the-lane-key', () => {
       kind: 'switch',
       keyId: 1,
       fromKeyId: null,
-      reason: 'first key in use: #1 on egress #4 (no key in use)',
+      reason: {
+        code: 'key_switch',
+        params: { egressId: LANE, fromKeyId: null, toKeyId: 1, current: null, guardMinutes: null },
+      },
     })
   })
 
@@ -64,12 +67,25 @@ describe('switches-the-lane-key', () => {
     guard.recordUse(1)
     clock.advance(30 * MINUTE)
     const current = { keyId: 1, status: 'insufficient' as const, cooldownUntil: null }
-    expect(decide({ kind: 'switch', keyId: 2, current })).toEqual({
+    const decision = decide({ kind: 'switch', keyId: 2, current })
+    expect(decision).toEqual({
       kind: 'switch',
       keyId: 2,
       fromKeyId: 1,
-      reason: 'key #1 -> key #2 on egress #4 (key #1 is low on balance)',
+      reason: {
+        code: 'key_switch',
+        params: {
+          egressId: LANE,
+          fromKeyId: 1,
+          toKeyId: 2,
+          current: { keyId: 1, status: 'insufficient' },
+          guardMinutes: null,
+        },
+      },
     })
+    expect(decision.kind === 'switch' && explanationText(decision.reason)).toBe(
+      'key #1 -> key #2 on egress #4 (key #1 is low on balance)',
+    )
   })
 
   it('refuses a switch inside the window under wait: 503 key_switch_guard until it ends', () => {
@@ -78,8 +94,25 @@ describe('switches-the-lane-key', () => {
     clock.advance(10 * MINUTE)
     const current = { keyId: 1, status: 'invalid' as const, cooldownUntil: null }
     const decision = refusal(decide({ kind: 'switch', keyId: 2, current }))
+    // The same as a code and params for the dashboard, the window's end as an ISO time.
+    expect(decision.explanation).toEqual({
+      code: 'guard_holds',
+      params: {
+        egressId: LANE,
+        minutes: 30,
+        windowEndsAt: '2026-01-01T12:30:00.000Z',
+        subject: {
+          kind: 'move',
+          fromKeyId: 1,
+          toKeyId: 2,
+          current: { keyId: 1, status: 'invalid' },
+        },
+        hint: 'switch_sooner',
+      },
+    })
     const error = refusalError(decision, clock.now())
     expect(error).toBeInstanceOf(KeySwitchGuard)
+    expect(error).toMatchObject({ explanation: decision.explanation })
     expect(error).toMatchObject({
       code: 'SFP_KEY_SWITCH_GUARD',
       statusCode: 503,
@@ -118,12 +151,15 @@ describe('switches-the-lane-key', () => {
     guard.recordUse(1)
     clock.advance(MINUTE)
     const current = { keyId: 1, status: 'cooling' as const, cooldownUntil: clock.now() + MINUTE }
-    expect(decide({ kind: 'switch', keyId: 2, current })).toMatchObject({
+    const decision = decide({ kind: 'switch', keyId: 2, current })
+    expect(decision).toMatchObject({
       kind: 'switch',
       keyId: 2,
-      reason:
-        'key #1 -> key #2 on egress #4 (key #1 is cooling after a rate limit); inside the 30-minute switch guard window (KEY_SWITCH_POLICY=immediate)',
+      reason: { code: 'key_switch', params: { guardMinutes: 30 } },
     })
+    expect(decision.kind === 'switch' && explanationText(decision.reason)).toBe(
+      'key #1 -> key #2 on egress #4 (key #1 is cooling after a rate limit); inside the 30-minute switch guard window (KEY_SWITCH_POLICY=immediate)',
+    )
   })
 })
 

@@ -1,14 +1,27 @@
+import type { Explanation } from '@sfp/schemas'
 import { START } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import type { Refusal } from '../src/key-chooser.js'
 import { combineRefusals } from '../src/refusals.js'
 
 const MINUTE = 60_000
+const GUARD: Explanation = {
+  code: 'guard_holds',
+  params: {
+    egressId: 1,
+    minutes: 30,
+    windowEndsAt: new Date(START).toISOString(),
+    subject: { kind: 'key', keyId: 2, lastKeyId: 1 },
+    hint: 'switch_sooner',
+  },
+}
+const NONE: Explanation = { code: 'no_usable_key', params: { current: null, nextAt: null } }
 const guard = (retryAt: number | null): Refusal => ({
   kind: 'refuse',
   code: 'key_switch_guard',
   message: 'held back',
   retryAt,
+  explanation: GUARD,
 })
 
 describe('combines-the-lanes-refusals', () => {
@@ -23,7 +36,13 @@ describe('combines-the-lanes-refusals', () => {
       {
         kind: 'key',
         laneId: 2,
-        refusal: { kind: 'refuse', code: 'no_available_key', message: 'none', retryAt: null },
+        refusal: {
+          kind: 'refuse',
+          code: 'no_available_key',
+          message: 'none',
+          retryAt: null,
+          explanation: NONE,
+        },
       },
       { kind: 'egress', laneId: 3, state: 'down', backAt: START + MINUTE, reason: 'ECONNREFUSED' },
     ])
@@ -32,6 +51,7 @@ describe('combines-the-lanes-refusals', () => {
       code: 'key_switch_guard',
       message: 'held back (2 other egresses cannot serve either.)',
       retryAt: START + MINUTE,
+      explanation: GUARD,
     })
   })
 
@@ -46,6 +66,10 @@ describe('combines-the-lanes-refusals', () => {
       message:
         'SiliconFlow blocked the IP of egress #1; it rests until 2026-01-01T12:01:00.000Z. Add another egress (a proxy) to keep serving meanwhile.',
       retryAt: START + MINUTE,
+      explanation: {
+        code: 'egress_out',
+        params: { egressId: 1, state: 'blocked', until: '2026-01-01T12:01:00.000Z' },
+      },
     })
   })
 
@@ -61,13 +85,27 @@ describe('combines-the-lanes-refusals', () => {
           reason: 'ECONNREFUSED',
         },
       ]),
-    ).toMatchObject({ code: 'no_available_egress', retryAt: START + MINUTE })
+    ).toMatchObject({
+      code: 'no_available_egress',
+      retryAt: START + MINUTE,
+      explanation: {
+        code: 'no_egress',
+        params: {
+          outs: [
+            { egressId: 1, state: 'blocked' },
+            { egressId: 2, state: 'down' },
+          ],
+          nextAt: new Date(START + MINUTE).toISOString(),
+        },
+      },
+    })
     expect(combineRefusals([])).toEqual({
       kind: 'refuse',
       code: 'no_available_egress',
       message:
         'No egress can reach SiliconFlow now: no egress is enabled: enable one, or add a proxy in the dashboard.',
       retryAt: null,
+      explanation: { code: 'no_egress', params: { outs: [], nextAt: null } },
     })
   })
 })

@@ -1,5 +1,10 @@
 import type { EgressPatch, EgressRow } from '@sfp/db'
-import type { EgressState } from '@sfp/schemas'
+import {
+  type EgressState,
+  type Explanation,
+  type ExplanationParams,
+  readExplanation,
+} from '@sfp/schemas'
 
 /** First rest of a `down` egress; doubled per failure in a row, capped. */
 export const DOWN_FIRST_MS = 30_000
@@ -12,7 +17,7 @@ export function downBackoffMs(failures: number): number {
 
 type StateFields = Pick<
   EgressRow,
-  'enabled' | 'builtin' | 'state' | 'blockedUntil' | 'retryAt' | 'stateReason'
+  'enabled' | 'builtin' | 'state' | 'blockedUntil' | 'retryAt' | 'stateReason' | 'stateExplanation'
 >
 
 /**
@@ -36,6 +41,50 @@ export function stateReason(row: StateFields, directAllowed: boolean, now: numbe
   }
 }
 
+/** The same as `stateReason`, as a code the dashboard translates; null for rows without one. */
+export function stateExplanation(
+  row: StateFields,
+  directAllowed: boolean,
+  now: number,
+): Explanation | null {
+  switch (effectiveState(row, directAllowed, now)) {
+    case 'up':
+      return null
+    case 'disabled':
+      return row.enabled
+        ? { code: 'egress_direct_off', params: {} }
+        : { code: 'egress_disabled_by_admin', params: {} }
+    default:
+      return readExplanation(row.stateExplanation)
+  }
+}
+
+/** The code in a way-out reason: the last `(UPPER_CASE)` in it, as `wayOutReason` writes them. */
+const REASON_CODE = /\(([A-Z][A-Z0-9_]*)\)(?!.*\([A-Z][A-Z0-9_]*\))/
+
+/**
+ * A way-out failure's reason (`wayOutReason`'s words, or the proxy's `the way out failed (CODE)`)
+ * as a code: the same tests on the error code as `wayOutReason` makes.
+ */
+export function explainDown(reason: string): Explanation {
+  const code = REASON_CODE.exec(reason)?.[1] ?? null
+  let cause: ExplanationParams<'egress_down'>['cause'] = 'failed'
+  if (code === 'UND_ERR_ABORTED') cause = 'tunnel_refused'
+  else if (code?.startsWith('UND_ERR_SOCKS5')) cause = 'socks_refused'
+  else if (code === 'ECONNREFUSED') cause = 'connection_refused'
+  else if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') cause = 'timeout'
+  return { code: 'egress_down', params: { cause, code } }
+}
+
+/** A block's reason (`upstream answered HTTP 403 with a block code`) as a code. */
+export function explainBlocked(reason: string): Explanation {
+  const status = /\bHTTP (\d{3})\b/.exec(reason)?.[1]
+  return {
+    code: 'egress_blocked',
+    params: { status: status === undefined ? null : Number(status) },
+  }
+}
+
 /** The patch that puts an egress `down` after one more way-out failure. */
 export function downPatch(
   row: Pick<EgressRow, 'failures'>,
@@ -46,6 +95,7 @@ export function downPatch(
   return {
     state: 'down',
     stateReason: reason,
+    stateExplanation: explainDown(reason),
     failures,
     retryAt: now + downBackoffMs(failures),
     blockedUntil: null,
@@ -57,6 +107,7 @@ export function blockedPatch(reason: string, now: number, blockMs: number): Egre
   return {
     state: 'blocked',
     stateReason: reason,
+    stateExplanation: explainBlocked(reason),
     blockedUntil: now + blockMs,
     retryAt: null,
     updatedAt: now,
@@ -67,6 +118,7 @@ export function upPatch(now: number): EgressPatch {
   return {
     state: 'up',
     stateReason: null,
+    stateExplanation: null,
     failures: 0,
     retryAt: null,
     blockedUntil: null,

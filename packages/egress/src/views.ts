@@ -1,6 +1,6 @@
 import type { EgressRow } from '@sfp/db'
 import { displayProxyUrl, type EgressView } from '@sfp/schemas'
-import { effectiveState, stateReason } from './egress-states.js'
+import { effectiveState, stateExplanation, stateReason } from './egress-states.js'
 import type { LaneInfo } from './types.js'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
@@ -34,6 +34,7 @@ export function toEgressView(
     enabled: row.enabled,
     state,
     stateReason: stateReason(row, directAllowed, now),
+    stateExplanation: stateExplanation(row, directAllowed, now),
     blockedUntil: state === 'blocked' ? iso(row.blockedUntil) : null,
     retryAt: state === 'down' ? iso(row.retryAt) : null,
     currentKeyId: lane.currentKeyId,

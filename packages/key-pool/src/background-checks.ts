@@ -1,3 +1,5 @@
+import type { CheckTrigger } from '@sfp/schemas'
+
 /**
  * Balance checks nobody waits for: after every N successes of a key, and every
  * BALANCE_REFRESH_MINUTES for each lane's key. Only keys in use on a lane, and not `disabled`,
@@ -5,7 +7,7 @@
  * arrive after the admin activated another key or disabled this one, and a check can wait long
  * for its slot, so this is asked when the check is scheduled and again right before the key is
  * sent.
- * @see CONTRACT §4 "Balance"
+ * @see docs/behaviour.md §4 "Balance"
  */
 export interface BackgroundChecks {
   /** Check `id` soon (through the gate) if a lane uses it and no check of it is running. */
@@ -21,7 +23,7 @@ export interface BackgroundChecksDeps {
    * One check of one key, ending in its state change; aborted at stop. It sends the key only if
    * `inUse()` still holds once the gate admits the check.
    */
-  run(id: number, trigger: string, signal: AbortSignal, inUse: () => boolean): Promise<void>
+  run(id: number, trigger: CheckTrigger, signal: AbortSignal, inUse: () => boolean): Promise<void>
   /** Whether a lane uses key `id` now. */
   inUse(id: number): boolean
   /** Every lane's key, for the periodic refresh. */
@@ -39,7 +41,7 @@ export function createBackgroundChecks(deps: BackgroundChecksDeps): BackgroundCh
 
   const inUse = (id: number) => deps.inUse(id) && deps.isProbeable(id)
 
-  function start(id: number, trigger: string): void {
+  function start(id: number, trigger: CheckTrigger): void {
     if (stopped || running.has(id) || !inUse(id)) return
     const check = deps
       .run(id, trigger, abort.signal, () => inUse(id))
@@ -54,7 +56,7 @@ export function createBackgroundChecks(deps: BackgroundChecksDeps): BackgroundCh
   const timer =
     deps.refreshMs > 0
       ? setInterval(() => {
-          for (const id of deps.keysInUse()) start(id, 'scheduled balance refresh')
+          for (const id of deps.keysInUse()) start(id, 'scheduled_refresh')
         }, deps.refreshMs)
       : undefined
   // Never keeps the process alive on its own.
@@ -65,7 +67,7 @@ export function createBackgroundChecks(deps: BackgroundChecksDeps): BackgroundCh
   }
 
   return {
-    schedule: (id) => start(id, 'balance check after successful calls'),
+    schedule: (id) => start(id, 'after_calls'),
     settled,
     async stop() {
       stopped = true

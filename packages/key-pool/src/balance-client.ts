@@ -1,12 +1,12 @@
-import { upstreamUserInfoSchema } from '@sfp/schemas'
+import { type KeyCheckSummary, upstreamUserInfoSchema } from '@sfp/schemas'
 import { type Dispatcher, Pool } from 'undici'
 
 /**
  * What upstream says about a key right now. A balance is only ever a number read from
  * `totalBalance`; every doubt (retired endpoint, odd body, timeout) is `unknown`, never zero.
- * @see SILICONFLOW.md "Balance"
+ * @see docs/upstream.md §3
  */
-export type KeyCheck =
+export type KeyCheck = (
   | { kind: 'balance'; totalBalance: number; accountStatus: string | null }
   | { kind: 'invalid'; evidence: string }
   /**
@@ -14,6 +14,10 @@ export type KeyCheck =
    * without a readable balance) but told no balance.
    */
   | { kind: 'unknown'; reason: string; valid: boolean }
+) & {
+  /** The same as data, for the key event and `lastErrorDetail` the dashboard translates. */
+  summary: KeyCheckSummary
+}
 
 export interface BalanceClient {
   /**
@@ -82,14 +86,26 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
   /** Validity without a balance: /v1/models costs nothing and needs a valid key. */
   async function modelsCheck(
     key: string,
-    why: string,
+    userInfoStatus: number,
     signal: AbortSignal | undefined,
     via: Dispatcher,
   ): Promise<KeyCheck> {
+    const why = `/v1/user/info answered ${userInfoStatus}`
     const { status } = await get('/v1/models', key, signal, via)
-    if (status === 401) return { kind: 'invalid', evidence: `${why}; /v1/models answered 401` }
+    if (status === 401) {
+      return {
+        kind: 'invalid',
+        evidence: `${why}; /v1/models answered 401`,
+        summary: { kind: 'invalid', userInfoStatus, modelsStatus: status },
+      }
+    }
     const valid = status >= 200 && status < 300
-    return { kind: 'unknown', reason: `${why}; /v1/models answered ${status}`, valid }
+    return {
+      kind: 'unknown',
+      reason: `${why}; /v1/models answered ${status}`,
+      valid,
+      summary: unknown('status', userInfoStatus, status),
+    }
   }
 
   async function checkKey(
@@ -99,18 +115,34 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
   ): Promise<KeyCheck> {
     try {
       const { status, body } = await get('/v1/user/info', key, signal, via)
-      if (status === 401) return { kind: 'invalid', evidence: '/v1/user/info answered 401' }
+      if (status === 401) {
+        return {
+          kind: 'invalid',
+          evidence: '/v1/user/info answered 401',
+          summary: { kind: 'invalid', userInfoStatus: status, modelsStatus: null },
+        }
+      }
       if (status === 404 || status === 410) {
-        return await modelsCheck(key, `/v1/user/info answered ${status}`, signal, via)
+        return await modelsCheck(key, status, signal, via)
       }
       if (status !== 200) {
-        return { kind: 'unknown', reason: `/v1/user/info answered ${status}`, valid: false }
+        return {
+          kind: 'unknown',
+          reason: `/v1/user/info answered ${status}`,
+          valid: false,
+          summary: unknown('status', status),
+        }
       }
       // A 200 that is not a JSON object (a proxy's or a maintenance HTML page, a cut body) may
       // not come from the API at all: it says nothing about the key either way.
       const json = parseJsonObject(body)
       if (json === undefined) {
-        return { kind: 'unknown', reason: '/v1/user/info answered 200 without JSON', valid: false }
+        return {
+          kind: 'unknown',
+          reason: '/v1/user/info answered 200 without JSON',
+          valid: false,
+          summary: unknown('no_json', status),
+        }
       }
       const parsed = upstreamUserInfoSchema.safeParse(json)
       if (!parsed.success) {
@@ -118,12 +150,29 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
           kind: 'unknown',
           reason: '/v1/user/info sent no readable totalBalance',
           valid: true,
+          summary: unknown('no_balance', status),
         }
       }
       const { totalBalance, status: accountStatus } = parsed.data.data
-      return { kind: 'balance', totalBalance, accountStatus: accountStatus ?? null }
+      const account = accountStatus ?? null
+      return {
+        kind: 'balance',
+        totalBalance,
+        accountStatus: account,
+        summary: {
+          kind: 'balance',
+          balance: totalBalance,
+          accountStatus: account === null || account === 'normal' ? null : account.slice(0, 40),
+        },
+      }
     } catch (error) {
-      return { kind: 'unknown', reason: `balance check failed: ${errorCode(error)}`, valid: false }
+      const code = errorCode(error)
+      return {
+        kind: 'unknown',
+        reason: `balance check failed: ${code}`,
+        valid: false,
+        summary: unknown('failed', null, null, code),
+      }
     }
   }
 
@@ -133,6 +182,15 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
       if (owned) await dispatcher.close()
     },
   }
+}
+
+function unknown(
+  problem: Extract<KeyCheckSummary, { kind: 'unknown' }>['problem'],
+  userInfoStatus: number | null,
+  modelsStatus: number | null = null,
+  error: string | null = null,
+): KeyCheckSummary {
+  return { kind: 'unknown', userInfoStatus, modelsStatus, problem, error }
 }
 
 function parseJsonObject(text: string): object | undefined {

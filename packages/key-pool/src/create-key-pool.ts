@@ -2,9 +2,8 @@ import type { Dispatcher } from 'undici'
 import { createBackgroundChecks } from './background-checks.js'
 import { createBalanceClient, type KeyCheck } from './balance-client.js'
 import { openStoredKeys } from './encryption-at-rest.js'
-import { shortError } from './error-text.js'
 import { CheckNotNeeded } from './errors.js'
-import { applyCheckVerdict, describeCheck, type PoolRules, type RuleContext } from './key-checks.js'
+import { applyCheckVerdict, type PoolRules, type RuleContext } from './key-checks.js'
 import { createKeyDirectory } from './key-directory.js'
 import { createKeyStore, type KeyPoolStorage } from './key-store.js'
 import { applyOutcome, type OutcomeContext } from './outcome-rules.js'
@@ -12,7 +11,7 @@ import { selectKey } from './selection.js'
 import type { KeyPoolLog, KeyPoolService, UpstreamCall, UpstreamGate } from './types.js'
 import { toKeyView } from './views.js'
 
-/** The settings the pool follows (CONTRACT §2), already validated. */
+/** The settings the pool follows (docs/behaviour.md §2), already validated. */
 export interface KeyPoolSettings {
   upstreamBaseUrl: string
   lowBalanceThreshold: number
@@ -38,9 +37,9 @@ export interface KeyPoolDeps {
 const MINUTE = 60_000
 
 /**
- * The key pool (CONTRACT §4) without Fastify: state in memory, written through to SQLite, checks
- * upstream through the gate the dispatch plugin installs. Throws at creation when the stored keys
- * do not match ENCRYPTION_KEY (see `openStoredKeys`).
+ * The key pool (docs/behaviour.md §4) without Fastify: state in memory, written through to SQLite,
+ * checks upstream through the gate the dispatch plugin installs. Throws at creation when the stored
+ * keys do not match ENCRYPTION_KEY (see `openStoredKeys`).
  */
 export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
   const { settings, log } = deps
@@ -117,8 +116,8 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
     activate(id, reason) {
       const fresh = { consecutiveErrors: 0, rateLimitStrikes: 0 }
       if (store.require(id).status === 'active') store.patch(id, fresh)
-      else store.transition(id, 'active', 'activated by admin', fresh)
-      store.record({ keyId: id, type: 'override', reason: shortError(reason) })
+      else store.transition(id, 'active', { code: 'activated_by_admin', params: {} }, fresh)
+      store.record({ keyId: id, type: 'override', explanation: reason })
       store.changed()
       return view(id)
     },
@@ -126,9 +125,12 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
       store.require(id)
       const result = await checkThroughGate(id, signal)
       store.require(id) // deleted while upstream was asked: 404 like any unknown id
-      applyCheckVerdict(ruleContext, id, result, 'on-demand check')
-      const reason = shortError(`on-demand check: ${describeCheck(result)}`)
-      store.record({ keyId: id, type: 'check', reason })
+      applyCheckVerdict(ruleContext, id, result, 'on_demand')
+      store.record({
+        keyId: id,
+        type: 'check',
+        explanation: { code: 'key_check', params: { trigger: 'on_demand', check: result.summary } },
+      })
       store.changed()
       return view(id)
     },
@@ -141,8 +143,7 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
       const key = store.get(id)
       if (!key) return
       store.patch(id, { egressId, egressUsedAt: Math.max(time, key.egressUsedAt ?? 0) })
-      if (reason !== undefined)
-        store.record({ keyId: id, type: 'switch', reason: shortError(reason) })
+      if (reason !== undefined) store.record({ keyId: id, type: 'switch', explanation: reason })
       store.changed()
     },
     unbindEgress(egressId) {

@@ -1,4 +1,4 @@
-import { maskSecret } from '@sfp/schemas'
+import { type Explanation, explanationText, maskSecret } from '@sfp/schemas'
 
 const MAX_LENGTH = 200
 /** Long unbroken tokens may be keys an upstream message quotes back: shown masked. */
@@ -15,4 +15,28 @@ export function shortError(text: string): string {
     .replace(TOKEN_LIKE, (token) => maskSecret(token))
     .trim()
   return line.length > MAX_LENGTH ? `${line.slice(0, MAX_LENGTH - 1)}…` : line
+}
+
+/**
+ * The explanation with every string param passed through `shortError` (params may carry upstream
+ * words): what is stored and answered never holds more of a key than its mask.
+ */
+export function safeExplanation<E extends Explanation>(explained: E): E {
+  return JSON.parse(JSON.stringify(explained), (name, value: unknown) =>
+    typeof value === 'string' && name !== 'code' ? shortError(value) : value,
+  ) as E
+}
+
+/** A key's last error as both the English line (`lastError`) and its code (`lastErrorDetail`). */
+export function errorFields(explained: Explanation): {
+  lastError: string
+  lastErrorDetail: Explanation
+} {
+  const safe = safeExplanation(explained)
+  return { lastError: shortError(explanationText(safe)), lastErrorDetail: safe }
+}
+
+/** The English line stored beside an explanation (key event `reason`). */
+export function reasonText(explained: Explanation): string {
+  return shortError(explanationText(explained))
 }

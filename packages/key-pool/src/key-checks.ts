@@ -1,9 +1,10 @@
 import type { UpstreamKeyPatch, UpstreamKeyRow } from '@sfp/db'
+import type { CheckTrigger, Explanation } from '@sfp/schemas'
 import type { KeyCheck } from './balance-client.js'
-import { shortError } from './error-text.js'
+import { errorFields } from './error-text.js'
 import type { KeyStore } from './key-store.js'
 
-/** The settings the rules read (CONTRACT §2), times in milliseconds. */
+/** The settings the rules read (docs/behaviour.md §2), times in milliseconds. */
 export interface PoolRules {
   lowBalanceThreshold: number
   autoQueryBalanceAfterCalls: number
@@ -18,20 +19,6 @@ export interface RuleContext {
   now: () => number
 }
 
-export function describeCheck(check: KeyCheck): string {
-  switch (check.kind) {
-    case 'balance': {
-      const { accountStatus: status } = check
-      const restricted = status !== null && status !== 'normal'
-      return `balance ${check.totalBalance}${restricted ? `, account status "${status.slice(0, 40)}"` : ''}`
-    }
-    case 'invalid':
-      return `invalid: ${check.evidence}`
-    case 'unknown':
-      return `balance unknown (${check.reason})`
-  }
-}
-
 export function isLowBalance(check: KeyCheck, rules: PoolRules): boolean {
   return check.kind === 'balance' && check.totalBalance < rules.lowBalanceThreshold
 }
@@ -43,36 +30,39 @@ export function balancePatch(check: KeyCheck, time: number): UpstreamKeyPatch {
 
 /**
  * An account status other than `normal` is written down but changes no state: what the other
- * values mean is not confirmed (SILICONFLOW.md), and a wrong guess would take good keys away.
+ * values mean is not confirmed (docs/upstream.md §3), and a wrong guess would take good keys away.
  */
-function accountNote(check: KeyCheck): string | undefined {
+function accountNote(check: KeyCheck, trigger: CheckTrigger): Explanation | undefined {
   if (check.kind !== 'balance' || check.accountStatus === null) return undefined
   if (check.accountStatus === 'normal') return undefined
-  return shortError(
-    `account status "${check.accountStatus.slice(0, 40)}" reported by /v1/user/info`,
-  )
+  const status = check.accountStatus.slice(0, 40)
+  return { code: 'account_status', params: { trigger, status } }
 }
 
 /**
  * A check the pool made on its own or for the admin (not a request's confirmation): a low
  * balance makes the key `insufficient`, a confirmed 401 `invalid`, and a key found fine again
  * leaves `invalid`/`insufficient`. `disabled` stays disabled whatever upstream says.
- * @see CONTRACT §4 "Balance"
+ * @see docs/behaviour.md §4 "Balance"
  */
 export function applyCheckVerdict(
   { store, rules, now }: RuleContext,
   id: number,
   check: KeyCheck,
-  trigger: string,
+  trigger: CheckTrigger,
 ): UpstreamKeyRow {
   const key = store.require(id)
   const patch = balancePatch(check, now())
-  const note = accountNote(check)
-  if (note !== undefined && note !== key.lastError) {
-    patch.lastError = note
-    store.record({ keyId: id, type: 'check', reason: `${trigger}: ${note}` })
+  const note = accountNote(check, trigger)
+  const noted =
+    key.lastErrorDetail?.code === 'account_status' &&
+    note?.code === 'account_status' &&
+    key.lastErrorDetail.params.status === note.params.status
+  if (note !== undefined && !noted) {
+    Object.assign(patch, errorFields(note))
+    store.record({ keyId: id, type: 'check', explanation: note })
   }
-  const reason = `${trigger}: ${describeCheck(check)}`
+  const reason: Explanation = { code: 'key_check', params: { trigger, check: check.summary } }
   const fine = check.kind === 'balance' || (check.kind === 'unknown' && check.valid)
   if (key.status === 'disabled') return store.patch(id, patch)
   if (check.kind === 'invalid') return store.transition(id, 'invalid', reason, patch)

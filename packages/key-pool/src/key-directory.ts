@@ -91,9 +91,10 @@ export function createKeyDirectory(
       const fields: UpstreamKeyPatch = {}
       if (patch.label !== undefined) fields.label = patch.label === '' ? null : patch.label
       if (patch.enabled === false && key.status !== 'disabled') {
-        store.transition(id, 'disabled', 'disabled by admin', fields)
+        store.transition(id, 'disabled', { code: 'disabled_by_admin', params: {} }, fields)
       } else if (patch.enabled === true && key.status === 'disabled') {
-        store.transition(id, 'active', 'enabled by admin', { ...fields, consecutiveErrors: 0 })
+        const enabled = { code: 'enabled_by_admin', params: {} } as const
+        store.transition(id, 'active', enabled, { ...fields, consecutiveErrors: 0 })
       } else if (Object.keys(fields).length > 0) {
         store.patch(id, fields)
       }

@@ -7,7 +7,8 @@ import type {
   UpstreamKeyRow,
   UpstreamKeysRepository,
 } from '@sfp/db'
-import type { KeyStatus } from '@sfp/schemas'
+import type { Explanation, KeyStatus } from '@sfp/schemas'
+import { reasonText, safeExplanation } from './error-text.js'
 import { KeyNotFound } from './errors.js'
 import type { KeyPoolLog, KeysInUse, PoolChangeListener } from './types.js'
 
@@ -18,7 +19,10 @@ export interface KeyPoolStorage {
   settings: SettingsStore
 }
 
-export type KeyEvent = Omit<NewKeyEventRow, 'id' | 'time'>
+/** A key event as the pool records it: the English `reason` is derived from the explanation. */
+export type KeyEvent = Omit<NewKeyEventRow, 'id' | 'time' | 'reason' | 'explanation'> & {
+  explanation: Explanation
+}
 
 /**
  * The pool's working copy: every key row in memory (a Map iterates in insertion order, which is
@@ -44,7 +48,12 @@ export interface KeyStore {
   /** Write pending counters now (shutdown). */
   flush(): void
   /** Change the status with its reason: a `state` key event when it really changes. */
-  transition(id: number, to: KeyStatus, reason: string, patch?: UpstreamKeyPatch): UpstreamKeyRow
+  transition(
+    id: number,
+    to: KeyStatus,
+    reason: Explanation,
+    patch?: UpstreamKeyPatch,
+  ): UpstreamKeyRow
   record(event: KeyEvent): void
   insert(rows: NewUpstreamKeyRow[]): UpstreamKeyRow[]
   remove(ids: readonly number[]): number[]
@@ -65,6 +74,9 @@ export const NO_KEYS_IN_USE: KeysInUse = {
   all: () => [],
   primary: () => null,
 }
+
+const ADDED = { type: 'added', explanation: { code: 'added_by_admin', params: {} } } as const
+const REMOVED = { type: 'removed', explanation: { code: 'deleted_by_admin', params: {} } } as const
 
 export interface KeyStoreDeps {
   storage: KeyPoolStorage
@@ -126,13 +138,26 @@ export function createKeyStore({ storage, rows, now, log }: KeyStoreDeps): KeySt
       const cooldown = to === 'cooling' || to === 'error' ? {} : { cooldownUntil: null }
       const row = store.patch(id, { ...patch, ...cooldown, status: to })
       if (from !== to) {
-        store.record({ keyId: id, type: 'state', fromStatus: from, toStatus: to, reason })
-        log?.info({ keyId: id, from, to, reason }, 'upstream key state changed')
+        store.record({
+          keyId: id,
+          type: 'state',
+          fromStatus: from,
+          toStatus: to,
+          explanation: reason,
+        })
+        log?.info({ keyId: id, from, to, reason: reason.code }, 'upstream key state changed')
       }
       return row
     },
     record(event) {
-      storage.keyEvents.append({ ...event, time: now() })
+      const { explanation: given, ...fields } = event
+      const explanation = safeExplanation(given)
+      storage.keyEvents.append({
+        ...fields,
+        reason: reasonText(explanation),
+        explanation,
+        time: now(),
+      })
     },
     insert(newRows) {
       const inserted = storage.upstreamKeys.insertMany(newRows)
@@ -141,9 +166,8 @@ export function createKeyStore({ storage, rows, now, log }: KeyStoreDeps): KeySt
         fingerprints.add(row.fingerprint)
       }
       const time = now()
-      storage.keyEvents.appendMany(
-        inserted.map((row) => ({ time, keyId: row.id, type: 'added', reason: 'added by admin' })),
-      )
+      const added = { ...ADDED, reason: reasonText(ADDED.explanation), time }
+      storage.keyEvents.appendMany(inserted.map((row) => ({ ...added, keyId: row.id })))
       return inserted
     },
     remove(ids) {
@@ -156,9 +180,8 @@ export function createKeyStore({ storage, rows, now, log }: KeyStoreDeps): KeySt
         keys.delete(id)
       }
       const time = now()
-      storage.keyEvents.appendMany(
-        present.map((id) => ({ time, keyId: id, type: 'removed', reason: 'deleted by admin' })),
-      )
+      const removed = { ...REMOVED, reason: reasonText(REMOVED.explanation), time }
+      storage.keyEvents.appendMany(present.map((id) => ({ ...removed, keyId: id })))
       return present
     },
     onChange(listener) {

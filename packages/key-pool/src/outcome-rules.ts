@@ -1,9 +1,9 @@
 import type { UpstreamKeyPatch, UpstreamKeyRow } from '@sfp/db'
-import type { KeyStatus } from '@sfp/schemas'
+import type { Explanation, ExplanationOf, KeyStatus } from '@sfp/schemas'
 import type { Dispatcher } from 'undici'
 import type { KeyCheck } from './balance-client.js'
-import { shortError } from './error-text.js'
-import { balancePatch, describeCheck, isLowBalance, type RuleContext } from './key-checks.js'
+import { errorFields, shortError } from './error-text.js'
+import { balancePatch, isLowBalance, type RuleContext } from './key-checks.js'
 import type { AttemptOutcome, OutcomeVerdict } from './types.js'
 
 export interface OutcomeContext extends RuleContext {
@@ -31,10 +31,10 @@ interface Counted extends UpstreamKeyPatch {
 }
 
 /**
- * Turn one attempt's outcome into the key's new state (CONTRACT §4). Every outcome counts as a
- * call made with the key (`callCount`, `lastUsedAt`); only key-attributable failures count as
+ * Turn one attempt's outcome into the key's new state (docs/behaviour.md §4). Every outcome counts
+ * as a call made with the key (`callCount`, `lastUsedAt`); only key-attributable failures count as
  * errors and change the state. A key deleted while its request was in flight reports `disabled`.
- * @see CONTRACT §4 "Classify every failure"
+ * @see docs/behaviour.md §4 "Classifying an attempt"
  */
 export async function applyOutcome(
   ctx: OutcomeContext,
@@ -59,18 +59,27 @@ export async function applyOutcome(
       case 'rateLimited':
         return rateLimited(ctx, key, counted, outcome.retryAfterMs)
       case 'upstreamError': {
-        const text = `HTTP ${outcome.status}${outcome.message ? `: ${outcome.message}` : ''}`
-        return await failed(ctx, key, counted, text, via)
+        const detail = outcome.message ? shortError(outcome.message) : null
+        const error = {
+          code: 'upstream_error',
+          params: { status: outcome.status, detail },
+        } as const
+        return await failed(ctx, key, counted, error, via)
       }
-      case 'networkError':
-        return await failed(ctx, key, counted, `network error: ${outcome.code}`, via)
+      case 'networkError': {
+        const error = {
+          code: 'network_error',
+          params: { detail: shortError(outcome.code) },
+        } as const
+        return await failed(ctx, key, counted, error, via)
+      }
     }
   } finally {
     ctx.store.changed()
   }
 }
 
-const SUCCESS_PROVES_KEY = 'request succeeded, which proves the key works'
+const SUCCESS_PROVES_KEY: Explanation = { code: 'request_succeeded', params: {} }
 
 function succeed(ctx: OutcomeContext, key: UpstreamKeyRow, counted: Counted): OutcomeVerdict {
   const { autoQueryBalanceAfterCalls: every } = ctx.rules
@@ -113,13 +122,13 @@ function outOfService(
   ctx: OutcomeContext,
   id: number,
   to: KeyStatus,
-  reason: string,
+  reason: Explanation,
   patch: UpstreamKeyPatch,
 ): OutcomeVerdict {
   const key = ctx.store.require(id)
   const row = keepsState(key.status, to)
     ? ctx.store.patch(id, { ...patch, cooldownUntil: null })
-    : ctx.store.transition(id, to, shortError(reason), patch)
+    : ctx.store.transition(id, to, reason, patch)
   return { status: row.status, moveOn: true }
 }
 
@@ -138,14 +147,14 @@ async function unauthorized(
   if (!ctx.store.get(key.id)) return GONE
   const patch = balancePatch(check, ctx.now())
   if (check.kind === 'invalid') {
-    const lastError = shortError(`HTTP 401: key rejected (${check.evidence})`)
-    return outOfService(ctx, key.id, 'invalid', `401 confirmed: ${check.evidence}`, {
-      ...patch,
-      lastError,
-    })
+    const rejected: Explanation = { code: 'key_rejected', params: { check: check.summary } }
+    return outOfService(ctx, key.id, 'invalid', rejected, { ...patch, ...errorFields(rejected) })
   }
-  const lastError = shortError(`HTTP 401 not confirmed (${describeCheck(check)}); passed through`)
-  const row = ctx.store.patch(key.id, { ...patch, lastError })
+  const passed: Explanation = {
+    code: 'unauthorized_unconfirmed',
+    params: { check: check.summary },
+  }
+  const row = ctx.store.patch(key.id, { ...patch, ...errorFields(passed) })
   return { status: row.status, moveOn: false }
 }
 
@@ -160,17 +169,23 @@ async function forbidden(
   ctx.store.patch(key.id, { ...counted, errorCount: key.errorCount + 1 })
   const check = await ctx.confirm(key.id, via)
   if (!ctx.store.get(key.id)) return GONE
-  const patch = { ...balancePatch(check, ctx.now()), lastError: `HTTP ${status}` }
-  const reason = `HTTP ${status}, then ${describeCheck(check)}`
+  const patch = {
+    ...balancePatch(check, ctx.now()),
+    ...errorFields({ code: 'http_status', params: { status } }),
+  }
+  const reason: Explanation = { code: 'forbidden', params: { status, check: check.summary } }
   if (isLowBalance(check, ctx.rules))
     return outOfService(ctx, key.id, 'insufficient', reason, patch)
   if (check.kind === 'invalid') return outOfService(ctx, key.id, 'invalid', reason, patch)
-  const lastError = shortError(`HTTP ${status} passed through (${describeCheck(check)})`)
-  const row = ctx.store.patch(key.id, { ...patch, lastError })
+  const passed: Explanation = {
+    code: 'forbidden_passed',
+    params: { status, check: check.summary },
+  }
+  const row = ctx.store.patch(key.id, { ...patch, ...errorFields(passed) })
   return { status: row.status, moveOn: false }
 }
 
-/** @see CONTRACT §4: 429 -> `cooling` until Retry-After, else 30 s doubling up to 15 min. */
+/** @see docs/behaviour.md §4: 429 -> `cooling` until Retry-After, else 30 s doubling to 15 min. */
 function rateLimited(
   ctx: OutcomeContext,
   key: UpstreamKeyRow,
@@ -180,13 +195,16 @@ function rateLimited(
   const strikes = key.rateLimitStrikes + 1
   const waitMs = retryAfterMs ?? rateLimitCooldownMs(strikes)
   const seconds = Math.ceil(waitMs / 1000)
-  const source = retryAfterMs === null ? `429 #${strikes} in a row` : '429 with Retry-After'
-  return outOfService(ctx, key.id, 'cooling', `${source}: cooling for ${seconds} s`, {
+  const reason: Explanation = {
+    code: 'rate_limited',
+    params: { seconds, strike: retryAfterMs === null ? strikes : null },
+  }
+  return outOfService(ctx, key.id, 'cooling', reason, {
     ...counted,
     errorCount: key.errorCount + 1,
     rateLimitStrikes: strikes,
     cooldownUntil: counted.lastUsedAt + Math.max(0, waitMs),
-    lastError: `HTTP 429: rate limited (cooling for ${seconds} s)`,
+    ...errorFields(reason),
   })
 }
 
@@ -198,23 +216,31 @@ async function failed(
   ctx: OutcomeContext,
   key: UpstreamKeyRow,
   counted: Counted,
-  text: string,
+  error: ExplanationOf<'upstream_error'> | ExplanationOf<'network_error'>,
   via: Dispatcher | undefined,
 ) {
   const consecutive = key.consecutiveErrors + 1
-  const lastError = shortError(text)
   ctx.store.patch(key.id, {
     ...counted,
     errorCount: key.errorCount + 1,
     consecutiveErrors: consecutive,
-    lastError,
+    ...errorFields(error),
   })
   if (consecutive < ctx.rules.keyErrorThreshold) return { status: key.status, moveOn: false }
   const check = await ctx.confirm(key.id, via)
   if (!ctx.store.get(key.id)) return GONE
   const time = ctx.now()
   const patch = balancePatch(check, time)
-  const reason = `${consecutive} failures in a row (last: ${lastError}), then ${describeCheck(check)}`
+  const reason: Explanation = {
+    code: 'key_failures',
+    params: {
+      count: consecutive,
+      last: error.code,
+      status: error.code === 'upstream_error' ? error.params.status : null,
+      detail: error.params.detail,
+      check: check.summary,
+    },
+  }
   if (isLowBalance(check, ctx.rules))
     return outOfService(ctx, key.id, 'insufficient', reason, patch)
   if (check.kind === 'invalid') return outOfService(ctx, key.id, 'invalid', reason, patch)

@@ -2,6 +2,7 @@ import type { UpstreamKeyRow } from '@sfp/db'
 import type {
   AddKeysBody,
   AddKeysResponse,
+  Explanation,
   KeyStatus,
   KeyView,
   ListKeysQuery,
@@ -16,7 +17,7 @@ import type { Dispatcher } from 'undici'
  * call. Fixed before the implementation so the three can be built side by side.
  */
 
-/** What one upstream attempt came to, as the proxy classified it (CONTRACT §4). */
+/** What one upstream attempt came to, as the proxy classified it (docs/behaviour.md §4). */
 export type AttemptOutcome =
   /** 2xx: resets the failure count, makes the key `active`. */
   | { kind: 'success' }
@@ -130,7 +131,7 @@ export interface KeyPool {
    * Make the key `active` again (re-enabling it, failure counts reset) and record the admin's
    * `override` event with `reason`. The dispatch plugin makes it a lane's key: call it there.
    */
-  activate(id: number, reason: string): KeyView
+  activate(id: number, reason: Explanation): KeyView
   /** Balance and validity now, through the upstream gate. */
   check(id: number, signal?: AbortSignal): Promise<KeyView>
   /** Every key in plain text, one per line, creation order: the only way keys leave. */
@@ -142,7 +143,7 @@ export interface KeyPool {
    * Lane `egressId` takes key `id` at `time`: the binding is written through, and a `switch`
    * key event with `reason` is recorded when `reason` is given.
    */
-  bind(id: number, egressId: number, time: number, reason?: string): void
+  bind(id: number, egressId: number, time: number, reason?: Explanation): void
   /** The egress was deleted: its keys belong to no lane (their last use stays recorded). */
   unbindEgress(egressId: number): void
   /** The key itself, for the Authorization header of an upstream call. */

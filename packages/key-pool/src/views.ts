@@ -1,5 +1,5 @@
 import type { KeyEventRow, UpstreamKeyRow } from '@sfp/db'
-import type { KeyEventView, KeyView } from '@sfp/schemas'
+import { type KeyEventView, type KeyView, readExplanation } from '@sfp/schemas'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
@@ -20,6 +20,7 @@ export function toKeyView(row: UpstreamKeyRow, isCurrent: boolean): KeyView {
     errorCount: row.errorCount,
     consecutiveErrors: row.consecutiveErrors,
     lastError: row.lastError,
+    lastErrorDetail: readExplanation(row.lastErrorDetail),
     lastUsedAt: iso(row.lastUsedAt),
     cooldownUntil: iso(row.cooldownUntil),
     createdAt: new Date(row.createdAt).toISOString(),
@@ -36,5 +37,6 @@ export function toKeyEventView(row: KeyEventRow): KeyEventView {
     fromStatus: row.fromStatus,
     toStatus: row.toStatus,
     reason: row.reason,
+    explanation: readExplanation(row.explanation),
   }
 }

@@ -2,7 +2,7 @@ import { Agent, type Dispatcher } from 'undici'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { CheckNotNeeded } from '../src/errors.js'
 import type { UpstreamGate } from '../src/types.js'
-import { keysInUse, lane } from './helpers/lanes.js'
+import { keysInUse, lane, override } from './helpers/lanes.js'
 import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
 
 const KEYS = [fakeKey(1), fakeKey(2), fakeKey(3)]
@@ -84,7 +84,7 @@ describe('balance check after every N successful calls', () => {
     const inUse = keysInUse(a)
     pool.useKeysInUse(inUse)
     // The admin makes b the lane's key: the pool activates it, the dispatch moves the lane.
-    pool.activate(b, 'made the key in use by admin')
+    pool.activate(b, override())
     inUse.set(b)
     await pool.report(a, { kind: 'success' })
     pool.update(b, { enabled: false })
@@ -104,7 +104,7 @@ describe('balance check after every N successful calls', () => {
     pool.useKeysInUse(inUse)
     await pool.report(a, { kind: 'success' })
     expect(calls).toEqual([a])
-    pool.activate(b, 'made the key in use by admin')
+    pool.activate(b, override())
     inUse.set(b)
     open()
     await pool.settled()

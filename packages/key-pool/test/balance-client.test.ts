@@ -18,8 +18,9 @@ async function check(
   )
   if (setup.faults) upstream.script(...setup.faults)
   client = createBalanceClient({ baseUrl: upstream.url, connectTimeoutMs: 1000, timeoutMs: 100 })
-  const result = await client.checkKey(KEY)
-  return { result, upstream }
+  // The summary (the same as data, for explanations) is asserted apart from the words.
+  const { summary, ...result } = await client.checkKey(KEY)
+  return { result, summary, upstream }
 }
 
 /** user/info answering 200 with this JSON (or raw text). */
@@ -61,8 +62,9 @@ describe('balance client: GET /v1/user/info on a real socket', () => {
   })
 
   it('reports a restricted account status without judging it', async () => {
-    const { result } = await check({ account: { totalBalance: '5', status: 'frozen' } })
+    const { result, summary } = await check({ account: { totalBalance: '5', status: 'frozen' } })
     expect(result).toEqual({ kind: 'balance', totalBalance: 5, accountStatus: 'frozen' })
+    expect(summary).toEqual({ kind: 'balance', balance: 5, accountStatus: 'frozen' })
   })
 
   const unknownBodies: [string, unknown][] = [
@@ -107,8 +109,9 @@ describe('balance client: GET /v1/user/info on a real socket', () => {
   })
 
   it('401: invalid, without asking anything else', async () => {
-    const { result, upstream } = await check({ known: false })
+    const { result, summary, upstream } = await check({ known: false })
     expect(result).toEqual({ kind: 'invalid', evidence: '/v1/user/info answered 401' })
+    expect(summary).toEqual({ kind: 'invalid', userInfoStatus: 401, modelsStatus: null })
     expect(upstream.requests).toHaveLength(1)
   })
 
@@ -123,7 +126,7 @@ describe('balance client: GET /v1/user/info on a real socket', () => {
   })
 
   it('410 and /v1/models 401: invalid', async () => {
-    const { result } = await check({
+    const { result, summary } = await check({
       faults: [
         userInfoStatus(410),
         { match: { path: '/v1/models' }, fault: { kind: 'status', status: 401 } },
@@ -133,6 +136,7 @@ describe('balance client: GET /v1/user/info on a real socket', () => {
       kind: 'invalid',
       evidence: '/v1/user/info answered 410; /v1/models answered 401',
     })
+    expect(summary).toEqual({ kind: 'invalid', userInfoStatus: 410, modelsStatus: 401 })
   })
 
   it('410 and /v1/models 503: unknown, validity unknown', async () => {
@@ -146,19 +150,28 @@ describe('balance client: GET /v1/user/info on a real socket', () => {
   })
 
   it.each([500, 503, 429, 403])('%i: unknown', async (status) => {
-    const { result } = await check({ faults: [userInfoStatus(status)] })
+    const { result, summary } = await check({ faults: [userInfoStatus(status)] })
     expect(result).toEqual({
       kind: 'unknown',
       reason: `/v1/user/info answered ${status}`,
       valid: false,
-    } satisfies KeyCheck)
+    } satisfies Omit<Extract<KeyCheck, { kind: 'unknown' }>, 'summary'>)
+    expect(summary).toEqual({
+      kind: 'unknown',
+      userInfoStatus: status,
+      modelsStatus: null,
+      problem: 'status',
+      error: null,
+    })
   })
 
   it('a connection reset: unknown, with undici code only', async () => {
-    const { result } = await check({
+    const { result, summary } = await check({
       faults: [{ match: { path: '/v1/user/info' }, fault: { kind: 'reset-before-headers' } }],
     })
     expect(result).toMatchObject({ kind: 'unknown', valid: false })
+    expect(summary).toMatchObject({ kind: 'unknown', userInfoStatus: null, problem: 'failed' })
+    expect((summary as { error: string }).error).toMatch(/^[A-Z_]+$/)
     expect((result as { reason: string }).reason).toMatch(/^balance check failed: [A-Z_]+$/)
   })
 
@@ -192,6 +205,13 @@ describe('balance client: GET /v1/user/info on a real socket', () => {
       kind: 'unknown',
       reason: 'balance check failed: aborted',
       valid: false,
+      summary: {
+        kind: 'unknown',
+        userInfoStatus: null,
+        modelsStatus: null,
+        problem: 'failed',
+        error: 'aborted',
+      },
     })
   })
 

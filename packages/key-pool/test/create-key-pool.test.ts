@@ -2,7 +2,7 @@ import { emptyStatusCounts } from '@sfp/schemas'
 import { Agent, type Dispatcher } from 'undici'
 import { describe, expect, it, vi } from 'vitest'
 import type { UpstreamGate } from '../src/types.js'
-import { keysInUse, lane } from './helpers/lanes.js'
+import { keysInUse, lane, override } from './helpers/lanes.js'
 import { T0 } from './helpers/manual-clock.js'
 import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
 
@@ -35,6 +35,7 @@ describe('add', () => {
         errorCount: 0,
         consecutiveErrors: 0,
         lastError: null,
+        lastErrorDetail: null,
         lastUsedAt: null,
         cooldownUntil: null,
         createdAt: new Date(T0).toISOString(),
@@ -45,6 +46,10 @@ describe('add', () => {
     expect(eventsOf(test, 'added').map((e) => [e.keyId, e.reason])).toEqual([
       [1, 'added by admin'],
       [2, 'added by admin'],
+    ])
+    expect(eventsOf(test, 'added').map((e) => e.explanation)).toEqual([
+      { code: 'added_by_admin', params: {} },
+      { code: 'added_by_admin', params: {} },
     ])
   })
 
@@ -127,13 +132,13 @@ describe('activate', () => {
     test.pool.update(b, { enabled: false })
     const changed = vi.fn()
     test.pool.onChange(changed)
-    expect(test.pool.activate(b, 'made the key in use on lane #1 by admin')).toMatchObject({
+    expect(test.pool.activate(b, override(1))).toMatchObject({
       id: b,
       status: 'active',
     })
     expect(changed).toHaveBeenCalled()
     expect(eventsOf(test, 'override').map((e) => [e.keyId, e.reason])).toEqual([
-      [b, 'made the key in use on lane #1 by admin'],
+      [b, 'made the key in use on egress #1 by admin'],
     ])
     expect(
       eventsOf(test, 'state').map((e) => [e.keyId, e.fromStatus, e.toStatus, e.reason]),
@@ -157,8 +162,8 @@ describe('activate', () => {
     expect(test.pool.row(a)).toMatchObject({ status: 'active', consecutiveErrors: 2 })
     expect(test.pool.row(b)).toMatchObject({ status: 'cooling', rateLimitStrikes: 2 })
 
-    test.pool.activate(a, 'admin: a')
-    test.pool.activate(b, 'admin: b')
+    test.pool.activate(a, override(1))
+    test.pool.activate(b, override(2))
     const fresh = {
       status: 'active',
       consecutiveErrors: 0,
@@ -172,8 +177,8 @@ describe('activate', () => {
       expect.objectContaining({ keyId: b, fromStatus: 'cooling', toStatus: 'active' }),
     ])
     expect(eventsOf(test, 'override').map((e) => [e.keyId, e.reason])).toEqual([
-      [a, 'admin: a'],
-      [b, 'admin: b'],
+      [a, 'made the key in use on egress #1 by admin'],
+      [b, 'made the key in use on egress #2 by admin'],
     ])
     // The next 429 starts the escalation again from 30 s.
     await test.pool.report(b, { kind: 'rateLimited', retryAfterMs: null })
@@ -183,19 +188,19 @@ describe('activate', () => {
   it('makes no key the key in use: isCurrent follows what the dispatch tells', () => {
     const test = createTestPool()
     const [a = 0, b = 0] = addKeys(test.pool, [K1, K2])
-    expect(test.pool.activate(b, 'admin')).toMatchObject({ id: b, isCurrent: false })
+    expect(test.pool.activate(b, override())).toMatchObject({ id: b, isCurrent: false })
     expect(test.pool.status().currentKeyId).toBeNull()
     const inUse = keysInUse(a)
     test.pool.useKeysInUse(inUse)
-    expect(test.pool.activate(b, 'admin')).toMatchObject({ id: b, isCurrent: false })
+    expect(test.pool.activate(b, override())).toMatchObject({ id: b, isCurrent: false })
     inUse.set(b)
-    expect(test.pool.activate(b, 'admin')).toMatchObject({ id: b, isCurrent: true })
+    expect(test.pool.activate(b, override())).toMatchObject({ id: b, isCurrent: true })
     expect(test.pool.status().currentKeyId).toBe(b)
   })
 
   it('throws SFP_NOT_FOUND for an unknown id, recording nothing', () => {
     const test = createTestPool()
-    expect(() => test.pool.activate(3, 'admin')).toThrow(
+    expect(() => test.pool.activate(3, override())).toThrow(
       expect.objectContaining({ code: 'SFP_NOT_FOUND', statusCode: 404 }),
     )
     expect(eventsOf(test, 'override')).toEqual([])
@@ -346,11 +351,30 @@ describe('check (on demand)', () => {
       status: 'active',
       balance: 9,
       lastError: 'account status "frozen" reported by /v1/user/info',
+      lastErrorDetail: {
+        code: 'account_status',
+        params: { trigger: 'on_demand', status: 'frozen' },
+      },
     })
     expect(eventsOf(test, 'check').map((e) => e.reason)).toEqual([
-      'on-demand check: account status "frozen" reported by /v1/user/info',
+      'account status "frozen" reported by /v1/user/info',
       'on-demand check: balance 9, account status "frozen"',
     ])
+    expect(eventsOf(test, 'check').map((e) => e.explanation)).toEqual([
+      { code: 'account_status', params: { trigger: 'on_demand', status: 'frozen' } },
+      {
+        code: 'key_check',
+        params: {
+          trigger: 'on_demand',
+          check: { kind: 'balance', balance: 9, accountStatus: 'frozen' },
+        },
+      },
+    ])
+    // The same status again is not written down twice.
+    await test.pool.check(id)
+    expect(
+      eventsOf(test, 'check').filter((e) => e.explanation?.code === 'account_status'),
+    ).toHaveLength(1)
   })
 
   it('keeps the last known balance when the balance is unknown now', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { guardedLane } from './helpers/lanes.js'
+import { guardedLane, switched } from './helpers/lanes.js'
 import { T0 } from './helpers/manual-clock.js'
 import { addKeys, createTestPool, fakeKey, type TestPool } from './helpers/test-pool.js'
 
@@ -60,14 +60,24 @@ describe('bind', () => {
   it('records a switch key event only when given a reason, masked like any reason', () => {
     const test = createTestPool()
     const [a = 0, b = 0] = addKeys(test.pool, KEYS.slice(0, 2))
-    test.pool.bind(a, 1, T0, 'first key of lane #1')
+    test.pool.bind(a, 1, T0, switched(a))
     test.pool.bind(a, 1, T0 + 1000)
     test.pool.bind(a, 1, T0 + 2000)
-    expect(switchEvents(test)).toEqual([[a, 'first key of lane #1']])
-    test.pool.bind(b, 1, T0 + 3000, `#${a} cooling; took ${KEYS[1]}`)
-    const reason = switchEvents(test)[1]?.[1] ?? ''
+    expect(switchEvents(test)).toEqual([
+      [a, `first key in use: #${a} on egress #1 (no key in use)`],
+    ])
+    // A param that quotes a key (a status word from upstream, say) is stored masked, in the
+    // explanation and in the English reason.
+    const quoting = switched(b, a)
+    if (quoting.code === 'key_switch') quoting.params.current = { keyId: a, status: `${KEYS[1]}` }
+    test.pool.bind(b, 1, T0 + 3000, quoting)
+    const masked = `${KEYS[1]?.slice(0, 6)}…${KEYS[1]?.slice(-4)}`
+    const [, [, reason = ''] = []] = switchEvents(test)
     expect(reason).not.toContain(KEYS[1])
-    expect(reason).toBe(`#${a} cooling; took ${KEYS[1]?.slice(0, 6)}…${KEYS[1]?.slice(-4)}`)
+    expect(reason).toBe(`key #${a} -> key #${b} on egress #1 (key #${a} is ${masked})`)
+    const stored = test.storage.keyEvents.list({ limit: 10 })[0]
+    expect(JSON.stringify(stored)).not.toContain(KEYS[1])
+    expect(stored?.explanation).toMatchObject({ params: { current: { status: masked } } })
     expect(switchEvents(test)).toHaveLength(2)
   })
 
@@ -86,7 +96,7 @@ describe('bind', () => {
     const changed = vi.fn()
     test.pool.onChange(changed)
     const rows = JSON.stringify(test.storage.upstreamKeys.all())
-    expect(() => test.pool.bind(99, 1, T0, 'gone')).not.toThrow()
+    expect(() => test.pool.bind(99, 1, T0, switched(99))).not.toThrow()
     expect(JSON.stringify(test.storage.upstreamKeys.all())).toBe(rows)
     expect(switchEvents(test)).toEqual([])
     expect(changed).not.toHaveBeenCalled()

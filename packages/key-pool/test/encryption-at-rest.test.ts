@@ -4,6 +4,7 @@ import { SETTING } from '@sfp/db'
 import { describe, expect, it } from 'vitest'
 import { createKeyPool } from '../src/create-key-pool.js'
 import { isSealed, plainKeyCipher } from '../src/key-cipher.js'
+import { switched } from './helpers/lanes.js'
 import { T0 } from './helpers/manual-clock.js'
 import {
   addKeys,
@@ -90,7 +91,7 @@ describe('encryption at rest', () => {
     const plain = createTestPool()
     const [a = 0, b = 0] = addKeys(plain.pool, KEYS)
     plain.pool.update(b, { enabled: false, label: 'kept' })
-    plain.pool.bind(a, 1, T0, 'in use')
+    plain.pool.bind(a, 1, T0, switched(a))
     const listed = plain.pool.list({ offset: 0 })
     expect(plain.storage.upstreamKeys.all().every((row) => row.secret === KEYS[row.id - 1])).toBe(
       true,

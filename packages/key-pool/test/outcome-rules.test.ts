@@ -369,7 +369,7 @@ const cases: Case[] = [
   },
 ]
 
-describe('report applies CONTRACT §4 to each outcome', () => {
+describe('report applies docs/behaviour.md §4 to each outcome', () => {
   it.each(cases)('$name', async (c) => {
     const { verdict, key, transitions, probes } = await run(c)
     expect(verdict).toEqual(c.verdict)

@@ -1,7 +1,7 @@
 import { SETTING } from '@sfp/db'
 import { describe, expect, it, vi } from 'vitest'
 import { COUNTER_FLUSH_MS } from '../src/key-store.js'
-import { keysInUse, lane } from './helpers/lanes.js'
+import { keysInUse, lane, switched } from './helpers/lanes.js'
 import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
 
 const KEYS = Array.from({ length: 6 }, (_, i) => fakeKey(i + 1))
@@ -32,7 +32,7 @@ describe('restart', () => {
     // Lane 1 uses `used`; lane 2 used `bad` before it became invalid.
     const boundAt = clock.now()
     pool.bind(bad, 2, boundAt - 5000)
-    pool.bind(used, 1, boundAt, 'in use')
+    pool.bind(used, 1, boundAt, switched(used))
     pool.useKeysInUse(keysInUse(used))
     await pool.check(used)
     clock.advance(1000)

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { explanationSchema } from './explanations.js'
 import { decimalId } from './ids.js'
 
 /** 4 or 6 for an IP literal, else 0 (like node:net's `isIP`; this package also runs in browsers). */
@@ -209,6 +210,8 @@ export const egressViewSchema = z.object({
   state: egressStateSchema,
   /** Why it is `down`, `blocked` or `disabled` (short, English; no secrets). */
   stateReason: z.string().nullable(),
+  /** The same as a code the dashboard translates; null when up or stored before codes existed. */
+  stateExplanation: explanationSchema.nullable(),
   blockedUntil: isoTime.nullable(),
   /** While `down`: when it is tried again. */
   retryAt: isoTime.nullable(),

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { explanationSchema } from './explanations.js'
 import { decimalId, decimalInteger } from './ids.js'
 import { keyStatusSchema } from './keys.js'
 
@@ -17,7 +18,10 @@ export const keyEventViewSchema = z.object({
   type: keyEventTypeSchema,
   fromStatus: keyStatusSchema.nullable(),
   toStatus: keyStatusSchema.nullable(),
+  /** In English words (scripts); `explanation` is the same as a code the dashboard translates. */
   reason: z.string(),
+  /** Null for events recorded before codes existed (their text stays in `reason`). */
+  explanation: explanationSchema.nullable(),
 })
 export type KeyEventView = z.infer<typeof keyEventViewSchema>
 

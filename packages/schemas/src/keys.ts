@@ -1,7 +1,8 @@
 import { z } from 'zod'
+import { explanationSchema } from './explanations.js'
 import { decimalId, decimalInteger } from './ids.js'
 
-/** @see CONTRACT §4: the life cycle of an upstream key. */
+/** @see docs/behaviour.md §4: the life cycle of an upstream key. */
 export const KEY_STATUSES = [
   'active',
   'cooling',
@@ -13,7 +14,7 @@ export const KEY_STATUSES = [
 export const keyStatusSchema = z.enum(KEY_STATUSES)
 export type KeyStatus = z.infer<typeof keyStatusSchema>
 
-/** Dashboard labels, Chinese first (CONTRACT §4), English second. */
+/** Dashboard labels, Chinese first (docs/behaviour.md §4), English second. */
 export const KEY_STATUS_LABELS: Record<KeyStatus, { zh: string; en: string }> = {
   active: { zh: '正常', en: 'Active' },
   cooling: { zh: '限流冷却', en: 'Rate-limited' },
@@ -37,7 +38,10 @@ export const keyViewSchema = z.object({
   callCount: z.number().int(),
   errorCount: z.number().int(),
   consecutiveErrors: z.number().int(),
+  /** The last error in English words (scripts); `lastErrorDetail` is the same as a code. */
   lastError: z.string().nullable(),
+  /** Null for errors stored before codes existed (their text stays in `lastError`). */
+  lastErrorDetail: explanationSchema.nullable(),
   lastUsedAt: isoTime.nullable(),
   cooldownUntil: isoTime.nullable(),
   createdAt: isoTime,

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { KEY_SWITCH_POLICIES } from './config.js'
 import { egressStateSchema } from './egresses.js'
+import { explanationSchema } from './explanations.js'
 import { type KEY_STATUSES, keyStatusSchema } from './keys.js'
 
 const isoTime = z.iso.datetime()
@@ -38,6 +39,8 @@ export const switchGuardStatusSchema = z.object({
       ]),
       message: z.string(),
       retryAfterSeconds: z.number().int().nullable(),
+      /** The message as a code the dashboard translates (times as ISO, shown in local time). */
+      explanation: explanationSchema.nullable(),
     })
     .nullable(),
 })
@@ -52,7 +55,7 @@ export const poolStatusSchema = z.object({
 })
 export type PoolStatus = z.infer<typeof poolStatusSchema>
 
-/** One egress lane: its own slots and its own switch guard (the §6 shapes per lane). */
+/** One egress lane: its own slots and switch guard (docs/behaviour.md §6 shapes, per lane). */
 export const laneStatusSchema = z.object({
   id: z.number().int(),
   label: z.string().nullable(),

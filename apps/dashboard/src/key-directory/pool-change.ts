@@ -13,12 +13,12 @@ export interface KeyListSignatures {
 
 /**
  * Why these two suffice. Without the admin, only the keys in use change (one per egress lane):
- * their calls and last use, their balance (background checks only probe keys in use, CONTRACT §4)
- * and their state. A state change moves a count, unless another key moved the other way at once;
- * but a key that changes without the admin is one being used, and that makes it a lane's key. A
- * key moving to a lane changes its `egressId` and is a lane's key changing. So every state or lane
- * change shows in `list`, and every other change of a key in `currentKey`. The admin's own actions
- * put their answers in place themselves (`upsert`, `reload`).
+ * their calls and last use, their balance (background checks only probe keys in use,
+ * docs/behaviour.md §4) and their state. A state change moves a count, unless another key moved the
+ * other way at once; but a key that changes without the admin is one being used, and that makes it
+ * a lane's key. A key moving to a lane changes its `egressId` and is a lane's key changing. So
+ * every state or lane change shows in `list`, and every other change of a key in `currentKey`. The
+ * admin's own actions put their answers in place themselves (`upsert`, `reload`).
  */
 export function keyListSignatures({ pool, switchGuard, egresses }: StatusView): KeyListSignatures {
   return {

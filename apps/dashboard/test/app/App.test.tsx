@@ -5,7 +5,7 @@ import { basicAuthorization, saveAuthorization } from '../../src/api/credentials
 import { App } from '../../src/app/App.js'
 import { navigate } from '../../src/router/history-router.js'
 import { apiError, json, mockFetch } from '../helpers/fetch-mock.js'
-import { egressView, keyView, statusView } from '../helpers/fixtures.js'
+import { egressView, keyView, settingView, statusView } from '../helpers/fixtures.js'
 import { statusStream } from '../helpers/sse.js'
 
 const CURRENT = keyView({ id: 7, maskedKey: 'sk-curr…ent7', isCurrent: true, balance: 3.5 })
@@ -69,8 +69,7 @@ describe('App', () => {
   it('routes by path with the History API, marking the current page', async () => {
     saveAuthorization(basicAuthorization('admin', 'secret'))
     server({
-      'GET /api/manage/config': () =>
-        json({ settings: [{ name: 'PORT', value: 3000, secret: false }] }),
+      'GET /api/manage/config': () => json({ settings: [settingView()] }),
     })
     render(<App />)
     const nav = screen.getByRole('navigation', { name: '主导航' })

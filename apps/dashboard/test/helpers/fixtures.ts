@@ -1,4 +1,12 @@
-import type { EgressView, KeyView, LaneStatus, LogEntry, StatusView } from '@sfp/schemas'
+import type {
+  ConfigViewSetting,
+  EgressView,
+  KeyEventView,
+  KeyView,
+  LaneStatus,
+  LogEntry,
+  StatusView,
+} from '@sfp/schemas'
 
 export const HOSTILE = '<img src=x onerror=alert(1)>'
 
@@ -15,6 +23,7 @@ export function keyView(overrides: Partial<KeyView> = {}): KeyView {
     errorCount: 0,
     consecutiveErrors: 0,
     lastError: null,
+    lastErrorDetail: null,
     lastUsedAt: null,
     cooldownUntil: null,
     createdAt: '2025-05-01T00:00:00.000Z',
@@ -54,6 +63,7 @@ export function egressView(overrides: Partial<EgressView> = {}): EgressView {
     enabled: true,
     state: 'up',
     stateReason: null,
+    stateExplanation: null,
     blockedUntil: null,
     retryAt: null,
     currentKeyId: 1,
@@ -118,6 +128,33 @@ export function logEntry(overrides: Partial<LogEntry> = {}): LogEntry {
     totalTokens: 42,
     errorType: null,
     errorMessage: null,
+    ...overrides,
+  }
+}
+
+/** A key's state change (a failure streak by default), as `GET /key-events` lists it. */
+export function keyEvent(overrides: Partial<KeyEventView> = {}): KeyEventView {
+  return {
+    id: 1,
+    time: new Date().toISOString(),
+    keyId: null,
+    type: 'state',
+    fromStatus: 'active',
+    toStatus: 'error',
+    reason: '5 failures in a row (last: network error: ECONNREFUSED)',
+    explanation: null,
+    ...overrides,
+  }
+}
+
+/** `PORT` as `GET /config` shows it. */
+export function settingView(overrides: Partial<ConfigViewSetting> = {}): ConfigViewSetting {
+  return {
+    name: 'PORT',
+    value: 3000,
+    secret: false,
+    group: 'server',
+    description: { zh: '监听端口', en: 'listen port' },
     ...overrides,
   }
 }

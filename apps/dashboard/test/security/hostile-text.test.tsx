@@ -13,6 +13,7 @@ import { json, mockFetch } from '../helpers/fetch-mock.js'
 import {
   egressView,
   HOSTILE,
+  keyEvent,
   keyView,
   laneStatus,
   logEntry,
@@ -76,15 +77,12 @@ describe('hostile strings render as text', () => {
       <>
         <KeyEventList
           events={[
-            {
-              id: 1,
-              time: new Date().toISOString(),
-              keyId: null,
-              type: 'state',
-              fromStatus: 'active',
-              toStatus: 'error',
-              reason: HOSTILE,
-            },
+            keyEvent({ reason: HOSTILE }),
+            keyEvent({
+              id: 2,
+              reason: 'upstream words',
+              explanation: { code: 'network_error', params: { detail: HOSTILE } },
+            }),
           ]}
         />
         <ErrorNotice
@@ -120,7 +118,15 @@ describe('hostile strings render as text', () => {
               ...lane,
               switchGuard: {
                 ...lane.switchGuard,
-                blocked: { code: 'egress_blocked', message: HOSTILE, retryAfterSeconds: null },
+                blocked: {
+                  code: 'egress_blocked',
+                  message: 'x',
+                  retryAfterSeconds: null,
+                  explanation: {
+                    code: 'no_usable_key',
+                    params: { current: { keyId: 1, status: HOSTILE }, nextAt: null },
+                  },
+                },
               },
             },
           ]}

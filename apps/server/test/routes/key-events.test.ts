@@ -27,6 +27,7 @@ describe('GET /api/manage/key-events', () => {
         fromStatus: null,
         toStatus: null,
         reason: 'made the key in use on egress #1 by admin',
+        explanation: { code: 'activation_override', params: { egressId: 1 } },
       },
       {
         id: 3,
@@ -36,6 +37,7 @@ describe('GET /api/manage/key-events', () => {
         fromStatus: 'active',
         toStatus: 'disabled',
         reason: 'disabled by admin',
+        explanation: { code: 'disabled_by_admin', params: {} },
       },
       expect.objectContaining({ id: 2, keyId: 2, type: 'added' }),
       expect.objectContaining({ id: 1, keyId: 1, type: 'added' }),

@@ -83,7 +83,17 @@ describe('upstream keys never leak', () => {
     await pool.report(2, { kind: 'forbidden', status: 403 })
     await pool.report(4, { kind: 'unauthorized' })
     await pool.report(3, { kind: 'rateLimited', retryAfterMs: null })
-    pool.bind(2, 1, Date.now(), `switched away from ${GOOD}`)
+    // A switch explanation whose param quotes the key: stored and answered masked.
+    pool.bind(2, 1, Date.now(), {
+      code: 'key_switch',
+      params: {
+        egressId: 1,
+        fromKeyId: 1,
+        toKeyId: 2,
+        current: { keyId: 1, status: `switched away from ${GOOD}` },
+        guardMinutes: null,
+      },
+    })
     await pool.settled?.()
     await call('GET', '/key-events?limit=500')
     await call('GET', '/key-events?keyId=1')

@@ -31,6 +31,9 @@ export const LEGACY_IMPORT_SETTING = {
 export const LEGACY_CLIENT_KEY_NAME = 'siliconflowProxy'
 
 const IMPORTED_REASON = 'imported from siliconflowProxy'
+const IMPORTED = { code: 'imported_from_legacy', params: {} } as const
+/** How `activeLegacyBlock` begins a block's reason, before the old program's own words. */
+const LEGACY_BLOCK_PREFIX = /^siliconflowProxy IP block(?:: )?/
 /** A broken table must not make a summary of megabytes. */
 const MAX_NOTES = 200
 
@@ -160,6 +163,7 @@ export function importLegacyDatabase(
         type: 'added' as const,
         toStatus: row.status,
         reason: IMPORTED_REASON,
+        explanation: IMPORTED,
       })),
     )
     const byStatus = { active: 0, insufficient: 0, error: 0, disabled: 0 }
@@ -217,6 +221,11 @@ export function importLegacyDatabase(
       const blocked = {
         state: 'blocked' as const,
         stateReason: block.reason,
+        // The old program's own words stay a param: the dashboard translates the sentence around them.
+        stateExplanation: {
+          code: 'egress_blocked_legacy' as const,
+          params: { detail: block.reason.replace(LEGACY_BLOCK_PREFIX, '') || null },
+        },
         blockedUntil: block.until,
         updatedAt: now,
       }

@@ -90,6 +90,7 @@ export function keyRow(fields: Partial<UpstreamKeyRow> & { id: number }): Upstre
     rateLimitStrikes: 0,
     successesSinceCheck: 0,
     lastError: null,
+    lastErrorDetail: null,
     lastUsedAt: null,
     cooldownUntil: null,
     egressId: null,

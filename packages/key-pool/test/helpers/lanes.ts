@@ -1,3 +1,4 @@
+import type { Explanation } from '@sfp/schemas'
 import type { KeyBinding, KeysInUse, LaneKeys } from '../../src/types.js'
 
 /**
@@ -42,3 +43,15 @@ export function keysInUse(...initial: number[]): FakeKeysInUse {
     },
   }
 }
+
+/** The admin's activation on egress `egressId`, as the dispatch explains it. */
+export const override = (egressId: number | null = 1): Explanation => ({
+  code: 'activation_override',
+  params: { egressId },
+})
+
+/** A lane's switch to key `toKeyId`, as the dispatch explains it. */
+export const switched = (toKeyId: number, fromKeyId: number | null = null): Explanation => ({
+  code: 'key_switch',
+  params: { egressId: 1, fromKeyId, toKeyId, current: null, guardMinutes: null },
+})

@@ -3,6 +3,7 @@ import { useState } from 'react'
 import { EgressStateBadge } from '../../components/EgressStateBadge.js'
 import { GuardCountdown } from '../../components/GuardCountdown.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
+import { useExplain } from '../../i18n/useExplain.js'
 import { EgressLabelDialog } from './EgressLabelDialog.js'
 
 /** The egress by name, with its id, kind, whether it is the built-in one, and its label editor. */
@@ -81,6 +82,7 @@ export function EgressStateInfo({
   clockOffsetMs: number
 }) {
   const { t } = useI18n()
+  const reason = useExplain()(egress.stateExplanation, egress.stateReason)
   const until =
     egress.state === 'blocked'
       ? egress.blockedUntil
@@ -90,7 +92,7 @@ export function EgressStateInfo({
   return (
     <>
       <EgressStateBadge state={egress.state} />
-      {egress.stateReason && <span className="cell-sub egress-reason">{egress.stateReason}</span>}
+      {reason && <span className="cell-sub egress-reason">{reason}</span>}
       {until !== null && (
         <span className="cell-sub">
           <GuardCountdown

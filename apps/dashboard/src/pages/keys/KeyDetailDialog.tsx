@@ -7,6 +7,7 @@ import { RelativeTime } from '../../components/RelativeTime.js'
 import { StatusBadge } from '../../components/StatusBadge.js'
 import { useApiResource } from '../../hooks/useApiResource.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
+import { useExplain } from '../../i18n/useExplain.js'
 import { EgressReference } from '../../live-status/EgressReference.js'
 import { KeyActions } from './KeyActions.js'
 import { KeyLabelForm } from './KeyLabelForm.js'
@@ -14,6 +15,7 @@ import { KeyLabelForm } from './KeyLabelForm.js'
 /** Everything about one key: its fields, label, actions and recent events. */
 export function KeyDetailDialog({ keyView: key, onClose }: { keyView: KeyView; onClose(): void }) {
   const { t, format } = useI18n()
+  const explain = useExplain()
   const api = useAdminApi()
   const events = useApiResource(
     (signal) => api.keyEvents({ keyId: key.id, limit: 20 }, signal),
@@ -44,7 +46,7 @@ export function KeyDetailDialog({ keyView: key, onClose }: { keyView: KeyView; o
           {format.number(key.errorCount)} ({t('key.consecutive', { count: key.consecutiveErrors })})
         </dd>
         <dt>{t('col.lastError')}</dt>
-        <dd className="pre-wrap">{key.lastError ?? '—'}</dd>
+        <dd className="pre-wrap">{explain(key.lastErrorDetail, key.lastError) ?? '—'}</dd>
         <dt>{t('col.egress')}</dt>
         <dd>
           <EgressReference egressId={key.egressId} />

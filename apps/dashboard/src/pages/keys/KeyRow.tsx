@@ -4,6 +4,7 @@ import { egressName } from '../../components/egress-name.js'
 import { RelativeTime } from '../../components/RelativeTime.js'
 import { StatusBadge } from '../../components/StatusBadge.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
+import { useExplain } from '../../i18n/useExplain.js'
 
 interface KeyRowProps {
   keyView: KeyView
@@ -26,6 +27,7 @@ export const KeyRow = memo(function KeyRow({
   egressLabel = null,
 }: KeyRowProps) {
   const { t, format } = useI18n()
+  const lastError = useExplain()(key.lastErrorDetail, key.lastError)
   return (
     <tr className={`key-row ${selected ? 'key-row--selected' : ''}`} aria-rowindex={rowIndex}>
       <td className="key-row__check">
@@ -91,8 +93,8 @@ export const KeyRow = memo(function KeyRow({
           </span>
         )}
       </td>
-      <td className="key-row__error" title={key.lastError ?? undefined}>
-        {key.lastError ?? <span className="muted">—</span>}
+      <td className="key-row__error" title={lastError ?? undefined}>
+        {lastError ?? <span className="muted">—</span>}
       </td>
       <td>
         <RelativeTime iso={key.lastUsedAt} />

@@ -1,5 +1,5 @@
 /**
- * The separators the server splits `api_keys` on (CONTRACT §6): whitespace (Unicode spaces
+ * The separators the server splits `api_keys` on (docs/behaviour.md §6): whitespace (Unicode spaces
  * included), commas and semicolons, and also their full-width forms and the enumeration comma
  * that a Chinese keyboard types.
  * @see packages/key-pool/src/import-parser.ts `SEPARATORS`, which this must match.

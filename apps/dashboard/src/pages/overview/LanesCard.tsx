@@ -3,6 +3,7 @@ import { EgressStateBadge } from '../../components/EgressStateBadge.js'
 import { egressName } from '../../components/egress-name.js'
 import { GuardCountdown } from '../../components/GuardCountdown.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
+import { useExplain } from '../../i18n/useExplain.js'
 import { KeyReference } from '../../key-directory/KeyReference.js'
 import { Link } from '../../router/Link.js'
 
@@ -41,6 +42,7 @@ export function LanesCard({ lanes, clockOffsetMs }: LanesCardProps) {
 
 function Lane({ lane, clockOffsetMs }: { lane: LaneStatus; clockOffsetMs: number }) {
   const { t, format } = useI18n()
+  const explain = useExplain()
   const { dispatch, switchGuard: guard } = lane
   const name = egressName(t, lane)
   return (
@@ -87,7 +89,9 @@ function Lane({ lane, clockOffsetMs }: { lane: LaneStatus; clockOffsetMs: number
           {guard.blocked.retryAfterSeconds !== null && (
             <> · {t('guard.retryIn', { seconds: guard.blocked.retryAfterSeconds })}</>
           )}
-          <div className="notice__detail">{guard.blocked.message}</div>
+          <div className="notice__detail">
+            {explain(guard.blocked.explanation, guard.blocked.message)}
+          </div>
         </div>
       )}
     </li>

@@ -2,6 +2,7 @@ import type { SwitchGuardStatus } from '@sfp/schemas'
 import { GuardCountdown } from '../../components/GuardCountdown.js'
 import { RelativeTime } from '../../components/RelativeTime.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
+import { useExplain } from '../../i18n/useExplain.js'
 import { KeyReference } from '../../key-directory/KeyReference.js'
 
 interface SwitchGuardCardProps {
@@ -11,6 +12,7 @@ interface SwitchGuardCardProps {
 
 export function SwitchGuardCard({ guard, clockOffsetMs }: SwitchGuardCardProps) {
   const { t, format } = useI18n()
+  const explain = useExplain()
   const { blocked } = guard
   return (
     <section className="card" aria-labelledby="guard-title">
@@ -25,7 +27,7 @@ export function SwitchGuardCard({ guard, clockOffsetMs }: SwitchGuardCardProps) 
           {blocked.retryAfterSeconds !== null && (
             <> · {t('guard.retryIn', { seconds: blocked.retryAfterSeconds })}</>
           )}
-          <div className="notice__detail">{blocked.message}</div>
+          <div className="notice__detail">{explain(blocked.explanation, blocked.message)}</div>
         </div>
       )}
       <p className="card__note">

@@ -1,0 +1,87 @@
+import { createManualClock } from '@sfp/test-support'
+import { describe, expect, it } from 'vitest'
+import { explainBlocked, explainDown } from '../src/egress-states.js'
+import { wayOutReason } from '../src/way-out.js'
+import { memoryDatabase, startService } from './helpers/harness.js'
+
+/**
+ * An egress's state reason is also a code (`stateExplanation`), stored beside the English
+ * `stateReason` and read back after a restart: the dashboard translates codes, not sentences.
+ */
+
+const error = (code: string) => Object.assign(new Error('x'), { code })
+
+describe('egress state explanations', () => {
+  it('way-out reasons become egress_down with their cause and code', () => {
+    expect(explainDown(wayOutReason(error('ECONNREFUSED')))).toEqual({
+      code: 'egress_down',
+      params: { cause: 'connection_refused', code: 'ECONNREFUSED' },
+    })
+    expect(explainDown(wayOutReason(error('UND_ERR_ABORTED')))).toMatchObject({
+      params: { cause: 'tunnel_refused', code: 'UND_ERR_ABORTED' },
+    })
+    expect(explainDown(wayOutReason(error('UND_ERR_SOCKS5_AUTH')))).toMatchObject({
+      params: { cause: 'socks_refused' },
+    })
+    expect(explainDown(wayOutReason(error('ETIMEDOUT')))).toMatchObject({
+      params: { cause: 'timeout' },
+    })
+    expect(explainDown('the way out failed (EHOSTUNREACH)')).toMatchObject({
+      params: { cause: 'failed', code: 'EHOSTUNREACH' },
+    })
+    expect(explainDown('something else')).toEqual({
+      code: 'egress_down',
+      params: { cause: 'failed', code: null },
+    })
+  })
+
+  it('block reasons become egress_blocked with the HTTP status', () => {
+    expect(explainBlocked('upstream answered HTTP 403 with a block code')).toEqual({
+      code: 'egress_blocked',
+      params: { status: 403 },
+    })
+    expect(explainBlocked('upstream code 50603')).toEqual({
+      code: 'egress_blocked',
+      params: { status: null },
+    })
+  })
+
+  it('down, blocked, up and disabled: stored, answered, and kept across a restart', async () => {
+    const clock = createManualClock()
+    const db = memoryDatabase()
+    const first = startService({ db, clock, settings: { egressBlockMinutes: 30 } })
+    const down = first.service.create({ url: 'http://127.0.0.1:3128' }).id
+    const blocked = first.service.create({ url: 'http://127.0.0.1:3129' }).id
+    first.service.markDown(down, 'the proxy refused the connection (ECONNREFUSED)')
+    first.service.markBlocked(blocked, 'upstream answered HTTP 403 with a block code')
+    expect(first.service.view(down)).toMatchObject({
+      state: 'down',
+      stateReason: 'the proxy refused the connection (ECONNREFUSED)',
+      stateExplanation: {
+        code: 'egress_down',
+        params: { cause: 'connection_refused', code: 'ECONNREFUSED' },
+      },
+    })
+    await first.service.close()
+
+    const second = startService({ db, clock, settings: { egressBlockMinutes: 30 } })
+    expect(second.service.view(down)?.stateExplanation).toMatchObject({ code: 'egress_down' })
+    expect(second.service.view(blocked)).toMatchObject({
+      state: 'blocked',
+      stateExplanation: { code: 'egress_blocked', params: { status: 403 } },
+    })
+    second.service.update(down, { enabled: false })
+    expect(second.service.view(down)).toMatchObject({
+      state: 'disabled',
+      stateReason: 'disabled by admin',
+      stateExplanation: { code: 'egress_disabled_by_admin', params: {} },
+    })
+    clock.advance(30 * 60_000)
+    expect(second.service.view(blocked)).toMatchObject({
+      state: 'up',
+      stateReason: null,
+      stateExplanation: null,
+    })
+    expect(db.storage.egresses.all().find((row) => row.id === blocked)?.stateExplanation).toBe(null)
+  })
+})

@@ -22,7 +22,7 @@ export interface ProductionServerOptions {
   upstreamKey: string
   /** More upstream keys imported after `upstreamKey` (one per egress lane, say). */
   moreUpstreamKeys?: readonly string[]
-  /** Settings (CONTRACT §2) besides the listen address, data dir and secrets. */
+  /** Settings (docs/behaviour.md §2) besides the listen address, data dir and secrets. */
   settings: Record<string, string>
   workDir: string
   /** Extra `node` flags, e.g. `--cpu-prof` to profile the server under load. */

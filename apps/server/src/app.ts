@@ -75,7 +75,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
 
   await fastify.register(healthRoutes)
   await fastify.register(metricsRoutes)
-  // The SDK base-URL swap, and the older route some clients still use (CONTRACT §3).
+  // The SDK base-URL swap, and the older route some clients still use (docs/behaviour.md §3).
   // Each in a scope of its own with CORS (CORS_ORIGINS), whose preflight answer comes before the
   // routes' client key check; the admin API and the rest never answer CORS.
   for (const prefix of ['/v1', '/api/proxy']) {

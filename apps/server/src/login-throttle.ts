@@ -1,6 +1,7 @@
 /**
- * Failed admin logins per client address in a sliding window (CONTRACT §6: 10 in 10 minutes).
- * Memory is bounded: at most `maxAddresses` are tracked, the least recently failing dropped first.
+ * Failed admin logins per client address in a sliding window (docs/behaviour.md §6: 10 in 10
+ * minutes). Memory is bounded: at most `maxAddresses` are tracked, the least recently failing
+ * dropped first.
  */
 export interface LoginThrottle {
   /** Seconds until this address may try again, or 0 when it may try now. */

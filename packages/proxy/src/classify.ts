@@ -13,8 +13,8 @@ const MESSAGE_MAX_CHARS = 300
 
 /**
  * Turn an attempt into the outcome the key pool understands.
- * @see CONTRACT §4 "Classify every failure; only key-attributable ones touch the key"
- * @see SILICONFLOW.md "Error responses"
+ * @see docs/behaviour.md §4 "Classifying an attempt": only key-attributable failures touch the key
+ * @see docs/upstream.md §4
  */
 export function classifyAttempt(result: AttemptResult, now = Date.now()): AttemptOutcome {
   if (result.kind === 'failure') return { kind: 'networkError', code: result.code }

@@ -24,7 +24,7 @@ export interface Delivery {
   noteFirstByte(): void
 }
 
-/** A client that leaves never counts against the key (CONTRACT §4: the client's doing). */
+/** A client that leaves never counts against the key (docs/behaviour.md §4: the client's doing). */
 export const CLIENT_GONE: AttemptOutcome = { kind: 'clientError', status: null }
 const SUCCESS: AttemptOutcome = { kind: 'success' }
 
@@ -99,7 +99,7 @@ export async function passThroughError(
   await delivery.closed
 }
 
-/** An error made by the proxy itself, in the contract envelope (CONTRACT §3). */
+/** An error made by the proxy itself, in the error envelope (docs/behaviour.md §3). */
 export function sendProxyError(delivery: Delivery, answer: ProxyErrorAnswer): void {
   const { reply, record } = delivery
   noteError(record, answer.code, answer.message)

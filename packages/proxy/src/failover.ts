@@ -66,7 +66,7 @@ export function backoffDelay(retry: number, policy: RetryPolicy, random = Math.r
 /**
  * What to do after an attempt, given the key pool's verdict. Only called before any byte of the
  * answer reached the client: retries and key moves never happen later.
- * @see CONTRACT §4 (5xx/network: retry the same key up to UPSTREAM_RETRIES, honouring
+ * @see docs/behaviour.md §4 (5xx/network: retry the same key up to UPSTREAM_RETRIES, honouring
  * Retry-After; key-attributable failures: move on) and §5 (retries only before the first byte)
  */
 export function decideNextStep(

@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http'
  * Which headers cross the proxy. Both directions are allow-lists: anything not named here (the
  * client key, cookies, hop-by-hop and x-forwarded-* headers, accept-encoding, SDK telemetry) stays
  * on its side. Without accept-encoding the upstream answers uncompressed, so usage can be read.
- * @see CONTRACT §3 "Sent upstream" / "Returned"
+ * @see docs/behaviour.md §3 "Sent upstream" / "Returned"
  */
 export const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept'] as const
 

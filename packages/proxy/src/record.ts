@@ -2,8 +2,8 @@ import { type LogEntry, maskSecret } from '@sfp/schemas'
 import type { TokenUsage } from './usage.js'
 
 /**
- * One proxied request, for the request log (CONTRACT §7): a `LogEntry` without its row id, with
- * `time` (when the request arrived) in ms since the epoch. Never holds a key or Authorization.
+ * One proxied request, for the request log (docs/behaviour.md §7): a `LogEntry` without its row id,
+ * with `time` (when the request arrived) in ms since the epoch. Never holds a key or Authorization.
  *
  * - `path`: the upstream path (`/v1/...`) without the query, whichever route was called.
  * - `status`: what the client got; 499 when it left before any byte of the answer.

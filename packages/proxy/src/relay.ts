@@ -57,7 +57,7 @@ export function sseErrorEvent(message: string): Buffer {
  *
  * Event listeners and `push` rather than an async generator: this runs for every chunk of every
  * answer, and promise machinery per chunk was a measurable share of the proxy's CPU.
- * @see CONTRACT §5 "A failure mid-stream ends an SSE response with a final data: {error} event"
+ * @see docs/behaviour.md §5: a failure mid-stream ends an SSE answer with a final error event
  */
 export function relayBody(options: RelayOptions): Relay {
   const { body, format, dropUsageEvent, signal, onFirstByte } = options

@@ -2,9 +2,10 @@ import { maskSecret } from '@sfp/schemas'
 
 /**
  * The upstream key an attempt was sent with, masked wherever an answer's body quotes it back (an
- * upstream, or a proxy on the way, echoing the request): CONTRACT §4, the key never reaches the
- * client, in an error or a 2xx body. The mask has the key's own length (its first six and last
- * four characters, `*` between), so an answer passed on with its Content-Length stays exact.
+ * upstream, or a proxy on the way, echoing the request): docs/behaviour.md §4, the key never
+ * reaches the client, in an error or a 2xx body. The mask has the key's own length (its first six
+ * and last four characters, `*` between), so an answer passed on with its Content-Length stays
+ * exact.
  */
 export function maskQuotedSecret(body: Buffer, secret: string): Buffer {
   if (secret === '' || !body.includes(secret)) return body

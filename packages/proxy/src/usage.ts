@@ -1,4 +1,4 @@
-/** Token counts for the request log (CONTRACT §7); null where the upstream did not say. */
+/** Token counts for the request log (docs/behaviour.md §7); null where the upstream did not say. */
 export interface TokenUsage {
   promptTokens: number | null
   completionTokens: number | null
@@ -35,7 +35,7 @@ export function usageFromJson(body: unknown): TokenUsage | null {
 /**
  * The usage an SSE event's data carries, and whether the event exists only for it: the final
  * `choices: []` + `usage` chunk that `stream_options.include_usage` adds.
- * @see SILICONFLOW.md "Streaming usage"
+ * @see docs/upstream.md §6
  */
 export function usageFromSseEvent(data: string): { usage: TokenUsage; usageOnly: boolean } | null {
   // Cheap test first: most events are content deltas and need no JSON parse here.

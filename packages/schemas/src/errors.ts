@@ -1,7 +1,7 @@
 import { z } from 'zod'
 
 /**
- * Errors made by the proxy itself, in OpenAI's shape so SDKs surface them (CONTRACT §3).
+ * Errors made by the proxy itself, in OpenAI's shape so SDKs surface them (docs/behaviour.md §3).
  * Upstream errors are passed through untouched and never take this shape by force.
  */
 export const PROXY_ERRORS = {

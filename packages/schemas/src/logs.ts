@@ -20,7 +20,7 @@ export const timeInputSchema = z.union(
   },
 )
 
-/** @see CONTRACT §7: one row per proxied request. */
+/** @see docs/behaviour.md §7: one row per proxied request. */
 export const logEntrySchema = z.object({
   id: z.number().int(),
   time: isoTime,

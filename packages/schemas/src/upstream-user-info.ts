@@ -3,7 +3,7 @@ import { z } from 'zod'
 /**
  * SiliconFlow's `GET /v1/user/info` answer, as far as the key pool reads it. Tolerant: unknown
  * fields pass through, and only what the pool decides on is required.
- * @see SILICONFLOW.md "Balance": amounts are strings (CNY), `totalBalance` = gift + paid, may be
+ * @see docs/upstream.md §3: amounts are strings (CNY), `totalBalance` = gift + paid, may be
  * negative. `balance` is only the gift balance and is deliberately not read.
  */
 

@@ -99,7 +99,7 @@ export function modelsAnswer(query: URLSearchParams): Answer {
   return json(200, { object: 'list', data })
 }
 
-/** `@see` SILICONFLOW.md "Balance": strings, `totalBalance` = gift + paid. */
+/** `@see` docs/upstream.md §3: strings, `totalBalance` = gift + paid. */
 export function userInfoAnswer(mode: UserInfoMode, account: MockAccount): Answer | 'hang' {
   switch (mode) {
     case 'gone':

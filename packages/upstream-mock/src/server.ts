@@ -119,7 +119,7 @@ function parseJson(body: Buffer): Record<string, unknown> | undefined {
 }
 
 /**
- * A SiliconFlow look-alike on a real socket (port 0), behaving as SILICONFLOW.md describes,
+ * A SiliconFlow look-alike on a real socket (port 0), behaving as docs/upstream.md describes,
  * including its non-OpenAI error shapes, with scriptable faults for failover tests.
  */
 export async function startMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {

@@ -51,7 +51,7 @@ export interface StatsQuery {
   keyId?: number
 }
 
-/** One function per admin route (CONTRACT §6); every JSON answer is checked against its schema. */
+/** One function per admin route (docs/behaviour.md §6); each answer is checked by its schema. */
 export function createAdminApi(http: HttpClient) {
   return {
     status: (signal?: AbortSignal) => http.json(`${MANAGE}/status`, statusViewSchema, { signal }),

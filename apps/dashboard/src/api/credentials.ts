@@ -4,7 +4,7 @@
  */
 const STORAGE_KEY = 'sfp.authorization'
 
-/** CONTRACT §6: the admin user name is fixed. */
+/** docs/behaviour.md §6: the admin user name is fixed. */
 export const ADMIN_USER = 'admin'
 
 /** `Basic base64(user:password)`, UTF-8 encoded so non-ASCII passwords survive. */

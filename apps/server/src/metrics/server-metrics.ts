@@ -25,9 +25,9 @@ export interface HttpResponseFacts {
 }
 
 /**
- * One app instance's metrics (CONTRACT §3 `GET /metrics`). Labels hold key ids, route patterns,
- * endpoints from a fixed list, statuses, error codes and model ids: never a key, a client key or
- * a password.
+ * One app instance's metrics (docs/behaviour.md §3 `GET /metrics`). Labels hold key ids, route
+ * patterns, endpoints from a fixed list, statuses, error codes and model ids: never a key, a client
+ * key or a password.
  */
 export interface ServerMetrics {
   /** What `GET /metrics` serves: this instance's metrics and the process's. */

@@ -2,8 +2,8 @@ import type { NewRequestLogRow } from '@sfp/db'
 import fp from 'fastify-plugin'
 
 /**
- * The request log (CONTRACT §7): rows are queued in memory on the request path and written in
- * batches, one transaction each, from a timer. Old rows are deleted in small chunks.
+ * The request log (docs/behaviour.md §7): rows are queued in memory on the request path and written
+ * in batches, one transaction each, from a timer. Old rows are deleted in small chunks.
  */
 export interface RequestLog {
   /** Queue a row; never blocks on the database. */

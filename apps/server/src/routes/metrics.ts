@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 
 /**
  * `GET /metrics`: Prometheus text exposition (`text/plain; version=0.0.4`), behind the admin
- * login like the admin API (CONTRACT §3). Labels carry key ids, never keys.
+ * login like the admin API (docs/behaviour.md §3). Labels carry key ids, never keys.
  */
 const metricsRoutes: FastifyPluginAsync = async (app) => {
   app.addHook('onRequest', app.adminAuth)

@@ -10,8 +10,8 @@ const statusOf = (app: Awaited<ReturnType<typeof startProxyApp>>['app'], id: num
   app.keyPool.view(id)
 
 /**
- * CONTRACT §4 with the real pool, dispatch and proxy in front of the look-alike upstream. Key A
- * (id 1) is in use; key B (id 2) is the next candidate. `immediate` lets a key move show.
+ * docs/behaviour.md §4 with the real pool, dispatch and proxy in front of the look-alike upstream.
+ * Key A (id 1) is in use; key B (id 2) is the next candidate. `immediate` lets a key move show.
  */
 describe('failover through the whole server (KEY_SWITCH_POLICY=immediate)', () => {
   const env = { KEY_SWITCH_POLICY: 'immediate', KEY_ERROR_THRESHOLD: '3' }

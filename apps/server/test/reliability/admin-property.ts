@@ -61,7 +61,7 @@ afterAll(async () => {
  * A server with some of everything: keys (one the upstream refuses), client keys, log rows and
  * key events, so that ids in the generated requests often exist. Checks of a key other than the
  * one last used go through under `immediate`; under `wait` they are refused with the documented
- * 503 `key_switch_guard` (CONTRACT §5), which would hide every other answer of a check.
+ * 503 `key_switch_guard` (docs/behaviour.md §5), which would hide every other answer of a check.
  */
 export async function seededApp(): Promise<TestApp> {
   const seeded = await buildTestApp({

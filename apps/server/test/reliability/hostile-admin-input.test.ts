@@ -14,10 +14,10 @@ import {
 import { hostileObject, hostileScalar } from './hostile-input.js'
 
 /**
- * Every admin route (CONTRACT §6) under generated bodies, headers and query strings, mostly with
- * the admin login and sometimes with only wrong credentials: answers are 2xx or 4xx in the error
- * envelope (only 4xx without the login), never 5xx, and a rejected request leaves every table as
- * it was.
+ * Every admin route (docs/behaviour.md §6) under generated bodies, headers and query strings,
+ * mostly with the admin login and sometimes with only wrong credentials: answers are 2xx or 4xx in
+ * the error envelope (only 4xx without the login), never 5xx, and a rejected request leaves every
+ * table as it was.
  */
 describe('hostile input to the admin API', { timeout: PROPERTY_TIMEOUT_MS }, () => {
   it('GET/POST /api-keys: listing filters and key imports', async ({ annotate }) => {

@@ -14,7 +14,7 @@ export interface PresentedCredentials {
   headers: Record<string, string>
   /**
    * Where a request with wrong credentials comes from: never the address of the valid requests,
-   * so that the failed-login throttle (10 per address, CONTRACT §6) cannot refuse those.
+   * so that the failed-login throttle (10 per address, docs/behaviour.md §6) cannot refuse those.
    */
   remoteAddress?: string
 }

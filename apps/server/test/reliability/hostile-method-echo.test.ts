@@ -30,7 +30,7 @@ const RUNS = 1000
 /** RUNS requests on fresh sockets, many through the egress proxy: about 5 s, more when busy. */
 const PROPERTY_TIMEOUT_MS = 60_000
 
-/** The methods the proxy routes forward (CONTRACT §3); anything else is refused with 405. */
+/** The methods the proxy routes forward (docs/behaviour.md §3); anything else is refused (405). */
 const FORWARDED = new Set(['GET', 'POST', 'DELETE'])
 const PROXY_PREFIXES = ['/v1/', '/api/proxy/']
 

@@ -20,7 +20,7 @@ const PROPERTY_TIMEOUT_MS = 60_000
 
 /**
  * What a rejection by the proxy itself may not touch. The request log is left out on purpose:
- * every proxied request gets its row, the rejected ones too (CONTRACT §7).
+ * every proxied request gets its row, the rejected ones too (docs/behaviour.md §7).
  */
 const STATE_TABLES: readonly AppTable[] = ['upstream_keys', 'client_keys', 'settings', 'key_events']
 
@@ -138,7 +138,7 @@ const proxyRequest: fc.Arbitrary<HostileRequest> = fc
   }))
 
 /**
- * The proxy routes (`/v1/*`, `/api/proxy/*`, CONTRACT §3) under generated methods, paths,
+ * The proxy routes (`/v1/*`, `/api/proxy/*`, docs/behaviour.md §3) under generated methods, paths,
  * bodies, headers and query strings, mostly with the client key and sometimes with only wrong
  * credentials, in front of the look-alike upstream: never a 5xx, never a slot left taken, a
  * refusal by the proxy changes nothing, and without the key nothing reaches the upstream.

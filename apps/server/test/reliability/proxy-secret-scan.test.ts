@@ -13,10 +13,10 @@ const quotingHeaders = (key: string, status: number) => ({
 })
 
 /**
- * CONTRACT §4: upstream keys never appear in logs or errors, and neither do client keys. A session
- * of proxied requests, successes and every kind of failure, including upstream errors that quote
- * the request's headers back, with the server logging at trace level; afterwards no key may be in
- * a log line, an answer the client got, a request log row or a key event.
+ * docs/behaviour.md §4: upstream keys never appear in logs or errors, and neither do client keys. A
+ * session of proxied requests, successes and every kind of failure, including upstream errors that
+ * quote the request's headers back, with the server logging at trace level; afterwards no key may
+ * be in a log line, an answer the client got, a request log row or a key event.
  */
 describe('no key in logs or error answers after proxied requests', () => {
   it('holds for successes, proxy errors and upstream errors that quote the key back', async () => {

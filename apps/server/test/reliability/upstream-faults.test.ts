@@ -81,7 +81,7 @@ const errorEnvelope = (code: string, message: unknown) => ({
 
 /**
  * Each of the mock's faults on a real socket through the whole server: the client gets the
- * documented answer (CONTRACT §3, §5), and nothing is left holding a slot or a socket.
+ * documented answer (docs/behaviour.md §3, §5), and nothing is left holding a slot or a socket.
  */
 describe('upstream faults through a real socket', () => {
   it('reset before headers: retried, then 502 upstream_unreachable', async () => {

@@ -13,7 +13,8 @@ const json = { 'content-type': 'application/json' }
 /**
  * Regression: an upstream error that quotes the request's Authorization header back was passed
  * through to the client with the upstream key in it (found by the reliability secret scan).
- * CONTRACT §4: upstream keys never appear in errors; the rest of the body is the upstream's own.
+ * docs/behaviour.md §4: upstream keys never appear in errors; the rest of the body is the
+ * upstream's own.
  */
 describe('an upstream error quoting the upstream key', () => {
   it('reaches the client with the key masked, the rest of the body unchanged', async () => {

@@ -7,7 +7,7 @@ import { KeyReference } from '../../key-directory/KeyReference.js'
 import { EgressReference } from '../../live-status/EgressReference.js'
 import { StatusCode } from './StatusCode.js'
 
-/** Every field of one log row (CONTRACT §7), as text. */
+/** Every field of one log row (docs/behaviour.md §7), as text. */
 export function LogDetailDialog({ entry, onClose }: { entry: LogEntry; onClose(): void }) {
   const { t, format } = useI18n()
   const ms = (value: number | null) =>

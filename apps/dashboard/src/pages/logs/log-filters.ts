@@ -81,8 +81,8 @@ export function logFilterProblems(filters: LogFilters): LogFilterProblem[] {
 }
 
 /**
- * The `GET /api/manage/logs` query for the filters (CONTRACT §6): times as epoch ms, preset
- * ranges measured back from `now`. Invalid fields are left out rather than sent.
+ * The `GET /api/manage/logs` query for the filters (docs/behaviour.md §6): times as epoch ms,
+ * preset ranges measured back from `now`. Invalid fields are left out rather than sent.
  */
 export function buildLogsQuery(
   filters: LogFilters,

@@ -18,7 +18,7 @@ import { untilClientGone } from './until-client-gone.js'
 const BULK_SLICE = 100
 
 /**
- * The upstream key pool (CONTRACT §6). Keys leave the server in plain text only through
+ * The upstream key pool (docs/behaviour.md §6). Keys leave the server in plain text only through
  * `GET /api-keys/export`; every other answer carries the masked form.
  */
 const apiKeysRoutes: FastifyPluginAsync = async (app) => {

@@ -5,7 +5,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { createStatusView, type StatusRoutesOptions } from './status.js'
 
 export interface EventsRoutesOptions extends StatusRoutesOptions {
-  /** Least time between two status events (CONTRACT §6: at most every 500 ms). */
+  /** Least time between two status events (docs/behaviour.md §6: at most every 500 ms). */
   throttleMs?: number
   /** Comment lines that keep proxies from closing a quiet stream. */
   heartbeatMs?: number

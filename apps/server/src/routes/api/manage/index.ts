@@ -18,7 +18,7 @@ export interface ManageRoutesOptions {
   now?: () => number
 }
 
-/** `/api/manage/*`: the admin API (CONTRACT §6). Every route here requires the admin login. */
+/** `/api/manage/*`: the admin API (docs/behaviour.md §6). Every route needs the admin login. */
 const manage: FastifyPluginAsync<ManageRoutesOptions> = async (app, { config, now }) => {
   app.addHook('onRequest', app.adminAuth)
   await app.register(configRoutes, { config })

@@ -8,7 +8,7 @@ export function logEntryView(row: RequestLogRow): LogEntry {
   return { ...rest, time: new Date(time).toISOString() }
 }
 
-/** `GET /api/manage/logs`: newest first, cursor pagination, filters (CONTRACT §6). */
+/** `GET /api/manage/logs`: newest first, cursor pagination, filters (docs/behaviour.md §6). */
 const logsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/logs', async (request) => {
     const query = parseInput(listLogsQuerySchema, request.query, 'query')

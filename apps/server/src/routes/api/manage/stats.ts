@@ -63,7 +63,7 @@ export interface StatsRoutesOptions {
   now?: () => number
 }
 
-/** `GET /api/manage/stats`: requests, errors, tokens and latency per time bucket (CONTRACT §6). */
+/** `GET /api/manage/stats`: requests, errors, tokens, latency per bucket (docs/behaviour.md §6). */
 const statsRoutes: FastifyPluginAsync<StatsRoutesOptions> = async (app, { now = Date.now }) => {
   app.get('/stats', async (request): Promise<StatsResponse> => {
     const query = parseInput(statsQuerySchema, request.query, 'query')

@@ -20,7 +20,7 @@ export interface StatusRoutesOptions {
   startedAt?: number
 }
 
-/** Builds the status view of CONTRACT §6 from the dispatch and the key pool, on demand. */
+/** Builds the status view of docs/behaviour.md §6 from the dispatch and the key pool, on demand. */
 export function createStatusView(
   app: FastifyInstance,
   { now = Date.now, startedAt = PROCESS_STARTED_AT }: StatusRoutesOptions = {},

@@ -68,7 +68,7 @@ describe('client keys and settings', () => {
       config.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) })
     await setting('PORT').waitFor()
     expect(await setting('ADMIN_PASSWORD').getByRole('cell').first().textContent()).toMatch(/机密/)
-    expect(await setting('ADMIN_PASSWORD').textContent()).toContain('(set)')
+    expect(await setting('ADMIN_PASSWORD').textContent()).toContain('已设置')
     expect(await setting('KEY_SWITCH_GUARD_MINUTES').getByRole('cell').first().textContent()).toBe(
       '30',
     )

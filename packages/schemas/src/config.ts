@@ -1,5 +1,13 @@
 import { z } from 'zod'
-import { SETTING_GROUPS, type SettingShown, type Settings, settingEntries } from './settings.js'
+import {
+  placeholderText,
+  SETTING_GROUPS,
+  type SettingPlaceholder,
+  type SettingShown,
+  type Settings,
+  settingEntries,
+  settingPlaceholderSchema,
+} from './settings.js'
 
 export { KEY_SWITCH_POLICIES, type KeySwitchPolicy, LOG_LEVELS } from './setting-rules.js'
 
@@ -177,6 +185,8 @@ export const configViewSchema = z.object({
       name: z.string(),
       value: z.union([z.string(), z.number(), z.boolean()]),
       secret: z.boolean(),
+      /** Set when `value` is a placeholder (`(set)`, `(2 keys)`...): what it stands for. */
+      placeholder: settingPlaceholderSchema.nullable(),
       group: z.enum(SETTING_GROUPS),
       description: z.object({ zh: z.string(), en: z.string() }),
     }),
@@ -185,13 +195,16 @@ export const configViewSchema = z.object({
 export type ConfigView = z.infer<typeof configViewSchema>
 export type ConfigViewSetting = ConfigView['settings'][number]
 
+const shownText = (shown: SettingShown | SettingPlaceholder): SettingShown =>
+  typeof shown === 'object' ? placeholderText(shown) : shown
+
 /** Every setting in declaration order, its value as the declaration shows it. */
 export function redactConfig(config: Config): { settings: RedactedSetting[] } {
   const values = config as unknown as Record<string, unknown>
   return {
     settings: settingEntries().map(([name, declaration]) => ({
       name,
-      value: declaration.show(values[declaration.field]),
+      value: shownText(declaration.show(values[declaration.field])),
       secret: declaration.secret,
     })),
   }
@@ -200,11 +213,18 @@ export function redactConfig(config: Config): { settings: RedactedSetting[] } {
 /** `GET /api/manage/config`: `redactConfig` with each setting's group and zh/en description. */
 export function configView(config: Config): ConfigView {
   const declarations = new Map(settingEntries())
+  const values = config as unknown as Record<string, unknown>
   return {
     settings: redactConfig(config).settings.map((setting) => {
       const declaration = declarations.get(setting.name as keyof Settings)
       if (declaration === undefined) throw new Error(`undeclared setting ${setting.name}`)
-      return { ...setting, group: declaration.group, description: declaration.description }
+      const shown = declaration.show(values[declaration.field])
+      return {
+        ...setting,
+        placeholder: typeof shown === 'object' ? shown : null,
+        group: declaration.group,
+        description: declaration.description,
+      }
     }),
   }
 }

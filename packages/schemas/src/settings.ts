@@ -37,6 +37,35 @@ export type SettingGroup = (typeof SETTING_GROUPS)[number]
 /** A value as `GET /api/manage/config` shows it. */
 export type SettingShown = string | number | boolean
 
+/**
+ * What stands for a value that is not shown (a secret, nothing set, a count): a code the
+ * dashboard words in the reader's language; scripts read `placeholderText`'s English.
+ */
+export const settingPlaceholderSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('set') }),
+  z.object({ kind: z.literal('not_set') }),
+  z.object({ kind: z.literal('generated') }),
+  z.object({ kind: z.literal('none') }),
+  z.object({ kind: z.literal('keys'), count: z.number().int().nonnegative() }),
+])
+export type SettingPlaceholder = z.infer<typeof settingPlaceholderSchema>
+
+/** The English of a placeholder, the `value` scripts read (`(set)`, `(2 keys)`...). */
+export function placeholderText(placeholder: SettingPlaceholder): string {
+  switch (placeholder.kind) {
+    case 'set':
+      return '(set)'
+    case 'not_set':
+      return '(not set)'
+    case 'generated':
+      return '(generated, hash stored)'
+    case 'none':
+      return '(none)'
+    case 'keys':
+      return `(${placeholder.count} key${placeholder.count === 1 ? '' : 's'})`
+  }
+}
+
 /** What the rule gives: with no default, an unset variable stays `undefined`. */
 type Parsed<Rule extends z.ZodType, Default> = undefined extends Default
   ? z.output<Rule> | undefined
@@ -67,7 +96,7 @@ export interface SettingDeclaration<
   /** The parsed value -> the `Config` field's value. */
   toConfig: (value: Parsed<Rule, Default>) => Value
   /** The `Config` field's value -> what `GET /api/manage/config` shows (secrets: set or not). */
-  show: (value: Value) => SettingShown
+  show: (value: Value) => SettingShown | SettingPlaceholder
 }
 
 type DeclarationInput<
@@ -77,7 +106,7 @@ type DeclarationInput<
   Value,
 > = Omit<SettingDeclaration<Field, Rule, Default, Value>, 'toConfig' | 'show'> & {
   toConfig?: (value: Parsed<Rule, Default>) => Value
-  show?: (value: Value) => SettingShown
+  show?: (value: Value) => SettingShown | SettingPlaceholder
 }
 
 /** Fills in the identity conversions, keeping each declaration's own types for `Config`. */
@@ -96,7 +125,9 @@ function setting<
   }
 }
 
-const setOrNot = (value: string | undefined) => (value === undefined ? '(not set)' : '(set)')
+const SET: SettingPlaceholder = { kind: 'set' }
+const NOT_SET: SettingPlaceholder = { kind: 'not_set' }
+const setOrNot = (value: string | undefined) => (value === undefined ? NOT_SET : SET)
 
 export const SETTINGS = {
   PORT: setting({
@@ -194,7 +225,7 @@ export const SETTINGS = {
       zh: '管理员密码（用户 admin），至少 8 个字符。未设置时首次启动自动生成并只显示一次，只保存其 scrypt 哈希，可在“设置 → 管理员密码”中修改；设置后即为该密码，控制台不提供修改',
       en: 'admin password (user `admin`), at least 8 characters. Unset: generated on first boot, printed once, only its scrypt hash stored, and changeable in the dashboard (Settings → 管理员密码 / Admin password: current, new, repeat; other signed-in browsers are signed out). Set: it is the password, and the dashboard says so and offers no change',
     },
-    show: (password) => (password === undefined ? '(generated, hash stored)' : '(set)'),
+    show: (password) => (password === undefined ? { kind: 'generated' } : SET),
   }),
   PROXY_API_KEYS: setting({
     field: 'proxyApiKeys',
@@ -206,7 +237,7 @@ export const SETTINGS = {
       zh: '环境变量中的客户端密钥，逗号分隔，与控制台创建的客户端密钥一起用于代理路由。若一个客户端密钥都没有，首次启动时生成一个并只显示一次',
       en: 'comma-separated client keys accepted on proxy routes, besides client keys made in the dashboard. If no client key exists at all, one is generated on first boot and printed once',
     },
-    show: (keys) => `(${keys.length} key${keys.length === 1 ? '' : 's'})`,
+    show: (keys) => ({ kind: 'keys', count: keys.length }),
   }),
   ENCRYPTION_KEY: setting({
     field: 'encryptionKey',
@@ -452,7 +483,7 @@ export const SETTINGS = {
       zh: '直连出口使用的本机源地址（多 IP 主机、IPv6 地址段）',
       en: 'local source address of the direct egress (hosts with several IPs, IPv6 blocks)',
     },
-    show: (address) => address ?? '(not set)',
+    show: (address) => address ?? NOT_SET,
   }),
   EGRESS_PROXIES: setting({
     field: 'egressProxies',
@@ -481,7 +512,7 @@ export const SETTINGS = {
       zh: '表示“此 IP 被封禁”的上游响应体错误码，逗号分隔（留空或 none：无）',
       en: 'upstream body codes that mean "this IP is blocked", comma-separated (empty or `none`: none)',
     },
-    show: (codes) => (codes.length === 0 ? '(none)' : codes.join(',')),
+    show: (codes) => (codes.length === 0 ? { kind: 'none' } : codes.join(',')),
   }),
   EGRESS_BLOCK_MINUTES: setting({
     field: 'egressBlockMinutes',

@@ -132,6 +132,7 @@ describe('configView (GET /api/manage/config)', () => {
       name: 'PORT',
       value: 3000,
       secret: false,
+      placeholder: null,
       group: 'server',
       description: { zh: '监听端口', en: 'listen port' },
     })
@@ -151,6 +152,28 @@ describe('configView (GET /api/manage/config)', () => {
     expect(value('BODY_LIMIT_MB')).toBe(50)
     expect(value('SHUTDOWN_GRACE_SECONDS')).toBe(30)
     expect(configViewSchema.safeParse(configView(parseConfig({}))).success).toBe(true)
+  })
+
+  it('says what a placeholder stands for, as a code beside its English value', () => {
+    const shown = (name: string, from = config) =>
+      configView(from).settings.find((s) => s.name === name)
+    expect(shown('ENCRYPTION_KEY')).toMatchObject({ value: '(set)', placeholder: { kind: 'set' } })
+    expect(shown('PROXY_API_KEYS')).toMatchObject({
+      value: '(1 key)',
+      placeholder: { kind: 'keys', count: 1 },
+    })
+    expect(shown('EGRESS_BLOCK_CODES')).toMatchObject({ placeholder: { kind: 'none' } })
+    expect(shown('EGRESS_DIRECT_ADDRESS')).toMatchObject({ placeholder: null })
+    const defaults = parseConfig({})
+    expect(shown('ADMIN_PASSWORD', defaults)).toMatchObject({
+      value: '(generated, hash stored)',
+      placeholder: { kind: 'generated' },
+    })
+    expect(shown('EGRESS_DIRECT_ADDRESS', defaults)).toMatchObject({
+      value: '(not set)',
+      placeholder: { kind: 'not_set' },
+    })
+    expect(shown('PORT', defaults)).toMatchObject({ value: 3000, placeholder: null })
   })
 })
 

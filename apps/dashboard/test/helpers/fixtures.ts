@@ -153,6 +153,7 @@ export function settingView(overrides: Partial<ConfigViewSetting> = {}): ConfigV
     name: 'PORT',
     value: 3000,
     secret: false,
+    placeholder: null,
     group: 'server',
     description: { zh: '监听端口', en: 'listen port' },
     ...overrides,

@@ -21,6 +21,7 @@ describe('GET /api/manage/config', () => {
       name: 'DISPATCH_CONCURRENCY',
       value: 1,
       secret: false,
+      placeholder: null,
       group: 'dispatch',
       description: {
         zh: '每个出口通道同时进行的上游请求数',
@@ -30,6 +31,7 @@ describe('GET /api/manage/config', () => {
     expect(view.settings.find((setting) => setting.name === 'ENCRYPTION_KEY')).toMatchObject({
       value: '(set)',
       secret: true,
+      placeholder: { kind: 'set' },
       group: 'security',
     })
     for (const secret of [TEST_ADMIN_PASSWORD, TEST_CLIENT_KEY, 'encryption-secret']) {

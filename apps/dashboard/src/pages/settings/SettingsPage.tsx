@@ -46,7 +46,18 @@ export function SettingsPage() {
                         <code>{setting.name}</code>
                       </th>
                       <td>
-                        <code>{String(setting.value)}</code>
+                        {setting.placeholder === null ? (
+                          <code>{String(setting.value)}</code>
+                        ) : (
+                          <span className="muted">
+                            {t(
+                              `settings.placeholder.${setting.placeholder.kind}`,
+                              setting.placeholder.kind === 'keys'
+                                ? { count: setting.placeholder.count }
+                                : undefined,
+                            )}
+                          </span>
+                        )}
                         {setting.secret && <span className="tag">{t('settings.secret')}</span>}
                       </td>
                       <td>

@@ -17,20 +17,27 @@ function server(extra = {}) {
       json({
         settings: [
           settingView(),
-          {
+          settingView({
             name: 'ADMIN_PASSWORD',
             value: '(set)',
             secret: true,
+            placeholder: { kind: 'set' },
             group: 'security',
             description: { zh: '管理员密码（用户 admin）', en: 'admin password (user `admin`)' },
-          },
-          {
+          }),
+          settingView({
+            name: 'PROXY_API_KEYS',
+            value: '(2 keys)',
+            secret: true,
+            placeholder: { kind: 'keys', count: 2 },
+            group: 'security',
+            description: { zh: '环境变量中的客户端密钥', en: 'client keys from the environment' },
+          }),
+          settingView({
             name: 'HOST',
             value: '0.0.0.0',
-            secret: false,
-            group: 'server',
             description: { zh: '监听地址', en: 'listen address' },
-          },
+          }),
         ],
       }),
     ...extra,
@@ -95,8 +102,12 @@ describe('SettingsPage configuration and snippets', () => {
     renderSignedIn(<SettingsPage />)
     const config = screen.getByRole('region', { name: '当前生效的配置' })
     const secretRow = (await within(config).findByText('ADMIN_PASSWORD')).closest('tr')
-    expect(secretRow?.textContent).toContain('(set)')
+    // The placeholder in the reader's language, not the English `value` kept for scripts.
+    expect(secretRow?.textContent).toContain('已设置')
+    expect(secretRow?.textContent).not.toContain('(set)')
     expect(secretRow?.textContent).toContain('机密')
+    const keysRow = within(config).getByText('PROXY_API_KEYS').closest('tr')
+    expect(keysRow?.textContent).toContain('2 个密钥')
 
     const baseUrl = `${window.location.origin}/v1`
     const snippets = screen.getByRole('region', { name: '接入示例' })
@@ -140,6 +151,7 @@ describe('SettingsPage effective configuration', () => {
       ['HOST', '监听地址'],
       ['安全与访问'],
       ['ADMIN_PASSWORD', '管理员密码（用户 admin）'],
+      ['PROXY_API_KEYS', '环境变量中的客户端密钥'],
     ])
     expect(within(config).getByRole('columnheader', { name: '服务' })).toBeTruthy()
   })
@@ -159,6 +171,9 @@ describe('SettingsPage effective configuration', () => {
       'HOST',
       'Security and access',
       'ADMIN_PASSWORD',
+      'PROXY_API_KEYS',
     ])
+    // In English, the placeholders read as the server's English.
+    expect(row.textContent).toContain('(set)')
   })
 })

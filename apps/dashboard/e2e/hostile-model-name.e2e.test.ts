@@ -29,7 +29,7 @@ describe('a hostile model name in the request log', () => {
     // The status, and the error type on its own line under it (styled even when the Keys page,
     // whose lazily loaded CSS once held that style, was never opened).
     // biome-ignore lint/performance/useDomNodeTextContent: the line break comes from the CSS, the point here
-    expect(await row.getByRole('cell').nth(1).innerText()).toBe('400\nupstream_error')
+    expect(await row.getByRole('cell').nth(1).innerText()).toBe('400\n上游返回错误')
     await saveScreenshot(page, task.name, 'logs')
 
     await row.getByRole('button', { name: /^查看 .+ 的请求详情$/ }).click()

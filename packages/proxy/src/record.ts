@@ -1,4 +1,4 @@
-import { type LogEntry, maskSecret } from '@sfp/schemas'
+import { type LogEntry, type LogErrorType, maskSecret } from '@sfp/schemas'
 import type { TokenUsage } from './usage.js'
 
 /**
@@ -19,7 +19,7 @@ export const ERROR_TYPES = {
   upstreamError: 'upstream_error',
   upstreamStreamError: 'upstream_stream_error',
   clientDisconnected: 'client_disconnected',
-} as const
+} as const satisfies Record<string, LogErrorType>
 
 /** The status logged for a client that left before the answer started (nginx's convention). */
 export const CLIENT_CLOSED_REQUEST = 499

@@ -1,5 +1,13 @@
 import { z } from 'zod'
+import type { ProxyErrorCode } from './errors.js'
 import { decimalId, decimalInteger } from './ids.js'
+
+/**
+ * What a request log row's `errorType` holds: the code of an error the proxy made itself, or one
+ * of the ways an upstream answer went wrong that are not the proxy's errors. The dashboard words
+ * each (a missing one is a type error there); an unknown string (an older build's) is shown as is.
+ */
+export type LogErrorType = ProxyErrorCode | 'upstream_error' | 'client_disconnected'
 
 const isoTime = z.iso.datetime()
 

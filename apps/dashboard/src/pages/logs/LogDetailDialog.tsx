@@ -2,6 +2,7 @@ import type { LogEntry } from '@sfp/schemas'
 import type { ReactNode } from 'react'
 import { Dialog } from '../../components/Dialog.js'
 import type { MessageKey } from '../../i18n/catalog.js'
+import { errorTypeLabel } from '../../i18n/error-types.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { KeyReference } from '../../key-directory/KeyReference.js'
 import { EgressReference } from '../../live-status/EgressReference.js'
@@ -9,7 +10,7 @@ import { StatusCode } from './StatusCode.js'
 
 /** Every field of one log row (docs/behaviour.md §7), as text. */
 export function LogDetailDialog({ entry, onClose }: { entry: LogEntry; onClose(): void }) {
-  const { t, format } = useI18n()
+  const { t, format, language } = useI18n()
   const ms = (value: number | null) =>
     value === null ? '—' : `${format.duration(value)} (${value} ms)`
   const count = (value: number | null) => (value === null ? '—' : format.number(value))
@@ -34,7 +35,12 @@ export function LogDetailDialog({ entry, onClose }: { entry: LogEntry; onClose()
     ['log.promptTokens', count(entry.promptTokens)],
     ['log.completionTokens', count(entry.completionTokens)],
     ['log.totalTokens', count(entry.totalTokens)],
-    ['log.errorType', text(entry.errorType)],
+    [
+      'log.errorType',
+      entry.errorType === null
+        ? '—'
+        : `${errorTypeLabel(language, entry.errorType)} (${entry.errorType})`,
+    ],
     [
       'log.errorMessage',
       <span key="message" className="pre-wrap">

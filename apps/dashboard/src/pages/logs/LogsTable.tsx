@@ -1,4 +1,5 @@
 import type { LogEntry } from '@sfp/schemas'
+import { errorTypeLabel } from '../../i18n/error-types.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { KeyReference } from '../../key-directory/KeyReference.js'
 import { StatusCode } from './StatusCode.js'
@@ -10,7 +11,7 @@ interface LogsTableProps {
 
 /** One row per request; the time opens the full record. Model names are plain text. */
 export function LogsTable({ items, onOpen }: LogsTableProps) {
-  const { t, format } = useI18n()
+  const { t, format, language } = useI18n()
   return (
     <div className="table-scroll">
       <table className="table logs-table">
@@ -44,7 +45,11 @@ export function LogsTable({ items, onOpen }: LogsTableProps) {
               </td>
               <td>
                 <StatusCode status={entry.status} />
-                {entry.errorType && <span className="cell-sub">{entry.errorType}</span>}
+                {entry.errorType && (
+                  <span className="cell-sub" title={entry.errorType}>
+                    {errorTypeLabel(language, entry.errorType)}
+                  </span>
+                )}
               </td>
               <td className="logs-table__request">
                 <code>

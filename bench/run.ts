@@ -65,7 +65,10 @@ const PLAN = {
 /** Extra `node` flags for the proxy servers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
 const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)
 const UPSTREAM_KEY = 'sk-bench-upstream-key-0001'
-/** Raised for scenarios 1-3 and 5 so the queue never refuses (the contract allows up to 1024). */
+/**
+ * Raised for scenarios 1-3 and 5 so the queue never refuses (the setting allows up to 1024,
+ * docs/behaviour.md §2).
+ */
 const CONCURRENT = { DISPATCH_CONCURRENCY: '1024', DISPATCH_QUEUE_MAX: '20000' }
 
 const machine = describeMachine()

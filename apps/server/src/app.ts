@@ -47,12 +47,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(firstBoot, { adminPassword: config.adminPassword, announce })
   await fastify.register(adminAuth, { adminPassword: config.adminPassword, now })
   await fastify.register(keyPoolPlugin, { ...config, now })
-  await fastify.register(requestLog, {
-    retentionDays: config.logRetentionDays,
-    now,
-    // Read when a batch is written, by then the metrics plugin (registered below) is there.
-    onFlush: (flush) => fastify.metrics.observeRequestLogFlush(flush),
-  })
+  // The metrics plugin (registered below) subscribes to its flushes.
+  await fastify.register(requestLog, { retentionDays: config.logRetentionDays, now })
   await fastify.register(egressPlugin, { ...config, now })
   await fastify.register(dispatchPlugin, { ...config, now })
   const settingSecrets = [config.adminPassword, config.encryptionKey].filter(

@@ -46,7 +46,7 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
 
 /**
  * A malformed percent-escape or an over-long path parameter is refused by the router before any
- * route or error handler runs: answer it in the contract envelope too (400 / 414).
+ * route or error handler runs: answer it in the error envelope too (400 / 414).
  */
 function refuseMalformedUrl(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
   const status = error.statusCode ?? 400
@@ -91,7 +91,7 @@ export async function buildServer(
     clientErrorHandler: createClientErrorHandler(receive, () => fastify.log),
     // The gateway server closes idle connections itself, once no request is in progress.
     forceCloseConnections: false,
-    // Requests arriving during shutdown are refused below, in the contract envelope, instead of
+    // Requests arriving during shutdown are refused below, in the error envelope, instead of
     // with Fastify's own 503 body.
     return503OnClosing: false,
     frameworkErrors: refuseMalformedUrl,

@@ -1,8 +1,8 @@
 import createError from '@fastify/error'
 
 /**
- * Errors raised by the server itself. Codes are `SFP_` + the contract's error code in capitals,
- * which is how the error handler finds the code to put in the answer.
+ * Errors raised by the server itself. Codes are `SFP_` + the error code (docs/behaviour.md §6) in
+ * capitals, which is how the error handler finds the code to put in the answer.
  */
 export const Unauthorized = createError(
   'SFP_UNAUTHORIZED',

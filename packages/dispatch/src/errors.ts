@@ -2,8 +2,9 @@ import createError from '@fastify/error'
 import { PROXY_ERRORS } from '@sfp/schemas'
 
 /**
- * Errors of the dispatch package. Codes are `SFP_` + the contract's code in capitals, which is how
- * the server's error handler finds the answer's `code`; statuses come from `PROXY_ERRORS`.
+ * Errors of the dispatch package. Codes are `SFP_` + the error code (docs/behaviour.md §3) in
+ * capitals, which is how the server's error handler finds the answer's `code`; statuses come from
+ * `PROXY_ERRORS`.
  */
 export const QueueFull = createError<'SFP_QUEUE_FULL', number, [number, number]>(
   'SFP_QUEUE_FULL',

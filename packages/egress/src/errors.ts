@@ -2,9 +2,9 @@ import createError from '@fastify/error'
 import { API_ERRORS } from '@sfp/schemas'
 
 /**
- * Errors of the egress package. Codes are `SFP_` + the contract's code in capitals, which is how
- * the server's error handler finds the answer's `code`. Messages carry ids, never URLs (a proxy
- * URL may hold a password).
+ * Errors of the egress package. Codes are `SFP_` + the error code (docs/behaviour.md §6 and §8)
+ * in capitals, which is how the server's error handler finds the answer's `code`. Messages carry
+ * ids, never URLs (a proxy URL may hold a password).
  */
 export const EgressNotFound = createError<'SFP_NOT_FOUND', number, [number]>(
   'SFP_NOT_FOUND',

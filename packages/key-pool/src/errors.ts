@@ -1,8 +1,9 @@
 import createError from '@fastify/error'
 
 /**
- * Errors of the key pool. Codes are `SFP_` + the contract's code in capitals, which is how the
- * server's error handler finds the answer's `code`. Messages carry key ids, never keys.
+ * Errors of the key pool. Codes are `SFP_` + the error code (docs/behaviour.md §6) in capitals,
+ * which is how the server's error handler finds the answer's `code`. Messages carry key ids,
+ * never keys.
  */
 export const KeyNotFound = createError<'SFP_NOT_FOUND', number, [number]>(
   'SFP_NOT_FOUND',

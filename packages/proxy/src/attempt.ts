@@ -2,14 +2,14 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { upstreamRequestHeaders } from './headers.js'
+import type { ClientBody } from './request-body.js'
 import {
   isTransportError,
   type Transport,
   type TransportError,
   type UpstreamResponse,
   wrapTransportError,
-} from './request.js'
-import type { ClientBody } from './request-body.js'
+} from './transport.js'
 import { uploadBody } from './upload.js'
 
 /** Error answers are read (up to this much) before deciding to retry, move on or pass them on. */

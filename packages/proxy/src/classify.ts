@@ -32,11 +32,6 @@ export function classifyAttempt(result: AttemptResult, now = Date.now()): Attemp
   return { kind: 'clientError', status }
 }
 
-/** True for the statuses whose handling depends on the key pool's verdict (retry, move on). */
-export function needsVerdict(status: number): boolean {
-  return status === 401 || status === 402 || status === 403 || status === 429 || status >= 500
-}
-
 /** `Retry-After` as milliseconds from `now`: delta seconds or an HTTP date; null if absent/bad. */
 export function parseRetryAfter(
   value: string | string[] | undefined,

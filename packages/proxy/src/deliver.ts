@@ -8,8 +8,8 @@ import type { ProxyErrorAnswer } from './errors.js'
 import { clientResponseHeaders } from './headers.js'
 import { ERROR_TYPES, noteError, noteUsage, type ProxyRequestRecord } from './record.js'
 import { bodyFormat, relayBody } from './relay.js'
-import type { UpstreamResponse } from './request.js'
 import { maskedChunks, maskQuotedSecret } from './secret-masker.js'
+import type { UpstreamResponse } from './transport.js'
 
 /** The three ways an answer leaves the proxy, and what each needs of the request. */
 export interface Delivery {

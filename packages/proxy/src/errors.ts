@@ -2,8 +2,9 @@ import createError from '@fastify/error'
 import { PROXY_ERRORS, type ProxyErrorCode } from '@sfp/schemas'
 
 /**
- * Errors made by the proxy itself. Codes are `SFP_` + the contract's code in capitals (the server's
- * error handler and `proxyErrorAnswer` both read them that way); statuses come from `PROXY_ERRORS`.
+ * Errors made by the proxy itself. Codes are `SFP_` + the error code (docs/behaviour.md §3) in
+ * capitals (the server's error handler and `proxyErrorAnswer` both read them that way); statuses
+ * come from `PROXY_ERRORS`.
  * Upstream failures carry the undici error as `cause`.
  */
 /** A reason for the message, and the underlying (undici) error. */
@@ -65,7 +66,7 @@ export const ClientGone = createError<'SFP_CLIENT_GONE', number, []>(
   499,
 )
 
-/** An error the proxy answers itself, in the contract's envelope. */
+/** An error the proxy answers itself, in the error envelope (docs/behaviour.md §3). */
 export interface ProxyErrorAnswer {
   status: number
   code: ProxyErrorCode
@@ -73,13 +74,13 @@ export interface ProxyErrorAnswer {
   retryAfterSeconds: number | undefined
 }
 
-/** Fastify's own errors that have a contract code (the JSON body parser's limit). */
+/** Fastify's own errors that have an error code of their own (the JSON body parser's limit). */
 const FASTIFY_CODES: Record<string, ProxyErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'request_too_large',
 }
 
 /**
- * The contract answer for an error: `SFP_<CODE>` codes (this package's and the dispatch
+ * The error envelope's answer for an error: `SFP_<CODE>` codes (this package's and the dispatch
  * package's) map to `<code>`, a numeric `retryAfterSeconds` becomes Retry-After. Undefined for
  * anything else, which is left to the server's error handler.
  */
@@ -91,9 +92,9 @@ export function proxyErrorAnswer(error: unknown): ProxyErrorAnswer | undefined {
     retryAfterSeconds?: unknown
   }
   if (typeof code !== 'string') return undefined
-  const contract = code.startsWith('SFP_') ? code.slice(4).toLowerCase() : FASTIFY_CODES[code]
-  if (contract === undefined || !(contract in PROXY_ERRORS)) return undefined
-  const known = contract as ProxyErrorCode
+  const lower = code.startsWith('SFP_') ? code.slice(4).toLowerCase() : FASTIFY_CODES[code]
+  if (lower === undefined || !(lower in PROXY_ERRORS)) return undefined
+  const known = lower as ProxyErrorCode
   const status =
     typeof statusCode === 'number' && statusCode >= 400 && statusCode < 600
       ? statusCode

@@ -112,15 +112,15 @@ export type {
   VerifyClientKey,
 } from './options.js'
 export type { ProxyRequestRecord } from './record.js'
+export { createProxyService, type ProxyService, upstreamPathOf } from './service.js'
+export { type SseEvent, SseParser } from './sse-parser.js'
 export {
   createTransport,
   type Transport,
   type TransportOptions,
   type UpstreamRequest,
   type UpstreamResponse,
-} from './request.js'
-export { createProxyService, type ProxyService } from './service.js'
-export { type SseEvent, SseParser } from './sse-parser.js'
+} from './transport.js'
 export type {
   Forwarder,
   ForwarderDeps,

@@ -9,9 +9,10 @@ import type { TokenUsage } from './usage.js'
  * - `status`: what the client got; 499 when it left before any byte of the answer.
  * - `upstreamStatus` / `upstreamKeyId`: of the last attempt (null when none answered / was made).
  * - `ttfbMs`: from arrival to the first byte of the answer handed to the client.
- * - `errorType`: a contract code (`invalid_json`, `upstream_timeout`...) for the proxy's own
- *   errors, `upstream_error` for a passed-through upstream error, `upstream_stream_error` for an
- *   answer that broke off, `client_disconnected` when the client left first.
+ * - `errorType`: an error code of docs/behaviour.md §3 (`invalid_json`, `upstream_timeout`...)
+ *   for the proxy's own errors, `upstream_error` for a passed-through upstream error,
+ *   `upstream_stream_error` for an answer that broke off, `client_disconnected` when the client
+ *   left first.
  */
 export type ProxyRequestRecord = Omit<LogEntry, 'id' | 'time'> & { time: number }
 

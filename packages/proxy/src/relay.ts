@@ -2,9 +2,9 @@ import { Readable } from 'node:stream'
 import { errorCodeOf } from '@sfp/egress'
 import { errorBody } from '@sfp/schemas'
 import { UpstreamStreamError } from './errors.js'
-import { describeTransportCode } from './request.js'
 import { SecretMasker } from './secret-masker.js'
 import { SseParser } from './sse-parser.js'
+import { describeTransportCode } from './transport.js'
 import { JsonUsageCollector, type TokenUsage, usageFromSseEvent } from './usage.js'
 
 /** How the body of an answer is read on its way: SSE events, a JSON document, or opaque bytes. */

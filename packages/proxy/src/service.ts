@@ -8,8 +8,8 @@ import { createForwarder } from './forward.js'
 import { presentedClientKey } from './headers.js'
 import type { ProxyPluginOptions } from './options.js'
 import { newRecord, noteError } from './record.js'
-import { createTransport, type Transport } from './request.js'
 import { createSpoolFolder } from './spool-folder.js'
+import { createTransport, type Transport } from './transport.js'
 import type { ProxyDispatch } from './types.js'
 
 /**
@@ -28,7 +28,7 @@ export interface ProxyService {
   ): FastifyReply | undefined
   /** The route handler: starts forwarding; the answer is sent asynchronously. */
   handle(request: FastifyRequest, reply: FastifyReply, prefix: string): void
-  /** Error handler of the routes: the proxy's errors in the contract envelope, others rethrown. */
+  /** Error handler of the routes: the proxy's errors in the error envelope, others rethrown. */
   handleError(error: unknown, request: FastifyRequest, reply: FastifyReply, prefix: string): void
   close(): Promise<void>
 }

@@ -2,7 +2,7 @@ import type { Dispatch } from '@sfp/dispatch'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RetryPolicy } from './failover.js'
 import type { ProxyRequestRecord } from './record.js'
-import type { Transport } from './request.js'
+import type { Transport } from './transport.js'
 
 /** What the proxy needs of the dispatch: leases (tests may pass their own). */
 export type ProxyDispatch = Pick<Dispatch, 'lease'>

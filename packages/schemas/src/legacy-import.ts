@@ -5,8 +5,6 @@ import { z } from 'zod'
  * it brought over, what it left and why. Stored once in `settings`, shown once in the dashboard.
  */
 
-/** The old tables the import reads; `api_usage` and `proxy_state` are never read. */
-export const LEGACY_TABLES = ['api_keys', 'proxy_config', 'ip_blacklist'] as const
 /** Old tables left behind on purpose, named in the summary so nobody looks for them. */
 export const LEGACY_TABLES_NOT_IMPORTED = ['api_usage', 'proxy_state'] as const
 
@@ -49,9 +47,6 @@ export const legacyImportNoteSchema = z.object({
   imported: z.boolean(),
 })
 export type LegacyImportNote = z.infer<typeof legacyImportNoteSchema>
-
-/** The old states the import maps: `is_available = 0` is `disabled` whatever the status says. */
-export const LEGACY_IMPORTED_STATUSES = ['active', 'insufficient', 'error', 'disabled'] as const
 
 const count = z.number().int().nonnegative()
 

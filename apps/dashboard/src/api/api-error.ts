@@ -3,12 +3,16 @@ import { apiErrorBodySchema, type FieldIssue } from '@sfp/schemas'
 /** `status` of an ApiError when no answer arrived at all. */
 export const NETWORK_STATUS = 0
 export const NETWORK_ERROR = 'network_error'
-/** The answer arrived but does not match the shared schema (a contract drift between builds). */
+/**
+ * The answer arrived but does not match the shared schema (the server and the dashboard built
+ * from different versions).
+ */
 export const INVALID_RESPONSE = 'invalid_response'
 
 /**
- * Every failed admin API call: HTTP errors in the contract's envelope, network failures and
- * answers that do not match the schema. `code` is the contract's error code where there is one.
+ * Every failed admin API call: HTTP errors in the error envelope (docs/behaviour.md §3), network
+ * failures and answers that do not match the schema. `code` is the envelope's error code where
+ * there is one.
  */
 export class ApiError extends Error {
   override readonly name = 'ApiError'

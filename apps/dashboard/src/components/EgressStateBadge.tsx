@@ -1,7 +1,10 @@
 import { EGRESS_STATE_LABELS, type EgressState } from '@sfp/schemas'
 import { useI18n } from '../i18n/I18nProvider.js'
 
-/** An egress (lane) state with the contract's labels (正常, 不通, IP 被封, 已停用). */
+/**
+ * An egress (lane) state (docs/behaviour.md §8) with its dashboard labels (正常, 不通, IP 被封,
+ * 已停用).
+ */
 export function EgressStateBadge({ state }: { state: EgressState }) {
   const { language } = useI18n()
   return (

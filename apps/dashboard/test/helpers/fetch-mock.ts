@@ -26,7 +26,7 @@ export function apiError(status: number, code: string, message: string, headers 
 
 /**
  * Stubs the global fetch with routes like `'GET /api/manage/status'`; anything else answers 404
- * in the contract's envelope. Every request is recorded (method, URL, headers, parsed body).
+ * in the error envelope. Every request is recorded (method, URL, headers, parsed body).
  */
 export function mockFetch(routes: Record<string, Handler>) {
   const requests: RecordedRequest[] = []

@@ -44,3 +44,15 @@ export function proxyEndpointOf(pathBelowV1: string): ProxyEndpoint {
   const slash = path.indexOf('/')
   return (slash === -1 ? undefined : COLLECTIONS.get(path.slice(0, slash))) ?? 'other'
 }
+
+/** Where the proxy's upstream paths start (`/v1/chat/completions`). */
+const UPSTREAM_PATH_PREFIX = '/v1/'
+
+/**
+ * The endpoint of an upstream path as the proxy maps it (`upstreamPathOf`: `/v1/...`, normalized);
+ * null (a path that would leave `/v1/`) is `other`. Every metric labels an endpoint this way.
+ */
+export function proxyEndpointOfUpstreamPath(upstreamPath: string | null): ProxyEndpoint {
+  if (upstreamPath === null || !upstreamPath.startsWith(UPSTREAM_PATH_PREFIX)) return 'other'
+  return proxyEndpointOf(upstreamPath.slice(UPSTREAM_PATH_PREFIX.length))
+}

@@ -1,7 +1,7 @@
 import type { ProxyRequestRecord } from '@sfp/proxy'
 import { Counter, Histogram, type Registry } from 'prom-client'
 import { createModelLabel } from './model-label.js'
-import { proxyEndpointOf } from './proxy-endpoint.js'
+import { proxyEndpointOfUpstreamPath } from './proxy-endpoint.js'
 
 /** Whole LLM calls: from tens of milliseconds (a cached embedding) to minutes (a thinking model). */
 const DURATION_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300]
@@ -13,7 +13,6 @@ const FIRST_BYTE_SECONDS = [
 const QUEUE_WAIT_SECONDS = [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600]
 
 const MAX_MODELS = 200
-const UPSTREAM_PATH_PREFIX = '/v1/'
 
 const seconds = (ms: number) => ms / 1000
 const egressLabel = (id: number | null | undefined) =>
@@ -99,7 +98,7 @@ export function registerProxyMetrics(
   }
 
   return (record) => {
-    const endpoint = proxyEndpointOf(record.path.slice(UPSTREAM_PATH_PREFIX.length))
+    const endpoint = proxyEndpointOfUpstreamPath(record.path)
     requests.inc({
       endpoint,
       status: String(record.status),

@@ -10,31 +10,32 @@ import fp from 'fastify-plugin'
 import type { RetryAfter } from '../errors.js'
 import { validationFields } from '../validation.js'
 
-type ContractCode = ProxyErrorCode | ApiErrorCode
+/** A code of the error envelope: the proxy's (docs/behaviour.md §3) or the admin API's (§6). */
+type ErrorCode = ProxyErrorCode | ApiErrorCode
 
-const CONTRACT: Record<string, { status: number }> = { ...API_ERRORS, ...PROXY_ERRORS }
+const ERROR_CODES: Record<string, { status: number }> = { ...API_ERRORS, ...PROXY_ERRORS }
 
-/** Fastify's own errors that have a contract code. */
-const FASTIFY_CODES: Record<string, ContractCode> = {
+/** Fastify's own errors that have an envelope code. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'request_too_large',
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
 }
 
 /** `SFP_QUEUE_FULL` -> `queue_full`; Fastify codes through the table above. */
-function contractCode(error: FastifyError): ContractCode | undefined {
+function envelopeCode(error: FastifyError): ErrorCode | undefined {
   const code = error.code ?? ''
-  const contract = code.startsWith('SFP_') ? code.slice(4).toLowerCase() : FASTIFY_CODES[code]
-  return contract !== undefined && contract in CONTRACT ? (contract as ContractCode) : undefined
+  const lower = code.startsWith('SFP_') ? code.slice(4).toLowerCase() : FASTIFY_CODES[code]
+  return lower !== undefined && lower in ERROR_CODES ? (lower as ErrorCode) : undefined
 }
 
-function statusOf(error: FastifyError, code: ContractCode | undefined): number {
+function statusOf(error: FastifyError, code: ErrorCode | undefined): number {
   const status = error.statusCode ?? 0
   if (status >= 400 && status < 600) return status
-  return code === undefined ? 500 : (CONTRACT[code]?.status ?? 500)
+  return code === undefined ? 500 : (ERROR_CODES[code]?.status ?? 500)
 }
 
-function fallbackCode(status: number): ContractCode {
+function fallbackCode(status: number): ErrorCode {
   if (status === 404) return 'not_found'
   return status < 500 ? 'validation_error' : 'internal_error'
 }
@@ -46,7 +47,7 @@ function fallbackCode(status: number): ContractCode {
 export default fp(
   async (app) => {
     app.setErrorHandler((error: FastifyError & RetryAfter, request, reply) => {
-      const code = contractCode(error)
+      const code = envelopeCode(error)
       const status = statusOf(error, code)
       const expected = code !== undefined || status < 500
       if (expected) {

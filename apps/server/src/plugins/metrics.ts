@@ -1,9 +1,10 @@
 // Types only: the `app.dispatch` and `app.keyPool` augmentations of their plugins.
 import type {} from '@sfp/dispatch'
 import type {} from '@sfp/key-pool'
+import { upstreamPathOf } from '@sfp/proxy'
 import { maskSecret } from '@sfp/schemas'
 import fp from 'fastify-plugin'
-import { proxyEndpointOf } from '../metrics/proxy-endpoint.js'
+import { proxyEndpointOfUpstreamPath } from '../metrics/proxy-endpoint.js'
 import { createServerMetrics, type ServerMetrics } from '../metrics/server-metrics.js'
 import { secretsEqual } from '../password.js'
 
@@ -19,14 +20,14 @@ export const UNMATCHED_ROUTE = 'unmatched'
 
 /** The proxy's route patterns and the prefix that stands for `/v1` in each. */
 const PROXY_ROUTE_PREFIXES = new Map([
-  ['/v1/*', '/v1/'],
-  ['/api/proxy/*', '/api/proxy/'],
+  ['/v1/*', '/v1'],
+  ['/api/proxy/*', '/api/proxy'],
 ])
 
 /**
  * `app.metrics`: a registry of its own per app instance (several instances in one process, as in
- * the tests, must not collide in prom-client's global one). The proxy's records and the request
- * log's flushes are fed in by app.ts; HTTP responses and key switches are counted here; the
+ * the tests, must not collide in prom-client's global one). The proxy's records are fed in by
+ * app.ts; HTTP responses, key switches and the request log's flushes are subscribed to here; the
  * dispatch and key pool gauges are read at scrape time.
  */
 export interface MetricsPluginOptions {
@@ -59,7 +60,11 @@ export default fp<MetricsPluginOptions>(
     app.decorate('metrics', metrics)
 
     const stopCountingSwitches = app.dispatch.onSwitch((event) => metrics.observeKeySwitch(event))
+    // Never unsubscribed: the last flush on close is timed too; the request log then drops it.
+    app.requestLog.onFlush((flush) => metrics.observeRequestLogFlush(flush))
 
+    // Each answered request once: its route pattern, and on the proxy routes the endpoint of the
+    // upstream path the proxy maps it to (the same label as on the proxy's own metrics).
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? UNMATCHED_ROUTE
       const proxyPrefix = PROXY_ROUTE_PREFIXES.get(route)
@@ -69,7 +74,7 @@ export default fp<MetricsPluginOptions>(
         status: reply.statusCode,
         ...(proxyPrefix === undefined
           ? {}
-          : { endpoint: proxyEndpointOf(request.url.slice(proxyPrefix.length)) }),
+          : { endpoint: proxyEndpointOfUpstreamPath(upstreamPathOf(request.url, proxyPrefix)) }),
       })
     })
 

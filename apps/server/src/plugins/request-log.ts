@@ -19,6 +19,11 @@ export interface RequestLog {
   pending(): number
   /** Rows dropped because the database could not keep up or failed. */
   dropped(): number
+  /**
+   * Subscribe to each batch written (the metrics plugin times the writes); returns the
+   * unsubscribe. A listener that throws is logged, never passed on to the writer.
+   */
+  onFlush(listener: (flush: RequestLogFlush) => void): () => void
 }
 
 declare module 'fastify' {
@@ -42,8 +47,6 @@ export interface RequestLogOptions {
   /** Queue bound when writes fail (disk full, locked): beyond it the oldest rows are dropped. */
   maxQueued?: number
   retentionIntervalMs?: number
-  /** Called after each batch is written (the metrics plugin times the writes). */
-  onFlush?: (flush: RequestLogFlush) => void
 }
 
 const DAY_MS = 86_400_000
@@ -57,19 +60,21 @@ export default fp<RequestLogOptions>(
       maxBatch = 100,
       maxQueued = 50_000,
       retentionIntervalMs = 3_600_000,
-      onFlush,
     } = opts
     const repository = app.database.requestLogs
     let queue: NewRequestLogRow[] = []
     let droppedRows = 0
     let flushScheduled = false
+    const flushListeners = new Set<(flush: RequestLogFlush) => void>()
 
     /** Runs from a timer: an observer that throws must not take the process down. */
     function reportFlush(done: RequestLogFlush): void {
-      try {
-        onFlush?.(done)
-      } catch (error) {
-        app.log.error({ err: error }, 'request log flush observer failed')
+      for (const listener of flushListeners) {
+        try {
+          listener(done)
+        } catch (error) {
+          app.log.error({ err: error }, 'request log flush observer failed')
+        }
       }
     }
 
@@ -132,6 +137,14 @@ export default fp<RequestLogOptions>(
       },
       pending: () => queue.length,
       dropped: () => droppedRows,
+      onFlush(listener) {
+        // A wrapper per subscription: the same function subscribed twice unsubscribes separately.
+        const entry = (flush: RequestLogFlush) => listener(flush)
+        flushListeners.add(entry)
+        return () => {
+          flushListeners.delete(entry)
+        }
+      },
     }
 
     /** Deletes in chunks, yielding between them, so a large backlog never stalls requests. */
@@ -163,6 +176,7 @@ export default fp<RequestLogOptions>(
       clearInterval(retentionTimer)
       await retention
       flush()
+      flushListeners.clear()
     })
   },
   { name: 'request-log', fastify: '5.x', dependencies: ['database'] },

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { PROXY_ENDPOINTS, proxyEndpointOf } from '../../src/metrics/proxy-endpoint.js'
+import {
+  PROXY_ENDPOINTS,
+  proxyEndpointOf,
+  proxyEndpointOfUpstreamPath,
+} from '../../src/metrics/proxy-endpoint.js'
 
 describe('proxyEndpointOf', () => {
   it('names every known endpoint by its path, with or without a query', () => {
@@ -27,5 +31,16 @@ describe('proxyEndpointOf', () => {
       'unknown?chat/completions',
     ]
     expect(others.map(proxyEndpointOf)).toEqual(others.map(() => 'other'))
+  })
+})
+
+describe('proxyEndpointOfUpstreamPath', () => {
+  it('names the endpoint of an upstream path as the proxy maps it, anything else "other"', () => {
+    expect(proxyEndpointOfUpstreamPath('/v1/chat/completions')).toBe('chat/completions')
+    expect(proxyEndpointOfUpstreamPath('/v1/models/Qwen/Qwen2.5-7B-Instruct?x=1')).toBe('models')
+    expect(proxyEndpointOfUpstreamPath('/v1/no/such')).toBe('other')
+    // A path the proxy refuses (it would leave /v1/), or one that is not an upstream path.
+    expect(proxyEndpointOfUpstreamPath(null)).toBe('other')
+    expect(proxyEndpointOfUpstreamPath('/api/proxy/chat/completions')).toBe('other')
   })
 })

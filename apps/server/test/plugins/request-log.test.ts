@@ -89,3 +89,24 @@ describe('request log', () => {
     expect(ids).toEqual([{ id: 'recent' }])
   })
 })
+
+describe('request log flush subscription', () => {
+  it('tells each subscriber about every batch written, until it unsubscribes', async () => {
+    const { app } = await buildTestApp()
+    const seen: number[] = []
+    const stop = app.requestLog.onFlush((flush) => seen.push(flush.rows))
+    app.requestLog.onFlush(() => {
+      throw new Error('a failing observer is logged, not passed on')
+    })
+    app.requestLog.record(logRow())
+    app.requestLog.record(logRow())
+    app.requestLog.flush()
+    expect(seen).toEqual([2])
+    expect(count(app)).toBe(2)
+    stop()
+    app.requestLog.record(logRow())
+    app.requestLog.flush()
+    expect(seen).toEqual([2])
+    expect(count(app)).toBe(3)
+  })
+})

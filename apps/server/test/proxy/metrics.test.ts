@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import { describe, expect, it, vi } from 'vitest'
 import { type Scrape, scrapeMetrics } from '../helpers/metrics-scrape.js'
@@ -170,6 +171,41 @@ describe('metrics of proxied requests, through the whole server', () => {
     ).toBe(true)
     expect(scrape.text).not.toContain('4b1d')
     expect(scrape.text).not.toContain('trace')
+  })
+
+  it('counts a request once, with the endpoint the proxy mapped its path to', async () => {
+    const { app, url } = await startProxyApp()
+    // Sent as is (fetch would normalize it): the proxy forwards it to /v1/embeddings.
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const sent = httpRequest(
+        `${url}/v1/audio/../embeddings`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${TEST_CLIENT_KEY}`,
+            'content-type': 'application/json',
+          },
+        },
+        (response) => {
+          response.resume()
+          response.on('end', () => resolve(response.statusCode))
+        },
+      )
+      sent.on('error', reject)
+      sent.end(JSON.stringify({ model: 'BAAI/bge-m3', input: 'hello' }))
+    })
+    expect(status).toBe(200)
+
+    const scrape = await scrapeAfterRecords(app, 1)
+    expect(samplesOf(scrape, 'sfp_http_requests_total', { route: '/v1/*' })).toEqual([
+      expect.objectContaining({
+        labels: { route: '/v1/*', method: 'POST', status: '200', endpoint: 'embeddings' },
+        value: 1,
+      }),
+    ])
+    expect(samplesOf(scrape, 'sfp_proxy_requests_total')).toEqual([
+      expect.objectContaining({ labels: expect.objectContaining({ endpoint: 'embeddings' }) }),
+    ])
   })
 
   it('leaves the dispatch queue out of the upstream times, and in the request times', async () => {

@@ -232,7 +232,7 @@ describe('upstream faults through a real socket', () => {
     await expectNothingLeftBehind(test, 1)
   })
 
-  it('oversized response headers: 502 in the contract envelope', async () => {
+  it('oversized response headers: 502 in the error envelope', async () => {
     const test = await withFault({ kind: 'oversized-headers' }, 2)
     const response = await postJson(test.url, CHAT, chatBody())
     expect(response.status).toBe(502)

@@ -118,7 +118,7 @@ describe('requests the proxy answers itself', () => {
     expect(proxy.upstream.requests).toHaveLength(0)
   })
 
-  it('answers dispatch refusals in the contract envelope with Retry-After', async () => {
+  it('answers dispatch refusals in the error envelope with Retry-After', async () => {
     const proxy = await startProxyApp()
     const { KeySwitchGuard, withRetryAfter } = await import('../helpers/fakes.js')
     proxy.dispatch.refusal = withRetryAfter(

@@ -5,7 +5,7 @@ import { errorCodeOf as errorCode } from '@sfp/egress'
 import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
 import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createTransport, type TransportOptions, wrapTransportError } from '../src/request.js'
+import { createTransport, type TransportOptions, wrapTransportError } from '../src/transport.js'
 
 /** The lane's dispatcher: a plain Agent, with undici's default timeouts (the transport sets its own). */
 let dispatcher = new Agent()

@@ -50,7 +50,27 @@ export const API_ERRORS = {
 } as const satisfies Record<string, { status: number; type: string }>
 export type ApiErrorCode = keyof typeof API_ERRORS
 
-export const fieldIssueSchema = z.object({ field: z.string(), reason: z.string() })
+/**
+ * Why a field was refused, as a code with its bounds: what the dashboard words in the reader's
+ * language (`reason` keeps zod's English for scripts). `other` is a rule of our own words (a
+ * custom message): the reason is all there is. Never holds the client's input.
+ */
+export const fieldRuleSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('too_small'), minimum: z.number(), origin: z.string() }),
+  z.object({ kind: z.literal('too_big'), maximum: z.number(), origin: z.string() }),
+  z.object({ kind: z.literal('invalid_type'), expected: z.string() }),
+  z.object({ kind: z.literal('invalid_format'), format: z.string() }),
+  z.object({ kind: z.literal('invalid_value') }),
+  z.object({ kind: z.literal('unrecognized_keys'), count: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal('other') }),
+])
+export type FieldRule = z.infer<typeof fieldRuleSchema>
+
+export const fieldIssueSchema = z.object({
+  field: z.string(),
+  reason: z.string(),
+  rule: fieldRuleSchema.optional(),
+})
 export type FieldIssue = z.infer<typeof fieldIssueSchema>
 
 export const apiErrorBodySchema = z.object({
@@ -74,14 +94,48 @@ export function errorBody(
   return { error: { message, type, code, ...(fields ? { fields } : {}) } }
 }
 
-/** Turn zod issues into `{ field, reason }` pairs and one readable sentence. */
+/** The parts of a zod issue `describeIssues` reads (zod 4's issue shapes, loosely). */
+export interface IssueLike {
+  path: readonly PropertyKey[]
+  message: string
+  code?: string
+  minimum?: number | bigint
+  maximum?: number | bigint
+  origin?: string
+  expected?: string
+  format?: string
+  keys?: readonly string[]
+}
+
+/** The rule behind a zod issue; `other` for our own messages and shapes not worded here. */
+export function fieldRule(issue: IssueLike): FieldRule {
+  switch (issue.code) {
+    case 'too_small':
+      return { kind: 'too_small', minimum: Number(issue.minimum), origin: issue.origin ?? '' }
+    case 'too_big':
+      return { kind: 'too_big', maximum: Number(issue.maximum), origin: issue.origin ?? '' }
+    case 'invalid_type':
+      return { kind: 'invalid_type', expected: issue.expected ?? '' }
+    case 'invalid_format':
+      return { kind: 'invalid_format', format: issue.format ?? '' }
+    case 'invalid_value':
+      return { kind: 'invalid_value' }
+    case 'unrecognized_keys':
+      return { kind: 'unrecognized_keys', count: issue.keys?.length ?? 0 }
+    default:
+      return { kind: 'other' }
+  }
+}
+
+/** Turn zod issues into `{ field, reason, rule }` and one readable sentence. */
 export function describeIssues(
-  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  issues: readonly IssueLike[],
   prefix = '',
 ): { message: string; fields: FieldIssue[] } {
   const fields = issues.map((issue) => ({
     field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)',
     reason: issue.message,
+    rule: fieldRule(issue),
   }))
   const message = fields.map(({ field, reason }) => `${field}: ${reason}`).join('; ')
   return { message, fields }

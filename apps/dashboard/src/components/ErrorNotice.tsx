@@ -1,5 +1,6 @@
 import { ApiError, INVALID_RESPONSE, NETWORK_ERROR } from '../api/api-error.js'
 import type { MessageKey } from '../i18n/catalog.js'
+import { describeFieldIssue } from '../i18n/field-issues.js'
 import { useI18n } from '../i18n/I18nProvider.js'
 
 /** Server error codes explained in the page language (the server's text is English). */
@@ -14,18 +15,24 @@ const KNOWN_CODES: ReadonlyMap<string, MessageKey> = new Map([
 
 /** A failed call, explained in the user's language; server texts are shown as plain text. */
 export function ErrorNotice({ error, className }: { error: unknown; className?: string }) {
-  const { t } = useI18n()
+  const { t, language } = useI18n()
   if (error === null || error === undefined) return null
   return (
     <div role="alert" className={`notice notice--error ${className ?? ''}`}>
       <ErrorText error={error} />
       {error instanceof ApiError && error.fields.length > 0 && (
         <ul className="notice__fields">
-          {error.fields.map((issue) => (
-            <li key={`${issue.field}:${issue.reason}`}>
-              <code>{issue.field}</code>: {issue.reason}
-            </li>
-          ))}
+          {error.fields.map((issue) => {
+            // The field and the rule in the reader's words; the server's name kept as a title.
+            const shown = describeFieldIssue(language, issue)
+            return (
+              <li key={`${issue.field}:${issue.reason}`}>
+                <span title={issue.field}>{shown.field}</span>
+                {language === 'zh' ? '：' : ': '}
+                {shown.reason}
+              </li>
+            )
+          })}
         </ul>
       )}
       {error instanceof ApiError && error.retryAfterSeconds !== null && (

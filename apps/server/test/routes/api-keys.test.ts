@@ -72,10 +72,16 @@ describe('GET /api/manage/api-keys', () => {
             {
               "field": "query.status",
               "reason": "Invalid option: expected one of "active"|"cooling"|"insufficient"|"invalid"|"error"|"disabled"",
+              "rule": {
+                "kind": "invalid_value",
+              },
             },
             {
               "field": "query.limit",
               "reason": "must be a decimal integer from 1 to 100000",
+              "rule": {
+                "kind": "other",
+              },
             },
           ],
           "message": "query.status: Invalid option: expected one of "active"|"cooling"|"insufficient"|"invalid"|"error"|"disabled"; query.limit: must be a decimal integer from 1 to 100000",
@@ -173,6 +179,9 @@ describe('POST /api/manage/api-keys', () => {
             {
               "field": "body",
               "reason": "send {"api_key": "..."} or {"api_keys": "k1\\nk2"}",
+              "rule": {
+                "kind": "other",
+              },
             },
           ],
           "message": "body: send {"api_key": "..."} or {"api_keys": "k1\\nk2"}",
@@ -225,6 +234,9 @@ describe('DELETE /api/manage/api-keys/:id', () => {
             {
               "field": "params.id",
               "reason": "must be a key id",
+              "rule": {
+                "kind": "other",
+              },
             },
           ],
           "message": "params.id: must be a key id",
@@ -255,6 +267,9 @@ describe('PATCH /api/manage/api-keys/:id', () => {
             {
               "field": "body",
               "reason": "give enabled or label",
+              "rule": {
+                "kind": "other",
+              },
             },
           ],
           "message": "body: give enabled or label",
@@ -264,7 +279,11 @@ describe('PATCH /api/manage/api-keys/:id', () => {
     `)
     const wrongType = await inject('PATCH', '/api-keys/1', { enabled: 'no' })
     expect(wrongType.json().error.fields).toEqual([
-      { field: 'body.enabled', reason: 'Invalid input: expected boolean, received string' },
+      {
+        field: 'body.enabled',
+        reason: 'Invalid input: expected boolean, received string',
+        rule: { kind: 'invalid_type', expected: 'boolean' },
+      },
     ])
     expect(app.keyPool.view(1)?.status).toBe('active')
   })
@@ -325,7 +344,9 @@ describe('POST /api/manage/api-keys/:id/check', () => {
     `)
     const bad = await inject('POST', '/api-keys/1.5/check')
     expect(bad.statusCode).toBe(400)
-    expect(bad.json().error.fields).toEqual([{ field: 'params.id', reason: 'must be a key id' }])
+    expect(bad.json().error.fields).toEqual([
+      { field: 'params.id', reason: 'must be a key id', rule: { kind: 'other' } },
+    ])
     expect(upstream.requests).toHaveLength(0)
   })
 })

@@ -67,10 +67,16 @@ describe('GET /api/manage/key-events', () => {
             {
               "field": "query.keyId",
               "reason": "must be a key id",
+              "rule": {
+                "kind": "other",
+              },
             },
             {
               "field": "query.limit",
               "reason": "must be a decimal integer from 1 to 500",
+              "rule": {
+                "kind": "other",
+              },
             },
           ],
           "message": "query.keyId: must be a key id; query.limit: must be a decimal integer from 1 to 500",

@@ -116,7 +116,14 @@ describe('BulkAddForm', () => {
               message: 'label: too long',
               type: 'invalid_request_error',
               code: 'validation_error',
-              fields: [{ field: 'label', reason: 'must be at most 100 characters' }],
+              fields: [
+                {
+                  field: 'body.label',
+                  reason: 'Too big: expected string to have <=100 characters',
+                  rule: { kind: 'too_big', maximum: 100, origin: 'string' },
+                },
+                { field: 'body.api_keys', reason: 'our own words' },
+              ],
             },
           },
           400,
@@ -125,8 +132,10 @@ describe('BulkAddForm', () => {
     renderSignedIn(<BulkAddForm onAdded={() => undefined} />)
     await userEvent.type(screen.getByLabelText('API 密钥'), 'sk-1')
     await userEvent.click(screen.getByRole('button', { name: '添加' }))
-    expect((await screen.findByRole('alert')).textContent).toContain(
-      'label: must be at most 100 characters',
-    )
+    // The field and the rule in Chinese; a reason in the server's own words as it is.
+    const alert = await screen.findByRole('alert')
+    expect(alert.textContent).toContain('备注：最多 100 个字符')
+    expect(alert.textContent).toContain('密钥列表：our own words')
+    expect(alert.textContent).not.toContain('Too big')
   })
 })

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Sqlite } from '@sfp/db'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { requireBuiltServer, runBuiltServer } from './helpers/built-server-process.js'
 import { basicAuth } from './helpers/test-app.js'
 
 /**
@@ -13,19 +13,11 @@ import { basicAuth } from './helpers/test-app.js'
  * folder its root container made. Needs `pnpm --filter "@sfp/server..." build` first.
  */
 
-const SERVER_ENTRY = fileURLToPath(new URL('../dist/server.js', import.meta.url))
 const DASHBOARD_INDEX = fileURLToPath(new URL('../public/index.html', import.meta.url))
 
 /** Whether this test runs as root, where file modes stop nobody: children then run as nobody. */
 const AS_ROOT = process.getuid?.() === 0
 const NOBODY = { uid: 65534, gid: 65534 }
-
-interface Run {
-  lines: string[]
-  url: Promise<string>
-  exited: Promise<number | null>
-  stop(): Promise<number | null>
-}
 
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -40,67 +32,18 @@ function tempFolder(): string {
   return dir
 }
 
-function run(cwd: string, env: Record<string, string>, user?: { uid: number; gid: number }): Run {
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
-    cwd,
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      // Never the internet.
-      UPSTREAM_BASE_URL: 'http://127.0.0.1:9',
-      ...env,
-    },
-    ...(user ?? {}),
-  })
-  const lines: string[] = []
-  let listening: (url: string) => void = () => {}
-  const listeningUrl = new Promise<string>((resolve) => {
-    listening = resolve
-  })
-  const collect = () => {
-    let unfinished = ''
-    return (chunk: Buffer) => {
-      const parts = (unfinished + chunk.toString('utf8')).split('\n')
-      unfinished = parts.pop() ?? ''
-      for (const line of parts) {
-        if (line === '') continue
-        lines.push(line)
-        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)
-        if (match?.[1]) listening(match[1])
-      }
-    }
-  }
-  child.stdout.on('data', collect())
-  child.stderr.on('data', collect())
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-  const url = Promise.race([
-    listeningUrl,
-    exited.then((code) => {
-      throw new Error(`server exited (${code}) before listening:\n${lines.join('\n')}`)
-    }),
-  ])
-  // Awaited only by tests that expect a listening server; a refused boot is no stray rejection.
-  url.catch(() => {})
-  const stop = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-    return exited
-  }
+function run(cwd: string, env: Record<string, string>, user?: { uid: number; gid: number }) {
+  const server = runBuiltServer(cwd, env, user)
   cleanups.push(async () => {
-    await stop()
+    await server.stop()
   })
-  return { lines, url, exited, stop }
+  return server
 }
 
 /** No line of a failed boot is a stack frame. */
 const STACK_FRAME = /^\s+at /
 
-beforeAll(() => {
-  if (!existsSync(SERVER_ENTRY)) {
-    throw new Error(`No server build at ${SERVER_ENTRY}: run pnpm --filter "@sfp/server..." build`)
-  }
-})
+beforeAll(requireBuiltServer)
 
 describe('.env in the working directory, the server started from another folder', {
   timeout: 60_000,

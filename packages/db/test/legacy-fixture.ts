@@ -73,63 +73,30 @@ CREATE TABLE IF NOT EXISTS proxy_state (
 );
 `
 
-/** An early version: `api_usage` without client_api_key / full_request_path, `proxy_config` without its checks. */
-export const EARLY_LEGACY_SCHEMA = `
-CREATE TABLE IF NOT EXISTS api_keys (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  api_key TEXT NOT NULL UNIQUE,
-  status TEXT DEFAULT 'active' CHECK(status IN ('active', 'insufficient', 'error')),
-  is_available INTEGER DEFAULT 1,
-  balance REAL DEFAULT 0,
-  balance_checked_at DATETIME,
-  call_count INTEGER DEFAULT 0,
-  created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-  last_used_at DATETIME,
-  error_count INTEGER DEFAULT 0,
-  last_error TEXT
-);
-CREATE TABLE IF NOT EXISTS api_usage (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  api_key_id INTEGER,
-  timestamp DATETIME DEFAULT CURRENT_TIMESTAMP,
-  success INTEGER,
-  status_code INTEGER,
-  duration_ms INTEGER,
-  request_type TEXT,
-  response_type TEXT,
-  model TEXT,
-  client_ip TEXT,
-  request_path TEXT,
-  upstream_url TEXT,
-  proxy_info TEXT,
-  request_id TEXT,
-  error TEXT,
-  FOREIGN KEY (api_key_id) REFERENCES api_keys(id)
-);
-CREATE TABLE IF NOT EXISTS ip_blacklist (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  blocked_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-  unblock_at DATETIME NOT NULL,
-  reason TEXT
-);
-CREATE TABLE IF NOT EXISTS proxy_config (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  enabled INTEGER DEFAULT 0,
-  type TEXT CHECK(type IN ('socks5', 'http', 'https')),
-  host TEXT,
-  port INTEGER,
-  username TEXT,
-  password TEXT,
-  order_index INTEGER DEFAULT 0,
-  created_at DATETIME DEFAULT CURRENT_TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS proxy_state (
-  id INTEGER PRIMARY KEY,
-  active_proxy_id INTEGER,
-  activated_at DATETIME,
-  expires_at TEXT
-);
-`
+/** The columns later versions added with `ALTER TABLE`, by table: an early file lacks them. */
+const LATER_COLUMNS: Record<string, readonly string[]> = {
+  api_usage: ['client_api_key', 'full_request_path'],
+  proxy_config: ['is_available', 'verify_ip', 'verify_address', 'verify_latency', 'verified_at'],
+}
+
+/** `schema` with each table's later columns left out. */
+function withoutLaterColumns(schema: string): string {
+  return schema
+    .split(/(?=CREATE TABLE)/)
+    .map((statement) => {
+      const table = /CREATE TABLE IF NOT EXISTS (\w+)/.exec(statement)?.[1] ?? ''
+      const later = new Set(LATER_COLUMNS[table] ?? [])
+      return statement
+        .split('\n')
+        .filter((line) => !later.has(line.trim().split(' ')[0] ?? ''))
+        .join('\n')
+        .replace(/,\n\);/, '\n);')
+    })
+    .join('')
+}
+
+/** An early version: `api_usage` and `proxy_config` without the columns added later. */
+export const EARLY_LEGACY_SCHEMA = withoutLaterColumns(LEGACY_SCHEMA)
 
 /** The old tables, all of them: what the digest covers. */
 export const LEGACY_TABLE_NAMES = [

@@ -1,8 +1,6 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -10,6 +8,7 @@ import {
   LEGACY_PROXY_PASSWORD,
   writeLegacyDatabase,
 } from '../../../../packages/db/test/legacy-fixture.js'
+import { requireBuiltServer, runBuiltServer } from '../helpers/built-server-process.js'
 
 /**
  * The issue's "done when", as a user of the old siliconflowProxy lives it: its `data/` folder and
@@ -19,7 +18,6 @@ import {
  * API, empty JSON bodies on DELETE / PUT, `GET /api/proxy/health`. Needs the server build.
  */
 
-const SERVER_ENTRY = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
 const OLD_PASSWORD = 'old-shared-secret-2025'
 const CHAT = { model: 'Qwen/Qwen2.5-7B-Instruct', messages: [{ role: 'user', content: 'hi' }] }
 
@@ -28,11 +26,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-beforeAll(() => {
-  if (!existsSync(SERVER_ENTRY)) {
-    throw new Error(`No server build at ${SERVER_ENTRY}: run pnpm --filter "@sfp/server..." build`)
-  }
-})
+beforeAll(requireBuiltServer)
 
 /** The old program's folder: `.env` as its installer wrote it, and `data/api_keys.db`. */
 function oldInstallation(upstream: MockUpstream): string {
@@ -71,48 +65,16 @@ function oldInstallation(upstream: MockUpstream): string {
   return folder
 }
 
-interface Started {
-  url: string
-  lines: string[]
-  child: ChildProcessWithoutNullStreams
-}
-
 /** `node <repo>/apps/server/dist/server.js` from `cwd`, as the README's start command runs it. */
-async function start(cwd: string): Promise<Started> {
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+async function start(
+  cwd: string,
+): Promise<{ url: string; lines: string[]; stop(): Promise<unknown> }> {
+  // The upstream is named by the .env: an empty value here leaves it to the file.
+  const server = runBuiltServer(cwd, { UPSTREAM_BASE_URL: '' })
   cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-    await exited
+    await server.stop()
   })
-  const lines: string[] = []
-  const url = await new Promise<string>((resolve, reject) => {
-    let unfinished = ''
-    const collect = (chunk: Buffer) => {
-      const parts = (unfinished + chunk.toString('utf8')).split('\n')
-      unfinished = parts.pop() ?? ''
-      for (const line of parts) {
-        lines.push(line)
-        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)
-        if (match?.[1]) resolve(match[1])
-      }
-    }
-    child.stdout.on('data', collect)
-    child.stderr.on('data', collect)
-    void exited.then(() =>
-      reject(new Error(`server exited before listening:\n${lines.join('\n')}`)),
-    )
-  })
-  return { url, lines, child }
-}
-
-async function stop(started: Started): Promise<void> {
-  const exited = new Promise((resolve) => started.child.once('exit', resolve))
-  started.child.kill('SIGTERM')
-  await exited
+  return { url: await server.url, lines: server.lines, stop: server.stop }
 }
 
 /** The old admin scripts' way: `Authorization: Bearer <ADMIN_PASSWORD>`, JSON announced always. */
@@ -193,7 +155,7 @@ describe('switching from siliconflowProxy with its data folder and .env', {
     expect(printed).toContain('UPSTREAM_TIMEOUT_MS=600000 is read as UPSTREAM_HEADERS_TIMEOUT_MS')
     expect(printed).not.toContain(OLD_PASSWORD)
     expect(printed).not.toContain(LEGACY_KEYS.alpha)
-    await stop(first)
+    await first.stop()
 
     // A second boot imports nothing again: the deleted key stays deleted, the rest as left.
     const second = await start(folder)

@@ -46,11 +46,21 @@ chmod 755 "$old_data"
 # The old program's files: an empty api_keys.db (SQLite takes it as an empty database), root's.
 touch "$old_data/api_keys.db"
 chown -R root:root "$old_data"
+# What the image's runtime stage copies (docker/Dockerfile), in a folder any user can enter: this
+# checkout may sit in one only root can (a `mktemp -d` clone is 700), which the app user could not
+# get through.
+image=$(mktemp -d)
+chmod 755 "$image"
+mkdir -p "$image/apps" "$image/docker"
+cp -a package.json pnpm-workspace.yaml node_modules packages "$image/"
+cp -a apps/server "$image/apps/"
+cp -a docker/entrypoint.sh "$image/docker/"
 port=$((20000 + RANDOM % 20000))
-NODE_ENV=production APP_USER="$app_user" DATA_DIR="$old_data" PORT="$port" HOST=127.0.0.1 \
-  docker/entrypoint.sh node apps/server/dist/server.js >"$data.entrypoint.log" 2>&1 &
+(cd "$image" && NODE_ENV=production APP_USER="$app_user" DATA_DIR="$old_data" PORT="$port" \
+  HOST=127.0.0.1 exec docker/entrypoint.sh node apps/server/dist/server.js) \
+  >"$data.entrypoint.log" 2>&1 &
 pid=$!
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$data" "$old_data" "$data.entrypoint.log"' EXIT
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$data" "$old_data" "$image" "$data.entrypoint.log"' EXIT
 for _ in $(seq 1 50); do
   curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
   sleep 0.2

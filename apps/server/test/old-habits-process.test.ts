@@ -1,4 +1,12 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,7 +23,10 @@ import { basicAuth } from './helpers/test-app.js'
 
 const DASHBOARD_INDEX = fileURLToPath(new URL('../public/index.html', import.meta.url))
 
-/** Whether this test runs as root, where file modes stop nobody: children then run as nobody. */
+/**
+ * Whether this test runs as root, where file modes stop nobody: the children then run without
+ * root's file override, on folders owned by `nobody` (what "made by another user" means to them).
+ */
 const AS_ROOT = process.getuid?.() === 0
 const NOBODY = { uid: 65534, gid: 65534 }
 
@@ -32,8 +43,8 @@ function tempFolder(): string {
   return dir
 }
 
-function run(cwd: string, env: Record<string, string>, user?: { uid: number; gid: number }) {
-  const server = runBuiltServer(cwd, env, user)
+function run(cwd: string, env: Record<string, string>, fileModesApply = false) {
+  const server = runBuiltServer(cwd, env, { fileModesApply })
   cleanups.push(async () => {
     await server.stop()
   })
@@ -146,15 +157,18 @@ describe('a data folder this user cannot write (made by the old root container)'
   /** Runs the server on `dataDir` as a user that may not write it; the lines it printed. */
   async function bootRefused(dataDir: string): Promise<string[]> {
     const cwd = tempFolder()
-    const server = run(cwd, { DATA_DIR: dataDir }, AS_ROOT ? NOBODY : undefined)
+    const server = run(cwd, { DATA_DIR: dataDir }, AS_ROOT)
     expect(await server.exited).toBe(1)
     expect(server.lines.filter((line) => STACK_FRAME.test(line))).toEqual([])
     return server.lines
   }
-  const uid = AS_ROOT ? NOBODY.uid : (process.getuid?.() ?? 0)
-  const gid = AS_ROOT ? NOBODY.gid : (process.getgid?.() ?? 0)
-  /** Owned by root with mode 755 (as root), or not writable by its owner (otherwise). */
-  const readOnly = (path: string, mode: number) => chmodSync(path, AS_ROOT ? mode : mode & 0o555)
+  const uid = process.getuid?.() ?? 0
+  const gid = process.getgid?.() ?? 0
+  /** Another user's with `mode` (as root), or not writable by its owner (otherwise). */
+  const readOnly = (path: string, mode: number) => {
+    if (AS_ROOT) chownSync(path, NOBODY.uid, NOBODY.gid)
+    chmodSync(path, AS_ROOT ? mode : mode & 0o555)
+  }
 
   it('an existing folder: one line naming it and the chown that fixes it', async () => {
     const dataDir = join(tempFolder(), 'data')

@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -23,9 +32,23 @@ const isRoot = process.getuid?.() === 0
 const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0
 const canRun = isRoot && hasSetpriv && appUid !== undefined && appGid !== undefined
 
+/**
+ * The entrypoint where any user can run it: the checkout may sit in a folder only root can enter
+ * (a `mktemp -d` clone is 700), which the app user, unlike root, cannot get through.
+ */
+function reachableEntrypoint(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'sfp-entrypoint-'))
+  chmodSync(folder, 0o755)
+  const copy = join(folder, 'entrypoint.sh')
+  copyFileSync(ENTRYPOINT, copy)
+  chmodSync(copy, 0o755)
+  return copy
+}
+
 /** Runs `prefix... entrypoint command...` and returns its outputs and the pid it was given. */
 function run(dataDir: string, command: string[], prefix: string[] = []) {
-  const [program = ENTRYPOINT, ...args] = [...prefix, ENTRYPOINT, ...command]
+  const entrypoint = prefix.length === 0 ? ENTRYPOINT : reachableEntrypoint()
+  const [program = entrypoint, ...args] = [...prefix, entrypoint, ...command]
   const result = spawnSync(program, args, {
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', APP_USER, DATA_DIR: dataDir },

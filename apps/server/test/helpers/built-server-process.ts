@@ -22,17 +22,34 @@ export interface BuiltServerRun {
   stop(): Promise<number | null>
 }
 
+const NO_FILE_OVERRIDE = '-dac_override,-dac_read_search'
+
 /**
  * `node <abs>/apps/server/dist/server.js` started from `cwd` (so a `.env` and a relative DATA_DIR
  * there are the user's), on a free loopback port, never reaching the internet unless `env` says
- * where the upstream is; optionally as another user (`user`, when the tests run as root).
+ * where the upstream is; with `fileModesApply`, without
+ * root's power to ignore file modes (for tests of an unwritable data folder, run as root).
  */
 export function runBuiltServer(
   cwd: string,
   env: Record<string, string>,
-  user?: { uid: number; gid: number },
+  { fileModesApply = false }: { fileModesApply?: boolean } = {},
 ): BuiltServerRun {
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
+  // As root, file modes stop nobody: without CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH (setpriv) the
+  // same user meets them on what another user owns, yet still reads this checkout, whatever the
+  // modes of the folders it was cloned into (another uid might not get through a 700 parent).
+  const [command, args] = fileModesApply
+    ? [
+        'setpriv',
+        [
+          `--bounding-set=${NO_FILE_OVERRIDE}`,
+          `--inh-caps=${NO_FILE_OVERRIDE}`,
+          process.execPath,
+          SERVER_ENTRY,
+        ],
+      ]
+    : [process.execPath, [SERVER_ENTRY]]
+  const child = spawn(command, args, {
     cwd,
     env: {
       PATH: process.env.PATH ?? '',
@@ -43,7 +60,6 @@ export function runBuiltServer(
       UPSTREAM_BASE_URL: 'http://127.0.0.1:9',
       ...env,
     },
-    ...(user ?? {}),
   })
   const lines: string[] = []
   let listening: (url: string) => void = () => {}

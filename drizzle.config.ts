@@ -1,6 +1,10 @@
 import { defineConfig } from 'drizzle-kit'
 
-/** `pnpm db:generate` writes a new migration after a change to packages/db/src/schema.ts. */
+/**
+ * The SQLite migrations. `pnpm db:generate` writes a new one after a change to
+ * packages/db/src/schema.ts, and the PostgreSQL one from `drizzle.pg.config.ts`: change both
+ * schemas together (a test compares them).
+ */
 export default defineConfig({
   dialect: 'sqlite',
   schema: './packages/db/src/schema.ts',

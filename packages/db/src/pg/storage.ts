@@ -1,0 +1,264 @@
+import { STATS_BUCKETS } from '@sfp/schemas'
+import { and, asc, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm'
+import type { PgColumn } from 'drizzle-orm/pg-core'
+import type { EgressPatch } from '../egresses-repository.js'
+import { parseSetting, statsScope, statusCondition } from '../query-parts.js'
+import type {
+  NewKeyEventRow,
+  NewRequestLogRow,
+  NewUpstreamKeyRow,
+  UpstreamKeyRow,
+} from '../schema.js'
+import type { SettingName } from '../settings-store.js'
+import type {
+  ClientKeysStorage,
+  EgressesStorage,
+  KeyEventsStorage,
+  RequestLogStorage,
+  SettingsStorage,
+  Storage,
+  UpstreamKeysStorage,
+} from '../storage.js'
+import type { UpstreamKeyPatch } from '../upstream-keys-repository.js'
+import { createBulkInsert, createBulkInsertSkippingConflicts } from './bulk-insert.js'
+import type { PostgresHandle } from './database.js'
+import { createPgPatchWriter } from './patch-writer.js'
+import { namedStatement } from './raw-statements.js'
+import { clientKeys, egresses, keyEvents, requestLogs, settings, upstreamKeys } from './schema.js'
+
+/**
+ * `Storage` on PostgreSQL (cluster mode, docs/behaviour.md §9), with the semantics of the SQLite
+ * repositories method for method (`test/storage/` runs one suite against both). Reads and admin
+ * writes go through drizzle's query builder; the writes made at request rate or in bulk are raw
+ * named statements through the pool (`raw-statements.ts`): one UPDATE of the patch's columns,
+ * one `unnest` INSERT per batch, one `UPDATE ... FROM unnest` for many rows. A method that is one
+ * transaction in SQLite is one statement here (atomic by itself), or a drizzle transaction.
+ */
+export function postgresStorage(handle: PostgresHandle): Storage {
+  return {
+    upstreamKeys: upstreamKeysStorage(handle),
+    egresses: egressesStorage(handle),
+    clientKeys: clientKeysStorage(handle),
+    requestLogs: requestLogStorage(handle),
+    keyEvents: keyEventsStorage(handle),
+    settings: settingsStorage(handle),
+  }
+}
+
+function upstreamKeysStorage({ db, pool }: PostgresHandle): UpstreamKeysStorage {
+  const insertSkippingConflicts = createBulkInsertSkippingConflicts<
+    NewUpstreamKeyRow,
+    UpstreamKeyRow
+  >(pool, upstreamKeys)
+  const writePatch = createPgPatchWriter<UpstreamKeyPatch>(pool, upstreamKeys)
+  const removeKeys = namedStatement(pool, 'DELETE FROM upstream_keys WHERE id = ANY($1::integer[])')
+  const replaceSecrets = namedStatement(
+    pool,
+    `UPDATE upstream_keys AS k SET secret = v.secret, fingerprint = v.fingerprint
+     FROM unnest($1::integer[], $2::text[], $3::text[]) AS v (id, secret, fingerprint)
+     WHERE k.id = v.id`,
+  )
+  return {
+    all: async () => db.select().from(upstreamKeys).orderBy(asc(upstreamKeys.id)),
+    insertMany: (rows) => insertSkippingConflicts(rows),
+    update: (id, patch) => writePatch(id, patch),
+    async remove(ids) {
+      if (ids.length === 0) return 0
+      return removeKeys([ids])
+    },
+    async replaceSecrets(rows) {
+      if (rows.length === 0) return
+      await replaceSecrets([
+        rows.map((r) => r.id),
+        rows.map((r) => r.secret),
+        rows.map((r) => r.fingerprint),
+      ])
+    },
+  }
+}
+
+function egressesStorage({ db, pool }: PostgresHandle): EgressesStorage {
+  const writePatch = createPgPatchWriter<EgressPatch>(pool, egresses)
+  const replacePasswords = namedStatement(
+    pool,
+    `UPDATE egresses AS e SET password = v.password
+     FROM unnest($1::integer[], $2::text[]) AS v (id, password) WHERE e.id = v.id`,
+  )
+  return {
+    all: async () => db.select().from(egresses).orderBy(asc(egresses.id)),
+    async insert(row) {
+      const [inserted] = await db.insert(egresses).values(row).onConflictDoNothing().returning()
+      return inserted
+    },
+    update: (id, patch) => writePatch(id, patch),
+    remove: (id) =>
+      db.transaction(async (tx) => {
+        await tx.update(upstreamKeys).set({ egressId: null }).where(eq(upstreamKeys.egressId, id))
+        const deleted = await tx
+          .delete(egresses)
+          .where(eq(egresses.id, id))
+          .returning({ id: egresses.id })
+        return deleted.length > 0
+      }),
+    async replacePasswords(rows) {
+      if (rows.length === 0) return
+      await replacePasswords([rows.map((r) => r.id), rows.map((r) => r.password)])
+    },
+  }
+}
+
+function clientKeysStorage({ db, pool }: PostgresHandle): ClientKeysStorage {
+  // Each row read and written by the database in one statement: concurrent flushes add up.
+  const recordUsage = namedStatement(
+    pool,
+    `UPDATE client_keys AS c SET request_count = c.request_count + v.requests,
+       last_used_at = greatest(coalesce(c.last_used_at, 0), v.last_used_at)
+     FROM unnest($1::integer[], $2::bigint[], $3::bigint[]) AS v (id, requests, last_used_at)
+     WHERE c.id = v.id`,
+  )
+  return {
+    all: async () => db.select().from(clientKeys).orderBy(asc(clientKeys.id)),
+    async findByHash(keyHash) {
+      const [row] = await db.select().from(clientKeys).where(eq(clientKeys.keyHash, keyHash))
+      return row
+    },
+    async insert(row) {
+      const [inserted] = await db.insert(clientKeys).values(row).returning()
+      if (inserted === undefined) throw new Error('client key not inserted')
+      return inserted
+    },
+    async remove(id) {
+      const deleted = await db
+        .delete(clientKeys)
+        .where(eq(clientKeys.id, id))
+        .returning({ id: clientKeys.id })
+      return deleted.length > 0
+    },
+    async recordUsage(usage) {
+      if (usage.size === 0) return
+      const ids: number[] = []
+      const requests: number[] = []
+      const lastUsedAts: number[] = []
+      for (const [id, used] of usage) {
+        ids.push(id)
+        requests.push(used.requests)
+        lastUsedAts.push(used.lastUsedAt)
+      }
+      await recordUsage([ids, requests, lastUsedAts])
+    },
+  }
+}
+
+/** Counts and sums of integers are `bigint` or `numeric`, which pg sends as text. */
+const bigNumber = (expression: SQL) => expression.mapWith(Number)
+
+const sumOrZero = (column: PgColumn) => bigNumber(sql`coalesce(sum(${column}), 0)`)
+
+/**
+ * Taken over double precision, SQLite's arithmetic, so that both give the same float;
+ * PostgreSQL's `numeric` average rounds differently. Null when no row has a value.
+ */
+const average = (column: PgColumn) => sql<number | null>`avg(${column}::double precision)`
+
+function requestLogStorage({ db, pool }: PostgresHandle): RequestLogStorage {
+  const insertBatch = createBulkInsert<NewRequestLogRow>(pool, requestLogs)
+  const deleteChunk = namedStatement(
+    pool,
+    'DELETE FROM request_logs WHERE id IN (SELECT id FROM request_logs WHERE time < $1 LIMIT $2)',
+  )
+  return {
+    insertBatch: (rows) => insertBatch(rows),
+    async list(query) {
+      const where: SQL[] = []
+      if (query.cursor !== undefined) where.push(lt(requestLogs.id, Number(query.cursor)))
+      if (query.keyId !== undefined) where.push(eq(requestLogs.upstreamKeyId, query.keyId))
+      if (query.egressId !== undefined) where.push(eq(requestLogs.egressId, query.egressId))
+      if (query.status !== undefined) where.push(statusCondition(requestLogs.status, query.status))
+      if (query.model !== undefined) where.push(eq(requestLogs.model, query.model))
+      if (query.from !== undefined) where.push(gte(requestLogs.time, query.from))
+      if (query.to !== undefined) where.push(lte(requestLogs.time, query.to))
+      const rows = await db
+        .select()
+        .from(requestLogs)
+        .where(and(...where))
+        .orderBy(desc(requestLogs.id))
+        .limit(query.limit + 1)
+      const hasMore = rows.length > query.limit
+      const items = hasMore ? rows.slice(0, query.limit) : rows
+      const last = items.at(-1)
+      return { items, nextCursor: hasMore && last ? String(last.id) : null }
+    },
+    async stats(filter) {
+      const { bucket } = filter
+      // Inlined, not bound, as in SQLite: a bound width would be a new parameter at each of its
+      // uses, and PostgreSQL would not see the grouped expression in the selected one.
+      // `bigint / integer` divides as integers, as SQLite does.
+      const width = sql.raw(String(Math.trunc(STATS_BUCKETS[bucket] * 1000)))
+      const start = sql`(${requestLogs.time} / ${width}) * ${width}`
+      const { where, groupColumn } = statsScope(requestLogs, filter)
+      return (
+        db
+          .select({
+            start: start.mapWith(Number),
+            groupId: sql<number | null>`${groupColumn ?? sql`NULL`}`,
+            requests: bigNumber(sql`count(*)`),
+            errors: bigNumber(sql`sum(CASE WHEN ${requestLogs.status} >= 400 THEN 1 ELSE 0 END)`),
+            promptTokens: sumOrZero(requestLogs.promptTokens),
+            completionTokens: sumOrZero(requestLogs.completionTokens),
+            totalTokens: sumOrZero(requestLogs.totalTokens),
+            avgLatencyMs: average(requestLogs.durationMs),
+            maxLatencyMs: sql<number | null>`max(${requestLogs.durationMs})`,
+            avgTtfbMs: average(requestLogs.ttfbMs),
+          })
+          .from(requestLogs)
+          .where(and(...where))
+          .groupBy(...(groupColumn ? [start, groupColumn] : [start]))
+          // SQLite's grouping sorts by the grouped columns; PostgreSQL's may hash: say the order.
+          .orderBy(...(groupColumn ? [start, sql`${groupColumn} NULLS FIRST`] : [start]))
+      )
+    },
+    deleteOlderThan: (time, limit = 5000) => deleteChunk([time, limit]),
+  }
+}
+
+function keyEventsStorage({ db, pool }: PostgresHandle): KeyEventsStorage {
+  const insertAll = createBulkInsert<NewKeyEventRow>(pool, keyEvents)
+  return {
+    append: (event) => insertAll([event]),
+    appendMany: (events) => insertAll(events),
+    async list({ keyId, limit }) {
+      const where: SQL[] = []
+      if (keyId !== undefined) where.push(eq(keyEvents.keyId, keyId))
+      return db
+        .select()
+        .from(keyEvents)
+        .where(and(...where))
+        .orderBy(desc(keyEvents.id))
+        .limit(limit)
+    },
+  }
+}
+
+function settingsStorage({ db }: PostgresHandle): SettingsStorage {
+  const storage: SettingsStorage = {
+    async get(name) {
+      const [row] = await db
+        .select({ value: settings.value })
+        .from(settings)
+        .where(eq(settings.name, name))
+      return row?.value
+    },
+    async set(name, value, now = Date.now()) {
+      await db
+        .insert(settings)
+        .values({ name, value, updatedAt: now })
+        .onConflictDoUpdate({ target: settings.name, set: { value, updatedAt: now } })
+    },
+    async delete(name) {
+      await db.delete(settings).where(eq(settings.name, name))
+    },
+    getJson: async <T>(name: SettingName) => parseSetting<T>(await storage.get(name)),
+    setJson: (name, value, now) => storage.set(name, JSON.stringify(value), now),
+  }
+  return storage
+}

@@ -4,12 +4,12 @@
  */
 export default [
   'packages/schemas',
+  'packages/runtime',
   'packages/db',
   'packages/key-pool',
   'packages/egress',
   'packages/dispatch',
   'packages/proxy',
-  'packages/upstream-mock',
   'packages/test-support',
   'apps/server',
   'apps/dashboard',

@@ -1,13 +1,14 @@
+import { databasePlugin } from '@sfp/db'
 import { dispatchPlugin } from '@sfp/dispatch'
 import { egressPlugin } from '@sfp/egress'
 import { keyPoolPlugin } from '@sfp/key-pool'
 import { proxyPlugin, proxyRoutes } from '@sfp/proxy'
+import { type Clock, clockPlugin } from '@sfp/runtime'
 import type { Config } from '@sfp/schemas'
 import type { FastifyPluginAsync } from 'fastify'
 import adminAuth from './plugins/admin-auth.js'
 import clientKeys from './plugins/client-keys.js'
 import cors from './plugins/cors.js'
-import database from './plugins/database.js'
 import errorHandler from './plugins/error-handler.js'
 import firstBoot from './plugins/first-boot.js'
 import legacyImport from './plugins/legacy-import.js'
@@ -22,8 +23,8 @@ export interface AppOptions {
   config: Config
   /** Where first-boot secrets are shown (stdout by default; tests capture it). */
   announce?: (line: string) => void
-  /** The clock of every time-dependent rule; tests move it by hand. */
-  now?: () => number
+  /** The clock of every time-dependent rule and timer (`app.clock`); tests move it by hand. */
+  clock?: Clock
   /** The dashboard build to serve (apps/server/public by default). */
   publicDir?: string
 }
@@ -37,20 +38,21 @@ const writeLine = (line: string) => {
  * capability), then the routes that use them. `server.ts` owns the Fastify instance around it.
  */
 const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
-  const { config, announce = writeLine, now = Date.now } = opts
+  const { config, announce = writeLine } = opts
 
+  await fastify.register(clockPlugin, { clock: opts.clock })
   await fastify.register(errorHandler)
-  await fastify.register(database, { dataDir: config.dataDir })
+  await fastify.register(databasePlugin, { dataDir: config.dataDir })
   // Before anything reads keys, egresses or client keys: the old siliconflowProxy tables, once.
-  await fastify.register(legacyImport, { config, now })
-  await fastify.register(clientKeys, { envKeys: config.proxyApiKeys, now })
+  await fastify.register(legacyImport, { config })
+  await fastify.register(clientKeys, { envKeys: config.proxyApiKeys })
   await fastify.register(firstBoot, { adminPassword: config.adminPassword, announce })
-  await fastify.register(adminAuth, { adminPassword: config.adminPassword, now })
-  await fastify.register(keyPoolPlugin, { ...config, now })
+  await fastify.register(adminAuth, { adminPassword: config.adminPassword })
+  await fastify.register(keyPoolPlugin, config)
   // The metrics plugin (registered below) subscribes to its flushes.
-  await fastify.register(requestLog, { retentionDays: config.logRetentionDays, now })
-  await fastify.register(egressPlugin, { ...config, now })
-  await fastify.register(dispatchPlugin, { ...config, now })
+  await fastify.register(requestLog, { retentionDays: config.logRetentionDays })
+  await fastify.register(egressPlugin, config)
+  await fastify.register(dispatchPlugin, config)
   const settingSecrets = [config.adminPassword, config.encryptionKey].filter(
     (secret): secret is string => secret !== undefined && secret !== '',
   )
@@ -66,7 +68,6 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       fastify.requestLog.record(record)
       fastify.metrics.observeProxyRecord(record)
     },
-    now,
   })
 
   await fastify.register(healthRoutes)
@@ -84,7 +85,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       { prefix },
     )
   }
-  await fastify.register(manageRoutes, { prefix: '/api/manage', config, now })
+  await fastify.register(manageRoutes, { prefix: '/api/manage', config })
   await fastify.register(dashboardRoutes, opts.publicDir ? { publicDir: opts.publicDir } : {})
 }
 

@@ -1,5 +1,6 @@
 import type { EgressService } from '@sfp/egress'
 import type { KeyPool, KeysInUse, UpstreamGate } from '@sfp/key-pool'
+import { type Clock, systemClock } from '@sfp/runtime'
 import type { DispatchStatus, KeySwitchPolicy, LaneStatus, SwitchGuardStatus } from '@sfp/schemas'
 import { retryAfterSeconds } from './errors.js'
 import type { Refusal } from './key-chooser.js'
@@ -9,7 +10,6 @@ import { LaneSet } from './lane-set.js'
 import type { LaneLease } from './lease.js'
 import { createListenerSet } from './listeners.js'
 import { laneRefusal } from './refusals.js'
-import { type SetTimer, startTimer } from './timers.js'
 import type { Dispatch, KeySwitchEvent } from './types.js'
 
 export interface DispatchDeps {
@@ -21,8 +21,7 @@ export interface DispatchDeps {
   queueTimeoutMs: number
   guardMinutes: number
   policy: KeySwitchPolicy
-  now?: () => number
-  setTimer?: SetTimer
+  clock?: Clock
   /** Errors of change listeners and leaked leases; they must not break the request that hit them. */
   reportError?: (error: unknown) => void
 }
@@ -32,7 +31,7 @@ export interface DispatchService extends Dispatch {
   upstreamGate: UpstreamGate
   /** For `pool.useKeysInUse`. */
   keysInUse: KeysInUse
-  /** Shutdown: waiters reject with ShuttingDown, later leases too; guards write their memory. */
+  /** Shutdown: waiters reject with ShuttingDown, later leases too; guard timers stop. */
   close(): void
 }
 
@@ -56,7 +55,8 @@ const blockedView = (refusal: Refusal | null, now: number): SwitchGuardStatus['b
  */
 export function createDispatch(deps: DispatchDeps): DispatchService {
   const { pool, egress } = deps
-  const now = deps.now ?? Date.now
+  const clock = deps.clock ?? systemClock
+  const { now } = clock
   const reportError = deps.reportError ?? ((error: unknown) => console.error(error))
   const listeners = createListenerSet(reportError)
   const switchListeners = createListenerSet<KeySwitchEvent>(reportError)
@@ -66,8 +66,7 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
     concurrency: deps.concurrency,
     guardMinutes: deps.guardMinutes,
     policy: deps.policy,
-    now,
-    setTimer: deps.setTimer,
+    clock,
     reportError,
     onGuardChange: listeners.notify,
   })
@@ -83,8 +82,7 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
     },
     queueMax: deps.queueMax,
     queueTimeoutMs: deps.queueTimeoutMs,
-    now,
-    setTimer: deps.setTimer ?? startTimer,
+    clock,
     changed: listeners.notify,
     reportError,
   })

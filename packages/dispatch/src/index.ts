@@ -16,5 +16,4 @@ export {
   type SwitchGuardService,
   type SwitchVerdict,
 } from './switch-guard.js'
-export { type SetTimer, startTimer } from './timers.js'
 export type * from './types.js'

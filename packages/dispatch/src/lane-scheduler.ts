@@ -1,4 +1,5 @@
 import { CheckNotNeeded } from '@sfp/key-pool'
+import type { Clock } from '@sfp/runtime'
 import type { DispatchStatus } from '@sfp/schemas'
 import {
   QueueFull,
@@ -12,7 +13,6 @@ import type { Lane } from './lane.js'
 import type { LaneSet, LaneVerdict } from './lane-set.js'
 import { LaneLease, type LeaseContext, type LeaseState } from './lease.js'
 import { combineRefusals, type LaneRefusal } from './refusals.js'
-import type { SetTimer } from './timers.js'
 import type { KeyLeaseOptions, Lease, LeaseOptions } from './types.js'
 import { type Linked, WaiterList } from './waiter-list.js'
 
@@ -23,8 +23,7 @@ export interface SchedulerOptions {
   queueMax: number
   /** DISPATCH_QUEUE_TIMEOUT_MS: longest wait. */
   queueTimeoutMs: number
-  now: () => number
-  setTimer: SetTimer
+  clock: Clock
   /** After a slot was taken or given back and after the queue changed. */
   changed: () => void
   reportError: (error: unknown) => void
@@ -117,7 +116,7 @@ export class LaneScheduler {
       return Promise.reject(withRetryAfter(new QueueFull(this.size, seconds), seconds))
     }
     return new Promise<Lease>((resolve, reject) => {
-      const waiter = new Waiter(this.#options.now(), options, resolve, reject, this.#abandon)
+      const waiter = new Waiter(this.#options.clock.now(), options, resolve, reject, this.#abandon)
       ;(waiter.constrained ? this.#constrained : this.#queue).push(waiter)
       options.signal?.addEventListener('abort', waiter, { once: true })
       this.#armTimer()
@@ -157,14 +156,14 @@ export class LaneScheduler {
 
   /** The refusal an ordinary request would get now; null when some lane could serve it. */
   refusalNow(): Refusal | null {
-    const attempt = this.#evaluate({}, this.#options.now())
+    const attempt = this.#evaluate({}, this.#options.clock.now())
     return attempt.kind === 'refused' ? attempt.refusal : null
   }
 
   status(): Pick<DispatchStatus, 'queued' | 'queueMax' | 'oldestWaitMs'> {
     const heads = [this.#queue.peek(), this.#constrained.peek()]
     const oldest = Math.min(...heads.map((head) => head?.enqueuedAt ?? Number.POSITIVE_INFINITY))
-    const now = this.#options.now()
+    const now = this.#options.clock.now()
     return {
       queued: this.size,
       queueMax: this.#options.queueMax,
@@ -177,7 +176,7 @@ export class LaneScheduler {
     let count = 0
     for (let waiter = this.#constrained.peek(); waiter !== null; waiter = waiter.next) {
       if (waiter.options.keyId === undefined) continue
-      const key = this.#options.lanes.laneForKey(waiter.options.keyId, this.#options.now())
+      const key = this.#options.lanes.laneForKey(waiter.options.keyId, this.#options.clock.now())
       if (key?.id === laneId) count += 1
     }
     return count
@@ -198,7 +197,7 @@ export class LaneScheduler {
 
   /** True when the waiter left the list (granted or refused). */
   #serve(waiter: Waiter, list: WaiterList<Waiter>): boolean {
-    const attempt = this.#attempt(waiter.options, this.#options.now() - waiter.enqueuedAt)
+    const attempt = this.#attempt(waiter.options, this.#options.clock.now() - waiter.enqueuedAt)
     if (attempt.kind === 'wait') return false
     list.remove(waiter)
     waiter.options.signal?.removeEventListener('abort', waiter)
@@ -208,7 +207,7 @@ export class LaneScheduler {
   }
 
   #attempt(options: LeaseOptions & Partial<KeyLeaseOptions>, waitedMs: number): Attempt {
-    const time = this.#options.now()
+    const time = this.#options.clock.now()
     const evaluation = this.#evaluate(options, time)
     if (evaluation.kind === 'wait') return evaluation
     if (evaluation.kind === 'refused') {
@@ -266,7 +265,7 @@ export class LaneScheduler {
     lane.inFlight += 1
     this.#grants += 1
     lane.lastGrantSeq = this.#grants
-    const state: LeaseState = { released: false, lane, heldSince: this.#options.now() }
+    const state: LeaseState = { released: false, lane, heldSince: this.#options.clock.now() }
     const lease = new LaneLease(this.#context, state, waitedMs, decision, () => this.#free(state))
     this.#leakDetector.register(lease, state, state)
     this.#options.changed()
@@ -279,7 +278,7 @@ export class LaneScheduler {
     this.#leakDetector.unregister(state)
     const { lane } = state
     lane.inFlight -= 1
-    const heldMs = this.#options.now() - state.heldSince
+    const heldMs = this.#options.clock.now() - state.heldSince
     this.#averageHoldMs =
       this.#averageHoldMs === null
         ? heldMs
@@ -312,7 +311,10 @@ export class LaneScheduler {
     const oldest = Math.min(...heads.map((head) => head?.enqueuedAt ?? Number.POSITIVE_INFINITY))
     if (!Number.isFinite(oldest)) return
     const deadline = oldest + this.#options.queueTimeoutMs
-    this.#cancelTimer = this.#options.setTimer(this.#expire, deadline - this.#options.now())
+    this.#cancelTimer = this.#options.clock.setTimer(
+      this.#expire,
+      deadline - this.#options.clock.now(),
+    )
   }
 
   #stopTimer(): void {
@@ -323,7 +325,7 @@ export class LaneScheduler {
   /** The timer may fire for a head that has left since; then it just moves on to the new head. */
   readonly #expire = (): void => {
     this.#cancelTimer = null
-    const time = this.#options.now()
+    const time = this.#options.clock.now()
     let expired = 0
     const timeout = this.#options.queueTimeoutMs
     for (const list of [this.#queue, this.#constrained]) {

@@ -1,23 +1,19 @@
 import type { EgressLane, EgressService } from '@sfp/egress'
 import type { KeyBinding, KeyPool, LaneKeys } from '@sfp/key-pool'
+import type { Clock } from '@sfp/runtime'
 import type { Explanation, KeySwitchPolicy } from '@sfp/schemas'
 import { decideKey, guardRefusal, type KeyDecision, type Refusal } from './key-chooser.js'
 import { Lane } from './lane.js'
 import type { LaneRefusal } from './refusals.js'
 import { createSwitchGuard } from './switch-guard.js'
-import type { SetTimer } from './timers.js'
 
 export interface LaneSetDeps {
-  egress: Pick<
-    EgressService,
-    'lanes' | 'guardMemory' | 'saveGuardMemory' | 'onChange' | 'onRemoving'
-  >
+  egress: Pick<EgressService, 'lanes' | 'guardMemory' | 'saveGuardMemory' | 'onChange'>
   pool: Pick<KeyPool, 'select' | 'bind' | 'row'>
   concurrency: number
   guardMinutes: number
   policy: KeySwitchPolicy
-  now: () => number
-  setTimer?: SetTimer | undefined
+  clock: Clock
   reportError: (error: unknown) => void
   /** After a lane's guard changed (its key, its window). */
   onGuardChange: () => void
@@ -41,13 +37,11 @@ export class LaneSet {
   readonly #lanes = new Map<number, Lane>()
   /** Calls in flight per key, and the lane they go through. */
   readonly #keyCalls = new Map<number, { laneId: number; calls: number }>()
-  readonly #unsubscribe: (() => void)[] = []
 
   constructor(deps: LaneSetDeps) {
     this.#deps = deps
     this.#windowMs = deps.guardMinutes * 60_000
     this.sync()
-    this.#unsubscribe.push(deps.egress.onRemoving((id) => this.#lanes.get(id)?.guard.flush()))
   }
 
   /** Follow the egresses: a lane for each new one; deleted ones leave once their calls end. */
@@ -69,13 +63,12 @@ export class LaneSet {
     const guard = createSwitchGuard({
       minutes: this.#deps.guardMinutes,
       policy: this.#deps.policy,
-      now: this.#deps.now,
+      clock: this.#deps.clock,
       store: {
         load: () => service.guardMemory(egress.id),
-        save: (memory, time) => service.saveGuardMemory(egress.id, memory, time),
+        save: (memory, time, urgent) => service.saveGuardMemory(egress.id, memory, time, urgent),
       },
       reportError: this.#deps.reportError,
-      ...(this.#deps.setTimer ? { setTimer: this.#deps.setTimer } : {}),
     })
     guard.onChange(this.#deps.onGuardChange)
     return new Lane(egress, guard, this.#deps.concurrency)
@@ -245,7 +238,8 @@ export class LaneSet {
    * time of its last use here, and the new key is bound to the lane, both written through.
    */
   bind(lane: Lane, keyId: number, reason?: Explanation): void {
-    const { pool, now } = this.#deps
+    const { pool } = this.#deps
+    const { now } = this.#deps.clock
     const memory = lane.guard.memory()
     const left = memory.lastUsedKeyId
     if (left !== null && left !== keyId && memory.lastUsedAt !== null) {
@@ -275,12 +269,11 @@ export class LaneSet {
       lane.guard.recordEnd(keyId)
     } else if (this.#deps.pool.row(keyId)?.egressId === lane.id) {
       // The lane left this key while the call was out: the key's own last use, for rule 3.
-      this.#deps.pool.bind(keyId, lane.id, this.#deps.now())
+      this.#deps.pool.bind(keyId, lane.id, this.#deps.clock.now())
     }
   }
 
   close(): void {
-    for (const stop of this.#unsubscribe.splice(0)) stop()
     for (const lane of this.#lanes.values()) lane.guard.close()
   }
 }

@@ -1,10 +1,11 @@
 // Bring in the `app.keyPool` and `app.egress` augmentations of their plugins (types only).
 import type {} from '@sfp/egress'
 import type {} from '@sfp/key-pool'
+// The `app.clock` augmentation (types only).
+import type {} from '@sfp/runtime'
 import type { Config } from '@sfp/schemas'
 import fp from 'fastify-plugin'
 import { createDispatch } from './dispatch.js'
-import type { SetTimer } from './timers.js'
 import type { Dispatch } from './types.js'
 
 declare module 'fastify' {
@@ -14,7 +15,7 @@ declare module 'fastify' {
 }
 
 /**
- * Its slice of the parsed `Config` (checked once, by `parseConfig`), so `{ ...config, now }` is a
+ * Its slice of the parsed `Config` (checked once, by `parseConfig`), so `{ ...config }` is a
  * valid options object.
  */
 export type DispatchPluginOptions = Pick<
@@ -24,10 +25,7 @@ export type DispatchPluginOptions = Pick<
   | 'dispatchQueueTimeoutMs'
   | 'keySwitchGuardMinutes'
   | 'keySwitchPolicy'
-> & {
-  now?: () => number
-  setTimer?: SetTimer
-}
+>
 
 /** The dispatch settings from its `Config` slice: taken as they are, never validated again. */
 export function dispatchSettings(options: DispatchPluginOptions) {
@@ -53,8 +51,7 @@ export default fp<DispatchPluginOptions>(
       ...config,
       pool,
       egress: app.egress,
-      ...(options.now ? { now: options.now } : {}),
-      ...(options.setTimer ? { setTimer: options.setTimer } : {}),
+      clock: app.clock,
       reportError: (error) =>
         app.log.error({ err: error }, 'dispatch: a change listener failed or a lease leaked'),
     })
@@ -70,5 +67,5 @@ export default fp<DispatchPluginOptions>(
       dispatch.close()
     })
   },
-  { name: 'dispatch', fastify: '5.x', dependencies: ['database', 'key-pool', 'egress'] },
+  { name: 'dispatch', fastify: '5.x', dependencies: ['clock', 'database', 'key-pool', 'egress'] },
 )

@@ -1,17 +1,16 @@
+import type { Clock } from '@sfp/runtime'
 import type { KeySwitchPolicy } from '@sfp/schemas'
 import { createListenerSet } from './listeners.js'
-import { type SetTimer, startTimer } from './timers.js'
 import type { SwitchGuard } from './types.js'
 
 export interface SwitchGuardOptions {
   /** KEY_SWITCH_GUARD_MINUTES; 0 turns the guard off. */
   minutes: number
   policy: KeySwitchPolicy
-  now: () => number
+  clock: Clock
   /** Where the guard's memory survives a restart (its egress row). */
   store: GuardMemoryStore
   reportError?: (error: unknown) => void
-  setTimer?: SetTimer
 }
 
 /** What the guard remembers, as stored (ms since the epoch). */
@@ -25,7 +24,12 @@ export interface SwitchGuardMemory {
 export interface GuardMemoryStore {
   /** May throw or return odd values: the guard then starts with no memory. */
   load(): Partial<Record<keyof SwitchGuardMemory, unknown>> | undefined
-  save(memory: SwitchGuardMemory, time: number): void
+  /**
+   * Called at every use. The store writes behind (at most once a second, the write-behind's
+   * interval), except when `urgent`: a change of key is written at once, so that a crash right
+   * after it cannot reopen the window on the old key.
+   */
+  save(memory: SwitchGuardMemory, time: number, urgent: boolean): void
 }
 
 /** Whether sending `keyId` upstream now is allowed, and whether it would be a switch. */
@@ -43,18 +47,9 @@ export interface SwitchGuardService extends SwitchGuard {
   check(keyId: number, now?: number): SwitchVerdict
   memory(): Readonly<SwitchGuardMemory>
   onChange(listener: () => void): () => void
-  /** Write the memory now if a write is pending. */
-  flush(): void
-  /** Shutdown: write what is pending, stop the timers. */
+  /** Shutdown: stop the window timer. */
   close(): void
 }
-
-/**
- * How stale the stored `lastUsedAt` of the key in use may get. Uses of the same key are written
- * at most this often (two per proxied request would otherwise be the server's largest CPU cost);
- * a change of key is written at once. After a crash the window can end this much early at most.
- */
-export const PERSIST_INTERVAL_MS = 1000
 
 const EMPTY_MEMORY: SwitchGuardMemory = {
   lastUsedKeyId: null,
@@ -86,34 +81,21 @@ function loadMemory(store: GuardMemoryStore): SwitchGuardMemory {
  * Remembers the key last sent upstream through one egress and when, so that two different keys
  * are not used from that IP within KEY_SWITCH_GUARD_MINUTES (the ban the project guards against:
  * README "Why egress lanes"). The memory is kept on the egress row so that a restart does not
- * open the window: a change of key at once, further uses of the same key at most every
- * PERSIST_INTERVAL_MS.
+ * open the window: a change of key is written at once, further uses of the same key behind (two
+ * writes per proxied request would otherwise be the server's largest CPU cost; after a crash the
+ * window can end one write-behind interval early at most).
  */
 export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardService {
-  const { minutes, policy, now, store } = options
-  const setTimer = options.setTimer ?? startTimer
+  const { minutes, policy, store } = options
+  const { now, setTimer } = options.clock
   const windowMs = minutes * 60_000
   const listeners = createListenerSet(options.reportError ?? ((error) => console.error(error)))
   let memory = loadMemory(store)
-  let persistedAt = Number.NEGATIVE_INFINITY
-  let cancelPendingWrite: (() => void) | null = null
   let cancelWindowTimer: (() => void) | null = null
-
-  function persist(time: number): void {
-    cancelPendingWrite?.()
-    cancelPendingWrite = null
-    store.save(memory, time)
-    persistedAt = time
-  }
 
   function remember(next: SwitchGuardMemory, time: number, urgent: boolean): void {
     memory = next
-    const sinceWrite = time - persistedAt
-    if (urgent || sinceWrite >= PERSIST_INTERVAL_MS) {
-      persist(time)
-    } else if (cancelPendingWrite === null) {
-      cancelPendingWrite = setTimer(() => persist(now()), PERSIST_INTERVAL_MS - sinceWrite)
-    }
+    store.save(memory, time, urgent)
     watchWindowEnd()
     listeners.notify()
   }
@@ -158,11 +140,6 @@ export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardServi
     remember({ lastUsedKeyId: keyId, lastUsedAt: time, lastSwitchAt }, time, urgent || changed)
   }
 
-  /** A use of the same key still waiting for its write: write it now. */
-  function writePending(): void {
-    if (cancelPendingWrite !== null) persist(now())
-  }
-
   watchWindowEnd()
 
   return {
@@ -186,9 +163,7 @@ export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardServi
     recordOverride(keyId) {
       use(keyId, true)
     },
-    flush: writePending,
     close() {
-      writePending()
       cancelWindowTimer?.()
       cancelWindowTimer = null
     },

@@ -15,9 +15,8 @@ function guardWith(policy: KeySwitchPolicy = 'wait') {
   const guard = createSwitchGuard({
     minutes: 30,
     policy,
-    now: clock.now,
+    clock,
     store: { load: () => undefined, save: () => {} },
-    setTimer: clock.setTimer,
   })
   return {
     guard,

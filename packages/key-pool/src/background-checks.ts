@@ -1,3 +1,4 @@
+import type { Clock } from '@sfp/runtime'
 import type { CheckTrigger } from '@sfp/schemas'
 
 /**
@@ -31,6 +32,7 @@ export interface BackgroundChecksDeps {
   /** A key in use is not probed while `disabled`. */
   isProbeable(id: number): boolean
   refreshMs: number
+  clock: Clock
   reportError(error: unknown, keyId: number): void
 }
 
@@ -53,14 +55,16 @@ export function createBackgroundChecks(deps: BackgroundChecksDeps): BackgroundCh
     running.set(id, check)
   }
 
-  const timer =
-    deps.refreshMs > 0
-      ? setInterval(() => {
-          for (const id of deps.keysInUse()) start(id, 'scheduled_refresh')
-        }, deps.refreshMs)
-      : undefined
-  // Never keeps the process alive on its own.
-  timer?.unref()
+  // The periodic refresh: one timer of the app's clock at a time, set again each round.
+  let cancelRefresh: (() => void) | null = null
+  function scheduleRefresh(): void {
+    if (deps.refreshMs <= 0 || stopped) return
+    cancelRefresh = deps.clock.setTimer(() => {
+      for (const id of deps.keysInUse()) start(id, 'scheduled_refresh')
+      scheduleRefresh()
+    }, deps.refreshMs)
+  }
+  scheduleRefresh()
 
   async function settled(): Promise<void> {
     while (running.size > 0) await Promise.allSettled([...running.values()])
@@ -71,7 +75,7 @@ export function createBackgroundChecks(deps: BackgroundChecksDeps): BackgroundCh
     settled,
     async stop() {
       stopped = true
-      clearInterval(timer)
+      cancelRefresh?.()
       abort.abort()
       await settled()
     },

@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '@sfp/runtime'
 import type { Dispatcher } from 'undici'
 import { createBackgroundChecks } from './background-checks.js'
 import { createBalanceClient, type KeyCheck } from './balance-client.js'
@@ -28,7 +29,7 @@ export interface KeyPoolSettings {
 export interface KeyPoolDeps {
   storage: KeyPoolStorage
   settings: KeyPoolSettings
-  now?: () => number
+  clock?: Clock
   /** undici dispatcher for balance checks; by default the pool opens (and closes) its own. */
   dispatcher?: Dispatcher
   log?: KeyPoolLog
@@ -37,13 +38,14 @@ export interface KeyPoolDeps {
 const MINUTE = 60_000
 
 /**
- * The key pool (docs/behaviour.md §4) without Fastify: state in memory, written through to SQLite,
+ * The key pool (docs/behaviour.md §4) without Fastify: state in memory, written behind to the database,
  * checks upstream through the gate the dispatch plugin installs. Throws at creation when the stored
  * keys do not match ENCRYPTION_KEY (see `openStoredKeys`).
  */
 export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
   const { settings, log } = deps
-  const now = deps.now ?? Date.now
+  const clock = deps.clock ?? systemClock
+  const now = clock.now
   const rules: PoolRules = {
     lowBalanceThreshold: settings.lowBalanceThreshold,
     autoQueryBalanceAfterCalls: settings.autoQueryBalanceAfterCalls,
@@ -53,7 +55,7 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
   }
   const { cipher, rows, encrypted } = openStoredKeys(deps.storage, settings.encryptionKey)
   if (encrypted > 0) log?.info({ keys: encrypted }, 'stored upstream keys encrypted at rest')
-  const store = createKeyStore({ storage: deps.storage, rows, now, log })
+  const store = createKeyStore({ storage: deps.storage, rows, clock, log })
   const client = createBalanceClient({
     baseUrl: settings.upstreamBaseUrl,
     connectTimeoutMs: settings.upstreamConnectTimeoutMs,
@@ -83,6 +85,7 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
 
   const background = createBackgroundChecks({
     refreshMs: rules.balanceRefreshMs,
+    clock,
     inUse: (id) => store.inUse.has(id),
     keysInUse: () => [...store.inUse.all()],
     isProbeable: (id) => (store.get(id)?.status ?? 'disabled') !== 'disabled',
@@ -168,10 +171,10 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
     settled: background.settled,
     stop() {
       // Idempotent: the plugin's onClose and a test's cleanup may both call it.
-      stopping ??= background.stop().then(() => {
-        store.flush()
-        return client.close()
-      })
+      stopping ??= background
+        .stop()
+        .then(() => store.close())
+        .then(() => client.close())
       return stopping
     },
   }

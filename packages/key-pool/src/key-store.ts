@@ -7,6 +7,7 @@ import type {
   UpstreamKeyRow,
   UpstreamKeysRepository,
 } from '@sfp/db'
+import { type Clock, createWriteBehind } from '@sfp/runtime'
 import type { Explanation, KeyStatus } from '@sfp/schemas'
 import { reasonText, safeExplanation } from './error-text.js'
 import { KeyNotFound } from './errors.js'
@@ -26,8 +27,9 @@ export type KeyEvent = Omit<NewKeyEventRow, 'id' | 'time' | 'reason' | 'explanat
 
 /**
  * The pool's working copy: every key row in memory (a Map iterates in insertion order, which is
- * id order, which is creation order), written through to SQLite on every change so that a
- * restart finds exactly this state.
+ * id order, which is creation order). Changes reach the database through a write-behind: a
+ * state change at once, usage counters within COUNTER_FLUSH_MS, so that a restart finds this
+ * state (counters: at most one interval behind after a crash).
  */
 export interface KeyStore {
   get(id: number): UpstreamKeyRow | undefined
@@ -38,15 +40,15 @@ export interface KeyStore {
   hasFingerprint(fingerprint: string): boolean
   /** The keys the lanes use (the dispatch plugin tells); none until it does. */
   inUse: KeysInUse
-  /** Change counters or fields (not the status) and write them through. */
+  /** Change counters or fields (not the status) and write them at once. */
   patch(id: number, patch: UpstreamKeyPatch): UpstreamKeyRow
   /**
    * Change usage counters only (calls, last use, successes since a check): in memory at once,
    * in the database within COUNTER_FLUSH_MS or with the key's next `patch`, whichever is first.
    */
   touch(id: number, patch: UpstreamKeyPatch): UpstreamKeyRow
-  /** Write pending counters now (shutdown). */
-  flush(): void
+  /** Shutdown: write pending counters now; later changes are written at once. */
+  close(): Promise<void>
   /** Change the status with its reason: a `state` key event when it really changes. */
   transition(
     id: number,
@@ -64,9 +66,12 @@ export interface KeyStore {
 
 /**
  * Longest delay before usage counters reach the database. A success would otherwise cost one
- * SQLite write per proxied request; a crash loses at most this much of the counts, never a state.
+ * database write per proxied request; a crash loses at most this much of the counts, never a state.
  */
 export const COUNTER_FLUSH_MS = 1000
+
+/** Bounds of the key-row write-behind: one pending patch per key, coalesced. */
+const KEY_WRITES = { maxBatch: 500, maxQueued: 1_000_000 } as const
 
 /** Before the dispatch plugin tells the pool which keys its lanes use. */
 export const NO_KEYS_IN_USE: KeysInUse = {
@@ -81,23 +86,35 @@ const REMOVED = { type: 'removed', explanation: { code: 'deleted_by_admin', para
 export interface KeyStoreDeps {
   storage: KeyPoolStorage
   rows: readonly UpstreamKeyRow[]
-  now: () => number
+  clock: Clock
   log?: KeyPoolLog | undefined
 }
 
-export function createKeyStore({ storage, rows, now, log }: KeyStoreDeps): KeyStore {
+interface KeyWrite {
+  id: number
+  patch: UpstreamKeyPatch
+}
+
+export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): KeyStore {
+  const now = clock.now
   const keys = new Map(rows.map((row) => [row.id, row]))
   const fingerprints = new Set(rows.map((row) => row.fingerprint))
   const listeners = new Set<PoolChangeListener>()
-  const pendingCounters = new Map<number, UpstreamKeyPatch>()
-  let flushTimer: NodeJS.Timeout | null = null
-
-  function flushCounters(): void {
-    if (flushTimer !== null) clearTimeout(flushTimer)
-    flushTimer = null
-    for (const [id, patch] of pendingCounters) storage.upstreamKeys.update(id, patch)
-    pendingCounters.clear()
-  }
+  // Rows have a key-sized patch queued at most: counter bumps merge into it until it is written.
+  const writes = createWriteBehind<KeyWrite>({
+    write(batch) {
+      for (const { id, patch } of batch) storage.upstreamKeys.update(id, patch)
+    },
+    clock,
+    flushIntervalMs: COUNTER_FLUSH_MS,
+    ...KEY_WRITES,
+    coalesce: {
+      keyOf: (write) => write.id,
+      merge: (older, newer) => ({ id: newer.id, patch: { ...older.patch, ...newer.patch } }),
+    },
+    onError: (error, items) =>
+      log?.warn({ err: error, keys: items }, 'key write failed; will retry'),
+  })
 
   const store: KeyStore = {
     get: (id) => keys.get(id),
@@ -114,24 +131,19 @@ export function createKeyStore({ storage, rows, now, log }: KeyStoreDeps): KeySt
     inUse: NO_KEYS_IN_USE,
     patch(id, patch) {
       const row = store.require(id)
-      const written = { ...pendingCounters.get(id), ...patch, updatedAt: now() }
-      pendingCounters.delete(id)
+      const written = { ...patch, updatedAt: now() }
       Object.assign(row, written)
-      storage.upstreamKeys.update(id, written)
+      writes.addNow({ id, patch: written })
       return row
     },
     touch(id, patch) {
       const row = store.require(id)
       const written = { ...patch, updatedAt: now() }
       Object.assign(row, written)
-      pendingCounters.set(id, { ...pendingCounters.get(id), ...written })
-      if (flushTimer === null) {
-        flushTimer = setTimeout(flushCounters, COUNTER_FLUSH_MS)
-        flushTimer.unref()
-      }
+      writes.add({ id, patch: written })
       return row
     },
-    flush: flushCounters,
+    close: () => writes.close(),
     transition(id, to, reason, patch = {}) {
       const from = store.require(id).status
       // A cooldown belongs to `cooling` and `error` only; other states never keep a stale one.
@@ -172,7 +184,7 @@ export function createKeyStore({ storage, rows, now, log }: KeyStoreDeps): KeySt
     },
     remove(ids) {
       const present = [...new Set(ids)].filter((id) => keys.has(id))
-      for (const id of present) pendingCounters.delete(id)
+      for (const id of present) writes.discard(id)
       storage.upstreamKeys.remove(present)
       for (const id of present) {
         const row = keys.get(id)

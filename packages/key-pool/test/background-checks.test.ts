@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher } from 'undici'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CheckNotNeeded } from '../src/errors.js'
 import type { UpstreamGate } from '../src/types.js'
 import { keysInUse, lane, override } from './helpers/lanes.js'
@@ -9,10 +9,6 @@ const KEYS = [fakeKey(1), fakeKey(2), fakeKey(3)]
 const HOUR = 60 * 60_000
 /** A second loopback address: what upstream sees of a lane going out from it. */
 const LANE_ADDRESS = '127.0.0.2'
-
-afterEach(() => {
-  vi.useRealTimers()
-})
 
 /** A gate that records every call and holds each until the test opens it. */
 function heldGate(dispatcher?: Dispatcher) {
@@ -172,16 +168,15 @@ describe('balance check after every N successful calls', () => {
 
 describe('balance refresh timer', () => {
   it('probes the key in use every BALANCE_REFRESH_MINUTES, and no other key', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
-    const { pool, upstream, ids } = await poolWithUpstream({ balanceRefreshMinutes: 60 })
+    const { pool, upstream, ids, clock } = await poolWithUpstream({ balanceRefreshMinutes: 60 })
     const current = ids[2] ?? 0
     pool.useKeysInUse(keysInUse(current))
-    vi.advanceTimersByTime(HOUR - 1)
+    clock.advance(HOUR - 1)
     await pool.settled()
     expect(upstream.requests).toHaveLength(0)
-    vi.advanceTimersByTime(1)
+    clock.advance(1)
     await pool.settled()
-    vi.advanceTimersByTime(HOUR)
+    clock.advance(HOUR)
     await pool.settled()
     expect(upstream.requests.map((r) => r.key)).toEqual([KEYS[2], KEYS[2]])
     expect(pool.view(current)).toMatchObject({ balance: 12 })
@@ -189,12 +184,11 @@ describe('balance refresh timer', () => {
   })
 
   it("probes every lane's key at each refresh, as the lanes use them then", async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
-    const { pool, upstream, ids } = await poolWithUpstream({ balanceRefreshMinutes: 60 })
+    const { pool, upstream, ids, clock } = await poolWithUpstream({ balanceRefreshMinutes: 60 })
     const [a = 0, b = 0, c = 0] = ids
     const inUse = keysInUse(c, a)
     pool.useKeysInUse(inUse)
-    vi.advanceTimersByTime(HOUR)
+    clock.advance(HOUR)
     await pool.settled()
     expect(upstream.requests.map((r) => r.key).sort()).toEqual([KEYS[0], KEYS[2]])
     expect(pool.view(a)).toMatchObject({ balance: 40 })
@@ -202,32 +196,30 @@ describe('balance refresh timer', () => {
     expect(pool.view(c)).toMatchObject({ balance: 12 })
     // The lanes moved on: the next refresh asks the dispatch again, not what it said before.
     inUse.set(b)
-    vi.advanceTimersByTime(HOUR)
+    clock.advance(HOUR)
     await pool.settled()
     expect(upstream.requests.slice(2).map((r) => r.key)).toEqual([KEYS[1]])
     expect(pool.view(b)).toMatchObject({ status: 'insufficient', balance: 0.2 })
   })
 
   it('probes nothing without a key in use, or while it is disabled', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
-    const { pool, upstream, ids } = await poolWithUpstream({ balanceRefreshMinutes: 1 })
-    vi.advanceTimersByTime(60_000)
+    const { pool, upstream, ids, clock } = await poolWithUpstream({ balanceRefreshMinutes: 1 })
+    clock.advance(60_000)
     await pool.settled()
     pool.useKeysInUse(keysInUse(ids[0] ?? 0, ids[1] ?? 0))
     pool.update(ids[0] ?? 0, { enabled: false })
     pool.update(ids[1] ?? 0, { enabled: false })
-    vi.advanceTimersByTime(60_000)
+    clock.advance(60_000)
     await pool.settled()
     expect(upstream.requests).toHaveLength(0)
   })
 
   it('probes a key in use on two lanes once per refresh', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
-    const { pool, upstream, ids } = await poolWithUpstream({ balanceRefreshMinutes: 1 })
+    const { pool, upstream, ids, clock } = await poolWithUpstream({ balanceRefreshMinutes: 1 })
     const { gate, calls, open } = heldGate()
     pool.useUpstreamGate(gate)
     pool.useKeysInUse(keysInUse(ids[0] ?? 0, ids[0] ?? 0))
-    vi.advanceTimersByTime(60_000)
+    clock.advance(60_000)
     expect(calls).toEqual([ids[0]])
     open()
     await pool.settled()
@@ -235,14 +227,13 @@ describe('balance refresh timer', () => {
   })
 
   it('has no timer when BALANCE_REFRESH_MINUTES is 0, and none after stop', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
     const off = await poolWithUpstream({ balanceRefreshMinutes: 0 })
-    expect(vi.getTimerCount()).toBe(0)
+    expect(off.clock.pendingTimers()).toBe(0)
     await off.pool.stop()
     const on = await poolWithUpstream({ balanceRefreshMinutes: 5 })
-    expect(vi.getTimerCount()).toBe(1)
+    expect(on.clock.nextDue()).toBe(on.clock.now() + 5 * 60_000)
     await on.pool.stop()
-    expect(vi.getTimerCount()).toBe(0)
+    expect(on.clock.pendingTimers()).toBe(0)
   })
 })
 

@@ -1,5 +1,5 @@
 import { SETTING } from '@sfp/db'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { COUNTER_FLUSH_MS } from '../src/key-store.js'
 import { keysInUse, lane, switched } from './helpers/lanes.js'
 import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
@@ -73,25 +73,20 @@ describe('restart', () => {
   })
 
   it('writes states at once and usage counters within a second, so a crash loses only counts', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
-    try {
-      const { pool, storage } = createTestPool()
-      const [id = 0] = addKeys(pool, [KEYS[0] ?? ''])
-      const stored = () => storage.upstreamKeys.all()[0]
-      await pool.report(id, { kind: 'success' })
-      await pool.report(id, { kind: 'clientError', status: 400 })
-      expect(pool.view(id)?.callCount).toBe(2)
-      expect(stored()?.callCount).toBe(0)
-      vi.advanceTimersByTime(COUNTER_FLUSH_MS)
-      expect(stored()?.callCount).toBe(2)
+    const { pool, storage, clock } = createTestPool()
+    const [id = 0] = addKeys(pool, [KEYS[0] ?? ''])
+    const stored = () => storage.upstreamKeys.all()[0]
+    await pool.report(id, { kind: 'success' })
+    await pool.report(id, { kind: 'clientError', status: 400 })
+    expect(pool.view(id)?.callCount).toBe(2)
+    expect(stored()?.callCount).toBe(0)
+    clock.advance(COUNTER_FLUSH_MS)
+    expect(stored()?.callCount).toBe(2)
 
-      await pool.report(id, { kind: 'success' })
-      await pool.report(id, { kind: 'rateLimited', retryAfterMs: 5000 })
-      // A state change is written at once, with the counters pending for the key.
-      expect(stored()).toMatchObject({ status: 'cooling', callCount: 4, rateLimitStrikes: 1 })
-    } finally {
-      vi.useRealTimers()
-    }
+    await pool.report(id, { kind: 'success' })
+    await pool.report(id, { kind: 'rateLimited', retryAfterMs: 5000 })
+    // A state change is written at once, with the counters pending for the key.
+    expect(stored()).toMatchObject({ status: 'cooling', callCount: 4, rateLimitStrikes: 1 })
   })
 
   it('neither reads nor removes the stored key in use of the single-IP days', async () => {

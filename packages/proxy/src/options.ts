@@ -40,7 +40,6 @@ export interface ProxyPluginOptions {
     maxRetryAfterMs?: number
     maxKeys?: number
   }
-  now?: () => number
   /** Waits between retries (tests record the delays instead of waiting). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>
   random?: () => number
@@ -72,7 +71,6 @@ const optionsSchema = z.object({
       maxKeys: positiveInteger.optional(),
     })
     .optional(),
-  now: fn.optional(),
   sleep: fn.optional(),
   random: fn.optional(),
 })

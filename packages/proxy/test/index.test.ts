@@ -1,5 +1,6 @@
 import type { Dispatch } from '@sfp/dispatch'
-import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
+import { clockPlugin } from '@sfp/runtime'
+import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
 import { request } from 'undici'
@@ -40,6 +41,7 @@ const verifyClientKey = (key: string) => (key === CLIENT_KEY ? { clientKeyId: nu
  */
 function appWith(decorate: { dispatch?: FakeDispatch } = {}) {
   const app = Fastify({ logger: false })
+  app.register(clockPlugin)
   const { dispatch } = decorate
   app.register(
     fp(
@@ -60,6 +62,7 @@ describe('the proxy plugins', () => {
 
   it('need the dispatch plugin', async () => {
     const app = Fastify({ logger: false })
+    app.register(clockPlugin)
     app.register(proxyPlugin, { settings, verifyClientKey })
     await expect(app.ready()).rejects.toThrow(/dispatch/)
   })

@@ -43,8 +43,6 @@ export interface AdminLogin {
 export interface AdminAuthOptions {
   /** ADMIN_PASSWORD; when unset the stored hash (made at first boot, changed in the dashboard). */
   adminPassword: string | undefined
-  /** The clock of the failed-login window (the app's clock; tests move it by hand). */
-  now?: () => number
 }
 
 export const ADMIN_USER = 'admin'
@@ -152,8 +150,8 @@ function isCrossSite(request: FastifyRequest): boolean {
 }
 
 export default fp<AdminAuthOptions>(
-  async (app, { adminPassword, now = Date.now }) => {
-    const throttle = createLoginThrottle({ now })
+  async (app, { adminPassword }) => {
+    const throttle = createLoginThrottle({ now: app.clock.now })
     const { settings } = app.database
     if (adminPassword === undefined && settings.get(SETTING.adminPasswordHash) === undefined) {
       throw new Error('admin password hash missing: the first-boot plugin must run first')

@@ -1,4 +1,5 @@
 import type { ClientKeyRow } from '@sfp/db'
+import { createWriteBehind } from '@sfp/runtime'
 import type { ClientKeyView, CreateClientKeyResponse, ListClientKeysResponse } from '@sfp/schemas'
 import fp from 'fastify-plugin'
 import { randomToken, sha256 } from '../password.js'
@@ -16,10 +17,10 @@ export interface ClientKeyRegistry {
   list(): ListClientKeysResponse
   create(name: string): CreateClientKeyResponse
   remove(id: number): boolean
-  /** Count a request; written to the database in batches. */
+  /** Count a request; written to the database behind, in batches. */
   recordUse(identity: ClientIdentity): void
-  /** Write pending usage now (also runs on a timer and at shutdown). */
-  flushUsage(): void
+  /** Write pending usage now (also runs on a timer and at shutdown); synchronous on SQLite. */
+  flushUsage(): Promise<void>
 }
 
 declare module 'fastify' {
@@ -31,7 +32,6 @@ declare module 'fastify' {
 export interface ClientKeysPluginOptions {
   /** PROXY_API_KEYS */
   envKeys: readonly string[]
-  now?: () => number
   usageFlushIntervalMs?: number
 }
 
@@ -61,6 +61,13 @@ export function importedClientKeyRecord(secret: string): { keyHash: string; pref
   return { keyHash: hashKey(secret), prefix: IMPORTED_CLIENT_KEY_PREFIX }
 }
 
+/** Requests of one client key not written yet. */
+interface ClientKeyUse {
+  id: number
+  requests: number
+  lastUsedAt: number
+}
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 /**
@@ -68,22 +75,52 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  * stretching needed), and lookups compare hashes, never the presented string itself.
  */
 export default fp<ClientKeysPluginOptions>(
-  async (app, { envKeys, now = Date.now, usageFlushIntervalMs = 5000 }) => {
+  async (app, { envKeys, usageFlushIntervalMs = 5000 }) => {
+    const { now } = app.clock
     const repository = app.database.clientKeys
     const envHashes = new Set(envKeys.map(hashKey))
     const rows = new Map<number, ClientKeyRow>(repository.all().map((row) => [row.id, row]))
     const idByHash = new Map<string, number>([...rows.values()].map((row) => [row.keyHash, row.id]))
-    const pending = new Map<number, { requests: number; lastUsedAt: number }>()
+    // One pending count per key, summed until written; the view adds it to the stored count.
+    const usage = createWriteBehind<ClientKeyUse>({
+      write(batch) {
+        const present = batch.filter(({ id }) => rows.has(id))
+        repository.recordUsage(new Map(present.map(({ id, ...use }) => [id, use])))
+        for (const { id, requests, lastUsedAt } of present) {
+          const row = rows.get(id)
+          if (row === undefined) continue
+          row.requestCount += requests
+          row.lastUsedAt = Math.max(row.lastUsedAt ?? 0, lastUsedAt)
+        }
+      },
+      clock: app.clock,
+      flushIntervalMs: usageFlushIntervalMs,
+      maxBatch: 500,
+      maxQueued: 100_000,
+      coalesce: {
+        keyOf: (use) => use.id,
+        merge: (older, newer) => ({
+          id: newer.id,
+          requests: older.requests + newer.requests,
+          lastUsedAt: Math.max(older.lastUsedAt, newer.lastUsedAt),
+        }),
+      },
+      onError: (error, items) =>
+        app.log.warn(
+          { err: error, clientKeys: items },
+          'client key usage write failed; will retry',
+        ),
+    })
 
     const view = (row: ClientKeyRow): ClientKeyView => {
-      const usage = pending.get(row.id)
+      const pending = usage.queued(row.id)
       return {
         id: row.id,
         name: row.name,
         prefix: row.prefix,
         createdAt: new Date(row.createdAt).toISOString(),
-        lastUsedAt: iso(usage?.lastUsedAt ?? row.lastUsedAt),
-        requestCount: row.requestCount + (usage?.requests ?? 0),
+        lastUsedAt: iso(pending?.lastUsedAt ?? row.lastUsedAt),
+        requestCount: row.requestCount + (pending?.requests ?? 0),
         origin: row.origin,
       }
     }
@@ -115,41 +152,18 @@ export default fp<ClientKeysPluginOptions>(
         repository.remove(id)
         rows.delete(id)
         idByHash.delete(row.keyHash)
-        pending.delete(id)
+        usage.discard(id)
         return true
       },
       recordUse({ clientKeyId }) {
         if (clientKeyId === null) return
-        const usage = pending.get(clientKeyId)
-        if (usage) {
-          usage.requests += 1
-          usage.lastUsedAt = now()
-        } else {
-          pending.set(clientKeyId, { requests: 1, lastUsedAt: now() })
-        }
+        usage.add({ id: clientKeyId, requests: 1, lastUsedAt: now() })
       },
-      flushUsage() {
-        if (pending.size === 0) return
-        const batch = new Map([...pending].filter(([id]) => rows.has(id)))
-        pending.clear()
-        repository.recordUsage(batch)
-        for (const [id, { requests, lastUsedAt }] of batch) {
-          const row = rows.get(id)
-          if (row) {
-            row.requestCount += requests
-            row.lastUsedAt = Math.max(row.lastUsedAt ?? 0, lastUsedAt)
-          }
-        }
-      },
+      flushUsage: usage.flush,
     }
 
-    const timer = setInterval(() => registry.flushUsage(), usageFlushIntervalMs)
-    timer.unref()
     app.decorate('clientKeys', registry)
-    app.addHook('onClose', async () => {
-      clearInterval(timer)
-      registry.flushUsage()
-    })
+    app.addHook('onClose', () => usage.close())
   },
-  { name: 'client-keys', fastify: '5.x', dependencies: ['database'] },
+  { name: 'client-keys', fastify: '5.x', dependencies: ['clock', 'database'] },
 )

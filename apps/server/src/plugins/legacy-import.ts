@@ -104,7 +104,6 @@ export function importLogFields(summary: LegacyImportSummary) {
 
 export interface LegacyImportPluginOptions {
   config: Config
-  now?: () => number
 }
 
 /**
@@ -114,10 +113,10 @@ export interface LegacyImportPluginOptions {
  * again. Registered right after `database`.
  */
 export default fp<LegacyImportPluginOptions>(
-  async (app, { config, now = Date.now }) => {
+  async (app, { config }) => {
     const { handle } = app.database
     if (!legacyImportPending(handle)) return
-    const deps = legacyImportDeps(config, 'boot', now())
+    const deps = legacyImportDeps(config, 'boot', app.clock.now())
     if (!cipherFits(handle, deps.cipher)) {
       app.log.warn(
         'siliconflowProxy import postponed: stored secrets do not open with ENCRYPTION_KEY',

@@ -1,15 +1,16 @@
 import type { NewRequestLogRow } from '@sfp/db'
+import { createWriteBehind } from '@sfp/runtime'
 import fp from 'fastify-plugin'
 
 /**
  * The request log (docs/behaviour.md §7): rows are queued in memory on the request path and written
- * in batches, one transaction each, from a timer. Old rows are deleted in small chunks.
+ * behind, in batches of one transaction each. Old rows are deleted in small chunks.
  */
 export interface RequestLog {
   /** Queue a row; never blocks on the database. */
   record(row: NewRequestLogRow): void
-  /** Write every queued row now, in one go (shutdown, backups, tests). */
-  flush(): void
+  /** Write every queued row now, in one go (tests); synchronous on SQLite. */
+  flush(): Promise<void>
   /**
    * Write the rows queued so far, a batch per turn of the event loop (readers of the log: what
    * was answered before is in their answer, and a backlog does not stall the requests in flight).
@@ -21,7 +22,7 @@ export interface RequestLog {
   dropped(): number
   /**
    * Subscribe to each batch written (the metrics plugin times the writes); returns the
-   * unsubscribe. A listener that throws is logged, never passed on to the writer.
+   * unsubscribe. A listener that throws is ignored, never passed on to the writer.
    */
   onFlush(listener: (flush: RequestLogFlush) => void): () => void
 }
@@ -40,7 +41,6 @@ export interface RequestLogFlush {
 
 export interface RequestLogOptions {
   retentionDays: number
-  now?: () => number
   flushIntervalMs?: number
   /** Rows per transaction; a full batch is written at once instead of waiting for the timer. */
   maxBatch?: number
@@ -55,101 +55,36 @@ export default fp<RequestLogOptions>(
   async (app, opts) => {
     const {
       retentionDays,
-      now = Date.now,
       flushIntervalMs = 1000,
       maxBatch = 100,
       maxQueued = 50_000,
       retentionIntervalMs = 3_600_000,
     } = opts
+    const { clock } = app
     const repository = app.database.requestLogs
-    let queue: NewRequestLogRow[] = []
-    let droppedRows = 0
-    let flushScheduled = false
-    const flushListeners = new Set<(flush: RequestLogFlush) => void>()
-
-    /** Runs from a timer: an observer that throws must not take the process down. */
-    function reportFlush(done: RequestLogFlush): void {
-      for (const listener of flushListeners) {
-        try {
-          listener(done)
-        } catch (error) {
-          app.log.error({ err: error }, 'request log flush observer failed')
-        }
-      }
-    }
-
-    /** One transaction of at most `limit` rows; false when the database refused it. */
-    function writeBatch(limit = maxBatch): boolean {
-      const batch = queue.slice(0, Math.min(limit, maxBatch))
-      const startedAt = performance.now()
-      try {
-        repository.insertBatch(batch)
-      } catch (error) {
-        app.log.error({ err: error, rows: batch.length }, 'request log write failed; will retry')
-        return false
-      }
-      queue = queue.slice(batch.length)
-      reportFlush({ rows: batch.length, durationMs: performance.now() - startedAt })
-      return true
-    }
-
-    /** Everything queued, now (readers of the log, shutdown). */
-    function flush(): void {
-      while (queue.length > 0) if (!writeBatch()) return
-    }
-
-    /**
-     * The background writer: one batch per turn of the event loop, so that requests arriving
-     * meanwhile wait for one small transaction at most, never for the whole backlog.
-     */
-    function drain(): void {
-      flushScheduled = false
-      if (queue.length === 0 || !writeBatch()) return
-      if (queue.length > 0) scheduleDrain()
-    }
-
-    function scheduleDrain(): void {
-      if (flushScheduled) return
-      flushScheduled = true
-      setImmediate(drain)
-    }
+    const rows = createWriteBehind<NewRequestLogRow>({
+      write: (batch) => repository.insertBatch(batch),
+      clock,
+      flushIntervalMs,
+      maxBatch,
+      maxQueued,
+      onError: (error, items) =>
+        app.log.error({ err: error, rows: items }, 'request log write failed; will retry'),
+    })
 
     const log: RequestLog = {
-      record(row) {
-        queue.push(row)
-        if (queue.length > maxQueued) {
-          const excess = queue.length - maxQueued
-          queue = queue.slice(excess)
-          droppedRows += excess
-        }
-        if (queue.length >= maxBatch) scheduleDrain()
-      },
-      flush,
-      async catchUp() {
-        // Rows queued later, or dropped from the front meanwhile, are not waited for.
-        let owed = queue.length
-        while (owed > 0 && queue.length > 0) {
-          const before = queue.length
-          if (!writeBatch(owed)) return
-          owed -= before - queue.length
-          if (owed > 0) await new Promise((resolve) => setImmediate(resolve))
-        }
-      },
-      pending: () => queue.length,
-      dropped: () => droppedRows,
-      onFlush(listener) {
-        // A wrapper per subscription: the same function subscribed twice unsubscribes separately.
-        const entry = (flush: RequestLogFlush) => listener(flush)
-        flushListeners.add(entry)
-        return () => {
-          flushListeners.delete(entry)
-        }
-      },
+      record: rows.add,
+      flush: rows.flush,
+      catchUp: rows.catchUp,
+      pending: rows.pending,
+      dropped: rows.dropped,
+      onFlush: (listener) =>
+        rows.onFlush(({ items, durationMs }) => listener({ rows: items, durationMs })),
     }
 
     /** Deletes in chunks, yielding between them, so a large backlog never stalls requests. */
     async function enforceRetention(): Promise<void> {
-      const cutoff = now() - retentionDays * DAY_MS
+      const cutoff = clock.now() - retentionDays * DAY_MS
       let deleted = 0
       for (;;) {
         const chunk = repository.deleteOlderThan(cutoff)
@@ -160,24 +95,25 @@ export default fp<RequestLogOptions>(
       if (deleted > 0) app.log.info({ deleted, retentionDays }, 'old request log rows deleted')
     }
 
-    const flushTimer = setInterval(scheduleDrain, flushIntervalMs)
-    flushTimer.unref()
     let retention = enforceRetention()
-    const retentionTimer = setInterval(() => {
-      retention = enforceRetention().catch((error: unknown) => {
-        app.log.error({ err: error }, 'request log retention failed')
-      })
-    }, retentionIntervalMs)
-    retentionTimer.unref()
+    let cancelRetention = () => {}
+    const scheduleRetention = () => {
+      cancelRetention = clock.setTimer(() => {
+        retention = enforceRetention()
+          .catch((error: unknown) => {
+            app.log.error({ err: error }, 'request log retention failed')
+          })
+          .finally(scheduleRetention)
+      }, retentionIntervalMs)
+    }
+    scheduleRetention()
 
     app.decorate('requestLog', log)
     app.addHook('onClose', async () => {
-      clearInterval(flushTimer)
-      clearInterval(retentionTimer)
+      cancelRetention()
       await retention
-      flush()
-      flushListeners.clear()
+      await rows.close()
     })
   },
-  { name: 'request-log', fastify: '5.x', dependencies: ['database'] },
+  { name: 'request-log', fastify: '5.x', dependencies: ['clock', 'database'] },
 )

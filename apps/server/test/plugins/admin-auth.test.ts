@@ -1,3 +1,4 @@
+import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { databaseDigest } from '../helpers/database-digest.js'
 import { basicAuth, buildTestApp } from '../helpers/test-app.js'
@@ -68,8 +69,8 @@ describe('admin auth', () => {
   })
 
   it('lets an address try again once the window of its failed logins has passed', async () => {
-    let time = Date.parse('2025-01-01T00:00:00Z')
-    const { app } = await buildTestApp({}, { now: () => time })
+    const clock = createManualClock(Date.parse('2025-01-01T00:00:00Z'))
+    const { app } = await buildTestApp({}, { clock })
     const attempt = (password: string) =>
       app.inject({
         method: 'GET',
@@ -78,11 +79,11 @@ describe('admin auth', () => {
       })
     for (let i = 0; i < 10; i++) expect((await attempt(`wrong-${i}`)).statusCode).toBe(401)
 
-    time += 10 * 60_000 - 1
+    clock.advance(10 * 60_000 - 1)
     const blocked = await attempt('test-admin-password')
     expect(blocked.statusCode).toBe(429)
     expect(blocked.headers['retry-after']).toBe('1')
-    time += 1
+    clock.advance(1)
     expect((await attempt('test-admin-password')).statusCode).toBe(200)
   })
 

@@ -1,4 +1,5 @@
 import { openDatabase } from '@sfp/db'
+import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { logRow } from '../helpers/log-rows.js'
 import { buildTestApp, tempDataDir } from '../helpers/test-app.js'
@@ -76,12 +77,15 @@ describe('request log', () => {
   it('deletes rows older than LOG_RETENTION_DAYS at boot', async () => {
     const dataDir = tempDataDir()
     const now = Date.parse('2026-11-26T00:00:00Z')
-    const first = await buildTestApp({}, { dataDir, now: () => now })
+    const first = await buildTestApp({}, { dataDir, clock: createManualClock(now) })
     first.app.requestLog.record(logRow({ requestId: 'old', time: now - 31 * 86_400_000 }))
     first.app.requestLog.record(logRow({ requestId: 'recent', time: now - 29 * 86_400_000 }))
     await first.app.close()
 
-    const second = await buildTestApp({ LOG_RETENTION_DAYS: '30' }, { dataDir, now: () => now })
+    const second = await buildTestApp(
+      { LOG_RETENTION_DAYS: '30' },
+      { dataDir, clock: createManualClock(now) },
+    )
     await new Promise((resolve) => setTimeout(resolve, 20))
     const ids = second.app.database.handle.sqlite
       .prepare('SELECT request_id AS id FROM request_logs')

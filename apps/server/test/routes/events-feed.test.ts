@@ -1,5 +1,6 @@
 import type { StatusView } from '@sfp/schemas'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createManualClock, type ManualClock } from '@sfp/test-support'
+import { describe, expect, it } from 'vitest'
 import { createStatusFeed, type EventSink } from '../../src/routes/api/manage/events.js'
 
 /** A stream that records what the feed writes and lets the test play the socket. */
@@ -31,6 +32,7 @@ class FakeSink implements EventSink {
 }
 
 function feedWith(throttleMs = 500, heartbeatMs = 15_000) {
+  clock = createManualClock()
   let inFlight = 0
   let listener: (() => void) | null = null
   const feed = createStatusFeed({
@@ -43,6 +45,7 @@ function feedWith(throttleMs = 500, heartbeatMs = 15_000) {
     },
     throttleMs,
     heartbeatMs,
+    clock,
   })
   return {
     feed,
@@ -54,12 +57,8 @@ function feedWith(throttleMs = 500, heartbeatMs = 15_000) {
   }
 }
 
-beforeEach(() => {
-  vi.useFakeTimers()
-})
-afterEach(() => {
-  vi.useRealTimers()
-})
+/** The feed's timers, moved by hand; a new one for each feed. */
+let clock: ManualClock = createManualClock()
 
 describe('status feed', () => {
   it('sends the status when a client joins, then coalesces a burst into one trailing event', () => {
@@ -71,7 +70,7 @@ describe('status feed', () => {
     change(2)
     change(3)
     expect(sink.statuses()).toEqual([0]) // never inside the caller's stack
-    vi.advanceTimersByTime(0)
+    clock.advance(0)
     expect(sink.statuses()).toEqual([0, 3])
   })
 
@@ -80,15 +79,15 @@ describe('status feed', () => {
     const sink = new FakeSink()
     feed.add(sink)
     change(1)
-    vi.advanceTimersByTime(0)
+    clock.advance(0)
     change(2)
-    vi.advanceTimersByTime(200)
+    clock.advance(200)
     change(3)
-    vi.advanceTimersByTime(299)
+    clock.advance(299)
     expect(sink.statuses()).toEqual([0, 1])
-    vi.advanceTimersByTime(1)
+    clock.advance(1)
     expect(sink.statuses()).toEqual([0, 1, 3])
-    vi.advanceTimersByTime(5000)
+    clock.advance(5000)
     expect(sink.statuses()).toEqual([0, 1, 3])
   })
 
@@ -96,7 +95,7 @@ describe('status feed', () => {
     const { feed } = feedWith(500, 15_000)
     const sink = new FakeSink()
     feed.add(sink)
-    vi.advanceTimersByTime(15_000)
+    clock.advance(15_000)
     expect(sink.chunks.at(-1)).toBe(': keep-alive\n\n')
   })
 
@@ -106,9 +105,9 @@ describe('status feed', () => {
     feed.add(sink)
     sink.writableNeedDrain = true
     change(1)
-    vi.advanceTimersByTime(0)
+    clock.advance(0)
     change(2)
-    vi.advanceTimersByTime(0)
+    clock.advance(0)
     expect(sink.statuses()).toEqual([0])
     sink.writableNeedDrain = false
     sink.emit('drain')
@@ -124,7 +123,7 @@ describe('status feed', () => {
     sink.emit('close')
     expect(subscribed()).toBe(false)
     expect(feed.size).toBe(0)
-    expect(vi.getTimerCount()).toBe(0)
+    expect(clock.pendingTimers()).toBe(0)
   })
 
   it('ends every stream at shutdown and refuses new ones', () => {

@@ -1,4 +1,5 @@
 import type { ListKeyEventsResponse } from '@sfp/schemas'
+import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { basicAuth, buildTestApp } from '../helpers/test-app.js'
 
@@ -8,12 +9,12 @@ const KEY_B = `sk-bbbb${'2'.repeat(40)}`
 
 describe('GET /api/manage/key-events', () => {
   it('lists why keys changed, newest first, filtered by key and limited', async () => {
-    let time = Date.parse('2026-03-01T08:00:00Z')
-    const { app } = await buildTestApp({}, { now: () => time })
+    const clock = createManualClock(Date.parse('2026-03-01T08:00:00Z'))
+    const { app } = await buildTestApp({}, { clock })
     app.keyPool.add({ api_keys: `${KEY_A} ${KEY_B}` })
-    time += 1000
+    clock.advance(1000)
     app.keyPool.update(2, { enabled: false })
-    time += 1000
+    clock.advance(1000)
     app.dispatch.activate(1)
 
     const all = await app.inject({ method: 'GET', url: '/api/manage/key-events', headers: admin })
@@ -68,14 +69,16 @@ describe('GET /api/manage/key-events', () => {
               "field": "query.keyId",
               "reason": "must be a key id",
               "rule": {
-                "kind": "other",
+                "kind": "id",
               },
             },
             {
               "field": "query.limit",
               "reason": "must be a decimal integer from 1 to 500",
               "rule": {
-                "kind": "other",
+                "kind": "decimal_integer",
+                "maximum": 500,
+                "minimum": 1,
               },
             },
           ],

@@ -1,4 +1,5 @@
 import type { StatsResponse } from '@sfp/schemas'
+import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { logRow } from '../helpers/log-rows.js'
 import { basicAuth, buildTestApp } from '../helpers/test-app.js'
@@ -17,7 +18,7 @@ async function get(app: Awaited<ReturnType<typeof buildTestApp>>['app'], query: 
 
 describe('GET /api/manage/stats', () => {
   it('buckets the last 24 hours by hour, with empty hours filled', async () => {
-    const { app } = await buildTestApp({}, { now: () => NOW })
+    const { app } = await buildTestApp({}, { clock: createManualClock(NOW) })
     app.requestLog.record(logRow({ time: NOW - 10 * 60_000, durationMs: 100, ttfbMs: 50 }))
     app.requestLog.record(
       logRow({
@@ -53,7 +54,7 @@ describe('GET /api/manage/stats', () => {
   })
 
   it('gives one series per key when asked', async () => {
-    const { app } = await buildTestApp({}, { now: () => NOW })
+    const { app } = await buildTestApp({}, { clock: createManualClock(NOW) })
     app.requestLog.record(logRow({ time: NOW - 60_000, upstreamKeyId: 1 }))
     app.requestLog.record(logRow({ time: NOW - 60_000, upstreamKeyId: 2 }))
     app.requestLog.record(logRow({ time: NOW - 60_000, upstreamKeyId: 2 }))
@@ -68,7 +69,7 @@ describe('GET /api/manage/stats', () => {
   })
 
   it('gives one series per egress lane when asked, and filters by egress', async () => {
-    const { app } = await buildTestApp({}, { now: () => NOW })
+    const { app } = await buildTestApp({}, { clock: createManualClock(NOW) })
     app.requestLog.record(logRow({ time: NOW - 60_000, egressId: 1 }))
     app.requestLog.record(logRow({ time: NOW - 60_000, egressId: 3 }))
     app.requestLog.record(logRow({ time: NOW - 60_000, egressId: 3 }))
@@ -88,7 +89,7 @@ describe('GET /api/manage/stats', () => {
   })
 
   it('filters by key', async () => {
-    const { app } = await buildTestApp({}, { now: () => NOW })
+    const { app } = await buildTestApp({}, { clock: createManualClock(NOW) })
     app.requestLog.record(logRow({ time: NOW - 60_000, upstreamKeyId: 1 }))
     app.requestLog.record(logRow({ time: NOW - 60_000, upstreamKeyId: 2 }))
     const { body } = await get(app, '?keyId=2&bucket=day')
@@ -100,7 +101,7 @@ describe('GET /api/manage/stats', () => {
     ['?bucket=minute&from=2026-01-01T00:00:00Z', 'more than 2100 buckets'],
     ['?from=2026-11-21T00:00:00Z&to=2026-11-20T00:00:00Z', 'must not be after'],
   ])('rejects %s with 400', async (query, text) => {
-    const { app } = await buildTestApp({}, { now: () => NOW })
+    const { app } = await buildTestApp({}, { clock: createManualClock(NOW) })
     const { status, body } = await get(app, query)
     expect(status).toBe(400)
     expect(JSON.stringify(body)).toContain(text)

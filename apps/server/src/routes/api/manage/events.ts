@@ -1,5 +1,6 @@
 // Types only: the `app.dispatch` augmentation of its plugin.
 import type {} from '@sfp/dispatch'
+import type { Clock } from '@sfp/runtime'
 import type { StatusView } from '@sfp/schemas'
 import type { FastifyPluginAsync } from 'fastify'
 import { createStatusView, type StatusRoutesOptions } from './status.js'
@@ -17,7 +18,7 @@ export interface StatusFeedOptions {
   subscribe: (listener: () => void) => () => void
   throttleMs: number
   heartbeatMs: number
-  now?: () => number
+  clock: Clock
 }
 
 /** What the feed writes to: a hijacked `reply.raw` (a small interface, so tests can fake it). */
@@ -50,11 +51,11 @@ const frame = (view: StatusView) => `event: status\ndata: ${JSON.stringify(view)
  * ends in exactly one event carrying the last state.
  */
 export function createStatusFeed(options: StatusFeedOptions): StatusFeed {
-  const { view, subscribe, throttleMs, heartbeatMs, now = () => Date.now() } = options
+  const { view, subscribe, throttleMs, heartbeatMs, clock } = options
   const clients = new Set<Client>()
   let unsubscribe: (() => void) | null = null
-  let heartbeat: NodeJS.Timeout | null = null
-  let pending: NodeJS.Timeout | null = null
+  let cancelHeartbeat: (() => void) | null = null
+  let cancelBroadcast: (() => void) | null = null
   let lastBroadcastAt = Number.NEGATIVE_INFINITY
   let ended = false
 
@@ -67,32 +68,33 @@ export function createStatusFeed(options: StatusFeedOptions): StatusFeed {
   }
 
   function broadcast(): void {
-    pending = null
-    lastBroadcastAt = now()
+    cancelBroadcast = null
+    lastBroadcastAt = clock.now()
     const text = frame(view())
     for (const client of clients) send(client, text)
   }
 
   function scheduleBroadcast(): void {
-    if (pending !== null) return
-    pending = setTimeout(broadcast, Math.max(0, lastBroadcastAt + throttleMs - now()))
+    if (cancelBroadcast !== null) return
+    cancelBroadcast = clock.setTimer(broadcast, lastBroadcastAt + throttleMs - clock.now())
   }
 
   function start(): void {
     unsubscribe = subscribe(scheduleBroadcast)
-    heartbeat = setInterval(() => {
+    const beat = () => {
       for (const client of clients) send(client, ': keep-alive\n\n')
-    }, heartbeatMs)
-    heartbeat.unref()
+      cancelHeartbeat = clock.setTimer(beat, heartbeatMs)
+    }
+    cancelHeartbeat = clock.setTimer(beat, heartbeatMs)
   }
 
   function stop(): void {
     unsubscribe?.()
     unsubscribe = null
-    if (heartbeat !== null) clearInterval(heartbeat)
-    if (pending !== null) clearTimeout(pending)
-    heartbeat = null
-    pending = null
+    cancelHeartbeat?.()
+    cancelBroadcast?.()
+    cancelHeartbeat = null
+    cancelBroadcast = null
   }
 
   function remove(client: Client): void {
@@ -138,6 +140,7 @@ const eventsRoutes: FastifyPluginAsync<EventsRoutesOptions> = async (app, option
     subscribe: (listener) => app.dispatch.onChange(listener),
     throttleMs,
     heartbeatMs,
+    clock: app.clock,
   })
   app.addHook('preClose', async () => feed.endAll())
 

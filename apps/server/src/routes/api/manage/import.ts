@@ -3,23 +3,19 @@ import type { LegacyImportResponse } from '@sfp/schemas'
 import type { FastifyPluginAsync } from 'fastify'
 import { NotFound } from '../../../errors.js'
 
-export interface ImportRoutesOptions {
-  now?: () => number
-}
-
 /**
  * The import of the old siliconflowProxy database (README "Moving from siliconflowProxy"): its
  * summary for the dashboard's one-time notice, and the admin's "seen it". The summary holds
  * counts and masked rows only.
  */
-const importRoutes: FastifyPluginAsync<ImportRoutesOptions> = async (app, { now = Date.now }) => {
+const importRoutes: FastifyPluginAsync = async (app) => {
   app.get('/import', async (): Promise<LegacyImportResponse> => {
     const recorded = readLegacyImport(app.database.handle)
     return recorded ?? { summary: null, dismissed: false }
   })
 
   app.post('/import/dismiss', async (_request, reply) => {
-    if (!dismissLegacyImport(app.database.handle, now())) {
+    if (!dismissLegacyImport(app.database.handle, app.clock.now())) {
       throw new NotFound('No siliconflowProxy import to dismiss')
     }
     return reply.status(204).send()

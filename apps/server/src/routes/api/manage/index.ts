@@ -15,11 +15,10 @@ import statusRoutes from './status.js'
 
 export interface ManageRoutesOptions {
   config: Config
-  now?: () => number
 }
 
 /** `/api/manage/*`: the admin API (docs/behaviour.md §6). Every route needs the admin login. */
-const manage: FastifyPluginAsync<ManageRoutesOptions> = async (app, { config, now }) => {
+const manage: FastifyPluginAsync<ManageRoutesOptions> = async (app, { config }) => {
   app.addHook('onRequest', app.adminAuth)
   await app.register(configRoutes, { config })
   await app.register(adminPasswordRoutes)
@@ -28,11 +27,11 @@ const manage: FastifyPluginAsync<ManageRoutesOptions> = async (app, { config, no
   await app.register(egressesRoutes)
   await app.register(keyEventsRoutes)
   await app.register(logsRoutes)
-  await app.register(statsRoutes, now ? { now } : {})
+  await app.register(statsRoutes)
   await app.register(backupRoutes)
-  await app.register(statusRoutes, now ? { now } : {})
-  await app.register(eventsRoutes, now ? { now } : {})
-  await app.register(importRoutes, now ? { now } : {})
+  await app.register(statusRoutes)
+  await app.register(eventsRoutes)
+  await app.register(importRoutes)
 }
 
 export default manage

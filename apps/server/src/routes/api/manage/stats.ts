@@ -59,15 +59,11 @@ function fillBuckets(
   return buckets
 }
 
-export interface StatsRoutesOptions {
-  now?: () => number
-}
-
 /** `GET /api/manage/stats`: requests, errors, tokens, latency per bucket (docs/behaviour.md §6). */
-const statsRoutes: FastifyPluginAsync<StatsRoutesOptions> = async (app, { now = Date.now }) => {
+const statsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/stats', async (request): Promise<StatsResponse> => {
     const query = parseInput(statsQuerySchema, request.query, 'query')
-    const to = query.to ?? now()
+    const to = query.to ?? app.clock.now()
     const from = query.from ?? to - DAY_MS
     const bucketMs = STATS_BUCKETS[query.bucket] * 1000
     if (from > to) throw new ValidationFailed('query.from: must not be after query.to')

@@ -16,14 +16,13 @@ const VERSION = (
 const PROCESS_STARTED_AT = Math.round(Date.now() - process.uptime() * 1000)
 
 export interface StatusRoutesOptions {
-  now?: () => number
   startedAt?: number
 }
 
 /** Builds the status view of docs/behaviour.md §6 from the dispatch and the key pool, on demand. */
 export function createStatusView(
   app: FastifyInstance,
-  { now = Date.now, startedAt = PROCESS_STARTED_AT }: StatusRoutesOptions = {},
+  { startedAt = PROCESS_STARTED_AT }: StatusRoutesOptions = {},
 ): () => StatusView {
   const startedAtIso = new Date(startedAt).toISOString()
   return () => {
@@ -33,7 +32,7 @@ export function createStatusView(
       switchGuard,
       egresses,
       pool: app.keyPool.status(),
-      uptimeSeconds: Math.max(0, Math.floor((now() - startedAt) / 1000)),
+      uptimeSeconds: Math.max(0, Math.floor((app.clock.now() - startedAt) / 1000)),
       startedAt: startedAtIso,
       version: VERSION,
     }

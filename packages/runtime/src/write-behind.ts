@@ -1,0 +1,261 @@
+import type { Clock } from './clock.js'
+
+/**
+ * Merging of queued items that write the same row: a row's later patch is merged into the one
+ * already queued (same place in the queue, newer fields win), so a busy row costs one write per
+ * flush however often it changes.
+ */
+export interface Coalescing<T> {
+  keyOf(item: T): unknown
+  merge(older: T, newer: T): T
+}
+
+export interface WriteBehindOptions<T> {
+  /**
+   * Writes one batch, in queue order. A throw or a rejection keeps the batch queued, in front of
+   * what came after it, for the next attempt. A synchronous writer (SQLite) is called
+   * synchronously: `flush()` has written everything by the time it returns.
+   */
+  write(batch: T[]): void | Promise<void>
+  clock: Clock
+  /** Longest an item waits before its write starts (the timer starts at the first item queued). */
+  flushIntervalMs: number
+  /**
+   * Items per write. Once a full batch waits, the queue is written at the next turn of the event
+   * loop, a batch per turn until it is empty.
+   */
+  maxBatch: number
+  /** Bound of the queue while writes fail or lag behind; beyond it the oldest items are dropped. */
+  maxQueued: number
+  /** Without it every item is kept (an append-only log). */
+  coalesce?: Coalescing<T>
+  /** A write that failed; its items stay queued (called once per failed attempt). */
+  onError?(error: unknown, items: number): void
+}
+
+/** One batch written: how many items, and how long the write took. */
+export interface WriteBehindFlush {
+  items: number
+  durationMs: number
+}
+
+/**
+ * Writes kept in memory and sent to the database in batches, off the request path: the key
+ * store's row changes, each lane's switch-guard memory, the request log and client-key usage.
+ * docs/behaviour.md §7 says what each may lose in a crash (at most one flush interval).
+ */
+export interface WriteBehind<T> {
+  /** Queue an item; it is written within the flush interval. */
+  add(item: T): void
+  /** Queue an item and write the queue now (a state change no reader should miss). */
+  addNow(item: T): void
+  /** Forget a queued item (its row is gone). Only with coalescing. */
+  discard(key: unknown): void
+  /** The item queued under `key`, merged so far (coalescing only). */
+  queued(key: unknown): T | undefined
+  /**
+   * Write everything queued now, batch after batch without yielding. Resolves when the queue is
+   * empty or a write failed (the items stay queued; the timer retries).
+   */
+  flush(): Promise<void>
+  /**
+   * Write the items queued so far, one batch per turn of the event loop, so that requests
+   * arriving meanwhile wait for one small write at most (readers of what was written).
+   */
+  catchUp(): Promise<void>
+  /** Items queued and not written yet. */
+  pending(): number
+  /** Items dropped because the queue outgrew `maxQueued`. */
+  dropped(): number
+  /** Subscribe to each batch written; returns the unsubscribe. A throwing listener is ignored. */
+  onFlush(listener: (flush: WriteBehindFlush) => void): () => void
+  /** Shutdown: stop the timer and write what is queued (once; later adds write at once). */
+  close(): Promise<void>
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehind<T> {
+  const { write, clock, flushIntervalMs, maxBatch, maxQueued, coalesce, onError } = options
+  // A Map keeps insertion order: queue order. Append-only logs key items by a sequence number.
+  const queue = new Map<unknown, T>()
+  let sequence = 0
+  let droppedItems = 0
+  let cancelTimer: (() => void) | null = null
+  let drainScheduled = false
+  /** The write under way; writes never overlap, so a row's patches land in order. */
+  let writing: Promise<boolean> | null = null
+  let closed = false
+  const flushListeners = new Set<(flush: WriteBehindFlush) => void>()
+
+  function enqueue(item: T): void {
+    if (coalesce === undefined) {
+      queue.set(sequence++, item)
+    } else {
+      const key = coalesce.keyOf(item)
+      const older = queue.get(key)
+      queue.set(key, older === undefined ? item : coalesce.merge(older, item))
+    }
+    if (queue.size > maxQueued) {
+      const excess = queue.size - maxQueued
+      const oldest = queue.keys()
+      for (let i = 0; i < excess; i++) queue.delete(oldest.next().value)
+      droppedItems += excess
+    }
+  }
+
+  function report(done: WriteBehindFlush): void {
+    for (const listener of flushListeners) {
+      try {
+        listener(done)
+      } catch {
+        // An observer (metrics) must never stop or fail the writer.
+      }
+    }
+  }
+
+  function failed(error: unknown, batch: [unknown, T][]): false {
+    // Back in front of the queue, in order, merged under anything queued for the same row since.
+    const newer = [...queue]
+    queue.clear()
+    for (const [key, item] of batch) queue.set(key, item)
+    for (const [key, item] of newer) {
+      const older = coalesce === undefined ? undefined : queue.get(key)
+      queue.set(
+        key,
+        older === undefined || coalesce === undefined ? item : coalesce.merge(older, item),
+      )
+    }
+    onError?.(error, batch.length)
+    armTimer()
+    return false
+  }
+
+  /**
+   * Takes up to `limit` items off the queue and writes them. Returns true when written,
+   * synchronously for a synchronous writer, else a promise of it.
+   */
+  function writeBatch(limit: number): boolean | Promise<boolean> {
+    const batch: [unknown, T][] = []
+    for (const entry of queue) {
+      if (batch.length >= Math.min(limit, maxBatch)) break
+      batch.push(entry)
+    }
+    for (const [key] of batch) queue.delete(key)
+    const startedAt = performance.now()
+    const written = () => {
+      report({ items: batch.length, durationMs: performance.now() - startedAt })
+      return true
+    }
+    let result: void | Promise<void>
+    try {
+      result = write(batch.map(([, item]) => item))
+    } catch (error) {
+      return failed(error, batch)
+    }
+    if (!(result instanceof Promise)) return written()
+    const settled = result.then(written, (error: unknown) => failed(error, batch))
+    writing = settled.finally(() => {
+      if (writing === settled) writing = null
+    }) as Promise<boolean>
+    return writing
+  }
+
+  /** Writes until `owed` items are written or a write fails; yields between batches if asked. */
+  async function writeOwed(owed: number, yieldBetween: boolean): Promise<void> {
+    while (owed > 0 && queue.size > 0) {
+      if (writing !== null && !(await writing)) return
+      if (queue.size === 0) return
+      const before = queue.size
+      let ok = writeBatch(owed)
+      if (ok instanceof Promise) ok = await ok
+      if (!ok) return
+      owed -= before - queue.size
+      if (yieldBetween && owed > 0) await nextTurn()
+    }
+  }
+
+  /**
+   * Everything now, synchronously as long as the writer is (SQLite: a caller that reads the
+   * database right after `addNow` or `flush()` sees the row).
+   */
+  function flushNow(): Promise<void> {
+    if (cancelTimer !== null) {
+      cancelTimer()
+      cancelTimer = null
+    }
+    while (writing === null && queue.size > 0) {
+      const ok = writeBatch(queue.size)
+      if (ok === false) return Promise.resolve()
+      if (ok instanceof Promise) break
+    }
+    return queue.size === 0 && writing === null
+      ? Promise.resolve()
+      : writeOwed(Number.POSITIVE_INFINITY, false)
+  }
+
+  function drain(): void {
+    drainScheduled = false
+    if (queue.size === 0) return
+    // Another flush is writing: look again after the interval rather than overlap it.
+    if (writing !== null) {
+      armTimer()
+      return
+    }
+    const ok = writeBatch(maxBatch)
+    // A drain, once started, runs a batch per turn until the queue is empty.
+    const more = () => {
+      if (queue.size > 0) scheduleDrain()
+    }
+    if (ok instanceof Promise) void ok.then((done) => done && more())
+    else if (ok) more()
+  }
+
+  function scheduleDrain(): void {
+    if (drainScheduled) return
+    drainScheduled = true
+    setImmediate(drain)
+  }
+
+  function armTimer(): void {
+    if (cancelTimer !== null || closed) return
+    cancelTimer = clock.setTimer(() => {
+      cancelTimer = null
+      drain()
+    }, flushIntervalMs)
+  }
+
+  return {
+    add(item) {
+      enqueue(item)
+      if (closed) void flushNow()
+      else if (queue.size >= maxBatch) scheduleDrain()
+      else armTimer()
+    },
+    addNow(item) {
+      enqueue(item)
+      void flushNow()
+    },
+    discard(key) {
+      queue.delete(key)
+    },
+    queued: (key) => (coalesce === undefined ? undefined : queue.get(key)),
+    flush: flushNow,
+    // Items queued later, or dropped from the front meanwhile, are not waited for.
+    catchUp: () => writeOwed(queue.size, true),
+    pending: () => queue.size,
+    dropped: () => droppedItems,
+    onFlush(listener) {
+      // A wrapper per subscription: the same function subscribed twice unsubscribes separately.
+      const entry = (flush: WriteBehindFlush) => listener(flush)
+      flushListeners.add(entry)
+      return () => {
+        flushListeners.delete(entry)
+      }
+    },
+    async close() {
+      closed = true
+      await flushNow()
+    },
+  }
+}

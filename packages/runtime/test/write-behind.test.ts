@@ -1,0 +1,199 @@
+import { createManualClock } from '@sfp/test-support'
+import { describe, expect, it } from 'vitest'
+import { createWriteBehind, type WriteBehindOptions } from '../src/write-behind.js'
+
+interface Patch {
+  id: number
+  fields: Record<string, number>
+}
+
+const byRow = {
+  keyOf: (patch: Patch) => patch.id,
+  merge: (older: Patch, newer: Patch) => ({
+    id: newer.id,
+    fields: { ...older.fields, ...newer.fields },
+  }),
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+function harness<T>(overrides: Partial<WriteBehindOptions<T>> = {}) {
+  const clock = createManualClock()
+  const batches: T[][] = []
+  const errors: number[] = []
+  const buffer = createWriteBehind<T>({
+    write: (batch) => {
+      batches.push(batch)
+    },
+    clock,
+    flushIntervalMs: 1000,
+    maxBatch: 3,
+    maxQueued: 10,
+    onError: (_error, items) => errors.push(items),
+    ...overrides,
+  })
+  return { clock, batches, errors, buffer }
+}
+
+describe('write-behind', () => {
+  it('writes queued items once the flush interval has passed, not before', () => {
+    const { clock, batches, buffer } = harness<number>()
+    buffer.add(1)
+    buffer.add(2)
+    clock.advance(999)
+    expect(batches).toEqual([])
+    clock.advance(1)
+    expect(batches).toEqual([[1, 2]])
+    expect(buffer.pending()).toBe(0)
+    // Nothing queued: no timer left running.
+    expect(clock.pendingTimers()).toBe(0)
+  })
+
+  it('once a full batch waits, writes the queue a batch per turn of the event loop, without the timer', async () => {
+    const { batches, buffer } = harness<number>()
+    for (const n of [1, 2, 3, 4]) buffer.add(n)
+    await nextTurn()
+    expect(batches).toEqual([[1, 2, 3]])
+    expect(buffer.pending()).toBe(1)
+    await nextTurn()
+    expect(batches).toEqual([[1, 2, 3], [4]])
+  })
+
+  it('merges patches of one row in place, newer fields winning, and forgets a discarded row', () => {
+    const { clock, batches, buffer } = harness<Patch>({ coalesce: byRow })
+    buffer.add({ id: 1, fields: { calls: 1, at: 10 } })
+    buffer.add({ id: 2, fields: { calls: 1 } })
+    buffer.add({ id: 1, fields: { calls: 2 } })
+    buffer.add({ id: 3, fields: { calls: 1 } })
+    buffer.discard(3)
+    expect(buffer.queued(1)).toEqual({ id: 1, fields: { calls: 2, at: 10 } })
+    clock.advance(1000)
+    expect(batches).toEqual([
+      [
+        { id: 1, fields: { calls: 2, at: 10 } },
+        { id: 2, fields: { calls: 1 } },
+      ],
+    ])
+  })
+
+  it('addNow writes the whole queue before returning when the writer is synchronous', () => {
+    const { batches, buffer } = harness<number>()
+    buffer.add(1)
+    buffer.addNow(2)
+    expect(batches.flat()).toEqual([1, 2])
+  })
+
+  it('keeps a failed batch in front of the queue, merged under newer patches, and retries after the interval', () => {
+    let failing = true
+    const written: Patch[][] = []
+    const { clock, errors, buffer } = harness<Patch>({
+      coalesce: byRow,
+      write: (batch) => {
+        if (failing) throw new Error('database is locked')
+        written.push(batch)
+      },
+    })
+    buffer.add({ id: 1, fields: { calls: 1, status: 0 } })
+    buffer.add({ id: 2, fields: { calls: 1 } })
+    clock.advance(1000)
+    expect(errors).toEqual([2])
+    buffer.add({ id: 1, fields: { status: 5 } })
+    buffer.add({ id: 3, fields: { calls: 1 } })
+    failing = false
+    clock.advance(1000)
+    expect(written).toEqual([
+      [
+        { id: 1, fields: { calls: 1, status: 5 } },
+        { id: 2, fields: { calls: 1 } },
+        { id: 3, fields: { calls: 1 } },
+      ],
+    ])
+  })
+
+  it('drops the oldest items beyond maxQueued and counts them', () => {
+    const { buffer, batches, clock } = harness<number>({
+      write: () => {
+        throw new Error('disk full')
+      },
+      maxQueued: 4,
+      maxBatch: 100,
+    })
+    for (let n = 1; n <= 7; n++) buffer.add(n)
+    expect(buffer.pending()).toBe(4)
+    expect(buffer.dropped()).toBe(3)
+    clock.advance(1000)
+    expect(batches).toEqual([])
+    expect(buffer.pending()).toBe(4)
+  })
+
+  it('flush writes everything in batches; close writes what is left and later adds write at once', async () => {
+    const { clock, batches, buffer } = harness<number>()
+    for (const n of [1, 2, 3, 4, 5]) buffer.add(n)
+    await buffer.flush()
+    expect(batches).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ])
+    buffer.add(6)
+    await buffer.close()
+    expect(batches.at(-1)).toEqual([6])
+    expect(clock.pendingTimers()).toBe(0)
+    buffer.add(7)
+    expect(batches.at(-1)).toEqual([7])
+  })
+
+  it('never overlaps asynchronous writes, so one row is written in order', async () => {
+    const events: string[] = []
+    const releases: (() => void)[] = []
+    const { buffer } = harness<Patch>({
+      coalesce: byRow,
+      write: (batch) => {
+        events.push(`start ${batch.map((p) => JSON.stringify(p.fields)).join(' ')}`)
+        return new Promise<void>((resolve) => {
+          releases.push(() => {
+            events.push('end')
+            resolve()
+          })
+        })
+      },
+    })
+    buffer.addNow({ id: 1, fields: { status: 1 } })
+    buffer.addNow({ id: 1, fields: { status: 2 } })
+    const second = buffer.flush()
+    await nextTurn()
+    expect(events).toEqual(['start {"status":1}'])
+    releases.shift()?.()
+    await nextTurn()
+    await nextTurn()
+    expect(events).toEqual(['start {"status":1}', 'end', 'start {"status":2}'])
+    releases.shift()?.()
+    await second
+    expect(buffer.pending()).toBe(0)
+  })
+
+  it('catchUp writes only what was queued when it was called, one batch per turn', async () => {
+    const { batches, buffer } = harness<number>()
+    for (const n of [1, 2, 3, 4]) buffer.add(n)
+    const caughtUp = buffer.catchUp()
+    buffer.add(5)
+    await caughtUp
+    expect(batches.flat().slice(0, 4)).toEqual([1, 2, 3, 4])
+  })
+
+  it('tells flush listeners how many items each batch wrote; a throwing listener changes nothing', () => {
+    const { clock, buffer } = harness<number>()
+    const seen: number[] = []
+    buffer.onFlush(() => {
+      throw new Error('observer failed')
+    })
+    const unsubscribe = buffer.onFlush(({ items }) => seen.push(items))
+    buffer.add(1)
+    buffer.add(2)
+    clock.advance(1000)
+    unsubscribe()
+    buffer.add(3)
+    clock.advance(1000)
+    expect(seen).toEqual([2])
+    expect(buffer.pending()).toBe(0)
+  })
+})

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startMockUpstream } from '../packages/upstream-mock/src/index.js'
+import { startMockUpstream } from '@sfp/test-support/upstream'
 import { ensureServerBuild } from './lib/build.js'
 import type { Figure } from './lib/figures.js'
 import type { BenchChild } from './lib/processes.js'

@@ -1,5 +1,4 @@
-import type { Dispatcher, Pool } from 'undici'
-import { undici } from '../deps.js'
+import { type Dispatcher, Pool } from 'undici'
 import type { Target } from '../targets/target.js'
 import { type Summary, summarize } from './stats.js'
 
@@ -21,7 +20,7 @@ export function chatCompletion(target: Target, stream = false): Dispatcher.Reque
 
 /** A keep-alive pool of `connections` sockets to the target, one request per socket at a time. */
 export function poolFor(target: Target, connections: number): Pool {
-  return new undici.Pool(target.origin, { connections, pipelining: 1 })
+  return new Pool(target.origin, { connections, pipelining: 1 })
 }
 
 /** Milliseconds from sending a request to its first body byte; throws unless 200. */

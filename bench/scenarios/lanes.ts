@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import {
-  type HttpConnectProxy,
-  startHttpConnectProxy,
-} from '../../packages/test-support/src/index.js'
-import { type MockUpstream, startMockUpstream } from '../../packages/upstream-mock/src/index.js'
+import { type HttpConnectProxy, startHttpConnectProxy } from '@sfp/test-support'
+import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
 import { type Figure, figure } from '../lib/figures.js'
 import { chatCompletion, poolFor } from '../lib/load.js'
 import { median, rounded, type Summary, summarize } from '../lib/stats.js'

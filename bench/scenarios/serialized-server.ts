@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { ExchangeTiming, MockUpstream } from '../../packages/upstream-mock/src/index.js'
+import type { ExchangeTiming, MockUpstream } from '@sfp/test-support/upstream'
 import { type Figure, figure } from '../lib/figures.js'
 import { liveMemory } from '../lib/live-memory.js'
 import { chatCompletion, poolFor } from '../lib/load.js'

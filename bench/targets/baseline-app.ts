@@ -3,7 +3,8 @@
  * @fastify/http-proxy and nothing else (no logger, no auth, no queue, no request log), relaying
  * `/v1/*` to the look-alike upstream. What a minimal Node.js reverse proxy costs.
  */
-import { fastify, fastifyHttpProxy } from '../deps.js'
+import fastifyHttpProxy from '@fastify/http-proxy'
+import fastify from 'fastify'
 
 const upstream = process.env.BENCH_UPSTREAM_URL
 const port = Number(process.env.PORT)

@@ -1,10 +1,10 @@
 import { join } from 'node:path'
 import { PROBE, type ProbeClient, probeClient } from '../lib/probe.js'
 import { type BenchChild, freePort, startChild, waitUntilServing } from '../lib/processes.js'
-import { REPO_ROOT, SERVER_APP_DIR } from '../lib/repo.js'
+import { BENCH_DIR } from '../lib/repo.js'
 import type { Target } from './target.js'
 
-const BASELINE_APP = join(REPO_ROOT, 'bench/targets/baseline-app.ts')
+const BASELINE_APP = join(BENCH_DIR, 'targets/baseline-app.ts')
 
 /**
  * The @fastify/http-proxy baseline in its own process, as the proxy runs in its own, with the
@@ -19,9 +19,9 @@ export async function startBaseline(
   const child = startChild({
     name: 'baseline',
     command: process.execPath,
-    // tsx resolves from apps/server, where it is installed.
+    // tsx resolves from bench/, where it is installed.
     args: ['--import', 'tsx', '--import', PROBE, BASELINE_APP],
-    cwd: SERVER_APP_DIR,
+    cwd: BENCH_DIR,
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',

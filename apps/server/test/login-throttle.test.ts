@@ -1,22 +1,13 @@
+import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { createLoginThrottle } from '../src/login-throttle.js'
 
 const MINUTE = 60_000
 const WINDOW = 10 * MINUTE
 
-function manualClock() {
-  let time = 1_000_000
-  return {
-    now: () => time,
-    advance: (ms: number) => {
-      time += ms
-    },
-  }
-}
-
 describe('login throttle', () => {
   it('blocks an address after 10 failures until the window has passed', () => {
-    const clock = manualClock()
+    const clock = createManualClock()
     const throttle = createLoginThrottle({ now: clock.now })
     for (let i = 0; i < 9; i++) throttle.recordFailure('203.0.113.7')
     expect(throttle.blockedFor('203.0.113.7')).toBe(0)
@@ -34,7 +25,7 @@ describe('login throttle', () => {
   })
 
   it('slides: the oldest failures expire one by one', () => {
-    const clock = manualClock()
+    const clock = createManualClock()
     const throttle = createLoginThrottle({ now: clock.now })
     for (let i = 0; i < 10; i++) {
       throttle.recordFailure('203.0.113.7')
@@ -51,7 +42,7 @@ describe('login throttle', () => {
   })
 
   it('forgets an address once it logs in', () => {
-    const clock = manualClock()
+    const clock = createManualClock()
     const throttle = createLoginThrottle({ now: clock.now })
     for (let i = 0; i < 9; i++) throttle.recordFailure('203.0.113.7')
     throttle.recordSuccess('203.0.113.7')
@@ -60,7 +51,7 @@ describe('login throttle', () => {
   })
 
   it('tracks at most maxAddresses, dropping the least recently failing one', () => {
-    const clock = manualClock()
+    const clock = createManualClock()
     const throttle = createLoginThrottle({ now: clock.now, maxFailures: 1, maxAddresses: 2 })
     throttle.recordFailure('198.51.100.1')
     throttle.recordFailure('198.51.100.2')

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Sqlite } from '@sfp/db'
+import { requireBuiltServer, runBuiltServer } from '@sfp/test-support/server-process'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { requireBuiltServer, runBuiltServer } from './helpers/built-server-process.js'
 import { basicAuth } from './helpers/test-app.js'
 
 /**
@@ -77,7 +77,7 @@ describe('.env in the working directory, the server started from another folder'
     )
     // Empty in the environment: unset there, so the .env value applies.
     const server = run(cwd, { ADMIN_PASSWORD: '' })
-    const url = await server.url
+    const url = await server.url()
     expect(new URL(url).port).not.toBe('1')
 
     expect(server.lines).toContain(
@@ -114,13 +114,13 @@ describe('.env in the working directory, the server started from another folder'
       expect(page.status).toBe(200)
       expect(page.headers.get('content-type')).toMatch(/^text\/html/)
     }
-    expect(await server.stop()).toBe(0)
+    expect(await server.stop()).toEqual({ code: 0, signal: null })
   })
 
   it('says so in one log line when there is no .env', async () => {
     const cwd = tempFolder()
     const server = run(cwd, { DATA_DIR: join(cwd, 'data') })
-    await server.url
+    await server.url()
     const said = server.lines
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as { msg: string; cwd?: string })
@@ -132,7 +132,7 @@ describe('.env in the working directory, the server started from another folder'
     const cwd = tempFolder()
     writeFileSync(join(cwd, '.env'), 'ADMIN_PASSWORD=admin\n')
     const server = run(cwd, { DATA_DIR: join(cwd, 'data') })
-    expect(await server.exited).toBe(1)
+    expect(await server.exited).toEqual({ code: 1, signal: null })
     expect(server.lines).toHaveLength(2)
     expect(server.lines[0]).toBe(
       `settings: read ${join(cwd, '.env')} (1 variable; the environment wins over it)`,
@@ -146,7 +146,7 @@ describe('.env in the working directory, the server started from another folder'
     const cwd = tempFolder()
     mkdirSync(join(cwd, '.env'))
     const server = run(cwd, { DATA_DIR: join(cwd, 'data') })
-    expect(await server.exited).toBe(1)
+    expect(await server.exited).toEqual({ code: 1, signal: null })
     expect(server.lines).toEqual([`Cannot read ${join(cwd, '.env')} (EISDIR): fix or remove it`])
   })
 })
@@ -158,7 +158,7 @@ describe('a data folder this user cannot write (made by the old root container)'
   async function bootRefused(dataDir: string): Promise<string[]> {
     const cwd = tempFolder()
     const server = run(cwd, { DATA_DIR: dataDir }, AS_ROOT)
-    expect(await server.exited).toBe(1)
+    expect(await server.exited).toEqual({ code: 1, signal: null })
     expect(server.lines.filter((line) => STACK_FRAME.test(line))).toEqual([])
     return server.lines
   }

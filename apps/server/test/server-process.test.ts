@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { startServerProcess } from '@sfp/test-support/server-process'
 import { describe, expect, it } from 'vitest'
-import { startServerProcess } from './helpers/server-process.js'
 import {
   buildTestApp,
   TEST_ADMIN_PASSWORD,

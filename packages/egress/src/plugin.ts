@@ -1,6 +1,9 @@
-import type { EgressesRepository, SettingsStore } from '@sfp/db'
+// Brings in the database plugin's `app.database` augmentation (types only).
+import type {} from '@sfp/db'
 // Brings in the key-pool plugin's `app.keyPool` augmentation (types only).
 import type {} from '@sfp/key-pool'
+// The `app.clock` augmentation (types only).
+import type {} from '@sfp/runtime'
 import type { Config } from '@sfp/schemas'
 import fp from 'fastify-plugin'
 import { createEgressService, type EgressSettings } from './create-egress-service.js'
@@ -13,7 +16,7 @@ declare module 'fastify' {
 }
 
 /**
- * Its slice of the parsed `Config` (checked once, by `parseConfig`), so `{ ...config, now }` is a
+ * Its slice of the parsed `Config` (checked once, by `parseConfig`), so `{ ...config }` is a
  * valid options object.
  */
 export type EgressPluginOptions = Pick<
@@ -27,15 +30,7 @@ export type EgressPluginOptions = Pick<
   | 'egressBlockCodes'
   | 'egressBlockMinutes'
   | 'encryptionKey'
-> & {
-  now?: () => number
-}
-
-/** What this plugin needs of the `database` plugin's decoration (it lives in the server app). */
-export interface EgressDatabase {
-  egresses: EgressesRepository
-  settings: SettingsStore
-}
+>
 
 /** An egress check waits at most this long (or UPSTREAM_HEADERS_TIMEOUT_MS, if shorter). */
 export const EGRESS_CHECK_TIMEOUT_MS = 15_000
@@ -63,10 +58,9 @@ export function egressSettings(options: EgressPluginOptions): EgressSettings {
 export default fp<EgressPluginOptions>(
   async (app, options) => {
     const settings = egressSettings(options)
-    const database = app.getDecorator<EgressDatabase>('database')
     const pool = app.keyPool
     const service = createEgressService({
-      storage: database,
+      storage: app.database,
       settings,
       keys: {
         rows: () => pool.rows(),
@@ -80,7 +74,7 @@ export default fp<EgressPluginOptions>(
         },
       },
       log: app.log,
-      ...(options.now ? { now: options.now } : {}),
+      clock: app.clock,
     })
     app.decorate('egress', service)
     app.log.info({ egresses: service.lanes().length }, 'egresses ready')
@@ -88,5 +82,5 @@ export default fp<EgressPluginOptions>(
       await service.close()
     })
   },
-  { name: 'egress', fastify: '5.x', dependencies: ['database', 'key-pool'] },
+  { name: 'egress', fastify: '5.x', dependencies: ['clock', 'database', 'key-pool'] },
 )

@@ -1,8 +1,11 @@
+// Brings in the database plugin's `app.database` augmentation (types only).
+import type {} from '@sfp/db'
+// Brings in the `app.clock` augmentation (types only).
+import type {} from '@sfp/runtime'
 import type { Config } from '@sfp/schemas'
 import fp from 'fastify-plugin'
 import type { Dispatcher } from 'undici'
 import { createKeyPool, type KeyPoolSettings } from './create-key-pool.js'
-import type { KeyPoolStorage } from './key-store.js'
 import type { KeyPool } from './types.js'
 
 declare module 'fastify' {
@@ -12,7 +15,7 @@ declare module 'fastify' {
 }
 
 /**
- * Its slice of the parsed `Config` (checked once, by `parseConfig`), so `{ ...config, now }` is a
+ * Its slice of the parsed `Config` (checked once, by `parseConfig`), so `{ ...config }` is a
  * valid options object.
  */
 export type KeyPoolPluginOptions = Pick<
@@ -28,7 +31,6 @@ export type KeyPoolPluginOptions = Pick<
   | 'upstreamHeadersTimeoutMs'
   | 'encryptionKey'
 > & {
-  now?: () => number
   dispatcher?: Dispatcher
 }
 
@@ -60,13 +62,11 @@ export function keyPoolSettings(options: KeyPoolPluginOptions): KeyPoolSettings 
 export default fp<KeyPoolPluginOptions>(
   async (app, options) => {
     const settings = keyPoolSettings(options)
-    // Read by name: its `declare module` augmentation lives in the server's database plugin.
-    const database = app.getDecorator<KeyPoolStorage>('database')
     const pool = createKeyPool({
-      storage: database,
+      storage: app.database,
       settings,
       log: app.log,
-      ...(options.now ? { now: options.now } : {}),
+      clock: app.clock,
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     })
     app.decorate('keyPool', pool)
@@ -78,5 +78,5 @@ export default fp<KeyPoolPluginOptions>(
       await pool.stop()
     })
   },
-  { name: 'key-pool', fastify: '5.x', dependencies: ['database'] },
+  { name: 'key-pool', fastify: '5.x', dependencies: ['clock', 'database'] },
 )

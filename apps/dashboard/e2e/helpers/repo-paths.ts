@@ -3,8 +3,7 @@ import { fileURLToPath } from 'node:url'
 /** The monorepo root, four folders up from `apps/dashboard/e2e/helpers`. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 
-/** The production server build and the dashboard build it serves (both made by `pnpm build`). */
-export const BUILT_SERVER_ENTRY = `${REPO_ROOT}apps/server/dist/server.js`
+/** The dashboard build the production server serves (made by `pnpm build`). */
 export const BUILT_DASHBOARD_INDEX = `${REPO_ROOT}apps/server/public/index.html`
 
 /** Screenshots land here (git-ignored); `.ci/run` prints the path after the tests. */

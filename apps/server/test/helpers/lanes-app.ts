@@ -6,7 +6,11 @@ import {
   startHttpConnectProxy,
   startSocks5Proxy,
 } from '@sfp/test-support'
-import { type MockUpstream, type MockUpstreamOptions, startMockUpstream } from '@sfp/upstream-mock'
+import {
+  type MockUpstream,
+  type MockUpstreamOptions,
+  startMockUpstream,
+} from '@sfp/test-support/upstream'
 import { afterEach } from 'vitest'
 import { buildTestApp, type TestApp } from './test-app.js'
 

@@ -25,6 +25,7 @@ export function logRow(overrides: Partial<NewRequestLogRow> = {}): NewRequestLog
     totalTokens: 15,
     errorType: null,
     errorMessage: null,
+    errorParams: null,
     ...overrides,
   }
 }

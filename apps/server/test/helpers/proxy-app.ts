@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import type { KeyView } from '@sfp/schemas'
-import { type MockAccount, type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
+import { type MockAccount, type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
 import OpenAI from 'openai'
 import { afterEach } from 'vitest'
 import type { BuildServerOptions } from '../../src/build-server.js'

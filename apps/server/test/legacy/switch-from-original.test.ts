@@ -1,14 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
+import { LEGACY_KEYS, LEGACY_PROXY_PASSWORD, writeLegacyDatabase } from '@sfp/test-support/legacy'
+import { requireBuiltServer, runBuiltServer } from '@sfp/test-support/server-process'
+import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  LEGACY_KEYS,
-  LEGACY_PROXY_PASSWORD,
-  writeLegacyDatabase,
-} from '../../../../packages/db/test/legacy-fixture.js'
-import { requireBuiltServer, runBuiltServer } from '../helpers/built-server-process.js'
 
 /**
  * The issue's "done when", as a user of the old siliconflowProxy lives it: its `data/` folder and
@@ -74,7 +70,7 @@ async function start(
   cleanups.push(async () => {
     await server.stop()
   })
-  return { url: await server.url, lines: server.lines, stop: server.stop }
+  return { url: await server.url(), lines: server.lines, stop: server.stop }
 }
 
 /** The old admin scripts' way: `Authorization: Bearer <ADMIN_PASSWORD>`, JSON announced always. */

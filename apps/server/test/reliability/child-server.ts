@@ -1,11 +1,11 @@
 import { request } from 'node:http'
-import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
-import { afterEach } from 'vitest'
 import {
   preloadServerProcess,
   type ServerProcess,
   startServerProcess,
-} from '../helpers/server-process.js'
+} from '@sfp/test-support/server-process'
+import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
+import { afterEach } from 'vitest'
 import {
   basicAuth,
   TEST_ADMIN_PASSWORD,

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DATABASE_FILE } from '@sfp/db'
-import type { MockUpstream } from '@sfp/upstream-mock'
+import type { MockUpstream } from '@sfp/test-support/upstream'
 import { expect, it } from 'vitest'
 import { tempDataDir } from '../helpers/test-app.js'
 import { AdminWriteModel, readServerKeys, seededRandom } from './admin-write-model.js'

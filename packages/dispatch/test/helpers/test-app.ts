@@ -1,13 +1,7 @@
-import {
-  createEgressesRepository,
-  createKeyEventsRepository,
-  createSettingsStore,
-  createUpstreamKeysRepository,
-  type DatabaseHandle,
-  openDatabase,
-} from '@sfp/db'
+import { type DatabaseHandle, databaseOf, openDatabase } from '@sfp/db'
 import { egressPlugin } from '@sfp/egress'
 import { keyPoolPlugin } from '@sfp/key-pool'
+import { clockPlugin } from '@sfp/runtime'
 import { parseConfig } from '@sfp/schemas'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -20,16 +14,11 @@ afterEach(async () => {
   for (const app of apps.splice(0)) await app.close()
 })
 
-/** The server's `database` plugin in miniature: the stores the three plugins use. */
+/** The `database` plugin over an in-memory database. */
 const database = fp(
   async (app) => {
     const handle: DatabaseHandle = openDatabase({ dataDir: '', fileName: ':memory:' })
-    app.decorate('database', {
-      settings: createSettingsStore(handle.db),
-      keyEvents: createKeyEventsRepository(handle.db),
-      upstreamKeys: createUpstreamKeysRepository(handle.db),
-      egresses: createEgressesRepository(handle.db),
-    })
+    app.decorate('database', databaseOf(handle))
     app.addHook('onClose', async () => handle.close())
   },
   { name: 'database' },
@@ -43,6 +32,7 @@ export interface TestAppOptions {
 export async function buildTestApp(options: TestAppOptions = {}) {
   const app = Fastify({ logger: false })
   apps.push(app)
+  await app.register(clockPlugin)
   await app.register(database)
   await app.register(keyPoolPlugin, {
     ...parseConfig({}),

@@ -8,12 +8,12 @@ import {
   type DatabaseHandle,
   openDatabase,
 } from '@sfp/db'
-import { type MockAccount, type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
+import { createManualClock, type ManualClock } from '@sfp/test-support'
+import { type MockAccount, type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
 import { afterEach } from 'vitest'
 import { createKeyPool, type KeyPoolSettings } from '../../src/create-key-pool.js'
 import type { KeyPoolStorage } from '../../src/key-store.js'
 import type { KeyPoolService } from '../../src/types.js'
-import { type ManualClock, manualClock } from './manual-clock.js'
 
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -71,10 +71,10 @@ export interface TestPoolOptions {
 
 /** A pool on a fresh SQLite file, stopped (and the file removed) after the test. */
 export function createTestPool(options: TestPoolOptions = {}): TestPool {
-  const { clock = manualClock(), dataDir = tempDataDir() } = options
+  const { clock = createManualClock(), dataDir = tempDataDir() } = options
   const { handle, storage } = openStorage(dataDir)
   const settings = { ...DEFAULT_SETTINGS, ...options.settings }
-  const pool = createKeyPool({ storage, settings, now: clock.now })
+  const pool = createKeyPool({ storage, settings, clock })
   let stopped = false
   const stop = async () => {
     if (stopped) return

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs'
 import { mkdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { backupCopyName, backupFolderOf } from '@sfp/db'
 import type { FastifyPluginAsync } from 'fastify'
-import { backupCopyName, backupFolderOf } from '../../../plugins/database.js'
 
 /**
  * Pages copied per step of the online backup (256 KB at SQLite's default 4 KB page): a few ms of

@@ -1,9 +1,19 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Sqlite } from '@sfp/db'
-import { describe, expect, it } from 'vitest'
-import { explainDataDirFailure } from '../../src/plugins/database.js'
-import { tempDataDir } from '../helpers/test-app.js'
+import Sqlite from 'better-sqlite3'
+import { afterEach, describe, expect, it } from 'vitest'
+import { explainDataDirFailure } from '../src/plugin.js'
+
+const dirs: string[] = []
+function tempDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sfp-db-'))
+  dirs.push(dir)
+  return dir
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
 
 /** The error a call throws, as the library throws it. */
 function thrownBy(call: () => unknown): unknown {
@@ -19,9 +29,9 @@ const user = { uid: 1000, gid: 1000 }
 
 /**
  * What boot says for the errors of a data folder it may not write. Root writes through file
- * modes, so the refusals a non-root user meets are produced for real in
- * test/old-habits-process.test.ts (children run as nobody); SQLite's own "attempt to write a
- * readonly database" is produced here, by writing through a read-only connection.
+ * modes, so the refusals a non-root user meets are produced for real by the server's
+ * `test/old-habits-process.test.ts` (its child runs without root's file override); SQLite's own
+ * "attempt to write a readonly database" is produced here, through a read-only connection.
  */
 describe('explainDataDirFailure', () => {
   it("explains SQLite's SQLITE_READONLY (the old root-owned api_keys.db) in one line", () => {

@@ -1,6 +1,6 @@
 import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type MockUpstream, startMockUpstream } from '../src/server.js'
+import { type MockUpstream, startMockUpstream } from '../../src/upstream/server.js'
 
 let upstream: MockUpstream
 afterEach(async () => upstream?.close())

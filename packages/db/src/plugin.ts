@@ -2,25 +2,19 @@ import { randomUUID } from 'node:crypto'
 import { accessSync, constants, existsSync } from 'node:fs'
 import { readdir, rm } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import {
-  type ClientKeysRepository,
-  createClientKeysRepository,
-  createEgressesRepository,
-  createKeyEventsRepository,
-  createRequestLogRepository,
-  createSettingsStore,
-  createUpstreamKeysRepository,
-  DATABASE_FILE,
-  type DatabaseHandle,
-  type EgressesRepository,
-  type KeyEventsRepository,
-  openDatabase,
-  type RequestLogRepository,
-  type SettingsStore,
-  type UpstreamKeysRepository,
-} from '@sfp/db'
 import fp from 'fastify-plugin'
+import { type ClientKeysRepository, createClientKeysRepository } from './client-keys-repository.js'
+import { DATABASE_FILE, type DatabaseHandle, openDatabase } from './database.js'
+import { createEgressesRepository, type EgressesRepository } from './egresses-repository.js'
+import { createKeyEventsRepository, type KeyEventsRepository } from './key-events-repository.js'
+import { createRequestLogRepository, type RequestLogRepository } from './request-log-repository.js'
+import { createSettingsStore, type SettingsStore } from './settings-store.js'
+import {
+  createUpstreamKeysRepository,
+  type UpstreamKeysRepository,
+} from './upstream-keys-repository.js'
 
+/** `app.database`: the open database and one repository per table, for every plugin and route. */
 export interface Database {
   handle: DatabaseHandle
   settings: SettingsStore
@@ -29,6 +23,20 @@ export interface Database {
   clientKeys: ClientKeysRepository
   requestLogs: RequestLogRepository
   keyEvents: KeyEventsRepository
+}
+
+/** The decoration over an open handle (plugin tests build it over an in-memory database). */
+export function databaseOf(handle: DatabaseHandle): Database {
+  const { db } = handle
+  return {
+    handle,
+    settings: createSettingsStore(db),
+    upstreamKeys: createUpstreamKeysRepository(db),
+    egresses: createEgressesRepository(db),
+    clientKeys: createClientKeysRepository(db),
+    requestLogs: createRequestLogRepository(db),
+    keyEvents: createKeyEventsRepository(db),
+  }
 }
 
 declare module 'fastify' {
@@ -126,10 +134,10 @@ function checkWritable(dataDir: string): void {
 }
 
 /**
- * Opens `DATA_DIR/api_keys.db`, applies migrations, removes backup copies a crash left behind,
- * and closes the database last on shutdown.
+ * `app.database` (plugin name `database`): opens `DATA_DIR/api_keys.db`, applies migrations,
+ * removes backup copies a crash left behind, and closes the database last on shutdown.
  */
-export default fp<DatabasePluginOptions>(
+export const databasePlugin = fp<DatabasePluginOptions>(
   async (app, { dataDir }) => {
     let handle: ReturnType<typeof openDatabase>
     try {
@@ -138,16 +146,7 @@ export default fp<DatabasePluginOptions>(
     } catch (error) {
       throw explainDataDirFailure(error, dataDir) ?? error
     }
-    const { db } = handle
-    app.decorate('database', {
-      handle,
-      settings: createSettingsStore(db),
-      upstreamKeys: createUpstreamKeysRepository(db),
-      egresses: createEgressesRepository(db),
-      clientKeys: createClientKeysRepository(db),
-      requestLogs: createRequestLogRepository(db),
-      keyEvents: createKeyEventsRepository(db),
-    })
+    app.decorate('database', databaseOf(handle))
     app.log.info({ path: handle.path }, 'database open')
     app.addHook('onClose', async () => {
       handle.close()

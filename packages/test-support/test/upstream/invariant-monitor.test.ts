@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { InvariantMonitor } from '../src/invariant-monitor.js'
+import { InvariantMonitor } from '../../src/upstream/invariant-monitor.js'
 
 const GUARD = 1000
 const K1 = 'sk-key-one-0001'

@@ -1,7 +1,7 @@
 import { connect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { echoOf } from '../src/echo.js'
-import { type MockUpstream, startMockUpstream } from '../src/server.js'
+import { echoOf } from '../../src/upstream/echo.js'
+import { type MockUpstream, startMockUpstream } from '../../src/upstream/server.js'
 
 let upstream: MockUpstream | undefined
 afterEach(async () => {

@@ -1,4 +1,4 @@
-import type { MockUpstream } from '@sfp/upstream-mock'
+import type { MockUpstream } from '@sfp/test-support/upstream'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium, newDashboardContext } from './helpers/browser.js'

@@ -1,3 +1,5 @@
+import { join } from 'node:path'
+import { legacyTime, writeLegacyDatabase } from '@sfp/test-support/legacy'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { openFromNavigation, signIn } from './helpers/dashboard-actions.js'
@@ -63,7 +65,9 @@ describe('the server explains itself in Chinese', () => {
     task,
   }) => {
     const { page, admin, upstream, serverUrl } = suite
-    await admin.addKeys(`${UPSTREAM_KEYS.first}\n${UPSTREAM_KEYS.second}`)
+    const { added } = await admin.addKeys(`${UPSTREAM_KEYS.first}\n${UPSTREAM_KEYS.second}`)
+    const second = added.find((key) => key.maskedKey === 'sk-e2e…0002')
+    if (!second) throw new Error(`the second key was not added: ${JSON.stringify(added)}`)
     // The first key's connection drops before any answer: network errors, counted against it.
     upstream.script({
       match: { path: '/v1/chat/completions', key: UPSTREAM_KEYS.first },
@@ -103,6 +107,27 @@ describe('the server explains itself in Chinese', () => {
     found.密钥 = englishWords(await mainText(page))
     await saveScreenshot(page, task.name, 'keys')
 
+    // A balance check of the second key sends it from the lane's IP inside the window: the
+    // guard refuses, and the answer's explanation is worded in Chinese where the check was asked.
+    await page
+      .getByRole('region', { name: '密钥', exact: true })
+      .getByRole('button', { name: `管理密钥 #${second.id}（sk-e2e…0002）` })
+      .click()
+    const details = page.getByRole('dialog', { name: `密钥 #${second.id}` })
+    await details.getByRole('button', { name: '检查余额' }).click()
+    const confirm = page.getByRole('dialog', { name: '检查 sk-e2e…0002 的余额？' })
+    await confirm.getByRole('button', { name: '检查余额' }).click()
+    const refusal = confirm.getByRole('alert')
+    await refusal.getByText(/出口 #1 的切换保护暂不允许对密钥 #\d+ 的余额检查/).waitFor()
+    const refusalText = (await refusal.allInnerTexts()).join('\n')
+    // The window end in the reader's time, never the answer's raw ISO time.
+    expect(refusalText).toMatch(/保护窗口于 \d\d\/\d\d \d\d:\d\d:\d\d 结束/)
+    expect(refusalText).not.toMatch(/\d{4}-\d\d-\d\dT/)
+    found.余额检查被拒 = englishWords(refusalText)
+    await saveScreenshot(page, task.name, 'keys-guard-refusal')
+    await confirm.getByRole('button', { name: '取消' }).click()
+    await details.getByRole('button', { name: '关闭' }).click()
+
     await openFromNavigation(page, '出口')
     found.出口 = englishWords(await mainText(page))
 
@@ -113,6 +138,59 @@ describe('the server explains itself in Chinese', () => {
     found.请求日志 = englishWords(await mainText(page))
     await saveScreenshot(page, task.name, 'logs')
 
-    expect(found).toEqual({ 概览: [], 密钥: [], 出口: [], 请求日志: [] })
+    expect(found).toEqual({ 概览: [], 密钥: [], 余额检查被拒: [], 出口: [], 请求日志: [] })
+  })
+})
+
+/** Upstream keys of the old database: digits after `sk-`, so their masks hold no word. */
+const LEGACY_KEY = (n: number) => `sk-${String(n).padStart(32, '0')}`
+
+/**
+ * An old siliconflowProxy database in the data folder: keys in several states, a proxy, rows the
+ * import leaves out (each a note) and an IP block still running.
+ */
+function writeOldDatabase(dataDir: string): void {
+  writeLegacyDatabase(join(dataDir, 'api_keys.db'), {
+    keys: [
+      { api_key: LEGACY_KEY(1), status: 'active', created_at: '2025-03-01 09:00:00' },
+      { api_key: LEGACY_KEY(2), status: 'insufficient', created_at: '2025-03-02 09:00:00' },
+      { api_key: LEGACY_KEY(3), status: 'active', is_available: 0 },
+      { api_key: 'sk-1', created_at: '2025-03-04 00:00:00' },
+      { api_key: '', created_at: '2025-03-04 00:00:01' },
+    ],
+    proxies: [
+      { enabled: 1, type: 'socks5', host: '127.0.0.1', port: 1080, order_index: 1 },
+      { enabled: 1, type: 'http', host: '', port: 8080, order_index: 2 },
+    ],
+    blocks: [{ unblock_at: legacyTime(Date.now() + 2 * 3_600_000), reason: null }],
+  })
+}
+
+describe('the import of an old siliconflowProxy database, told in Chinese', () => {
+  const suite = useDashboardSuite({ prepareDataDir: writeOldDatabase })
+
+  it('the overview shows the one-time import notice, with no English sentence', async ({
+    task,
+  }) => {
+    const { page } = suite
+    await signIn(page, ADMIN_PASSWORD)
+    const notice = page.getByRole('region', { name: '已从 siliconflowProxy 导入数据' })
+    await notice.getByText(/密钥：导入 3 个/).waitFor()
+    // The left-out rows, opened as a reader would.
+    await notice.getByText(/未导入或有改动的行/).click()
+    await notice.getByText('没有密钥').waitFor()
+    await notice.getByText(/直连出口暂停使用，直到/).waitFor()
+    await saveScreenshot(page, task.name, 'overview-import')
+    expect({
+      导入通知: englishWords((await notice.allInnerTexts()).join('\n')),
+      概览: englishWords(await mainText(page)),
+    }).toEqual({ 导入通知: [], 概览: [] })
+
+    // Once dismissed, never shown again.
+    await notice.getByRole('button', { name: '知道了，不再显示' }).click()
+    await notice.waitFor({ state: 'detached' })
+    await page.reload()
+    await page.getByRole('heading', { level: 1, name: '概览' }).waitFor()
+    expect(await page.getByText('已从 siliconflowProxy 导入数据').count()).toBe(0)
   })
 })

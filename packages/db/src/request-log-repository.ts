@@ -2,6 +2,7 @@ import type { ListLogsQuery, StatsBucket } from '@sfp/schemas'
 import { STATS_BUCKETS } from '@sfp/schemas'
 import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm'
 import type { Db } from './database.js'
+import { statsScope, statusCondition } from './query-parts.js'
 import { type NewRequestLogRow, type RequestLogRow, requestLogs } from './schema.js'
 
 export interface StatsRow {
@@ -40,19 +41,12 @@ export interface RequestLogRepository {
   deleteOlderThan(time: number, limit?: number): number
 }
 
-function statusCondition(status: NonNullable<ListLogsQuery['status']>): SQL {
-  if (typeof status === 'number') return eq(requestLogs.status, status)
-  if (status === 'error') return gte(requestLogs.status, 400)
-  const low = Number(status[0]) * 100
-  return and(gte(requestLogs.status, low), lt(requestLogs.status, low + 100)) as SQL
-}
-
 /** Column order of the prepared insert; the log is the one table written at request rate. */
 const INSERT_SQL = `INSERT INTO request_logs (time, request_id, client_key_id, upstream_key_id,
   egress_id, client_ip, method, path, model, stream, status, upstream_status, attempts,
   queue_wait_ms, ttfb_ms, duration_ms, prompt_tokens, completion_tokens, total_tokens, error_type,
-  error_message)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  error_message, error_params)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 export function createRequestLogRepository(db: Db): RequestLogRepository {
   // A raw prepared statement: a few microseconds per row, so a batch of hundreds stays far
@@ -82,6 +76,7 @@ export function createRequestLogRepository(db: Db): RequestLogRepository {
         r.totalTokens ?? null,
         r.errorType ?? null,
         r.errorMessage ?? null,
+        r.errorParams == null ? null : JSON.stringify(r.errorParams),
       )
     }
   })
@@ -98,7 +93,7 @@ export function createRequestLogRepository(db: Db): RequestLogRepository {
       if (query.cursor !== undefined) where.push(lt(requestLogs.id, Number(query.cursor)))
       if (query.keyId !== undefined) where.push(eq(requestLogs.upstreamKeyId, query.keyId))
       if (query.egressId !== undefined) where.push(eq(requestLogs.egressId, query.egressId))
-      if (query.status !== undefined) where.push(statusCondition(query.status))
+      if (query.status !== undefined) where.push(statusCondition(requestLogs.status, query.status))
       if (query.model !== undefined) where.push(eq(requestLogs.model, query.model))
       if (query.from !== undefined) where.push(gte(requestLogs.time, query.from))
       if (query.to !== undefined) where.push(lte(requestLogs.time, query.to))
@@ -114,21 +109,14 @@ export function createRequestLogRepository(db: Db): RequestLogRepository {
       const last = items.at(-1)
       return { items, nextCursor: hasMore && last ? String(last.id) : null }
     },
-    stats({ from, to, bucket, keyId, egressId, groupBy }) {
+    stats(filter) {
+      const { bucket } = filter
       const bucketMs = STATS_BUCKETS[bucket] * 1000
       // Inlined, not bound: better-sqlite3 binds numbers as REAL, which would make the division
       // fractional. `bucketMs` comes from the STATS_BUCKETS table, never from the client.
       const width = sql.raw(String(Math.trunc(bucketMs)))
       const start = sql<number>`(${requestLogs.time} / ${width}) * ${width}`
-      const where: SQL[] = [gte(requestLogs.time, from), lte(requestLogs.time, to)]
-      if (keyId !== undefined) where.push(eq(requestLogs.upstreamKeyId, keyId))
-      if (egressId !== undefined) where.push(eq(requestLogs.egressId, egressId))
-      const groupColumn =
-        groupBy === 'key'
-          ? requestLogs.upstreamKeyId
-          : groupBy === 'egress'
-            ? requestLogs.egressId
-            : undefined
+      const { where, groupColumn } = statsScope(requestLogs, filter)
       return db
         .select({
           start,

@@ -141,6 +141,8 @@ export const requestLogs = sqliteTable(
     totalTokens: integer('total_tokens'),
     errorType: text('error_type'),
     errorMessage: text('error_message'),
+    /** The params of `error_type` (JSON, `LogErrorDetail`); null in rows written before them. */
+    errorParams: text('error_params', { mode: 'json' }).$type<Record<string, unknown>>(),
   },
   (table) => [
     index('request_logs_time_idx').on(table.time),

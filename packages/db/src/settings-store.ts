@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3'
 import { eq } from 'drizzle-orm'
 import type { Db } from './database.js'
+import { parseSetting } from './query-parts.js'
 import { settings } from './schema.js'
 
 /** Names of the values kept in the `settings` table, in one place. */
@@ -47,10 +48,7 @@ export function createSettingsStore(db: Db): SettingsStore {
     delete(name) {
       db.delete(settings).where(eq(settings.name, name)).run()
     },
-    getJson<T>(name: SettingName) {
-      const raw = store.get(name)
-      return raw === undefined ? undefined : (JSON.parse(raw) as T)
-    },
+    getJson: <T>(name: SettingName) => parseSetting<T>(store.get(name)),
     setJson(name, value, now) {
       store.set(name, JSON.stringify(value), now)
     },

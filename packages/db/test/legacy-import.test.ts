@@ -3,6 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { legacyImportSummarySchema, type ParsedProxyUrl } from '@sfp/schemas'
+import {
+  LEGACY_CLIENT_SECRET_IN_USAGE,
+  LEGACY_KEYS,
+  LEGACY_PROXY_PASSWORD,
+  legacyTablesDigest,
+  legacyTime,
+  typicalLegacyFixture,
+  writeLegacyDatabase,
+} from '@sfp/test-support/legacy'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type DatabaseHandle, openDatabase } from '../src/database.js'
@@ -16,15 +25,6 @@ import {
   readLegacyDatabase,
   readLegacyImport,
 } from '../src/legacy/index.js'
-import {
-  LEGACY_CLIENT_SECRET_IN_USAGE,
-  LEGACY_KEYS,
-  LEGACY_PROXY_PASSWORD,
-  legacyTablesDigest,
-  legacyTime,
-  typicalLegacyFixture,
-  writeLegacyDatabase,
-} from './legacy-fixture.js'
 
 const dirs: string[] = []
 const handles: DatabaseHandle[] = []

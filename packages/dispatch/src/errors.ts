@@ -1,21 +1,36 @@
 import createError from '@fastify/error'
-import { PROXY_ERRORS } from '@sfp/schemas'
+import { type Explanation, explanation, PROXY_ERRORS } from '@sfp/schemas'
 
 /**
  * Errors of the dispatch package. Codes are `SFP_` + the error code (docs/behaviour.md §3) in
  * capitals, which is how the server's error handler finds the answer's `code`; statuses come from
  * `PROXY_ERRORS`.
  */
-export const QueueFull = createError<'SFP_QUEUE_FULL', number, [number, number]>(
+const QueueFullError = createError<'SFP_QUEUE_FULL', number, [number, number]>(
   'SFP_QUEUE_FULL',
   'The upstream queue is full (%d requests waiting); try again in %d seconds',
   PROXY_ERRORS.queue_full.status,
 )
-export const QueueTimeout = createError<'SFP_QUEUE_TIMEOUT', number, [number]>(
+/** `explanation`: the same as a code the dashboard words (the refusals' is set by `refusalError`). */
+export class QueueFull extends QueueFullError {
+  readonly explanation: Explanation
+  constructor(waiting: number, retryAfterSeconds: number) {
+    super(waiting, retryAfterSeconds)
+    this.explanation = explanation('queue_full', { waiting, retryAfterSeconds })
+  }
+}
+const QueueTimeoutError = createError<'SFP_QUEUE_TIMEOUT', number, [number]>(
   'SFP_QUEUE_TIMEOUT',
   'No upstream slot became free within %d ms',
   PROXY_ERRORS.queue_timeout.status,
 )
+export class QueueTimeout extends QueueTimeoutError {
+  readonly explanation: Explanation
+  constructor(waitedMs: number) {
+    super(waitedMs)
+    this.explanation = explanation('queue_timeout', { waitedMs })
+  }
+}
 export const KeySwitchGuard = createError<'SFP_KEY_SWITCH_GUARD', number, [string]>(
   'SFP_KEY_SWITCH_GUARD',
   '%s',
@@ -41,11 +56,14 @@ export const EgressBlocked = createError<'SFP_EGRESS_BLOCKED', number, [string]>
   '%s',
   PROXY_ERRORS.egress_blocked.status,
 )
-export const ShuttingDown = createError<'SFP_SHUTTING_DOWN', number, []>(
+const ShuttingDownError = createError<'SFP_SHUTTING_DOWN', number, []>(
   'SFP_SHUTTING_DOWN',
   'The server is shutting down; try again shortly',
   PROXY_ERRORS.shutting_down.status,
 )
+export class ShuttingDown extends ShuttingDownError {
+  readonly explanation: Explanation = explanation('shutting_down', {})
+}
 
 /** Errors that tell the client when to come back carry this; the server sets `Retry-After`. */
 export interface RetryAfter {

@@ -101,9 +101,10 @@ export class LaneLease implements Lease {
   }
 
   failEgress(failure: EgressFailure): void {
-    this.closeCall(failure.kind === 'blocked')
-    if (failure.kind === 'blocked') this.context.egress.markBlocked(this.laneId, failure.reason)
-    else this.context.egress.markDown(this.laneId, failure.reason)
+    const blocked = failure.code === 'egress_blocked'
+    this.closeCall(blocked)
+    if (blocked) this.context.egress.markBlocked(this.laneId, failure)
+    else this.context.egress.markDown(this.laneId, failure)
   }
 
   isWayOutFailure(error: unknown): boolean {

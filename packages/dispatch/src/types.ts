@@ -1,5 +1,11 @@
 import type { AttemptOutcome, OutcomeVerdict } from '@sfp/key-pool'
-import type { DispatchStatus, KeySwitchPolicy, LaneStatus, SwitchGuardStatus } from '@sfp/schemas'
+import type {
+  DispatchStatus,
+  ExplanationOf,
+  KeySwitchPolicy,
+  LaneStatus,
+  SwitchGuardStatus,
+} from '@sfp/schemas'
 import type { Dispatcher } from 'undici'
 
 /**
@@ -40,12 +46,12 @@ export interface KeyLeaseOptions extends LeaseOptions {
   stillWanted?: (() => boolean) | undefined
 }
 
-/** Why an attempt through a lane failed that is the lane's fault, not the key's. */
-export type EgressFailure =
-  /** The way out failed (proxy refused, 407, SOCKS refusal, tunnel or TLS not established). */
-  | { kind: 'down'; reason: string }
-  /** Upstream answered with one of EGRESS_BLOCK_CODES: this IP is blocked. */
-  | { kind: 'blocked'; reason: string }
+/**
+ * Why an attempt through a lane failed that is the lane's fault, not the key's: the way out failed
+ * (`egress_down`: proxy refused, 407, SOCKS refusal, tunnel or TLS not established), or upstream
+ * answered with one of EGRESS_BLOCK_CODES (`egress_blocked`: this IP is blocked).
+ */
+export type EgressFailure = ExplanationOf<'egress_down'> | ExplanationOf<'egress_blocked'>
 
 /** A slot of one lane and the key to use through it, until `release()`. */
 export interface Lease {

@@ -69,6 +69,10 @@ describe('refuses-when-the-queue-is-full', () => {
     expect((error as Error).message).toMatchInlineSnapshot(
       `"The upstream queue is full (2 requests waiting); try again in 5 seconds"`,
     )
+    // The same as a code, for the answer's `error.explanation`.
+    expect(error).toMatchObject({
+      explanation: { code: 'queue_full', params: { waiting: 2, retryAfterSeconds: 5 } },
+    })
     expect(totals(bed).queued).toBe(2)
   })
 
@@ -105,7 +109,11 @@ describe('times-out-waiters', () => {
     bed.clock.advance(1)
     await settle()
     expect(first.error).toBeInstanceOf(QueueTimeout)
-    expect(first.error).toMatchObject({ code: 'SFP_QUEUE_TIMEOUT', statusCode: 503 })
+    expect(first.error).toMatchObject({
+      code: 'SFP_QUEUE_TIMEOUT',
+      statusCode: 503,
+      explanation: { code: 'queue_timeout', params: { waitedMs: 1000 } },
+    })
     expect(second.error).toBeUndefined()
     bed.clock.advance(400)
     await settle()

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Lease } from '../src/types.js'
-import { createTestbed, settle } from './helpers/testbed.js'
+import { BLOCKED, createTestbed, REFUSED, settle } from './helpers/testbed.js'
 
 const MINUTE = 60_000
 const WINDOW = 30 * MINUTE
@@ -200,7 +200,7 @@ async function run(setup: Setup, ops: Op[]): Promise<void> {
         )
         if (!entry) break
         close(entry)
-        entry.lease.failEgress({ kind: op.kind, reason: 'test' })
+        entry.lease.failEgress(op.kind === 'blocked' ? BLOCKED : REFUSED)
         entry.lease.release()
         held.splice(held.indexOf(entry), 1)
         break

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Lease } from '../src/types.js'
-import { createTestbed, settle } from './helpers/testbed.js'
+import { BLOCKED, createTestbed, REFUSED, settle } from './helpers/testbed.js'
 
 const MINUTE = 60_000
 const SUCCESS = { kind: 'success' } as const
@@ -101,7 +101,7 @@ describe('skips-lanes-that-cannot-serve', () => {
     const lease = await bed.dispatch.lease()
     expect(lease.laneId).toBe(direct)
     const calls = bed.pool.view(lease.keyId)?.callCount
-    lease.failEgress({ kind: 'blocked', reason: 'block code' })
+    lease.failEgress(BLOCKED)
     lease.release()
     expect(bed.pool.view(lease.keyId)?.callCount).toBe(calls)
     expect(bed.egress.view(direct)).toMatchObject({ state: 'blocked' })
@@ -114,7 +114,7 @@ describe('skips-lanes-that-cannot-serve', () => {
   it('answers egress_blocked when one blocked egress is the only reason, with Retry-After', async () => {
     const bed = createTestbed({ keys: 1 })
     const lease = await bed.dispatch.lease()
-    lease.failEgress({ kind: 'blocked', reason: 'block code' })
+    lease.failEgress(BLOCKED)
     lease.release()
     bed.clock.advance(10 * MINUTE)
     const refusal = await bed.dispatch.lease().catch((error: unknown) => error)
@@ -130,10 +130,10 @@ describe('skips-lanes-that-cannot-serve', () => {
   it('answers no_available_egress with the earliest retry when every egress is out', async () => {
     const bed = createTestbed({ proxies: 1, keys: 2 })
     const [direct, proxy] = bed.laneIds as [number, number]
-    bed.egress.markDown(proxy, 'the way out failed (ECONNREFUSED)')
+    bed.egress.markDown(proxy, REFUSED)
     const lease = await bed.dispatch.lease()
     expect(lease.laneId).toBe(direct)
-    lease.failEgress({ kind: 'blocked', reason: 'block code' })
+    lease.failEgress(BLOCKED)
     lease.release()
     const refusal = await bed.dispatch.lease().catch((error: unknown) => error)
     expect(refusal).toMatchObject({

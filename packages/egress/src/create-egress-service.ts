@@ -6,8 +6,10 @@ import type {
   UpstreamKeyRow,
 } from '@sfp/db'
 import { createAesKeyCipher, type KeyCipher, plainKeyCipher } from '@sfp/key-pool'
+import { type Clock, createWriteBehind, systemClock } from '@sfp/runtime'
 import {
   type EgressState,
+  type ExplanationOf,
   isEgressUrlProblem,
   type ParsedProxyUrl,
   parseEgressUrl,
@@ -45,22 +47,18 @@ export interface EgressServiceDeps {
     bind(id: number, egressId: number, usedAt: number): void
     unbindEgress(egressId: number, lastUse: { keyId: number; usedAt: number } | null): void
   }
-  now?: () => number
-  setTimer?: (callback: () => void, delayMs: number) => () => void
+  clock?: Clock
   log?: { info(fields: object, message: string): void; warn(fields: object, message: string): void }
 }
 
-/** Usage counters of an egress reach the database within this long (like the keys'). */
-const COUNTER_FLUSH_MS = 1000
+/**
+ * Usage counters and each lane's switch-guard memory (while it keeps the same key) reach the
+ * database within this long; a state change or a change of key at once.
+ */
+const ROW_FLUSH_MS = 1000
 
 const NO_LANE_INFO: LaneInfo = {
   of: () => ({ currentKeyId: null, nextSwitchAllowedAt: null, inFlight: 0 }),
-}
-
-const startTimer = (callback: () => void, delayMs: number) => {
-  const timer = setTimeout(callback, Math.max(0, delayMs))
-  timer.unref()
-  return () => clearTimeout(timer)
 }
 
 /** One egress at run time: its row (the working copy), its dispatcher, its retry timer. */
@@ -107,8 +105,8 @@ class Entry implements EgressLane {
 export function createEgressService(deps: EgressServiceDeps): EgressService {
   const { settings, log } = deps
   const repository = deps.storage.egresses
-  const now = deps.now ?? Date.now
-  const setTimer = deps.setTimer ?? startTimer
+  const clock = deps.clock ?? systemClock
+  const { now, setTimer } = clock
   const cipher: KeyCipher =
     settings.encryptionKey === undefined
       ? plainKeyCipher
@@ -117,9 +115,21 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
   const blockMs = settings.egressBlockMinutes * 60_000
   const entries = new Map<number, Entry>()
   const listeners = new Set<() => void>()
-  const removingListeners = new Set<(id: number) => void>()
-  const pendingCounters = new Map<number, EgressPatch>()
-  let flushTimer: (() => void) | null = null
+  const writes = createWriteBehind<{ id: number; patch: EgressPatch }>({
+    write(batch) {
+      for (const { id, patch } of batch) repository.update(id, patch)
+    },
+    clock,
+    flushIntervalMs: ROW_FLUSH_MS,
+    maxBatch: 500,
+    maxQueued: 100_000,
+    coalesce: {
+      keyOf: (write) => write.id,
+      merge: (older, newer) => ({ id: newer.id, patch: { ...older.patch, ...newer.patch } }),
+    },
+    onError: (error, items) =>
+      log?.warn({ err: error, egresses: items }, 'egress write failed; will retry'),
+  })
   let laneInfo = NO_LANE_INFO
   let closed = false
 
@@ -161,11 +171,8 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
   }
 
   function patch(entry: Entry, fields: EgressPatch): void {
-    const counters = pendingCounters.get(entry.id)
-    pendingCounters.delete(entry.id)
-    const written = { ...counters, ...fields }
-    Object.assign(entry.row, written)
-    repository.update(entry.id, written)
+    Object.assign(entry.row, fields)
+    writes.addNow({ id: entry.id, patch: fields })
   }
 
   /** A `down` egress is checked again at its retry time; a block simply runs out. */
@@ -193,8 +200,8 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
     const result = await checkThrough(entry, settings, undefined)
     if (entries.get(entry.id) !== entry || entry.row.state !== 'down') return
     // The way out works when anything but the way out failed (the upstream itself, say).
-    if (result.ok || !result.wayOut) markUp(entry)
-    else down(entry, result.error ?? 'the way out failed')
+    if (result.ok || result.wayOut === null) markUp(entry)
+    else down(entry, result.wayOut)
   }
 
   function markUp(entry: Entry): void {
@@ -205,18 +212,12 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
     changed()
   }
 
-  function down(entry: Entry, reason: string): void {
-    patch(entry, downPatch(entry.row, reason, now()))
+  function down(entry: Entry, why: ExplanationOf<'egress_down'>): void {
+    patch(entry, downPatch(entry.row, why, now()))
     scheduleComeBack(entry)
+    const reason = entry.row.stateReason
     log?.warn({ egressId: entry.id, reason, retryAt: entry.row.retryAt }, 'egress is down')
     changed()
-  }
-
-  function flushCounters(): void {
-    flushTimer?.()
-    flushTimer = null
-    for (const [id, counters] of pendingCounters) repository.update(id, counters)
-    pendingCounters.clear()
   }
 
   for (const row of ensureEgresses({
@@ -284,13 +285,12 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
     remove(id) {
       const entry = require(id)
       if (entry.builtin) throw new EgressBuiltin()
-      for (const listener of removingListeners) listener(id)
       const { guardKeyId, guardUsedAt } = entry.row
       const lastUse =
         guardKeyId !== null && guardUsedAt !== null
           ? { keyId: guardKeyId, usedAt: guardUsedAt }
           : null
-      pendingCounters.delete(id)
+      writes.discard(id)
       repository.remove(id)
       deps.keys.unbindEgress(id, lastUse)
       entry.cancelTimer?.()
@@ -306,7 +306,7 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
       const result = await checkThrough(entry, settings, signal)
       if (entries.get(id) !== entry) return result
       if (result.ok) markUp(entry)
-      else if (result.wayOut) down(entry, result.error ?? 'the way out failed')
+      else if (result.wayOut !== null) down(entry, result.wayOut)
       return { ok: result.ok, latencyMs: result.latencyMs, error: result.error }
     },
 
@@ -326,14 +326,14 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
       // An egress deleted meanwhile: its dispatcher refuses, and that is the way out's doing.
       return entry === undefined ? true : isWayOutFailure(entry.kind, error)
     },
-    markDown(id, reason) {
+    markDown(id, why) {
       const entry = entries.get(id)
-      if (entry) down(entry, reason)
+      if (entry) down(entry, why)
     },
-    markBlocked(id, reason) {
+    markBlocked(id, why) {
       const entry = entries.get(id)
       if (!entry) return
-      patch(entry, blockedPatch(reason, now(), blockMs))
+      patch(entry, blockedPatch(why, now(), blockMs))
       scheduleComeBack(entry)
       log?.warn(
         { egressId: id, blockedUntil: entry.row.blockedUntil },
@@ -350,8 +350,7 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
         lastUsedAt: now(),
       }
       Object.assign(entry.row, counters)
-      pendingCounters.set(id, { ...pendingCounters.get(id), ...counters })
-      flushTimer ??= setTimer(flushCounters, COUNTER_FLUSH_MS)
+      writes.add({ id, patch: counters })
       if (ok && entry.row.state === 'down') markUp(entry)
     },
 
@@ -359,15 +358,20 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
       const { guardKeyId, guardUsedAt, guardSwitchAt } = require(id).row
       return { lastUsedKeyId: guardKeyId, lastUsedAt: guardUsedAt, lastSwitchAt: guardSwitchAt }
     },
-    saveGuardMemory(id, memory: GuardMemory, time) {
+    saveGuardMemory(id, memory: GuardMemory, time, urgent) {
       const entry = entries.get(id)
       if (!entry) return
-      patch(entry, {
+      const fields: EgressPatch = {
         guardKeyId: memory.lastUsedKeyId,
         guardUsedAt: memory.lastUsedAt,
         guardSwitchAt: memory.lastSwitchAt,
         updatedAt: time,
-      })
+      }
+      // The memory is read from the row in memory (status, a deleted egress's last use); only
+      // its write waits, unless the key changed.
+      Object.assign(entry.row, fields)
+      if (urgent) writes.addNow({ id, patch: fields })
+      else writes.add({ id, patch: fields })
     },
 
     useLaneInfo(info) {
@@ -380,22 +384,15 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
         listeners.delete(entry)
       }
     },
-    onRemoving(listener) {
-      removingListeners.add(listener)
-      return () => {
-        removingListeners.delete(listener)
-      }
-    },
     async close() {
       if (closed) return
       closed = true
-      flushCounters()
+      await writes.close()
       for (const entry of entries.values()) {
         entry.cancelTimer?.()
         entry.cancelTimer = null
       }
       listeners.clear()
-      removingListeners.clear()
       await Promise.all(
         [...entries.values()].map((entry) => entry.dispatcher.close().catch(() => {})),
       )

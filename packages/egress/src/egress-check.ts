@@ -1,10 +1,11 @@
-import type { EgressCheckResult } from '@sfp/schemas'
+import { type EgressCheckResult, type ExplanationOf, explanationText } from '@sfp/schemas'
+import { transportFailure } from './transport-failure.js'
 import type { EgressLane } from './types.js'
-import { errorCodeOf, isWayOutFailure, wayOutReason } from './way-out.js'
+import { isWayOutFailure, wayOutExplanation } from './way-out.js'
 
 export interface EgressCheckOutcome extends EgressCheckResult {
-  /** The failure was the way out's (the egress is down), not the upstream's. */
-  wayOut: boolean
+  /** Why the way out failed (the egress is down); null when it did not (the upstream's failure). */
+  wayOut: ExplanationOf<'egress_down'> | null
 }
 
 /**
@@ -32,12 +33,14 @@ export async function checkThrough(
     })
     const latencyMs = Math.round(performance.now() - startedAt)
     await body.dump({ limit: 64 * 1024 }).catch(() => {})
-    return { ok: true, latencyMs, error: null, wayOut: false }
+    return { ok: true, latencyMs, error: null, wayOut: null }
   } catch (error) {
-    const wayOut = isWayOutFailure(lane.kind, error)
-    const reason = wayOut
-      ? wayOutReason(error)
-      : `no answer from the upstream (${errorCodeOf(error)})`
-    return { ok: false, latencyMs: null, error: reason, wayOut }
+    const failure = transportFailure(error)
+    if (isWayOutFailure(lane.kind, error)) {
+      const wayOut = wayOutExplanation(failure)
+      return { ok: false, latencyMs: null, error: explanationText(wayOut), wayOut }
+    }
+    const reason = `no answer from the upstream (${failure.code})`
+    return { ok: false, latencyMs: null, error: reason, wayOut: null }
   }
 }

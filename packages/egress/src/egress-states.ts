@@ -2,7 +2,8 @@ import type { EgressPatch, EgressRow } from '@sfp/db'
 import {
   type EgressState,
   type Explanation,
-  type ExplanationParams,
+  type ExplanationOf,
+  explanationText,
   readExplanation,
 } from '@sfp/schemas'
 
@@ -59,43 +60,17 @@ export function stateExplanation(
   }
 }
 
-/** The code in a way-out reason: the last `(UPPER_CASE)` in it, as `wayOutReason` writes them. */
-const REASON_CODE = /\(([A-Z][A-Z0-9_]*)\)(?!.*\([A-Z][A-Z0-9_]*\))/
-
-/**
- * A way-out failure's reason (`wayOutReason`'s words, or the proxy's `the way out failed (CODE)`)
- * as a code: the same tests on the error code as `wayOutReason` makes.
- */
-export function explainDown(reason: string): Explanation {
-  const code = REASON_CODE.exec(reason)?.[1] ?? null
-  let cause: ExplanationParams<'egress_down'>['cause'] = 'failed'
-  if (code === 'UND_ERR_ABORTED') cause = 'tunnel_refused'
-  else if (code?.startsWith('UND_ERR_SOCKS5')) cause = 'socks_refused'
-  else if (code === 'ECONNREFUSED') cause = 'connection_refused'
-  else if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') cause = 'timeout'
-  return { code: 'egress_down', params: { cause, code } }
-}
-
-/** A block's reason (`upstream answered HTTP 403 with a block code`) as a code. */
-export function explainBlocked(reason: string): Explanation {
-  const status = /\bHTTP (\d{3})\b/.exec(reason)?.[1]
-  return {
-    code: 'egress_blocked',
-    params: { status: status === undefined ? null : Number(status) },
-  }
-}
-
 /** The patch that puts an egress `down` after one more way-out failure. */
 export function downPatch(
   row: Pick<EgressRow, 'failures'>,
-  reason: string,
+  why: ExplanationOf<'egress_down'>,
   now: number,
 ): EgressPatch {
   const failures = row.failures + 1
   return {
     state: 'down',
-    stateReason: reason,
-    stateExplanation: explainDown(reason),
+    stateReason: explanationText(why),
+    stateExplanation: why,
     failures,
     retryAt: now + downBackoffMs(failures),
     blockedUntil: null,
@@ -103,11 +78,15 @@ export function downPatch(
   }
 }
 
-export function blockedPatch(reason: string, now: number, blockMs: number): EgressPatch {
+export function blockedPatch(
+  why: ExplanationOf<'egress_blocked'>,
+  now: number,
+  blockMs: number,
+): EgressPatch {
   return {
     state: 'blocked',
-    stateReason: reason,
-    stateExplanation: explainBlocked(reason),
+    stateReason: explanationText(why),
+    stateExplanation: why,
     blockedUntil: now + blockMs,
     retryAt: null,
     updatedAt: now,

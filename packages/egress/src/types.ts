@@ -4,6 +4,7 @@ import type {
   EgressKind,
   EgressState,
   EgressView,
+  ExplanationOf,
   PatchEgressBody,
 } from '@sfp/schemas'
 import type { Dispatcher } from 'undici'
@@ -64,19 +65,21 @@ export interface EgressService {
   /** Whether an error of a request through egress `id` is the way out's (not the key's). */
   isWayOutFailure(id: number, error: unknown): boolean
   /** The way out failed: `down`, tried again with backoff (30 s doubling to 10 min). */
-  markDown(id: number, reason: string): void
+  markDown(id: number, why: ExplanationOf<'egress_down'>): void
   /** Upstream refused this egress's IP: `blocked` for EGRESS_BLOCK_MINUTES. */
-  markBlocked(id: number, reason: string): void
+  markBlocked(id: number, why: ExplanationOf<'egress_blocked'>): void
   /** An upstream call through it ended; `ok`: an answer came back (any status). */
   recordCall(id: number, ok: boolean): void
 
   guardMemory(id: number): GuardMemory
-  saveGuardMemory(id: number, memory: GuardMemory, time: number): void
+  /**
+   * Keep a lane's guard memory on its row: in memory at once, in the database within a second
+   * or, `urgent` (a change of key), at once.
+   */
+  saveGuardMemory(id: number, memory: GuardMemory, time: number, urgent: boolean): void
 
   useLaneInfo(info: LaneInfo): void
   onChange(listener: EgressChangeListener): () => void
-  /** Called right before egress `id` is deleted: its lane writes its guard memory first. */
-  onRemoving(listener: (id: number) => void): () => void
   /** Stop timers, write pending counters, close every dispatcher (waiting for requests in flight). */
   close(): Promise<void>
 }

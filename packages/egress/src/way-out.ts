@@ -1,5 +1,15 @@
-import type { EgressKind } from '@sfp/schemas'
+import {
+  type EgressKind,
+  type ExplanationOf,
+  type ExplanationParams,
+  explanation,
+  type TransportFailure,
+  type TransportFailureCause,
+} from '@sfp/schemas'
 import type { Dispatcher } from 'undici'
+import { errorCodeOf } from './transport-failure.js'
+
+type EgressDownCause = ExplanationParams<'egress_down'>['cause']
 
 /**
  * Set on an undici error when the request never reached a connected socket: the connection to
@@ -53,15 +63,6 @@ export function markErrorsBeforeSend(dispatch: Dispatcher['dispatch']): Dispatch
  */
 const DIRECT_WAY_OUT_CODES = new Set(['EADDRNOTAVAIL', 'EADDRINUSE', 'EINVAL'])
 
-/** The error's code (undici's `UND_ERR_*` or the errno), first of an `AggregateError`'s. */
-export function errorCodeOf(error: unknown): string {
-  if (typeof error !== 'object' || error === null) return 'UNKNOWN'
-  const { code, errors } = error as { code?: unknown; errors?: unknown }
-  if (typeof code === 'string' && code !== '') return code
-  if (Array.isArray(errors) && errors.length > 0) return errorCodeOf(errors[0])
-  return 'UNKNOWN'
-}
-
 /** Whether `error`, from a request sent through an egress of `kind`, is the egress's failure. */
 export function isWayOutFailure(kind: EgressKind, error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false
@@ -74,16 +75,21 @@ export function isWayOutFailure(kind: EgressKind, error: unknown): boolean {
   return causes.some((cause) => DIRECT_WAY_OUT_CODES.has(errorCodeOf(cause)))
 }
 
+/** Which causes of a failed way out the egress's state names; any other is `failed`. */
+const DOWN_CAUSES: Partial<Record<TransportFailureCause, EgressDownCause>> = {
+  tunnel_refused: 'tunnel_refused',
+  socks_refused: 'socks_refused',
+  connection_refused: 'connection_refused',
+  connect_timeout: 'timeout',
+}
+
 /**
- * A short reason for a way-out failure, by code (never by message, which may quote the proxy's
- * answer). undici reports a refused HTTP tunnel (a 407 included) as UND_ERR_ABORTED.
+ * Why the egress is `down` after this way-out failure: its cause and code, never the error's
+ * message (which may quote the proxy's answer), nor the proxy's URL or password.
  */
-export function wayOutReason(error: unknown): string {
-  const cause = (error as { cause?: unknown } | null)?.cause ?? error
-  const code = errorCodeOf(cause)
-  if (code === 'UND_ERR_ABORTED') return 'the proxy refused the tunnel (UND_ERR_ABORTED)'
-  if (code.startsWith('UND_ERR_SOCKS5')) return `SOCKS5 refusal (${code})`
-  if (code === 'ECONNREFUSED') return 'the proxy refused the connection (ECONNREFUSED)'
-  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return `connect timeout (${code})`
-  return `the way out failed (${code})`
+export function wayOutExplanation(failure: TransportFailure): ExplanationOf<'egress_down'> {
+  return explanation('egress_down', {
+    cause: DOWN_CAUSES[failure.cause] ?? 'failed',
+    code: failure.code,
+  })
 }

@@ -1,7 +1,8 @@
+import { explanation } from '@sfp/schemas'
 import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
-import { explainBlocked, explainDown } from '../src/egress-states.js'
-import { wayOutReason } from '../src/way-out.js'
+import { transportFailure } from '../src/transport-failure.js'
+import { wayOutExplanation } from '../src/way-out.js'
 import { memoryDatabase, startService } from './helpers/harness.js'
 
 /**
@@ -10,39 +11,27 @@ import { memoryDatabase, startService } from './helpers/harness.js'
  */
 
 const error = (code: string) => Object.assign(new Error('x'), { code })
+const wayOut = (code: string) => wayOutExplanation(transportFailure(error(code)))
 
 describe('egress state explanations', () => {
-  it('way-out reasons become egress_down with their cause and code', () => {
-    expect(explainDown(wayOutReason(error('ECONNREFUSED')))).toEqual({
+  it('a way-out failure is egress_down with its cause and code, read from the error code', () => {
+    expect(wayOut('ECONNREFUSED')).toEqual({
       code: 'egress_down',
       params: { cause: 'connection_refused', code: 'ECONNREFUSED' },
     })
-    expect(explainDown(wayOutReason(error('UND_ERR_ABORTED')))).toMatchObject({
+    expect(wayOut('UND_ERR_ABORTED')).toMatchObject({
       params: { cause: 'tunnel_refused', code: 'UND_ERR_ABORTED' },
     })
-    expect(explainDown(wayOutReason(error('UND_ERR_SOCKS5_AUTH')))).toMatchObject({
-      params: { cause: 'socks_refused' },
-    })
-    expect(explainDown(wayOutReason(error('ETIMEDOUT')))).toMatchObject({
-      params: { cause: 'timeout' },
-    })
-    expect(explainDown('the way out failed (EHOSTUNREACH)')).toMatchObject({
+    expect(wayOut('UND_ERR_SOCKS5_AUTH')).toMatchObject({ params: { cause: 'socks_refused' } })
+    expect(wayOut('ETIMEDOUT')).toMatchObject({ params: { cause: 'timeout' } })
+    expect(wayOut('UND_ERR_CONNECT_TIMEOUT')).toMatchObject({ params: { cause: 'timeout' } })
+    expect(wayOut('EHOSTUNREACH')).toEqual({
+      code: 'egress_down',
       params: { cause: 'failed', code: 'EHOSTUNREACH' },
     })
-    expect(explainDown('something else')).toEqual({
+    expect(wayOutExplanation(transportFailure(new Error('no code')))).toEqual({
       code: 'egress_down',
-      params: { cause: 'failed', code: null },
-    })
-  })
-
-  it('block reasons become egress_blocked with the HTTP status', () => {
-    expect(explainBlocked('upstream answered HTTP 403 with a block code')).toEqual({
-      code: 'egress_blocked',
-      params: { status: 403 },
-    })
-    expect(explainBlocked('upstream code 50603')).toEqual({
-      code: 'egress_blocked',
-      params: { status: null },
+      params: { cause: 'failed', code: 'UNKNOWN' },
     })
   })
 
@@ -52,8 +41,8 @@ describe('egress state explanations', () => {
     const first = startService({ db, clock, settings: { egressBlockMinutes: 30 } })
     const down = first.service.create({ url: 'http://127.0.0.1:3128' }).id
     const blocked = first.service.create({ url: 'http://127.0.0.1:3129' }).id
-    first.service.markDown(down, 'the proxy refused the connection (ECONNREFUSED)')
-    first.service.markBlocked(blocked, 'upstream answered HTTP 403 with a block code')
+    first.service.markDown(down, wayOut('ECONNREFUSED'))
+    first.service.markBlocked(blocked, explanation('egress_blocked', { status: 403 }))
     expect(first.service.view(down)).toMatchObject({
       state: 'down',
       stateReason: 'the proxy refused the connection (ECONNREFUSED)',

@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   createEgressesRepository,
-  createSettingsStore,
+  databaseOf,
   openDatabase,
   SETTING,
   type UpstreamKeyRow,
 } from '@sfp/db'
+import { type Clock, clockPlugin } from '@sfp/runtime'
 import { parseConfig } from '@sfp/schemas'
+import { createManualClock } from '@sfp/test-support'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { request } from 'undici'
@@ -65,21 +67,23 @@ async function buildApp(
   options: Partial<EgressPluginOptions> = {},
   rows: UpstreamKeyRow[] = [],
   dataDir?: string,
+  clock?: Clock,
 ) {
   const app = Fastify({ logger: false })
   apps.push(app)
+  await app.register(clockPlugin, { clock })
   const handle =
     dataDir === undefined
       ? openDatabase({ dataDir: '', fileName: ':memory:' })
       : openDatabase({ dataDir })
-  const settings = createSettingsStore(handle.db)
+  const database = databaseOf(handle)
   // The single-IP days' memory, to see the migration go through the key pool.
-  settings.set(SETTING.currentKeyId, '1')
+  database.settings.set(SETTING.currentKeyId, '1')
   const pool = fakeKeyPool(rows)
   await app.register(
     fp(
       async (instance) => {
-        instance.decorate('database', { egresses: createEgressesRepository(handle.db), settings })
+        instance.decorate('database', database)
         instance.addHook('onClose', async () => handle.close())
       },
       { name: 'database' },
@@ -111,12 +115,13 @@ describe('egressPlugin', () => {
   it('needs the database and key-pool plugins', async () => {
     const app = Fastify({ logger: false })
     apps.push(app)
+    await app.register(clockPlugin)
     await expect(app.register(egressPlugin, OPTIONS).ready()).rejects.toThrow(/database/)
   })
 
-  it('takes the clock from the options', async () => {
-    const now = () => Date.UTC(2030, 5, 1)
-    const { app } = await buildApp({ now })
+  it("reads the time from the app's clock", async () => {
+    const clock = createManualClock(Date.UTC(2030, 5, 1))
+    const { app } = await buildApp({}, [], undefined, clock)
     const { id } = app.egress.create({ url: 'http://127.0.0.1:3128' })
     expect(app.egress.view(id).createdAt).toBe('2030-06-01T00:00:00.000Z')
   })
@@ -127,7 +132,12 @@ describe('egressPlugin', () => {
     const { id } = app.egress.create({ url: 'http://127.0.0.1:3128' })
     Object.assign(rows[0] ?? {}, { egressId: id, egressUsedAt: 100 })
     Object.assign(rows[1] ?? {}, { egressId: id, egressUsedAt: 100 })
-    app.egress.saveGuardMemory(id, { lastUsedKeyId: 2, lastUsedAt: 5000, lastSwitchAt: 10 }, 5000)
+    app.egress.saveGuardMemory(
+      id,
+      { lastUsedKeyId: 2, lastUsedAt: 5000, lastSwitchAt: 10 },
+      5000,
+      false,
+    )
     pool.calls.length = 0
     app.egress.remove(id)
     expect(pool.calls).toEqual([`bind 2 ${id} 5000`, `unbindEgress ${id}`])
@@ -138,7 +148,12 @@ describe('egressPlugin', () => {
     const rows = [keyRow({ id: 1 })]
     const { app, pool } = await buildApp({}, rows)
     const { id } = app.egress.create({ url: 'socks5://127.0.0.1:1080' })
-    app.egress.saveGuardMemory(id, { lastUsedKeyId: 1, lastUsedAt: 5000, lastSwitchAt: 10 }, 5000)
+    app.egress.saveGuardMemory(
+      id,
+      { lastUsedKeyId: 1, lastUsedAt: 5000, lastSwitchAt: 10 },
+      5000,
+      false,
+    )
     pool.calls.length = 0
     app.egress.remove(id)
     expect(pool.calls).toEqual([`unbindEgress ${id}`])

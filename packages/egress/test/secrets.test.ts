@@ -2,6 +2,7 @@ import { createAesKeyCipher, isSealed } from '@sfp/key-pool'
 import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import {
+  BLOCKED,
   ENCRYPTION_KEY,
   httpProxy,
   memoryDatabase,
@@ -190,7 +191,7 @@ describe('the password never shows', () => {
     clock.advance((clock.nextDue() ?? 0) - clock.now())
     await rechecked
     expect(service.lane(id)?.state()).toBe('down')
-    service.markBlocked(id, 'upstream code 50603')
+    service.markBlocked(id, BLOCKED)
     service.recordCall(id, false)
     shown.push(service.update(id, { label: 'renamed' }))
     shown.push(

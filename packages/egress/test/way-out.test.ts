@@ -1,12 +1,13 @@
+import { explanationText } from '@sfp/schemas'
 import { Agent, type Dispatcher, interceptors, request } from 'undici'
 import { describe, expect, it } from 'vitest'
 import { createEgressDispatcher, type EgressRoute } from '../src/dispatchers.js'
+import { errorCodeOf, transportFailure } from '../src/transport-failure.js'
 import {
   BEFORE_SEND,
-  errorCodeOf,
   isWayOutFailure,
   markErrorsBeforeSend,
-  wayOutReason,
+  wayOutExplanation,
 } from '../src/way-out.js'
 import {
   httpProxy,
@@ -16,6 +17,9 @@ import {
   socksProxy,
   upstream,
 } from './helpers/harness.js'
+
+/** The English line an egress down for `error` shows as its `stateReason`. */
+const wayOutText = (error: unknown) => explanationText(wayOutExplanation(transportFailure(error)))
 
 const USER = 'way-out-user'
 const PASSWORD = 'way-out-secret-9f3a'
@@ -67,8 +71,8 @@ describe('isWayOutFailure with real failures of proxy egresses', () => {
     const error = await failureOf(dispatcher, mock.url)
     expect(errorCodeOf(error)).toBe('ECONNREFUSED')
     expect(isWayOutFailure('http', error)).toBe(true)
-    const reason = wayOutReason(error)
-    expect(reason).toContain('ECONNREFUSED')
+    const reason = wayOutText(error)
+    expect(reason).toBe('the proxy refused the connection (ECONNREFUSED)')
     expectNoSecret(reason, proxy.port)
     expect(mock.requests).toHaveLength(0)
   })
@@ -80,7 +84,7 @@ describe('isWayOutFailure with real failures of proxy egresses', () => {
     const error = await failureOf(dispatcherFor(proxyRoute('http', proxy.port)), mock.url)
     expect(isWayOutFailure('http', error)).toBe(true)
     expect(isWayOutFailure('https', error)).toBe(true)
-    const reason = wayOutReason(error)
+    const reason = wayOutText(error)
     expect(reason).toBe('the proxy refused the tunnel (UND_ERR_ABORTED)')
     expectNoSecret(reason, proxy.port)
   })
@@ -91,7 +95,7 @@ describe('isWayOutFailure with real failures of proxy egresses', () => {
     proxy.setMode('bad-gateway')
     const error = await failureOf(dispatcherFor(proxyRoute('http', proxy.port)), mock.url)
     expect(isWayOutFailure('http', error)).toBe(true)
-    expectNoSecret(wayOutReason(error), proxy.port)
+    expectNoSecret(wayOutText(error), proxy.port)
     expect(mock.requests).toHaveLength(0)
   })
 
@@ -101,7 +105,7 @@ describe('isWayOutFailure with real failures of proxy egresses', () => {
     proxy.setMode('reset')
     const error = await failureOf(dispatcherFor(proxyRoute('http', proxy.port)), mock.url)
     expect(isWayOutFailure('http', error)).toBe(true)
-    expectNoSecret(wayOutReason(error), proxy.port)
+    expectNoSecret(wayOutText(error), proxy.port)
   })
 
   it('a SOCKS5 authentication failure is the way out', async () => {
@@ -111,7 +115,7 @@ describe('isWayOutFailure with real failures of proxy egresses', () => {
     const error = await failureOf(dispatcherFor(proxyRoute('socks5', proxy.port)), mock.url)
     expect(errorCodeOf(error)).toBe('UND_ERR_SOCKS5_AUTH_FAILED')
     expect(isWayOutFailure('socks5', error)).toBe(true)
-    const reason = wayOutReason(error)
+    const reason = wayOutText(error)
     expect(reason).toBe('SOCKS5 refusal (UND_ERR_SOCKS5_AUTH_FAILED)')
     expectNoSecret(reason, proxy.port)
   })
@@ -123,7 +127,7 @@ describe('isWayOutFailure with real failures of proxy egresses', () => {
     const error = await failureOf(dispatcherFor(proxyRoute('socks5', proxy.port)), mock.url)
     expect(errorCodeOf(error)).toBe('UND_ERR_SOCKS5_REPLY_5')
     expect(isWayOutFailure('socks5', error)).toBe(true)
-    expectNoSecret(wayOutReason(error), proxy.port)
+    expectNoSecret(wayOutText(error), proxy.port)
   })
 
   it('a killed SOCKS5 proxy is the way out', async () => {
@@ -139,7 +143,7 @@ describe('isWayOutFailure with real failures of proxy egresses', () => {
     await proxy.kill()
     const error = await failureOf(dispatcher, mock.url)
     expect(isWayOutFailure('socks5', error)).toBe(true)
-    expectNoSecret(wayOutReason(error), proxy.port)
+    expectNoSecret(wayOutText(error), proxy.port)
   })
 })
 
@@ -211,7 +215,7 @@ describe('isWayOutFailure on the direct kind', () => {
   })
 })
 
-describe('isWayOutFailure and wayOutReason with odd values', () => {
+describe('isWayOutFailure and wayOutExplanation with odd values', () => {
   it('non-errors are never the way out', () => {
     for (const value of [undefined, null, 'ECONNREFUSED', 42, {}, new Error('x')]) {
       expect(isWayOutFailure('http', value)).toBe(false)
@@ -227,7 +231,11 @@ describe('isWayOutFailure and wayOutReason with odd values', () => {
     expect(isWayOutFailure('direct', outer)).toBe(true)
     const aggregate = new AggregateError([Object.assign(new Error('a'), { code: 'ETIMEDOUT' })])
     expect(errorCodeOf(aggregate)).toBe('ETIMEDOUT')
-    expect(wayOutReason(aggregate)).toBe('connect timeout (ETIMEDOUT)')
-    expect(wayOutReason(new Error('no code'))).toBe('the way out failed (UNKNOWN)')
+    expect(wayOutText(aggregate)).toBe('connect timeout (ETIMEDOUT)')
+    expect(wayOutText(new Error('no code'))).toBe('the way out failed (UNKNOWN)')
+    const wrapped = new Error('wrapped', {
+      cause: Object.assign(new Error('x'), { code: 'EPIPE' }),
+    })
+    expect(errorCodeOf(wrapped)).toBe('EPIPE')
   })
 })

@@ -8,14 +8,17 @@ import { type Dispatcher, Pool } from 'undici'
  */
 export type KeyCheck = (
   | { kind: 'balance'; totalBalance: number; accountStatus: string | null }
-  | { kind: 'invalid'; evidence: string }
+  | { kind: 'invalid' }
   /**
    * `valid`: upstream accepted the key (/v1/models answered 2xx, or user/info a JSON object
    * without a readable balance) but told no balance.
    */
-  | { kind: 'unknown'; reason: string; valid: boolean }
+  | { kind: 'unknown'; valid: boolean }
 ) & {
-  /** The same as data, for the key event and `lastErrorDetail` the dashboard translates. */
+  /**
+   * What upstream answered, as the params of the `key_check` explanation (key events and
+   * `lastErrorDetail`; `explanationText` words it in English for `reason` and `lastError`).
+   */
   summary: KeyCheckSummary
 }
 
@@ -90,22 +93,15 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
     signal: AbortSignal | undefined,
     via: Dispatcher,
   ): Promise<KeyCheck> {
-    const why = `/v1/user/info answered ${userInfoStatus}`
     const { status } = await get('/v1/models', key, signal, via)
     if (status === 401) {
       return {
         kind: 'invalid',
-        evidence: `${why}; /v1/models answered 401`,
         summary: { kind: 'invalid', userInfoStatus, modelsStatus: status },
       }
     }
     const valid = status >= 200 && status < 300
-    return {
-      kind: 'unknown',
-      reason: `${why}; /v1/models answered ${status}`,
-      valid,
-      summary: unknown('status', userInfoStatus, status),
-    }
+    return { kind: 'unknown', valid, summary: unknown('status', userInfoStatus, status) }
   }
 
   async function checkKey(
@@ -118,7 +114,6 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
       if (status === 401) {
         return {
           kind: 'invalid',
-          evidence: '/v1/user/info answered 401',
           summary: { kind: 'invalid', userInfoStatus: status, modelsStatus: null },
         }
       }
@@ -126,32 +121,17 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
         return await modelsCheck(key, status, signal, via)
       }
       if (status !== 200) {
-        return {
-          kind: 'unknown',
-          reason: `/v1/user/info answered ${status}`,
-          valid: false,
-          summary: unknown('status', status),
-        }
+        return { kind: 'unknown', valid: false, summary: unknown('status', status) }
       }
       // A 200 that is not a JSON object (a proxy's or a maintenance HTML page, a cut body) may
       // not come from the API at all: it says nothing about the key either way.
       const json = parseJsonObject(body)
       if (json === undefined) {
-        return {
-          kind: 'unknown',
-          reason: '/v1/user/info answered 200 without JSON',
-          valid: false,
-          summary: unknown('no_json', status),
-        }
+        return { kind: 'unknown', valid: false, summary: unknown('no_json', status) }
       }
       const parsed = upstreamUserInfoSchema.safeParse(json)
       if (!parsed.success) {
-        return {
-          kind: 'unknown',
-          reason: '/v1/user/info sent no readable totalBalance',
-          valid: true,
-          summary: unknown('no_balance', status),
-        }
+        return { kind: 'unknown', valid: true, summary: unknown('no_balance', status) }
       }
       const { totalBalance, status: accountStatus } = parsed.data.data
       const account = accountStatus ?? null
@@ -166,12 +146,10 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
         },
       }
     } catch (error) {
-      const code = errorCode(error)
       return {
         kind: 'unknown',
-        reason: `balance check failed: ${code}`,
         valid: false,
-        summary: unknown('failed', null, null, code),
+        summary: unknown('failed', null, null, errorCode(error)),
       }
     }
   }

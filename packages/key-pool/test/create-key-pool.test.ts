@@ -1,9 +1,9 @@
 import { emptyStatusCounts } from '@sfp/schemas'
+import { START as T0 } from '@sfp/test-support'
 import { Agent, type Dispatcher } from 'undici'
 import { describe, expect, it, vi } from 'vitest'
 import type { UpstreamGate } from '../src/types.js'
 import { keysInUse, lane, override } from './helpers/lanes.js'
-import { T0 } from './helpers/manual-clock.js'
 import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
 
 const [K1, K2, K3] = [fakeKey(1), fakeKey(2), fakeKey(3)]

@@ -1,6 +1,6 @@
+import { START as T0 } from '@sfp/test-support'
 import { describe, expect, it, vi } from 'vitest'
 import { guardedLane, switched } from './helpers/lanes.js'
-import { T0 } from './helpers/manual-clock.js'
 import { addKeys, createTestPool, fakeKey, type TestPool } from './helpers/test-pool.js'
 
 const KEYS = [fakeKey(1), fakeKey(2), fakeKey(3), fakeKey(4)]

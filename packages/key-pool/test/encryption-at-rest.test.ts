@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SETTING } from '@sfp/db'
+import { START as T0 } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { createKeyPool } from '../src/create-key-pool.js'
 import { isSealed, plainKeyCipher } from '../src/key-cipher.js'
 import { switched } from './helpers/lanes.js'
-import { T0 } from './helpers/manual-clock.js'
 import {
   addKeys,
   createTestPool,

@@ -1,5 +1,5 @@
 import { type Explanation, explanationSchema } from '@sfp/schemas'
-import type { MockAccount } from '@sfp/upstream-mock'
+import type { MockAccount } from '@sfp/test-support/upstream'
 import { describe, expect, it } from 'vitest'
 import type { AttemptOutcome } from '../src/types.js'
 import { toKeyEventView } from '../src/views.js'

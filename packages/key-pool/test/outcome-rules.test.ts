@@ -1,11 +1,11 @@
 import type { UpstreamKeyPatch } from '@sfp/db'
 import type { KeyStatus, KeyView } from '@sfp/schemas'
-import type { MockAccount, ScriptedFault, UserInfoMode } from '@sfp/upstream-mock'
+import { START as T0 } from '@sfp/test-support'
+import type { MockAccount, ScriptedFault, UserInfoMode } from '@sfp/test-support/upstream'
 import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { rateLimitCooldownMs } from '../src/outcome-rules.js'
 import type { AttemptOutcome, OutcomeVerdict } from '../src/types.js'
-import { T0 } from './helpers/manual-clock.js'
 import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
 
 const KEY = fakeKey(1)

@@ -1,9 +1,11 @@
+import { databaseOf } from '@sfp/db'
+import { type Clock, clockPlugin } from '@sfp/runtime'
 import { parseConfig } from '@sfp/schemas'
+import { createManualClock, START as T0 } from '@sfp/test-support'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import keyPoolPlugin, { keyPoolSettings } from '../src/plugin.js'
-import { T0 } from './helpers/manual-clock.js'
 import { fakeKey, NOWHERE, openStorage, tempDataDir } from './helpers/test-pool.js'
 
 /** The pool's options are its slice of the parsed settings: the defaults, the upstream nowhere. */
@@ -11,19 +13,19 @@ const OPTIONS = { ...parseConfig({}), upstreamBaseUrl: NOWHERE }
 
 const apps: FastifyInstance[] = []
 afterEach(async () => {
-  vi.useRealTimers()
   for (const app of apps.splice(0)) await app.close()
 })
 
-/** The server's `database` plugin, reduced to what the pool reads. */
-function appWithDatabase(dataDir = tempDataDir()): FastifyInstance {
+/** The app's clock, and the `database` plugin over a database this test file opens (and closes). */
+function appWithDatabase(dataDir = tempDataDir(), clock?: Clock): FastifyInstance {
   const app = Fastify({ logger: false })
   apps.push(app)
-  const { storage } = openStorage(dataDir)
+  app.register(clockPlugin, { clock })
+  const { handle } = openStorage(dataDir)
   app.register(
     fp(
       async (instance) => {
-        instance.decorate('database', storage)
+        instance.decorate('database', databaseOf(handle))
       },
       { name: 'database' },
     ),
@@ -33,21 +35,21 @@ function appWithDatabase(dataDir = tempDataDir()): FastifyInstance {
 
 describe('key-pool plugin', () => {
   it('decorates app.keyPool with a pool that follows the options and the clock', async () => {
-    const app = appWithDatabase()
-    await app.register(keyPoolPlugin, { ...OPTIONS, now: () => T0 })
+    const app = appWithDatabase(tempDataDir(), createManualClock(T0))
+    await app.register(keyPoolPlugin, OPTIONS)
     await app.ready()
     const [added] = app.keyPool.add({ api_key: fakeKey(1) }).added
     expect(added).toMatchObject({ id: 1, createdAt: new Date(T0).toISOString() })
   })
 
-  it('clears its refresh timer on close', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
-    const app = appWithDatabase()
+  it("clears its refresh timer, on the app's clock, on close", async () => {
+    const clock = createManualClock(T0)
+    const app = appWithDatabase(tempDataDir(), clock)
     await app.register(keyPoolPlugin, { ...OPTIONS, balanceRefreshMinutes: 5 })
     await app.ready()
-    expect(vi.getTimerCount()).toBe(1)
+    expect(clock.nextDue()).toBe(T0 + 5 * 60_000)
     await app.close()
-    expect(vi.getTimerCount()).toBe(0)
+    expect(clock.pendingTimers()).toBe(0)
   })
 
   it('stops boot when ENCRYPTION_KEY does not match the stored keys', async () => {
@@ -65,6 +67,7 @@ describe('key-pool plugin', () => {
   it('needs the database plugin', async () => {
     const app = Fastify({ logger: false })
     apps.push(app)
+    app.register(clockPlugin)
     app.register(keyPoolPlugin, OPTIONS)
     await expect(app.ready()).rejects.toThrow(/database/)
   })

@@ -1,9 +1,9 @@
 import type { KeyStatus } from '@sfp/schemas'
+import { START as T0 } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { isUsable, selectKey } from '../src/selection.js'
 import type { KeySelection, LaneKeys } from '../src/types.js'
 import { guardedLane, lane } from './helpers/lanes.js'
-import { T0 } from './helpers/manual-clock.js'
 import { addKeys, createTestPool, fakeKey } from './helpers/test-pool.js'
 
 type Key = {

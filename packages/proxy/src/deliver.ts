@@ -1,15 +1,20 @@
 import type { ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import type { AttemptOutcome } from '@sfp/key-pool'
-import { errorBody } from '@sfp/schemas'
 import type { FastifyReply } from 'fastify'
 import { upstreamErrorMessage } from './classify.js'
-import type { ProxyErrorAnswer } from './errors.js'
+import { type ProxyErrorAnswer, proxyErrorBody } from './errors.js'
 import { clientResponseHeaders } from './headers.js'
-import { ERROR_TYPES, noteError, noteUsage, type ProxyRequestRecord } from './record.js'
+import {
+  noteError,
+  noteUsage,
+  type ProxyRequestRecord,
+  proxyErrorDetail,
+  shortMessage,
+} from './record.js'
 import { bodyFormat, relayBody } from './relay.js'
 import { maskedChunks, maskQuotedSecret } from './secret-masker.js'
-import type { UpstreamResponse } from './transport.js'
+import { transportFailureText, type UpstreamResponse } from './transport.js'
 
 /** The three ways an answer leaves the proxy, and what each needs of the request. */
 export interface Delivery {
@@ -63,13 +68,19 @@ export async function deliverAnswer(
   const end = relay.end()
   if (end.kind === 'complete') return SUCCESS
   if (slowReader.cut) {
-    const message = `The client took no byte of the answer for ${delivery.clientReadIdleMs} ms: cut`
-    noteError(record, ERROR_TYPES.clientDisconnected, message)
+    const cutAfterMs = delivery.clientReadIdleMs
+    const message = `The client took no byte of the answer for ${cutAfterMs} ms: cut`
+    noteError(record, { type: 'client_disconnected', params: { cutAfterMs } }, message)
     return CLIENT_GONE
   }
   if (end.kind === 'client-gone') return CLIENT_GONE
-  noteError(record, ERROR_TYPES.upstreamStreamError, end.reason)
-  return { kind: 'networkError', code: end.code }
+  const { failure } = end
+  noteError(
+    record,
+    { type: 'upstream_stream_error', params: failure },
+    transportFailureText(failure),
+  )
+  return { kind: 'networkError', code: failure.code }
 }
 
 /**
@@ -86,10 +97,12 @@ export async function passThroughError(
 ): Promise<void> {
   const { reply, record } = delivery
   const shown = maskQuotedSecret(head, secret)
+  const { status } = response
+  const detail = shortMessage(upstreamErrorMessage(shown))
   noteError(
     record,
-    ERROR_TYPES.upstreamError,
-    upstreamErrorMessage(shown) ?? `HTTP ${response.status}`,
+    { type: 'upstream_error', params: { status, detail } },
+    detail ?? `HTTP ${status}`,
   )
   reply.code(response.status).headers(clientResponseHeaders(response.headers, true))
   delivery.noteFirstByte()
@@ -99,10 +112,10 @@ export async function passThroughError(
   await delivery.closed
 }
 
-/** An error made by the proxy itself, in the error envelope (docs/behaviour.md §3). */
-export function sendProxyError(delivery: Delivery, answer: ProxyErrorAnswer): void {
+/** `error`, made by the proxy itself, answered in the error envelope (docs/behaviour.md §3). */
+export function sendProxyError(delivery: Delivery, answer: ProxyErrorAnswer, error: unknown): void {
   const { reply, record } = delivery
-  noteError(record, answer.code, answer.message)
+  noteError(record, proxyErrorDetail(answer.code, error), answer.message)
   if (answer.retryAfterSeconds !== undefined) {
     reply.header('retry-after', String(answer.retryAfterSeconds))
   }
@@ -111,7 +124,7 @@ export function sendProxyError(delivery: Delivery, answer: ProxyErrorAnswer): vo
     reply.header('connection', 'close')
   }
   delivery.noteFirstByte()
-  reply.code(answer.status).send(errorBody(answer.code, answer.message))
+  reply.code(answer.status).send(proxyErrorBody(answer))
 }
 
 /**

@@ -1,5 +1,13 @@
 import createError from '@fastify/error'
-import { PROXY_ERRORS, type ProxyErrorCode } from '@sfp/schemas'
+import {
+  type ApiErrorBody,
+  type Explanation,
+  errorBody,
+  explanation,
+  explanationOf,
+  PROXY_ERRORS,
+  type ProxyErrorCode,
+} from '@sfp/schemas'
 
 /**
  * Errors made by the proxy itself. Codes are `SFP_` + the error code (docs/behaviour.md §3) in
@@ -20,16 +28,31 @@ export const InvalidJson = createError<'SFP_INVALID_JSON', number, [string]>(
   'The request body is not valid JSON: %s',
   PROXY_ERRORS.invalid_json.status,
 )
-export const RequestTooLarge = createError<'SFP_REQUEST_TOO_LARGE', number, [number]>(
+const RequestTooLargeError = createError<'SFP_REQUEST_TOO_LARGE', number, [number]>(
   'SFP_REQUEST_TOO_LARGE',
   'The request body is larger than the limit of %d bytes',
   PROXY_ERRORS.request_too_large.status,
 )
-export const RequestTimeout = createError<'SFP_REQUEST_TIMEOUT', number, [number]>(
+/** `explanation`: the message as a code with its params, for the answer's body. */
+export class RequestTooLarge extends RequestTooLargeError {
+  readonly explanation: Explanation
+  constructor(limitBytes: number) {
+    super(limitBytes)
+    this.explanation = explanation('body_too_large', { limitBytes })
+  }
+}
+const RequestTimeoutError = createError<'SFP_REQUEST_TIMEOUT', number, [number]>(
   'SFP_REQUEST_TIMEOUT',
   'The request body stopped arriving for %d ms; nothing was sent upstream',
   PROXY_ERRORS.request_timeout.status,
 )
+export class RequestTimeout extends RequestTimeoutError {
+  readonly explanation: Explanation
+  constructor(idleMs: number) {
+    super(idleMs)
+    this.explanation = explanation('body_stalled', { idleMs })
+  }
+}
 /**
  * The methods the proxy routes forward: the ones SiliconFlow's API uses (GET, POST, and DELETE
  * for OpenAI-style deletions). Anything else is refused with 405 `method_not_allowed` before it
@@ -39,11 +62,18 @@ export const RequestTimeout = createError<'SFP_REQUEST_TIMEOUT', number, [number
 export const FORWARDED_METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'DELETE'])
 /** The `Allow` header of a 405 from the proxy routes. */
 export const ALLOWED_METHODS = [...FORWARDED_METHODS].join(', ')
-export const MethodNotAllowed = createError<'SFP_METHOD_NOT_ALLOWED', number, [string]>(
+const MethodNotAllowedError = createError<'SFP_METHOD_NOT_ALLOWED', number, [string]>(
   'SFP_METHOD_NOT_ALLOWED',
   `The proxy does not forward %s requests: use ${ALLOWED_METHODS}`,
   PROXY_ERRORS.method_not_allowed.status,
 )
+export class MethodNotAllowed extends MethodNotAllowedError {
+  readonly explanation: Explanation
+  constructor(method: string) {
+    super(method)
+    this.explanation = explanation('method_refused', { method, allowed: [...FORWARDED_METHODS] })
+  }
+}
 export const UpstreamUnreachable = createError<'SFP_UPSTREAM_UNREACHABLE', number, WithCause>(
   'SFP_UPSTREAM_UNREACHABLE',
   'The upstream could not be reached or sent a broken answer (%s)',
@@ -71,6 +101,8 @@ export interface ProxyErrorAnswer {
   status: number
   code: ProxyErrorCode
   message: string
+  /** The message as a code with its params (the dispatch's refusals, the errors above). */
+  explanation: Explanation | undefined
   retryAfterSeconds: number | undefined
 }
 
@@ -103,6 +135,12 @@ export function proxyErrorAnswer(error: unknown): ProxyErrorAnswer | undefined {
     status,
     code: known,
     message: error.message,
+    explanation: explanationOf(error),
     retryAfterSeconds: typeof retryAfterSeconds === 'number' ? retryAfterSeconds : undefined,
   }
+}
+
+/** The answer's body: the envelope with the explanation, when the error had one. */
+export function proxyErrorBody(answer: ProxyErrorAnswer): ApiErrorBody {
+  return errorBody(answer.code, answer.message, { explanation: answer.explanation })
 }

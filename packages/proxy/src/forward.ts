@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Lease } from '@sfp/dispatch'
+import { wayOutExplanation } from '@sfp/egress'
 import type { AttemptOutcome, OutcomeVerdict } from '@sfp/key-pool'
+import { explanation } from '@sfp/schemas'
 import type { FastifyReply } from 'fastify'
 import { type AttemptReply, discardReply, sendAttempt } from './attempt.js'
 import { type AttemptResult, classifyAttempt, parseRetryAfter } from './classify.js'
@@ -14,13 +16,7 @@ import {
 } from './deliver.js'
 import { ClientGone, proxyErrorAnswer } from './errors.js'
 import { decideNextStep } from './failover.js'
-import {
-  CLIENT_CLOSED_REQUEST,
-  ERROR_TYPES,
-  newRecord,
-  noteError,
-  type ProxyRequestRecord,
-} from './record.js'
+import { CLIENT_CLOSED_REQUEST, newRecord, noteError, type ProxyRequestRecord } from './record.js'
 import { type BodyFacts, type ClientBody, prepareJsonBody, UPLOAD_FACTS } from './request-body.js'
 import type { Forwarder, ForwarderDeps, ProxyCall } from './types.js'
 import { discardUpload, receiveUpload } from './upload.js'
@@ -199,15 +195,11 @@ class ForwardRun implements Delivery {
    */
   #egressFailed(lease: Lease, reply: ErrorReply): boolean {
     if (reply.kind === 'failure' && !this.signal.aborted && lease.isWayOutFailure(reply.error)) {
-      lease.failEgress({ kind: 'down', reason: `the way out failed (${reply.error.upstreamCode})` })
+      lease.failEgress(wayOutExplanation(reply.error.failure))
       return true
     }
     if (reply.kind === 'error-answer' && lease.isBlockAnswer(reply.head)) {
-      const status = reply.response.status
-      lease.failEgress({
-        kind: 'blocked',
-        reason: `upstream answered HTTP ${status} with a block code`,
-      })
+      lease.failEgress(explanation('egress_blocked', { status: reply.response.status }))
       return true
     }
     return false
@@ -267,7 +259,7 @@ class ForwardRun implements Delivery {
       return
     }
     const answer = proxyErrorAnswer(reply.error)
-    if (answer !== undefined) sendProxyError(this, answer)
+    if (answer !== undefined) sendProxyError(this, answer, reply.error)
     await this.closed
   }
 
@@ -281,10 +273,10 @@ class ForwardRun implements Delivery {
     }
     const answer = proxyErrorAnswer(error)
     if (answer !== undefined) {
-      sendProxyError(this, answer)
+      sendProxyError(this, answer, error)
       return
     }
-    noteError(this.record, 'internal_error', 'Internal server error')
+    noteError(this.record, { type: 'internal_error', params: null }, 'Internal server error')
     reply.send(error)
   }
 
@@ -300,7 +292,8 @@ class ForwardRun implements Delivery {
     if (!res.headersSent) record.ttfbMs = null
     const cut = this.signal.aborted && !res.writableFinished
     if (cut && (record.errorType === null || !res.headersSent)) {
-      noteError(record, ERROR_TYPES.clientDisconnected, 'The client closed the connection')
+      const left = { type: 'client_disconnected', params: { cutAfterMs: null } } as const
+      noteError(record, left, 'The client closed the connection')
     }
   }
 }
@@ -323,7 +316,7 @@ function watchClient(res: ServerResponse): { signal: AbortSignal; closed: Promis
 }
 
 function attemptResult(reply: ErrorReply): AttemptResult {
-  if (reply.kind === 'failure') return { kind: 'failure', code: reply.error.upstreamCode }
+  if (reply.kind === 'failure') return { kind: 'failure', code: reply.error.failure.code }
   const { status, headers } = reply.response
   return { kind: 'response', status, headers, errorBody: reply.head }
 }

@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream'
+// The `app.clock` augmentation (types only).
+import type {} from '@sfp/runtime'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ALLOWED_METHODS, FORWARDED_METHODS, MethodNotAllowed } from './errors.js'
@@ -30,11 +32,12 @@ export const proxyPlugin = fp<ProxyPluginOptions>(
     const service = createProxyService({
       ...options,
       dispatch: options.dispatch ?? decoration<ProxyDispatch>(app, 'dispatch'),
+      clock: app.clock,
     })
     app.decorate('proxy', service)
     app.addHook('onClose', () => service.close())
   },
-  { name: 'proxy', fastify: '5.x', dependencies: ['dispatch'] },
+  { name: 'proxy', fastify: '5.x', dependencies: ['clock', 'dispatch'] },
 )
 
 /**

@@ -1,4 +1,10 @@
-import { type LogEntry, type LogErrorType, maskSecret } from '@sfp/schemas'
+import {
+  type LogEntry,
+  type LogErrorDetail,
+  maskSecret,
+  type ProxyErrorCode,
+  readLogErrorDetail,
+} from '@sfp/schemas'
 import type { TokenUsage } from './usage.js'
 
 /**
@@ -12,15 +18,15 @@ import type { TokenUsage } from './usage.js'
  * - `errorType`: an error code of docs/behaviour.md §3 (`invalid_json`, `upstream_timeout`...)
  *   for the proxy's own errors, `upstream_error` for a passed-through upstream error,
  *   `upstream_stream_error` for an answer that broke off, `client_disconnected` when the client
- *   left first.
+ *   left first; `errorParams` its params (`LogErrorDetail`), `errorMessage` the same in English.
  */
 export type ProxyRequestRecord = Omit<LogEntry, 'id' | 'time'> & { time: number }
 
-export const ERROR_TYPES = {
-  upstreamError: 'upstream_error',
-  upstreamStreamError: 'upstream_stream_error',
-  clientDisconnected: 'client_disconnected',
-} as const satisfies Record<string, LogErrorType>
+/**
+ * The request's error for its log row: a type with its typed params, or a type that has none (the
+ * proxy's other error codes, `internal_error`).
+ */
+export type NotedError = LogErrorDetail | { type: string; params: null }
 
 /** The status logged for a client that left before the answer started (nginx's convention). */
 export const CLIENT_CLOSED_REQUEST = 499
@@ -60,6 +66,7 @@ export function newRecord(
     totalTokens: null,
     errorType: null,
     errorMessage: null,
+    errorParams: null,
   }
 }
 
@@ -70,9 +77,26 @@ export function shortMessage(message: string | null): string | null {
   return masked.length > MESSAGE_MAX_CHARS ? `${masked.slice(0, MESSAGE_MAX_CHARS - 1)}…` : masked
 }
 
-export function noteError(record: ProxyRequestRecord, type: string, message: string | null): void {
-  record.errorType = type
+export function noteError(
+  record: ProxyRequestRecord,
+  error: NotedError,
+  message: string | null,
+): void {
+  record.errorType = error.type
+  record.errorParams = error.params
   record.errorMessage = shortMessage(message)
+}
+
+/**
+ * An error the proxy answers itself, with the params its error carries: what a transport failure
+ * came to (`failure`, a 502/504), or why the dispatch refused (`explanation`, a 503 or 429).
+ */
+export function proxyErrorDetail(code: ProxyErrorCode, error: unknown): NotedError {
+  const { failure, explanation } = (error ?? {}) as { failure?: unknown; explanation?: unknown }
+  return (
+    readLogErrorDetail(code, failure) ??
+    readLogErrorDetail(code, { why: explanation }) ?? { type: code, params: null }
+  )
 }
 
 export function noteUsage(record: ProxyRequestRecord, usage: TokenUsage | null): void {

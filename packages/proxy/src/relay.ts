@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream'
-import { errorCodeOf } from '@sfp/egress'
-import { errorBody } from '@sfp/schemas'
+import { transportFailure } from '@sfp/egress'
+import { errorBody, type TransportFailure } from '@sfp/schemas'
 import { UpstreamStreamError } from './errors.js'
 import { SecretMasker } from './secret-masker.js'
 import { SseParser } from './sse-parser.js'
-import { describeTransportCode } from './transport.js'
+import { transportFailureText } from './transport.js'
 import { JsonUsageCollector, type TokenUsage, usageFromSseEvent } from './usage.js'
 
 /** How the body of an answer is read on its way: SSE events, a JSON document, or opaque bytes. */
@@ -20,7 +20,7 @@ export function bodyFormat(contentType: string | string[] | undefined): BodyForm
 /** How a relay ended. Until it ends otherwise, a relay counts as ended by the client leaving. */
 export type RelayEnd =
   | { kind: 'complete' }
-  | { kind: 'upstream-failed'; code: string; reason: string }
+  | { kind: 'upstream-failed'; failure: TransportFailure }
   | { kind: 'client-gone' }
 
 export interface RelayOptions {
@@ -131,9 +131,9 @@ export function relayBody(options: RelayOptions): Relay {
       stream.push(null)
       return
     }
-    const code = errorCodeOf(error)
-    const { reason } = describeTransportCode(code)
-    end = { kind: 'upstream-failed', code, reason }
+    const failure = transportFailure(error)
+    const reason = transportFailureText(failure)
+    end = { kind: 'upstream-failed', failure }
     if (parser === null) {
       stream.destroy(new UpstreamStreamError(reason, { cause: error }))
       return

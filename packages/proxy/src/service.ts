@@ -1,8 +1,9 @@
 import { rm } from 'node:fs/promises'
 import { setTimeout as sleepFor } from 'node:timers/promises'
+import type { Clock } from '@sfp/runtime'
 import { type ApiErrorCode, errorBody, type ProxyErrorCode } from '@sfp/schemas'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { InvalidClientKey, proxyErrorAnswer } from './errors.js'
+import { InvalidClientKey, proxyErrorAnswer, proxyErrorBody } from './errors.js'
 import { retryPolicy } from './failover.js'
 import { createForwarder } from './forward.js'
 import { presentedClientKey } from './headers.js'
@@ -35,6 +36,8 @@ export interface ProxyService {
 
 export interface ProxyServiceDeps extends ProxyPluginOptions {
   dispatch: ProxyDispatch
+  /** The server's clock (`app.clock`): request durations. */
+  clock: Clock
   /** Default: the transport built from the settings. */
   transport?: Transport
 }
@@ -66,7 +69,8 @@ export function upstreamPathOf(url: string, prefix: string): string | null {
 }
 
 export function createProxyService(deps: ProxyServiceDeps): ProxyService {
-  const { settings, verifyClientKey, now = Date.now } = deps
+  const { settings, verifyClientKey } = deps
+  const { now } = deps.clock
   const onComplete = deps.onComplete ?? (() => {})
   // Uploads larger than UPLOAD_MEMORY_BYTES wait here while their request lasts.
   const spoolDir = createSpoolFolder()
@@ -105,7 +109,7 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
     const record = newRecord({ time: startedAt, requestId, clientKeyId, method, path, clientIp })
     record.status = status
     record.durationMs = Math.max(0, Math.round(now() - startedAt))
-    noteError(record, code, message)
+    noteError(record, { type: code, params: null }, message)
     try {
       onComplete(record)
     } catch (error) {
@@ -165,7 +169,7 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
       if (answer.retryAfterSeconds !== undefined) {
         reply.header('retry-after', String(answer.retryAfterSeconds))
       }
-      reply.code(answer.status).send(errorBody(answer.code, answer.message))
+      reply.code(answer.status).send(proxyErrorBody(answer))
     },
 
     async close() {

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
-import { errorCodeOf } from '@sfp/egress'
+import { transportFailure } from '@sfp/egress'
+import type { TransportFailure, TransportFailureCause } from '@sfp/schemas'
 import type { Dispatcher } from 'undici'
 import { UpstreamTimeout, UpstreamUnreachable } from './errors.js'
 
@@ -41,59 +42,66 @@ export interface UpstreamResponse {
 export interface Transport {
   /**
    * One attempt. Resolves when the response headers arrive. Rejects with `UpstreamTimeout` or
-   * `UpstreamUnreachable` (undici's error as `cause`, its code as `upstreamCode`), or with the
+   * `UpstreamUnreachable` (undici's error as `cause`, what it came to as `failure`), or with the
    * signal's reason when the request was aborted.
    */
   send(request: UpstreamRequest): Promise<UpstreamResponse>
 }
 
-/** A transport failure, wrapped: `upstreamCode` is undici's `UND_ERR_*` code or the errno. */
+/** A transport failure, wrapped: `failure` is what undici's code came to (`@sfp/egress`). */
 export type TransportError = (
   | InstanceType<typeof UpstreamTimeout>
   | InstanceType<typeof UpstreamUnreachable>
-) & { upstreamCode: string }
+) & { failure: TransportFailure }
 
-/** What each undici / socket error code means for the client. Chosen by code, never by message. */
-const TRANSPORT_ERRORS: Record<string, { timeout: boolean; reason: string }> = {
-  UND_ERR_CONNECT_TIMEOUT: { timeout: true, reason: 'connect timeout' },
-  UND_ERR_HEADERS_TIMEOUT: { timeout: true, reason: 'no response headers in time' },
-  UND_ERR_BODY_TIMEOUT: { timeout: true, reason: 'the answer went silent for too long' },
-  UND_ERR_SOCKET: { timeout: false, reason: 'the upstream closed the connection' },
-  UND_ERR_HEADERS_OVERFLOW: { timeout: false, reason: 'response headers too large' },
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: { timeout: false, reason: 'answer shorter than announced' },
-  UND_ERR_CLOSED: { timeout: false, reason: 'the proxy is shutting down' },
-  UND_ERR_DESTROYED: { timeout: false, reason: 'the proxy is shutting down' },
-  ECONNREFUSED: { timeout: false, reason: 'connection refused' },
-  ECONNRESET: { timeout: false, reason: 'connection reset' },
-  EPIPE: { timeout: false, reason: 'connection reset' },
-  ETIMEDOUT: { timeout: true, reason: 'connect timeout' },
-  ENOTFOUND: { timeout: false, reason: 'host not found' },
-  EAI_AGAIN: { timeout: false, reason: 'DNS lookup failed' },
-  EHOSTUNREACH: { timeout: false, reason: 'host unreachable' },
-  ENETUNREACH: { timeout: false, reason: 'network unreachable' },
+/** The failures the client gets as 504 `upstream_timeout`; any other is 502. */
+const TIMEOUTS: ReadonlySet<TransportFailureCause> = new Set([
+  'connect_timeout',
+  'headers_timeout',
+  'body_timeout',
+])
+
+/** Each cause in the words of the proxy's English error messages. */
+const CAUSE_WORDS: Record<TransportFailureCause, string> = {
+  connect_timeout: 'connect timeout',
+  headers_timeout: 'no response headers in time',
+  body_timeout: 'the answer went silent for too long',
+  connection_closed: 'the upstream closed the connection',
+  connection_refused: 'connection refused',
+  connection_reset: 'connection reset',
+  tunnel_refused: 'the proxy refused the tunnel',
+  socks_refused: 'the SOCKS5 proxy refused',
+  headers_too_large: 'response headers too large',
+  answer_too_short: 'answer shorter than announced',
+  malformed_answer: 'malformed HTTP answer',
+  host_not_found: 'host not found',
+  dns_failed: 'DNS lookup failed',
+  host_unreachable: 'host unreachable',
+  network_unreachable: 'network unreachable',
+  shutting_down: 'the proxy is shutting down',
+  failed: 'upstream request failed',
 }
 
-/** What a transport error code means: whether it is a timeout, and a short reason. */
-export function describeTransportCode(code: string): { timeout: boolean; reason: string } {
-  const known = TRANSPORT_ERRORS[code]
-  if (known) return known
-  if (code.startsWith('HPE_')) return { timeout: false, reason: 'malformed HTTP answer' }
-  return { timeout: false, reason: `upstream request failed (${code})` }
+/** A transport failure in a few English words; an unknown one names its code. */
+export function transportFailureText({ cause, code }: TransportFailure): string {
+  return cause === 'failed' ? `${CAUSE_WORDS.failed} (${code})` : CAUSE_WORDS[cause]
 }
 
 /** Wrap an undici error as the proxy's own: 504 for connect/headers timeouts, else 502. */
 export function wrapTransportError(error: unknown): TransportError {
-  const upstreamCode = errorCodeOf(error)
-  const { timeout, reason } = describeTransportCode(upstreamCode)
-  const wrapped = timeout
+  const failure = transportFailure(error)
+  const reason = transportFailureText(failure)
+  const wrapped = TIMEOUTS.has(failure.cause)
     ? new UpstreamTimeout(reason, { cause: error })
     : new UpstreamUnreachable(reason, { cause: error })
-  return Object.assign(wrapped, { upstreamCode })
+  return Object.assign(wrapped, { failure })
 }
 
 export function isTransportError(error: unknown): error is TransportError {
   return (
-    error instanceof Error && typeof (error as { upstreamCode?: unknown }).upstreamCode === 'string'
+    error instanceof Error &&
+    typeof (error as { failure?: unknown }).failure === 'object' &&
+    (error as { failure?: unknown }).failure !== null
   )
 }
 

@@ -46,6 +46,10 @@ function expectRefused(answer: RawAnswer, method: string, context: string): void
       message: `The proxy does not forward ${method} requests: use GET, POST, DELETE`,
       type: 'invalid_request_error',
       code: 'method_not_allowed',
+      explanation: {
+        code: 'method_refused',
+        params: { method, allowed: ['GET', 'POST', 'DELETE'] },
+      },
     },
   })
 }

@@ -45,6 +45,7 @@ describe('the request record', () => {
       totalTokens: 7,
       errorType: null,
       errorMessage: null,
+      errorParams: null,
     })
     expect(record?.time).toBeGreaterThanOrEqual(before)
     expect(record?.durationMs).toBeGreaterThanOrEqual(record?.ttfbMs ?? 0)

@@ -110,8 +110,7 @@ describe('relayBody', () => {
     )
     expect(result.end()).toEqual({
       kind: 'upstream-failed',
-      code: 'ECONNRESET',
-      reason: 'connection reset',
+      failure: { cause: 'connection_reset', code: 'ECONNRESET' },
     })
   })
 
@@ -130,7 +129,10 @@ describe('relayBody', () => {
       body.destroy(Object.assign(new Error('timeout'), { code: 'UND_ERR_BODY_TIMEOUT' })),
     )
     await expect(text(result.stream)).rejects.toMatchObject({ code: 'SFP_UPSTREAM_STREAM_ERROR' })
-    expect(result.end()).toMatchObject({ kind: 'upstream-failed', code: 'UND_ERR_BODY_TIMEOUT' })
+    expect(result.end()).toEqual({
+      kind: 'upstream-failed',
+      failure: { cause: 'body_timeout', code: 'UND_ERR_BODY_TIMEOUT' },
+    })
   })
 
   it('stops reading upstream when the client is gone', async () => {

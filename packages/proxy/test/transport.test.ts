@@ -2,7 +2,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { text } from 'node:stream/consumers'
 import { errorCodeOf as errorCode } from '@sfp/egress'
-import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
+import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
 import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTransport, type TransportOptions, wrapTransportError } from '../src/transport.js'
@@ -92,7 +92,7 @@ describe('transport', () => {
     await expect(transport.send(models())).rejects.toMatchObject({
       code: 'SFP_UPSTREAM_UNREACHABLE',
       statusCode: 502,
-      upstreamCode: 'ECONNREFUSED',
+      failure: { cause: 'connection_refused', code: 'ECONNREFUSED' },
       cause: expect.objectContaining({ code: 'ECONNREFUSED' }),
     })
   })
@@ -103,7 +103,7 @@ describe('transport', () => {
     await expect(transport.send(models())).rejects.toMatchObject({
       code: 'SFP_UPSTREAM_TIMEOUT',
       statusCode: 504,
-      upstreamCode: 'UND_ERR_HEADERS_TIMEOUT',
+      failure: { cause: 'headers_timeout', code: 'UND_ERR_HEADERS_TIMEOUT' },
     })
   })
 
@@ -125,7 +125,7 @@ describe('transport', () => {
     upstream.script({ fault: { kind: 'oversized-headers' } })
     await expect(transport.send(models())).rejects.toMatchObject({
       code: 'SFP_UPSTREAM_UNREACHABLE',
-      upstreamCode: 'UND_ERR_HEADERS_OVERFLOW',
+      failure: { cause: 'headers_too_large', code: 'UND_ERR_HEADERS_OVERFLOW' },
     })
   })
 
@@ -148,12 +148,15 @@ describe('transport errors', () => {
       Object.assign(new Error('ignored text: ECONNRESET timeout'), { code })
     expect(wrapTransportError(coded('UND_ERR_CONNECT_TIMEOUT'))).toMatchObject({
       code: 'SFP_UPSTREAM_TIMEOUT',
-      upstreamCode: 'UND_ERR_CONNECT_TIMEOUT',
+      failure: { cause: 'connect_timeout', code: 'UND_ERR_CONNECT_TIMEOUT' },
     })
     expect(wrapTransportError(coded('UND_ERR_SOCKET')).code).toBe('SFP_UPSTREAM_UNREACHABLE')
     expect(wrapTransportError(coded('ECONNRESET')).message).toContain('connection reset')
     expect(wrapTransportError(coded('HPE_INVALID_CHUNK_SIZE')).message).toContain('malformed')
-    expect(wrapTransportError(new Error('ECONNREFUSED')).upstreamCode).toBe('UNKNOWN')
+    expect(wrapTransportError(new Error('ECONNREFUSED')).failure).toEqual({
+      cause: 'failed',
+      code: 'UNKNOWN',
+    })
   })
 
   it('reads the code of an AggregateError (happy eyeballs)', () => {

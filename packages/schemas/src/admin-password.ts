@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { envSchema } from './config.js'
+import { customRule } from './errors.js'
 
 const envRule = envSchema.shape.ADMIN_PASSWORD.unwrap()
 /** ADMIN_PASSWORD's own length limits (8 to 1024), so both ways to set the password agree. */
@@ -35,5 +36,6 @@ export const changeAdminPasswordBodySchema = z
   .refine((body) => body.newPassword !== body.currentPassword, {
     path: ['newPassword'],
     error: 'must differ from the current password',
+    ...customRule({ kind: 'differs_from', field: 'currentPassword' }),
   })
 export type ChangeAdminPasswordBody = z.infer<typeof changeAdminPasswordBodySchema>

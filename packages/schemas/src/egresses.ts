@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { customRule, type EgressUrlProblemCode } from './errors.js'
 import { explanationSchema } from './explanations.js'
 import { decimalId } from './ids.js'
 
@@ -52,8 +53,14 @@ export interface ParsedProxyUrl {
 
 export type ParsedEgressUrl = { kind: 'direct' } | ParsedProxyUrl
 
-/** Why an egress URL was refused; the message names the part that is wrong. */
-export type EgressUrlProblem = { ok: false; reason: string }
+/** Why an egress URL was refused: the part that is wrong, as a code and in English words. */
+export type EgressUrlProblem = { ok: false; problem: EgressUrlProblemCode; reason: string }
+
+const problem = (code: EgressUrlProblemCode, reason: string): EgressUrlProblem => ({
+  ok: false,
+  problem: code,
+  reason,
+})
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i
 /** `[userinfo@]host:port` then an optional lone `/`; the host may be an IPv6 literal in brackets. */
@@ -77,38 +84,38 @@ function decodePart(part: string): string | undefined {
  */
 export function parseEgressUrl(input: string): ParsedEgressUrl | EgressUrlProblem {
   const text = input.trim()
-  if (text.length === 0) return { ok: false, reason: 'give "direct" or a proxy URL' }
+  if (text.length === 0) return problem('empty', 'give "direct" or a proxy URL')
   if (text.length > EGRESS_URL_MAX) {
-    return { ok: false, reason: `must be at most ${EGRESS_URL_MAX} characters` }
+    return problem('too_long', `must be at most ${EGRESS_URL_MAX} characters`)
   }
   if (text.toLowerCase() === 'direct') return { kind: 'direct' }
   if (/\s/.test(text) || [...text].some((char) => char.charCodeAt(0) < 0x20 || char === '\u007f')) {
-    return { ok: false, reason: 'must not contain spaces or control characters' }
+    return problem('spaces', 'must not contain spaces or control characters')
   }
   const schemeMatch = SCHEME.exec(text)
   if (!schemeMatch) {
-    return { ok: false, reason: 'must be "direct" or a URL such as socks5://host:1080' }
+    return problem('not_url', 'must be "direct" or a URL such as socks5://host:1080')
   }
   const scheme = (schemeMatch[1] ?? '').toLowerCase()
   if (!(EGRESS_PROXY_SCHEMES as readonly string[]).includes(scheme)) {
-    return { ok: false, reason: 'the scheme must be http, https, socks5 or socks5h' }
+    return problem('scheme', 'the scheme must be http, https, socks5 or socks5h')
   }
   const authority = AUTHORITY.exec(text.slice(schemeMatch[0].length))
   if (!authority) {
-    return {
-      ok: false,
-      reason: 'must be scheme://[user:password@]host:port with the port named and nothing after it',
-    }
+    return problem(
+      'shape',
+      'must be scheme://[user:password@]host:port with the port named and nothing after it',
+    )
   }
   const [, userinfo, rawHost = '', rawPort = ''] = authority
   const port = Number(rawPort)
   if (!Number.isInteger(port) || port < 1 || port > 65535 || rawPort.length > 5) {
-    return { ok: false, reason: 'the port must be between 1 and 65535' }
+    return problem('port', 'the port must be between 1 and 65535')
   }
   const bracketed = rawHost.startsWith('[')
   const host = (bracketed ? rawHost.slice(1, -1) : rawHost).toLowerCase()
   const validHost = bracketed ? ipVersion(host) === 6 : HOST_NAME.test(host)
-  if (!validHost) return { ok: false, reason: 'the host is not a valid name or IP address' }
+  if (!validHost) return problem('host', 'the host is not a valid name or IP address')
   let username: string | null = null
   let password: string | null = null
   if (userinfo !== undefined) {
@@ -116,11 +123,14 @@ export function parseEgressUrl(input: string): ParsedEgressUrl | EgressUrlProble
     const user = decodePart(colon === -1 ? userinfo : userinfo.slice(0, colon))
     const pass = colon === -1 ? null : decodePart(userinfo.slice(colon + 1))
     if (user === undefined || pass === undefined) {
-      return { ok: false, reason: 'the user name or password is not validly percent-encoded' }
+      return problem('encoding', 'the user name or password is not validly percent-encoded')
     }
-    if (user.length === 0) return { ok: false, reason: 'the user name is empty' }
+    if (user.length === 0) return problem('user_empty', 'the user name is empty')
     if (user.length > 255 || (pass?.length ?? 0) > 255) {
-      return { ok: false, reason: 'the user name and password must be at most 255 characters' }
+      return problem(
+        'credentials_long',
+        'the user name and password must be at most 255 characters',
+      )
     }
     username = user
     password = pass
@@ -162,6 +172,7 @@ const localAddressSchema = z
   .max(64)
   .refine((value) => ipVersion(value) !== 0, {
     error: 'must be an IPv4 or IPv6 address of this host',
+    ...customRule({ kind: 'local_address' }),
   })
 
 const labelSchema = z
@@ -176,7 +187,9 @@ export const createEgressBodySchema = z.strictObject({
     .max(EGRESS_URL_MAX, { error: `must be at most ${EGRESS_URL_MAX} characters` })
     .superRefine((value, ctx) => {
       const parsed = parseEgressUrl(value)
-      if (isEgressUrlProblem(parsed)) ctx.addIssue({ code: 'custom', message: parsed.reason })
+      if (!isEgressUrlProblem(parsed)) return
+      const rule = { kind: 'egress_url', problem: parsed.problem } as const
+      ctx.addIssue({ code: 'custom', message: parsed.reason, ...customRule(rule) })
     }),
   label: labelSchema.optional(),
   /** Only for `direct`: the local source address (hosts with several IPs). */
@@ -191,6 +204,7 @@ export const patchEgressBodySchema = z
   })
   .refine((body) => body.enabled !== undefined || body.label !== undefined, {
     error: 'give enabled or label',
+    ...customRule({ kind: 'one_of', fields: ['enabled', 'label'] }),
   })
 export type PatchEgressBody = z.infer<typeof patchEgressBodySchema>
 

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { type Explanation, explanationSchema } from './explanations.js'
 
 /**
  * Errors made by the proxy itself, in OpenAI's shape so SDKs surface them (docs/behaviour.md §3).
@@ -50,10 +51,27 @@ export const API_ERRORS = {
 } as const satisfies Record<string, { status: number; type: string }>
 export type ApiErrorCode = keyof typeof API_ERRORS
 
+/** What a refused egress URL got wrong (`parseEgressUrl`). */
+export const EGRESS_URL_PROBLEMS = [
+  'empty',
+  'too_long',
+  'spaces',
+  'not_url',
+  'scheme',
+  'shape',
+  'port',
+  'host',
+  'encoding',
+  'user_empty',
+  'credentials_long',
+] as const
+export type EgressUrlProblemCode = (typeof EGRESS_URL_PROBLEMS)[number]
+
 /**
  * Why a field was refused, as a code with its bounds: what the dashboard words in the reader's
- * language (`reason` keeps zod's English for scripts). `other` is a rule of our own words (a
- * custom message): the reason is all there is. Never holds the client's input.
+ * language (`reason` keeps the English for scripts). The zod rules come first; the rules of our
+ * own refinements follow, each carried on its issue as `params.rule` (`customRule`). `other` is
+ * a refusal no code describes: the reason is all there is. Never holds the client's input.
  */
 export const fieldRuleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('too_small'), minimum: z.number(), origin: z.string() }),
@@ -62,9 +80,50 @@ export const fieldRuleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('invalid_format'), format: z.string() }),
   z.object({ kind: z.literal('invalid_value') }),
   z.object({ kind: z.literal('unrecognized_keys'), count: z.number().int().nonnegative() }),
+  // Our own refinements.
+  /** A whole number written in plain decimal digits, from `minimum` to `maximum`. */
+  z.object({ kind: z.literal('decimal_integer'), minimum: z.number(), maximum: z.number() }),
+  /** A row id (a decimal integer from 1); the field names whose. */
+  z.object({ kind: z.literal('id') }),
+  /** A `nextCursor` of a previous page. */
+  z.object({ kind: z.literal('cursor') }),
+  /** An ISO 8601 time, or milliseconds since 1970 up to `maximum`. */
+  z.object({ kind: z.literal('time'), maximum: z.number() }),
+  /** A status filter: `2xx`…`5xx`, `error`, or a status code from 100 to 599. */
+  z.object({ kind: z.literal('status_filter') }),
+  /** A body that must name one of these fields (field names as the API spells them). */
+  z.object({ kind: z.literal('one_of'), fields: z.array(z.string()) }),
+  /** Must differ from another field of the same body. */
+  z.object({ kind: z.literal('differs_from'), field: z.string() }),
+  /** An IPv4 or IPv6 address of this host. */
+  z.object({ kind: z.literal('local_address') }),
+  /** An egress URL (`direct` or a proxy URL) and what is wrong with it. */
+  z.object({ kind: z.literal('egress_url'), problem: z.enum(EGRESS_URL_PROBLEMS) }),
   z.object({ kind: z.literal('other') }),
 ])
 export type FieldRule = z.infer<typeof fieldRuleSchema>
+/** The rules of our own refinements (not zod's own issue codes). */
+export type CustomFieldRule = Exclude<
+  FieldRule,
+  {
+    kind:
+      | 'too_small'
+      | 'too_big'
+      | 'invalid_type'
+      | 'invalid_format'
+      | 'invalid_value'
+      | 'unrecognized_keys'
+      | 'other'
+  }
+>
+
+/**
+ * The `params` a custom zod issue carries its rule in: `.refine(check, { error, ...customRule(r)
+ * })`, `ctx.addIssue({ code: 'custom', message, ...customRule(r) })`.
+ */
+export function customRule(rule: CustomFieldRule): { params: { rule: CustomFieldRule } } {
+  return { params: { rule } }
+}
 
 export const fieldIssueSchema = z.object({
   field: z.string(),
@@ -80,6 +139,12 @@ export const apiErrorBodySchema = z.object({
     code: z.string(),
     /** Validation errors: which field and why. */
     fields: z.array(fieldIssueSchema).optional(),
+    /**
+     * Why the request was refused, as a code the dashboard words in the reader's language (the
+     * `message` says the same in English). Outside OpenAI's shape, which SDKs ignore. One of a
+     * newer server's codes reads as absent.
+     */
+    explanation: explanationSchema.optional().catch(undefined),
   }),
 })
 export type ApiErrorBody = z.infer<typeof apiErrorBodySchema>
@@ -87,11 +152,20 @@ export type ApiErrorBody = z.infer<typeof apiErrorBodySchema>
 export function errorBody(
   code: ProxyErrorCode | ApiErrorCode,
   message: string,
-  fields?: FieldIssue[],
+  details: { fields?: FieldIssue[] | undefined; explanation?: Explanation | undefined } = {},
 ): ApiErrorBody {
   const { type } =
     code in PROXY_ERRORS ? PROXY_ERRORS[code as ProxyErrorCode] : API_ERRORS[code as ApiErrorCode]
-  return { error: { message, type, code, ...(fields ? { fields } : {}) } }
+  const { fields, explanation } = details
+  return {
+    error: {
+      message,
+      type,
+      code,
+      ...(fields ? { fields } : {}),
+      ...(explanation ? { explanation } : {}),
+    },
+  }
 }
 
 /** The parts of a zod issue `describeIssues` reads (zod 4's issue shapes, loosely). */
@@ -105,11 +179,17 @@ export interface IssueLike {
   expected?: string
   format?: string
   keys?: readonly string[]
+  /** A custom issue's own data: its rule (`customRule`). */
+  params?: Record<string, unknown>
 }
 
-/** The rule behind a zod issue; `other` for our own messages and shapes not worded here. */
+/** The rule behind a zod issue; `other` for a custom issue without a rule and shapes not worded here. */
 export function fieldRule(issue: IssueLike): FieldRule {
   switch (issue.code) {
+    case 'custom': {
+      const parsed = fieldRuleSchema.safeParse(issue.params?.rule)
+      return parsed.success ? parsed.data : { kind: 'other' }
+    }
     case 'too_small':
       return { kind: 'too_small', minimum: Number(issue.minimum), origin: issue.origin ?? '' }
     case 'too_big':

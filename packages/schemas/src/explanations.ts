@@ -2,9 +2,10 @@ import { z } from 'zod'
 
 /**
  * Why the server did something, as a stable code and typed params rather than a sentence: key
- * events, a key's last error, an egress's state. The dashboard renders each code in the reader's
- * language from its catalog; `explanationText` gives the English line the API keeps beside it
- * (`reason`, `lastError`, `stateReason`) for scripts and logs. Params never hold a secret: upstream
+ * events, a key's last error, an egress's state, an error answer's refusal (`error.explanation`).
+ * The dashboard renders each code in the reader's language from its catalog; `explanationText`
+ * gives the English line the API keeps beside it (`reason`, `lastError`, `stateReason`) for
+ * scripts and logs. Params never hold a secret: upstream
  * words (`detail`) are shortened and masked before they get here.
  */
 
@@ -167,6 +168,18 @@ export const explanationSchema = z.discriminatedUnion('code', [
       nextAt: isoTime.nullable(),
     }),
   ),
+  // Why an error answer refuses a request before anything is sent upstream.
+  /** DISPATCH_QUEUE_MAX requests wait already; `retryAfterSeconds` from recent hold times. */
+  explain('queue_full', z.object({ waiting: int, retryAfterSeconds: int })),
+  /** No lane could take the request within DISPATCH_QUEUE_TIMEOUT_MS. */
+  explain('queue_timeout', z.object({ waitedMs: int })),
+  explain('shutting_down', nothing),
+  /** The request body passed BODY_LIMIT_MB. */
+  explain('body_too_large', z.object({ limitBytes: int })),
+  /** The request body stopped arriving for CLIENT_BODY_IDLE_TIMEOUT_MS. */
+  explain('body_stalled', z.object({ idleMs: int })),
+  /** A method the proxy does not forward; `allowed`: the ones it does. */
+  explain('method_refused', z.object({ method: z.string(), allowed: z.array(z.string()) })),
 ])
 export type Explanation = z.infer<typeof explanationSchema>
 export type ExplanationCode = Explanation['code']
@@ -190,6 +203,15 @@ export function readExplanation(value: unknown): Explanation | null {
   if (value === null || value === undefined) return null
   const parsed = explanationSchema.safeParse(value)
   return parsed.success ? parsed.data : null
+}
+
+/**
+ * The explanation an error carries (`error.explanation`: the dispatch's refusals and the proxy's
+ * own errors set one), for its answer's body; undefined when it has none of a known shape.
+ */
+export function explanationOf(error: unknown): Explanation | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  return readExplanation((error as { explanation?: unknown }).explanation) ?? undefined
 }
 
 // English lines for the API's text fields, logs and the command line.
@@ -328,6 +350,16 @@ const ENGLISH: EnglishRenderers = {
     `egress #${egressId} is ${state}${until === null ? '' : ` until ${until}`}`,
   no_egress: ({ outs, nextAt }) =>
     `no egress can reach SiliconFlow now: ${outs.length === 0 ? 'no egress is enabled' : outs.map((out) => `egress #${out.egressId} is ${out.state}`).join('; ')}${nextAt === null ? '' : `; the earliest is back at ${nextAt}`}`,
+  queue_full: ({ waiting, retryAfterSeconds }) =>
+    `the upstream queue is full (${waiting} requests waiting); try again in ${retryAfterSeconds} seconds`,
+  queue_timeout: ({ waitedMs }) => `no upstream slot became free within ${waitedMs} ms`,
+  shutting_down: () => 'the server is shutting down; try again shortly',
+  body_too_large: ({ limitBytes }) =>
+    `the request body is larger than the limit of ${limitBytes} bytes`,
+  body_stalled: ({ idleMs }) =>
+    `the request body stopped arriving for ${idleMs} ms; nothing was sent upstream`,
+  method_refused: ({ method, allowed }) =>
+    `the proxy does not forward ${method} requests: use ${allowed.join(', ')}`,
 }
 
 /** The explanation as one English line (what `reason`, `lastError` and `stateReason` say). */

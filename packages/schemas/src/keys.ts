@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { customRule } from './errors.js'
 import { explanationSchema } from './explanations.js'
 import { decimalId, decimalInteger } from './ids.js'
 
@@ -75,13 +76,28 @@ const label = z
   .max(LABEL_MAX, { error: `must be at most ${LABEL_MAX} characters` })
 
 /** One key (`api_key`) or many separated by whitespace, commas or semicolons (`api_keys`). */
-export const addKeysBodySchema = z.union(
-  [
-    z.strictObject({ api_key: z.string().max(4096), label: label.optional() }),
-    z.strictObject({ api_keys: z.string().max(8 * 1024 * 1024), label: label.optional() }),
-  ],
-  { error: 'send {"api_key": "..."} or {"api_keys": "k1\\nk2"}' },
-)
+export const addKeysBodySchema = z
+  .strictObject({
+    api_key: z.string().max(4096).optional(),
+    api_keys: z
+      .string()
+      .max(8 * 1024 * 1024)
+      .optional(),
+    label: label.optional(),
+  })
+  .refine((body) => (body.api_key === undefined) !== (body.api_keys === undefined), {
+    error: 'send {"api_key": "..."} or {"api_keys": "k1\\nk2"}',
+    ...customRule({ kind: 'one_of', fields: ['api_key', 'api_keys'] }),
+  })
+  .transform(
+    ({
+      api_key,
+      api_keys,
+      label,
+    }): { api_key: string; label?: string } | { api_keys: string; label?: string } =>
+      // The refinement left exactly one of the two.
+      api_key === undefined ? { api_keys: api_keys as string, label } : { api_key, label },
+  )
 export type AddKeysBody = z.infer<typeof addKeysBodySchema>
 
 /** Why an entry of a bulk import was rejected; the dashboard translates by code. */
@@ -118,6 +134,7 @@ export const patchKeyBodySchema = z
   })
   .refine((body) => body.enabled !== undefined || body.label !== undefined, {
     error: 'give enabled or label',
+    ...customRule({ kind: 'one_of', fields: ['enabled', 'label'] }),
   })
 export type PatchKeyBody = z.infer<typeof patchKeyBodySchema>
 

@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import type { ProxyErrorCode } from './errors.js'
-import { decimalId, decimalInteger } from './ids.js'
+import { customRule, type ProxyErrorCode } from './errors.js'
+import { explanationSchema } from './explanations.js'
+import { decimalId, decimalInteger, type TextRefusal } from './ids.js'
 
 /**
  * What a request log row's `errorType` holds: the code of an error the proxy made itself, or one
@@ -10,21 +11,114 @@ import { decimalId, decimalInteger } from './ids.js'
 export type LogErrorType = ProxyErrorCode | 'upstream_error' | 'client_disconnected'
 
 const isoTime = z.iso.datetime()
+const int = z.number().int()
+
+/**
+ * What a failed upstream connection or answer came to, read from undici's or the system's error
+ * code (`@sfp/egress` `transportFailure` is the one place that reads codes): the proxy's 502/504
+ * and a broken-off answer say it, and a failed way out is worded from it.
+ */
+export const TRANSPORT_FAILURE_CAUSES = [
+  'connect_timeout',
+  'headers_timeout',
+  'body_timeout',
+  'connection_closed',
+  'connection_refused',
+  'connection_reset',
+  'tunnel_refused',
+  'socks_refused',
+  'headers_too_large',
+  'answer_too_short',
+  'malformed_answer',
+  'host_not_found',
+  'dns_failed',
+  'host_unreachable',
+  'network_unreachable',
+  'shutting_down',
+  'failed',
+] as const
+export type TransportFailureCause = (typeof TRANSPORT_FAILURE_CAUSES)[number]
+
+/** A transport failure: its cause, and undici's or the system's code (`ECONNREFUSED`). */
+export const transportFailureSchema = z.object({
+  cause: z.enum(TRANSPORT_FAILURE_CAUSES),
+  code: z.string(),
+})
+export type TransportFailure = z.infer<typeof transportFailureSchema>
+
+const logError = <Type extends LogErrorType, Params extends z.ZodType>(
+  type: Type,
+  params: Params,
+) => z.object({ type: z.literal(type), params })
+
+/**
+ * A request log row's error as its type code and typed params (docs/behaviour.md §7), for the
+ * error types that have more to say than their name; the dashboard words them in the reader's
+ * language. `errorMessage` keeps the same in English for scripts (and is all that rows written
+ * before params existed have). Params never hold a secret: upstream words are masked and cut.
+ */
+export const logErrorDetailSchema = z.discriminatedUnion('type', [
+  /** A passed-through upstream error: its status and its own message, if it had one. */
+  logError('upstream_error', z.object({ status: int, detail: z.string().nullable() })),
+  logError('upstream_unreachable', transportFailureSchema),
+  logError('upstream_timeout', transportFailureSchema),
+  logError('upstream_stream_error', transportFailureSchema),
+  /** `cutAfterMs`: the client took no byte of the answer this long and was cut; null: it left. */
+  logError('client_disconnected', z.object({ cutAfterMs: int.nullable() })),
+  /** Refusals of the dispatch: why, as the explanation the refusal carried. */
+  logError('key_switch_guard', z.object({ why: explanationSchema })),
+  logError('rate_limited', z.object({ why: explanationSchema })),
+  logError('no_available_key', z.object({ why: explanationSchema })),
+  logError('no_available_egress', z.object({ why: explanationSchema })),
+  logError('egress_blocked', z.object({ why: explanationSchema })),
+])
+export type LogErrorDetail = z.infer<typeof logErrorDetailSchema>
+export type LogErrorDetailType = LogErrorDetail['type']
+export type LogErrorParams<Type extends LogErrorDetailType> = Extract<
+  LogErrorDetail,
+  { type: Type }
+>['params']
+
+/** A row's error type and params as one typed detail; null when absent or of an unknown shape. */
+export function readLogErrorDetail(type: string | null, params: unknown): LogErrorDetail | null {
+  if (type === null || params === null || params === undefined) return null
+  const parsed = logErrorDetailSchema.safeParse({ type, params })
+  return parsed.success ? parsed.data : null
+}
 
 /** The latest time a JavaScript Date can hold (year 275760): later ones cannot be shown as ISO. */
 export const MAX_TIME_MS = 8_640_000_000_000_000
 
 /**
+ * A query text read by the first of `readers` that accepts it; anything else is one issue with
+ * `refusal` (rather than the issues of every reader, none of which alone says what is wanted).
+ */
+function firstReading<Readers extends readonly [z.ZodType, ...z.ZodType[]]>(
+  readers: Readers,
+  { message, rule }: TextRefusal,
+) {
+  return z.string({ error: message }).transform((text, ctx) => {
+    for (const reader of readers) {
+      const read = reader.safeParse(text)
+      if (read.success) return read.data as z.output<Readers[number]>
+    }
+    ctx.issues.push({ code: 'custom', message, input: text, ...customRule(rule) })
+    return z.NEVER
+  })
+}
+
+/**
  * A time filter: ISO 8601 or milliseconds since the epoch, the latter as a decimal integer only
  * (`1e12` or `0x…` are refused, not read as some other time).
  */
-export const timeInputSchema = z.union(
+export const timeInputSchema = firstReading(
   [
     decimalInteger({ min: 0, max: MAX_TIME_MS }),
     z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)),
   ],
   {
-    error: `must be an ISO 8601 time or milliseconds since 1970 (a decimal integer from 0 to ${MAX_TIME_MS})`,
+    message: `must be an ISO 8601 time or milliseconds since 1970 (a decimal integer from 0 to ${MAX_TIME_MS})`,
+    rule: { kind: 'time', maximum: MAX_TIME_MS },
   },
 )
 
@@ -53,14 +147,23 @@ export const logEntrySchema = z.object({
   completionTokens: z.number().int().nullable(),
   totalTokens: z.number().int().nullable(),
   errorType: z.string().nullable(),
+  /** In English words (scripts); `errorParams` says the same as typed params of `errorType`. */
   errorMessage: z.string().nullable(),
+  /**
+   * The params of `errorType` (`logErrorDetailSchema`, read with `readLogErrorDetail`); null for
+   * types without any and for rows written before params existed (their text is `errorMessage`).
+   */
+  errorParams: z.record(z.string(), z.unknown()).nullable(),
 })
 export type LogEntry = z.infer<typeof logEntrySchema>
 
 /** `status` filters by exact code (`429`) or class (`2xx`, `4xx`, `5xx`); `error` = 4xx and 5xx. */
-export const logStatusFilterSchema = z.union(
+export const logStatusFilterSchema = firstReading(
   [z.enum(['2xx', '3xx', '4xx', '5xx', 'error']), decimalInteger({ min: 100, max: 599 })],
-  { error: 'must be 2xx, 3xx, 4xx, 5xx, error or a status code from 100 to 599' },
+  {
+    message: 'must be 2xx, 3xx, 4xx, 5xx, error or a status code from 100 to 599',
+    rule: { kind: 'status_filter' },
+  },
 )
 
 export const listLogsQuerySchema = z.object({
@@ -68,7 +171,7 @@ export const listLogsQuerySchema = z.object({
   cursor: decimalInteger({
     min: 0,
     max: Number.MAX_SAFE_INTEGER,
-    error: 'must be a cursor returned by a previous page',
+    refusal: { message: 'must be a cursor returned by a previous page', rule: { kind: 'cursor' } },
   })
     .transform(String)
     .optional(),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { z } from 'zod'
 import { clientKeyIdParamsSchema } from '../src/client-keys.js'
 import { egressIdParamsSchema } from '../src/egresses.js'
+import { describeIssues } from '../src/errors.js'
 import { decimalId, decimalInteger } from '../src/ids.js'
 import { listKeyEventsQuerySchema } from '../src/key-events.js'
 import { keyIdParamsSchema, listKeysQuerySchema } from '../src/keys.js'
@@ -66,12 +67,17 @@ describe('decimalInteger', () => {
   })
 
   it('keeps to its range and uses the given reason', () => {
-    const limit = decimalInteger({ min: 1, max: 500, error: 'must be a limit' })
-    expect(limit.parse('1')).toBe(1)
-    expect(limit.parse('500')).toBe(500)
+    const cursor = decimalInteger({
+      min: 1,
+      max: 500,
+      refusal: { message: 'must be a cursor', rule: { kind: 'cursor' } },
+    })
+    expect(cursor.parse('1')).toBe(1)
+    expect(cursor.parse('500')).toBe(500)
     for (const text of ['0', '501']) {
-      expect(limit.safeParse(text).error?.issues.map((issue) => issue.message)).toEqual([
-        'must be a limit',
+      const issues = cursor.safeParse(text).error?.issues ?? []
+      expect(describeIssues(issues).fields).toEqual([
+        { field: '(body)', reason: 'must be a cursor', rule: { kind: 'cursor' } },
       ])
     }
   })

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { listLogsQuerySchema, MAX_TIME_MS, statsQuerySchema, timeInputSchema } from '../src/logs.js'
+import {
+  listLogsQuerySchema,
+  MAX_TIME_MS,
+  readLogErrorDetail,
+  statsQuerySchema,
+  timeInputSchema,
+} from '../src/logs.js'
 
 describe('timeInputSchema', () => {
   it('takes milliseconds and ISO 8601 times', () => {
@@ -16,5 +22,28 @@ describe('timeInputSchema', () => {
       expect(statsQuerySchema.safeParse({ to: String(ms) }).success).toBe(false)
       expect(listLogsQuerySchema.safeParse({ from: String(ms) }).success).toBe(false)
     }
+  })
+})
+
+describe('readLogErrorDetail', () => {
+  it("reads a row's error type and params as one typed detail", () => {
+    const failure = { cause: 'connection_refused', code: 'ECONNREFUSED' }
+    expect(readLogErrorDetail('upstream_unreachable', failure)).toEqual({
+      type: 'upstream_unreachable',
+      params: failure,
+    })
+    const why = { code: 'no_egress', params: { outs: [], nextAt: null } }
+    expect(readLogErrorDetail('no_available_egress', { why })).toEqual({
+      type: 'no_available_egress',
+      params: { why },
+    })
+  })
+
+  it('is null without params, for a type without any, and for params of another shape', () => {
+    expect(readLogErrorDetail('upstream_error', null)).toBeNull()
+    expect(readLogErrorDetail(null, { status: 500, detail: null })).toBeNull()
+    expect(readLogErrorDetail('invalid_json', {})).toBeNull()
+    expect(readLogErrorDetail('upstream_error', { status: '500', detail: null })).toBeNull()
+    expect(readLogErrorDetail('upstream_timeout', { cause: 'gone', code: 'X' })).toBeNull()
   })
 })

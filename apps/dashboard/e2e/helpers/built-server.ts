@@ -1,9 +1,9 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BUILT_DASHBOARD_INDEX, BUILT_SERVER_ENTRY, REPO_ROOT } from './repo-paths.js'
+import { BUILT_SERVER_ENTRY, runBuiltServer } from '@sfp/test-support/server-process'
+import { BUILT_DASHBOARD_INDEX, REPO_ROOT } from './repo-paths.js'
 
 export interface BuiltServerOptions {
   upstreamUrl: string
@@ -12,6 +12,8 @@ export interface BuiltServerOptions {
   clientKey: string
   /** More settings (`CORS_ORIGINS`...), over the ones above. */
   env?: Record<string, string>
+  /** Writes into the fresh DATA_DIR before the server starts (an old siliconflowProxy database). */
+  prepareDataDir?: (dataDir: string) => void
 }
 
 export interface BuiltServer {
@@ -23,9 +25,6 @@ export interface BuiltServer {
   stop(): Promise<void>
 }
 
-type Exit = { code: number | null; signal: NodeJS.Signals | null }
-
-const LISTENING = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/
 const BOOT_TIMEOUT_MS = 30_000
 const STOP_TIMEOUT_MS = 15_000
 
@@ -40,16 +39,6 @@ export function assertBuildExists(): void {
   }
 }
 
-function waitForExit(child: ChildProcessWithoutNullStreams): Promise<Exit> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve({ code: child.exitCode, signal: child.signalCode })
-      return
-    }
-    child.once('exit', (code, signal) => resolve({ code, signal }))
-  })
-}
-
 /**
  * `node apps/server/dist/server.js` in a child process, as `pnpm start` runs it in production,
  * with a fresh SQLite folder and the given upstream. Resolves once it logs its address.
@@ -57,64 +46,42 @@ function waitForExit(child: ChildProcessWithoutNullStreams): Promise<Exit> {
 export async function startBuiltServer(options: BuiltServerOptions): Promise<BuiltServer> {
   assertBuildExists()
   const dataDir = await mkdtemp(join(tmpdir(), 'sfp-dashboard-e2e-'))
-  const child = spawn(process.execPath, [BUILT_SERVER_ENTRY], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      DATA_DIR: dataDir,
-      ADMIN_PASSWORD: options.adminPassword,
-      PROXY_API_KEYS: options.clientKey,
-      UPSTREAM_BASE_URL: options.upstreamUrl,
-      // The browser's status stream stays open; do not wait the default 30 s for it on SIGTERM.
-      SHUTDOWN_GRACE_SECONDS: '2',
-      ...options.env,
-    },
-  })
-  const output: string[] = []
-  const exited = waitForExit(child)
-
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`server did not listen within ${BOOT_TIMEOUT_MS} ms:\n${output.join('\n')}`))
-    }, BOOT_TIMEOUT_MS)
-    const collect = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line === '') continue
-        output.push(line)
-        const address = LISTENING.exec(line)?.[1]
-        if (address) {
-          clearTimeout(timer)
-          resolve(address)
-        }
-      }
-    }
-    child.stdout.on('data', collect)
-    child.stderr.on('data', collect)
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer)
-      reject(new Error(`server exited (${code ?? signal}) before listening:\n${output.join('\n')}`))
-    })
-  }).catch(async (error: unknown) => {
+  try {
+    options.prepareDataDir?.(dataDir)
+  } catch (error) {
     await rm(dataDir, { recursive: true, force: true })
     throw error
+  }
+  const server = runBuiltServer(REPO_ROOT, {
+    NODE_ENV: 'production',
+    DATA_DIR: dataDir,
+    ADMIN_PASSWORD: options.adminPassword,
+    PROXY_API_KEYS: options.clientKey,
+    UPSTREAM_BASE_URL: options.upstreamUrl,
+    // The browser's status stream stays open; do not wait the default 30 s for it on SIGTERM.
+    SHUTDOWN_GRACE_SECONDS: '2',
+    ...options.env,
   })
+  // A boot that hangs must not leave a server behind the failed test.
+  const bootTimer = setTimeout(() => server.child.kill('SIGKILL'), BOOT_TIMEOUT_MS)
+  const url = await server
+    .url()
+    .catch(async (error: unknown) => {
+      await rm(dataDir, { recursive: true, force: true })
+      throw error
+    })
+    .finally(() => clearTimeout(bootTimer))
 
   async function stop(): Promise<void> {
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
-    const exit = await exited
-    clearTimeout(timer)
+    const stopTimer = setTimeout(() => server.child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+    const exit = await server.stop()
+    clearTimeout(stopTimer)
     await rm(dataDir, { recursive: true, force: true })
     if (exit.code !== 0) {
       throw new Error(`server did not shut down cleanly (${exit.code ?? exit.signal}):
-${output.slice(-20).join('\n')}`)
+${server.lines.slice(-20).join('\n')}`)
     }
   }
 
-  return { url, output, stop }
+  return { url, output: server.lines, stop }
 }

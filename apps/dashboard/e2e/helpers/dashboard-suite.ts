@@ -1,8 +1,8 @@
-import type { MockUpstream } from '@sfp/upstream-mock'
+import type { MockUpstream } from '@sfp/test-support/upstream'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
 import { launchChromium, newDashboardContext } from './browser.js'
-import { type BuiltServer, startBuiltServer } from './built-server.js'
+import { type BuiltServer, type BuiltServerOptions, startBuiltServer } from './built-server.js'
 import { saveScreenshot } from './screenshots.js'
 import { type AdminClient, createAdminClient } from './server-clients.js'
 import { startUpstreamWithAccounts } from './upstream.js'
@@ -38,10 +38,13 @@ function required<T>(value: T | undefined, what: string): T {
 }
 
 /**
- * Registers the hooks of one test file: one mock upstream, one production server and one
- * Chromium for the file (stopped after it), and a fresh browser context for each test.
+ * Registers the hooks of one test file (or of the `describe` it is called in): one mock
+ * upstream, one production server and one Chromium for it (stopped after it), and a fresh
+ * browser context for each test. `prepareDataDir` fills the server's data folder first.
  */
-export function useDashboardSuite(): DashboardSuite {
+export function useDashboardSuite(
+  options: Pick<BuiltServerOptions, 'prepareDataDir'> = {},
+): DashboardSuite {
   let file: FileState | undefined
   let test: TestState | undefined
 
@@ -55,6 +58,7 @@ export function useDashboardSuite(): DashboardSuite {
         upstreamUrl: upstream.url,
         adminPassword: ADMIN_PASSWORD,
         clientKey: CLIENT_KEY,
+        ...options,
       })
       started.push(() => server.stop())
       const browser = await launchChromium()

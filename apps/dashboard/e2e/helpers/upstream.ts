@@ -1,4 +1,4 @@
-import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
+import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
 
 /**
  * Upstream keys the suite imports. Each has an account on the mock, so the proxy's balance checks

@@ -1,4 +1,4 @@
-import { apiErrorBodySchema, type FieldIssue } from '@sfp/schemas'
+import { apiErrorBodySchema, type Explanation, type FieldIssue } from '@sfp/schemas'
 
 /** `status` of an ApiError when no answer arrived at all. */
 export const NETWORK_STATUS = 0
@@ -23,6 +23,8 @@ export class ApiError extends Error {
     readonly fields: readonly FieldIssue[] = [],
     /** Seconds, from the Retry-After header (429 and 503 answers). */
     readonly retryAfterSeconds: number | null = null,
+    /** Why, as a code the dashboard words in the reader's language (`message` is English). */
+    readonly explanation: Explanation | null = null,
   ) {
     super(message)
   }
@@ -57,8 +59,15 @@ export async function apiErrorFromResponse(response: Response): Promise<ApiError
   }
   const parsed = apiErrorBodySchema.safeParse(body)
   if (parsed.success) {
-    const { code, message, fields } = parsed.data.error
-    return new ApiError(response.status, code, message, fields ?? [], retryAfter)
+    const { code, message, fields, explanation } = parsed.data.error
+    return new ApiError(
+      response.status,
+      code,
+      message,
+      fields ?? [],
+      retryAfter,
+      explanation ?? null,
+    )
   }
   const message = response.statusText || `HTTP ${response.status}`
   return new ApiError(response.status, `http_${response.status}`, message, [], retryAfter)

@@ -2,6 +2,7 @@ import { type FormEvent, useId, useState } from 'react'
 import { isApiError } from '../api/api-error.js'
 import { ADMIN_USER, basicAuthorization } from '../api/credentials.js'
 import { ErrorNotice } from '../components/ErrorNotice.js'
+import { PasswordField } from '../components/PasswordField.js'
 import { useNow } from '../hooks/useNow.js'
 import { useI18n } from '../i18n/I18nProvider.js'
 import { verifyCredentials } from './verify-credentials.js'
@@ -22,8 +23,6 @@ interface SignInFormProps {
 export function SignInForm({ onSignedIn, expired = false }: SignInFormProps) {
   const { t } = useI18n()
   const userId = useId()
-  const passwordId = useId()
-  const hintId = useId()
   const [user, setUser] = useState(ADMIN_USER)
   const [password, setPassword] = useState('')
   const [busy, setBusy] = useState(false)
@@ -75,25 +74,15 @@ export function SignInForm({ onSignedIn, expired = false }: SignInFormProps) {
           required
         />
       </div>
-      <div className="field">
-        <label htmlFor={passwordId}>{t('signIn.password')}</label>
-        <input
-          id={passwordId}
-          className="input"
-          type="password"
-          name="password"
-          autoComplete="current-password"
-          aria-describedby={hintId}
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
-          required
-          // biome-ignore lint/a11y/noAutofocus: the only thing to do on this screen
-          autoFocus
-        />
-        <p id={hintId} className="field__hint">
-          {t('signIn.passwordHint')}
-        </p>
-      </div>
+      <PasswordField
+        label={t('signIn.password')}
+        name="password"
+        autoComplete="current-password"
+        hint={t('signIn.passwordHint')}
+        value={password}
+        onChange={setPassword}
+        autoFocus
+      />
       <div aria-live="polite">
         {failure?.kind === 'wrong' && (
           <p className="notice notice--error">{t('signIn.wrongPassword')}</p>

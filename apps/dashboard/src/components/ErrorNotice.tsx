@@ -2,6 +2,7 @@ import { ApiError, INVALID_RESPONSE, NETWORK_ERROR } from '../api/api-error.js'
 import type { MessageKey } from '../i18n/catalog.js'
 import { describeFieldIssue } from '../i18n/field-issues.js'
 import { useI18n } from '../i18n/I18nProvider.js'
+import { useExplain } from '../i18n/useExplain.js'
 
 /** Server error codes explained in the page language (the server's text is English). */
 const KNOWN_CODES: ReadonlyMap<string, MessageKey> = new Map([
@@ -44,10 +45,14 @@ export function ErrorNotice({ error, className }: { error: unknown; className?: 
 
 export function ErrorText({ error }: { error: unknown }) {
   const { t } = useI18n()
+  const explain = useExplain()
   if (!(error instanceof ApiError)) {
     return <>{error instanceof Error ? error.message : String(error)}</>
   }
   if (error.code === NETWORK_ERROR) return <>{t('error.network')}</>
+  // The server said why as a code: its words in the reader's language, times in the reader's
+  // zone, never the English message beside it.
+  if (error.explanation !== null) return <>{explain(error.explanation, null)}</>
   if (error.status === 401) return <>{t('error.unauthorized')}</>
   if (error.status === 403 && error.code === 'cross_site_request')
     return <>{t('error.crossSite')}</>

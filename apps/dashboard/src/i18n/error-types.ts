@@ -1,4 +1,15 @@
-import type { LogErrorType } from '@sfp/schemas'
+import type {
+  LogEntry,
+  LogErrorDetail,
+  LogErrorDetailType,
+  LogErrorParams,
+  LogErrorType,
+  TransportFailure,
+  TransportFailureCause,
+} from '@sfp/schemas'
+import { readLogErrorDetail } from '@sfp/schemas'
+import { renderExplanation } from './explanations.js'
+import type { Formatters } from './format.js'
 import type { Language } from './language.js'
 import type { Message } from './messages/message.js'
 
@@ -31,4 +42,89 @@ export const ERROR_TYPE_LABELS: Record<LogErrorType, Message> = {
 export function errorTypeLabel(language: Language, code: string): string {
   const label = (ERROR_TYPE_LABELS as Record<string, Message | undefined>)[code]
   return label === undefined ? code : label[language]
+}
+
+/** What a failed upstream connection or answer came to, in words. */
+const TRANSPORT_CAUSES: Record<TransportFailureCause, Message> = {
+  connect_timeout: { zh: '连接超时', en: 'connect timeout' },
+  headers_timeout: { zh: '等待响应头超时', en: 'no response headers in time' },
+  body_timeout: { zh: '响应长时间没有新数据', en: 'the answer went silent for too long' },
+  connection_closed: { zh: '上游关闭了连接', en: 'the upstream closed the connection' },
+  connection_refused: { zh: '连接被拒绝', en: 'connection refused' },
+  connection_reset: { zh: '连接被重置', en: 'connection reset' },
+  tunnel_refused: { zh: '代理拒绝建立隧道', en: 'the proxy refused the tunnel' },
+  socks_refused: { zh: 'SOCKS5 代理拒绝', en: 'the SOCKS5 proxy refused' },
+  headers_too_large: { zh: '响应头过大', en: 'response headers too large' },
+  answer_too_short: { zh: '响应比声明的短', en: 'answer shorter than announced' },
+  malformed_answer: { zh: 'HTTP 响应格式错误', en: 'malformed HTTP answer' },
+  host_not_found: { zh: '找不到主机', en: 'host not found' },
+  dns_failed: { zh: 'DNS 查询失败', en: 'DNS lookup failed' },
+  host_unreachable: { zh: '主机不可达', en: 'host unreachable' },
+  network_unreachable: { zh: '网络不可达', en: 'network unreachable' },
+  shutting_down: { zh: '服务正在关闭', en: 'the proxy is shutting down' },
+  failed: { zh: '上游请求失败', en: 'upstream request failed' },
+}
+
+type DetailRenderers = {
+  [Type in LogErrorDetailType]: (params: LogErrorParams<Type>, format: Formatters) => string
+}
+
+const failure = (language: Language, { cause, code }: TransportFailure) =>
+  `${TRANSPORT_CAUSES[cause][language]} (${code})`
+
+/**
+ * The params of each error type that has any, one renderer per type and language: a type without
+ * a Chinese or English rendering fails the type check. A refusal says why in the words of the
+ * explanations catalog.
+ */
+const DETAIL_RENDERERS: Record<Language, DetailRenderers> = {
+  zh: {
+    upstream_error: ({ status, detail }) => `上游返回 HTTP ${status}${detail ? `：${detail}` : ''}`,
+    upstream_unreachable: (params) => `无法连接上游：${failure('zh', params)}`,
+    upstream_timeout: (params) => `上游超时：${failure('zh', params)}`,
+    upstream_stream_error: (params) => `上游响应中途断开：${failure('zh', params)}`,
+    client_disconnected: ({ cutAfterMs }, format) =>
+      cutAfterMs === null
+        ? '客户端在响应结束前断开了连接'
+        : `客户端 ${format.duration(cutAfterMs)} 内没有读取任何响应数据，已被断开`,
+    key_switch_guard: ({ why }, format) => renderExplanation('zh', format, why),
+    rate_limited: ({ why }, format) => renderExplanation('zh', format, why),
+    no_available_key: ({ why }, format) => renderExplanation('zh', format, why),
+    no_available_egress: ({ why }, format) => renderExplanation('zh', format, why),
+    egress_blocked: ({ why }, format) => renderExplanation('zh', format, why),
+  },
+  en: {
+    upstream_error: ({ status, detail }) =>
+      `upstream answered HTTP ${status}${detail ? `: ${detail}` : ''}`,
+    upstream_unreachable: (params) => `upstream unreachable: ${failure('en', params)}`,
+    upstream_timeout: (params) => `upstream timeout: ${failure('en', params)}`,
+    upstream_stream_error: (params) => `the upstream answer broke off: ${failure('en', params)}`,
+    client_disconnected: ({ cutAfterMs }, format) =>
+      cutAfterMs === null
+        ? 'the client closed the connection before the answer ended'
+        : `the client took no byte of the answer for ${format.duration(cutAfterMs)}: cut`,
+    key_switch_guard: ({ why }, format) => renderExplanation('en', format, why),
+    rate_limited: ({ why }, format) => renderExplanation('en', format, why),
+    no_available_key: ({ why }, format) => renderExplanation('en', format, why),
+    no_available_egress: ({ why }, format) => renderExplanation('en', format, why),
+    egress_blocked: ({ why }, format) => renderExplanation('en', format, why),
+  },
+}
+
+/**
+ * A log row's error in the reader's language, from its type and params; the server's English
+ * `errorMessage` for rows without params (older rows, types that have none).
+ */
+export function describeLogError(
+  language: Language,
+  format: Formatters,
+  entry: Pick<LogEntry, 'errorType' | 'errorParams' | 'errorMessage'>,
+): string | null {
+  const detail = readLogErrorDetail(entry.errorType, entry.errorParams)
+  if (detail === null) return entry.errorMessage
+  const render = DETAIL_RENDERERS[language][detail.type] as (
+    params: LogErrorDetail['params'],
+    format: Formatters,
+  ) => string
+  return render(detail.params, format)
 }

@@ -11,9 +11,10 @@ import type { Formatters } from './format.js'
 import type { Language } from './language.js'
 
 /**
- * The server's explanations (key events, a key's last error, an egress's state) in the reader's
- * language: one renderer per code and language. The renderers are a mapped type over every code
- * of the shared union, so a code without a Chinese or English rendering fails the type check.
+ * The server's explanations (key events, a key's last error, an egress's state, an error
+ * answer's refusal) in the reader's language: one renderer per code and language. The renderers
+ * are a mapped type over every code of the shared union, so a code without a Chinese or English
+ * rendering fails the type check.
  */
 export type ExplanationRenderers = {
   [Code in ExplanationCode]: (params: ExplanationParams<Code>, format: Formatters) => string
@@ -201,6 +202,16 @@ const zh: ExplanationRenderers = {
     `出口 #${egressId}${state === 'blocked' ? ' 的 IP 被封' : ' 不通'}${until === null ? '' : `，到 ${format.dateTime(until)}`}`,
   no_egress: ({ outs, nextAt }, format) =>
     `没有出口能连到硅基流动：${outs.length === 0 ? '没有已启用的出口' : outs.map((out) => `出口 #${out.egressId}${out.state === 'blocked' ? ' IP 被封' : ' 不通'}`).join('；')}${nextAt === null ? '' : `；最早于 ${format.dateTime(nextAt)} 恢复`}`,
+  queue_full: ({ waiting, retryAfterSeconds }, format) =>
+    `上游排队已满（${format.number(waiting)} 个请求在等待），请 ${format.number(retryAfterSeconds)} 秒后再试`,
+  queue_timeout: ({ waitedMs }, format) => `排队 ${format.duration(waitedMs)} 仍没有空闲的上游通道`,
+  shutting_down: () => '服务正在关闭，请稍后再试',
+  body_too_large: ({ limitBytes }, format) =>
+    `请求体超过了 ${format.number(limitBytes)} 字节的上限`,
+  body_stalled: ({ idleMs }, format) =>
+    `请求体中断了 ${format.duration(idleMs)} 没有到达，未向上游发送任何内容`,
+  method_refused: ({ method, allowed }) =>
+    `代理不转发 ${method} 请求，只转发 ${allowed.join('、')}`,
 }
 
 const en: ExplanationRenderers = {
@@ -284,6 +295,17 @@ const en: ExplanationRenderers = {
     `Egress #${egressId} is ${state === 'blocked' ? 'blocked' : 'down'}${until === null ? '' : ` until ${format.dateTime(until)}`}`,
   no_egress: ({ outs, nextAt }, format) =>
     `No egress can reach SiliconFlow: ${outs.length === 0 ? 'no egress is enabled' : outs.map((out) => `egress #${out.egressId} is ${out.state}`).join('; ')}${nextAt === null ? '' : `; the earliest is back at ${format.dateTime(nextAt)}`}`,
+  queue_full: ({ waiting, retryAfterSeconds }, format) =>
+    `The upstream queue is full (${format.number(waiting)} requests waiting); try again in ${format.number(retryAfterSeconds)} s`,
+  queue_timeout: ({ waitedMs }, format) =>
+    `No upstream slot became free after waiting ${format.duration(waitedMs)}`,
+  shutting_down: () => 'The server is shutting down; try again shortly',
+  body_too_large: ({ limitBytes }, format) =>
+    `The request body is larger than the limit of ${format.number(limitBytes)} bytes`,
+  body_stalled: ({ idleMs }, format) =>
+    `The request body stopped arriving for ${format.duration(idleMs)}; nothing was sent upstream`,
+  method_refused: ({ method, allowed }) =>
+    `The proxy does not forward ${method} requests, only ${allowed.join(', ')}`,
 }
 
 export const explanationCatalog: Record<Language, ExplanationRenderers> = { zh, en }

@@ -1,4 +1,10 @@
-import type { FieldIssue, FieldRule } from '@sfp/schemas'
+import {
+  EGRESS_URL_MAX,
+  type EgressUrlProblemCode,
+  type FieldIssue,
+  type FieldRule,
+} from '@sfp/schemas'
+import { type MessageKey, translate } from './catalog.js'
 import type { Language } from './language.js'
 import type { Message } from './messages/message.js'
 
@@ -70,7 +76,27 @@ function bound(language: Language, atLeast: boolean, amount: number, origin: str
   return `${atLeast ? 'at least' : 'at most'} ${amount} ${unit.en}`
 }
 
-/** The rule in words; `null` for a rule in the server's own words (`other`): show its reason. */
+/** What is wrong with an egress URL: the words the add form shows for the same problem. */
+const EGRESS_URL_PROBLEMS: Readonly<Record<EgressUrlProblemCode, MessageKey>> = {
+  empty: 'egresses.problem.empty',
+  too_long: 'egresses.problem.tooLong',
+  spaces: 'egresses.problem.spaces',
+  not_url: 'egresses.problem.notUrl',
+  scheme: 'egresses.problem.scheme',
+  shape: 'egresses.problem.shape',
+  port: 'egresses.problem.port',
+  host: 'egresses.problem.host',
+  encoding: 'egresses.problem.encoding',
+  user_empty: 'egresses.problem.userEmpty',
+  credentials_long: 'egresses.problem.credentialsLong',
+}
+
+function oneOf(language: Language, fields: readonly string[]): string {
+  const names = fields.map((field) => fieldLabel(language, field))
+  return language === 'zh' ? `请提供${names.join('或')}` : `give ${names.join(' or ')}`
+}
+
+/** The rule in words; `null` for a refusal no code describes (`other`): show its reason. */
 export function ruleText(language: Language, rule: FieldRule): string | null {
   switch (rule.kind) {
     case 'too_small':
@@ -89,6 +115,38 @@ export function ruleText(language: Language, rule: FieldRule): string | null {
       return language === 'zh'
         ? `有 ${rule.count} 个不认识的字段`
         : `${rule.count} unknown field${rule.count === 1 ? '' : 's'}`
+    case 'decimal_integer':
+      return language === 'zh'
+        ? `应为 ${rule.minimum} 到 ${rule.maximum} 之间的整数（只写十进制数字）`
+        : `must be a whole number from ${rule.minimum} to ${rule.maximum}, in decimal digits`
+    case 'id':
+      return language === 'zh'
+        ? '应为编号（从 1 起的整数）'
+        : 'must be an id (a whole number from 1)'
+    case 'cursor':
+      return language === 'zh'
+        ? '应为上一页返回的分页位置'
+        : 'must be the cursor of a previous page'
+    case 'time':
+      return language === 'zh'
+        ? `应为 ISO 8601 时间，或 1970 年以来的毫秒数（0 到 ${rule.maximum}）`
+        : `must be an ISO 8601 time or milliseconds since 1970 (0 to ${rule.maximum})`
+    case 'status_filter':
+      return language === 'zh'
+        ? '应为 2xx、3xx、4xx、5xx、error，或 100 到 599 之间的状态码'
+        : 'must be 2xx, 3xx, 4xx, 5xx, error or a status code from 100 to 599'
+    case 'one_of':
+      return oneOf(language, rule.fields)
+    case 'differs_from': {
+      const other = fieldLabel(language, rule.field)
+      return language === 'zh' ? `不能与${other}相同` : `must differ from the ${other}`
+    }
+    case 'local_address':
+      return language === 'zh'
+        ? '应为本机的 IPv4 或 IPv6 地址'
+        : 'must be an IPv4 or IPv6 address of this host'
+    case 'egress_url':
+      return translate(language, EGRESS_URL_PROBLEMS[rule.problem], { max: EGRESS_URL_MAX })
     case 'other':
       return null
   }

@@ -1,6 +1,6 @@
 import { screen } from '@testing-library/react'
-import { describe, expect, it } from 'vitest'
-import { ApiError } from '../../src/api/api-error.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ApiError, apiErrorFromResponse } from '../../src/api/api-error.js'
 import { ErrorNotice } from '../../src/components/ErrorNotice.js'
 import { renderWithI18n } from '../helpers/render.js'
 
@@ -48,5 +48,82 @@ describe('ErrorNotice', () => {
   it('does not take an inherited property name for a known code', () => {
     renderWithI18n(<ErrorNotice error={new ApiError(400, 'constructor', 'plain message')} />)
     expect(screen.getByRole('alert').textContent).toBe('plain message')
+  })
+})
+
+/** A guard refusal as the server answers `POST /api-keys/2/check` inside the window. */
+const GUARD_ANSWER = {
+  error: {
+    message:
+      'The key-switch guard of egress #1 holds back a balance check of key #2 while key #1 is the one last used … The window ends at 2026-01-01T12:30:00.000Z (in 1200 s).',
+    type: 'server_error',
+    code: 'key_switch_guard',
+    explanation: {
+      code: 'guard_holds',
+      params: {
+        egressId: 1,
+        minutes: 30,
+        windowEndsAt: '2026-01-01T12:30:00.000Z',
+        subject: { kind: 'check', keyId: 2, lastKeyId: 1 },
+        hint: 'override_first',
+      },
+    },
+  },
+}
+
+const refusedAnswer = () =>
+  apiErrorFromResponse(
+    new Response(JSON.stringify(GUARD_ANSWER), {
+      status: 503,
+      headers: { 'content-type': 'application/json', 'retry-after': '1200' },
+    }),
+  )
+
+describe('ErrorNotice with the server’s explanation', () => {
+  const zone = process.env.TZ
+  afterEach(() => {
+    process.env.TZ = zone
+  })
+
+  it('words a guard refusal in Chinese, the window end in the reader’s zone, never the English message', async () => {
+    process.env.TZ = 'Asia/Shanghai'
+    const error = await refusedAnswer()
+    expect(error.explanation?.code).toBe('guard_holds')
+    renderWithI18n(<ErrorNotice error={error} />)
+    const text = screen.getByRole('alert').textContent ?? ''
+    expect(text).toContain(
+      '出口 #1 的切换保护暂不允许对密钥 #2 的余额检查（上次使用的是密钥 #1）：同一 IP 在 30 分钟内使用两个不同密钥有被硅基流动封禁的风险。保护窗口于 01/01 20:30:00 结束。',
+    )
+    expect(text).toContain('请在 1200 秒后重试')
+    expect(text).not.toContain('2026-01-01T12:30:00.000Z')
+    expect(text).not.toContain('holds back')
+  })
+
+  it('shows the same time as another reader’s zone sees it', async () => {
+    process.env.TZ = 'America/New_York'
+    renderWithI18n(<ErrorNotice error={await refusedAnswer()} />)
+    expect(screen.getByRole('alert').textContent).toContain('保护窗口于 01/01 07:30:00 结束')
+  })
+
+  it('words it in English for an English reader', async () => {
+    process.env.TZ = 'UTC'
+    renderWithI18n(<ErrorNotice error={await refusedAnswer()} />, 'en')
+    const text = screen.getByRole('alert').textContent ?? ''
+    expect(text).toContain(
+      'The key-switch guard of egress #1 holds back a balance check of key #2 while key #1 was used last',
+    )
+    expect(text).toContain('The window ends at 01/01, 12:30:00.')
+    expect(text).not.toContain('2026-01-01T12:30:00.000Z')
+  })
+
+  it('words a full queue from its params', () => {
+    const error = new ApiError(503, 'queue_full', 'The upstream queue is full …', [], 12, {
+      code: 'queue_full',
+      params: { waiting: 100, retryAfterSeconds: 12 },
+    })
+    renderWithI18n(<ErrorNotice error={error} />)
+    const text = screen.getByRole('alert').textContent ?? ''
+    expect(text).toContain('上游排队已满（100 个请求在等待），请 12 秒后再试')
+    expect(text).not.toContain(error.message)
   })
 })

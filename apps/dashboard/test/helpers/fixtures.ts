@@ -128,6 +128,7 @@ export function logEntry(overrides: Partial<LogEntry> = {}): LogEntry {
     totalTokens: 42,
     errorType: null,
     errorMessage: null,
+    errorParams: null,
     ...overrides,
   }
 }

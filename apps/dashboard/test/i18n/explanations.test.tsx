@@ -75,6 +75,12 @@ const SAMPLES: { [Code in ExplanationCode]: ExplanationParams<Code> } = {
   no_usable_key: { current: { keyId: 1, status: 'error' }, nextAt: null },
   egress_out: { egressId: 2, state: 'down', until: '2026-01-01T12:30:00.000Z' },
   no_egress: { outs: [{ egressId: 1, state: 'blocked' }], nextAt: null },
+  queue_full: { waiting: 100, retryAfterSeconds: 12 },
+  queue_timeout: { waitedMs: 30_000 },
+  shutting_down: {},
+  body_too_large: { limitBytes: 52_428_800 },
+  body_stalled: { idleMs: 30_000 },
+  method_refused: { method: 'PUT', allowed: ['GET', 'POST', 'DELETE'] },
 }
 
 const samples = Object.entries(SAMPLES).map(([code, params]) => ({ code, params }) as Explanation)

@@ -5,6 +5,7 @@ import {
   createClientKeyBodySchema,
   createEgressBodySchema,
   describeIssues,
+  type FieldRule,
   type IssueLike,
   listKeyEventsQuerySchema,
   listKeysQuerySchema,
@@ -14,7 +15,12 @@ import {
   statsQuerySchema,
 } from '@sfp/schemas'
 import { describe, expect, it } from 'vitest'
-import { describeFieldIssue, FIELD_LABELS, fieldLabel } from '../../src/i18n/field-issues.js'
+import {
+  describeFieldIssue,
+  FIELD_LABELS,
+  fieldLabel,
+  ruleText,
+} from '../../src/i18n/field-issues.js'
 
 /** The bodies and queries the admin API validates (apps/server/src/routes/api/manage). */
 const ADMIN_INPUTS: readonly unknown[] = [
@@ -87,5 +93,74 @@ describe('validation errors in the reader’s language', () => {
     expect(
       describeFieldIssue('zh', { field: 'query.limit', reason: 'must be a decimal integer' }),
     ).toEqual({ field: '条数', reason: 'must be a decimal integer' })
+  })
+})
+
+/** One example of every rule but `other`: keyed by kind, so a new rule without one fails tsc. */
+const RULES: { [Kind in Exclude<FieldRule['kind'], 'other'>]: Extract<FieldRule, { kind: Kind }> } =
+  {
+    too_small: { kind: 'too_small', minimum: 1, origin: 'string' },
+    too_big: { kind: 'too_big', maximum: 100, origin: 'string' },
+    invalid_type: { kind: 'invalid_type', expected: 'boolean' },
+    invalid_format: { kind: 'invalid_format', format: 'datetime' },
+    invalid_value: { kind: 'invalid_value' },
+    unrecognized_keys: { kind: 'unrecognized_keys', count: 2 },
+    decimal_integer: { kind: 'decimal_integer', minimum: 1, maximum: 500 },
+    id: { kind: 'id' },
+    cursor: { kind: 'cursor' },
+    time: { kind: 'time', maximum: 8_640_000_000_000_000 },
+    status_filter: { kind: 'status_filter' },
+    one_of: { kind: 'one_of', fields: ['enabled', 'label'] },
+    differs_from: { kind: 'differs_from', field: 'currentPassword' },
+    local_address: { kind: 'local_address' },
+    egress_url: { kind: 'egress_url', problem: 'port' },
+  }
+
+describe('the rules of our own refinements', () => {
+  it('are worded in zh and en, Chinese in zh only', () => {
+    for (const rule of Object.values(RULES)) {
+      const zh = ruleText('zh', rule)
+      const en = ruleText('en', rule)
+      expect(zh, rule.kind).toMatch(/\p{Script=Han}/u)
+      expect(en, rule.kind).toMatch(/[a-z]{3,}/)
+      expect(en, rule.kind).not.toMatch(/\p{Script=Han}/u)
+    }
+  })
+
+  it('replace the server’s English reason with the reader’s words', () => {
+    const result = patchKeyBodySchema.safeParse({})
+    if (result.success) throw new Error('expected a refusal')
+    const [issue] = describeIssues(result.error.issues, 'body').fields
+    expect(describeFieldIssue('zh', issue as never)).toEqual({
+      field: '请求体',
+      reason: '请提供启用或备注',
+    })
+    expect(describeFieldIssue('en', issue as never)).toEqual({
+      field: 'body',
+      reason: 'give enabled or label',
+    })
+  })
+
+  it('word an egress URL problem as the add form does', () => {
+    const result = createEgressBodySchema.safeParse({ url: 'http://proxy.example:70000' })
+    if (result.success) throw new Error('expected a refusal')
+    const [issue] = describeIssues(result.error.issues, 'body').fields
+    expect(describeFieldIssue('zh', issue as never)).toEqual({
+      field: '地址',
+      reason: '端口应在 1 到 65535 之间。',
+    })
+  })
+
+  it('word a new password equal to the current one', () => {
+    const result = changeAdminPasswordBodySchema.safeParse({
+      currentPassword: 'the-same-one',
+      newPassword: 'the-same-one',
+    })
+    if (result.success) throw new Error('expected a refusal')
+    const [issue] = describeIssues(result.error.issues, 'body').fields
+    expect(describeFieldIssue('zh', issue as never)).toEqual({
+      field: '新密码',
+      reason: '不能与当前密码相同',
+    })
   })
 })

@@ -1,11 +1,14 @@
 import {
   API_ERRORS,
   type ApiErrorCode,
+  type Explanation,
   errorBody,
+  explanation,
+  explanationOf,
   PROXY_ERRORS,
   type ProxyErrorCode,
 } from '@sfp/schemas'
-import type { FastifyError } from 'fastify'
+import type { FastifyError, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { RetryAfter } from '../errors.js'
 import { validationFields } from '../validation.js'
@@ -35,6 +38,12 @@ function statusOf(error: FastifyError, code: ErrorCode | undefined): number {
   return code === undefined ? 500 : (ERROR_CODES[code]?.status ?? 500)
 }
 
+/** Fastify's limit as a code, like the proxy's own 413 (`RequestTooLarge`). */
+function fastifyExplanation(error: FastifyError, request: FastifyRequest): Explanation | undefined {
+  if (error.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') return undefined
+  return explanation('body_too_large', { limitBytes: request.routeOptions.bodyLimit })
+}
+
 function fallbackCode(status: number): ErrorCode {
   if (status === 404) return 'not_found'
   return status < 500 ? 'validation_error' : 'internal_error'
@@ -59,9 +68,15 @@ export default fp(
         reply.header('retry-after', String(error.retryAfterSeconds))
       }
       const message = expected ? error.message : 'Internal server error'
-      return reply
-        .status(status)
-        .send(errorBody(code ?? fallbackCode(status), message, validationFields(error)))
+      // The dispatch's refusals (and other errors that carry one) say why as a code too, so the
+      // dashboard words it in the reader's language; an unexpected error explains nothing.
+      const details = expected
+        ? {
+            fields: validationFields(error),
+            explanation: explanationOf(error) ?? fastifyExplanation(error, request),
+          }
+        : {}
+      return reply.status(status).send(errorBody(code ?? fallbackCode(status), message, details))
     })
   },
   { name: 'error-handler', fastify: '5.x' },

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startMockUpstream } from '@sfp/upstream-mock'
+import { startMockUpstream } from '@sfp/test-support/upstream'
 import fc from 'fast-check'
 import type { FastifyInstance } from 'fastify'
 import { describe, expect, it } from 'vitest'

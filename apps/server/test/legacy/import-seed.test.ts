@@ -3,14 +3,14 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Sqlite } from '@sfp/db'
-import { describe, expect, it } from 'vitest'
 import {
   LEGACY_KEYS,
   LEGACY_PROXY_PASSWORD,
   legacyTablesDigest,
   typicalLegacyFixture,
   writeLegacyDatabase,
-} from '../../../../packages/db/test/legacy-fixture.js'
+} from '@sfp/test-support/legacy'
+import { describe, expect, it } from 'vitest'
 import { tempDataDir } from '../helpers/test-app.js'
 
 /** The built entry `pnpm import-seed` runs (`pnpm --filter @sfp/server... build` first). */

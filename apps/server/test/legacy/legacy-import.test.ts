@@ -8,8 +8,6 @@ import type {
   ListKeysResponse,
 } from '@sfp/schemas'
 import { legacyImportResponseSchema, parseConfig } from '@sfp/schemas'
-import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
-import { afterEach, describe, expect, it } from 'vitest'
 import {
   LEGACY_CLIENT_SECRET_IN_USAGE,
   LEGACY_KEYS,
@@ -18,7 +16,9 @@ import {
   legacyTime,
   typicalLegacyFixture,
   writeLegacyDatabase,
-} from '../../../../packages/db/test/legacy-fixture.js'
+} from '@sfp/test-support/legacy'
+import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
+import { afterEach, describe, expect, it } from 'vitest'
 import { legacyImportDeps } from '../../src/plugins/legacy-import.js'
 import { databaseDigest } from '../helpers/database-digest.js'
 import { basicAuth, buildTestApp, TEST_ADMIN_PASSWORD, tempDataDir } from '../helpers/test-app.js'

@@ -1,4 +1,4 @@
-import { ERRORS } from '@sfp/upstream-mock'
+import { ERRORS } from '@sfp/test-support/upstream'
 import { describe, expect, it } from 'vitest'
 import { chatBody, KEY_A, KEY_B, postJson, startProxyApp } from '../helpers/proxy-app.js'
 

@@ -2,7 +2,7 @@
  * The harness of the admin API's hostile-input properties: a seeded server per property, the
  * request shape, and the check every generated request must pass.
  */
-import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
+import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
 import fc from 'fast-check'
 import { afterAll, beforeAll, expect, type TestContext } from 'vitest'
 import { databaseDigest } from '../helpers/database-digest.js'

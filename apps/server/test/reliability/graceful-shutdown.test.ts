@@ -92,6 +92,7 @@ const shuttingDown = {
     code: 'shutting_down',
     type: 'server_error',
     message: expect.any(String),
+    explanation: { code: 'shutting_down', params: {} },
   },
 }
 

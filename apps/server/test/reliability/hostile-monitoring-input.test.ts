@@ -16,7 +16,7 @@ import {
 } from './admin-property.js'
 import { adminCredentials } from './hostile-credentials.js'
 import { hostileHeaders, hostileQuery, hostileScalar, hostileText } from './hostile-input.js'
-import { readResponseHead } from './raw-response-head.js'
+import { responseHead } from './raw-http.js'
 
 const SEED = 0x5fb
 
@@ -80,14 +80,15 @@ describe('hostile input to /metrics and /api/manage/events', {
     await fc.assert(
       fc.asyncProperty(eventsRequest, async ({ method, query, headers, credentials }) => {
         const before = databaseDigest(sqlite)
-        const head = await readResponseHead(port, {
-          method,
-          target: `${MANAGE}/events${query}`,
-          headers: { ...headers, ...credentials.headers },
-          ...(credentials.remoteAddress === undefined
-            ? {}
-            : { localAddress: credentials.remoteAddress }),
-        })
+        const head = await responseHead(
+          port,
+          {
+            method,
+            target: `${MANAGE}/events${query}`,
+            headers: { ...headers, ...credentials.headers },
+          },
+          { localAddress: credentials.remoteAddress },
+        )
         const { status } = head
         const key = credentials.valid ? `${status}` : `${status} without login`
         seen.set(key, (seen.get(key) ?? 0) + 1)

@@ -84,6 +84,7 @@ function expectTooLarge({ result }: Streamed, round: string): void {
       message: expect.any(String),
       type: 'invalid_request_error',
       code: 'request_too_large',
+      explanation: { code: 'body_too_large', params: { limitBytes: 50 * 1024 * 1024 } },
     },
   })
 }

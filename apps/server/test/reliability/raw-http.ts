@@ -1,11 +1,27 @@
 import { connect, type Socket } from 'node:net'
 
-/** One HTTP/1.1 answer read off a raw socket. */
+/**
+ * HTTP/1.1 over a raw socket, for what no HTTP client sends or waits for: malformed or hostile
+ * requests written byte for byte, bodies that stop arriving, answers read as the server framed
+ * them, connections watched until the server closes them.
+ */
+
+/** A request to write as it is: any method token, header values as UTF-8 bytes. */
+export interface RawRequest {
+  method: string
+  /** Path and query, written as they are but for white space. */
+  target: string
+  headers: Record<string, string>
+  /** Sent with its Content-Length. */
+  body?: string | Buffer
+}
+
+/** One HTTP/1.1 answer read off a raw socket (interim 1xx heads are not answers). */
 export interface RawAnswer {
   status: number
   /** Lower-case names; a repeated header keeps its last value. */
   headers: Map<string, string>
-  /** The body, framed by Content-Length or chunked. */
+  /** The body, framed by Content-Length or chunked (unframed here). */
   body: string
 }
 
@@ -25,6 +41,26 @@ export interface RawExchange {
 
 const HEAD_END = '\r\n\r\n'
 
+/** CR and LF would end a header early and start another one the test did not mean. */
+const oneLine = (text: string) => text.replace(/[\r\n]/g, ' ')
+
+/**
+ * The bytes of `request` to a server on `port`: `host` first, then `connection: close` when asked
+ * (before the request's own headers, which may say otherwise), and a Content-Length for a body.
+ */
+export function requestBytes(port: number, request: RawRequest, close = false): Buffer {
+  const body =
+    request.body === undefined ? Buffer.alloc(0) : Buffer.from(request.body as string | Buffer)
+  const lines = [
+    `${request.method} ${request.target.replace(/\s/g, '%20')} HTTP/1.1`,
+    `host: 127.0.0.1:${port}`,
+    ...(close ? ['connection: close'] : []),
+    ...Object.entries(request.headers).map(([name, value]) => `${name}: ${oneLine(value)}`),
+    ...(request.body === undefined ? [] : [`content-length: ${body.length}`]),
+  ]
+  return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8'), body])
+}
+
 /** A chunked body at the start of `text`: the body and the length it took, or null if unfinished. */
 function readChunked(text: string): { body: string; length: number } | null {
   let at = 0
@@ -33,6 +69,7 @@ function readChunked(text: string): { body: string; length: number } | null {
     const lineEnd = text.indexOf('\r\n', at)
     if (lineEnd < 0) return null
     const size = Number.parseInt(text.slice(at, lineEnd).split(';')[0] ?? '', 16)
+    if (!Number.isFinite(size)) return null
     const dataStart = lineEnd + 2
     if (size === 0) {
       // No trailers in these answers: the last chunk, then an empty line.
@@ -44,19 +81,32 @@ function readChunked(text: string): { body: string; length: number } | null {
   }
 }
 
-/** The complete answers at the start of `text`; an unfinished one is left out. */
+/** The head at the start of `text`, and where its body starts; null while it is unfinished. */
+function readHead(text: string): (Omit<RawAnswer, 'body'> & { bodyStart: number }) | null {
+  const end = text.indexOf(HEAD_END)
+  if (end < 0) return null
+  const [statusLine = '', ...lines] = text.slice(0, end).split('\r\n')
+  const headers = new Map<string, string>()
+  for (const line of lines) {
+    const colon = line.indexOf(':')
+    headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim())
+  }
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? Number.NaN)
+  return { status, headers, bodyStart: end + HEAD_END.length }
+}
+
+const isInterim = (status: number) => status >= 100 && status < 200
+
+/** The complete answers at the start of `text`, interim 1xx heads skipped; an unfinished one is left out. */
 export function parseAnswers(text: string): RawAnswer[] {
   const answers: RawAnswer[] = []
   let rest = text
-  for (let end = rest.indexOf(HEAD_END); end >= 0; end = rest.indexOf(HEAD_END)) {
-    const [statusLine = '', ...lines] = rest.slice(0, end).split('\r\n')
-    const headers = new Map<string, string>()
-    for (const line of lines) {
-      const colon = line.indexOf(':')
-      headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim())
+  for (let head = readHead(rest); head !== null; head = readHead(rest)) {
+    const { status, headers, bodyStart } = head
+    if (isInterim(status)) {
+      rest = rest.slice(bodyStart)
+      continue
     }
-    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? Number.NaN)
-    const bodyStart = end + HEAD_END.length
     if (headers.get('transfer-encoding') === 'chunked') {
       const chunked = readChunked(rest.slice(bodyStart))
       if (chunked === null) break
@@ -72,6 +122,16 @@ export function parseAnswers(text: string): RawAnswer[] {
   return answers
 }
 
+/** The head of the first answer in `text` that is not an interim 1xx, once it is whole. */
+function firstFinalHead(text: string): Omit<RawAnswer, 'body'> | null {
+  let rest = text
+  for (let head = readHead(rest); head !== null; head = readHead(rest)) {
+    if (!isInterim(head.status)) return { status: head.status, headers: head.headers }
+    rest = rest.slice(head.bodyStart)
+  }
+  return null
+}
+
 /** A connected raw socket that records what it receives. */
 export interface RawConnection {
   socket: Socket
@@ -83,10 +143,20 @@ export interface RawConnection {
   closedWithin(ms: number): Promise<RawExchange>
   /** Resolves once `count` complete answers arrived (or the connection closed, or `ms` passed). */
   answersWithin(count: number, ms: number): Promise<RawExchange>
+  /**
+   * Resolves with the head of the first answer as soon as it arrived, before its body (an event
+   * stream never ends on its own); rejects when the connection closed, or `ms` passed, without it.
+   */
+  headWithin(ms: number): Promise<Omit<RawAnswer, 'body'>>
 }
 
-export async function openRaw(port: number): Promise<RawConnection> {
-  const socket = connect(port, '127.0.0.1')
+/** A raw connection to 127.0.0.1:`port`, from `localAddress` (a loopback address) when given. */
+export async function openRaw(
+  port: number,
+  options: { localAddress?: string | undefined } = {},
+): Promise<RawConnection> {
+  const { localAddress } = options
+  const socket = connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) })
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve())
     socket.once('error', reject)
@@ -104,6 +174,7 @@ export async function openRaw(port: number): Promise<RawConnection> {
     received += chunk.toString('latin1')
     notify()
   })
+  // The server may cut a request it refuses before reading all of it: what came back counts.
   socket.on('error', (caught: NodeJS.ErrnoException) => {
     error = caught.code ?? caught.message
   })
@@ -144,19 +215,56 @@ export async function openRaw(port: number): Promise<RawConnection> {
     snapshot,
     closedWithin: (ms) => until(() => closed, ms),
     answersWithin: (count, ms) => until(() => closed || parseAnswers(received).length >= count, ms),
+    async headWithin(ms) {
+      await until(() => closed || firstFinalHead(received) !== null, ms)
+      const head = firstFinalHead(received)
+      if (head !== null) return head
+      const seen = JSON.stringify(received.slice(0, 300))
+      throw new Error(
+        `no answer ${closed ? 'before the server closed' : `within ${ms} ms`} (got ${seen})`,
+      )
+    },
   }
 }
 
 /**
- * Send `request` on a fresh connection and wait for the server to close it (at most `ms`):
- * what a malformed request gets.
+ * Send `request` on a fresh connection, from `localAddress` when given, and wait for the server
+ * to close it (at most `ms`): bytes as they are (what a malformed request gets), or a
+ * `RawRequest` with `connection: close`.
  */
-export async function exchange(port: number, request: string, ms = 5000): Promise<RawExchange> {
-  const connection = await openRaw(port)
-  connection.write(request)
-  const result = await connection.closedWithin(ms)
+export async function exchange(
+  port: number,
+  request: string | Buffer | RawRequest,
+  options: { ms?: number; localAddress?: string | undefined } = {},
+): Promise<RawExchange> {
+  const connection = await openRaw(port, options)
+  const bytes =
+    typeof request === 'string' || Buffer.isBuffer(request)
+      ? request
+      : requestBytes(port, request, true)
+  // Written, not ended: a half-closed connection may be closed by the server before it answers.
+  connection.write(bytes)
+  const result = await connection.closedWithin(options.ms ?? 5000)
   connection.socket.destroy()
   return result
+}
+
+/**
+ * Send `request` on a fresh connection and resolve with the head of its answer (the connection
+ * is destroyed then). Rejects when the server closes the connection without an answer.
+ */
+export async function responseHead(
+  port: number,
+  request: RawRequest,
+  options: { ms?: number; localAddress?: string | undefined } = {},
+): Promise<Omit<RawAnswer, 'body'>> {
+  const connection = await openRaw(port, options)
+  connection.write(requestBytes(port, request))
+  try {
+    return await connection.headWithin(options.ms ?? 5000)
+  } finally {
+    connection.socket.destroy()
+  }
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

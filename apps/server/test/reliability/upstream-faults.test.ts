@@ -1,4 +1,4 @@
-import type { Fault } from '@sfp/upstream-mock'
+import type { Fault } from '@sfp/test-support/upstream'
 import { describe, expect, it, vi } from 'vitest'
 import {
   chatBody,

@@ -1,5 +1,5 @@
 import type { AddKeysResponse, KeyView, ListKeysResponse } from '@sfp/schemas'
-import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
+import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { basicAuth, buildTestApp } from '../helpers/test-app.js'
 
@@ -80,7 +80,9 @@ describe('GET /api/manage/api-keys', () => {
               "field": "query.limit",
               "reason": "must be a decimal integer from 1 to 100000",
               "rule": {
-                "kind": "other",
+                "kind": "decimal_integer",
+                "maximum": 100000,
+                "minimum": 1,
               },
             },
           ],
@@ -157,7 +159,7 @@ describe('POST /api/manage/api-keys', () => {
 
   it.each([
     [{}, 'body'],
-    [{ api_key: 42 }, 'body'],
+    [{ api_key: 42 }, 'body.api_key'],
     [{ api_key: K1, api_keys: K2 }, 'body'],
     [{ api_keys: K1, extra: true }, 'body'],
     [{ api_key: K1, label: 'x'.repeat(101) }, 'body.label'],
@@ -178,13 +180,25 @@ describe('POST /api/manage/api-keys', () => {
           "fields": [
             {
               "field": "body",
+              "reason": "Unrecognized key: "keys"",
+              "rule": {
+                "count": 1,
+                "kind": "unrecognized_keys",
+              },
+            },
+            {
+              "field": "body",
               "reason": "send {"api_key": "..."} or {"api_keys": "k1\\nk2"}",
               "rule": {
-                "kind": "other",
+                "fields": [
+                  "api_key",
+                  "api_keys",
+                ],
+                "kind": "one_of",
               },
             },
           ],
-          "message": "body: send {"api_key": "..."} or {"api_keys": "k1\\nk2"}",
+          "message": "body: Unrecognized key: "keys"; body: send {"api_key": "..."} or {"api_keys": "k1\\nk2"}",
           "type": "invalid_request_error",
         },
       }
@@ -235,7 +249,7 @@ describe('DELETE /api/manage/api-keys/:id', () => {
               "field": "params.id",
               "reason": "must be a key id",
               "rule": {
-                "kind": "other",
+                "kind": "id",
               },
             },
           ],
@@ -268,7 +282,11 @@ describe('PATCH /api/manage/api-keys/:id', () => {
               "field": "body",
               "reason": "give enabled or label",
               "rule": {
-                "kind": "other",
+                "fields": [
+                  "enabled",
+                  "label",
+                ],
+                "kind": "one_of",
               },
             },
           ],
@@ -345,7 +363,7 @@ describe('POST /api/manage/api-keys/:id/check', () => {
     const bad = await inject('POST', '/api-keys/1.5/check')
     expect(bad.statusCode).toBe(400)
     expect(bad.json().error.fields).toEqual([
-      { field: 'params.id', reason: 'must be a key id', rule: { kind: 'other' } },
+      { field: 'params.id', reason: 'must be a key id', rule: { kind: 'id' } },
     ])
     expect(upstream.requests).toHaveLength(0)
   })

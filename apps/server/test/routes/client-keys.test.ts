@@ -84,7 +84,7 @@ describe('client keys routes', () => {
     expect(response.json().error.fields[0]).toEqual({
       field: 'params.id',
       reason: 'must be a client key id',
-      rule: { kind: 'other' },
+      rule: { kind: 'id' },
     })
   })
 })

@@ -7,7 +7,7 @@ import {
   listKeyEventsResponseSchema,
   listKeysResponseSchema,
 } from '@sfp/schemas'
-import { ERRORS } from '@sfp/upstream-mock'
+import { ERRORS } from '@sfp/test-support/upstream'
 import { describe, expect, it } from 'vitest'
 import { chatBody, KEY_A, postJson, startProxyApp } from '../helpers/proxy-app.js'
 import { basicAuth } from '../helpers/test-app.js'

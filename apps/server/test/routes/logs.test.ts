@@ -1,4 +1,4 @@
-import type { ListLogsResponse } from '@sfp/schemas'
+import { type ListLogsResponse, readLogErrorDetail } from '@sfp/schemas'
 import { describe, expect, it } from 'vitest'
 import { logRow } from '../helpers/log-rows.js'
 import { basicAuth, buildTestApp } from '../helpers/test-app.js'
@@ -69,6 +69,42 @@ describe('GET /api/manage/logs', () => {
       totalTokens: 15,
       errorType: null,
       errorMessage: null,
+      errorParams: null,
+    })
+  })
+
+  it("stores an error's type with its params and answers both; older rows keep their text", async () => {
+    const { app, get } = await appWithLogs()
+    const refused = { cause: 'connection_refused', code: 'ECONNREFUSED' } as const
+    app.requestLog.record(
+      logRow({
+        requestId: 'unreachable',
+        status: 502,
+        errorType: 'upstream_unreachable',
+        errorMessage:
+          'The upstream could not be reached or sent a broken answer (connection refused)',
+        errorParams: refused,
+      }),
+    )
+    app.requestLog.record(
+      logRow({
+        requestId: 'older',
+        status: 502,
+        errorType: 'upstream_unreachable',
+        errorMessage: 'x',
+      }),
+    )
+    const { body } = await get('?limit=2')
+    const [older, unreachable] = body.items
+    expect(readLogErrorDetail(unreachable?.errorType ?? null, unreachable?.errorParams)).toEqual({
+      type: 'upstream_unreachable',
+      params: refused,
+    })
+    expect(unreachable?.errorMessage).toContain('connection refused')
+    expect(older).toMatchObject({
+      errorType: 'upstream_unreachable',
+      errorMessage: 'x',
+      errorParams: null,
     })
   })
 

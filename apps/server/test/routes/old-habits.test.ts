@@ -1,9 +1,13 @@
-import { parseConfig } from '@sfp/schemas'
+import { explanation, parseConfig } from '@sfp/schemas'
+import { createManualClock } from '@sfp/test-support'
 import Fastify, { type InjectOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { describe, expect, it } from 'vitest'
 import app from '../../src/app.js'
 import { basicAuth, buildTestApp, TEST_CLIENT_KEY, tempDataDir } from '../helpers/test-app.js'
+
+/** What the proxy reports for an answer with one of EGRESS_BLOCK_CODES. */
+const BLOCKED = explanation('egress_blocked', { status: 403 })
 
 /**
  * The old siliconflowProxy's clients, as they call us: its page sends DELETE and PUT announcing
@@ -162,17 +166,20 @@ describe('GET /api/proxy/health (the old health answer)', () => {
   })
 
   it('is blocked, with when and why, once the only egress (direct) is blocked by upstream', async () => {
-    let now = Date.parse('2026-12-06T10:00:00.000Z')
-    const { app: server } = await buildTestApp({ EGRESS_BLOCK_MINUTES: '30' }, { now: () => now })
+    const clock = createManualClock(Date.parse('2026-12-06T10:00:00.000Z'))
+    const { app: server } = await buildTestApp({ EGRESS_BLOCK_MINUTES: '30' }, { clock })
     const [direct] = server.egress.lanes()
     if (direct === undefined) throw new Error('no direct egress')
-    server.egress.markBlocked(direct.id, 'upstream code 50603')
+    server.egress.markBlocked(direct.id, BLOCKED)
     const response = await server.inject({ method: 'GET', url: '/api/proxy/health' })
     expect(response.statusCode).toBe(200)
     expect(response.json()).toEqual({
       status: 'blocked',
       ip_blocked: true,
-      block_info: { unblock_at: '2026-12-06T10:30:00.000Z', reason: 'upstream code 50603' },
+      block_info: {
+        unblock_at: '2026-12-06T10:30:00.000Z',
+        reason: 'upstream answered HTTP 403 with a block code',
+      },
     })
     // The same request with a client key is still answered here, not forwarded.
     const withKey = await server.inject({
@@ -181,7 +188,7 @@ describe('GET /api/proxy/health (the old health answer)', () => {
       headers: { authorization: `Bearer ${TEST_CLIENT_KEY}` },
     })
     expect(withKey.json().status).toBe('blocked')
-    now += 31 * 60_000
+    clock.advance(31 * 60_000)
     const later = await server.inject({ method: 'GET', url: '/api/proxy/health' })
     expect(later.json()).toEqual({ status: 'ok', ip_blocked: false, block_info: null })
   })
@@ -192,7 +199,7 @@ describe('GET /api/proxy/health (the old health answer)', () => {
     expect(lanes.map((lane) => lane.state())).toEqual(['up', 'up'])
     const direct = lanes.find((lane) => lane.builtin)
     if (direct === undefined) throw new Error('no direct egress')
-    server.egress.markBlocked(direct.id, 'upstream code 50603')
+    server.egress.markBlocked(direct.id, BLOCKED)
     const response = await server.inject({ method: 'GET', url: '/api/proxy/health' })
     expect(response.json()).toEqual({ status: 'ok', ip_blocked: false, block_info: null })
   })

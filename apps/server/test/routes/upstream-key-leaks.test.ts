@@ -1,4 +1,4 @@
-import { type MockUpstream, startMockUpstream } from '@sfp/upstream-mock'
+import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
 import type { InjectOptions } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { REDACTED_PATHS } from '../../src/build-server.js'

@@ -11,10 +11,22 @@ import {
 } from '@sfp/db'
 import { createEgressService, type EgressService } from '@sfp/egress'
 import { createKeyPool, type KeyPoolService } from '@sfp/key-pool'
-import { type KeySwitchPolicy, type ParsedProxyUrl, parseEgressUrl } from '@sfp/schemas'
+import {
+  explanation,
+  type KeySwitchPolicy,
+  type ParsedProxyUrl,
+  parseEgressUrl,
+} from '@sfp/schemas'
 import { createManualClock, type ManualClock } from '@sfp/test-support'
 import { afterEach } from 'vitest'
 import { createDispatch, type DispatchService } from '../../src/dispatch.js'
+
+/** A lane's failures as the proxy reports them: a refused way out, an IP-block answer. */
+export const REFUSED = explanation('egress_down', {
+  cause: 'connection_refused',
+  code: 'ECONNREFUSED',
+})
+export const BLOCKED = explanation('egress_blocked', { status: 403 })
 
 /** Nothing listens on port 9: no test here ever reaches an upstream by mistake. */
 export const NOWHERE = 'http://127.0.0.1:9'
@@ -78,7 +90,7 @@ export function createTestbed(options: TestbedOptions = {}): Testbed {
   }
   const pool = createKeyPool({
     storage,
-    now: clock.now,
+    clock,
     settings: {
       upstreamBaseUrl: NOWHERE,
       lowBalanceThreshold: 1,
@@ -94,8 +106,7 @@ export function createTestbed(options: TestbedOptions = {}): Testbed {
   if (keys.length > 0 && pool.status().total === 0) pool.add({ api_keys: keys.join('\n') })
   const egress = createEgressService({
     storage,
-    now: clock.now,
-    setTimer: clock.setTimer,
+    clock,
     settings: {
       upstreamBaseUrl: NOWHERE,
       upstreamConnectTimeoutMs: 1000,
@@ -120,8 +131,7 @@ export function createTestbed(options: TestbedOptions = {}): Testbed {
     queueTimeoutMs: options.queueTimeoutMs ?? 60_000,
     guardMinutes: options.guardMinutes ?? 30,
     policy: options.policy ?? 'wait',
-    now: clock.now,
-    setTimer: clock.setTimer,
+    clock,
     ...(options.reportError ? { reportError: options.reportError } : {}),
   })
   pool.useUpstreamGate(dispatch.upstreamGate)

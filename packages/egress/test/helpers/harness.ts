@@ -8,7 +8,7 @@ import {
   type SettingsStore,
   type UpstreamKeyRow,
 } from '@sfp/db'
-import { type ParsedProxyUrl, parseEgressUrl } from '@sfp/schemas'
+import { explanation, type ParsedProxyUrl, parseEgressUrl } from '@sfp/schemas'
 import type { ManualClock } from '@sfp/test-support'
 import {
   type HttpConnectProxyOptions,
@@ -16,7 +16,7 @@ import {
   startHttpConnectProxy,
   startSocks5Proxy,
 } from '@sfp/test-support'
-import { type MockUpstreamOptions, startMockUpstream } from '@sfp/upstream-mock'
+import { type MockUpstreamOptions, startMockUpstream } from '@sfp/test-support/upstream'
 import { afterEach } from 'vitest'
 import {
   createEgressService,
@@ -27,6 +27,13 @@ import type { EgressService } from '../../src/types.js'
 
 /** Nothing listens on port 9: a request there is refused at once (ECONNREFUSED). */
 export const NOWHERE = 'http://127.0.0.1:9'
+
+/** A lane's failures as the proxy reports them: a refused way out, an IP-block answer. */
+export const REFUSED = explanation('egress_down', {
+  cause: 'connection_refused',
+  code: 'ECONNREFUSED',
+})
+export const BLOCKED = explanation('egress_blocked', { status: 403 })
 
 /** A key long enough for ENCRYPTION_KEY (16+ characters). */
 export const ENCRYPTION_KEY = 'egress-tests-encryption-key-0001'
@@ -161,7 +168,7 @@ export function startService(options: ServiceOptions = {}) {
     storage: db.storage,
     settings: testSettings(options.settings),
     keys,
-    ...(options.clock ? { now: options.clock.now, setTimer: options.clock.setTimer } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(options.log ? { log: options.log } : {}),
   })
   onCleanup(() => service.close())

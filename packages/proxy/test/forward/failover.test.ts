@@ -1,4 +1,4 @@
-import type { Fault } from '@sfp/upstream-mock'
+import type { Fault } from '@sfp/test-support/upstream'
 import { request } from 'undici'
 import { describe, expect, it } from 'vitest'
 import { KEYS, KeySwitchGuard, withRetryAfter } from '../helpers/fakes.js'
@@ -96,6 +96,7 @@ describe('failover: what each upstream answer leads to', () => {
     expect(record).toMatchObject({
       errorType: 'upstream_error',
       errorMessage: 'Insufficient permissions',
+      errorParams: { status: 403, detail: 'Insufficient permissions' },
     })
   })
 
@@ -195,6 +196,7 @@ describe('failover: what each upstream answer leads to', () => {
       status: 502,
       upstreamStatus: null,
       errorType: 'upstream_unreachable',
+      errorParams: { cause: 'connection_reset', code: 'ECONNRESET' },
     })
   })
 
@@ -325,6 +327,7 @@ describe('failures after the answer started', () => {
       status: 502,
       upstreamStatus: 200,
       errorType: 'upstream_stream_error',
+      errorParams: { cause: expect.any(String), code: expect.any(String) },
     })
     expect(proxy.dispatch.inFlight).toBe(0)
   })

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { isWayOutFailure } from '@sfp/egress'
-import type { Fault } from '@sfp/upstream-mock'
+import type { Fault } from '@sfp/test-support/upstream'
 import { request } from 'undici'
 import { describe, expect, it } from 'vitest'
 import { EgressBlocked, type FakeLane, KEYS, withRetryAfter } from '../helpers/fakes.js'
@@ -58,7 +58,7 @@ describe('a way out that fails moves the request to another lane', () => {
   it.each([
     [
       'an HTTP proxy that died (ECONNREFUSED)',
-      'ECONNREFUSED',
+      { cause: 'connection_refused', code: 'ECONNREFUSED' },
       async () => {
         const dead = await httpProxy('127.0.0.2')
         await dead.kill()
@@ -67,12 +67,12 @@ describe('a way out that fails moves the request to another lane', () => {
     ],
     [
       'an HTTP proxy answering 407',
-      'UND_ERR_ABORTED',
+      { cause: 'tunnel_refused', code: 'UND_ERR_ABORTED' },
       async () => proxyLane(1, 'http', await httpProxy('127.0.0.2', AUTH)),
     ],
     [
       'a SOCKS5 proxy refusing the credentials',
-      'UND_ERR_SOCKS5_AUTH_FAILED',
+      { cause: 'socks_refused', code: 'UND_ERR_SOCKS5_AUTH_FAILED' },
       async () => {
         const socks = await socksProxy('127.0.0.2', AUTH)
         socks.setMode('refuse-auth')
@@ -81,7 +81,7 @@ describe('a way out that fails moves the request to another lane', () => {
     ],
   ])(
     '%s: lane 1 is down, lane 2 serves, the key hears only the success',
-    async (_name, code, broken) => {
+    async (_name, down, broken) => {
       const proxy = await start([await broken(), await goodLane(2)])
       const answer = await chat(proxy)
       expect(answer.status).toBe(200)
@@ -91,7 +91,7 @@ describe('a way out that fails moves the request to another lane', () => {
         ['127.0.0.3', KEYS[0].secret],
       ])
       expect(proxy.dispatch.egressFailures).toEqual([
-        { laneId: 1, failure: { kind: 'down', reason: expect.stringContaining(code) } },
+        { laneId: 1, failure: { code: 'egress_down', params: down } },
       ])
       expect(laneIds(proxy)).toEqual([
         { exclude: [], laneId: 1 },
@@ -149,7 +149,7 @@ describe('an answer with a block code moves the request to another lane', () => 
       ['127.0.0.3', KEYS[0].secret],
     ])
     expect(proxy.dispatch.egressFailures).toEqual([
-      { laneId: 1, failure: { kind: 'blocked', reason: expect.stringContaining('503') } },
+      { laneId: 1, failure: { code: 'egress_blocked', params: { status: 503 } } },
     ])
     expect(laneIds(proxy)).toEqual([
       { exclude: [], laneId: 1 },
@@ -190,10 +190,10 @@ describe('no lane left: the dispatch refusal is the answer', () => {
     })
     expect(proxy.upstream.requests).toHaveLength(0)
     expect(
-      proxy.dispatch.egressFailures.map(({ laneId, failure }) => [laneId, failure.kind]),
+      proxy.dispatch.egressFailures.map(({ laneId, failure }) => [laneId, failure.code]),
     ).toEqual([
-      [1, 'down'],
-      [2, 'down'],
+      [1, 'egress_down'],
+      [2, 'egress_down'],
     ])
     expect(laneIds(proxy)).toEqual([
       { exclude: [], laneId: 1 },
@@ -216,10 +216,8 @@ describe('no lane left: the dispatch refusal is the answer', () => {
     expect(answer.headers['retry-after']).toBe('600')
     expect(answer.json).toMatchObject({ error: { code: 'egress_blocked' } })
     expect(proxy.upstream.requests.map((r) => r.sourceAddress)).toEqual(['127.0.0.1', '127.0.0.3'])
-    expect(proxy.dispatch.egressFailures.map(({ failure }) => failure.kind)).toEqual([
-      'blocked',
-      'blocked',
-    ])
+    const blocked = { code: 'egress_blocked', params: { status: 503 } }
+    expect(proxy.dispatch.egressFailures.map(({ failure }) => failure)).toEqual([blocked, blocked])
     expect(proxy.dispatch.reports).toEqual([])
   })
 })

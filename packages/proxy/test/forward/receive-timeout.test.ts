@@ -38,6 +38,7 @@ function expectTimedOut(answer: RawAnswer): void {
       message: `The request body stopped arriving for ${IDLE_MS} ms; nothing was sent upstream`,
       type: 'invalid_request_error',
       code: 'request_timeout',
+      explanation: { code: 'body_stalled', params: { idleMs: IDLE_MS } },
     },
   })
   expect(answer.closed).toBe(true)

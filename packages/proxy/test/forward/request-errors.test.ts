@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream'
+import { explanation } from '@sfp/schemas'
 import { request } from 'undici'
 import { describe, expect, it } from 'vitest'
 import { CHAT, CLIENT_KEY_ID, clientHeaders, startProxyApp } from '../helpers/proxy-app.js'
@@ -121,8 +122,10 @@ describe('requests the proxy answers itself', () => {
   it('answers dispatch refusals in the error envelope with Retry-After', async () => {
     const proxy = await startProxyApp()
     const { KeySwitchGuard, withRetryAfter } = await import('../helpers/fakes.js')
+    // The dispatch's refusals carry why as an explanation (`refusalError`).
+    const why = explanation('key_cooling', { keyId: 1, until: null, guardUntil: null })
     proxy.dispatch.refusal = withRetryAfter(
-      new KeySwitchGuard('switch refused for 20 minutes'),
+      Object.assign(new KeySwitchGuard('switch refused for 20 minutes'), { explanation: why }),
       1200,
     )
     const response = await request(`${proxy.url}/v1/chat/completions`, {
@@ -132,7 +135,7 @@ describe('requests the proxy answers itself', () => {
     })
     expect(response.statusCode).toBe(503)
     expect(response.headers['retry-after']).toBe('1200')
-    expect(await response.body.json()).toEqual({
+    expect(await response.body.json()).toMatchObject({
       error: {
         message: 'switch refused for 20 minutes',
         type: 'server_error',
@@ -143,6 +146,12 @@ describe('requests the proxy answers itself', () => {
     expect(proxy.dispatch.leases).toHaveLength(1)
     expect(proxy.dispatch.inFlight).toBe(0)
     const [record] = await proxy.waitForRecords(1)
-    expect(record).toMatchObject({ status: 503, attempts: 0, errorType: 'key_switch_guard' })
+    expect(record).toMatchObject({
+      status: 503,
+      attempts: 0,
+      errorType: 'key_switch_guard',
+      errorMessage: 'switch refused for 20 minutes',
+      errorParams: { why },
+    })
   })
 })

@@ -51,6 +51,7 @@ describe('a client that takes no byte of the answer', () => {
       upstreamStatus: 200,
       errorType: 'client_disconnected',
       errorMessage: expect.stringContaining(`no byte of the answer for ${IDLE_MS} ms`),
+      errorParams: { cutAfterMs: IDLE_MS },
     })
     // The upstream call ended with it, far from the whole answer.
     const upstream = await proxy.upstream.waitForEnd(0)

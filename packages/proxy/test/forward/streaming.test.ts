@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
-import { startMockUpstream } from '@sfp/upstream-mock'
+import { startMockUpstream } from '@sfp/test-support/upstream'
 import { request } from 'undici'
 import { describe, expect, it } from 'vitest'
 import {

@@ -118,7 +118,9 @@ describe('uploads are received whole, spooled past 1 MiB, and sent again on ever
     const sent = proxy.upstream.requests
     expect(sent.map((r) => r.sourceAddress)).toEqual(['127.0.0.1', '127.0.0.3'])
     expect(sent.every((received) => received.body.equals(body))).toBe(true)
-    expect(proxy.dispatch.egressFailures.map(({ failure }) => failure.kind)).toEqual(['blocked'])
+    expect(proxy.dispatch.egressFailures.map(({ failure }) => failure.code)).toEqual([
+      'egress_blocked',
+    ])
     expect(proxy.dispatch.reports).toEqual([{ keyId: 1, outcome: { kind: 'success' } }])
     const [record] = await proxy.waitForRecords(1)
     expect(record).toMatchObject({ status: 200, egressId: 2 })
@@ -138,7 +140,9 @@ describe('uploads are received whole, spooled past 1 MiB, and sent again on ever
     expect((await upload(proxy, body, contentType)).status).toBe(200)
     expect(proxy.upstream.requests.map((r) => r.sourceAddress)).toEqual(['127.0.0.3'])
     expect(proxy.upstream.requests[0]?.body.equals(body)).toBe(true)
-    expect(proxy.dispatch.egressFailures.map(({ failure }) => failure.kind)).toEqual(['down'])
+    expect(proxy.dispatch.egressFailures.map(({ failure }) => failure.code)).toEqual([
+      'egress_down',
+    ])
     await proxy.waitForRecords(1)
     expect(spooled(tmp)).toEqual([])
     // The read stream opened for the attempt that never left was closed with it (Linux: /proc).

@@ -4,7 +4,12 @@ import { rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type MockUpstream, type MockUpstreamOptions, startMockUpstream } from '@sfp/upstream-mock'
+import { clockPlugin } from '@sfp/runtime'
+import {
+  type MockUpstream,
+  type MockUpstreamOptions,
+  startMockUpstream,
+} from '@sfp/test-support/upstream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { afterEach } from 'vitest'
@@ -110,7 +115,8 @@ export async function startProxyApp(options: ProxyTestOptions = {}): Promise<Pro
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
-  // A stand-in for the plugin the proxy depends on; the fake is handed over as an option.
+  // A stand-in for the dispatch plugin the proxy depends on; the fake is handed over as an option.
+  await app.register(clockPlugin)
   await app.register(fp(async () => {}, { name: 'dispatch' }))
   await app.register(proxyPlugin, {
     dispatch,

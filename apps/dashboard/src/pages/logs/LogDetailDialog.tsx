@@ -2,7 +2,7 @@ import type { LogEntry } from '@sfp/schemas'
 import type { ReactNode } from 'react'
 import { Dialog } from '../../components/Dialog.js'
 import type { MessageKey } from '../../i18n/catalog.js'
-import { errorTypeLabel } from '../../i18n/error-types.js'
+import { describeLogError, errorTypeLabel } from '../../i18n/error-types.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { KeyReference } from '../../key-directory/KeyReference.js'
 import { EgressReference } from '../../live-status/EgressReference.js'
@@ -44,7 +44,7 @@ export function LogDetailDialog({ entry, onClose }: { entry: LogEntry; onClose()
     [
       'log.errorMessage',
       <span key="message" className="pre-wrap">
-        {text(entry.errorMessage)}
+        {text(describeLogError(language, format, entry))}
       </span>,
     ],
     ['log.id', `#${entry.id}`],

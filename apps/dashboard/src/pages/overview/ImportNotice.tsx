@@ -62,7 +62,13 @@ export function ImportNotice() {
                 {note.rowId !== null && (
                   <>{t('import.noteRow', { table: note.table, id: note.rowId })} </>
                 )}
-                <code>{note.item}</code>: {noteText(note)}
+                {/* A row without a key has no item to show (the server's is a word, "(empty)"). */}
+                {note.code !== 'empty_key' && (
+                  <>
+                    <code>{note.item}</code>:{' '}
+                  </>
+                )}
+                {noteText(note)}
               </li>
             ))}
           </ul>

@@ -1,9 +1,10 @@
 import { ADMIN_PASSWORD_MAX_LENGTH, ADMIN_PASSWORD_MIN_LENGTH } from '@sfp/schemas'
-import { type FormEvent, useId, useState } from 'react'
+import { type FormEvent, useState } from 'react'
 import { isApiError } from '../../api/api-error.js'
 import { ADMIN_USER } from '../../api/credentials.js'
 import { useAdminApi, useSession } from '../../auth/SessionProvider.js'
 import { ErrorNotice } from '../../components/ErrorNotice.js'
+import { PasswordField } from '../../components/PasswordField.js'
 import { useToast } from '../../components/ToastProvider.js'
 import { useApiResource } from '../../hooks/useApiResource.js'
 import type { MessageKey } from '../../i18n/catalog.js'
@@ -40,7 +41,6 @@ export function AdminPasswordCard() {
   const { changePassword } = useSession()
   const toast = useToast()
   const state = useApiResource((signal) => api.adminPassword(signal), [api])
-  const ids = { current: useId(), next: useId(), repeat: useId(), hint: useId() }
   const [current, setCurrent] = useState('')
   const [next, setNext] = useState('')
   const [repeat, setRepeat] = useState('')
@@ -94,46 +94,25 @@ export function AdminPasswordCard() {
             hidden
             readOnly
           />
-          <div className="field">
-            <label htmlFor={ids.current}>{t('adminPassword.current')}</label>
-            <input
-              id={ids.current}
-              className="input"
-              type="password"
-              autoComplete="current-password"
-              value={current}
-              onChange={(event) => setCurrent(event.target.value)}
-              required
-            />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.next}>{t('adminPassword.new')}</label>
-            <input
-              id={ids.next}
-              className="input"
-              type="password"
-              autoComplete="new-password"
-              aria-describedby={ids.hint}
-              value={next}
-              onChange={(event) => setNext(event.target.value)}
-              required
-            />
-            <p id={ids.hint} className="field__hint">
-              {t('adminPassword.newHint')}
-            </p>
-          </div>
-          <div className="field">
-            <label htmlFor={ids.repeat}>{t('adminPassword.repeat')}</label>
-            <input
-              id={ids.repeat}
-              className="input"
-              type="password"
-              autoComplete="new-password"
-              value={repeat}
-              onChange={(event) => setRepeat(event.target.value)}
-              required
-            />
-          </div>
+          <PasswordField
+            label={t('adminPassword.current')}
+            autoComplete="current-password"
+            value={current}
+            onChange={setCurrent}
+          />
+          <PasswordField
+            label={t('adminPassword.new')}
+            autoComplete="new-password"
+            hint={t('adminPassword.newHint')}
+            value={next}
+            onChange={setNext}
+          />
+          <PasswordField
+            label={t('adminPassword.repeat')}
+            autoComplete="new-password"
+            value={repeat}
+            onChange={setRepeat}
+          />
           <div aria-live="polite">
             {problem !== null && 'key' in problem && (
               <p role="alert" className="notice notice--error">

@@ -77,11 +77,6 @@ export const egressesMessages = {
     zh: '用户名和密码各最多 255 个字符。',
     en: 'The user name and password must be at most 255 characters each.',
   },
-  'egresses.problem.localAddress': {
-    zh: '应为本机的 IPv4 或 IPv6 地址。',
-    en: 'Must be an IPv4 or IPv6 address of this host.',
-  },
-  'egresses.problem.labelTooLong': { zh: '最多 {max} 个字符。', en: 'At most {max} characters.' },
   'egresses.list': { zh: '出口列表', en: 'Egresses' },
   'egresses.empty': {
     zh: '还没有出口。添加 direct 或一个代理地址。',

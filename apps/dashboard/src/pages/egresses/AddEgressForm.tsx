@@ -4,13 +4,13 @@ import { useAdminApi } from '../../auth/SessionProvider.js'
 import { ErrorNotice } from '../../components/ErrorNotice.js'
 import { egressName } from '../../components/egress-name.js'
 import { useToast } from '../../components/ToastProvider.js'
+import { describeFieldIssue, ruleText } from '../../i18n/field-issues.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import {
   describeUrl,
   EGRESS_LABEL_MAX,
   FORM_FIELDS,
   isFormField,
-  translateReason,
   type UrlShape,
   validationIssues,
 } from './egress-problems.js'
@@ -21,7 +21,7 @@ import {
  * is emptied once the server has it. Toasts name the egress by label or id, never by URL.
  */
 export function AddEgressForm({ onAdded }: { onAdded(egress: EgressView): void }) {
-  const { t } = useI18n()
+  const { t, language } = useI18n()
   const api = useAdminApi()
   const toast = useToast()
   const id = useId()
@@ -36,7 +36,10 @@ export function AddEgressForm({ onAdded }: { onAdded(egress: EgressView): void }
 
   const issues = validationIssues(error)
   const issueOf = (field: string) => issues.find((issue) => issue.field === field)
-  const urlProblem = url.kind === 'invalid' && touched ? translateReason(t, url.reason) : null
+  const urlProblem =
+    url.kind === 'invalid' && touched
+      ? ruleText(language, { kind: 'egress_url', problem: url.problem })
+      : null
   const direct = url.kind === 'direct'
 
   async function submit(event: FormEvent) {
@@ -191,11 +194,11 @@ function UrlRecognised({ shape }: { shape: UrlShape }) {
 }
 
 /**
- * A 400's field issues: the field by its name on the form and the reason in the page language
- * when both are known, else as the server wrote them (plain text).
+ * A 400's field issues: the field by its name on the form (else its name in words) and the
+ * refused rule in the page language (a rule without a code: the server's words).
  */
 function FieldIssues({ issues, idPrefix }: { issues: readonly FieldIssue[]; idPrefix: string }) {
-  const { t } = useI18n()
+  const { t, language } = useI18n()
   return (
     <div role="alert" className="notice notice--error">
       {t('error.validation')}
@@ -213,7 +216,7 @@ function FieldIssues({ issues, idPrefix }: { issues: readonly FieldIssue[]; idPr
           >
             {isFormField(issue.field) ? t(FORM_FIELDS[issue.field]) : <code>{issue.field}</code>}
             {t('egresses.fieldSeparator')}
-            {translateReason(t, issue.reason)}
+            {describeFieldIssue(language, issue).reason}
           </li>
         ))}
       </ul>

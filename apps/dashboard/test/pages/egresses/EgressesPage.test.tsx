@@ -148,7 +148,7 @@ describe('EgressesPage', () => {
     expect(screen.getByText('协议只能是 http、https、socks5 或 socks5h。')).toBeTruthy()
   })
 
-  it('shows the server’s 400 field reasons, translated when known', async () => {
+  it('shows the server’s 400 field rules in Chinese, and a rule without a code as written', async () => {
     await renderEgressesPage({
       'POST /api/manage/egresses': () =>
         json(
@@ -158,8 +158,12 @@ describe('EgressesPage', () => {
               type: 'invalid_request_error',
               code: 'validation_error',
               fields: [
-                { field: 'url', reason: 'the host is not a valid name or IP address' },
-                { field: 'label', reason: 'something new' },
+                {
+                  field: 'url',
+                  reason: 'the host is not a valid name or IP address',
+                  rule: { kind: 'egress_url', problem: 'host' },
+                },
+                { field: 'label', reason: 'something new', rule: { kind: 'other' } },
               ],
             },
           },
@@ -171,7 +175,7 @@ describe('EgressesPage', () => {
     const alert = await screen.findByRole('alert')
     expect(alert.textContent).toContain('输入有误：')
     expect(alert.textContent).toContain('出口地址：主机不是有效的域名或 IP 地址。')
-    // An unknown reason is shown as the server wrote it.
+    // A rule no code describes is shown as the server wrote it.
     expect(alert.textContent).toContain('备注：something new')
     expect(urlField().getAttribute('aria-invalid')).toBe('true')
     // The URL stays in its field to be corrected, and only there.

@@ -52,13 +52,16 @@ export function upstreamRequestHeaders(
   return headers
 }
 
+/** `RETURNED_HEADERS` of an answer whose body is passed on unchanged (built once, not per answer). */
+const RETURNED_WITH_LENGTH = [...RETURNED_HEADERS, 'content-length'] as const
+
 /** Headers returned to the client from an upstream answer. */
 export function clientResponseHeaders(
   upstream: IncomingHttpHeaders,
   bodyUnchanged: boolean,
 ): Record<string, string> {
   const headers: Record<string, string> = {}
-  const names = bodyUnchanged ? [...RETURNED_HEADERS, 'content-length'] : RETURNED_HEADERS
+  const names = bodyUnchanged ? RETURNED_WITH_LENGTH : RETURNED_HEADERS
   for (const name of names) {
     const value = single(upstream[name])
     if (value !== undefined) headers[name] = value

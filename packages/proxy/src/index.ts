@@ -42,16 +42,20 @@ export const proxyPlugin = fp<ProxyPluginOptions>(
 
 /**
  * The one place the proxy routes judge a method: GET, POST and DELETE go on, anything else is
- * thrown as 405 `method_not_allowed` with `Allow: GET, POST, DELETE` (the routes' error handler
- * answers it in the envelope and logs its record), before any body is read or anything queued.
+ * refused with 405 `method_not_allowed` and `Allow: GET, POST, DELETE` (the error returned goes
+ * to the routes' error handler, which answers it in the envelope and logs its record), before any
+ * body is read or anything queued.
  * Runs after the client key is checked, so a request without one gets 401 whatever its method.
  * (A CORS preflight is answered before both, without a key, by the server's CORS plugin, which
  * `app.ts` registers in front of these routes; an OPTIONS that is not one still ends here.)
  */
-function refuseUnforwardedMethod(request: FastifyRequest, reply: FastifyReply): void {
-  if (FORWARDED_METHODS.has(request.method)) return
+function unforwardedMethodRefusal(
+  request: FastifyRequest,
+  reply: FastifyReply,
+): MethodNotAllowed | undefined {
+  if (FORWARDED_METHODS.has(request.method)) return undefined
   reply.header('allow', ALLOWED_METHODS)
-  throw new MethodNotAllowed(request.method)
+  return new MethodNotAllowed(request.method)
 }
 
 /**
@@ -75,8 +79,12 @@ export const proxyRoutes: FastifyPluginAsync = async (app) => {
     )
   })
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
-  app.addHook('onRequest', async (request, reply) => proxy.authenticate(request, reply, prefix))
-  app.addHook('onRequest', async (request, reply) => refuseUnforwardedMethod(request, reply))
+  // Callback hooks, not async ones: they run on every proxied request, and an async hook costs
+  // a promise each. A request refused with 401 is answered at once (`done` is not called).
+  app.addHook('onRequest', (request, reply, done) => {
+    if (proxy.authenticate(request, reply, prefix) === undefined) done()
+  })
+  app.addHook('onRequest', (request, reply, done) => done(unforwardedMethodRefusal(request, reply)))
   app.setErrorHandler((error, request, reply) => proxy.handleError(error, request, reply, prefix))
   const handler = (request: FastifyRequest, reply: FastifyReply) => {
     proxy.handle(request, reply, prefix)

@@ -21,7 +21,7 @@ export interface HttpResponseFacts {
   method: string
   status: number
   /** Proxy routes only: which SiliconFlow endpoint was called. */
-  endpoint?: ProxyEndpoint
+  endpoint?: ProxyEndpoint | undefined
 }
 
 /**
@@ -77,8 +77,12 @@ export function createServerMetrics(deps: ServerMetricsDeps): ServerMetrics {
   return {
     registry: Registry.merge([processMetricsRegistry(), own]),
     observeHttpResponse({ route, method, status, endpoint }) {
-      const labels = { route, method, status: String(status) }
-      httpRequests.inc(endpoint === undefined ? labels : { ...labels, endpoint })
+      const code = String(status)
+      httpRequests.inc(
+        endpoint === undefined
+          ? { route, method, status: code }
+          : { route, method, status: code, endpoint },
+      )
     },
     observeProxyRecord,
     observeRequestLogFlush({ rows, durationMs }) {

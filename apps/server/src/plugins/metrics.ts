@@ -64,18 +64,22 @@ export default fp<MetricsPluginOptions>(
     app.requestLog.onFlush((flush) => metrics.observeRequestLogFlush(flush))
 
     // Each answered request once: its route pattern, and on the proxy routes the endpoint of the
-    // upstream path the proxy maps it to (the same label as on the proxy's own metrics).
-    app.addHook('onResponse', async (request, reply) => {
+    // upstream path the proxy maps it to (the same label as on the proxy's own metrics). A
+    // callback hook: it runs on every request, and an async hook costs a promise each.
+    app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? UNMATCHED_ROUTE
       const proxyPrefix = PROXY_ROUTE_PREFIXES.get(route)
+      const endpoint =
+        proxyPrefix === undefined
+          ? undefined
+          : proxyEndpointOfUpstreamPath(upstreamPathOf(request.url, proxyPrefix))
       metrics.observeHttpResponse({
         route,
         method: request.method,
         status: reply.statusCode,
-        ...(proxyPrefix === undefined
-          ? {}
-          : { endpoint: proxyEndpointOfUpstreamPath(upstreamPathOf(request.url, proxyPrefix)) }),
+        endpoint,
       })
+      done()
     })
 
     app.addHook('onClose', async () => {

@@ -45,7 +45,7 @@ CREATE TABLE "instances" (
 	"id" text PRIMARY KEY NOT NULL,
 	"address" text,
 	"started_at" bigint NOT NULL,
-	"heartbeat_at" bigint NOT NULL
+	"last_seen_at" bigint NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "key_events" (

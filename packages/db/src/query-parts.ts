@@ -17,10 +17,7 @@ import {
  */
 
 /** The `status` filter of a log query: one code, `error` (400 and up) or a class such as `5xx`. */
-export function statusCondition(
-  column: AnyColumn,
-  status: NonNullable<ListLogsQuery['status']>,
-): SQL {
+function statusCondition(column: AnyColumn, status: NonNullable<ListLogsQuery['status']>): SQL {
   if (typeof status === 'number') return eq(column, status)
   if (status === 'error') return gte(column, 400)
   const low = Number(status[0]) * 100
@@ -89,4 +86,27 @@ export function statsScope<Key extends AnyColumn, Egress extends AnyColumn>(
         ? columns.egressId
         : undefined
   return { where, groupColumn }
+}
+
+/** The columns of `request_logs` a log page filters on, in either dialect. */
+interface LogColumns {
+  id: AnyColumn
+  time: AnyColumn
+  upstreamKeyId: AnyColumn
+  egressId: AnyColumn
+  status: AnyColumn
+  model: AnyColumn
+}
+
+/** The conditions of a log page (`list`): its filters, and rows older than the cursor's. */
+export function logsWhere(columns: LogColumns, query: ListLogsQuery): SQL[] {
+  const where: SQL[] = []
+  if (query.cursor !== undefined) where.push(lt(columns.id, Number(query.cursor)))
+  if (query.keyId !== undefined) where.push(eq(columns.upstreamKeyId, query.keyId))
+  if (query.egressId !== undefined) where.push(eq(columns.egressId, query.egressId))
+  if (query.status !== undefined) where.push(statusCondition(columns.status, query.status))
+  if (query.model !== undefined) where.push(eq(columns.model, query.model))
+  if (query.from !== undefined) where.push(gte(columns.time, query.from))
+  if (query.to !== undefined) where.push(lte(columns.time, query.to))
+  return where
 }

@@ -2,7 +2,7 @@ import type { ListLogsQuery, StatsBucket } from '@sfp/schemas'
 import { STATS_BUCKETS } from '@sfp/schemas'
 import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm'
 import type { Db } from './database.js'
-import { statsScope, statusCondition } from './query-parts.js'
+import { logsWhere, statsScope } from './query-parts.js'
 import { type NewRequestLogRow, type RequestLogRow, requestLogs } from './schema.js'
 
 export interface StatsRow {
@@ -89,14 +89,7 @@ export function createRequestLogRepository(db: Db): RequestLogRepository {
       insertMany(rows)
     },
     list(query) {
-      const where: SQL[] = []
-      if (query.cursor !== undefined) where.push(lt(requestLogs.id, Number(query.cursor)))
-      if (query.keyId !== undefined) where.push(eq(requestLogs.upstreamKeyId, query.keyId))
-      if (query.egressId !== undefined) where.push(eq(requestLogs.egressId, query.egressId))
-      if (query.status !== undefined) where.push(statusCondition(requestLogs.status, query.status))
-      if (query.model !== undefined) where.push(eq(requestLogs.model, query.model))
-      if (query.from !== undefined) where.push(gte(requestLogs.time, query.from))
-      if (query.to !== undefined) where.push(lte(requestLogs.time, query.to))
+      const where = logsWhere(requestLogs, query)
       const rows = db
         .select()
         .from(requestLogs)

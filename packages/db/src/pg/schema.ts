@@ -174,15 +174,16 @@ export const settings = pgTable('settings', {
 
 /**
  * The instances sharing this database, one row each, keyed by INSTANCE_ID. An instance writes
- * its row at boot and moves `heartbeat_at` forward while it lives; a row whose heartbeat is older
- * than a lease is an instance that is gone (crashed, or stopped without saying so). `address` is
+ * its row at boot and moves `last_seen_at` forward while it lives (`/status` shows it as
+ * `instances[].lastSeenAt`); a row last seen longer ago than a lease is an instance that is gone
+ * (crashed, or stopped without saying so). `address` is
  * where it listens (host:port), for the dashboard's list of instances; null when unknown.
  */
 export const instances = pgTable('instances', {
   id: text('id').primaryKey(),
   address: text('address'),
   startedAt: bigNumber('started_at').notNull(),
-  heartbeatAt: bigNumber('heartbeat_at').notNull(),
+  lastSeenAt: bigNumber('last_seen_at').notNull(),
 })
 
 /**

@@ -2,7 +2,7 @@ import { STATS_BUCKETS } from '@sfp/schemas'
 import { and, asc, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
 import type { EgressPatch } from '../egresses-repository.js'
-import { parseSetting, statsScope, statusCondition } from '../query-parts.js'
+import { logsWhere, parseSetting, statsScope } from '../query-parts.js'
 import type {
   NewKeyEventRow,
   NewRequestLogRow,
@@ -169,14 +169,7 @@ function requestLogStorage({ db, pool }: PostgresHandle): RequestLogStorage {
   return {
     insertBatch: (rows) => insertBatch(rows),
     async list(query) {
-      const where: SQL[] = []
-      if (query.cursor !== undefined) where.push(lt(requestLogs.id, Number(query.cursor)))
-      if (query.keyId !== undefined) where.push(eq(requestLogs.upstreamKeyId, query.keyId))
-      if (query.egressId !== undefined) where.push(eq(requestLogs.egressId, query.egressId))
-      if (query.status !== undefined) where.push(statusCondition(requestLogs.status, query.status))
-      if (query.model !== undefined) where.push(eq(requestLogs.model, query.model))
-      if (query.from !== undefined) where.push(gte(requestLogs.time, query.from))
-      if (query.to !== undefined) where.push(lte(requestLogs.time, query.to))
+      const where = logsWhere(requestLogs, query)
       const rows = await db
         .select()
         .from(requestLogs)

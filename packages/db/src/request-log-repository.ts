@@ -1,6 +1,6 @@
 import type { ListLogsQuery, StatsBucket } from '@sfp/schemas'
 import { STATS_BUCKETS } from '@sfp/schemas'
-import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm'
+import { and, desc, sql } from 'drizzle-orm'
 import type { Db } from './database.js'
 import { logsWhere, statsScope } from './query-parts.js'
 import { type NewRequestLogRow, type RequestLogRow, requestLogs } from './schema.js'

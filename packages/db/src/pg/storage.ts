@@ -1,5 +1,5 @@
 import { STATS_BUCKETS } from '@sfp/schemas'
-import { and, asc, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, type SQL, sql } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
 import type { EgressPatch } from '../egresses-repository.js'
 import { logsWhere, parseSetting, statsScope } from '../query-parts.js'

@@ -39,6 +39,19 @@ export const upstreamBaseUrl = z
     return `${url.origin}${path}`
   })
 
+/** DATABASE_URL: a PostgreSQL connection URL (never quoted back: it holds the password). */
+export const postgresUrl = z.string().trim().refine(
+  (value) => {
+    try {
+      const url = new URL(value)
+      return /^postgres(?:ql)?:$/.test(url.protocol) && url.hostname !== ''
+    } catch {
+      return false
+    }
+  },
+  { error: 'must be a postgres:// URL such as postgres://user:password@db:5432/sfp' },
+)
+
 export const clientKeyList = z
   .string()
   .transform((value) =>

@@ -10,6 +10,7 @@ import {
   ipAddress,
   KEY_SWITCH_POLICIES,
   LOG_LEVELS,
+  postgresUrl,
   proxyUrlList,
   SHORT_ADMIN_PASSWORD,
   upstreamBaseUrl,
@@ -30,6 +31,7 @@ export const SETTING_GROUPS = [
   'dispatch',
   'limits',
   'egress',
+  'cluster',
   'logs',
 ] as const
 export type SettingGroup = (typeof SETTING_GROUPS)[number]
@@ -382,6 +384,17 @@ export const SETTINGS = {
       en: 'requests that may wait for a slot, all lanes together; beyond that: 503',
     },
   }),
+  CLIENT_QUEUE_SHARE: setting({
+    field: 'clientQueueShare',
+    rule: decimal(0.01, 1),
+    default: '0.5',
+    secret: false,
+    group: 'dispatch',
+    description: {
+      zh: '单个客户端密钥最多可占用的排队名额比例（DISPATCH_QUEUE_MAX 的份额），超出时该密钥的请求返回 503；排队按客户端密钥轮流服务',
+      en: "the share of DISPATCH_QUEUE_MAX one client key may hold; beyond it that key's requests get 503. Waiters are served round-robin across client keys",
+    },
+  }),
   DISPATCH_QUEUE_TIMEOUT_MS: setting({
     field: 'dispatchQueueTimeoutMs',
     rule: integer(1, 86_400_000),
@@ -523,6 +536,46 @@ export const SETTINGS = {
     description: {
       zh: '被封禁的出口暂停多久（分钟）后再使用',
       en: 'how long a blocked egress rests before it is used again',
+    },
+  }),
+
+  DATABASE_URL: setting({
+    field: 'databaseUrl',
+    rule: postgresUrl,
+    default: undefined,
+    secret: true,
+    group: 'cluster',
+    description: {
+      zh: '留空：状态存于 DATA_DIR 中的 SQLite（单实例，零配置）；postgres://用户:密码@主机:端口/库：全部状态存于 PostgreSQL，多个实例可共用（集群模式）',
+      en: 'empty: state in SQLite in DATA_DIR (one instance, zero setup); `postgres://user:password@host:port/db`: all state in PostgreSQL, shared by several instances (cluster mode)',
+    },
+    show: setOrNot,
+  }),
+  INSTANCE_ID: setting({
+    field: 'instanceId',
+    rule: z
+      .string()
+      .trim()
+      .regex(/^[\w.-]{1,64}$/, { error: 'must be 1 to 64 letters, digits, `.`, `_` or `-`' }),
+    default: undefined,
+    unsetMeans: 'host name',
+    secret: false,
+    group: 'cluster',
+    description: {
+      zh: '本实例在集群中的唯一名称（默认为主机名）；仅集群模式使用',
+      en: "this instance's unique name in the cluster (default: the host name); cluster mode only",
+    },
+    show: (id) => id ?? NOT_SET,
+  }),
+  LEASE_SECONDS: setting({
+    field: 'leaseSeconds',
+    rule: integer(3, 600),
+    default: '15',
+    secret: false,
+    group: 'cluster',
+    description: {
+      zh: '出口通道租约时长（秒），每三分之一续约一次；实例失联后其通道在此时间后由其他实例接管',
+      en: "lane lease lifetime, renewed every third of it; a lost instance's lanes are taken over after it",
     },
   }),
 

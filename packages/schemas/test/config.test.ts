@@ -25,6 +25,7 @@ describe('parseConfig', () => {
       balanceRefreshMinutes: 60,
       dispatchConcurrency: 1,
       dispatchQueueMax: 100,
+      clientQueueShare: 0.5,
       dispatchQueueTimeoutMs: 600_000,
       keySwitchGuardMinutes: 30,
       keySwitchPolicy: 'wait',
@@ -43,6 +44,9 @@ describe('parseConfig', () => {
       egressProxies: [],
       egressBlockCodes: [50603],
       egressBlockMinutes: 30,
+      databaseUrl: undefined,
+      instanceId: undefined,
+      leaseSeconds: 15,
       logRetentionDays: 30,
       encryptionKey: undefined,
       trustProxy: false,
@@ -51,6 +55,24 @@ describe('parseConfig', () => {
       logLevel: 'info',
       nodeEnv: 'production',
     })
+  })
+
+  it('reads the cluster settings and refuses a DATABASE_URL that is not PostgreSQL without echoing it', () => {
+    expect(
+      parseConfig({
+        DATABASE_URL: 'postgres://sfp:s3cret@db:5432/sfp',
+        INSTANCE_ID: 'edge-1',
+        LEASE_SECONDS: '30',
+      }),
+    ).toMatchObject({
+      databaseUrl: 'postgres://sfp:s3cret@db:5432/sfp',
+      instanceId: 'edge-1',
+      leaseSeconds: 30,
+    })
+    const error = configError({ DATABASE_URL: 'mysql://sfp:s3cret@db/sfp' })
+    expect(error.message).toContain('DATABASE_URL')
+    expect(error.message).not.toContain('s3cret')
+    expect(configError({ INSTANCE_ID: 'has space' }).message).toContain('INSTANCE_ID')
   })
 
   it('reads the egress settings: proxies parsed, block codes, an empty list meaning none', () => {

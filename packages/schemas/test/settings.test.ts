@@ -100,6 +100,7 @@ describe('the settings declarations', () => {
   it('mark the secrets that are never echoed', () => {
     expect([...SECRET_SETTINGS].sort()).toEqual([
       'ADMIN_PASSWORD',
+      'DATABASE_URL',
       'EGRESS_PROXIES',
       'ENCRYPTION_KEY',
       'PROXY_API_KEYS',

@@ -26,6 +26,7 @@ export const settingsMessages = {
   'settings.group.dispatch': { zh: '调度', en: 'Dispatch' },
   'settings.group.limits': { zh: '客户端请求限制', en: 'Client request limits' },
   'settings.group.egress': { zh: '出口', en: 'Egresses' },
+  'settings.group.cluster': { zh: '集群', en: 'Cluster' },
   'settings.group.logs': { zh: '日志', en: 'Logs' },
   'settings.snippets': { zh: '接入示例', en: 'Connect a client' },
   'settings.snippetsNote': {

@@ -40,17 +40,20 @@ export const upstreamBaseUrl = z
   })
 
 /** DATABASE_URL: a PostgreSQL connection URL (never quoted back: it holds the password). */
-export const postgresUrl = z.string().trim().refine(
-  (value) => {
-    try {
-      const url = new URL(value)
-      return /^postgres(?:ql)?:$/.test(url.protocol) && url.hostname !== ''
-    } catch {
-      return false
-    }
-  },
-  { error: 'must be a postgres:// URL such as postgres://user:password@db:5432/sfp' },
-)
+export const postgresUrl = z
+  .string()
+  .trim()
+  .refine(
+    (value) => {
+      try {
+        const url = new URL(value)
+        return /^postgres(?:ql)?:$/.test(url.protocol)
+      } catch {
+        return false
+      }
+    },
+    { error: 'must be a postgres:// URL such as postgres://user:password@db:5432/sfp' },
+  )
 
 export const clientKeyList = z
   .string()

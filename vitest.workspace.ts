@@ -5,6 +5,8 @@
 export default [
   'packages/schemas',
   'packages/runtime',
+  'packages/notify',
+  'packages/cluster',
   'packages/db',
   'packages/key-pool',
   'packages/egress',

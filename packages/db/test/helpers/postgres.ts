@@ -1,72 +1,14 @@
-import { randomBytes } from 'node:crypto'
-import pg from 'pg'
-import { afterEach, beforeEach, describe } from 'vitest'
+import {
+  describePostgres,
+  type TestSchema as SchemaOf,
+  TEST_DATABASE_URL,
+  useTestSchema as useSchemaWith,
+} from '@sfp/test-support/postgres'
 import { type OpenPostgresOptions, openPostgres, type PostgresHandle } from '../../src/pg/index.js'
 
-/** The PostgreSQL the tests may use (`.ci/run` provides one); unset, the PostgreSQL tests skip. */
-export const TEST_DATABASE_URL = process.env.DATABASE_URL
+export { describePostgres, TEST_DATABASE_URL }
 
-/** `describe` for tests that need PostgreSQL: skipped, and saying why, without DATABASE_URL. */
-export function describePostgres(name: string, body: () => void): void {
-  const title = TEST_DATABASE_URL ? name : `${name} (skipped: DATABASE_URL not set)`
-  describe.skipIf(!TEST_DATABASE_URL)(title, body)
-}
+export type TestSchema = SchemaOf<Omit<OpenPostgresOptions, 'url' | 'schema'>, PostgresHandle>
 
-function testDatabaseUrl(): string {
-  if (!TEST_DATABASE_URL) throw new Error('DATABASE_URL is not set: use describePostgres')
-  return TEST_DATABASE_URL
-}
-
-export interface TestSchema {
-  /** The current test's schema, `sfp_test_<random>`, empty when the test starts. */
-  readonly name: string
-  /** A statement on a connection of its own outside the schema (catalogs, pg_stat_activity). */
-  query<Row extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<Row[]>
-  /** `openPostgres` with every connection's search_path on this test's schema, closed after it. */
-  open(options?: Omit<OpenPostgresOptions, 'url' | 'schema'>): Promise<PostgresHandle>
-}
-
-/**
- * Gives each test of the calling suite a fresh PostgreSQL schema, dropped with everything in it
- * after the test, so tests never see each other's tables, even when test files run at once.
- * Call it at the top of a `describePostgres` body.
- */
-export function useTestSchema(): TestSchema {
-  let current: { name: string; admin: pg.Client; handles: PostgresHandle[] } | undefined
-
-  beforeEach(async () => {
-    const admin = new pg.Client({ connectionString: testDatabaseUrl() })
-    await admin.connect()
-    const name = `sfp_test_${randomBytes(6).toString('hex')}`
-    await admin.query(`CREATE SCHEMA ${name}`)
-    current = { name, admin, handles: [] }
-  })
-
-  afterEach(async () => {
-    if (!current) return
-    const { name, admin, handles } = current
-    current = undefined
-    await Promise.all(handles.map((handle) => handle.close()))
-    await admin.query(`DROP SCHEMA ${name} CASCADE`)
-    await admin.end()
-  })
-
-  function active() {
-    if (!current) throw new Error('useTestSchema: only inside a test of its suite')
-    return current
-  }
-
-  return {
-    get name() {
-      return active().name
-    },
-    query: async <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) =>
-      (await active().admin.query<Row>(text, values)).rows,
-    open: async (options = {}) => {
-      const { name, handles } = active()
-      const handle = await openPostgres({ ...options, url: testDatabaseUrl(), schema: name })
-      handles.push(handle)
-      return handle
-    },
-  }
-}
+/** `useTestSchema` of `@sfp/test-support/postgres` opening this package's `openPostgres`. */
+export const useTestSchema = (): TestSchema => useSchemaWith(openPostgres)

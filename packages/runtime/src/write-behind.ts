@@ -13,8 +13,10 @@ export interface Coalescing<T> {
 export interface WriteBehindOptions<T> {
   /**
    * Writes one batch, in queue order. A throw or a rejection keeps the batch queued, in front of
-   * what came after it, for the next attempt. A synchronous writer (SQLite) is called
-   * synchronously: `flush()` has written everything by the time it returns.
+   * what came after it, for the next attempt. A synchronous writer is called synchronously:
+   * `flush()` has written everything by the time it returns. An asynchronous one (the `Storage`
+   * of either dialect) has one write under way at a time: an `addNow` made while one runs is
+   * written when it settles, a few microtasks later; await `flush()` to know it is written.
    */
   write(batch: T[]): void | Promise<void>
   clock: Clock
@@ -155,10 +157,12 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
     }
     if (!(result instanceof Promise)) return written()
     const settled = result.then(written, (error: unknown) => failed(error, batch))
-    writing = settled.finally(() => {
-      if (writing === settled) writing = null
-    }) as Promise<boolean>
-    return writing
+    // Compared with the promise `writing` holds, so a finished write always clears it.
+    const tracked: Promise<boolean> = settled.finally(() => {
+      if (writing === tracked) writing = null
+    })
+    writing = tracked
+    return tracked
   }
 
   /** Writes until `owed` items are written or a write fails; yields between batches if asked. */
@@ -168,16 +172,18 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
       if (queue.size === 0) return
       const before = queue.size
       let ok = writeBatch(owed)
+      // Counted before waiting: items queued while an asynchronous write runs are not owed.
+      const taken = before - queue.size
       if (ok instanceof Promise) ok = await ok
       if (!ok) return
-      owed -= before - queue.size
+      owed -= taken
       if (yieldBetween && owed > 0) await nextTurn()
     }
   }
 
   /**
-   * Everything now, synchronously as long as the writer is (SQLite: a caller that reads the
-   * database right after `addNow` or `flush()` sees the row).
+   * Everything now: synchronously with a synchronous writer; with an asynchronous one the first
+   * batch starts at once and the rest follow as each write settles (the promise tells when).
    */
   function flushNow(): Promise<void> {
     if (cancelTimer !== null) {

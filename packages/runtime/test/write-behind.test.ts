@@ -59,6 +59,39 @@ describe('write-behind', () => {
     expect(batches).toEqual([[1, 2, 3], [4]])
   })
 
+  it('keeps draining a batch per turn with an asynchronous writer (PostgreSQL), not one per interval', async () => {
+    const batches: number[][] = []
+    const { clock, buffer } = harness<number>({
+      write: async (batch) => {
+        batches.push(batch)
+      },
+    })
+    for (const n of [1, 2, 3, 4, 5, 6, 7]) buffer.add(n)
+    for (let turn = 0; turn < 5 && buffer.pending() > 0; turn++) await nextTurn()
+    expect(batches).toEqual([[1, 2, 3], [4, 5, 6], [7]])
+    // Every write finished: the next item starts the interval again, nothing is left "writing".
+    buffer.add(8)
+    clock.advance(1000)
+    await nextTurn()
+    expect(batches.at(-1)).toEqual([8])
+  })
+
+  it('catchUp with an asynchronous writer does not wait for items queued during its writes', async () => {
+    const batches: number[][] = []
+    const { buffer } = harness<number>({
+      write: async (batch) => {
+        batches.push(batch)
+      },
+    })
+    buffer.add(1)
+    buffer.add(2)
+    const reading = buffer.catchUp()
+    buffer.add(3) // arrives while the write of 1 and 2 is under way
+    await reading
+    expect(batches).toEqual([[1, 2]])
+    expect(buffer.pending()).toBe(1)
+  })
+
   it('merges patches of one row in place, newer fields winning, and forgets a discarded row', () => {
     const { clock, batches, buffer } = harness<Patch>({ coalesce: byRow })
     buffer.add({ id: 1, fields: { calls: 1, at: 10 } })

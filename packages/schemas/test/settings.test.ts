@@ -48,6 +48,7 @@ describe('the settings declarations', () => {
       keyErrorCooldownMinutes: number
       dispatchConcurrency: number
       dispatchQueueMax: number
+      clientQueueShare: number
       dispatchQueueTimeoutMs: number
       keySwitchGuardMinutes: number
       keySwitchPolicy: 'wait' | 'immediate'
@@ -61,6 +62,9 @@ describe('the settings declarations', () => {
       egressBlockCodes: number[]
       egressBlockMinutes: number
       logRetentionDays: number
+      databaseUrl: string | undefined
+      instanceId: string | undefined
+      leaseSeconds: number
       logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
     }>()
     const fields = settingEntries().map(([, declaration]) => declaration.field)

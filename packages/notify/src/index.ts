@@ -1,1 +1,6 @@
-export {}
+export { chatText, composeMessage, formatTime } from './catalog.js'
+export type { DeliveryResult } from './deliver.js'
+export type { DeliveryOutcome, NotifierLogger } from './delivery-queue.js'
+export { createNotifier, type Notifier, type NotifierOptions } from './notifier.js'
+export { dingtalkSign, feishuSign, PLATFORMS, webhookSignature } from './platforms/index.js'
+export type { ComposedMessage, Condition, ConditionFacts, Notice, Severity } from './types.js'

@@ -42,7 +42,10 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
 
   await fastify.register(clockPlugin, { clock: opts.clock })
   await fastify.register(errorHandler)
-  await fastify.register(databasePlugin, { dataDir: config.dataDir })
+  await fastify.register(databasePlugin, {
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+  })
   // Before anything reads keys, egresses or client keys: the old siliconflowProxy tables, once.
   await fastify.register(legacyImport, { config })
   await fastify.register(clientKeys, { envKeys: config.proxyApiKeys })

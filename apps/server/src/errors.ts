@@ -1,4 +1,5 @@
 import createError from '@fastify/error'
+import { API_ERRORS, type Explanation, explanation, explanationText } from '@sfp/schemas'
 
 /**
  * Errors raised by the server itself. Codes are `SFP_` + the error code (docs/behaviour.md §6) in
@@ -20,6 +21,16 @@ export const CrossSiteRequest = createError(
   403,
 )
 export const NotFound = createError('SFP_NOT_FOUND', '%s', 404)
+
+const SqliteOnlyError = createError<'SFP_SQLITE_ONLY', number, []>(
+  'SFP_SQLITE_ONLY',
+  explanationText(explanation('sqlite_only', { feature: 'backup' })),
+  API_ERRORS.sqlite_only.status,
+)
+/** The backup download on a server with DATABASE_URL: there is no SQLite file to copy. */
+export class BackupSqliteOnly extends SqliteOnlyError {
+  readonly explanation: Explanation = explanation('sqlite_only', { feature: 'backup' })
+}
 export const ValidationFailed = createError('SFP_VALIDATION_ERROR', '%s', 400)
 
 /** Errors that tell the client when to come back carry this (seconds). */

@@ -77,6 +77,11 @@ function runImportSeed(
     }
     throw error
   }
+  if (config.databaseUrl !== undefined) {
+    throw new Refusal(
+      'DATABASE_URL is set: import-seed writes into the SQLite database of DATA_DIR. Import with DATABASE_URL unset first (README "Moving from siliconflowProxy")',
+    )
+  }
   if (resolve(config.dataDir, DATABASE_FILE) === path) {
     throw new Refusal(
       `${path} is DATA_DIR's own database: its siliconflowProxy tables are imported at boot`,

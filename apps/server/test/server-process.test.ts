@@ -17,7 +17,7 @@ const WRONG_KEY = 'other-encryption-key-0123456789'
 async function dataDirWithKeysEncryptedWith(encryptionKey: string): Promise<string> {
   const dataDir = tempDataDir()
   const first = await buildTestApp({ ENCRYPTION_KEY: encryptionKey }, { dataDir })
-  first.app.keyPool.add({ api_keys: UPSTREAM_KEY })
+  await first.app.keyPool.add({ api_keys: UPSTREAM_KEY })
   await first.app.close()
   return dataDir
 }

@@ -3,39 +3,46 @@ import { accessSync, constants, existsSync } from 'node:fs'
 import { readdir, rm } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import fp from 'fastify-plugin'
-import { type ClientKeysRepository, createClientKeysRepository } from './client-keys-repository.js'
-import { DATABASE_FILE, type DatabaseHandle, openDatabase } from './database.js'
-import { createEgressesRepository, type EgressesRepository } from './egresses-repository.js'
-import { createKeyEventsRepository, type KeyEventsRepository } from './key-events-repository.js'
-import { createRequestLogRepository, type RequestLogRepository } from './request-log-repository.js'
-import { createSettingsStore, type SettingsStore } from './settings-store.js'
-import {
-  createUpstreamKeysRepository,
-  type UpstreamKeysRepository,
-} from './upstream-keys-repository.js'
+import { DATABASE_FILE, type DatabaseHandle, isMigrated, openDatabase } from './database.js'
+import type { PostgresHandle } from './pg/database.js'
+import { sqliteStorage } from './sqlite-storage.js'
+import type { Storage } from './storage.js'
 
-/** `app.database`: the open database and one repository per table, for every plugin and route. */
-export interface Database {
-  handle: DatabaseHandle
-  settings: SettingsStore
-  upstreamKeys: UpstreamKeysRepository
-  egresses: EgressesRepository
-  clientKeys: ClientKeysRepository
-  requestLogs: RequestLogRepository
-  keyEvents: KeyEventsRepository
+/**
+ * `app.database`: the tables through `Storage`, whichever dialect holds them, and the open
+ * handle of that dialect. SQLite is the default (`DATA_DIR/api_keys.db`); DATABASE_URL puts
+ * everything in PostgreSQL (cluster mode, docs/behaviour.md §9).
+ */
+export interface Database extends Storage {
+  dialect: 'sqlite' | 'postgres'
+  /** The SQLite file (backups, the siliconflowProxy import); undefined on PostgreSQL. */
+  handle: DatabaseHandle | undefined
+  /** The PostgreSQL pool (cluster mode); undefined on SQLite. */
+  postgres: PostgresHandle | undefined
+  /** Every committed migration applied and the database answering (`/readyz`). */
+  isReady(): Promise<boolean>
 }
 
-/** The decoration over an open handle (plugin tests build it over an in-memory database). */
+/** The decoration over an open SQLite handle (plugin tests build it over an in-memory database). */
 export function databaseOf(handle: DatabaseHandle): Database {
-  const { db } = handle
   return {
+    ...sqliteStorage(handle),
+    dialect: 'sqlite',
     handle,
-    settings: createSettingsStore(db),
-    upstreamKeys: createUpstreamKeysRepository(db),
-    egresses: createEgressesRepository(db),
-    clientKeys: createClientKeysRepository(db),
-    requestLogs: createRequestLogRepository(db),
-    keyEvents: createKeyEventsRepository(db),
+    postgres: undefined,
+    isReady: async () => isMigrated(handle),
+  }
+}
+
+/** The decoration over an open PostgreSQL handle; `pg` is loaded only when DATABASE_URL is set. */
+export async function postgresDatabaseOf(postgres: PostgresHandle): Promise<Database> {
+  const { postgresStorage, isPostgresMigrated } = await import('./pg/index.js')
+  return {
+    ...postgresStorage(postgres),
+    dialect: 'postgres',
+    handle: undefined,
+    postgres,
+    isReady: () => isPostgresMigrated(postgres),
   }
 }
 
@@ -47,6 +54,8 @@ declare module 'fastify' {
 
 export interface DatabasePluginOptions {
   dataDir: string
+  /** DATABASE_URL: PostgreSQL instead of the SQLite file in `dataDir`. */
+  databaseUrl?: string | undefined
 }
 
 /** `DATA_DIR/backups`: where `GET /api/manage/backup` writes the copy it then streams. */
@@ -134,11 +143,42 @@ function checkWritable(dataDir: string): void {
 }
 
 /**
- * `app.database` (plugin name `database`): opens `DATA_DIR/api_keys.db`, applies migrations,
- * removes backup copies a crash left behind, and closes the database last on shutdown.
+ * `app.database` (plugin name `database`). Without DATABASE_URL: opens `DATA_DIR/api_keys.db`,
+ * applies migrations and removes backup copies a crash left behind. With it: connects to
+ * PostgreSQL and migrates under the advisory lock (instances booting together migrate once).
+ * Either way the database is closed last on shutdown.
  */
 export const databasePlugin = fp<DatabasePluginOptions>(
-  async (app, { dataDir }) => {
+  async (app, { dataDir, databaseUrl }) => {
+    if (databaseUrl !== undefined) {
+      const { openPostgres, claimSoleInstance } = await import('./pg/index.js')
+      const postgres = await openPostgres({
+        url: databaseUrl,
+        // An idle connection the server dropped is replaced by the pool at the next query.
+        onIdleClientError: (error) =>
+          app.log.warn({ code: (error as { code?: unknown }).code }, 'PostgreSQL connection lost'),
+      })
+      let release: () => Promise<void>
+      try {
+        release = await claimSoleInstance(postgres, (error) =>
+          app.log.error(
+            { code: (error as { code?: unknown }).code },
+            'lost the connection that marks this server as the one using the database',
+          ),
+        )
+      } catch (error) {
+        await postgres.close()
+        throw error
+      }
+      app.decorate('database', await postgresDatabaseOf(postgres))
+      app.log.info({ schema: postgres.schema }, 'PostgreSQL database open')
+      app.addHook('onClose', async () => {
+        await release()
+        await postgres.close()
+        app.log.info('database closed')
+      })
+      return
+    }
     let handle: ReturnType<typeof openDatabase>
     try {
       checkWritable(dataDir)

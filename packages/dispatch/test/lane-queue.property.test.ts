@@ -30,7 +30,7 @@ interface Request {
 
 async function run(concurrency: number, queueMax: number, ops: Op[]): Promise<void> {
   // One lane, one key, no guard window: the queue in front of the lanes, alone.
-  const bed = createTestbed({
+  const bed = await createTestbed({
     keys: 1,
     guardMinutes: 0,
     concurrency,

@@ -4,8 +4,8 @@ import type { Lease, LeaseOptions } from '../src/types.js'
 import { createTestbed, settle, type TestbedOptions } from './helpers/testbed.js'
 
 /** One lane (the built-in direct one), one key, no guard window: the queue alone. */
-function queueWith(options: TestbedOptions = {}) {
-  const bed = createTestbed({ keys: 1, guardMinutes: 0, ...options })
+async function queueWith(options: TestbedOptions = {}) {
+  const bed = await createTestbed({ keys: 1, guardMinutes: 0, ...options })
   return { ...bed, lease: (lease: LeaseOptions = {}) => bed.dispatch.lease(lease) }
 }
 
@@ -24,11 +24,11 @@ function track(promise: Promise<Lease>, admitted: number[], id: number) {
   return result
 }
 
-const totals = (bed: ReturnType<typeof queueWith>) => bed.dispatch.status().dispatch
+const totals = (bed: Awaited<ReturnType<typeof queueWith>>) => bed.dispatch.status().dispatch
 
 describe('serves-waiters-first-in-first-out', () => {
   it.each([1, 3])('admits 300 waiters in arrival order with %i slot(s)', async (concurrency) => {
-    const bed = queueWith({ concurrency, queueMax: 1000 })
+    const bed = await queueWith({ concurrency, queueMax: 1000 })
     const admitted: number[] = []
     const waiters = Array.from({ length: 300 }, (_, id) => track(bed.lease(), admitted, id))
     await settle()
@@ -45,7 +45,7 @@ describe('serves-waiters-first-in-first-out', () => {
   })
 
   it('hands a released slot straight to the next waiter and reports how long it waited', async () => {
-    const bed = queueWith()
+    const bed = await queueWith()
     const first = await bed.lease()
     const next = bed.lease()
     bed.clock.advance(250)
@@ -59,7 +59,7 @@ describe('serves-waiters-first-in-first-out', () => {
 
 describe('refuses-when-the-queue-is-full', () => {
   it('rejects at once with 503 queue_full and a default Retry-After', async () => {
-    const bed = queueWith({ queueMax: 2 })
+    const bed = await queueWith({ queueMax: 2 })
     await bed.lease()
     void bed.lease().catch(() => {})
     void bed.lease().catch(() => {})
@@ -77,7 +77,7 @@ describe('refuses-when-the-queue-is-full', () => {
   })
 
   it('estimates Retry-After from how long slots are held, per slot, capped at 60 s', async () => {
-    const bed = queueWith({ concurrency: 2, queueMax: 0 })
+    const bed = await queueWith({ concurrency: 2, queueMax: 0 })
     const lease = await bed.lease()
     bed.clock.advance(20_000)
     lease.release()
@@ -88,7 +88,7 @@ describe('refuses-when-the-queue-is-full', () => {
   })
 
   it('with queueMax 0 still admits while a slot is free', async () => {
-    const bed = queueWith({ queueMax: 0 })
+    const bed = await queueWith({ queueMax: 0 })
     await expect(bed.lease()).resolves.toBeDefined()
     await expect(bed.lease()).rejects.toBeInstanceOf(QueueFull)
   })
@@ -96,7 +96,7 @@ describe('refuses-when-the-queue-is-full', () => {
 
 describe('times-out-waiters', () => {
   it('rejects each waiter when its own wait reaches the timeout, with one timer', async () => {
-    const bed = queueWith({ queueTimeoutMs: 1000 })
+    const bed = await queueWith({ queueTimeoutMs: 1000 })
     await bed.lease()
     const before = bed.clock.pendingTimers()
     const first = track(bed.lease(), [], 1)
@@ -125,7 +125,7 @@ describe('times-out-waiters', () => {
 
 describe('lets-a-waiter-leave-when-its-client-goes', () => {
   it('removes an aborted waiter at once; the others keep their order', async () => {
-    const bed = queueWith()
+    const bed = await queueWith()
     const holder = await bed.lease()
     const admitted: number[] = []
     const leaving = new AbortController()
@@ -146,14 +146,14 @@ describe('lets-a-waiter-leave-when-its-client-goes', () => {
   })
 
   it('rejects an already aborted signal without taking a slot', async () => {
-    const bed = queueWith()
+    const bed = await queueWith()
     const error = await bed.lease({ signal: AbortSignal.abort('gone') }).catch((r: unknown) => r)
     expect(error).toBe('gone')
     expect(totals(bed).inFlight).toBe(0)
   })
 
   it('ignores an abort after admission: the holder releases, once', async () => {
-    const bed = queueWith()
+    const bed = await queueWith()
     const controller = new AbortController()
     const lease = await bed.lease({ signal: controller.signal })
     const next = track(bed.lease(), [], 2)
@@ -170,7 +170,7 @@ describe('lets-a-waiter-leave-when-its-client-goes', () => {
 
 describe('releases-a-slot-exactly-once', () => {
   it('a second release() frees nothing more', async () => {
-    const bed = queueWith({ concurrency: 2 })
+    const bed = await queueWith({ concurrency: 2 })
     const first = await bed.lease()
     await bed.lease()
     const admitted: number[] = []
@@ -187,7 +187,7 @@ describe('releases-a-slot-exactly-once', () => {
 
 describe('closes-for-shutdown', () => {
   it('rejects queued waiters and every later lease with shutting_down', async () => {
-    const bed = queueWith()
+    const bed = await queueWith()
     const holder = await bed.lease()
     const waiting = track(bed.lease(), [], 1)
     bed.dispatch.close()
@@ -203,7 +203,7 @@ describe('closes-for-shutdown', () => {
 describe('tells-listeners-about-changes', () => {
   it('notifies on take, queue, hand-off and leave; a throwing listener is reported', async () => {
     const errors: unknown[] = []
-    const bed = queueWith({ reportError: (error) => errors.push(error) })
+    const bed = await queueWith({ reportError: (error) => errors.push(error) })
     const seen = new Set<string>()
     bed.dispatch.onChange(() => {
       throw new Error('listener bug')

@@ -120,7 +120,7 @@ interface Setup {
 
 async function run(setup: Setup, ops: Op[]): Promise<void> {
   const { concurrency } = setup
-  const bed = createTestbed({ proxies: 2, keys: setup.keys, concurrency, queueMax: 20 })
+  const bed = await createTestbed({ proxies: 2, keys: setup.keys, concurrency, queueMax: 20 })
   const model = new InvariantModel()
   const held: Held[] = []
   const pending: AbortController[] = []

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import type { Lease } from '../src/types.js'
-import { BLOCKED, createTestbed, REFUSED, settle } from './helpers/testbed.js'
+import { BLOCKED, createTestbed, REFUSED, settle, type Testbed } from './helpers/testbed.js'
 
 const MINUTE = 60_000
 const SUCCESS = { kind: 'success' } as const
 
 /** Take a lease, make one successful call with it, give it back. */
-async function serveOne(bed: ReturnType<typeof createTestbed>): Promise<Lease> {
+async function serveOne(bed: Testbed): Promise<Lease> {
   const lease = await bed.dispatch.lease()
   await lease.end(SUCCESS)
   lease.release()
@@ -15,7 +15,7 @@ async function serveOne(bed: ReturnType<typeof createTestbed>): Promise<Lease> {
 
 describe('serves-lanes-in-parallel', () => {
   it('gives each lane its own slot and key, in creation order', async () => {
-    const bed = createTestbed({ proxies: 2, keys: 3 })
+    const bed = await createTestbed({ proxies: 2, keys: 3 })
     const leases = await Promise.all([0, 1, 2].map(() => bed.dispatch.lease()))
     expect(leases.map((lease) => lease.laneId)).toEqual(bed.laneIds)
     expect(leases.map((lease) => lease.keyId)).toEqual(bed.keyIds)
@@ -35,7 +35,7 @@ describe('serves-lanes-in-parallel', () => {
   })
 
   it('keeps a lane on its key and serves the least recently busy lane first', async () => {
-    const bed = createTestbed({ proxies: 1, keys: 2 })
+    const bed = await createTestbed({ proxies: 1, keys: 2 })
     const first = await serveOne(bed)
     const second = await serveOne(bed)
     const third = await serveOne(bed)
@@ -59,7 +59,7 @@ describe('serves-lanes-in-parallel', () => {
 
 describe('binds-a-key-to-one-lane', () => {
   it('never sends a key of another lane within the guard window, and moves it after', async () => {
-    const bed = createTestbed({ proxies: 1, keys: 2 })
+    const bed = await createTestbed({ proxies: 1, keys: 2 })
     const [laneA, laneB] = bed.laneIds as [number, number]
     const [key1, key2] = bed.keyIds as [number, number]
     await serveOne(bed) // lane A takes key 1
@@ -81,12 +81,12 @@ describe('binds-a-key-to-one-lane', () => {
   })
 
   it('keeps bindings and each lane guard window across a restart', async () => {
-    const first = createTestbed({ proxies: 1, keys: 2 })
+    const first = await createTestbed({ proxies: 1, keys: 2 })
     const { dataDir, clock } = first
     await serveOne(first)
     await serveOne(first)
     await first.close()
-    const bed = createTestbed({ proxies: 1, keys: 2, dataDir, clock })
+    const bed = await createTestbed({ proxies: 1, keys: 2, dataDir, clock })
     const status = bed.dispatch.status().egresses
     expect(status.map((lane) => lane.switchGuard.currentKeyId)).toEqual(bed.keyIds)
     expect(status.map((lane) => lane.switchGuard.lastUsedKeyId)).toEqual(bed.keyIds)
@@ -96,7 +96,7 @@ describe('binds-a-key-to-one-lane', () => {
 
 describe('skips-lanes-that-cannot-serve', () => {
   it('skips a down or blocked egress; the key stays untouched', async () => {
-    const bed = createTestbed({ proxies: 1, keys: 2 })
+    const bed = await createTestbed({ proxies: 1, keys: 2 })
     const [direct, proxy] = bed.laneIds as [number, number]
     const lease = await bed.dispatch.lease()
     expect(lease.laneId).toBe(direct)
@@ -112,7 +112,7 @@ describe('skips-lanes-that-cannot-serve', () => {
   })
 
   it('answers egress_blocked when one blocked egress is the only reason, with Retry-After', async () => {
-    const bed = createTestbed({ keys: 1 })
+    const bed = await createTestbed({ keys: 1 })
     const lease = await bed.dispatch.lease()
     lease.failEgress(BLOCKED)
     lease.release()
@@ -128,7 +128,7 @@ describe('skips-lanes-that-cannot-serve', () => {
   })
 
   it('answers no_available_egress with the earliest retry when every egress is out', async () => {
-    const bed = createTestbed({ proxies: 1, keys: 2 })
+    const bed = await createTestbed({ proxies: 1, keys: 2 })
     const [direct, proxy] = bed.laneIds as [number, number]
     bed.egress.markDown(proxy, REFUSED)
     const lease = await bed.dispatch.lease()
@@ -147,7 +147,7 @@ describe('skips-lanes-that-cannot-serve', () => {
   })
 
   it('keeps a lane off the lanes a request left, and answers when none is left', async () => {
-    const bed = createTestbed({ proxies: 1, keys: 2 })
+    const bed = await createTestbed({ proxies: 1, keys: 2 })
     const [direct, proxy] = bed.laneIds as [number, number]
     const lease = await bed.dispatch.lease({ exclude: new Set([direct]) })
     expect(lease.laneId).toBe(proxy)
@@ -159,7 +159,7 @@ describe('skips-lanes-that-cannot-serve', () => {
   })
 
   it('never switches a lane while a call with its previous key is in flight', async () => {
-    const bed = createTestbed({ keys: 2, concurrency: 2, guardMinutes: 0 })
+    const bed = await createTestbed({ keys: 2, concurrency: 2, guardMinutes: 0 })
     const [key1, key2] = bed.keyIds as [number, number]
     const first = await bed.dispatch.lease()
     expect(first.keyId).toBe(key1)
@@ -180,7 +180,7 @@ describe('skips-lanes-that-cannot-serve', () => {
 
 describe('checks-a-key-through-its-own-lane', () => {
   it('pins a check to the key lane and refuses another key inside its window', async () => {
-    const bed = createTestbed({ proxies: 1, keys: 3 })
+    const bed = await createTestbed({ proxies: 1, keys: 3 })
     const [laneA, laneB] = bed.laneIds as [number, number]
     const [key1, , key3] = bed.keyIds as [number, number, number]
     await serveOne(bed)
@@ -199,7 +199,7 @@ describe('checks-a-key-through-its-own-lane', () => {
   })
 
   it('drops a check that is no longer wanted once its slot is free, sending nothing', async () => {
-    const bed = createTestbed({ keys: 1 })
+    const bed = await createTestbed({ keys: 1 })
     const holder = await bed.dispatch.lease()
     let wanted = true
     const check = bed.dispatch.leaseKey({ keyId: holder.keyId, stillWanted: () => wanted })
@@ -212,7 +212,7 @@ describe('checks-a-key-through-its-own-lane', () => {
 
 describe('activates-a-key-on-its-lane', () => {
   it('makes a bound key its lane key, and an unbound one the direct lane key', async () => {
-    const bed = createTestbed({ proxies: 1, keys: 3 })
+    const bed = await createTestbed({ proxies: 1, keys: 3 })
     const [direct, proxy] = bed.laneIds as [number, number]
     const [, key2, key3] = bed.keyIds as [number, number, number]
     await serveOne(bed)
@@ -227,13 +227,13 @@ describe('activates-a-key-on-its-lane', () => {
 
 describe('follows-deleted-egresses', () => {
   it('lets a call in flight finish, unbinds the keys and still guards them', async () => {
-    const bed = createTestbed({ proxies: 1, keys: 2 })
+    const bed = await createTestbed({ proxies: 1, keys: 2 })
     const [direct, proxy] = bed.laneIds as [number, number]
     const [key1, key2] = bed.keyIds as [number, number]
     await serveOne(bed)
     const onProxy = await bed.dispatch.lease()
     expect(onProxy).toMatchObject({ laneId: proxy, keyId: key2 })
-    bed.egress.remove(proxy)
+    await bed.egress.remove(proxy)
     expect(bed.dispatch.status().egresses.map((lane) => lane.id)).toEqual([direct])
     await onProxy.end(SUCCESS)
     onProxy.release()

@@ -14,7 +14,7 @@ async function leakOneLease(bed: Testbed): Promise<void> {
 describe('frees-a-lease-dropped-without-release', () => {
   it('gives the slot of a garbage-collected lease to the next waiter and reports it', async () => {
     const reported: unknown[] = []
-    const bed = createTestbed({ keys: 1, reportError: (error) => reported.push(error) })
+    const bed = await createTestbed({ keys: 1, reportError: (error) => reported.push(error) })
     await leakOneLease(bed)
     const next = bed.dispatch.lease()
     for (let attempt = 0; attempt < 20 && reported.length === 0; attempt++) {

@@ -7,7 +7,8 @@ import { buildTestApp } from './helpers/test-app.js'
 describe('dispatch plugin', () => {
   it('installs the upstream gate and the keys in use into the pool, and activations as overrides', async () => {
     const { app, pool } = await buildTestApp()
-    const [first, second] = pool.add({ api_keys: 'sk-plugin-key-one\nsk-plugin-key-two' }).added
+    const [first, second] = (await pool.add({ api_keys: 'sk-plugin-key-one\nsk-plugin-key-two' }))
+      .added
     const held = await app.dispatch.lease()
     expect(held.keyId).toBe(first?.id)
     // A check waits for the key's lane like a request: it goes out through the lease's dispatcher.
@@ -25,10 +26,15 @@ describe('dispatch plugin', () => {
   })
 
   it('takes its slice of the parsed Config as it is', async () => {
-    const config = parseConfig({ DISPATCH_CONCURRENCY: '3', KEY_SWITCH_POLICY: 'immediate' })
+    const config = parseConfig({
+      DISPATCH_CONCURRENCY: '3',
+      KEY_SWITCH_POLICY: 'immediate',
+      CLIENT_QUEUE_SHARE: '0.25',
+    })
     expect(dispatchSettings(config)).toEqual({
       concurrency: 3,
       queueMax: 100,
+      clientQueueShare: 0.25,
       queueTimeoutMs: 600_000,
       guardMinutes: 30,
       policy: 'immediate',
@@ -39,7 +45,7 @@ describe('dispatch plugin', () => {
 
   it('refuses queued waiters when the server closes, and lets the holder finish', async () => {
     const { app, pool } = await buildTestApp()
-    pool.add({ api_key: 'sk-plugin-key-one' })
+    await pool.add({ api_key: 'sk-plugin-key-one' })
     const held = await app.dispatch.lease()
     const waiting = app.dispatch.lease()
     const closed = app.close()

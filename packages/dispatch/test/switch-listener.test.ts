@@ -8,7 +8,7 @@ const SUCCESS = { kind: 'success' } as const
 /** `onSwitch` feeds the key switch counter of /metrics: one event per change of a lane's key. */
 describe('onSwitch', () => {
   it('tells listeners about each lane first key and each move, not about keeping a key', async () => {
-    const bed = createTestbed({ keys: 2 })
+    const bed = await createTestbed({ keys: 2 })
     const [key1, key2] = bed.keyIds as [number, number]
     const [lane] = bed.laneIds as [number]
     const events: KeySwitchEvent[] = []
@@ -28,7 +28,7 @@ describe('onSwitch', () => {
   })
 
   it('is not told about refused switches or activations, and stops after unsubscribing', async () => {
-    const bed = createTestbed({ keys: 3 })
+    const bed = await createTestbed({ keys: 3 })
     const [key1, , key3] = bed.keyIds as [number, number, number]
     ;(await bed.dispatch.lease()).release()
     const events: KeySwitchEvent[] = []
@@ -45,7 +45,7 @@ describe('onSwitch', () => {
 
   it('reports a listener that throws and still grants the lease', async () => {
     const reported: unknown[] = []
-    const bed = createTestbed({ keys: 1, reportError: (error) => reported.push(error) })
+    const bed = await createTestbed({ keys: 1, reportError: (error) => reported.push(error) })
     bed.dispatch.onSwitch(() => {
       throw new Error('metrics broke')
     })

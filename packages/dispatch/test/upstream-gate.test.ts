@@ -7,7 +7,7 @@ const MINUTE = 60_000
 
 describe('upstream-gate-for-balance-checks', () => {
   it('holds a slot of the key lane: a check waits behind a proxied request there', async () => {
-    const bed = createTestbed({ keys: 1 })
+    const bed = await createTestbed({ keys: 1 })
     const [key] = bed.keyIds as [number]
     const proxied = await bed.dispatch.lease()
     let checked = false
@@ -23,7 +23,7 @@ describe('upstream-gate-for-balance-checks', () => {
   })
 
   it('runs the task through the lane dispatcher inside the slot, and releases it when the task fails', async () => {
-    const bed = createTestbed({ keys: 1 })
+    const bed = await createTestbed({ keys: 1 })
     const [key] = bed.keyIds as [number]
     const direct = bed.egress.lane(bed.laneIds[0] ?? 0)
     const seen = await bed.dispatch.upstreamGate(key, async ({ dispatcher }) => ({
@@ -39,7 +39,7 @@ describe('upstream-gate-for-balance-checks', () => {
   })
 
   it('refuses, under wait, a check of another key inside the lane window: nothing sent', async () => {
-    const bed = createTestbed({ keys: 2 })
+    const bed = await createTestbed({ keys: 2 })
     const [key1, key2] = bed.keyIds as [number, number]
     ;(await bed.dispatch.lease()).release()
     bed.clock.advance(10 * MINUTE)
@@ -61,7 +61,7 @@ describe('upstream-gate-for-balance-checks', () => {
   })
 
   it('makes a check of another key after the window that key lane key, with a switch event', async () => {
-    const bed = createTestbed({ keys: 2 })
+    const bed = await createTestbed({ keys: 2 })
     const [, key2] = bed.keyIds as [number, number]
     ;(await bed.dispatch.lease()).release()
     bed.clock.advance(31 * MINUTE)
@@ -71,7 +71,7 @@ describe('upstream-gate-for-balance-checks', () => {
   })
 
   it('allows it under immediate', async () => {
-    const bed = createTestbed({ keys: 2, policy: 'immediate' })
+    const bed = await createTestbed({ keys: 2, policy: 'immediate' })
     const [, key2] = bed.keyIds as [number, number]
     ;(await bed.dispatch.lease()).release()
     bed.clock.advance(MINUTE)
@@ -79,7 +79,7 @@ describe('upstream-gate-for-balance-checks', () => {
   })
 
   it('passes the caller signal to the task, and a signal that never fires otherwise', async () => {
-    const bed = createTestbed({ keys: 1 })
+    const bed = await createTestbed({ keys: 1 })
     const [key] = bed.keyIds as [number]
     const controller = new AbortController()
     const given = await bed.dispatch.upstreamGate(
@@ -95,7 +95,7 @@ describe('upstream-gate-for-balance-checks', () => {
 
 describe('dispatch-status', () => {
   it('shows totals, the primary lane guard and each lane in the shared schema shapes', async () => {
-    const bed = createTestbed({ proxies: 1, keys: 2 })
+    const bed = await createTestbed({ proxies: 1, keys: 2 })
     const lease = await bed.dispatch.lease()
     const status = bed.dispatch.status()
     expect(dispatchStatusSchema.parse(status.dispatch)).toEqual({
@@ -124,7 +124,7 @@ describe('dispatch-status', () => {
   })
 
   it('shows the first enabled lane at the top when the direct egress is off', async () => {
-    const bed = createTestbed({ proxies: 1, keys: 1, egressDirect: false })
+    const bed = await createTestbed({ proxies: 1, keys: 1, egressDirect: false })
     const lease = await bed.dispatch.lease()
     expect(lease.laneId).toBe(bed.laneIds[1])
     lease.release()
@@ -136,7 +136,7 @@ describe('dispatch-status', () => {
   })
 
   it('says why requests are refused right now, without switching anything', async () => {
-    const bed = createTestbed({ keys: 2 })
+    const bed = await createTestbed({ keys: 2 })
     const [key1] = bed.keyIds as [number]
     ;(await bed.dispatch.lease()).release()
     bed.pool.update(key1, { enabled: false })
@@ -151,7 +151,7 @@ describe('dispatch-status', () => {
 
 describe('dispatch-close', () => {
   it('refuses waiters and later leases, and stops listening to the pool', async () => {
-    const bed = createTestbed({ keys: 1 })
+    const bed = await createTestbed({ keys: 1 })
     const held = await bed.dispatch.lease()
     const waiting = bed.dispatch.lease()
     let changes = 0
@@ -160,7 +160,7 @@ describe('dispatch-close', () => {
     await expect(waiting).rejects.toBeInstanceOf(ShuttingDown)
     await expect(bed.dispatch.lease()).rejects.toBeInstanceOf(ShuttingDown)
     changes = 0
-    bed.pool.add({ api_key: 'sk-one-more-key-0001' })
+    await bed.pool.add({ api_key: 'sk-one-more-key-0001' })
     expect(changes).toBe(0)
     held.release()
   })

@@ -1,10 +1,4 @@
-import type {
-  EgressesRepository,
-  EgressPatch,
-  EgressRow,
-  SettingsStore,
-  UpstreamKeyRow,
-} from '@sfp/db'
+import type { EgressPatch, EgressRow, Storage, UpstreamKeyRow } from '@sfp/db'
 import { createAesKeyCipher, type KeyCipher, plainKeyCipher } from '@sfp/key-pool'
 import { type Clock, createWriteBehind, systemClock } from '@sfp/runtime'
 import {
@@ -39,7 +33,7 @@ export interface EgressSettings {
 }
 
 export interface EgressServiceDeps {
-  storage: { egresses: EgressesRepository; settings: SettingsStore }
+  storage: Pick<Storage, 'egresses' | 'settings'>
   settings: EgressSettings
   /** The key pool's side: bind keys used before egresses existed; unbind a deleted egress's keys. */
   keys: {
@@ -99,10 +93,10 @@ class Entry implements EgressLane {
 /**
  * The egresses (README "Egress lanes"): rows in memory, written through to the database, one
  * undici dispatcher each, their states (`down` with backoff and keyless re-checks, `blocked`
- * until its time) and the admin's operations on them. Throws at creation when stored proxy
- * passwords do not match ENCRYPTION_KEY.
+ * until its time) and the admin's operations on them. Loads and reconciles the stored egresses
+ * at creation; rejects when stored proxy passwords do not match ENCRYPTION_KEY.
  */
-export function createEgressService(deps: EgressServiceDeps): EgressService {
+export async function createEgressService(deps: EgressServiceDeps): Promise<EgressService> {
   const { settings, log } = deps
   const repository = deps.storage.egresses
   const clock = deps.clock ?? systemClock
@@ -116,8 +110,9 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
   const entries = new Map<number, Entry>()
   const listeners = new Set<() => void>()
   const writes = createWriteBehind<{ id: number; patch: EgressPatch }>({
-    write(batch) {
-      for (const { id, patch } of batch) repository.update(id, patch)
+    // One statement per row; the rows of a batch are distinct (coalesced).
+    async write(batch) {
+      await Promise.all(batch.map(({ id, patch }) => repository.update(id, patch)))
     },
     clock,
     flushIntervalMs: ROW_FLUSH_MS,
@@ -220,7 +215,7 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
     changed()
   }
 
-  for (const row of ensureEgresses({
+  for (const row of await ensureEgresses({
     repository,
     settings: deps.storage.settings,
     cipher,
@@ -242,7 +237,7 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
     list: () => [...entries.values()].map(view),
     view: (id) => view(require(id)),
 
-    create(body) {
+    async create(body) {
       const parsed = parseEgressUrl(body.url)
       // The route validated the body with the same parser: this is a programming error.
       if (isEgressUrlProblem(parsed)) throw new TypeError(`egress URL: ${parsed.reason}`)
@@ -260,7 +255,7 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
               updatedAt: time,
             }
           : proxyRow(parsed, cipher, time, { label })
-      const inserted = repository.insert(row)
+      const inserted = await repository.insert(row)
       if (inserted === undefined) {
         const identity = parsed.kind === 'direct' ? row.identity : proxyIdentity(parsed)
         const existing = [...entries.values()].find((entry) => entry.row.identity === identity)
@@ -282,7 +277,7 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
       return view(entry)
     },
 
-    remove(id) {
+    async remove(id) {
       const entry = require(id)
       if (entry.builtin) throw new EgressBuiltin()
       const { guardKeyId, guardUsedAt } = entry.row
@@ -290,8 +285,10 @@ export function createEgressService(deps: EgressServiceDeps): EgressService {
         guardKeyId !== null && guardUsedAt !== null
           ? { keyId: guardKeyId, usedAt: guardUsedAt }
           : null
+      // The row first: when the database refuses, nothing has changed.
+      await repository.remove(id)
+      if (entries.get(id) !== entry) return // removed by a concurrent call meanwhile
       writes.discard(id)
-      repository.remove(id)
       deps.keys.unbindEgress(id, lastUse)
       entry.cancelTimer?.()
       entries.delete(id)

@@ -1,9 +1,9 @@
 import {
-  type EgressesRepository,
+  type EgressesStorage,
   type EgressRow,
   type NewEgressRow,
   SETTING,
-  type SettingsStore,
+  type SettingsStorage,
   type UpstreamKeyRow,
 } from '@sfp/db'
 import { isSealed, type KeyCipher } from '@sfp/key-pool'
@@ -41,8 +41,8 @@ export function proxyRow(
 }
 
 export interface BootDeps {
-  repository: EgressesRepository
-  settings: SettingsStore
+  repository: EgressesStorage
+  settings: SettingsStorage
   cipher: KeyCipher
   /** EGRESS_DIRECT_ADDRESS */
   directAddress: string | null
@@ -58,8 +58,8 @@ export interface BootDeps {
  * Proxy passwords against ENCRYPTION_KEY, like the stored keys: refuses to boot rather than lose
  * them; plaintext ones are sealed in place when a key is set.
  */
-function sealPasswords(repository: EgressesRepository, cipher: KeyCipher): void {
-  const withPassword = repository.all().filter((row) => row.password !== null)
+async function sealPasswords(repository: EgressesStorage, cipher: KeyCipher): Promise<void> {
+  const withPassword = (await repository.all()).filter((row) => row.password !== null)
   const sealed = withPassword.filter((row) => isSealed(row.password ?? ''))
   if (!cipher.encrypting) {
     if (sealed.length > 0) throw new ProxyPasswordsLocked(sealed.length)
@@ -74,7 +74,7 @@ function sealPasswords(repository: EgressesRepository, cipher: KeyCipher): void 
   }
   const plain = withPassword.filter((row) => !isSealed(row.password ?? ''))
   if (plain.length === 0) return
-  repository.replacePasswords(
+  await repository.replacePasswords(
     plain.map((row) => ({ id: row.id, password: cipher.seal(row.password ?? '') })),
   )
 }
@@ -84,20 +84,20 @@ function sealPasswords(repository: EgressesRepository, cipher: KeyCipher): void 
  * become the built-in direct egress's, and every key used before is bound to it (it was used
  * from this host), so no other lane sends it within the guard window of its last use.
  */
-function migrateSingleLane(deps: BootDeps, direct: EgressRow): void {
+async function migrateSingleLane(deps: BootDeps, direct: EgressRow): Promise<void> {
   const { repository, settings } = deps
   let memory: Record<string, unknown> = {}
   try {
-    const stored: unknown = settings.getJson(SETTING.switchGuard)
+    const stored: unknown = await settings.getJson(SETTING.switchGuard)
     if (typeof stored === 'object' && stored !== null) memory = stored as Record<string, unknown>
   } catch {
     // Not what we wrote: no memory rather than no boot.
   }
   const number = (value: unknown) =>
     typeof value === 'number' && Number.isFinite(value) ? value : null
-  const current = number(Number(settings.get(SETTING.currentKeyId) ?? Number.NaN))
+  const current = number(Number((await settings.get(SETTING.currentKeyId)) ?? Number.NaN))
   const lastUsedKeyId = number(memory.lastUsedKeyId) ?? current
-  repository.update(direct.id, {
+  await repository.update(direct.id, {
     guardKeyId: lastUsedKeyId,
     guardUsedAt: number(memory.lastUsedAt),
     guardSwitchAt: number(memory.lastSwitchAt),
@@ -108,8 +108,8 @@ function migrateSingleLane(deps: BootDeps, direct: EgressRow): void {
       deps.bindKey(key.id, direct.id, key.lastUsedAt)
     }
   }
-  settings.delete(SETTING.switchGuard)
-  settings.delete(SETTING.currentKeyId)
+  await settings.delete(SETTING.switchGuard)
+  await settings.delete(SETTING.currentKeyId)
 }
 
 /**
@@ -117,19 +117,19 @@ function migrateSingleLane(deps: BootDeps, direct: EgressRow): void {
  * boot, its local address following EGRESS_DIRECT_ADDRESS), and every EGRESS_PROXIES entry is
  * there (matched by scheme, host and port; new credentials replace old ones). Returns every row.
  */
-export function ensureEgresses(deps: BootDeps): EgressRow[] {
+export async function ensureEgresses(deps: BootDeps): Promise<EgressRow[]> {
   const { repository, cipher, time } = deps
-  sealPasswords(repository, cipher)
-  let rows = repository.all()
+  await sealPasswords(repository, cipher)
+  let rows = await repository.all()
   const identity = directIdentity(deps.directAddress)
   let direct = rows.find((row) => row.builtin)
   if (direct === undefined) {
     const same = rows.find((row) => row.identity === identity)
     if (same) {
-      repository.update(same.id, { builtin: true, updatedAt: time })
+      await repository.update(same.id, { builtin: true, updatedAt: time })
       direct = { ...same, builtin: true }
     } else {
-      direct = repository.insert({
+      direct = await repository.insert({
         kind: 'direct',
         scheme: 'direct',
         localAddress: deps.directAddress,
@@ -139,15 +139,19 @@ export function ensureEgresses(deps: BootDeps): EgressRow[] {
         updatedAt: time,
       })
     }
-    if (direct) migrateSingleLane(deps, direct)
+    if (direct) await migrateSingleLane(deps, direct)
   } else if (direct.identity !== identity && !rows.some((row) => row.identity === identity)) {
-    repository.update(direct.id, { localAddress: deps.directAddress, identity, updatedAt: time })
+    await repository.update(direct.id, {
+      localAddress: deps.directAddress,
+      identity,
+      updatedAt: time,
+    })
   }
-  rows = repository.all()
+  rows = await repository.all()
   for (const proxy of deps.proxies) {
     const existing = rows.find((row) => row.identity === proxyIdentity(proxy))
     if (existing === undefined) {
-      repository.insert(proxyRow(proxy, cipher, time, { fromEnv: true }))
+      await repository.insert(proxyRow(proxy, cipher, time, { fromEnv: true }))
       continue
     }
     const password = existing.password === null ? null : cipher.open(existing.password)
@@ -157,7 +161,7 @@ export function ensureEgresses(deps: BootDeps): EgressRow[] {
       password !== proxy.password
     if (changed) {
       const sealed = proxy.password === null ? null : cipher.seal(proxy.password)
-      repository.update(existing.id, {
+      await repository.update(existing.id, {
         scheme: proxy.scheme,
         username: proxy.username,
         password: sealed,

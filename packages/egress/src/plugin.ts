@@ -59,7 +59,7 @@ export default fp<EgressPluginOptions>(
   async (app, options) => {
     const settings = egressSettings(options)
     const pool = app.keyPool
-    const service = createEgressService({
+    const service = await createEgressService({
       storage: app.database,
       settings,
       keys: {

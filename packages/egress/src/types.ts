@@ -53,10 +53,10 @@ export interface EgressService {
   /** Throws EgressNotFound. */
   view(id: number): EgressView
   /** Throws EgressExists (409) for the same way out twice. */
-  create(body: CreateEgressBody): EgressView
+  create(body: CreateEgressBody): Promise<EgressView>
   update(id: number, patch: PatchEgressBody): EgressView
   /** Throws EgressBuiltin for the built-in direct egress; its keys are unbound. */
-  remove(id: number): void
+  remove(id: number): Promise<void>
   /** A connection to the upstream origin through the egress, sending no key. */
   check(id: number, signal?: AbortSignal): Promise<EgressCheckResult>
 

@@ -4,8 +4,8 @@ import { startService } from './helpers/harness.js'
 const body = (text: string) => Buffer.from(text, 'utf8')
 
 describe('isBlockAnswer', () => {
-  it('with the default codes (50603): the code as a number or a digit string', () => {
-    const { service } = startService()
+  it('with the default codes (50603): the code as a number or a digit string', async () => {
+    const { service } = await startService()
     expect(service.isBlockAnswer(body('{"code":50603,"message":"IP blocked","data":null}'))).toBe(
       true,
     )
@@ -13,8 +13,8 @@ describe('isBlockAnswer', () => {
     expect(service.isBlockAnswer(body(' \n{"code":50603}\n'))).toBe(true)
   })
 
-  it('anything else is not a block', () => {
-    const { service } = startService()
+  it('anything else is not a block', async () => {
+    const { service } = await startService()
     const others = [
       '{"code":50604,"message":"other"}',
       '{"code":20012,"message":"Model does not exist"}',
@@ -41,15 +41,15 @@ describe('isBlockAnswer', () => {
     expect(service.isBlockAnswer(null)).toBe(false)
   })
 
-  it('follows EGRESS_BLOCK_CODES', () => {
-    const { service } = startService({ settings: { egressBlockCodes: [40301, 50603] } })
+  it('follows EGRESS_BLOCK_CODES', async () => {
+    const { service } = await startService({ settings: { egressBlockCodes: [40301, 50603] } })
     expect(service.isBlockAnswer(body('{"code":40301}'))).toBe(true)
     expect(service.isBlockAnswer(body('{"code":"50603"}'))).toBe(true)
     expect(service.isBlockAnswer(body('{"code":40300}'))).toBe(false)
   })
 
-  it('an empty code list: never a block', () => {
-    const { service } = startService({ settings: { egressBlockCodes: [] } })
+  it('an empty code list: never a block', async () => {
+    const { service } = await startService({ settings: { egressBlockCodes: [] } })
     expect(service.isBlockAnswer(body('{"code":50603}'))).toBe(false)
     expect(service.isBlockAnswer(body('{"code":"50603"}'))).toBe(false)
     expect(service.isBlockAnswer(body('{"code":0}'))).toBe(false)

@@ -22,8 +22,10 @@ describe('check(id)', () => {
       outgoingAddress: '127.0.0.2',
       auth: { username: USER, password: PASSWORD },
     })
-    const { service } = startService({ settings: { upstreamBaseUrl: mock.url } })
-    const { id } = service.create({ url: `http://${USER}:${PASSWORD}@127.0.0.1:${real.port}` })
+    const { service } = await startService({ settings: { upstreamBaseUrl: mock.url } })
+    const { id } = await service.create({
+      url: `http://${USER}:${PASSWORD}@127.0.0.1:${real.port}`,
+    })
     const result = await service.check(id)
     expect(result).toEqual({ ok: true, latencyMs: expect.any(Number), error: null })
     expect(Number.isInteger(result.latencyMs)).toBe(true)
@@ -44,8 +46,10 @@ describe('check(id)', () => {
       outgoingAddress: '127.0.0.3',
       auth: { username: USER, password: PASSWORD },
     })
-    const { service } = startService({ settings: { upstreamBaseUrl: mock.url } })
-    const { id } = service.create({ url: `socks5h://${USER}:${PASSWORD}@127.0.0.1:${real.port}` })
+    const { service } = await startService({ settings: { upstreamBaseUrl: mock.url } })
+    const { id } = await service.create({
+      url: `socks5h://${USER}:${PASSWORD}@127.0.0.1:${real.port}`,
+    })
     expect(await service.check(id)).toMatchObject({ ok: true, error: null })
     expect(mock.requests[0]).toMatchObject({ path: '/v1/models', sourceAddress: '127.0.0.3' })
     expect(mock.requests[0]?.headers.authorization).toBeUndefined()
@@ -54,7 +58,7 @@ describe('check(id)', () => {
   it('any HTTP answer proves the way out, a 503 included; the base path is kept', async () => {
     const mock = await upstream()
     mock.script({ fault: { kind: 'status', status: 503, body: { code: 50508, message: 'busy' } } })
-    const { service } = startService({ settings: { upstreamBaseUrl: `${mock.url}/sf/` } })
+    const { service } = await startService({ settings: { upstreamBaseUrl: `${mock.url}/sf/` } })
     const id = builtinId(service)
     expect(await service.check(id)).toMatchObject({ ok: true, error: null })
     expect(mock.requests[0]?.path).toBe('/sf/v1/models')
@@ -64,8 +68,10 @@ describe('check(id)', () => {
     const mock = await upstream()
     const real = await httpProxy({ auth: { username: USER, password: PASSWORD } })
     const clock = createManualClock()
-    const { service } = startService({ clock, settings: { upstreamBaseUrl: mock.url } })
-    const { id } = service.create({ url: `http://${USER}:${PASSWORD}@127.0.0.1:${real.port}` })
+    const { service } = await startService({ clock, settings: { upstreamBaseUrl: mock.url } })
+    const { id } = await service.create({
+      url: `http://${USER}:${PASSWORD}@127.0.0.1:${real.port}`,
+    })
     await real.kill()
     const changed = nextChange(service)
     const result = await service.check(id)
@@ -95,8 +101,8 @@ describe('check(id)', () => {
   it('a 407 from the proxy: not ok and down, the proxy answer not quoted', async () => {
     const mock = await upstream()
     const real = await httpProxy({ auth: { username: USER, password: PASSWORD } })
-    const { service } = startService({ settings: { upstreamBaseUrl: mock.url } })
-    const { id } = service.create({ url: `http://${USER}:wrong@127.0.0.1:${real.port}` })
+    const { service } = await startService({ settings: { upstreamBaseUrl: mock.url } })
+    const { id } = await service.create({ url: `http://${USER}:wrong@127.0.0.1:${real.port}` })
     const result = await service.check(id)
     expect(result).toMatchObject({
       ok: false,
@@ -109,10 +115,10 @@ describe('check(id)', () => {
     const mock = await upstream()
     const real = await httpProxy()
     real.setMode('hang')
-    const { service } = startService({
+    const { service } = await startService({
       settings: { upstreamBaseUrl: mock.url, upstreamConnectTimeoutMs: 300, checkTimeoutMs: 300 },
     })
-    const { id } = service.create({ url: `http://127.0.0.1:${real.port}` })
+    const { id } = await service.create({ url: `http://127.0.0.1:${real.port}` })
     const startedAt = performance.now()
     const result = await service.check(id)
     expect(performance.now() - startedAt).toBeLessThan(3000)
@@ -121,7 +127,7 @@ describe('check(id)', () => {
   })
 
   it('on a direct egress with the upstream down: not ok, but the egress stays up', async () => {
-    const { service } = startService({ settings: { upstreamBaseUrl: NOWHERE } })
+    const { service } = await startService({ settings: { upstreamBaseUrl: NOWHERE } })
     const id = builtinId(service)
     let changes = 0
     service.onChange(() => {
@@ -140,15 +146,15 @@ describe('check(id)', () => {
   it('a check cancelled by its caller does not put a proxy down', async () => {
     const mock = await upstream()
     const real = await httpProxy()
-    const { service } = startService({ settings: { upstreamBaseUrl: mock.url } })
-    const { id } = service.create({ url: `http://127.0.0.1:${real.port}` })
+    const { service } = await startService({ settings: { upstreamBaseUrl: mock.url } })
+    const { id } = await service.create({ url: `http://127.0.0.1:${real.port}` })
     const result = await service.check(id, AbortSignal.abort())
     expect(result.ok).toBe(false)
     expect(service.lane(id)?.state()).toBe('up')
   })
 
   it('an unknown id is EgressNotFound', async () => {
-    const { service } = startService()
+    const { service } = await startService()
     expect(await rejectionOf(service.check(999))).toBeInstanceOf(EgressNotFound)
   })
 })

@@ -3,7 +3,7 @@ import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { transportFailure } from '../src/transport-failure.js'
 import { wayOutExplanation } from '../src/way-out.js'
-import { memoryDatabase, startService } from './helpers/harness.js'
+import { memoryDatabase, startService, storedEgresses } from './helpers/harness.js'
 
 /**
  * An egress's state reason is also a code (`stateExplanation`), stored beside the English
@@ -38,9 +38,9 @@ describe('egress state explanations', () => {
   it('down, blocked, up and disabled: stored, answered, and kept across a restart', async () => {
     const clock = createManualClock()
     const db = memoryDatabase()
-    const first = startService({ db, clock, settings: { egressBlockMinutes: 30 } })
-    const down = first.service.create({ url: 'http://127.0.0.1:3128' }).id
-    const blocked = first.service.create({ url: 'http://127.0.0.1:3129' }).id
+    const first = await startService({ db, clock, settings: { egressBlockMinutes: 30 } })
+    const down = (await first.service.create({ url: 'http://127.0.0.1:3128' })).id
+    const blocked = (await first.service.create({ url: 'http://127.0.0.1:3129' })).id
     first.service.markDown(down, wayOut('ECONNREFUSED'))
     first.service.markBlocked(blocked, explanation('egress_blocked', { status: 403 }))
     expect(first.service.view(down)).toMatchObject({
@@ -53,7 +53,7 @@ describe('egress state explanations', () => {
     })
     await first.service.close()
 
-    const second = startService({ db, clock, settings: { egressBlockMinutes: 30 } })
+    const second = await startService({ db, clock, settings: { egressBlockMinutes: 30 } })
     expect(second.service.view(down)?.stateExplanation).toMatchObject({ code: 'egress_down' })
     expect(second.service.view(blocked)).toMatchObject({
       state: 'blocked',
@@ -71,6 +71,8 @@ describe('egress state explanations', () => {
       stateReason: null,
       stateExplanation: null,
     })
-    expect(db.storage.egresses.all().find((row) => row.id === blocked)?.stateExplanation).toBe(null)
+    expect((await storedEgresses(db)).find((row) => row.id === blocked)?.stateExplanation).toBe(
+      null,
+    )
   })
 })

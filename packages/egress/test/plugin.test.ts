@@ -1,13 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  createEgressesRepository,
-  databaseOf,
-  openDatabase,
-  SETTING,
-  type UpstreamKeyRow,
-} from '@sfp/db'
+import { databaseOf, openDatabase, SETTING, sqliteStorage, type UpstreamKeyRow } from '@sfp/db'
 import { type Clock, clockPlugin } from '@sfp/runtime'
 import { parseConfig } from '@sfp/schemas'
 import { createManualClock } from '@sfp/test-support'
@@ -78,7 +72,7 @@ async function buildApp(
       : openDatabase({ dataDir })
   const database = databaseOf(handle)
   // The single-IP days' memory, to see the migration go through the key pool.
-  database.settings.set(SETTING.currentKeyId, '1')
+  await database.settings.set(SETTING.currentKeyId, '1')
   const pool = fakeKeyPool(rows)
   await app.register(
     fp(
@@ -122,14 +116,14 @@ describe('egressPlugin', () => {
   it("reads the time from the app's clock", async () => {
     const clock = createManualClock(Date.UTC(2030, 5, 1))
     const { app } = await buildApp({}, [], undefined, clock)
-    const { id } = app.egress.create({ url: 'http://127.0.0.1:3128' })
+    const { id } = await app.egress.create({ url: 'http://127.0.0.1:3128' })
     expect(app.egress.view(id).createdAt).toBe('2030-06-01T00:00:00.000Z')
   })
 
   it('removing a proxy: its last use stays recorded on the key, then its keys are unbound', async () => {
     const rows = [keyRow({ id: 1 }), keyRow({ id: 2 })]
     const { app, pool } = await buildApp({}, rows)
-    const { id } = app.egress.create({ url: 'http://127.0.0.1:3128' })
+    const { id } = await app.egress.create({ url: 'http://127.0.0.1:3128' })
     Object.assign(rows[0] ?? {}, { egressId: id, egressUsedAt: 100 })
     Object.assign(rows[1] ?? {}, { egressId: id, egressUsedAt: 100 })
     app.egress.saveGuardMemory(
@@ -139,7 +133,7 @@ describe('egressPlugin', () => {
       false,
     )
     pool.calls.length = 0
-    app.egress.remove(id)
+    await app.egress.remove(id)
     expect(pool.calls).toEqual([`bind 2 ${id} 5000`, `unbindEgress ${id}`])
     expect(rows.map((row) => row.egressId)).toEqual([null, null])
   })
@@ -147,7 +141,7 @@ describe('egressPlugin', () => {
   it('removing a proxy whose last key moved on: no bind back', async () => {
     const rows = [keyRow({ id: 1 })]
     const { app, pool } = await buildApp({}, rows)
-    const { id } = app.egress.create({ url: 'socks5://127.0.0.1:1080' })
+    const { id } = await app.egress.create({ url: 'socks5://127.0.0.1:1080' })
     app.egress.saveGuardMemory(
       id,
       { lastUsedKeyId: 1, lastUsedAt: 5000, lastSwitchAt: 10 },
@@ -155,14 +149,14 @@ describe('egressPlugin', () => {
       false,
     )
     pool.calls.length = 0
-    app.egress.remove(id)
+    await app.egress.remove(id)
     expect(pool.calls).toEqual([`unbindEgress ${id}`])
   })
 
   it('closes the dispatchers on app.close()', async () => {
     const mock = await upstream()
     const { app } = await buildApp({ upstreamBaseUrl: mock.url })
-    const { id } = app.egress.create({ url: 'socks5://127.0.0.1:1080' })
+    const { id } = await app.egress.create({ url: 'socks5://127.0.0.1:1080' })
     const dispatchers = app.egress.lanes().map((lane) => lane.dispatcher)
     const direct = dispatchers[0]
     const ok = await request(`${mock.url}/v1/models`, { dispatcher: direct })
@@ -181,16 +175,14 @@ describe('egressPlugin', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sfp-egress-plugin-'))
     onCleanup(() => rmSync(dataDir, { recursive: true, force: true }))
     const { app } = await buildApp({}, [], dataDir)
-    const { id } = app.egress.create({ url: 'socks5://127.0.0.1:1080' })
+    const { id } = await app.egress.create({ url: 'socks5://127.0.0.1:1080' })
     app.egress.recordCall(id, true)
     app.egress.recordCall(id, false)
     await app.close()
 
     const reopened = openDatabase({ dataDir })
     onCleanup(() => reopened.close())
-    const row = createEgressesRepository(reopened.db)
-      .all()
-      .find((each) => each.id === id)
+    const row = (await sqliteStorage(reopened).egresses.all()).find((each) => each.id === id)
     expect(row).toMatchObject({ requestCount: 2, errorCount: 1 })
   })
 })

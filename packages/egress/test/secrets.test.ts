@@ -12,7 +12,7 @@ import {
   rejectionOf,
   socksProxy,
   startService,
-  thrownBy,
+  storedEgresses,
   upstream,
 } from './helpers/harness.js'
 
@@ -35,13 +35,13 @@ describe('proxy passwords at rest', () => {
       auth: { username: USER, password: PASSWORD },
     })
     const db = memoryDatabase()
-    const { service } = startService({
+    const { service } = await startService({
       db,
       settings: { upstreamBaseUrl: mock.url, encryptionKey: ENCRYPTION_KEY },
     })
-    const { id } = service.create({ url: `http://${USER}:${ENCODED}@127.0.0.1:${real.port}` })
+    const { id } = await service.create({ url: `http://${USER}:${ENCODED}@127.0.0.1:${real.port}` })
 
-    const stored = db.storage.egresses.all().find((row) => row.id === id)?.password ?? ''
+    const stored = (await storedEgresses(db)).find((row) => row.id === id)?.password ?? ''
     const raw = rawPasswords(db).find((row) => row.id === id)?.password ?? ''
     for (const value of [stored, raw]) {
       expect(value.startsWith('aes256gcm.v1 ')).toBe(true)
@@ -66,7 +66,7 @@ describe('proxy passwords at rest', () => {
       auth: { username: USER, password: PASSWORD },
     })
     const db = memoryDatabase()
-    const { service } = startService({
+    const { service } = await startService({
       db,
       settings: {
         upstreamBaseUrl: mock.url,
@@ -82,7 +82,7 @@ describe('proxy passwords at rest', () => {
     // A second boot with the same password does not rewrite the envelope.
     const before = rawPasswords(db)[1]?.password
     await service.close()
-    startService({
+    await startService({
       db,
       settings: {
         encryptionKey: ENCRYPTION_KEY,
@@ -96,13 +96,15 @@ describe('proxy passwords at rest', () => {
     const mock = await upstream()
     const real = await httpProxy({ auth: { username: USER, password: PASSWORD } })
     const db = memoryDatabase()
-    const first = startService({ db })
-    const { id } = first.service.create({ url: `http://${USER}:${ENCODED}@127.0.0.1:${real.port}` })
-    const other = first.service.create({ url: 'socks5://nopass@127.0.0.1:1080' })
+    const first = await startService({ db })
+    const { id } = await first.service.create({
+      url: `http://${USER}:${ENCODED}@127.0.0.1:${real.port}`,
+    })
+    const other = await first.service.create({ url: 'socks5://nopass@127.0.0.1:1080' })
     expect(rawPasswords(db).find((row) => row.id === id)?.password).toBe(PASSWORD)
     await first.service.close()
 
-    const { service } = startService({
+    const { service } = await startService({
       db,
       settings: { upstreamBaseUrl: mock.url, encryptionKey: ENCRYPTION_KEY },
     })
@@ -117,13 +119,13 @@ describe('proxy passwords at rest', () => {
 
   it('sealed passwords and no ENCRYPTION_KEY: boot refuses (SFP_ENCRYPTION_KEY_MISSING), nothing changed', async () => {
     const db = memoryDatabase()
-    const first = startService({ db, settings: { encryptionKey: ENCRYPTION_KEY } })
-    first.service.create({ url: `http://${USER}:${ENCODED}@127.0.0.1:3128` })
-    first.service.create({ url: `socks5://${USER}:${ENCODED}@127.0.0.1:1080` })
+    const first = await startService({ db, settings: { encryptionKey: ENCRYPTION_KEY } })
+    await first.service.create({ url: `http://${USER}:${ENCODED}@127.0.0.1:3128` })
+    await first.service.create({ url: `socks5://${USER}:${ENCODED}@127.0.0.1:1080` })
     await first.service.close()
     const before = rawPasswords(db)
 
-    const error = thrownBy(() => startService({ db }))
+    const error = await rejectionOf(startService({ db }))
     expect(error).toMatchObject({ code: 'SFP_ENCRYPTION_KEY_MISSING', statusCode: 500 })
     expect((error as Error).message).toContain('2 stored proxy passwords')
     expect((error as Error).message).not.toContain(PASSWORD)
@@ -132,12 +134,12 @@ describe('proxy passwords at rest', () => {
 
   it('sealed passwords and another ENCRYPTION_KEY: boot refuses (SFP_ENCRYPTION_KEY_MISMATCH), nothing changed', async () => {
     const db = memoryDatabase()
-    const first = startService({ db, settings: { encryptionKey: ENCRYPTION_KEY } })
-    first.service.create({ url: `http://${USER}:${ENCODED}@127.0.0.1:3128` })
+    const first = await startService({ db, settings: { encryptionKey: ENCRYPTION_KEY } })
+    await first.service.create({ url: `http://${USER}:${ENCODED}@127.0.0.1:3128` })
     await first.service.close()
     const before = rawPasswords(db)
 
-    const error = thrownBy(() =>
+    const error = await rejectionOf(
       startService({ db, settings: { encryptionKey: 'another-key-of-sixteen-plus' } }),
     )
     expect(error).toMatchObject({ code: 'SFP_ENCRYPTION_KEY_MISMATCH', statusCode: 500 })
@@ -154,7 +156,7 @@ describe('the password never shows', () => {
     const log = recordingLog()
     const clock = createManualClock()
     const db = memoryDatabase()
-    const { service } = startService({
+    const { service } = await startService({
       db,
       log,
       clock,
@@ -165,7 +167,7 @@ describe('the password never shows', () => {
       },
     })
     const shown: unknown[] = []
-    const created = service.create({
+    const created = await service.create({
       url: `http://${USER}:${ENCODED}@127.0.0.1:${real.port}`,
       label: 'with password',
     })
@@ -180,7 +182,9 @@ describe('the password never shows', () => {
 
     shown.push(await service.check(id))
     shown.push(
-      thrownBy(() => service.create({ url: `http://${USER}:${ENCODED}@127.0.0.1:${real.port}` })),
+      await rejectionOf(
+        service.create({ url: `http://${USER}:${ENCODED}@127.0.0.1:${real.port}` }),
+      ),
     )
     real.setMode('refuse-auth')
     shown.push(await service.check(id))
@@ -199,7 +203,7 @@ describe('the password never shows', () => {
       service.view(id),
       service.lanes().map((lane) => lane.reason()),
     )
-    service.remove(id)
+    await service.remove(id)
     shown.push(service.list())
     shown.push(await rejectionOf(service.check(id)))
     await service.close()

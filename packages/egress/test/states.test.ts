@@ -8,6 +8,7 @@ import {
   nextChange,
   REFUSED,
   startService,
+  storedEgresses,
   upstream,
 } from './helpers/harness.js'
 
@@ -22,10 +23,10 @@ describe('down and its backoff', () => {
     expect(DOWN_MAX_MS).toBe(600_000)
   })
 
-  it('markDown: down with its reason and retry time, doubling for failures in a row', () => {
+  it('markDown: down with its reason and retry time, doubling for failures in a row', async () => {
     const clock = createManualClock()
-    const { service, db } = startService({ clock })
-    const { id } = service.create({ url: 'http://127.0.0.1:3128' })
+    const { service, db } = await startService({ clock })
+    const { id } = await service.create({ url: 'http://127.0.0.1:3128' })
     const lane = service.lane(id)
     let changes = 0
     service.onChange(() => {
@@ -46,7 +47,7 @@ describe('down and its backoff', () => {
       retryAt: iso(clock.now() + 600_000),
       blockedUntil: null,
     })
-    expect(db.storage.egresses.all().find((row) => row.id === id)).toMatchObject({
+    expect((await storedEgresses(db)).find((row) => row.id === id)).toMatchObject({
       state: 'down',
       failures: 7,
       retryAt: clock.now() + 600_000,
@@ -56,8 +57,8 @@ describe('down and its backoff', () => {
     expect(clock.nextDue()).toBe(clock.now() + 600_000)
   })
 
-  it('markDown of an unknown id does nothing', () => {
-    const { service } = startService()
+  it('markDown of an unknown id does nothing', async () => {
+    const { service } = await startService()
     expect(() => service.markDown(999, REFUSED)).not.toThrow()
     expect(() => service.markBlocked(999, BLOCKED)).not.toThrow()
     expect(() => service.recordCall(999, true)).not.toThrow()
@@ -67,8 +68,8 @@ describe('down and its backoff', () => {
     const mock = await upstream()
     const real = await httpProxy({ outgoingAddress: '127.0.0.2' })
     const clock = createManualClock()
-    const { service, db } = startService({ clock, settings: { upstreamBaseUrl: mock.url } })
-    const { id } = service.create({ url: `http://127.0.0.1:${real.port}` })
+    const { service, db } = await startService({ clock, settings: { upstreamBaseUrl: mock.url } })
+    const { id } = await service.create({ url: `http://127.0.0.1:${real.port}` })
     const lane = service.lane(id)
     await real.kill()
     service.markDown(id, REFUSED)
@@ -83,7 +84,7 @@ describe('down and its backoff', () => {
     expect(lane?.state()).toBe('down')
     expect(lane?.backAt()).toBe(clock.now() + 60_000)
     expect(lane?.reason()).toContain('ECONNREFUSED')
-    expect(db.storage.egresses.all().find((row) => row.id === id)?.failures).toBe(2)
+    expect((await storedEgresses(db)).find((row) => row.id === id)?.failures).toBe(2)
 
     await real.restart()
     changed = nextChange(service)
@@ -104,10 +105,10 @@ describe('down and its backoff', () => {
     expect(lane?.backAt()).toBe(clock.now() + 30_000)
   })
 
-  it('recordCall(id, true) brings a down egress back up; a failed call does not', () => {
+  it('recordCall(id, true) brings a down egress back up; a failed call does not', async () => {
     const clock = createManualClock()
-    const { service } = startService({ clock })
-    const { id } = service.create({ url: 'socks5://127.0.0.1:1080' })
+    const { service } = await startService({ clock })
+    const { id } = await service.create({ url: 'socks5://127.0.0.1:1080' })
     service.markDown(id, REFUSED)
     service.recordCall(id, false)
     expect(service.lane(id)?.state()).toBe('down')
@@ -130,14 +131,14 @@ describe('down and its backoff', () => {
   it('a state kept in the database survives a restart, with its re-check', async () => {
     const clock = createManualClock()
     const db = memoryDatabase()
-    const first = startService({ db, clock })
-    const { id } = first.service.create({ url: 'http://127.0.0.1:3128' })
+    const first = await startService({ db, clock })
+    const { id } = await first.service.create({ url: 'http://127.0.0.1:3128' })
     first.service.markDown(id, REFUSED)
     const retryAt = first.service.lane(id)?.backAt()
     await first.service.close()
     expect(clock.pendingTimers()).toBe(0)
 
-    const second = startService({ db, clock })
+    const second = await startService({ db, clock })
     expect(second.service.lane(id)?.state()).toBe('down')
     expect(second.service.lane(id)?.backAt()).toBe(retryAt)
     expect(clock.nextDue()).toBe(retryAt)
@@ -147,10 +148,10 @@ describe('down and its backoff', () => {
 describe('blocked', () => {
   const BLOCK_MS = 30 * 60_000
 
-  it('markBlocked: blocked until now + EGRESS_BLOCK_MINUTES, then up when the timer fires', () => {
+  it('markBlocked: blocked until now + EGRESS_BLOCK_MINUTES, then up when the timer fires', async () => {
     const clock = createManualClock()
-    const { service, db } = startService({ clock, settings: { egressBlockMinutes: 30 } })
-    const { id } = service.create({ url: 'http://127.0.0.1:3128' })
+    const { service, db } = await startService({ clock, settings: { egressBlockMinutes: 30 } })
+    const { id } = await service.create({ url: 'http://127.0.0.1:3128' })
     const lane = service.lane(id)
     let changes = 0
     service.onChange(() => {
@@ -177,17 +178,17 @@ describe('blocked', () => {
     clock.advance(1)
     expect(lane?.state()).toBe('up')
     expect(changes).toBe(2)
-    expect(db.storage.egresses.all().find((row) => row.id === id)).toMatchObject({
+    expect((await storedEgresses(db)).find((row) => row.id === id)).toMatchObject({
       state: 'up',
       blockedUntil: null,
       stateReason: null,
     })
   })
 
-  it('an expired block is up even before its timer has run', () => {
+  it('an expired block is up even before its timer has run', async () => {
     const clock = createManualClock()
-    const { service, db } = startService({ clock, settings: { egressBlockMinutes: 0.5 } })
-    const { id } = service.create({ url: 'http://127.0.0.1:3128' })
+    const { service, db } = await startService({ clock, settings: { egressBlockMinutes: 0.5 } })
+    const { id } = await service.create({ url: 'http://127.0.0.1:3128' })
     const lane = service.lane(id)
     service.markBlocked(id, BLOCKED)
     const until = clock.now() + 30_000
@@ -195,7 +196,7 @@ describe('blocked', () => {
     expect(lane?.state(until)).toBe('up')
 
     clock.jump(30_000) // the timer is late
-    expect(db.storage.egresses.all().find((row) => row.id === id)?.state).toBe('blocked')
+    expect((await storedEgresses(db)).find((row) => row.id === id)?.state).toBe('blocked')
     expect(lane?.state()).toBe('up')
     expect(lane?.reason()).toBeNull()
     expect(lane?.backAt()).toBeNull()
@@ -207,13 +208,13 @@ describe('blocked', () => {
     })
     clock.advance(0)
     expect(changes).toBe(1)
-    expect(db.storage.egresses.all().find((row) => row.id === id)?.state).toBe('up')
+    expect((await storedEgresses(db)).find((row) => row.id === id)?.state).toBe('up')
   })
 
-  it('down after blocked forgets the block; blocked after down forgets the retry', () => {
+  it('down after blocked forgets the block; blocked after down forgets the retry', async () => {
     const clock = createManualClock()
-    const { service } = startService({ clock })
-    const { id } = service.create({ url: 'http://127.0.0.1:3128' })
+    const { service } = await startService({ clock })
+    const { id } = await service.create({ url: 'http://127.0.0.1:3128' })
     service.markBlocked(id, BLOCKED)
     service.markDown(id, REFUSED)
     expect(service.view(id)).toMatchObject({ state: 'down', blockedUntil: null })
@@ -222,10 +223,10 @@ describe('blocked', () => {
     expect(clock.pendingTimers()).toBe(1)
   })
 
-  it('a disabled egress shows disabled whatever its stored state', () => {
+  it('a disabled egress shows disabled whatever its stored state', async () => {
     const clock = createManualClock()
-    const { service } = startService({ clock })
-    const { id } = service.create({ url: 'http://127.0.0.1:3128' })
+    const { service } = await startService({ clock })
+    const { id } = await service.create({ url: 'http://127.0.0.1:3128' })
     service.markBlocked(id, BLOCKED)
     service.update(id, { enabled: false })
     expect(service.view(id)).toMatchObject({
@@ -238,14 +239,14 @@ describe('blocked', () => {
 })
 
 describe('onChange', () => {
-  it('fires on each transition; an unsubscribed listener no more; a throwing one does not stop the rest', () => {
+  it('fires on each transition; an unsubscribed listener no more; a throwing one does not stop the rest', async () => {
     const clock = createManualClock()
     const warnings: string[] = []
-    const { service } = startService({
+    const { service } = await startService({
       clock,
       log: { info: () => {}, warn: (_fields, message) => warnings.push(message) },
     })
-    const { id } = service.create({ url: 'http://127.0.0.1:3128' })
+    const { id } = await service.create({ url: 'http://127.0.0.1:3128' })
     const heard: string[] = []
     service.onChange(() => {
       throw new Error('listener bug')
@@ -266,11 +267,11 @@ describe('onChange', () => {
 })
 
 describe('usage counters', () => {
-  it('are written behind within a second', () => {
+  it('are written behind within a second', async () => {
     const clock = createManualClock()
-    const { service, db } = startService({ clock })
-    const { id } = service.create({ url: 'http://127.0.0.1:3128' })
-    const stored = () => db.storage.egresses.all().find((row) => row.id === id)
+    const { service, db } = await startService({ clock })
+    const { id } = await service.create({ url: 'http://127.0.0.1:3128' })
+    const stored = async () => (await storedEgresses(db)).find((row) => row.id === id)
     service.recordCall(id, true)
     clock.advance(100)
     service.recordCall(id, true)
@@ -281,23 +282,23 @@ describe('usage counters', () => {
       errorCount: 1,
       lastUsedAt: iso(lastUsed),
     })
-    expect(stored()).toMatchObject({ requestCount: 0, errorCount: 0, lastUsedAt: null })
+    expect(await stored()).toMatchObject({ requestCount: 0, errorCount: 0, lastUsedAt: null })
     clock.advance(899)
-    expect(stored()?.requestCount).toBe(0)
+    expect((await stored())?.requestCount).toBe(0)
     clock.advance(1)
-    expect(stored()).toMatchObject({ requestCount: 3, errorCount: 1, lastUsedAt: lastUsed })
+    expect(await stored()).toMatchObject({ requestCount: 3, errorCount: 1, lastUsedAt: lastUsed })
     expect(clock.pendingTimers()).toBe(0)
   })
 
   it('are written on close(), and timers are stopped', async () => {
     const clock = createManualClock()
-    const { service, db } = startService({ clock })
-    const { id } = service.create({ url: 'http://127.0.0.1:3128' })
+    const { service, db } = await startService({ clock })
+    const { id } = await service.create({ url: 'http://127.0.0.1:3128' })
     service.markDown(id, REFUSED)
     service.recordCall(id, false)
     service.recordCall(id, false)
     await service.close()
-    expect(db.storage.egresses.all().find((row) => row.id === id)).toMatchObject({
+    expect((await storedEgresses(db)).find((row) => row.id === id)).toMatchObject({
       requestCount: 2,
       errorCount: 2,
     })
@@ -307,13 +308,13 @@ describe('usage counters', () => {
     expect(clock.pendingTimers()).toBe(0)
   })
 
-  it('a state change writes pending counters with it', () => {
+  it('a state change writes pending counters with it', async () => {
     const clock = createManualClock()
-    const { service, db } = startService({ clock })
-    const { id } = service.create({ url: 'http://127.0.0.1:3128' })
+    const { service, db } = await startService({ clock })
+    const { id } = await service.create({ url: 'http://127.0.0.1:3128' })
     service.recordCall(id, false)
     service.markDown(id, REFUSED)
-    expect(db.storage.egresses.all().find((row) => row.id === id)).toMatchObject({
+    expect((await storedEgresses(db)).find((row) => row.id === id)).toMatchObject({
       state: 'down',
       requestCount: 1,
       errorCount: 1,

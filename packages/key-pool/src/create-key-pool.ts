@@ -39,10 +39,10 @@ const MINUTE = 60_000
 
 /**
  * The key pool (docs/behaviour.md §4) without Fastify: state in memory, written behind to the database,
- * checks upstream through the gate the dispatch plugin installs. Throws at creation when the stored
- * keys do not match ENCRYPTION_KEY (see `openStoredKeys`).
+ * checks upstream through the gate the dispatch plugin installs. Loads every key at creation;
+ * rejects when the stored keys do not match ENCRYPTION_KEY (see `openStoredKeys`).
  */
-export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
+export async function createKeyPool(deps: KeyPoolDeps): Promise<KeyPoolService> {
   const { settings, log } = deps
   const clock = deps.clock ?? systemClock
   const now = clock.now
@@ -53,7 +53,7 @@ export function createKeyPool(deps: KeyPoolDeps): KeyPoolService {
     keyErrorThreshold: settings.keyErrorThreshold,
     keyErrorCooldownMs: settings.keyErrorCooldownMinutes * MINUTE,
   }
-  const { cipher, rows, encrypted } = openStoredKeys(deps.storage, settings.encryptionKey)
+  const { cipher, rows, encrypted } = await openStoredKeys(deps.storage, settings.encryptionKey)
   if (encrypted > 0) log?.info({ keys: encrypted }, 'stored upstream keys encrypted at rest')
   const store = createKeyStore({ storage: deps.storage, rows, clock, log })
   const client = createBalanceClient({

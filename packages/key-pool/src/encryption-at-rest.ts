@@ -29,15 +29,18 @@ function opens(cipher: KeyCipher, stored: string, expected?: string): boolean {
  * found with ENCRYPTION_KEY set are encrypted in place, in one transaction, with new
  * fingerprints (the keyed ones); the check value is stored on first use.
  */
-export function openStoredKeys(storage: KeyPoolStorage, encryptionKey?: string): OpenedKeys {
-  const rows = storage.upstreamKeys.all()
+export async function openStoredKeys(
+  storage: KeyPoolStorage,
+  encryptionKey?: string,
+): Promise<OpenedKeys> {
+  const rows = await storage.upstreamKeys.all()
   const sealed = rows.filter((row) => isSealed(row.secret))
-  const check = storage.settings.get(SETTING.encryptionCheck)
+  const check = await storage.settings.get(SETTING.encryptionCheck)
 
   if (encryptionKey === undefined) {
     if (sealed.length > 0) throw new EncryptionKeyMissing(sealed.length)
     // Nothing is encrypted: a stale check value would only refuse a future, different key.
-    if (check !== undefined) storage.settings.delete(SETTING.encryptionCheck)
+    if (check !== undefined) await storage.settings.delete(SETTING.encryptionCheck)
     return { cipher: plainKeyCipher, rows, encrypted: 0 }
   }
 
@@ -46,16 +49,17 @@ export function openStoredKeys(storage: KeyPoolStorage, encryptionKey?: string):
   if (proof !== undefined && !opens(cipher, proof, check === undefined ? undefined : CHECK_TEXT)) {
     throw new EncryptionKeyMismatch()
   }
-  if (check === undefined) storage.settings.set(SETTING.encryptionCheck, cipher.seal(CHECK_TEXT))
+  if (check === undefined)
+    await storage.settings.set(SETTING.encryptionCheck, cipher.seal(CHECK_TEXT))
 
   const plaintext = rows.filter((row) => !isSealed(row.secret))
   if (plaintext.length === 0) return { cipher, rows, encrypted: 0 }
-  storage.upstreamKeys.replaceSecrets(
+  await storage.upstreamKeys.replaceSecrets(
     plaintext.map((row) => ({
       id: row.id,
       secret: cipher.seal(row.secret),
       fingerprint: cipher.fingerprint(row.secret),
     })),
   )
-  return { cipher, rows: storage.upstreamKeys.all(), encrypted: plaintext.length }
+  return { cipher, rows: await storage.upstreamKeys.all(), encrypted: plaintext.length }
 }

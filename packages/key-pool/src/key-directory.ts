@@ -48,7 +48,7 @@ export function createKeyDirectory(
      * `api_key` is one key, `api_keys` a list. Duplicates are found by fingerprint, in memory,
      * without decrypting anything; all new keys go in with one transaction.
      */
-    add(body) {
+    async add(body) {
       const parsed = 'api_key' in body ? parseSingleKey(body.api_key) : parseKeyList(body.api_keys)
       const label = body.label ? body.label : null
       const time = now()
@@ -71,7 +71,7 @@ export function createKeyDirectory(
           updatedAt: time,
         })
       }
-      const added = rows.length > 0 ? store.insert(rows) : []
+      const added = rows.length > 0 ? await store.insert(rows) : []
       if (added.length > 0) store.changed()
       return {
         added: added.map((row) => toKeyView(row, false)),
@@ -79,8 +79,8 @@ export function createKeyDirectory(
         invalid: parsed.invalid,
       }
     },
-    remove(ids) {
-      const removed = store.remove(ids)
+    async remove(ids) {
+      const removed = await store.remove(ids)
       const gone = new Set(removed)
       if (removed.length > 0) store.changed()
       return { removed, notFound: [...new Set(ids)].filter((id) => !gone.has(id)) }

@@ -1,11 +1,9 @@
 import type {
-  KeyEventsRepository,
   NewKeyEventRow,
   NewUpstreamKeyRow,
-  SettingsStore,
+  Storage,
   UpstreamKeyPatch,
   UpstreamKeyRow,
-  UpstreamKeysRepository,
 } from '@sfp/db'
 import { type Clock, createWriteBehind } from '@sfp/runtime'
 import type { Explanation, KeyStatus } from '@sfp/schemas'
@@ -14,11 +12,7 @@ import { KeyNotFound } from './errors.js'
 import type { KeyPoolLog, KeysInUse, PoolChangeListener } from './types.js'
 
 /** What the pool needs of the database: the `database` plugin's decoration fits. */
-export interface KeyPoolStorage {
-  upstreamKeys: UpstreamKeysRepository
-  keyEvents: KeyEventsRepository
-  settings: SettingsStore
-}
+export type KeyPoolStorage = Pick<Storage, 'upstreamKeys' | 'keyEvents' | 'settings'>
 
 /** A key event as the pool records it: the English `reason` is derived from the explanation. */
 export type KeyEvent = Omit<NewKeyEventRow, 'id' | 'time' | 'reason' | 'explanation'> & {
@@ -29,7 +23,9 @@ export type KeyEvent = Omit<NewKeyEventRow, 'id' | 'time' | 'reason' | 'explanat
  * The pool's working copy: every key row in memory (a Map iterates in insertion order, which is
  * id order, which is creation order). Changes reach the database through a write-behind: a
  * state change at once, usage counters within COUNTER_FLUSH_MS, so that a restart finds this
- * state (counters: at most one interval behind after a crash).
+ * state (counters: at most one interval behind after a crash). Key events go through a second
+ * one, written at once and in order. Neither makes a request wait for the database; adding and
+ * removing keys (admin operations) do.
  */
 export interface KeyStore {
   get(id: number): UpstreamKeyRow | undefined
@@ -47,7 +43,7 @@ export interface KeyStore {
    * in the database within COUNTER_FLUSH_MS or with the key's next `patch`, whichever is first.
    */
   touch(id: number, patch: UpstreamKeyPatch): UpstreamKeyRow
-  /** Shutdown: write pending counters now; later changes are written at once. */
+  /** Shutdown: write pending counters and events now; later changes are written at once. */
   close(): Promise<void>
   /** Change the status with its reason: a `state` key event when it really changes. */
   transition(
@@ -57,8 +53,10 @@ export interface KeyStore {
     patch?: UpstreamKeyPatch,
   ): UpstreamKeyRow
   record(event: KeyEvent): void
-  insert(rows: NewUpstreamKeyRow[]): UpstreamKeyRow[]
-  remove(ids: readonly number[]): number[]
+  /** Stored in one transaction, then in memory; resolves to the rows stored (duplicates skipped). */
+  insert(rows: NewUpstreamKeyRow[]): Promise<UpstreamKeyRow[]>
+  /** Deleted in one transaction, then from memory; resolves to the ids that existed. */
+  remove(ids: readonly number[]): Promise<number[]>
   onChange(listener: PoolChangeListener): () => void
   /** Tell listeners; called once per operation, after its last write. */
   changed(): void
@@ -72,6 +70,9 @@ export const COUNTER_FLUSH_MS = 1000
 
 /** Bounds of the key-row write-behind: one pending patch per key, coalesced. */
 const KEY_WRITES = { maxBatch: 500, maxQueued: 1_000_000 } as const
+
+/** Bounds of the key-event write-behind: appended in order, written at once. */
+const EVENT_WRITES = { maxBatch: 500, maxQueued: 100_000 } as const
 
 /** Before the dispatch plugin tells the pool which keys its lanes use. */
 export const NO_KEYS_IN_USE: KeysInUse = {
@@ -102,8 +103,10 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
   const listeners = new Set<PoolChangeListener>()
   // Rows have a key-sized patch queued at most: counter bumps merge into it until it is written.
   const writes = createWriteBehind<KeyWrite>({
-    write(batch) {
-      for (const { id, patch } of batch) storage.upstreamKeys.update(id, patch)
+    // One statement per row; the rows of a batch are distinct (coalesced), so order among them
+    // does not matter and PostgreSQL may run them on several connections at once.
+    async write(batch) {
+      await Promise.all(batch.map(({ id, patch }) => storage.upstreamKeys.update(id, patch)))
     },
     clock,
     flushIntervalMs: COUNTER_FLUSH_MS,
@@ -114,6 +117,14 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
     },
     onError: (error, items) =>
       log?.warn({ err: error, keys: items }, 'key write failed; will retry'),
+  })
+  const events = createWriteBehind<NewKeyEventRow>({
+    write: (batch) => storage.keyEvents.appendMany(batch),
+    clock,
+    flushIntervalMs: COUNTER_FLUSH_MS,
+    ...EVENT_WRITES,
+    onError: (error, items) =>
+      log?.warn({ err: error, events: items }, 'key event write failed; will retry'),
   })
 
   const store: KeyStore = {
@@ -143,7 +154,9 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
       writes.add({ id, patch: written })
       return row
     },
-    close: () => writes.close(),
+    async close() {
+      await Promise.all([writes.close(), events.close()])
+    },
     transition(id, to, reason, patch = {}) {
       const from = store.require(id).status
       // A cooldown belongs to `cooling` and `error` only; other states never keep a stale one.
@@ -164,28 +177,29 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
     record(event) {
       const { explanation: given, ...fields } = event
       const explanation = safeExplanation(given)
-      storage.keyEvents.append({
-        ...fields,
-        reason: reasonText(explanation),
-        explanation,
-        time: now(),
-      })
+      events.addNow({ ...fields, reason: reasonText(explanation), explanation, time: now() })
     },
-    insert(newRows) {
-      const inserted = storage.upstreamKeys.insertMany(newRows)
+    async insert(newRows) {
+      const inserted = await storage.upstreamKeys.insertMany(newRows)
       for (const row of inserted) {
         keys.set(row.id, row)
         fingerprints.add(row.fingerprint)
       }
       const time = now()
       const added = { ...ADDED, reason: reasonText(ADDED.explanation), time }
-      storage.keyEvents.appendMany(inserted.map((row) => ({ ...added, keyId: row.id })))
+      for (const row of inserted) events.add({ ...added, keyId: row.id })
+      await events.flush()
       return inserted
     },
-    remove(ids) {
-      const present = [...new Set(ids)].filter((id) => keys.has(id))
+    async remove(ids) {
+      const asked = [...new Set(ids)].filter((id) => keys.has(id))
+      if (asked.length === 0) return asked
+      await storage.upstreamKeys.remove(asked)
+      // A concurrent remove of the same key got there first: it answers and records it, once.
+      const present = asked.filter((id) => keys.has(id))
+      // After the delete: a patch queued while it ran would otherwise update nothing, harmlessly,
+      // but keep the queue holding a row that is gone.
       for (const id of present) writes.discard(id)
-      storage.upstreamKeys.remove(present)
       for (const id of present) {
         const row = keys.get(id)
         if (row) fingerprints.delete(row.fingerprint)
@@ -193,7 +207,8 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
       }
       const time = now()
       const removed = { ...REMOVED, reason: reasonText(REMOVED.explanation), time }
-      storage.keyEvents.appendMany(present.map((id) => ({ ...removed, keyId: id })))
+      for (const id of present) events.add({ ...removed, keyId: id })
+      await events.flush()
       return present
     },
     onChange(listener) {

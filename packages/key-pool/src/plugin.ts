@@ -62,7 +62,7 @@ export function keyPoolSettings(options: KeyPoolPluginOptions): KeyPoolSettings 
 export default fp<KeyPoolPluginOptions>(
   async (app, options) => {
     const settings = keyPoolSettings(options)
-    const pool = createKeyPool({
+    const pool = await createKeyPool({
       storage: app.database,
       settings,
       log: app.log,

@@ -123,8 +123,8 @@ export interface KeyPool {
   rows(): Iterable<Readonly<UpstreamKeyRow>>
 
   /** Bulk import (one transaction); invalid entries are reported masked. */
-  add(body: AddKeysBody): AddKeysResponse
-  remove(ids: readonly number[]): { removed: number[]; notFound: number[] }
+  add(body: AddKeysBody): Promise<AddKeysResponse>
+  remove(ids: readonly number[]): Promise<{ removed: number[]; notFound: number[] }>
   /** Throws the package's NotFound for an unknown id. */
   update(id: number, patch: PatchKeyBody): KeyView
   /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { CheckNotNeeded } from '../src/errors.js'
 import type { UpstreamGate } from '../src/types.js'
 import { keysInUse, lane, override } from './helpers/lanes.js'
-import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
+import { addKeys, createTestPool, fakeKey, startUpstream, storedKeys } from './helpers/test-pool.js'
 
 const KEYS = [fakeKey(1), fakeKey(2), fakeKey(3)]
 const HOUR = 60 * 60_000
@@ -36,8 +36,8 @@ async function poolWithUpstream(settings: {
     [fakeKey(2)]: { totalBalance: '0.20' },
     [fakeKey(3)]: { totalBalance: '12.00' },
   })
-  const test = createTestPool({ settings: { upstreamBaseUrl: upstream.url, ...settings } })
-  const ids = addKeys(test.pool, KEYS)
+  const test = await createTestPool({ settings: { upstreamBaseUrl: upstream.url, ...settings } })
+  const ids = await addKeys(test.pool, KEYS)
   return { ...test, upstream, ids }
 }
 
@@ -56,7 +56,7 @@ describe('balance check after every N successful calls', () => {
     expect(await pool.report(id, { kind: 'success' })).toEqual({ status: 'active', moveOn: false })
     expect(calls).toEqual([id])
     expect(upstream.requests).toHaveLength(0)
-    expect(storage.upstreamKeys.all()[0]?.successesSinceCheck).toBe(0)
+    expect((await storedKeys(storage))[0]?.successesSinceCheck).toBe(0)
     open()
     await pool.settled()
     expect(upstream.requests.map((r) => [r.path, r.key])).toEqual([['/v1/user/info', KEYS[0]]])

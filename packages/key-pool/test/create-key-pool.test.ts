@@ -4,22 +4,29 @@ import { Agent, type Dispatcher } from 'undici'
 import { describe, expect, it, vi } from 'vitest'
 import type { UpstreamGate } from '../src/types.js'
 import { keysInUse, lane, override } from './helpers/lanes.js'
-import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
+import {
+  addKeys,
+  createTestPool,
+  fakeKey,
+  startUpstream,
+  storedEvents,
+  storedKeys,
+  type TestPool,
+} from './helpers/test-pool.js'
 
 const [K1, K2, K3] = [fakeKey(1), fakeKey(2), fakeKey(3)]
 /** A second loopback address: what upstream sees of a lane going out from it. */
 const LANE_ADDRESS = '127.0.0.2'
 const mask = (key: string) => `${key.slice(0, 6)}…${key.slice(-4)}`
-const eventsOf = (test: ReturnType<typeof createTestPool>, type: string) =>
-  test.storage.keyEvents
-    .list({ limit: 100_000 })
+const eventsOf = async (test: TestPool, type: string) =>
+  (await storedEvents(test.storage, { limit: 100_000 }))
     .filter((event) => event.type === type)
     .reverse()
 
 describe('add', () => {
-  it('adds keys masked, in order, with the label, one added event each', () => {
-    const test = createTestPool()
-    const result = test.pool.add({ api_keys: `${K1}\n${K2}`, label: 'team A' })
+  it('adds keys masked, in order, with the label, one added event each', async () => {
+    const test = await createTestPool()
+    const result = await test.pool.add({ api_keys: `${K1}\n${K2}`, label: 'team A' })
     expect(result.duplicates).toBe(0)
     expect(result.invalid).toEqual([])
     expect(result.added).toEqual([
@@ -43,20 +50,20 @@ describe('add', () => {
       },
       expect.objectContaining({ id: 2, maskedKey: mask(K2) }),
     ])
-    expect(eventsOf(test, 'added').map((e) => [e.keyId, e.reason])).toEqual([
+    expect((await eventsOf(test, 'added')).map((e) => [e.keyId, e.reason])).toEqual([
       [1, 'added by admin'],
       [2, 'added by admin'],
     ])
-    expect(eventsOf(test, 'added').map((e) => e.explanation)).toEqual([
+    expect((await eventsOf(test, 'added')).map((e) => e.explanation)).toEqual([
       { code: 'added_by_admin', params: {} },
       { code: 'added_by_admin', params: {} },
     ])
   })
 
-  it('counts duplicates within the list and against the pool; reports invalid entries', () => {
-    const { pool } = createTestPool()
-    pool.add({ api_key: K1 })
-    const result = pool.add({ api_keys: `${K1} ${K2} ${K2} short sk-密钥-invalid-1234` })
+  it('counts duplicates within the list and against the pool; reports invalid entries', async () => {
+    const { pool } = await createTestPool()
+    await pool.add({ api_key: K1 })
+    const result = await pool.add({ api_keys: `${K1} ${K2} ${K2} short sk-密钥-invalid-1234` })
     expect(result.added.map((key) => key.maskedKey)).toEqual([mask(K2)])
     expect(result.duplicates).toBe(2)
     expect(result.invalid).toEqual([
@@ -70,40 +77,42 @@ describe('add', () => {
     expect(pool.status().total).toBe(2)
   })
 
-  it('takes 10,000 keys in one call, and finds all 10,000 again as duplicates', () => {
-    const { pool, storage } = createTestPool()
+  it('takes 10,000 keys in one call, and finds all 10,000 again as duplicates', async () => {
+    const { pool, storage } = await createTestPool()
     const keys = Array.from({ length: 10_000 }, (_, i) => fakeKey(i))
-    const first = pool.add({ api_keys: keys.join('\n') })
+    const first = await pool.add({ api_keys: keys.join('\n') })
     expect(first.added).toHaveLength(10_000)
     expect(first.added.at(-1)).toMatchObject({ id: 10_000, maskedKey: mask(keys[9_999] ?? '') })
-    expect(storage.upstreamKeys.all()).toHaveLength(10_000)
-    const again = pool.add({ api_keys: keys.join(',') })
+    expect(await storedKeys(storage)).toHaveLength(10_000)
+    const again = await pool.add({ api_keys: keys.join(',') })
     expect(again).toEqual({ added: [], duplicates: 10_000, invalid: [] })
   })
 })
 
 describe('remove', () => {
-  it('removes known ids, reports unknown ones, records events, and frees the key for re-adding', () => {
-    const test = createTestPool()
-    const [a = 0, b = 0] = addKeys(test.pool, [K1, K2])
-    expect(test.pool.remove([a, 99, a])).toEqual({ removed: [a], notFound: [99] })
+  it('removes known ids, reports unknown ones, records events, and frees the key for re-adding', async () => {
+    const test = await createTestPool()
+    const [a = 0, b = 0] = await addKeys(test.pool, [K1, K2])
+    expect(await test.pool.remove([a, 99, a])).toEqual({ removed: [a], notFound: [99] })
     expect(test.pool.list({ offset: 0 }).keys.map((k) => k.id)).toEqual([b])
-    expect(eventsOf(test, 'removed').map((e) => e.keyId)).toEqual([a])
-    expect(test.pool.add({ api_key: K1 }).added).toHaveLength(1)
+    expect((await eventsOf(test, 'removed')).map((e) => e.keyId)).toEqual([a])
+    expect((await test.pool.add({ api_key: K1 })).added).toHaveLength(1)
   })
 })
 
 describe('update', () => {
-  it('disables and enables with state events, and sets or clears the label', () => {
-    const test = createTestPool()
-    const [id = 0] = addKeys(test.pool, [K1])
+  it('disables and enables with state events, and sets or clears the label', async () => {
+    const test = await createTestPool()
+    const [id = 0] = await addKeys(test.pool, [K1])
     expect(test.pool.update(id, { enabled: false, label: 'spare' })).toMatchObject({
       status: 'disabled',
       label: 'spare',
     })
     expect(test.pool.update(id, { enabled: true })).toMatchObject({ status: 'active' })
     expect(test.pool.update(id, { label: null })).toMatchObject({ label: null })
-    expect(eventsOf(test, 'state').map((e) => [e.fromStatus, e.toStatus, e.reason])).toEqual([
+    expect(
+      (await eventsOf(test, 'state')).map((e) => [e.fromStatus, e.toStatus, e.reason]),
+    ).toEqual([
       ['active', 'disabled', 'disabled by admin'],
       ['disabled', 'active', 'enabled by admin'],
     ])
@@ -111,14 +120,14 @@ describe('update', () => {
 
   it('enabling a key that is not disabled changes nothing (an invalid key stays invalid)', async () => {
     const upstream = await startUpstream({ [K2]: {} })
-    const { pool } = createTestPool({ settings: { upstreamBaseUrl: upstream.url } })
-    const [id = 0] = addKeys(pool, [K1])
+    const { pool } = await createTestPool({ settings: { upstreamBaseUrl: upstream.url } })
+    const [id = 0] = await addKeys(pool, [K1])
     await pool.report(id, { kind: 'unauthorized' })
     expect(pool.update(id, { enabled: true })).toMatchObject({ status: 'invalid' })
   })
 
-  it('throws SFP_NOT_FOUND (404) for an unknown id', () => {
-    const { pool } = createTestPool()
+  it('throws SFP_NOT_FOUND (404) for an unknown id', async () => {
+    const { pool } = await createTestPool()
     expect(() => pool.update(5, { enabled: false })).toThrow(
       expect.objectContaining({ code: 'SFP_NOT_FOUND', statusCode: 404 }),
     )
@@ -126,9 +135,9 @@ describe('update', () => {
 })
 
 describe('activate', () => {
-  it('makes any key active again, re-enabling it, recorded as an override with the reason', () => {
-    const test = createTestPool()
-    const [a = 0, b = 0] = addKeys(test.pool, [K1, K2])
+  it('makes any key active again, re-enabling it, recorded as an override with the reason', async () => {
+    const test = await createTestPool()
+    const [a = 0, b = 0] = await addKeys(test.pool, [K1, K2])
     test.pool.update(b, { enabled: false })
     const changed = vi.fn()
     test.pool.onChange(changed)
@@ -137,24 +146,24 @@ describe('activate', () => {
       status: 'active',
     })
     expect(changed).toHaveBeenCalled()
-    expect(eventsOf(test, 'override').map((e) => [e.keyId, e.reason])).toEqual([
+    expect((await eventsOf(test, 'override')).map((e) => [e.keyId, e.reason])).toEqual([
       [b, 'made the key in use on egress #1 by admin'],
     ])
     expect(
-      eventsOf(test, 'state').map((e) => [e.keyId, e.fromStatus, e.toStatus, e.reason]),
+      (await eventsOf(test, 'state')).map((e) => [e.keyId, e.fromStatus, e.toStatus, e.reason]),
     ).toEqual([
       [b, 'active', 'disabled', 'disabled by admin'],
       [b, 'disabled', 'active', 'activated by admin'],
     ])
-    expect(test.storage.upstreamKeys.all()[b - 1]?.status).toBe('active')
+    expect((await storedKeys(test.storage))[b - 1]?.status).toBe('active')
     // A lane that takes it (the dispatch's doing) keeps it; the other key is untouched.
     expect(test.pool.select(lane(1, b))).toEqual({ kind: 'current', keyId: b })
     expect(test.pool.view(a)).toMatchObject({ status: 'active', isCurrent: false })
   })
 
   it('resets the failure counts, of an active key too, without a state event for it', async () => {
-    const test = createTestPool()
-    const [a = 0, b = 0] = addKeys(test.pool, [K1, K2])
+    const test = await createTestPool()
+    const [a = 0, b = 0] = await addKeys(test.pool, [K1, K2])
     await test.pool.report(a, { kind: 'networkError', code: 'ECONNRESET' })
     await test.pool.report(a, { kind: 'networkError', code: 'ECONNRESET' })
     await test.pool.report(b, { kind: 'rateLimited', retryAfterMs: null })
@@ -172,11 +181,11 @@ describe('activate', () => {
     }
     expect(test.pool.row(a)).toMatchObject(fresh)
     expect(test.pool.row(b)).toMatchObject(fresh)
-    expect(test.storage.upstreamKeys.all()).toMatchObject([fresh, fresh])
-    expect(eventsOf(test, 'state').filter((e) => e.reason === 'activated by admin')).toEqual([
-      expect.objectContaining({ keyId: b, fromStatus: 'cooling', toStatus: 'active' }),
-    ])
-    expect(eventsOf(test, 'override').map((e) => [e.keyId, e.reason])).toEqual([
+    expect(await storedKeys(test.storage)).toMatchObject([fresh, fresh])
+    expect(
+      (await eventsOf(test, 'state')).filter((e) => e.reason === 'activated by admin'),
+    ).toEqual([expect.objectContaining({ keyId: b, fromStatus: 'cooling', toStatus: 'active' })])
+    expect((await eventsOf(test, 'override')).map((e) => [e.keyId, e.reason])).toEqual([
       [a, 'made the key in use on egress #1 by admin'],
       [b, 'made the key in use on egress #2 by admin'],
     ])
@@ -185,9 +194,9 @@ describe('activate', () => {
     expect(test.pool.row(b)).toMatchObject({ rateLimitStrikes: 1, cooldownUntil: T0 + 30_000 })
   })
 
-  it('makes no key the key in use: isCurrent follows what the dispatch tells', () => {
-    const test = createTestPool()
-    const [a = 0, b = 0] = addKeys(test.pool, [K1, K2])
+  it('makes no key the key in use: isCurrent follows what the dispatch tells', async () => {
+    const test = await createTestPool()
+    const [a = 0, b = 0] = await addKeys(test.pool, [K1, K2])
     expect(test.pool.activate(b, override())).toMatchObject({ id: b, isCurrent: false })
     expect(test.pool.status().currentKeyId).toBeNull()
     const inUse = keysInUse(a)
@@ -198,26 +207,26 @@ describe('activate', () => {
     expect(test.pool.status().currentKeyId).toBe(b)
   })
 
-  it('throws SFP_NOT_FOUND for an unknown id, recording nothing', () => {
-    const test = createTestPool()
+  it('throws SFP_NOT_FOUND for an unknown id, recording nothing', async () => {
+    const test = await createTestPool()
     expect(() => test.pool.activate(3, override())).toThrow(
       expect.objectContaining({ code: 'SFP_NOT_FOUND', statusCode: 404 }),
     )
-    expect(eventsOf(test, 'override')).toEqual([])
+    expect(await eventsOf(test, 'override')).toEqual([])
   })
 })
 
 describe('keys in use (useKeysInUse)', () => {
-  it('nothing is in use until the dispatch tells', () => {
-    const { pool } = createTestPool()
-    addKeys(pool, [K1, K2])
+  it('nothing is in use until the dispatch tells', async () => {
+    const { pool } = await createTestPool()
+    await addKeys(pool, [K1, K2])
     expect(pool.list({ offset: 0 }).keys.map((key) => key.isCurrent)).toEqual([false, false])
     expect(pool.status().currentKeyId).toBeNull()
   })
 
-  it('drives isCurrent of every view and status().currentKeyId, read live', () => {
-    const { pool } = createTestPool()
-    const [a = 0, b = 0, c = 0] = addKeys(pool, [K1, K2, K3])
+  it('drives isCurrent of every view and status().currentKeyId, read live', async () => {
+    const { pool } = await createTestPool()
+    const [a = 0, b = 0, c = 0] = await addKeys(pool, [K1, K2, K3])
     const inUse = keysInUse(c, a)
     pool.useKeysInUse(inUse)
     expect(pool.list({ offset: 0 }).keys.map((key) => [key.id, key.isCurrent])).toEqual([
@@ -236,12 +245,12 @@ describe('keys in use (useKeysInUse)', () => {
     inUse.set()
     expect(pool.status().currentKeyId).toBeNull()
     // New keys are never in use yet.
-    expect(pool.add({ api_key: fakeKey(9) }).added).toMatchObject([{ isCurrent: false }])
+    expect((await pool.add({ api_key: fakeKey(9) })).added).toMatchObject([{ isCurrent: false }])
   })
 
-  it('a later useKeysInUse replaces the earlier one', () => {
-    const { pool } = createTestPool()
-    const [a = 0, b = 0] = addKeys(pool, [K1, K2])
+  it('a later useKeysInUse replaces the earlier one', async () => {
+    const { pool } = await createTestPool()
+    const [a = 0, b = 0] = await addKeys(pool, [K1, K2])
     pool.useKeysInUse(keysInUse(a))
     pool.useKeysInUse(keysInUse(b))
     expect(pool.view(a)?.isCurrent).toBe(false)
@@ -249,11 +258,11 @@ describe('keys in use (useKeysInUse)', () => {
     expect(pool.status().currentKeyId).toBe(b)
   })
 
-  it('deleting a key in use leaves nothing in use in the pool: the dispatch picks anew', () => {
-    const { pool } = createTestPool()
-    const [a = 0, b = 0] = addKeys(pool, [K1, K2])
+  it('deleting a key in use leaves nothing in use in the pool: the dispatch picks anew', async () => {
+    const { pool } = await createTestPool()
+    const [a = 0, b = 0] = await addKeys(pool, [K1, K2])
     pool.bind(a, 1, T0)
-    pool.remove([a])
+    await pool.remove([a])
     expect(pool.view(a)).toBeUndefined()
     expect(pool.row(a)).toBeUndefined()
     expect(pool.select(lane(1, a))).toEqual({ kind: 'switch', keyId: b, current: null })
@@ -266,7 +275,7 @@ describe('check (on demand)', () => {
     dispatcher?: Dispatcher,
   ) {
     const upstream = await startUpstream(accounts)
-    const test = createTestPool({ settings: { upstreamBaseUrl: upstream.url } })
+    const test = await createTestPool({ settings: { upstreamBaseUrl: upstream.url } })
     const gated: number[] = []
     const gate: UpstreamGate = (keyId, task, signal) => {
       gated.push(keyId)
@@ -278,23 +287,25 @@ describe('check (on demand)', () => {
 
   it('goes through the gate, records the balance and a check event', async () => {
     const test = await checkedPool({ [K1]: { totalBalance: '14.00' } })
-    const [id = 0] = addKeys(test.pool, [K1])
+    const [id = 0] = await addKeys(test.pool, [K1])
     expect(await test.pool.check(id)).toMatchObject({ balance: 14, status: 'active' })
     expect(test.gated).toEqual([id])
-    expect(eventsOf(test, 'check').map((e) => e.reason)).toEqual(['on-demand check: balance 14'])
+    expect((await eventsOf(test, 'check')).map((e) => e.reason)).toEqual([
+      'on-demand check: balance 14',
+    ])
   })
 
   it("goes out through the dispatcher the gate gives (the key's lane), else the pool's own", async () => {
     const lane2 = new Agent({ localAddress: LANE_ADDRESS })
     try {
       const test = await checkedPool({ [K1]: { totalBalance: '14.00' } }, lane2)
-      const [id = 0] = addKeys(test.pool, [K1])
+      const [id = 0] = await addKeys(test.pool, [K1])
       expect(await test.pool.check(id)).toMatchObject({ balance: 14 })
       expect(test.upstream.requests.map((r) => [r.path, r.sourceAddress])).toEqual([
         ['/v1/user/info', LANE_ADDRESS],
       ])
       const direct = await checkedPool({ [K1]: { totalBalance: '14.00' } })
-      const [directId = 0] = addKeys(direct.pool, [K1])
+      const [directId = 0] = await addKeys(direct.pool, [K1])
       await direct.pool.check(directId)
       expect(direct.upstream.requests.map((r) => r.sourceAddress)).toEqual(['127.0.0.1'])
     } finally {
@@ -304,7 +315,7 @@ describe('check (on demand)', () => {
 
   it('brings an insufficient key back when the balance is fine again', async () => {
     const test = await checkedPool({ [K1]: { totalBalance: '0.10' } })
-    const [id = 0] = addKeys(test.pool, [K1])
+    const [id = 0] = await addKeys(test.pool, [K1])
     expect(await test.pool.check(id)).toMatchObject({ status: 'insufficient', balance: 0.1 })
     test.upstream.setAccount(K1, { totalBalance: '30' })
     expect(await test.pool.check(id)).toMatchObject({ status: 'active', balance: 30 })
@@ -312,7 +323,7 @@ describe('check (on demand)', () => {
 
   it('brings an invalid key back when upstream accepts it, even without a balance', async () => {
     const test = await checkedPool({ [K2]: {} })
-    const [id = 0] = addKeys(test.pool, [K1])
+    const [id = 0] = await addKeys(test.pool, [K1])
     expect(await test.pool.check(id)).toMatchObject({ status: 'invalid' })
     test.upstream.setAccount(K1, {})
     test.upstream.setUserInfoMode('gone')
@@ -324,14 +335,14 @@ describe('check (on demand)', () => {
     ['malformed JSON', '{"code":20000,"data":{"totalBalance":'],
   ])('leaves an invalid key invalid when user/info answers 200 with %s', async (_, body) => {
     const test = await checkedPool({ [K2]: {} })
-    const [id = 0] = addKeys(test.pool, [K1])
+    const [id = 0] = await addKeys(test.pool, [K1])
     expect(await test.pool.check(id)).toMatchObject({ status: 'invalid' })
     test.upstream.script({
       match: { path: '/v1/user/info' },
       fault: { kind: 'status', status: 200, body },
     })
     expect(await test.pool.check(id)).toMatchObject({ status: 'invalid', balance: null })
-    expect(eventsOf(test, 'check').map((e) => e.reason)).toEqual([
+    expect((await eventsOf(test, 'check')).map((e) => e.reason)).toEqual([
       'on-demand check: invalid: /v1/user/info answered 401',
       'on-demand check: balance unknown (/v1/user/info answered 200 without JSON)',
     ])
@@ -339,14 +350,14 @@ describe('check (on demand)', () => {
 
   it('leaves a disabled key disabled, whatever upstream says', async () => {
     const test = await checkedPool({ [K2]: {} })
-    const [id = 0] = addKeys(test.pool, [K1])
+    const [id = 0] = await addKeys(test.pool, [K1])
     test.pool.update(id, { enabled: false })
     expect(await test.pool.check(id)).toMatchObject({ status: 'disabled' })
   })
 
   it('writes a restricted account status down without changing the state', async () => {
     const test = await checkedPool({ [K1]: { totalBalance: '9', status: 'frozen' } })
-    const [id = 0] = addKeys(test.pool, [K1])
+    const [id = 0] = await addKeys(test.pool, [K1])
     expect(await test.pool.check(id)).toMatchObject({
       status: 'active',
       balance: 9,
@@ -356,11 +367,11 @@ describe('check (on demand)', () => {
         params: { trigger: 'on_demand', status: 'frozen' },
       },
     })
-    expect(eventsOf(test, 'check').map((e) => e.reason)).toEqual([
+    expect((await eventsOf(test, 'check')).map((e) => e.reason)).toEqual([
       'account status "frozen" reported by /v1/user/info',
       'on-demand check: balance 9, account status "frozen"',
     ])
-    expect(eventsOf(test, 'check').map((e) => e.explanation)).toEqual([
+    expect((await eventsOf(test, 'check')).map((e) => e.explanation)).toEqual([
       { code: 'account_status', params: { trigger: 'on_demand', status: 'frozen' } },
       {
         code: 'key_check',
@@ -373,13 +384,13 @@ describe('check (on demand)', () => {
     // The same status again is not written down twice.
     await test.pool.check(id)
     expect(
-      eventsOf(test, 'check').filter((e) => e.explanation?.code === 'account_status'),
+      (await eventsOf(test, 'check')).filter((e) => e.explanation?.code === 'account_status'),
     ).toHaveLength(1)
   })
 
   it('keeps the last known balance when the balance is unknown now', async () => {
     const test = await checkedPool({ [K1]: { totalBalance: '9' } })
-    const [id = 0] = addKeys(test.pool, [K1])
+    const [id = 0] = await addKeys(test.pool, [K1])
     await test.pool.check(id)
     test.upstream.setUserInfoMode('malformed')
     expect(await test.pool.check(id)).toMatchObject({ balance: 9, status: 'active' })
@@ -393,18 +404,18 @@ describe('check (on demand)', () => {
 })
 
 describe('reading the pool', () => {
-  it('exports every key in creation order, one per line', () => {
-    const { pool } = createTestPool()
+  it('exports every key in creation order, one per line', async () => {
+    const { pool } = await createTestPool()
     expect(pool.exportText()).toBe('')
-    addKeys(pool, [K2, K1, K3])
+    await addKeys(pool, [K2, K1, K3])
     expect(pool.exportText()).toBe(`${K2}\n${K1}\n${K3}\n`)
     expect(pool.secret(2)).toBe(K1)
     expect(() => pool.secret(9)).toThrow(/No upstream key with id 9/)
   })
 
   it('lists by status with limit and offset, and counts the status', async () => {
-    const { pool } = createTestPool()
-    const [a = 0, b = 0, c = 0] = addKeys(pool, [K1, K2, K3])
+    const { pool } = await createTestPool()
+    const [a = 0, b = 0, c = 0] = await addKeys(pool, [K1, K2, K3])
     pool.update(b, { enabled: false })
     await pool.report(c, { kind: 'rateLimited', retryAfterMs: 1000 })
     expect(pool.list({ offset: 0, status: 'active' })).toMatchObject({
@@ -426,16 +437,16 @@ describe('reading the pool', () => {
       [K1]: { totalBalance: '1.5' },
       [K2]: { totalBalance: '-0.5' },
     })
-    const { pool } = createTestPool({ settings: { upstreamBaseUrl: upstream.url } })
-    const [a = 0, b = 0] = addKeys(pool, [K1, K2, K3])
+    const { pool } = await createTestPool({ settings: { upstreamBaseUrl: upstream.url } })
+    const [a = 0, b = 0] = await addKeys(pool, [K1, K2, K3])
     await pool.check(a)
     await pool.check(b)
     expect(pool.status().totalBalance).toBe(1)
   })
 
   it('gives the rows themselves, read-only, in creation order', async () => {
-    const { pool } = createTestPool()
-    const [a = 0, b = 0] = addKeys(pool, [K2, K1])
+    const { pool } = await createTestPool()
+    const [a = 0, b = 0] = await addKeys(pool, [K2, K1])
     await pool.report(b, { kind: 'rateLimited', retryAfterMs: 1000 })
     expect([...pool.rows()].map((row) => [row.id, row.status, row.maskedKey])).toEqual([
       [a, 'active', mask(K2)],
@@ -446,8 +457,8 @@ describe('reading the pool', () => {
   })
 
   it('tells change listeners, and a failing listener breaks nothing', async () => {
-    const { pool } = createTestPool()
-    const [id = 0] = addKeys(pool, [K1])
+    const { pool } = await createTestPool()
+    const [id = 0] = await addKeys(pool, [K1])
     const listener = vi.fn()
     pool.onChange(() => {
       throw new Error('listener bug')

@@ -1,47 +1,55 @@
 import { START as T0 } from '@sfp/test-support'
 import { describe, expect, it, vi } from 'vitest'
 import { guardedLane, switched } from './helpers/lanes.js'
-import { addKeys, createTestPool, fakeKey, type TestPool } from './helpers/test-pool.js'
+import {
+  addKeys,
+  createTestPool,
+  fakeKey,
+  storedEvents,
+  storedKeys,
+  type TestPool,
+} from './helpers/test-pool.js'
 
 const KEYS = [fakeKey(1), fakeKey(2), fakeKey(3), fakeKey(4)]
 const MIN = 60_000
 
 /** What the database holds of each key's binding, by id. */
-const storedBindings = (test: TestPool) =>
-  test.storage.upstreamKeys
-    .all()
-    .map((row) => ({ id: row.id, egressId: row.egressId, egressUsedAt: row.egressUsedAt }))
+const storedBindings = async (test: TestPool) =>
+  (await storedKeys(test.storage)).map((row) => ({
+    id: row.id,
+    egressId: row.egressId,
+    egressUsedAt: row.egressUsedAt,
+  }))
 
-const switchEvents = (test: TestPool) =>
-  test.storage.keyEvents
-    .list({ limit: 100 })
+const switchEvents = async (test: TestPool) =>
+  (await storedEvents(test.storage, { limit: 100 }))
     .filter((event) => event.type === 'switch')
     .reverse()
     .map((event) => [event.keyId, event.reason])
 
 describe('bind', () => {
   it('writes the binding through: the repository and a restarted pool have it', async () => {
-    const test = createTestPool()
-    const [a = 0, b = 0] = addKeys(test.pool, KEYS.slice(0, 2))
+    const test = await createTestPool()
+    const [a = 0, b = 0] = await addKeys(test.pool, KEYS.slice(0, 2))
     test.pool.bind(a, 7, T0 + 5000)
     const expected = [
       { id: a, egressId: 7, egressUsedAt: T0 + 5000 },
       { id: b, egressId: null, egressUsedAt: null },
     ]
-    expect(storedBindings(test)).toEqual(expected)
+    expect(await storedBindings(test)).toEqual(expected)
     expect(test.pool.row(a)).toMatchObject({ egressId: 7, egressUsedAt: T0 + 5000 })
     expect(test.pool.view(a)?.egressId).toBe(7)
     expect(test.pool.view(b)?.egressId).toBeNull()
 
     const after = await test.restart()
-    expect(storedBindings(after)).toEqual(expected)
+    expect(await storedBindings(after)).toEqual(expected)
     expect(after.pool.row(a)).toMatchObject({ egressId: 7, egressUsedAt: T0 + 5000 })
     expect(after.pool.list({ offset: 0 }).keys.map((key) => key.egressId)).toEqual([7, null])
   })
 
   it('never moves egressUsedAt backwards, on the same lane or another', async () => {
-    const test = createTestPool()
-    const [a = 0] = addKeys(test.pool, KEYS.slice(0, 1))
+    const test = await createTestPool()
+    const [a = 0] = await addKeys(test.pool, KEYS.slice(0, 1))
     test.pool.bind(a, 1, T0 + 10_000)
     // An older last use written late (the lane's memory at boot) does not undo a newer one.
     test.pool.bind(a, 1, T0 + 5000)
@@ -49,21 +57,21 @@ describe('bind', () => {
     // Another lane takes it: the binding moves, its last use stays the latest known.
     test.pool.bind(a, 2, T0 + 3000)
     expect(test.pool.row(a)).toMatchObject({ egressId: 2, egressUsedAt: T0 + 10_000 })
-    expect(storedBindings(test)).toEqual([{ id: a, egressId: 2, egressUsedAt: T0 + 10_000 }])
+    expect(await storedBindings(test)).toEqual([{ id: a, egressId: 2, egressUsedAt: T0 + 10_000 }])
     test.pool.bind(a, 2, T0 + 20_000)
-    expect(storedBindings(test)).toEqual([{ id: a, egressId: 2, egressUsedAt: T0 + 20_000 }])
+    expect(await storedBindings(test)).toEqual([{ id: a, egressId: 2, egressUsedAt: T0 + 20_000 }])
     const after = await test.restart()
     after.pool.bind(a, 2, T0)
     expect(after.pool.row(a)).toMatchObject({ egressId: 2, egressUsedAt: T0 + 20_000 })
   })
 
-  it('records a switch key event only when given a reason, masked like any reason', () => {
-    const test = createTestPool()
-    const [a = 0, b = 0] = addKeys(test.pool, KEYS.slice(0, 2))
+  it('records a switch key event only when given a reason, masked like any reason', async () => {
+    const test = await createTestPool()
+    const [a = 0, b = 0] = await addKeys(test.pool, KEYS.slice(0, 2))
     test.pool.bind(a, 1, T0, switched(a))
     test.pool.bind(a, 1, T0 + 1000)
     test.pool.bind(a, 1, T0 + 2000)
-    expect(switchEvents(test)).toEqual([
+    expect(await switchEvents(test)).toEqual([
       [a, `first key in use: #${a} on egress #1 (no key in use)`],
     ])
     // A param that quotes a key (a status word from upstream, say) is stored masked, in the
@@ -72,33 +80,33 @@ describe('bind', () => {
     if (quoting.code === 'key_switch') quoting.params.current = { keyId: a, status: `${KEYS[1]}` }
     test.pool.bind(b, 1, T0 + 3000, quoting)
     const masked = `${KEYS[1]?.slice(0, 6)}…${KEYS[1]?.slice(-4)}`
-    const [, [, reason = ''] = []] = switchEvents(test)
+    const [, [, reason = ''] = []] = await switchEvents(test)
     expect(reason).not.toContain(KEYS[1])
     expect(reason).toBe(`key #${a} -> key #${b} on egress #1 (key #${a} is ${masked})`)
-    const stored = test.storage.keyEvents.list({ limit: 10 })[0]
+    const stored = (await storedEvents(test.storage, { limit: 10 }))[0]
     expect(JSON.stringify(stored)).not.toContain(KEYS[1])
     expect(stored?.explanation).toMatchObject({ params: { current: { status: masked } } })
-    expect(switchEvents(test)).toHaveLength(2)
+    expect(await switchEvents(test)).toHaveLength(2)
   })
 
-  it('tells change listeners', () => {
-    const { pool } = createTestPool()
-    const [a = 0] = addKeys(pool, KEYS.slice(0, 1))
+  it('tells change listeners', async () => {
+    const { pool } = await createTestPool()
+    const [a = 0] = await addKeys(pool, KEYS.slice(0, 1))
     const changed = vi.fn()
     pool.onChange(changed)
     pool.bind(a, 1, T0)
     expect(changed).toHaveBeenCalledTimes(1)
   })
 
-  it('does nothing for an unknown id (a key deleted meanwhile)', () => {
-    const test = createTestPool()
-    addKeys(test.pool, KEYS.slice(0, 1))
+  it('does nothing for an unknown id (a key deleted meanwhile)', async () => {
+    const test = await createTestPool()
+    await addKeys(test.pool, KEYS.slice(0, 1))
     const changed = vi.fn()
     test.pool.onChange(changed)
-    const rows = JSON.stringify(test.storage.upstreamKeys.all())
+    const rows = JSON.stringify(await storedKeys(test.storage))
     expect(() => test.pool.bind(99, 1, T0, switched(99))).not.toThrow()
-    expect(JSON.stringify(test.storage.upstreamKeys.all())).toBe(rows)
-    expect(switchEvents(test)).toEqual([])
+    expect(JSON.stringify(await storedKeys(test.storage))).toBe(rows)
+    expect(await switchEvents(test)).toEqual([])
     expect(changed).not.toHaveBeenCalled()
     expect(test.pool.row(99)).toBeUndefined()
   })
@@ -106,8 +114,8 @@ describe('bind', () => {
 
 describe('unbindEgress', () => {
   it("frees only that egress's keys, written through, their last use kept", async () => {
-    const test = createTestPool()
-    const [a = 0, b = 0, c = 0, d = 0] = addKeys(test.pool, KEYS)
+    const test = await createTestPool()
+    const [a = 0, b = 0, c = 0, d = 0] = await addKeys(test.pool, KEYS)
     test.pool.bind(a, 1, T0 + 1000)
     test.pool.bind(b, 2, T0 + 2000)
     test.pool.bind(c, 1, T0 + 3000)
@@ -120,18 +128,18 @@ describe('unbindEgress', () => {
       { id: c, egressId: null, egressUsedAt: T0 + 3000 },
       { id: d, egressId: null, egressUsedAt: null },
     ]
-    expect(storedBindings(test)).toEqual(expected)
+    expect(await storedBindings(test)).toEqual(expected)
     expect([...test.pool.rows()].map((row) => row.egressId)).toEqual([null, 2, null, null])
     expect(changed).toHaveBeenCalledTimes(1)
-    expect(switchEvents(test)).toEqual([])
+    expect(await switchEvents(test)).toEqual([])
 
     const after = await test.restart()
-    expect(storedBindings(after)).toEqual(expected)
+    expect(await storedBindings(after)).toEqual(expected)
   })
 
-  it('makes its keys free for any lane at once, guard or not', () => {
-    const { pool } = createTestPool()
-    const [a = 0] = addKeys(pool, KEYS.slice(0, 1))
+  it('makes its keys free for any lane at once, guard or not', async () => {
+    const { pool } = await createTestPool()
+    const [a = 0] = await addKeys(pool, KEYS.slice(0, 1))
     pool.bind(a, 1, T0)
     const otherLane = guardedLane(2, null, 10 * MIN)
     expect(pool.select(otherLane, T0)).toMatchObject({ kind: 'none', retryAt: T0 + 10 * MIN })
@@ -139,15 +147,15 @@ describe('unbindEgress', () => {
     expect(pool.select(otherLane, T0)).toEqual({ kind: 'switch', keyId: a, current: null })
   })
 
-  it('changes nothing and tells nobody when the egress had no keys', () => {
-    const test = createTestPool()
-    const [a = 0] = addKeys(test.pool, KEYS.slice(0, 1))
+  it('changes nothing and tells nobody when the egress had no keys', async () => {
+    const test = await createTestPool()
+    const [a = 0] = await addKeys(test.pool, KEYS.slice(0, 1))
     test.pool.bind(a, 1, T0)
-    const rows = JSON.stringify(test.storage.upstreamKeys.all())
+    const rows = JSON.stringify(await storedKeys(test.storage))
     const changed = vi.fn()
     test.pool.onChange(changed)
     test.pool.unbindEgress(42)
-    expect(JSON.stringify(test.storage.upstreamKeys.all())).toBe(rows)
+    expect(JSON.stringify(await storedKeys(test.storage))).toBe(rows)
     expect(changed).not.toHaveBeenCalled()
   })
 })

@@ -12,6 +12,7 @@ import {
   DEFAULT_SETTINGS,
   fakeKey,
   openStorage,
+  storedKeys,
 } from './helpers/test-pool.js'
 
 const KEYS = [fakeKey(1), fakeKey(2), fakeKey(3)]
@@ -26,9 +27,9 @@ function databaseBytes(dataDir: string): string {
 
 describe('encryption at rest', () => {
   it('stores no key in plain text, yet exports, selects and finds duplicates', async () => {
-    const test = createTestPool({ settings: { encryptionKey: ENCRYPTION_KEY } })
-    const [a = 0] = addKeys(test.pool, KEYS)
-    for (const row of test.storage.upstreamKeys.all()) {
+    const test = await createTestPool({ settings: { encryptionKey: ENCRYPTION_KEY } })
+    const [a = 0] = await addKeys(test.pool, KEYS)
+    for (const row of await storedKeys(test.storage)) {
       expect(isSealed(row.secret)).toBe(true)
       expect(row.fingerprint).not.toBe(plainKeyCipher.fingerprint(KEYS[row.id - 1] ?? ''))
     }
@@ -36,16 +37,16 @@ describe('encryption at rest', () => {
     for (const key of KEYS) expect(bytes).not.toContain(key)
     expect(test.pool.exportText()).toBe(`${KEYS.join('\n')}\n`)
     expect(test.pool.secret(a)).toBe(KEYS[0])
-    expect(test.pool.add({ api_keys: KEYS.join(' ') }).duplicates).toBe(3)
-    expect(test.storage.settings.get(SETTING.encryptionCheck)).toMatch(/^aes256gcm\.v1 /)
+    expect((await test.pool.add({ api_keys: KEYS.join(' ') })).duplicates).toBe(3)
+    expect(await test.storage.settings.get(SETTING.encryptionCheck)).toMatch(/^aes256gcm\.v1 /)
     const after = await test.restart()
     expect(after.pool.exportText()).toBe(`${KEYS.join('\n')}\n`)
   })
 
   it('refuses to start with a wrong ENCRYPTION_KEY and changes nothing', async () => {
-    const test = createTestPool({ settings: { encryptionKey: ENCRYPTION_KEY } })
-    addKeys(test.pool, KEYS)
-    const rows = test.storage.upstreamKeys.all()
+    const test = await createTestPool({ settings: { encryptionKey: ENCRYPTION_KEY } })
+    await addKeys(test.pool, KEYS)
+    const rows = await storedKeys(test.storage)
     await expect(test.restart({ encryptionKey: 'another-key-entirely-000' })).rejects.toMatchObject(
       {
         code: 'SFP_ENCRYPTION_KEY_MISMATCH',
@@ -53,11 +54,11 @@ describe('encryption at rest', () => {
       },
     )
     const { storage } = openStorage(test.dataDir)
-    expect(storage.upstreamKeys.all()).toEqual(rows)
+    expect(await storedKeys(storage)).toEqual(rows)
   })
 
   it('refuses a wrong ENCRYPTION_KEY even before any key was added', async () => {
-    const test = createTestPool({ settings: { encryptionKey: ENCRYPTION_KEY } })
+    const test = await createTestPool({ settings: { encryptionKey: ENCRYPTION_KEY } })
     await expect(test.restart({ encryptionKey: 'another-key-entirely-000' })).rejects.toMatchObject(
       {
         code: 'SFP_ENCRYPTION_KEY_MISMATCH',
@@ -66,8 +67,8 @@ describe('encryption at rest', () => {
   })
 
   it('refuses to start without ENCRYPTION_KEY when keys are encrypted', async () => {
-    const test = createTestPool({ settings: { encryptionKey: ENCRYPTION_KEY } })
-    addKeys(test.pool, KEYS)
+    const test = await createTestPool({ settings: { encryptionKey: ENCRYPTION_KEY } })
+    await addKeys(test.pool, KEYS)
     await expect(test.restart({ encryptionKey: undefined })).rejects.toMatchObject({
       code: 'SFP_ENCRYPTION_KEY_MISSING',
       message: expect.stringMatching(
@@ -77,9 +78,9 @@ describe('encryption at rest', () => {
   })
 
   it('detects a wrong key from the rows when the check value is missing', async () => {
-    const test = createTestPool({ settings: { encryptionKey: ENCRYPTION_KEY } })
-    addKeys(test.pool, KEYS)
-    test.storage.settings.delete(SETTING.encryptionCheck)
+    const test = await createTestPool({ settings: { encryptionKey: ENCRYPTION_KEY } })
+    await addKeys(test.pool, KEYS)
+    await test.storage.settings.delete(SETTING.encryptionCheck)
     await expect(test.restart({ encryptionKey: 'another-key-entirely-000' })).rejects.toMatchObject(
       {
         code: 'SFP_ENCRYPTION_KEY_MISMATCH',
@@ -88,17 +89,17 @@ describe('encryption at rest', () => {
   })
 
   it('encrypts plaintext keys in place when ENCRYPTION_KEY is newly set, keeping their state', async () => {
-    const plain = createTestPool()
-    const [a = 0, b = 0] = addKeys(plain.pool, KEYS)
+    const plain = await createTestPool()
+    const [a = 0, b = 0] = await addKeys(plain.pool, KEYS)
     plain.pool.update(b, { enabled: false, label: 'kept' })
     plain.pool.bind(a, 1, T0, switched(a))
     const listed = plain.pool.list({ offset: 0 })
-    expect(plain.storage.upstreamKeys.all().every((row) => row.secret === KEYS[row.id - 1])).toBe(
+    expect((await storedKeys(plain.storage)).every((row) => row.secret === KEYS[row.id - 1])).toBe(
       true,
     )
 
     const encrypted = await plain.restart({ encryptionKey: ENCRYPTION_KEY })
-    const rows = encrypted.storage.upstreamKeys.all()
+    const rows = await storedKeys(encrypted.storage)
     expect(rows.every((row) => isSealed(row.secret))).toBe(true)
     expect(rows.map((row) => row.fingerprint)).not.toContain(
       plainKeyCipher.fingerprint(KEYS[0] ?? ''),
@@ -106,24 +107,24 @@ describe('encryption at rest', () => {
     expect(encrypted.pool.list({ offset: 0 })).toEqual(listed)
     expect(encrypted.pool.row(a)).toMatchObject({ egressId: 1, egressUsedAt: T0 })
     expect(encrypted.pool.exportText()).toBe(`${KEYS.join('\n')}\n`)
-    expect(encrypted.pool.add({ api_key: KEYS[1] ?? '' }).duplicates).toBe(1)
+    expect((await encrypted.pool.add({ api_key: KEYS[1] ?? '' })).duplicates).toBe(1)
     // Old values are zeroed, not just unlinked: no copy in free pages or the WAL.
     for (const key of KEYS) expect(databaseBytes(encrypted.dataDir)).not.toContain(key)
   })
 
   it('drops a stale check value when nothing is encrypted and no key is set', async () => {
-    const test = createTestPool({ settings: { encryptionKey: ENCRYPTION_KEY } })
+    const test = await createTestPool({ settings: { encryptionKey: ENCRYPTION_KEY } })
     const after = await test.restart({ encryptionKey: undefined })
-    expect(after.storage.settings.get(SETTING.encryptionCheck)).toBeUndefined()
+    expect(await after.storage.settings.get(SETTING.encryptionCheck)).toBeUndefined()
     const other = await after.restart({ encryptionKey: 'another-key-entirely-000' })
     expect(other.pool.status().total).toBe(0)
   })
 
-  it('throws from createKeyPool itself, so the plugin stops boot', () => {
-    const test = createTestPool({ settings: { encryptionKey: ENCRYPTION_KEY } })
-    addKeys(test.pool, KEYS)
-    expect(() =>
+  it('rejects from createKeyPool itself, so the plugin stops boot', async () => {
+    const test = await createTestPool({ settings: { encryptionKey: ENCRYPTION_KEY } })
+    await addKeys(test.pool, KEYS)
+    await expect(
       createKeyPool({ storage: test.storage, settings: { ...DEFAULT_SETTINGS } }),
-    ).toThrow(/ENCRYPTION_KEY is not set/)
+    ).rejects.toThrow(/ENCRYPTION_KEY is not set/)
   })
 })

@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest'
 import type { AttemptOutcome } from '../src/types.js'
 import { toKeyEventView } from '../src/views.js'
 import { override } from './helpers/lanes.js'
-import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
+import {
+  addKeys,
+  createTestPool,
+  fakeKey,
+  startUpstream,
+  storedEvents,
+} from './helpers/test-pool.js'
 
 /**
  * Every reason the pool gives (key events, `lastError`) is also a code with typed params, stored
@@ -17,10 +23,10 @@ async function poolWith(account: MockAccount | null) {
   const upstream = await startUpstream(
     account === null ? { [fakeKey(999)]: {} } : { [KEY]: account },
   )
-  const test = createTestPool({
+  const test = await createTestPool({
     settings: { upstreamBaseUrl: upstream.url, keyErrorThreshold: 3, balanceCheckTimeoutMs: 100 },
   })
-  const [id = 0] = addKeys(test.pool, [KEY])
+  const [id = 0] = await addKeys(test.pool, [KEY])
   return { test, id }
 }
 
@@ -34,7 +40,7 @@ async function reportAll(
 /** After a restart: what the database gives back, through the API's views. */
 async function storedAfterRestart({ test, id }: Awaited<ReturnType<typeof poolWith>>) {
   const restarted = await test.restart()
-  const events = restarted.storage.keyEvents.list({ keyId: id, limit: 100 }).reverse()
+  const events = (await storedEvents(restarted.storage, { keyId: id, limit: 100 })).reverse()
   return {
     key: restarted.pool.view(id),
     states: events
@@ -152,7 +158,7 @@ describe('key explanations: codes and params, stored', () => {
   it('every stored explanation is valid against the shared schema', async () => {
     const setup = await poolWith({ totalBalance: '50.00' })
     await reportAll(setup, [network('ECONNRESET'), { kind: 'rateLimited', retryAfterMs: null }])
-    setup.test.pool.remove([setup.id])
+    await setup.test.pool.remove([setup.id])
     const { events } = await storedAfterRestart(setup)
     expect(events.length).toBeGreaterThan(2)
     for (const event of events) {
@@ -163,7 +169,7 @@ describe('key explanations: codes and params, stored', () => {
 
   it('rows written before codes existed keep their text and answer a null explanation', async () => {
     const setup = await poolWith({ totalBalance: '50.00' })
-    setup.test.storage.upstreamKeys.update(setup.id, { lastError: 'old words' })
+    await setup.test.storage.upstreamKeys.update(setup.id, { lastError: 'old words' })
     setup.test.handle.sqlite
       .prepare('UPDATE key_events SET explanation = \'{"code":"from_the_future"}\'')
       .run()

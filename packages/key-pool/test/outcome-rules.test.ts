@@ -6,7 +6,13 @@ import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { rateLimitCooldownMs } from '../src/outcome-rules.js'
 import type { AttemptOutcome, OutcomeVerdict } from '../src/types.js'
-import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
+import {
+  addKeys,
+  createTestPool,
+  fakeKey,
+  startUpstream,
+  storedEvents,
+} from './helpers/test-pool.js'
 
 const KEY = fakeKey(1)
 const MIN = 60_000
@@ -36,19 +42,18 @@ async function run(c: Case) {
   )
   if (c.userInfo) upstream.setUserInfoMode(c.userInfo)
   if (c.faults) upstream.script(...c.faults)
-  let test = createTestPool({
+  let test = await createTestPool({
     settings: { upstreamBaseUrl: upstream.url, keyErrorThreshold: 3, balanceCheckTimeoutMs: 100 },
   })
-  const [id = 0] = addKeys(test.pool, [KEY])
+  const [id = 0] = await addKeys(test.pool, [KEY])
   if (c.before) {
-    test.storage.upstreamKeys.update(id, c.before)
+    await test.storage.upstreamKeys.update(id, c.before)
     test = await test.restart()
   }
   // A gate that refuses everything: report's confirmations must not go through it.
   test.pool.useUpstreamGate(() => Promise.reject(new Error('report must not use the gate')))
   const verdict = await test.pool.report(id, c.outcome)
-  const transitions = test.storage.keyEvents
-    .list({ keyId: id, limit: 10 })
+  const transitions = (await storedEvents(test.storage, { keyId: id, limit: 10 }))
     .filter((event) => event.type === 'state')
     .map((event) => ({ from: event.fromStatus, to: event.toStatus, reason: event.reason }))
   return {
@@ -403,10 +408,10 @@ describe("report(..., via): confirmations go out through the attempt's lane", ()
       account === null ? { [fakeKey(999)]: {} } : { [KEY]: account },
     )
     if (setup.userInfo) upstream.setUserInfoMode(setup.userInfo)
-    const { pool } = createTestPool({
+    const { pool } = await createTestPool({
       settings: { upstreamBaseUrl: upstream.url, keyErrorThreshold: 3 },
     })
-    const [id = 0] = addKeys(pool, [KEY])
+    const [id = 0] = await addKeys(pool, [KEY])
     pool.useUpstreamGate(() => Promise.reject(new Error('report must not use the gate')))
     for (let i = 0; i < (setup.consecutiveErrors ?? 0); i++) {
       await pool.report(id, { kind: 'networkError', code: 'ECONNRESET' }, via)
@@ -472,9 +477,9 @@ describe("report(..., via): confirmations go out through the attempt's lane", ()
 
 describe('report edge cases', () => {
   it('a key deleted while its request was in flight reports disabled and moves on', async () => {
-    const { pool } = createTestPool()
-    const [id = 0] = addKeys(pool, [KEY])
-    pool.remove([id])
+    const { pool } = await createTestPool()
+    const [id = 0] = await addKeys(pool, [KEY])
+    await pool.remove([id])
     expect(await pool.report(id, { kind: 'rateLimited', retryAfterMs: null })).toEqual({
       status: 'disabled',
       moveOn: true,
@@ -486,8 +491,8 @@ describe('report edge cases', () => {
   })
 
   it('upstream text in lastError is one short line with key-like tokens masked', async () => {
-    const { pool } = createTestPool()
-    const [id = 0] = addKeys(pool, [KEY])
+    const { pool } = await createTestPool()
+    const [id = 0] = await addKeys(pool, [KEY])
     const message = `bad key ${KEY}\nsecond line ${'x'.repeat(400)}`
     await pool.report(id, { kind: 'upstreamError', status: 502, message })
     const lastError = pool.view(id)?.lastError ?? ''

@@ -38,7 +38,7 @@ describe('key-pool plugin', () => {
     const app = appWithDatabase(tempDataDir(), createManualClock(T0))
     await app.register(keyPoolPlugin, OPTIONS)
     await app.ready()
-    const [added] = app.keyPool.add({ api_key: fakeKey(1) }).added
+    const [added] = (await app.keyPool.add({ api_key: fakeKey(1) })).added
     expect(added).toMatchObject({ id: 1, createdAt: new Date(T0).toISOString() })
   })
 
@@ -57,7 +57,7 @@ describe('key-pool plugin', () => {
     const first = appWithDatabase(dataDir)
     await first.register(keyPoolPlugin, { ...OPTIONS, encryptionKey: 'a'.repeat(32) })
     await first.ready()
-    first.keyPool.add({ api_key: fakeKey(1) })
+    await first.keyPool.add({ api_key: fakeKey(1) })
     await first.close()
     const second = appWithDatabase(dataDir)
     second.register(keyPoolPlugin, { ...OPTIONS, encryptionKey: 'b'.repeat(32) })

@@ -2,7 +2,7 @@ import { SETTING } from '@sfp/db'
 import { describe, expect, it } from 'vitest'
 import { COUNTER_FLUSH_MS } from '../src/key-store.js'
 import { keysInUse, lane, switched } from './helpers/lanes.js'
-import { addKeys, createTestPool, fakeKey, startUpstream } from './helpers/test-pool.js'
+import { addKeys, createTestPool, fakeKey, startUpstream, storedKeys } from './helpers/test-pool.js'
 
 const KEYS = Array.from({ length: 6 }, (_, i) => fakeKey(i + 1))
 
@@ -13,7 +13,7 @@ describe('restart', () => {
       [KEYS[2] ?? '']: { totalBalance: '0.20' },
       [KEYS[5] ?? '']: { totalBalance: '25.00' },
     })
-    const before = createTestPool({
+    const before = await createTestPool({
       settings: {
         upstreamBaseUrl: upstream.url,
         keyErrorThreshold: 2,
@@ -21,7 +21,10 @@ describe('restart', () => {
       },
     })
     const { pool, clock } = before
-    const [cooling = 0, failing = 0, poor = 0, off = 0, bad = 0, used = 0] = addKeys(pool, KEYS)
+    const [cooling = 0, failing = 0, poor = 0, off = 0, bad = 0, used = 0] = await addKeys(
+      pool,
+      KEYS,
+    )
     await pool.report(cooling, { kind: 'rateLimited', retryAfterMs: null })
     await pool.report(cooling, { kind: 'rateLimited', retryAfterMs: null })
     for (let i = 0; i < 2; i++)
@@ -73,30 +76,30 @@ describe('restart', () => {
   })
 
   it('writes states at once and usage counters within a second, so a crash loses only counts', async () => {
-    const { pool, storage, clock } = createTestPool()
-    const [id = 0] = addKeys(pool, [KEYS[0] ?? ''])
-    const stored = () => storage.upstreamKeys.all()[0]
+    const { pool, storage, clock } = await createTestPool()
+    const [id = 0] = await addKeys(pool, [KEYS[0] ?? ''])
+    const stored = async () => (await storedKeys(storage))[0]
     await pool.report(id, { kind: 'success' })
     await pool.report(id, { kind: 'clientError', status: 400 })
     expect(pool.view(id)?.callCount).toBe(2)
-    expect(stored()?.callCount).toBe(0)
+    expect((await stored())?.callCount).toBe(0)
     clock.advance(COUNTER_FLUSH_MS)
-    expect(stored()?.callCount).toBe(2)
+    expect((await stored())?.callCount).toBe(2)
 
     await pool.report(id, { kind: 'success' })
     await pool.report(id, { kind: 'rateLimited', retryAfterMs: 5000 })
     // A state change is written at once, with the counters pending for the key.
-    expect(stored()).toMatchObject({ status: 'cooling', callCount: 4, rateLimitStrikes: 1 })
+    expect(await stored()).toMatchObject({ status: 'cooling', callCount: 4, rateLimitStrikes: 1 })
   })
 
   it('neither reads nor removes the stored key in use of the single-IP days', async () => {
     // SETTING.currentKeyId is the egress boot's to migrate (to the direct lane) and delete.
-    const before = createTestPool()
-    const [id = 0] = addKeys(before.pool, [KEYS[0] ?? ''])
-    before.storage.settings.set(SETTING.currentKeyId, String(id))
+    const before = await createTestPool()
+    const [id = 0] = await addKeys(before.pool, [KEYS[0] ?? ''])
+    await before.storage.settings.set(SETTING.currentKeyId, String(id))
     const after = await before.restart()
     expect(after.pool.status().currentKeyId).toBeNull()
     expect(after.pool.view(id)?.isCurrent).toBe(false)
-    expect(after.storage.settings.get(SETTING.currentKeyId)).toBe(String(id))
+    expect(await after.storage.settings.get(SETTING.currentKeyId)).toBe(String(id))
   })
 })

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { isUsable, selectKey } from '../src/selection.js'
 import type { KeySelection, LaneKeys } from '../src/types.js'
 import { guardedLane, lane } from './helpers/lanes.js'
-import { addKeys, createTestPool, fakeKey } from './helpers/test-pool.js'
+import { addKeys, createTestPool, fakeKey, storedEvents, storedKeys } from './helpers/test-pool.js'
 
 type Key = {
   id: number
@@ -356,8 +356,8 @@ describe('selectKey', () => {
 
 describe('pool.select', () => {
   it('makes cooling and error keys candidates again when their cooldown ends', async () => {
-    const { pool, clock } = createTestPool({ settings: { keyErrorThreshold: 1 } })
-    const [first = 0, second = 0] = addKeys(pool, [fakeKey(1), fakeKey(2)])
+    const { pool, clock } = await createTestPool({ settings: { keyErrorThreshold: 1 } })
+    const [first = 0, second = 0] = await addKeys(pool, [fakeKey(1), fakeKey(2)])
     const lanes = lane(LANE, first)
     await pool.report(first, { kind: 'rateLimited', retryAfterMs: 30_000 })
     await pool.report(second, { kind: 'networkError', code: 'ECONNREFUSED' })
@@ -375,18 +375,18 @@ describe('pool.select', () => {
     expect(pool.select(lanes, T0 + 10 * MIN)).toMatchObject({ kind: 'switch', keyId: second })
   })
 
-  it('a lane whose key was deleted has no current key: the next key replaces it', () => {
-    const { pool } = createTestPool()
-    const [first = 0, second = 0] = addKeys(pool, [fakeKey(1), fakeKey(2)])
+  it('a lane whose key was deleted has no current key: the next key replaces it', async () => {
+    const { pool } = await createTestPool()
+    const [first = 0, second = 0] = await addKeys(pool, [fakeKey(1), fakeKey(2)])
     pool.bind(first, LANE, T0)
-    pool.remove([first])
+    await pool.remove([first])
     expect(pool.select(lane(LANE, first))).toEqual({ kind: 'switch', keyId: second, current: null })
   })
 
-  it('reads the bindings bind wrote: a key of another lane is taken only after the guard', () => {
-    const { pool } = createTestPool()
+  it('reads the bindings bind wrote: a key of another lane is taken only after the guard', async () => {
+    const { pool } = await createTestPool()
     const guard = 10 * MIN
-    const [a = 0, b = 0] = addKeys(pool, [fakeKey(1), fakeKey(2)])
+    const [a = 0, b = 0] = await addKeys(pool, [fakeKey(1), fakeKey(2)])
     pool.bind(a, OTHER, T0 - 2 * MIN)
     expect(pool.select(guardedLane(LANE, null, guard), T0)).toMatchObject({ keyId: b })
     pool.update(b, { enabled: false })
@@ -402,11 +402,11 @@ describe('pool.select', () => {
     expect(pool.select(guardedLane(OTHER, a, guard), T0)).toEqual({ kind: 'current', keyId: a })
   })
 
-  it('never writes: the database and the events are the same before and after', () => {
-    const { pool, storage } = createTestPool()
-    const [a = 0] = addKeys(pool, [fakeKey(1), fakeKey(2)])
-    const rows = JSON.stringify(storage.upstreamKeys.all())
-    const events = storage.keyEvents.list({ limit: 100 }).length
+  it('never writes: the database and the events are the same before and after', async () => {
+    const { pool, storage } = await createTestPool()
+    const [a = 0] = await addKeys(pool, [fakeKey(1), fakeKey(2)])
+    const rows = JSON.stringify(await storedKeys(storage))
+    const events = (await storedEvents(storage, { limit: 100 })).length
     const changes: number[] = []
     pool.onChange(() => changes.push(1))
     for (let i = 0; i < 5; i++) {
@@ -414,8 +414,8 @@ describe('pool.select', () => {
       pool.select(lane(OTHER, a), T0 + i * 1000)
       pool.select(lane(THIRD, 99, { [a]: FUTURE }), T0 + i * 1000)
     }
-    expect(JSON.stringify(storage.upstreamKeys.all())).toBe(rows)
-    expect(storage.keyEvents.list({ limit: 100 })).toHaveLength(events)
+    expect(JSON.stringify(await storedKeys(storage))).toBe(rows)
+    expect(await storedEvents(storage, { limit: 100 })).toHaveLength(events)
     expect([...pool.rows()].map((row) => row.egressId)).toEqual([null, null])
     expect(changes).toEqual([])
     expect(pool.status().currentKeyId).toBeNull()

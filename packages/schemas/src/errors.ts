@@ -47,6 +47,8 @@ export const API_ERRORS = {
   /** `PUT /api/manage/admin-password`: ADMIN_PASSWORD is set; change it there and restart. */
   admin_password_from_env: { status: 409, type: 'invalid_request_error' },
   too_many_failed_logins: { status: 429, type: 'rate_limit_error' },
+  /** A feature of the SQLite file (the backup download) on a server whose data is in PostgreSQL. */
+  sqlite_only: { status: 409, type: 'invalid_request_error' },
   internal_error: { status: 500, type: 'server_error' },
 } as const satisfies Record<string, { status: number; type: string }>
 export type ApiErrorCode = keyof typeof API_ERRORS

@@ -81,13 +81,14 @@ const SAMPLES: { [Code in ExplanationCode]: ExplanationParams<Code> } = {
   body_too_large: { limitBytes: 52_428_800 },
   body_stalled: { idleMs: 30_000 },
   method_refused: { method: 'PUT', allowed: ['GET', 'POST', 'DELETE'] },
+  sqlite_only: { feature: 'backup' },
 }
 
 const samples = Object.entries(SAMPLES).map(([code, params]) => ({ code, params }) as Explanation)
 const CJK = /[\u4e00-\u9fff]/
 /** ASCII words an English rendering may share with the Chinese one: names, codes, paths. */
 const NOT_WORDS =
-  /\b(?:HTTP|IP|KEY_SWITCH_POLICY|KEY_SWITCH_GUARD_MINUTES|EGRESS_DIRECT|ECONNREFUSED|SOCKS5|siliconflowProxy|immediate|false|v1|user|info|models)\b/g
+  /\b(?:HTTP|IP|KEY_SWITCH_POLICY|KEY_SWITCH_GUARD_MINUTES|EGRESS_DIRECT|ECONNREFUSED|SOCKS5|siliconflowProxy|immediate|false|v1|user|info|models|SQLite|PostgreSQL|DATABASE_URL|pg_dump)\b/g
 
 describe('explanation catalog', () => {
   it('has an example of every code of the shared union, each valid against it', () => {

@@ -153,7 +153,10 @@ export default fp<AdminAuthOptions>(
   async (app, { adminPassword }) => {
     const throttle = createLoginThrottle({ now: app.clock.now })
     const { settings } = app.database
-    if (adminPassword === undefined && settings.get(SETTING.adminPasswordHash) === undefined) {
+    if (
+      adminPassword === undefined &&
+      (await settings.get(SETTING.adminPasswordHash)) === undefined
+    ) {
       throw new Error('admin password hash missing: the first-boot plugin must run first')
     }
     /**
@@ -166,7 +169,7 @@ export default fp<AdminAuthOptions>(
     async function passwordMatches(password: string): Promise<boolean> {
       if (adminPassword !== undefined) return secretsEqual(password, adminPassword)
       // Read on every check, never kept: the password may have changed since the last request.
-      const hash = settings.get(SETTING.adminPasswordHash) ?? ''
+      const hash = (await settings.get(SETTING.adminPasswordHash)) ?? ''
       const digest = sha256(password)
       if (verified?.hash === hash && timingSafeEqual(digest, verified.digest)) return true
       const ok = await verifyPassword(password, hash)
@@ -196,7 +199,7 @@ export default fp<AdminAuthOptions>(
       async change(password) {
         if (adminPassword !== undefined) throw new Error('ADMIN_PASSWORD is set: nothing to change')
         const hash = await hashPassword(password)
-        settings.set(SETTING.adminPasswordHash, hash)
+        await settings.set(SETTING.adminPasswordHash, hash)
         verified = { hash, digest: sha256(password) }
       },
     }

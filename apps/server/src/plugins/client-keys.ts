@@ -15,8 +15,8 @@ export interface ClientKeyRegistry {
   /** Client keys accepted in total, from the dashboard and from PROXY_API_KEYS. */
   count(): number
   list(): ListClientKeysResponse
-  create(name: string): CreateClientKeyResponse
-  remove(id: number): boolean
+  create(name: string): Promise<CreateClientKeyResponse>
+  remove(id: number): Promise<boolean>
   /** Count a request; written to the database behind, in batches. */
   recordUse(identity: ClientIdentity): void
   /** Write pending usage now (also runs on a timer and at shutdown); synchronous on SQLite. */
@@ -79,13 +79,13 @@ export default fp<ClientKeysPluginOptions>(
     const { now } = app.clock
     const repository = app.database.clientKeys
     const envHashes = new Set(envKeys.map(hashKey))
-    const rows = new Map<number, ClientKeyRow>(repository.all().map((row) => [row.id, row]))
+    const rows = new Map<number, ClientKeyRow>((await repository.all()).map((row) => [row.id, row]))
     const idByHash = new Map<string, number>([...rows.values()].map((row) => [row.keyHash, row.id]))
     // One pending count per key, summed until written; the view adds it to the stored count.
     const usage = createWriteBehind<ClientKeyUse>({
-      write(batch) {
+      async write(batch) {
         const present = batch.filter(({ id }) => rows.has(id))
-        repository.recordUsage(new Map(present.map(({ id, ...use }) => [id, use])))
+        await repository.recordUsage(new Map(present.map(({ id, ...use }) => [id, use])))
         for (const { id, requests, lastUsedAt } of present) {
           const row = rows.get(id)
           if (row === undefined) continue
@@ -134,9 +134,9 @@ export default fp<ClientKeysPluginOptions>(
       },
       count: () => envHashes.size + rows.size,
       list: () => ({ keys: [...rows.values()].map(view), envKeyCount: envHashes.size }),
-      create(name) {
+      async create(name) {
         const plaintext = generateClientKey()
-        const row = repository.insert({
+        const row = await repository.insert({
           name,
           keyHash: hashKey(plaintext),
           prefix: clientKeyPrefix(plaintext),
@@ -146,10 +146,10 @@ export default fp<ClientKeysPluginOptions>(
         idByHash.set(row.keyHash, row.id)
         return { key: view(row), plaintext }
       },
-      remove(id) {
+      async remove(id) {
         const row = rows.get(id)
         if (!row) return false
-        repository.remove(id)
+        await repository.remove(id)
         rows.delete(id)
         idByHash.delete(row.keyHash)
         usage.discard(id)

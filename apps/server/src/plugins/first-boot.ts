@@ -20,20 +20,23 @@ export default fp<FirstBootOptions>(
     const { settings } = app.database
     const lines: string[] = []
 
-    if (adminPassword === undefined && settings.get(SETTING.adminPasswordHash) === undefined) {
+    if (
+      adminPassword === undefined &&
+      (await settings.get(SETTING.adminPasswordHash)) === undefined
+    ) {
       const password = randomToken(20)
-      settings.set(SETTING.adminPasswordHash, await hashPassword(password))
+      await settings.set(SETTING.adminPasswordHash, await hashPassword(password))
       lines.push(`[SFP FIRST BOOT] 管理员密码 Admin password (user "admin"): ${password}`)
     }
 
-    if (settings.get(SETTING.clientKeyBootstrapped) === undefined) {
+    if ((await settings.get(SETTING.clientKeyBootstrapped)) === undefined) {
       // A key imported from siliconflowProxy's ADMIN_PASSWORD (legacy-import, registered before
       // client-keys) counts: its clients already have it, so none is generated beside it.
       if (app.clientKeys.count() === 0) {
-        const { plaintext } = app.clientKeys.create('default (first boot)')
+        const { plaintext } = await app.clientKeys.create('default (first boot)')
         lines.push(`[SFP FIRST BOOT] 客户端密钥 Client API key (for /v1): ${plaintext}`)
       }
-      settings.set(SETTING.clientKeyBootstrapped, new Date().toISOString())
+      await settings.set(SETTING.clientKeyBootstrapped, new Date().toISOString())
     }
 
     if (lines.length > 0) {

@@ -115,7 +115,9 @@ export interface LegacyImportPluginOptions {
 export default fp<LegacyImportPluginOptions>(
   async (app, { config }) => {
     const { handle } = app.database
-    if (!legacyImportPending(handle)) return
+    // The old program's tables live in DATA_DIR's SQLite file, beside ours: with DATABASE_URL
+    // they are not read (README "Moving from siliconflowProxy": import first, then move).
+    if (handle === undefined || !legacyImportPending(handle)) return
     const deps = legacyImportDeps(config, 'boot', app.clock.now())
     if (!cipherFits(handle, deps.cipher)) {
       app.log.warn(

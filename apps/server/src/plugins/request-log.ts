@@ -87,7 +87,7 @@ export default fp<RequestLogOptions>(
       const cutoff = clock.now() - retentionDays * DAY_MS
       let deleted = 0
       for (;;) {
-        const chunk = repository.deleteOlderThan(cutoff)
+        const chunk = await repository.deleteOlderThan(cutoff)
         deleted += chunk
         if (chunk === 0) break
         await new Promise((resolve) => setImmediate(resolve))
@@ -95,15 +95,15 @@ export default fp<RequestLogOptions>(
       if (deleted > 0) app.log.info({ deleted, retentionDays }, 'old request log rows deleted')
     }
 
-    let retention = enforceRetention()
+    const retain = () =>
+      enforceRetention().catch((error: unknown) => {
+        app.log.error({ err: error }, 'request log retention failed')
+      })
+    let retention = retain()
     let cancelRetention = () => {}
     const scheduleRetention = () => {
       cancelRetention = clock.setTimer(() => {
-        retention = enforceRetention()
-          .catch((error: unknown) => {
-            app.log.error({ err: error }, 'request log retention failed')
-          })
-          .finally(scheduleRetention)
+        retention = retain().finally(scheduleRetention)
       }, retentionIntervalMs)
     }
     scheduleRetention()

@@ -1,4 +1,3 @@
-import { isMigrated } from '@sfp/db'
 import type { EgressLane } from '@sfp/egress'
 import type { FastifyPluginAsync } from 'fastify'
 
@@ -42,7 +41,7 @@ const health: FastifyPluginAsync = async (app) => {
   app.get('/healthz', async () => ({ status: 'ok' }))
 
   app.get('/readyz', async (_request, reply) => {
-    const ready = isMigrated(app.database.handle)
+    const ready = await app.database.isReady()
     return reply
       .status(ready ? 200 : 503)
       .send({ status: ready ? 'ready' : 'not_ready', database: ready })

@@ -95,7 +95,7 @@ export async function startLanesApp(
     options.dataDir === undefined ? {} : { dataDir: options.dataDir },
   )
   const wanted = Array.from({ length: options.keyCount }, (_, i) => laneKey(i + 1))
-  const keys = test.app.keyPool.add({ api_keys: wanted.join('\n') }).added
+  const keys = (await test.app.keyPool.add({ api_keys: wanted.join('\n') })).added
   await test.app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = test.app.server.address() as AddressInfo
   return { ...test, upstream, url: `http://127.0.0.1:${port}`, keys }

@@ -56,7 +56,9 @@ export async function startProxyApp(
       ...(options.logger ? { logger: options.logger } : {}),
     },
   )
-  const keys = test.app.keyPool.add({ api_keys: (options.keys ?? [KEY_A, KEY_B]).join('\n') }).added
+  const keys = (
+    await test.app.keyPool.add({ api_keys: (options.keys ?? [KEY_A, KEY_B]).join('\n') })
+  ).added
   await test.app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = test.app.server.address() as AddressInfo
   const url = `http://127.0.0.1:${port}`

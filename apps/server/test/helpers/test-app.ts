@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { DatabaseHandle } from '@sfp/db'
 import { type Config, parseConfig } from '@sfp/schemas'
 import type { FastifyInstance } from 'fastify'
 import { afterEach } from 'vitest'
@@ -18,6 +19,17 @@ export interface TestApp {
   /** Lines the server showed on stdout (first-boot secrets). */
   announced: string[]
 }
+
+/** The SQLite file of a server without DATABASE_URL, for tests that look at its rows directly. */
+export function sqliteHandleOf(app: FastifyInstance): DatabaseHandle {
+  const { handle } = app.database
+  if (handle === undefined) throw new Error('this test needs the SQLite database, not DATABASE_URL')
+  return handle
+}
+
+/** The better-sqlite3 connection of `sqliteHandleOf`. */
+export const sqliteOf = (app: FastifyInstance): DatabaseHandle['sqlite'] =>
+  sqliteHandleOf(app).sqlite
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {

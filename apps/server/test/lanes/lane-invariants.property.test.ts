@@ -103,7 +103,7 @@ async function run(ops: Op[]): Promise<void> {
     return { app, url }
   }
   let gateway = await boot()
-  gateway.app.keyPool.add({ api_keys: keys.join('\n') })
+  await gateway.app.keyPool.add({ api_keys: keys.join('\n') })
   const statuses: number[] = []
   try {
     for (const step of ops) {

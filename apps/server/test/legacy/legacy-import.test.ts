@@ -21,7 +21,13 @@ import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream
 import { afterEach, describe, expect, it } from 'vitest'
 import { legacyImportDeps } from '../../src/plugins/legacy-import.js'
 import { databaseDigest } from '../helpers/database-digest.js'
-import { basicAuth, buildTestApp, TEST_ADMIN_PASSWORD, tempDataDir } from '../helpers/test-app.js'
+import {
+  basicAuth,
+  buildTestApp,
+  sqliteOf,
+  TEST_ADMIN_PASSWORD,
+  tempDataDir,
+} from '../helpers/test-app.js'
 
 const admin = { authorization: basicAuth() }
 const ALL_LEGACY_SECRETS = [
@@ -183,7 +189,7 @@ describe('siliconflowProxy import at boot', () => {
       { ENCRYPTION_KEY: 'an-encryption-key-of-32-characters!!' },
       { dataDir },
     )
-    const sqlite = app.database.handle.sqlite
+    const sqlite = sqliteOf(app)
     const secrets = sqlite.prepare('SELECT secret FROM upstream_keys').all() as {
       secret: string
     }[]

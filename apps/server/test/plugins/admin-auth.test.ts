@@ -1,7 +1,7 @@
 import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { databaseDigest } from '../helpers/database-digest.js'
-import { basicAuth, buildTestApp } from '../helpers/test-app.js'
+import { basicAuth, buildTestApp, sqliteOf } from '../helpers/test-app.js'
 
 describe('admin auth', () => {
   it('lets the admin in with the right password', async () => {
@@ -473,9 +473,9 @@ describe('admin writes and the Origin header', () => {
 
   it.each(CASES)('%s: %s', async (_, verdict, headers, env = {}) => {
     const { app } = await buildTestApp(env)
-    app.keyPool.add({ api_key: KEY })
-    app.clientKeys.create('first')
-    const sqlite = app.database.handle.sqlite
+    await app.keyPool.add({ api_key: KEY })
+    await app.clientKeys.create('first')
+    const sqlite = sqliteOf(app)
     const send = (method: string, url: string, payload?: object) =>
       app.inject({
         method: method as 'GET',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { basicAuth, buildTestApp, tempDataDir } from '../helpers/test-app.js'
+import { basicAuth, buildTestApp, sqliteOf, tempDataDir } from '../helpers/test-app.js'
 
 const noSecretsGiven = { ADMIN_PASSWORD: '', PROXY_API_KEYS: '' }
 
@@ -22,10 +22,10 @@ describe('first boot', () => {
     expect(announced.filter((l) => l.startsWith('[SFP FIRST BOOT]'))).toHaveLength(3)
 
     // Only hashes are in the database file.
-    const dump = app.database.handle.sqlite
+    const dump = sqliteOf(app)
       .prepare("SELECT group_concat(value, '|') AS v FROM settings")
       .get() as { v: string }
-    const keys = app.database.handle.sqlite
+    const keys = sqliteOf(app)
       .prepare("SELECT group_concat(key_hash || prefix, '|') AS v FROM client_keys")
       .get() as { v: string }
     expect(dump.v).not.toContain(password)

@@ -16,7 +16,7 @@ describe('key pool at boot', () => {
   it('is registered as app.keyPool, restoring the pool of the previous run', async () => {
     const dataDir = tempDataDir()
     const first = await buildTestApp({}, { dataDir })
-    first.app.keyPool.add({ api_keys: KEYS.join('\n') })
+    await first.app.keyPool.add({ api_keys: KEYS.join('\n') })
     first.app.dispatch.activate(2)
     await first.app.close()
     const second = await buildTestApp({}, { dataDir })
@@ -26,7 +26,7 @@ describe('key pool at boot', () => {
   it('encrypts plaintext keys in place when ENCRYPTION_KEY is newly set', async () => {
     const dataDir = tempDataDir()
     const plain = await buildTestApp({}, { dataDir })
-    plain.app.keyPool.add({ api_keys: KEYS.join('\n') })
+    await plain.app.keyPool.add({ api_keys: KEYS.join('\n') })
     await plain.app.close()
     expect(storedBytes(dataDir)).toContain(KEYS[0])
 
@@ -39,7 +39,7 @@ describe('key pool at boot', () => {
   it('refuses to boot with a wrong ENCRYPTION_KEY, saying so', async () => {
     const dataDir = tempDataDir()
     const first = await buildTestApp({ ENCRYPTION_KEY }, { dataDir })
-    first.app.keyPool.add({ api_keys: KEYS.join('\n') })
+    await first.app.keyPool.add({ api_keys: KEYS.join('\n') })
     await first.app.close()
     await expect(
       buildTestApp({ ENCRYPTION_KEY: 'a-different-encryption-key' }, { dataDir }),
@@ -54,7 +54,7 @@ describe('key pool at boot', () => {
   it('refuses to boot without ENCRYPTION_KEY when the stored keys are encrypted', async () => {
     const dataDir = tempDataDir()
     const first = await buildTestApp({ ENCRYPTION_KEY }, { dataDir })
-    first.app.keyPool.add({ api_keys: KEYS.join('\n') })
+    await first.app.keyPool.add({ api_keys: KEYS.join('\n') })
     await first.app.close()
     await expect(buildTestApp({}, { dataDir })).rejects.toThrow(
       /^2 stored upstream keys are encrypted but ENCRYPTION_KEY is not set/,

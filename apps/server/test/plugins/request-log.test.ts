@@ -2,11 +2,11 @@ import { openDatabase } from '@sfp/db'
 import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { logRow } from '../helpers/log-rows.js'
-import { buildTestApp, tempDataDir } from '../helpers/test-app.js'
+import { buildTestApp, sqliteOf, tempDataDir } from '../helpers/test-app.js'
 
 const count = (app: Awaited<ReturnType<typeof buildTestApp>>['app']) =>
   (
-    app.database.handle.sqlite.prepare('SELECT count(*) AS n FROM request_logs').get() as {
+    sqliteOf(app).prepare('SELECT count(*) AS n FROM request_logs').get() as {
       n: number
     }
   ).n
@@ -18,7 +18,7 @@ describe('request log', () => {
     app.requestLog.record(logRow())
     expect(app.requestLog.pending()).toBe(2)
     expect(count(app)).toBe(0)
-    app.requestLog.flush()
+    await app.requestLog.flush()
     expect(app.requestLog.pending()).toBe(0)
     expect(count(app)).toBe(2)
   })
@@ -87,9 +87,7 @@ describe('request log', () => {
       { dataDir, clock: createManualClock(now) },
     )
     await new Promise((resolve) => setTimeout(resolve, 20))
-    const ids = second.app.database.handle.sqlite
-      .prepare('SELECT request_id AS id FROM request_logs')
-      .all()
+    const ids = sqliteOf(second.app).prepare('SELECT request_id AS id FROM request_logs').all()
     expect(ids).toEqual([{ id: 'recent' }])
   })
 })
@@ -104,12 +102,12 @@ describe('request log flush subscription', () => {
     })
     app.requestLog.record(logRow())
     app.requestLog.record(logRow())
-    app.requestLog.flush()
+    await app.requestLog.flush()
     expect(seen).toEqual([2])
     expect(count(app)).toBe(2)
     stop()
     app.requestLog.record(logRow())
-    app.requestLog.flush()
+    await app.requestLog.flush()
     expect(seen).toEqual([2])
     expect(count(app)).toBe(3)
   })

@@ -111,7 +111,7 @@ describe('metrics of proxied requests, through the whole server', () => {
     expect(sampleValue(scrape, 'sfp_upstream_keys', { state: 'active' })).toBe(2)
     expect(sampleValue(scrape, 'sfp_dispatch_in_flight')).toBe(0)
 
-    app.requestLog.flush()
+    await app.requestLog.flush()
     const flushed = await scrapeMetrics(app)
     expect(sampleValue(flushed, 'sfp_request_log_rows_written_total')).toBe(6)
     expectNoSecrets(flushed.text)

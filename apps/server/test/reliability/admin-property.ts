@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, expect, type TestContext } from 'vitest'
 import { databaseDigest } from '../helpers/database-digest.js'
 import { logRow } from '../helpers/log-rows.js'
-import { basicAuth, buildTestApp, type TestApp } from '../helpers/test-app.js'
+import { basicAuth, buildTestApp, sqliteOf, type TestApp } from '../helpers/test-app.js'
 import { adminCredentials, type PresentedCredentials } from './hostile-credentials.js'
 import {
   type HostileBody,
@@ -69,12 +69,14 @@ export async function seededApp(): Promise<TestApp> {
     KEY_SWITCH_POLICY: 'immediate',
   })
   const { app } = seeded
-  app.keyPool.add({ api_keys: `sk-one-${'1'.repeat(40)}\nsk-two-${'2'.repeat(40)}\nnot-sk-key-3` })
+  await app.keyPool.add({
+    api_keys: `sk-one-${'1'.repeat(40)}\nsk-two-${'2'.repeat(40)}\nnot-sk-key-3`,
+  })
   app.keyPool.update(2, { enabled: false, label: 'second' })
-  app.clientKeys.create('first')
-  app.clientKeys.create('second')
+  await app.clientKeys.create('first')
+  await app.clientKeys.create('second')
   for (let i = 0; i < 20; i++) app.requestLog.record(logRow({ requestId: `seed-${i}` }))
-  app.requestLog.flush()
+  await app.requestLog.flush()
   return seeded
 }
 
@@ -84,7 +86,7 @@ export async function seededApp(): Promise<TestApp> {
  */
 async function expectHandled(request: AdminRequest): Promise<void> {
   const { app } = test
-  const sqlite = app.database.handle.sqlite
+  const sqlite = sqliteOf(app)
   const before = databaseDigest(sqlite)
   const { credentials = ADMIN_LOGIN } = request
   const { response, status, context } = await sendHostile(app, { ...request, credentials })

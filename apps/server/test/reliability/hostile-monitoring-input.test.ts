@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import type { FastifyInstance } from 'fastify'
 import { describe, expect, it, vi } from 'vitest'
 import { databaseDigest } from '../helpers/database-digest.js'
+import { sqliteOf } from '../helpers/test-app.js'
 import {
   adminRequest,
   check,
@@ -75,7 +76,7 @@ describe('hostile input to /metrics and /api/manage/events', {
     const { app } = await seededApp()
     await app.listen({ port: 0, host: '127.0.0.1' })
     const { port } = app.server.address() as AddressInfo
-    const sqlite = app.database.handle.sqlite
+    const sqlite = sqliteOf(app)
     const seen = new Map<string, number>()
     await fc.assert(
       fc.asyncProperty(eventsRequest, async ({ method, query, headers, credentials }) => {

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it, type TestContext, vi } from 'vitest'
 import { type AppTable, databaseDigest } from '../helpers/database-digest.js'
 import { type ProxyTestApp, startProxyApp } from '../helpers/proxy-app.js'
+import { sqliteOf } from '../helpers/test-app.js'
 import { proxyCredentials, validProxyCredentials } from './hostile-credentials.js'
 import {
   hostileBody,
@@ -58,7 +59,7 @@ async function showStatuses(annotate: TestContext['annotate']): Promise<void> {
  */
 async function expectHandled(request: HostileRequest): Promise<void> {
   const { app, upstream } = test
-  const sqlite = app.database.handle.sqlite
+  const sqlite = sqliteOf(app)
   const before = databaseDigest(sqlite, STATE_TABLES)
   const upstreamCallsBefore = upstream.requests.length
   const { credentials } = request

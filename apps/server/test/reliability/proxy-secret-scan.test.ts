@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { REDACTED_PATHS } from '../../src/build-server.js'
 import { chatBody, KEY_A, KEY_B, startProxyApp } from '../helpers/proxy-app.js'
-import { basicAuth, TEST_CLIENT_KEY } from '../helpers/test-app.js'
+import { basicAuth, sqliteOf, TEST_CLIENT_KEY } from '../helpers/test-app.js'
 
 const CHAT = '/v1/chat/completions'
 
@@ -92,9 +92,9 @@ describe('no key in logs or error answers after proxied requests', () => {
       },
     )
     await send('upstream 401 quoting, then the other key fails too')
-    app.requestLog.flush()
-    const rows = app.database.handle.sqlite.prepare('SELECT * FROM request_logs').all()
-    const events = app.database.keyEvents.list({ limit: 10_000 })
+    await app.requestLog.flush()
+    const rows = sqliteOf(app).prepare('SELECT * FROM request_logs').all()
+    const events = await app.database.keyEvents.list({ limit: 10_000 })
     const keyViews = app.keyPool.list({ offset: 0 })
     // Shutdown logs too.
     await app.close()

@@ -1,6 +1,12 @@
 import { SETTING } from '@sfp/db'
 import { describe, expect, it } from 'vitest'
-import { basicAuth, buildTestApp, TEST_ADMIN_PASSWORD, tempDataDir } from '../helpers/test-app.js'
+import {
+  basicAuth,
+  buildTestApp,
+  sqliteOf,
+  TEST_ADMIN_PASSWORD,
+  tempDataDir,
+} from '../helpers/test-app.js'
 
 const URL = '/api/manage/admin-password'
 const NEW_PASSWORD = 'a-brand-new-password'
@@ -45,9 +51,9 @@ describe('PUT /api/manage/admin-password', () => {
       payload: { currentPassword: password, newPassword: NEW_PASSWORD },
     })
     expect(response.statusCode).toBe(204)
-    const stored = app.database.settings.get(SETTING.adminPasswordHash)
+    const stored = await app.database.settings.get(SETTING.adminPasswordHash)
     expect(stored).toMatch(/^scrypt\$/)
-    const sqlite = app.database.handle.sqlite
+    const sqlite = sqliteOf(app)
     const settings = sqlite.prepare("SELECT group_concat(value, '|') AS v FROM settings").get() as {
       v: string
     }
@@ -71,14 +77,14 @@ describe('PUT /api/manage/admin-password', () => {
       app.inject({ method: 'GET', url: '/api/manage/config', headers: { authorization } })
     expect((await get(basicAuth(password))).statusCode).toBe(200)
     const { hashPassword } = await import('../../src/password.js')
-    app.database.settings.set(SETTING.adminPasswordHash, await hashPassword(NEW_PASSWORD))
+    await app.database.settings.set(SETTING.adminPasswordHash, await hashPassword(NEW_PASSWORD))
     expect((await get(basicAuth(password))).statusCode).toBe(401)
     expect((await get(basicAuth(NEW_PASSWORD))).statusCode).toBe(200)
   })
 
   it('answers 403 wrong_current_password to a wrong current password and changes nothing', async () => {
     const { app, password } = await generatedPasswordApp()
-    const before = app.database.settings.get(SETTING.adminPasswordHash)
+    const before = await app.database.settings.get(SETTING.adminPasswordHash)
     const response = await app.inject({
       method: 'PUT',
       url: URL,
@@ -90,7 +96,7 @@ describe('PUT /api/manage/admin-password', () => {
       error: { code: 'wrong_current_password', type: 'permission_error' },
     })
     expect(response.body).not.toContain('not-the-password')
-    expect(app.database.settings.get(SETTING.adminPasswordHash)).toBe(before)
+    expect(await app.database.settings.get(SETTING.adminPasswordHash)).toBe(before)
   })
 
   it('counts a wrong current password as a failed login, together with wrong logins', async () => {
@@ -127,7 +133,7 @@ describe('PUT /api/manage/admin-password', () => {
     ['an unknown field', { extra: 1 }, '(body)'],
   ])('answers 400 to %s', async (_, override, field) => {
     const { app, password } = await generatedPasswordApp()
-    const before = app.database.settings.get(SETTING.adminPasswordHash)
+    const before = await app.database.settings.get(SETTING.adminPasswordHash)
     const payload: Record<string, unknown> = {
       currentPassword: password,
       newPassword: NEW_PASSWORD,
@@ -151,7 +157,7 @@ describe('PUT /api/manage/admin-password', () => {
         ],
       },
     })
-    expect(app.database.settings.get(SETTING.adminPasswordHash)).toBe(before)
+    expect(await app.database.settings.get(SETTING.adminPasswordHash)).toBe(before)
   })
 
   it('answers 409 admin_password_from_env when ADMIN_PASSWORD is set', async () => {
@@ -164,7 +170,7 @@ describe('PUT /api/manage/admin-password', () => {
     })
     expect(response.statusCode).toBe(409)
     expect(response.json()).toMatchObject({ error: { code: 'admin_password_from_env' } })
-    expect(app.database.settings.get(SETTING.adminPasswordHash)).toBeUndefined()
+    expect(await app.database.settings.get(SETTING.adminPasswordHash)).toBeUndefined()
     const login = await app.inject({
       method: 'GET',
       url: '/api/manage/config',

@@ -7,20 +7,20 @@ import { Sqlite } from '@sfp/db'
 import type { FastifyInstance } from 'fastify'
 import { describe, expect, it, vi } from 'vitest'
 import { logRow } from '../helpers/log-rows.js'
-import { basicAuth, buildTestApp, tempDataDir } from '../helpers/test-app.js'
+import { basicAuth, buildTestApp, sqliteOf, tempDataDir } from '../helpers/test-app.js'
 
 const LOG_ROWS = 20_000
 const UPSTREAM_KEYS = 2_000
 
 /** A few MB of request log rows and keys: the backup takes many steps, the download many chunks. */
-function seed(app: FastifyInstance): void {
+async function seed(app: FastifyInstance): Promise<void> {
   for (let i = 0; i < LOG_ROWS; i++) {
     app.requestLog.record(logRow({ requestId: `seeded-${i}`, errorMessage: 'x'.repeat(100) }))
   }
-  app.requestLog.flush()
+  await app.requestLog.flush()
   const keys = Array.from({ length: UPSTREAM_KEYS }, (_, i) => `sk-seeded-${i}-${'k'.repeat(40)}`)
-  app.keyPool.add({ api_keys: keys.join('\n') })
-  app.clientKeys.create('made before the backup')
+  await app.keyPool.add({ api_keys: keys.join('\n') })
+  await app.clientKeys.create('made before the backup')
 }
 
 async function listen(app: FastifyInstance): Promise<string> {
@@ -33,7 +33,7 @@ async function listen(app: FastifyInstance): Promise<string> {
  * copied in, without changing what it does.
  */
 function watchBackup(app: FastifyInstance) {
-  const { sqlite } = app.database.handle
+  const sqlite = sqliteOf(app)
   const backup = sqlite.backup.bind(sqlite)
   let markStarted = () => {}
   const started = new Promise<void>((resolve) => {
@@ -75,7 +75,7 @@ const admin = { authorization: basicAuth() }
 describe('GET /api/manage/backup', () => {
   it('keeps serving other requests while it copies, and downloads a whole database', async () => {
     const { app, dataDir } = await buildTestApp()
-    seed(app)
+    await seed(app)
     const url = await listen(app)
     const backup = watchBackup(app)
 
@@ -126,7 +126,7 @@ describe('GET /api/manage/backup', () => {
 
   it('removes its copy when the client leaves in the middle of the download', async () => {
     const { app, dataDir } = await buildTestApp()
-    seed(app)
+    await seed(app)
     const url = await listen(app)
     const responses = watchResponses(app)
 
@@ -149,7 +149,7 @@ describe('GET /api/manage/backup', () => {
 
   it('removes its copy when the client leaves before the backup is made', async () => {
     const { app, dataDir } = await buildTestApp()
-    seed(app)
+    await seed(app)
     const url = await listen(app)
     const backup = watchBackup(app)
 

@@ -28,17 +28,17 @@ describe('client keys routes', () => {
 
   it('counts use in batches and shows it in the list', async () => {
     const { app } = await buildTestApp()
-    const { key } = app.clientKeys.create('counted')
+    const { key } = await app.clientKeys.create('counted')
     app.clientKeys.recordUse({ clientKeyId: key.id })
     app.clientKeys.recordUse({ clientKeyId: key.id })
-    app.clientKeys.flushUsage()
+    await app.clientKeys.flushUsage()
     const list = app.clientKeys.list()
     expect(list.keys[0]).toMatchObject({ requestCount: 2, lastUsedAt: expect.any(String) })
   })
 
   it('revokes a key: 204, then it is refused and a second delete is 404', async () => {
     const { app } = await buildTestApp()
-    const { key, plaintext } = app.clientKeys.create('temp')
+    const { key, plaintext } = await app.clientKeys.create('temp')
     const url = `/api/manage/client-keys/${key.id}`
     expect((await app.inject({ method: 'DELETE', url, headers: admin })).statusCode).toBe(204)
     expect(app.clientKeys.verify(plaintext)).toBeUndefined()

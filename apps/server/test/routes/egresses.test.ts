@@ -8,7 +8,7 @@ import {
   startLaneProxies,
   startLanesApp,
 } from '../helpers/lanes-app.js'
-import { basicAuth, buildTestApp, TEST_ADMIN_PASSWORD } from '../helpers/test-app.js'
+import { basicAuth, buildTestApp, sqliteOf, TEST_ADMIN_PASSWORD } from '../helpers/test-app.js'
 
 const admin = { authorization: basicAuth() }
 const SECRET = 'pr0xy-pa55word'
@@ -105,7 +105,7 @@ describe('POST /api/manage/egresses', () => {
     ['an unknown field', { url: 'direct', password: 'x' }, 'Unrecognized key'],
   ])('refuses %s with 400 naming the field, changing nothing', async (_case, body, reason) => {
     const { inject, app } = await appWithEgresses()
-    const before = databaseDigest(app.database.handle.sqlite, ['upstream_keys', 'settings'])
+    const before = databaseDigest(sqliteOf(app), ['upstream_keys', 'settings'])
     const count = app.egress.list().length
     const response = await inject('POST', '/egresses', body)
     expect(response.statusCode).toBe(400)
@@ -113,7 +113,7 @@ describe('POST /api/manage/egresses', () => {
     expect(error.code).toBe('validation_error')
     expect(JSON.stringify(error.fields)).toContain(reason)
     expect(app.egress.list()).toHaveLength(count)
-    expect(databaseDigest(app.database.handle.sqlite, ['upstream_keys', 'settings'])).toBe(before)
+    expect(databaseDigest(sqliteOf(app), ['upstream_keys', 'settings'])).toBe(before)
   })
 
   it('refuses the same scheme, host and port twice with 409, whatever the credentials', async () => {

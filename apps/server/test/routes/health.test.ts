@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildTestApp } from '../helpers/test-app.js'
+import { buildTestApp, sqliteHandleOf } from '../helpers/test-app.js'
 
 describe('health routes', () => {
   it('/healthz answers without auth', async () => {
@@ -19,7 +19,7 @@ describe('health routes', () => {
 
   it('/readyz answers 503 when the database is not usable', async () => {
     const { app } = await buildTestApp()
-    app.database.handle.close()
+    sqliteHandleOf(app).close()
     const response = await app.inject({ method: 'GET', url: '/readyz' })
     expect(response.statusCode).toBe(503)
     expect(response.json()).toEqual({ status: 'not_ready', database: false })

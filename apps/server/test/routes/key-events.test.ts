@@ -11,7 +11,7 @@ describe('GET /api/manage/key-events', () => {
   it('lists why keys changed, newest first, filtered by key and limited', async () => {
     const clock = createManualClock(Date.parse('2026-03-01T08:00:00Z'))
     const { app } = await buildTestApp({}, { clock })
-    app.keyPool.add({ api_keys: `${KEY_A} ${KEY_B}` })
+    await app.keyPool.add({ api_keys: `${KEY_A} ${KEY_B}` })
     clock.advance(1000)
     app.keyPool.update(2, { enabled: false })
     clock.advance(1000)

@@ -66,7 +66,7 @@ describe('GET /metrics', () => {
 
   it('reads dispatch and key pool gauges at scrape time', async () => {
     const { app } = await buildTestApp()
-    const [one] = app.keyPool.add({ api_keys: `${KEY_ONE}\n${KEY_TWO}` }).added
+    const [one] = (await app.keyPool.add({ api_keys: `${KEY_ONE}\n${KEY_TWO}` })).added
     app.keyPool.update(one?.id ?? 0, { enabled: false })
     const held = await app.dispatch.lease()
     const waiting = app.dispatch.lease()
@@ -93,7 +93,7 @@ describe('GET /metrics', () => {
   it('times request log batches and counts the rows written', async () => {
     const { app } = await buildTestApp()
     for (let i = 0; i < 3; i++) app.requestLog.record(logRow())
-    app.requestLog.flush()
+    await app.requestLog.flush()
     const scrape = await scrapeMetrics(app)
     expect(sampleValue(scrape, 'sfp_request_log_rows_written_total')).toBe(3)
     expect(sampleValue(scrape, 'sfp_request_log_flush_duration_seconds_count')).toBe(1)
@@ -104,7 +104,7 @@ describe('GET /metrics', () => {
   it('keeps two app instances in one process apart', async () => {
     const first = await buildTestApp()
     const second = await buildTestApp()
-    first.app.keyPool.add({ api_key: KEY_ONE })
+    await first.app.keyPool.add({ api_key: KEY_ONE })
     for (let i = 0; i < 2; i++) await first.app.inject({ method: 'GET', url: '/healthz' })
     const [one, two] = [await scrapeMetrics(first.app), await scrapeMetrics(second.app)]
     const health = { route: '/healthz', method: 'GET', status: '200' }

@@ -2,7 +2,7 @@ import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
 import { databaseDigest } from '../helpers/database-digest.js'
 import { logRow } from '../helpers/log-rows.js'
-import { basicAuth, buildTestApp } from '../helpers/test-app.js'
+import { basicAuth, buildTestApp, sqliteOf } from '../helpers/test-app.js'
 
 /**
  * Regression (hostile tester): `DELETE /api/manage/api-keys/0x4` deleted key 4, because numbers in
@@ -131,14 +131,14 @@ async function seededApp() {
     { clock: createManualClock(TIME) },
   )
   const { app } = test
-  app.keyPool.add({
+  await app.keyPool.add({
     api_keys: Array.from(
       { length: ROWS },
       (_, i) => `sk-${String(i).padStart(4, '0')}${'k'.repeat(44)}`,
     ).join('\n'),
   })
-  for (let i = 2; i <= ROWS; i++) app.egress.create({ url: `http://10.0.0.${i}:8080` })
-  for (let i = 1; i <= ROWS; i++) app.clientKeys.create(`client ${i}`)
+  for (let i = 2; i <= ROWS; i++) await app.egress.create({ url: `http://10.0.0.${i}:8080` })
+  for (let i = 1; i <= ROWS; i++) await app.clientKeys.create(`client ${i}`)
   for (let i = 0; i < 40; i++) {
     app.requestLog.record(
       logRow({
@@ -150,8 +150,8 @@ async function seededApp() {
       }),
     )
   }
-  app.requestLog.flush()
-  const sqlite = app.database.handle.sqlite
+  await app.requestLog.flush()
+  const sqlite = sqliteOf(app)
   /** The app's tables and the egresses (not among the digest helper's tables). */
   const digest = () =>
     `${databaseDigest(sqlite)} ${JSON.stringify(sqlite.prepare('SELECT * FROM egresses ORDER BY id').all())}`

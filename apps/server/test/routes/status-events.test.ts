@@ -29,7 +29,9 @@ describe('GET /api/manage/status', () => {
       version: VERSION,
     })
 
-    app.keyPool.add({ api_keys: `sk-status-one-${'1'.repeat(30)} sk-status-two-${'2'.repeat(30)}` })
+    await app.keyPool.add({
+      api_keys: `sk-status-one-${'1'.repeat(30)} sk-status-two-${'2'.repeat(30)}`,
+    })
     const held = await app.dispatch.lease()
     const waiting = app.dispatch.lease()
     const busy = statusViewSchema.parse(
@@ -70,7 +72,7 @@ describe('GET /api/manage/events', () => {
     expect(statusViewSchema.parse(await stream.event(0)).dispatch.inFlight).toBe(0)
 
     // A burst of changes within the 500 ms throttle ends in one event with the last state.
-    app.keyPool.add({ api_key: `sk-status-one-${'1'.repeat(30)}` })
+    await app.keyPool.add({ api_key: `sk-status-one-${'1'.repeat(30)}` })
     const first = await app.dispatch.lease()
     const second = app.dispatch.lease()
     first.release()

@@ -101,7 +101,9 @@ describe('upstream keys never leak', () => {
     await call('DELETE', '/api-keys/4')
     await call('DELETE', '/api-keys/4')
     await call('POST', '/api-keys/bulk', { action: 'delete', ids: [3, 77] })
-    const events = app.database.keyEvents.list({ limit: 100_000 }).map((e) => JSON.stringify(e))
+    const events = (await app.database.keyEvents.list({ limit: 100_000 })).map((e) =>
+      JSON.stringify(e),
+    )
     await app.close()
 
     expect(exported.body.split('\n')).toEqual(expect.arrayContaining(KEYS))

@@ -97,6 +97,59 @@ export async function openPostgres({
   }
 }
 
+/**
+ * The session-level advisory lock a server holds while it uses the database alone: this number
+ * (ASCII `sfp1`) with a hash of the schema, since deployments in two schemas of one database are
+ * two databases to us (and the tests run many at once).
+ */
+const SOLE_INSTANCE_LOCK_CLASS = 0x73667031
+
+/** A second server on a database another one already uses, before lane leases exist. */
+export class DatabaseInUse extends Error {
+  readonly code = 'SFP_DATABASE_IN_USE'
+}
+
+/**
+ * Hold, on a connection of its own for as long as the server runs, the lock that says "one
+ * server uses this database". Until lanes are leased between instances (docs/behaviour.md §9),
+ * two servers on one database would send through the same lanes and keys from two IPs at once,
+ * which is exactly what the §8 rules forbid: the second one is refused at boot instead.
+ * Resolves to the release (idempotent); rejects with `DatabaseInUse` when another holds it.
+ */
+export async function claimSoleInstance(
+  handle: PostgresHandle,
+  onLost: (error: Error) => void,
+): Promise<() => Promise<void>> {
+  const client = await handle.pool.connect()
+  let released = false
+  try {
+    const { rows } = await client.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked',
+      [SOLE_INSTANCE_LOCK_CLASS, handle.schema],
+    )
+    if (rows[0]?.locked !== true) {
+      throw new DatabaseInUse(
+        'another SiliconFlow Proxy server already uses this PostgreSQL database; running several ' +
+          'instances on one database (cluster mode, with lane leases) is not available in this ' +
+          'version: stop the other one, or give this one its own database',
+      )
+    }
+  } catch (error) {
+    client.release(true)
+    throw error
+  }
+  // The lock lives as long as the session: a dropped connection (PostgreSQL restarted) loses it.
+  client.on('error', (error) => {
+    if (!released) onLost(error)
+  })
+  return async () => {
+    if (released) return
+    released = true
+    // Ending the session releases the lock, whatever state the connection is in.
+    client.release(true)
+  }
+}
+
 /** True when every committed migration has been applied, as `isMigrated` tells of SQLite. */
 export async function isPostgresMigrated(handle: PostgresHandle): Promise<boolean> {
   if (!handle.isOpen()) return false

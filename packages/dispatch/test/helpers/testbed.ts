@@ -1,14 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  createEgressesRepository,
-  createKeyEventsRepository,
-  createSettingsStore,
-  createUpstreamKeysRepository,
-  type DatabaseHandle,
-  openDatabase,
-} from '@sfp/db'
+import { type DatabaseHandle, openDatabase, sqliteStorage } from '@sfp/db'
 import { createEgressService, type EgressService } from '@sfp/egress'
 import { createKeyPool, type KeyPoolService } from '@sfp/key-pool'
 import {
@@ -43,6 +36,8 @@ export interface TestbedOptions {
   keys?: number
   concurrency?: number
   queueMax?: number
+  /** CLIENT_QUEUE_SHARE (default 0.5, as the setting's). */
+  clientQueueShare?: number
   queueTimeoutMs?: number
   guardMinutes?: number
   policy?: KeySwitchPolicy
@@ -75,20 +70,15 @@ export const proxyUrl = (index: number): ParsedProxyUrl =>
  * The real key pool, egress service and dispatch over a SQLite file, driven by a manual clock:
  * lanes, keys and guards behave exactly as in the server, without any upstream call.
  */
-export function createTestbed(options: TestbedOptions = {}): Testbed {
+export async function createTestbed(options: TestbedOptions = {}): Promise<Testbed> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'sfp-dispatch-'))
   if (options.dataDir === undefined) {
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }))
   }
   const clock = options.clock ?? createManualClock()
   const handle = openDatabase({ dataDir })
-  const storage = {
-    upstreamKeys: createUpstreamKeysRepository(handle.db),
-    keyEvents: createKeyEventsRepository(handle.db),
-    settings: createSettingsStore(handle.db),
-    egresses: createEgressesRepository(handle.db),
-  }
-  const pool = createKeyPool({
+  const storage = sqliteStorage(handle)
+  const pool = await createKeyPool({
     storage,
     clock,
     settings: {
@@ -103,8 +93,8 @@ export function createTestbed(options: TestbedOptions = {}): Testbed {
     },
   })
   const keys = Array.from({ length: options.keys ?? 0 }, (_, n) => `sk-testbed-key-${n + 1}-xxxxxx`)
-  if (keys.length > 0 && pool.status().total === 0) pool.add({ api_keys: keys.join('\n') })
-  const egress = createEgressService({
+  if (keys.length > 0 && pool.status().total === 0) await pool.add({ api_keys: keys.join('\n') })
+  const egress = await createEgressService({
     storage,
     clock,
     settings: {
@@ -128,6 +118,7 @@ export function createTestbed(options: TestbedOptions = {}): Testbed {
     egress,
     concurrency: options.concurrency ?? 1,
     queueMax: options.queueMax ?? 100,
+    clientQueueShare: options.clientQueueShare ?? 0.5,
     queueTimeoutMs: options.queueTimeoutMs ?? 60_000,
     guardMinutes: options.guardMinutes ?? 30,
     policy: options.policy ?? 'wait',

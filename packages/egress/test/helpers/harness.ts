@@ -1,11 +1,10 @@
 import { inspect } from 'node:util'
 import {
-  createEgressesRepository,
-  createSettingsStore,
   type DatabaseHandle,
-  type EgressesRepository,
+  type EgressRow,
   openDatabase,
-  type SettingsStore,
+  type Storage,
+  sqliteStorage,
   type UpstreamKeyRow,
 } from '@sfp/db'
 import { explanation, type ParsedProxyUrl, parseEgressUrl } from '@sfp/schemas'
@@ -65,20 +64,31 @@ export function testSettings(overrides: Partial<EgressSettings> = {}): EgressSet
 
 export interface TestDatabase {
   handle: DatabaseHandle
-  storage: { egresses: EgressesRepository; settings: SettingsStore }
+  storage: Storage
 }
 
 /** A private in-memory database, migrated, closed after the test. */
 export function memoryDatabase(): TestDatabase {
   const handle = openDatabase({ dataDir: '', fileName: ':memory:' })
   onCleanup(() => handle.close())
-  return {
-    handle,
-    storage: {
-      egresses: createEgressesRepository(handle.db),
-      settings: createSettingsStore(handle.db),
-    },
-  }
+  return { handle, storage: sqliteStorage(handle) }
+}
+
+/**
+ * Resolves once the database writes already started have landed. A state change starts its write
+ * at once, but the write-behind starts a write only after the one in flight has settled, and the
+ * `Storage` methods answer with Promises: with `sqliteStorage` those are settled, so the chain
+ * runs out in microtasks, before the next turn of the event loop. Writes that wait for the flush
+ * interval (on the manual clock) stay queued.
+ */
+export function writesLanded(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+/** The stored egress rows, once the writes already started have landed. */
+export async function storedEgresses(db: TestDatabase): Promise<EgressRow[]> {
+  await writesLanded()
+  return db.storage.egresses.all()
 }
 
 /** A stored key row, as the key pool would hand it over. */
@@ -161,10 +171,10 @@ export interface ServiceOptions {
 }
 
 /** `createEgressService` on a test database, closed after the test. */
-export function startService(options: ServiceOptions = {}) {
+export async function startService(options: ServiceOptions = {}) {
   const db = options.db ?? memoryDatabase()
   const keys = options.keys ?? fakeKeys()
-  const service: EgressService = createEgressService({
+  const service: EgressService = await createEgressService({
     storage: db.storage,
     settings: testSettings(options.settings),
     keys,

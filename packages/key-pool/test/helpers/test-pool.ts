@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  createKeyEventsRepository,
-  createSettingsStore,
-  createUpstreamKeysRepository,
   type DatabaseHandle,
+  type KeyEventRow,
   openDatabase,
+  sqliteStorage,
+  type UpstreamKeyRow,
 } from '@sfp/db'
 import { createManualClock, type ManualClock } from '@sfp/test-support'
 import { type MockAccount, type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
@@ -43,14 +43,33 @@ export const DEFAULT_SETTINGS: KeyPoolSettings = {
 export function openStorage(dataDir: string): { handle: DatabaseHandle; storage: KeyPoolStorage } {
   const handle = openDatabase({ dataDir })
   cleanups.push(() => handle.close())
-  return {
-    handle,
-    storage: {
-      upstreamKeys: createUpstreamKeysRepository(handle.db),
-      keyEvents: createKeyEventsRepository(handle.db),
-      settings: createSettingsStore(handle.db),
-    },
-  }
+  return { handle, storage: sqliteStorage(handle) }
+}
+
+/**
+ * Resolves once the database writes already started have landed. A state change or key event
+ * starts its write at once, but the write-behind starts a write only after the one in flight has
+ * settled, and the `Storage` methods answer with Promises: with `sqliteStorage` those are
+ * settled, so the chain runs out in microtasks, before the next turn of the event loop. Writes
+ * that wait for COUNTER_FLUSH_MS (on the manual clock) stay queued.
+ */
+export function writesLanded(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+/** Every stored key row, once the writes already started have landed. */
+export async function storedKeys(storage: KeyPoolStorage): Promise<UpstreamKeyRow[]> {
+  await writesLanded()
+  return storage.upstreamKeys.all()
+}
+
+/** Stored key events, newest first, once the writes already started have landed. */
+export async function storedEvents(
+  storage: KeyPoolStorage,
+  filter: { keyId?: number; limit: number },
+): Promise<KeyEventRow[]> {
+  await writesLanded()
+  return storage.keyEvents.list(filter)
 }
 
 export interface TestPool {
@@ -70,11 +89,11 @@ export interface TestPoolOptions {
 }
 
 /** A pool on a fresh SQLite file, stopped (and the file removed) after the test. */
-export function createTestPool(options: TestPoolOptions = {}): TestPool {
+export async function createTestPool(options: TestPoolOptions = {}): Promise<TestPool> {
   const { clock = createManualClock(), dataDir = tempDataDir() } = options
   const { handle, storage } = openStorage(dataDir)
   const settings = { ...DEFAULT_SETTINGS, ...options.settings }
-  const pool = createKeyPool({ storage, settings, clock })
+  const pool = await createKeyPool({ storage, settings, clock })
   let stopped = false
   const stop = async () => {
     if (stopped) return
@@ -109,6 +128,7 @@ export function fakeKey(n: number): string {
 }
 
 /** Add keys and return their ids, in order. */
-export function addKeys(pool: KeyPoolService, keys: string[]): number[] {
-  return pool.add({ api_keys: keys.join('\n') }).added.map((key) => key.id)
+export async function addKeys(pool: KeyPoolService, keys: string[]): Promise<number[]> {
+  const { added } = await pool.add({ api_keys: keys.join('\n') })
+  return added.map((key) => key.id)
 }

@@ -28,7 +28,7 @@ const apiKeysRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/api-keys', async (request, reply) => {
     const body = parseInput(addKeysBodySchema, request.body, 'body')
-    return reply.status(201).send(app.keyPool.add(body))
+    return reply.status(201).send(await app.keyPool.add(body))
   })
 
   app.get('/api-keys/export', async (_request, reply) =>
@@ -41,7 +41,7 @@ const apiKeysRoutes: FastifyPluginAsync = async (app) => {
 
   app.delete('/api-keys/:id', async (request, reply) => {
     const { id } = parseInput(keyIdParamsSchema, request.params, 'params')
-    if (app.keyPool.remove([id]).removed.length === 0) throw new KeyNotFound(id)
+    if ((await app.keyPool.remove([id])).removed.length === 0) throw new KeyNotFound(id)
     return reply.status(204).send()
   })
 
@@ -67,7 +67,7 @@ const apiKeysRoutes: FastifyPluginAsync = async (app) => {
     const { action, ids } = parseInput(bulkKeyActionBodySchema, request.body, 'body')
     const pool = app.keyPool
     if (action === 'delete') {
-      const { removed, notFound } = pool.remove(ids)
+      const { removed, notFound } = await pool.remove(ids)
       return { affected: removed.length, notFound }
     }
     const signal = untilClientGone(reply)

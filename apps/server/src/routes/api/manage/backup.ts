@@ -3,6 +3,7 @@ import { mkdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { backupCopyName, backupFolderOf } from '@sfp/db'
 import type { FastifyPluginAsync } from 'fastify'
+import { BackupSqliteOnly } from '../../../errors.js'
 
 /**
  * Pages copied per step of the online backup (256 KB at SQLite's default 4 KB page): a few ms of
@@ -19,6 +20,7 @@ const BACKUP_PAGES_PER_STEP = 64
 const backupRoutes: FastifyPluginAsync = async (app) => {
   app.get('/backup', async (_request, reply) => {
     const { handle } = app.database
+    if (handle === undefined) throw new BackupSqliteOnly()
     // Rows still queued in memory belong in the backup too.
     await app.requestLog.catchUp()
     const folder = backupFolderOf(handle)

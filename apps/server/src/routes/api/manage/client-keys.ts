@@ -9,12 +9,15 @@ const clientKeysRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/client-keys', async (request, reply) => {
     const { name } = parseInput(createClientKeyBodySchema, request.body, 'body')
-    return reply.status(201).header('cache-control', 'no-store').send(app.clientKeys.create(name))
+    return reply
+      .status(201)
+      .header('cache-control', 'no-store')
+      .send(await app.clientKeys.create(name))
   })
 
   app.delete('/client-keys/:id', async (request, reply) => {
     const { id } = parseInput(clientKeyIdParamsSchema, request.params, 'params')
-    if (!app.clientKeys.remove(id)) throw new NotFound(`No client key with id ${id}`)
+    if (!(await app.clientKeys.remove(id))) throw new NotFound(`No client key with id ${id}`)
     return reply.status(204).send()
   })
 }

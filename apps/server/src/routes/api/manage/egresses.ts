@@ -19,7 +19,7 @@ const egressesRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/egresses', async (request, reply) => {
     const body = parseInput(createEgressBodySchema, request.body, 'body')
-    return reply.status(201).send(app.egress.create(body))
+    return reply.status(201).send(await app.egress.create(body))
   })
 
   app.patch('/egresses/:id', async (request) => {
@@ -30,7 +30,7 @@ const egressesRoutes: FastifyPluginAsync = async (app) => {
 
   app.delete('/egresses/:id', async (request, reply) => {
     const { id } = parseInput(egressIdParamsSchema, request.params, 'params')
-    app.egress.remove(id)
+    await app.egress.remove(id)
     return reply.status(204).send()
   })
 

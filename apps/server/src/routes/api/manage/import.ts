@@ -10,12 +10,15 @@ import { NotFound } from '../../../errors.js'
  */
 const importRoutes: FastifyPluginAsync = async (app) => {
   app.get('/import', async (): Promise<LegacyImportResponse> => {
-    const recorded = readLegacyImport(app.database.handle)
+    const { handle } = app.database
+    // On PostgreSQL there are no old tables beside ours: nothing was imported.
+    const recorded = handle === undefined ? undefined : readLegacyImport(handle)
     return recorded ?? { summary: null, dismissed: false }
   })
 
   app.post('/import/dismiss', async (_request, reply) => {
-    if (!dismissLegacyImport(app.database.handle, app.clock.now())) {
+    const { handle } = app.database
+    if (handle === undefined || !dismissLegacyImport(handle, app.clock.now())) {
       throw new NotFound('No siliconflowProxy import to dismiss')
     }
     return reply.status(204).send()

@@ -7,7 +7,8 @@ import { parseInput } from '../../../validation.js'
 const keyEventsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/key-events', async (request) => {
     const { keyId, limit } = parseInput(listKeyEventsQuerySchema, request.query, 'query')
-    return { events: app.database.keyEvents.list({ keyId, limit }).map(toKeyEventView) }
+    const events = await app.database.keyEvents.list({ keyId, limit })
+    return { events: events.map(toKeyEventView) }
   })
 }
 

@@ -14,7 +14,7 @@ const logsRoutes: FastifyPluginAsync = async (app) => {
     const query = parseInput(listLogsQuerySchema, request.query, 'query')
     // Rows still queued in memory would be missing from the page: write them first.
     await app.requestLog.catchUp()
-    const { items, nextCursor } = app.database.requestLogs.list(query)
+    const { items, nextCursor } = await app.database.requestLogs.list(query)
     return { items: items.map(logEntryView), nextCursor }
   })
 }

@@ -86,10 +86,10 @@ const statsRoutes: FastifyPluginAsync = async (app) => {
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
       bucketSeconds: STATS_BUCKETS[query.bucket],
-      buckets: fillBuckets(app.database.requestLogs.stats(filter), first, last, bucketMs),
+      buckets: fillBuckets(await app.database.requestLogs.stats(filter), first, last, bucketMs),
     }
     if (query.groupBy !== 'none') {
-      const rows = app.database.requestLogs.stats({ ...filter, groupBy: query.groupBy })
+      const rows = await app.database.requestLogs.stats({ ...filter, groupBy: query.groupBy })
       const groups = [...new Set(rows.map((row) => row.groupId))].map((groupId) => ({
         groupId,
         buckets: fillBuckets(

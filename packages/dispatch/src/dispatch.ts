@@ -18,6 +18,8 @@ export interface DispatchDeps {
   /** DISPATCH_CONCURRENCY: slots per lane. */
   concurrency: number
   queueMax: number
+  /** CLIENT_QUEUE_SHARE: the share of `queueMax` one client key may hold. */
+  clientQueueShare: number
   queueTimeoutMs: number
   guardMinutes: number
   policy: KeySwitchPolicy
@@ -81,6 +83,7 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
       },
     },
     queueMax: deps.queueMax,
+    clientQueueShare: deps.clientQueueShare,
     queueTimeoutMs: deps.queueTimeoutMs,
     clock,
     changed: listeners.notify,

@@ -11,12 +11,21 @@ const QueueFullError = createError<'SFP_QUEUE_FULL', number, [number, number]>(
   'The upstream queue is full (%d requests waiting); try again in %d seconds',
   PROXY_ERRORS.queue_full.status,
 )
-/** `explanation`: the same as a code the dashboard words (the refusals' is set by `refusalError`). */
+/**
+ * `explanation`: the same as a code the dashboard words (the refusals' is set by `refusalError`).
+ * With `clientShare` it is the client key's share of the queue that is full (CLIENT_QUEUE_SHARE,
+ * at most `clientShare` waiters), `waiting` being that key's own requests.
+ */
 export class QueueFull extends QueueFullError {
   readonly explanation: Explanation
-  constructor(waiting: number, retryAfterSeconds: number) {
+  constructor(waiting: number, retryAfterSeconds: number, clientShare?: number) {
     super(waiting, retryAfterSeconds)
-    this.explanation = explanation('queue_full', { waiting, retryAfterSeconds })
+    if (clientShare === undefined) {
+      this.explanation = explanation('queue_full', { waiting, retryAfterSeconds })
+    } else {
+      this.message = `This client key's share of the upstream queue is full (${waiting} of its requests waiting, at most ${clientShare}); try again in ${retryAfterSeconds} seconds`
+      this.explanation = explanation('queue_full', { waiting, retryAfterSeconds, clientShare })
+    }
   }
 }
 const QueueTimeoutError = createError<'SFP_QUEUE_TIMEOUT', number, [number]>(

@@ -8,19 +8,22 @@ import {
   ShuttingDown,
   withRetryAfter,
 } from './errors.js'
+import { type FairLinked, FairQueue } from './fair-queue.js'
 import { type KeyDecision, type Refusal, refusalError } from './key-chooser.js'
 import type { Lane } from './lane.js'
 import type { LaneSet, LaneVerdict } from './lane-set.js'
 import { LaneLease, type LeaseContext, type LeaseState } from './lease.js'
 import { combineRefusals, type LaneRefusal } from './refusals.js'
 import type { KeyLeaseOptions, Lease, LeaseOptions } from './types.js'
-import { type Linked, WaiterList } from './waiter-list.js'
+import { WaiterList } from './waiter-list.js'
 
 export interface SchedulerOptions {
   lanes: LaneSet
   context: Omit<LeaseContext, 'lanes'>
   /** DISPATCH_QUEUE_MAX: waiters in all; more are refused at once. */
   queueMax: number
+  /** CLIENT_QUEUE_SHARE: the share of `queueMax` one client key may hold. */
+  clientQueueShare: number
   /** DISPATCH_QUEUE_TIMEOUT_MS: longest wait. */
   queueTimeoutMs: number
   clock: Clock
@@ -35,19 +38,32 @@ export const QUEUE_FULL_DEFAULT_RETRY_SECONDS = 5
 export const QUEUE_FULL_MAX_RETRY_SECONDS = 60
 const HOLD_AVERAGE_WEIGHT = 0.2
 
+/**
+ * The most waiters one client key may hold: CLIENT_QUEUE_SHARE of DISPATCH_QUEUE_MAX, at least
+ * one. (The epsilon keeps 0.29 * 100 at 29: in floating point it is 28.999999999999996.)
+ */
+export function clientQueueLimit(queueMax: number, share: number): number {
+  return Math.max(1, Math.floor(share * queueMax + 1e-9))
+}
+
 /** One queued lease. It is its own abort listener (`handleEvent`): no closure per waiter. */
-class Waiter implements Linked<Waiter> {
+class Waiter implements FairLinked<Waiter> {
   prev: Waiter | null = null
   next: Waiter | null = null
+  older: Waiter | null = null
+  newer: Waiter | null = null
   listed = false
+  readonly clientKeyId: number | null
   constructor(
     readonly enqueuedAt: number,
     readonly options: LeaseOptions & Partial<KeyLeaseOptions>,
     readonly resolve: (lease: Lease) => void,
     readonly reject: (reason: unknown) => void,
     readonly onAbort: (waiter: Waiter) => void,
-  ) {}
-  /** Pinned to one key's lane, or kept off some lanes: served apart from the plain FIFO. */
+  ) {
+    this.clientKeyId = options.clientKeyId ?? null
+  }
+  /** Pinned to one key's lane, or kept off some lanes: served apart from the plain queue. */
   get constrained(): boolean {
     return this.options.keyId !== undefined || (this.options.exclude?.size ?? 0) > 0
   }
@@ -62,18 +78,20 @@ type Attempt =
   | { kind: 'failed'; error: unknown }
 
 /**
- * One first-in first-out queue in front of every lane (README "Egress lanes"). The waiter at the
- * head goes to a lane with a free slot and a usable key, the least recently busy first; lanes
- * that could serve once a call ends make it wait; when no lane can serve now or later it gets the
- * refusal at once. Waiters pinned to a key's lane (balance checks) or kept off lanes (a request
- * moving after a way-out failure) sit in a second, short list served first, so they never hold
- * up the plain queue. All waiters share one timeout: one timer serves each list.
+ * One queue in front of every lane (README "Egress lanes"), served round-robin across client
+ * keys and first in first out within one key (README "Fair queue"). The waiter served next goes
+ * to a lane with a free slot and a usable key, the least recently busy first; lanes that could
+ * serve once a call ends make it wait; when no lane can serve now or later it gets the refusal at
+ * once. Waiters pinned to a key's lane (balance checks) or kept off lanes (a request moving after
+ * a way-out failure) sit in a second, short list served first, so they never hold up the plain
+ * queue. All waiters share one timeout: one timer serves both, oldest first.
  */
 export class LaneScheduler {
   readonly #options: SchedulerOptions
   readonly #context: LeaseContext
-  readonly #queue = new WaiterList<Waiter>()
+  readonly #queue = new FairQueue<Waiter>()
   readonly #constrained = new WaiterList<Waiter>()
+  readonly #clientLimit: number
   #closed = false
   #pumping = false
   #pumpAgain = false
@@ -93,6 +111,7 @@ export class LaneScheduler {
   constructor(options: SchedulerOptions) {
     this.#options = options
     this.#context = { ...options.context, lanes: options.lanes }
+    this.#clientLimit = clientQueueLimit(options.queueMax, options.clientQueueShare)
   }
 
   get size(): number {
@@ -114,6 +133,17 @@ export class LaneScheduler {
     if (!urgent && this.size >= this.#options.queueMax) {
       const seconds = this.#queueFullRetrySeconds()
       return Promise.reject(withRetryAfter(new QueueFull(this.size, seconds), seconds))
+    }
+    // One client key's share (requests without one are a group that no share limits: they are
+    // the whole queue of an open proxy).
+    const clientKeyId = options.clientKeyId ?? null
+    if (!constrained && clientKeyId !== null) {
+      const waiting = this.#queue.sizeOf(clientKeyId)
+      if (waiting >= this.#clientLimit) {
+        const seconds = this.#queueFullRetrySeconds(this.#queue.clients)
+        const error = new QueueFull(waiting, seconds, this.#clientLimit)
+        return Promise.reject(withRetryAfter(error, seconds))
+      }
     }
     return new Promise<Lease>((resolve, reject) => {
       const waiter = new Waiter(this.#options.clock.now(), options, resolve, reject, this.#abandon)
@@ -137,11 +167,19 @@ export class LaneScheduler {
         this.#pumpAgain = false
         for (let waiter = this.#constrained.peek(); waiter !== null; ) {
           const next = waiter.next
-          served = this.#serve(waiter, this.#constrained) || served
+          const attempt = this.#attemptFor(waiter)
+          if (attempt !== null) {
+            this.#constrained.remove(waiter)
+            this.#settle(waiter, attempt)
+            served = true
+          }
           waiter = next
         }
         for (let head = this.#queue.peek(); head !== null; head = this.#queue.peek()) {
-          if (!this.#serve(head, this.#queue)) break
+          const attempt = this.#attemptFor(head)
+          if (attempt === null) break
+          this.#queue.take(head)
+          this.#settle(head, attempt)
           served = true
         }
       } while (this.#pumpAgain)
@@ -161,8 +199,7 @@ export class LaneScheduler {
   }
 
   status(): Pick<DispatchStatus, 'queued' | 'queueMax' | 'oldestWaitMs'> {
-    const heads = [this.#queue.peek(), this.#constrained.peek()]
-    const oldest = Math.min(...heads.map((head) => head?.enqueuedAt ?? Number.POSITIVE_INFINITY))
+    const oldest = this.#oldestEnqueuedAt()
     const now = this.#options.clock.now()
     return {
       queued: this.size,
@@ -187,23 +224,26 @@ export class LaneScheduler {
     this.#closed = true
     this.#stopTimer()
     const hadWaiters = this.size > 0
-    for (const list of [this.#constrained, this.#queue]) {
-      for (let head = list.peek(); head !== null; head = list.peek()) {
-        this.#leave(head, list, new ShuttingDown())
-      }
+    for (let head = this.#constrained.peek(); head !== null; head = this.#constrained.peek()) {
+      this.#leave(head, this.#constrained, new ShuttingDown())
+    }
+    for (let head = this.#queue.oldest(); head !== null; head = this.#queue.oldest()) {
+      this.#leave(head, this.#queue, new ShuttingDown())
     }
     if (hadWaiters) this.#options.changed()
   }
 
-  /** True when the waiter left the list (granted or refused). */
-  #serve(waiter: Waiter, list: WaiterList<Waiter>): boolean {
+  /** The waiter's attempt now; null when it must wait (it stays where it is). */
+  #attemptFor(waiter: Waiter): Exclude<Attempt, { kind: 'wait' }> | null {
     const attempt = this.#attempt(waiter.options, this.#options.clock.now() - waiter.enqueuedAt)
-    if (attempt.kind === 'wait') return false
-    list.remove(waiter)
+    return attempt.kind === 'wait' ? null : attempt
+  }
+
+  /** A waiter taken out of its list gets its lease or its refusal. */
+  #settle(waiter: Waiter, attempt: Exclude<Attempt, { kind: 'wait' }>): void {
     waiter.options.signal?.removeEventListener('abort', waiter)
     if (attempt.kind === 'granted') waiter.resolve(attempt.lease)
     else waiter.reject(attempt.error)
-    return true
   }
 
   #attempt(options: LeaseOptions & Partial<KeyLeaseOptions>, waitedMs: number): Attempt {
@@ -299,7 +339,7 @@ export class LaneScheduler {
     this.#options.changed()
   }
 
-  #leave(waiter: Waiter, list: WaiterList<Waiter>, reason: unknown): void {
+  #leave(waiter: Waiter, list: { remove(waiter: Waiter): void }, reason: unknown): void {
     list.remove(waiter)
     waiter.options.signal?.removeEventListener('abort', waiter)
     waiter.reject(reason)
@@ -307,8 +347,7 @@ export class LaneScheduler {
 
   #armTimer(): void {
     if (this.#cancelTimer !== null) return
-    const heads = [this.#queue.peek(), this.#constrained.peek()]
-    const oldest = Math.min(...heads.map((head) => head?.enqueuedAt ?? Number.POSITIVE_INFINITY))
+    const oldest = this.#oldestEnqueuedAt()
     if (!Number.isFinite(oldest)) return
     const deadline = oldest + this.#options.queueTimeoutMs
     this.#cancelTimer = this.#options.clock.setTimer(
@@ -328,25 +367,38 @@ export class LaneScheduler {
     const time = this.#options.clock.now()
     let expired = 0
     const timeout = this.#options.queueTimeoutMs
-    for (const list of [this.#queue, this.#constrained]) {
-      for (let head = list.peek(); head !== null; head = list.peek()) {
-        if (head.enqueuedAt + timeout > time) break
-        this.#leave(head, list, new QueueTimeout(timeout))
-        expired += 1
-      }
+    for (let head = this.#queue.oldest(); head !== null; head = this.#queue.oldest()) {
+      if (head.enqueuedAt + timeout > time) break
+      this.#leave(head, this.#queue, new QueueTimeout(timeout))
+      expired += 1
+    }
+    for (let head = this.#constrained.peek(); head !== null; head = this.#constrained.peek()) {
+      if (head.enqueuedAt + timeout > time) break
+      this.#leave(head, this.#constrained, new QueueTimeout(timeout))
+      expired += 1
     }
     this.#armTimer()
     if (expired > 0) this.#options.changed()
   }
 
-  /** Roughly when one queue place frees: the average hold time spread over the slots. */
-  #queueFullRetrySeconds(): number {
+  /** When the longest waiter arrived; +Infinity when nobody waits. */
+  #oldestEnqueuedAt(): number {
+    const plain = this.#queue.oldest()?.enqueuedAt ?? Number.POSITIVE_INFINITY
+    const constrained = this.#constrained.peek()?.enqueuedAt ?? Number.POSITIVE_INFINITY
+    return Math.min(plain, constrained)
+  }
+
+  /**
+   * Roughly when one queue place frees: the average hold time spread over the slots. A client
+   * key's own place frees only when its turn comes: once in `turns` grants.
+   */
+  #queueFullRetrySeconds(turns = 1): number {
     if (this.#averageHoldMs === null) return QUEUE_FULL_DEFAULT_RETRY_SECONDS
     let slots = 0
     for (const lane of this.#options.lanes.active()) {
       if (lane.egress.state() !== 'disabled') slots += lane.concurrency
     }
-    const seconds = retryAfterSeconds(this.#averageHoldMs / Math.max(1, slots))
+    const seconds = retryAfterSeconds((turns * this.#averageHoldMs) / Math.max(1, slots))
     return Math.min(QUEUE_FULL_MAX_RETRY_SECONDS, seconds)
   }
 }

@@ -22,6 +22,7 @@ export type DispatchPluginOptions = Pick<
   Config,
   | 'dispatchConcurrency'
   | 'dispatchQueueMax'
+  | 'clientQueueShare'
   | 'dispatchQueueTimeoutMs'
   | 'keySwitchGuardMinutes'
   | 'keySwitchPolicy'
@@ -32,6 +33,7 @@ export function dispatchSettings(options: DispatchPluginOptions) {
   return {
     concurrency: options.dispatchConcurrency,
     queueMax: options.dispatchQueueMax,
+    clientQueueShare: options.clientQueueShare,
     queueTimeoutMs: options.dispatchQueueTimeoutMs,
     guardMinutes: options.keySwitchGuardMinutes,
     policy: options.keySwitchPolicy,

@@ -34,6 +34,11 @@ export interface LeaseOptions {
   signal?: AbortSignal | undefined
   /** Lanes this request may not use (their way out failed for it, or they refused its IP). */
   exclude?: ReadonlySet<number> | undefined
+  /**
+   * The client key the request came with (null or absent: none). Waiters are served round-robin
+   * across client keys, and one key may hold only its CLIENT_QUEUE_SHARE of the queue.
+   */
+  clientKeyId?: number | null | undefined
 }
 
 /** A lease for one key on its own lane (a balance or validity check of that key). */
@@ -119,8 +124,9 @@ export interface DispatchStatusView {
 
 export interface Dispatch {
   /**
-   * A lease on the lane that can serve first: one FIFO queue in front of every lane. Rejects
-   * with QueueFull, QueueTimeout, ShuttingDown, the signal's reason (the client left), or the
+   * A lease on the lane that can serve first: one queue in front of every lane, round-robin
+   * across client keys and first in first out within one. Rejects with QueueFull (the whole
+   * queue, or the client key's share of it), QueueTimeout, ShuttingDown, the signal's reason (the client left), or the
    * refusal when no lane can serve now or later (KeySwitchGuard, RateLimited, NoAvailableKey,
    * NoAvailableEgress, EgressBlocked), with Retry-After where a time is known.
    */

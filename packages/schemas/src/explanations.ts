@@ -169,8 +169,15 @@ export const explanationSchema = z.discriminatedUnion('code', [
     }),
   ),
   // Why an error answer refuses a request before anything is sent upstream.
-  /** DISPATCH_QUEUE_MAX requests wait already; `retryAfterSeconds` from recent hold times. */
-  explain('queue_full', z.object({ waiting: int, retryAfterSeconds: int })),
+  /**
+   * DISPATCH_QUEUE_MAX requests wait already; `retryAfterSeconds` from recent hold times. With
+   * `clientShare`: the client key holds its share of the queue (CLIENT_QUEUE_SHARE, at most
+   * `clientShare` waiters), `waiting` being its own.
+   */
+  explain(
+    'queue_full',
+    z.object({ waiting: int, retryAfterSeconds: int, clientShare: int.optional() }),
+  ),
   /** No lane could take the request within DISPATCH_QUEUE_TIMEOUT_MS. */
   explain('queue_timeout', z.object({ waitedMs: int })),
   explain('shutting_down', nothing),
@@ -180,6 +187,8 @@ export const explanationSchema = z.discriminatedUnion('code', [
   explain('body_stalled', z.object({ idleMs: int })),
   /** A method the proxy does not forward; `allowed`: the ones it does. */
   explain('method_refused', z.object({ method: z.string(), allowed: z.array(z.string()) })),
+  /** A feature of the SQLite file (the backup download) asked of a server on DATABASE_URL. */
+  explain('sqlite_only', z.object({ feature: z.enum(['backup']) })),
 ])
 export type Explanation = z.infer<typeof explanationSchema>
 export type ExplanationCode = Explanation['code']
@@ -350,8 +359,10 @@ const ENGLISH: EnglishRenderers = {
     `egress #${egressId} is ${state}${until === null ? '' : ` until ${until}`}`,
   no_egress: ({ outs, nextAt }) =>
     `no egress can reach SiliconFlow now: ${outs.length === 0 ? 'no egress is enabled' : outs.map((out) => `egress #${out.egressId} is ${out.state}`).join('; ')}${nextAt === null ? '' : `; the earliest is back at ${nextAt}`}`,
-  queue_full: ({ waiting, retryAfterSeconds }) =>
-    `the upstream queue is full (${waiting} requests waiting); try again in ${retryAfterSeconds} seconds`,
+  queue_full: ({ waiting, retryAfterSeconds, clientShare }) =>
+    clientShare === undefined
+      ? `the upstream queue is full (${waiting} requests waiting); try again in ${retryAfterSeconds} seconds`
+      : `this client key's share of the upstream queue is full (${waiting} of its requests waiting, at most ${clientShare}); try again in ${retryAfterSeconds} seconds`,
   queue_timeout: ({ waitedMs }) => `no upstream slot became free within ${waitedMs} ms`,
   shutting_down: () => 'the server is shutting down; try again shortly',
   body_too_large: ({ limitBytes }) =>
@@ -360,6 +371,8 @@ const ENGLISH: EnglishRenderers = {
     `the request body stopped arriving for ${idleMs} ms; nothing was sent upstream`,
   method_refused: ({ method, allowed }) =>
     `the proxy does not forward ${method} requests: use ${allowed.join(', ')}`,
+  sqlite_only: () =>
+    'the backup download copies the SQLite file; with DATABASE_URL the data is in PostgreSQL: back it up with pg_dump',
 }
 
 /** The explanation as one English line (what `reason`, `lastError` and `stateReason` say). */

@@ -202,8 +202,10 @@ const zh: ExplanationRenderers = {
     `出口 #${egressId}${state === 'blocked' ? ' 的 IP 被封' : ' 不通'}${until === null ? '' : `，到 ${format.dateTime(until)}`}`,
   no_egress: ({ outs, nextAt }, format) =>
     `没有出口能连到硅基流动：${outs.length === 0 ? '没有已启用的出口' : outs.map((out) => `出口 #${out.egressId}${out.state === 'blocked' ? ' IP 被封' : ' 不通'}`).join('；')}${nextAt === null ? '' : `；最早于 ${format.dateTime(nextAt)} 恢复`}`,
-  queue_full: ({ waiting, retryAfterSeconds }, format) =>
-    `上游排队已满（${format.number(waiting)} 个请求在等待），请 ${format.number(retryAfterSeconds)} 秒后再试`,
+  queue_full: ({ waiting, retryAfterSeconds, clientShare }, format) =>
+    clientShare === undefined
+      ? `上游排队已满（${format.number(waiting)} 个请求在等待），请 ${format.number(retryAfterSeconds)} 秒后再试`
+      : `该客户端密钥的排队名额已满（它有 ${format.number(waiting)} 个请求在等待，最多 ${format.number(clientShare)} 个），请 ${format.number(retryAfterSeconds)} 秒后再试`,
   queue_timeout: ({ waitedMs }, format) => `排队 ${format.duration(waitedMs)} 仍没有空闲的上游通道`,
   shutting_down: () => '服务正在关闭，请稍后再试',
   body_too_large: ({ limitBytes }, format) =>
@@ -212,6 +214,8 @@ const zh: ExplanationRenderers = {
     `请求体中断了 ${format.duration(idleMs)} 没有到达，未向上游发送任何内容`,
   method_refused: ({ method, allowed }) =>
     `代理不转发 ${method} 请求，只转发 ${allowed.join('、')}`,
+  sqlite_only: () =>
+    '备份下载的是 SQLite 数据库文件；已设置 DATABASE_URL，数据在 PostgreSQL 中，请用 pg_dump 备份',
 }
 
 const en: ExplanationRenderers = {
@@ -295,8 +299,10 @@ const en: ExplanationRenderers = {
     `Egress #${egressId} is ${state === 'blocked' ? 'blocked' : 'down'}${until === null ? '' : ` until ${format.dateTime(until)}`}`,
   no_egress: ({ outs, nextAt }, format) =>
     `No egress can reach SiliconFlow: ${outs.length === 0 ? 'no egress is enabled' : outs.map((out) => `egress #${out.egressId} is ${out.state}`).join('; ')}${nextAt === null ? '' : `; the earliest is back at ${format.dateTime(nextAt)}`}`,
-  queue_full: ({ waiting, retryAfterSeconds }, format) =>
-    `The upstream queue is full (${format.number(waiting)} requests waiting); try again in ${format.number(retryAfterSeconds)} s`,
+  queue_full: ({ waiting, retryAfterSeconds, clientShare }, format) =>
+    clientShare === undefined
+      ? `The upstream queue is full (${format.number(waiting)} requests waiting); try again in ${format.number(retryAfterSeconds)} s`
+      : `This client key's share of the upstream queue is full (${format.number(waiting)} of its requests waiting, at most ${format.number(clientShare)}); try again in ${format.number(retryAfterSeconds)} s`,
   queue_timeout: ({ waitedMs }, format) =>
     `No upstream slot became free after waiting ${format.duration(waitedMs)}`,
   shutting_down: () => 'The server is shutting down; try again shortly',
@@ -306,6 +312,8 @@ const en: ExplanationRenderers = {
     `The request body stopped arriving for ${format.duration(idleMs)}; nothing was sent upstream`,
   method_refused: ({ method, allowed }) =>
     `The proxy does not forward ${method} requests, only ${allowed.join(', ')}`,
+  sqlite_only: () =>
+    'The backup download copies the SQLite file; with DATABASE_URL the data is in PostgreSQL: back it up with pg_dump',
 }
 
 export const explanationCatalog: Record<Language, ExplanationRenderers> = { zh, en }

@@ -45,8 +45,8 @@ export interface RequestLogRepository {
 const INSERT_SQL = `INSERT INTO request_logs (time, request_id, client_key_id, upstream_key_id,
   egress_id, client_ip, method, path, model, stream, status, upstream_status, attempts,
   queue_wait_ms, ttfb_ms, duration_ms, prompt_tokens, completion_tokens, total_tokens, error_type,
-  error_message, error_params)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  error_message, error_params, cost)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 export function createRequestLogRepository(db: Db): RequestLogRepository {
   // A raw prepared statement: a few microseconds per row, so a batch of hundreds stays far
@@ -77,6 +77,7 @@ export function createRequestLogRepository(db: Db): RequestLogRepository {
         r.errorType ?? null,
         r.errorMessage ?? null,
         r.errorParams == null ? null : JSON.stringify(r.errorParams),
+        r.cost ?? null,
       )
     }
   })

@@ -5,6 +5,11 @@ import {
   type Explanation,
   KEY_EVENT_TYPES,
   KEY_STATUSES,
+  NOTIFICATION_KINDS,
+  NOTIFICATION_LANGUAGES,
+  type NotificationEvent,
+  type NotificationFailure,
+  RATE_LIMIT_CLASSES,
 } from '@sfp/schemas'
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 
@@ -80,6 +85,8 @@ export const upstreamKeys = sqliteTable(
     consecutiveErrors: integer('consecutive_errors').notNull().default(0),
     /** 429s in a row: drives the escalating cooldown when upstream gives no Retry-After. */
     rateLimitStrikes: integer('rate_limit_strikes').notNull().default(0),
+    /** The limit the last 429 named (`RATE_LIMIT_CLASSES`); null when none was named. */
+    rateLimitClass: text('rate_limit_class', { enum: RATE_LIMIT_CLASSES }),
     /** Successes since the last balance check (AUTO_QUERY_BALANCE_AFTER_CALLS). */
     successesSinceCheck: integer('successes_since_check').notNull().default(0),
     lastError: text('last_error'),
@@ -95,6 +102,13 @@ export const upstreamKeys = sqliteTable(
     egressId: integer('egress_id'),
     /** When the key was last sent through its lane, as far as the lane has written it down. */
     egressUsedAt: integer('egress_used_at'),
+    /**
+     * CNY spent through the key since its balance was last known, from the price table and the
+     * tokens of each answer (docs/behaviour.md §11); null while no price applied.
+     */
+    spent: real('spent'),
+    /** Models upstream refused to this key while its balance was fine (JSON list); null: none. */
+    blockedModels: text('blocked_models', { mode: 'json' }).$type<string[]>(),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -113,6 +127,25 @@ export const clientKeys = sqliteTable('client_keys', {
   requestCount: integer('request_count').notNull().default(0),
   /** Where the key came from when not made here: `siliconflowProxy` (its ADMIN_PASSWORD, imported). */
   origin: text('origin', { enum: CLIENT_KEY_ORIGINS }),
+  // Limits (docs/behaviour.md §12); null: no limit.
+  /** Models it may use, exact names or `Org/*` patterns (JSON list); null: every model. */
+  models: text('models', { mode: 'json' }).$type<string[]>(),
+  expiresAt: integer('expires_at'),
+  rpm: integer('rpm'),
+  dailyRequests: integer('daily_requests'),
+  dailyTokens: integer('daily_tokens'),
+  monthlySpendCny: real('monthly_spend_cny'),
+  /** Client IPs and CIDRs it may be used from (JSON list); null: any. */
+  allowedIps: text('allowed_ips', { mode: 'json' }).$type<string[]>(),
+  note: text('note'),
+  // Counters of the current periods, in China Standard Time, so that a restart keeps them.
+  /** The day the day counters count, `YYYY-MM-DD` in China Standard Time. */
+  usageDay: text('usage_day'),
+  dayRequests: integer('day_requests').notNull().default(0),
+  dayTokens: integer('day_tokens').notNull().default(0),
+  /** The month `monthSpendCny` counts, `YYYY-MM` in China Standard Time. */
+  usageMonth: text('usage_month'),
+  monthSpendCny: real('month_spend_cny').notNull().default(0),
 })
 
 /** One row per proxied request (docs/behaviour.md §7), written in batches. */
@@ -143,6 +176,8 @@ export const requestLogs = sqliteTable(
     errorMessage: text('error_message'),
     /** The params of `error_type` (JSON, `LogErrorDetail`); null in rows written before them. */
     errorParams: text('error_params', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** CNY the request cost by the price table; null when no price applies (never 0 for that). */
+    cost: real('cost'),
   },
   (table) => [
     index('request_logs_time_idx').on(table.time),
@@ -181,6 +216,32 @@ export const settings = sqliteTable('settings', {
   updatedAt: integer('updated_at').notNull(),
 })
 
+/**
+ * Where the operator is told that something needs a person (docs/behaviour.md, notifications):
+ * a webhook or a chat robot. `url` and `secret` are stored like upstream keys (the AES-256-GCM
+ * envelope when ENCRYPTION_KEY is set): a robot's URL holds its token.
+ */
+export const notificationTargets = sqliteTable('notification_targets', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  kind: text('kind', { enum: NOTIFICATION_KINDS }).notNull(),
+  url: text('url').notNull(),
+  label: text('label'),
+  /** Signing secret (webhook, DingTalk, Feishu) or bot token (Telegram). */
+  secret: text('secret'),
+  /** Telegram's chat id or `@channel`. */
+  chatId: text('chat_id'),
+  /** Subscribed events (JSON list, catalog order). */
+  events: text('events', { mode: 'json' }).$type<NotificationEvent[]>().notNull(),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+  language: text('language', { enum: NOTIFICATION_LANGUAGES }).notNull().default('zh'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+  lastSentAt: integer('last_sent_at'),
+  /** The last delivery failure as a code and params (JSON); null after a success. */
+  lastError: text('last_error', { mode: 'json' }).$type<NotificationFailure>(),
+  lastErrorAt: integer('last_error_at'),
+})
+
 export type EgressRow = typeof egresses.$inferSelect
 export type NewEgressRow = typeof egresses.$inferInsert
 export type UpstreamKeyRow = typeof upstreamKeys.$inferSelect
@@ -190,3 +251,5 @@ export type RequestLogRow = typeof requestLogs.$inferSelect
 export type NewRequestLogRow = typeof requestLogs.$inferInsert
 export type KeyEventRow = typeof keyEvents.$inferSelect
 export type NewKeyEventRow = typeof keyEvents.$inferInsert
+export type NotificationTargetRow = typeof notificationTargets.$inferSelect
+export type NewNotificationTargetRow = typeof notificationTargets.$inferInsert

@@ -13,6 +13,8 @@ export const SETTING = {
   currentKeyId: 'pool.current_key_id',
   /** Single-IP versions only: moved onto the built-in direct egress at the first boot with lanes. */
   switchGuard: 'dispatch.switch_guard',
+  /** The price table (docs/behaviour.md §11): `{ prices: [...], updatedAt }` as JSON. */
+  prices: 'pricing.prices',
 } as const
 export type SettingName = (typeof SETTING)[keyof typeof SETTING]
 

@@ -2,6 +2,7 @@ import { createClientKeysRepository } from './client-keys-repository.js'
 import type { DatabaseHandle } from './database.js'
 import { createEgressesRepository } from './egresses-repository.js'
 import { createKeyEventsRepository } from './key-events-repository.js'
+import { createNotificationTargetsRepository } from './notification-targets-repository.js'
 import { createRequestLogRepository } from './request-log-repository.js'
 import { createSettingsStore, type SettingName } from './settings-store.js'
 import type { Storage } from './storage.js'
@@ -20,6 +21,7 @@ export function sqliteStorage(handle: DatabaseHandle): Storage {
   const requestLogs = createRequestLogRepository(db)
   const keyEvents = createKeyEventsRepository(db)
   const settings = createSettingsStore(db)
+  const notificationTargets = createNotificationTargetsRepository(db)
   return {
     upstreamKeys: {
       all: async () => upstreamKeys.all(),
@@ -39,6 +41,7 @@ export function sqliteStorage(handle: DatabaseHandle): Storage {
       all: async () => clientKeys.all(),
       findByHash: async (keyHash) => clientKeys.findByHash(keyHash),
       insert: async (row) => clientKeys.insert(row),
+      update: async (id, patch) => clientKeys.update(id, patch),
       remove: async (id) => clientKeys.remove(id),
       recordUsage: async (usage) => clientKeys.recordUsage(usage),
     },
@@ -59,6 +62,12 @@ export function sqliteStorage(handle: DatabaseHandle): Storage {
       delete: async (name) => settings.delete(name),
       getJson: async <T>(name: SettingName) => settings.getJson<T>(name),
       setJson: async (name, value, now) => settings.setJson(name, value, now),
+    },
+    notificationTargets: {
+      all: async () => notificationTargets.all(),
+      insert: async (row) => notificationTargets.insert(row),
+      update: async (id, patch) => notificationTargets.update(id, patch),
+      remove: async (id) => notificationTargets.remove(id),
     },
   }
 }

@@ -1,6 +1,7 @@
 import type { ListLogsQuery } from '@sfp/schemas'
-import type { ClientKeysRepository, ClientKeyUsage } from './client-keys-repository.js'
+import type { ClientKeyPatch, ClientKeyUsage, NewClientKey } from './client-keys-repository.js'
 import type { EgressPatch } from './egresses-repository.js'
+import type { NotificationTargetPatch } from './notification-targets-repository.js'
 import type { StatsFilter, StatsRow } from './request-log-repository.js'
 import type {
   ClientKeyRow,
@@ -8,8 +9,10 @@ import type {
   KeyEventRow,
   NewEgressRow,
   NewKeyEventRow,
+  NewNotificationTargetRow,
   NewRequestLogRow,
   NewUpstreamKeyRow,
+  NotificationTargetRow,
   RequestLogRow,
   UpstreamKeyRow,
 } from './schema.js'
@@ -37,6 +40,7 @@ export interface Storage {
   requestLogs: RequestLogStorage
   keyEvents: KeyEventsStorage
   settings: SettingsStorage
+  notificationTargets: NotificationTargetsStorage
 }
 
 /** The key pool's rows. The pool keeps its working copy in memory and writes through here. */
@@ -83,9 +87,6 @@ export interface EgressesStorage {
   replacePasswords(rows: readonly { id: number; password: string }[]): Promise<void>
 }
 
-/** A client key to store: `ClientKeysRepository.insert`'s argument. */
-export type NewClientKey = Parameters<ClientKeysRepository['insert']>[0]
-
 /** The keys clients present to the proxy (only their SHA-256 is stored). */
 export interface ClientKeysStorage {
   /** Every client key, in creation order (ascending id). */
@@ -94,13 +95,16 @@ export interface ClientKeysStorage {
   findByHash(keyHash: string): Promise<ClientKeyRow | undefined>
   /** Resolves to the row as stored; rejects when a key with the same hash exists. */
   insert(row: NewClientKey): Promise<ClientKeyRow>
+  /** Resolves to the row after the change; undefined for an unknown id. */
+  update(id: number, patch: ClientKeyPatch): Promise<ClientKeyRow | undefined>
   /** Resolves to whether the key existed. */
   remove(id: number): Promise<boolean>
   /**
    * Add the request counts and take the later of the stored and the given last-use time, for
    * every key of the map in one transaction. Each key's row is read and written by the database
    * in one statement, so flushes of several processes add up instead of overwriting each other.
-   * Ids no longer stored are ignored.
+   * The day counters of `day` start again on a later China Standard Time day. Ids no longer
+   * stored are ignored.
    */
   recordUsage(usage: ReadonlyMap<number, ClientKeyUsage>): Promise<void>
 }
@@ -158,4 +162,22 @@ export interface SettingsStorage {
   getJson<T>(name: SettingName): Promise<T | undefined>
   /** `set` with the value as JSON text. */
   setJson(name: SettingName, value: unknown, now?: number): Promise<void>
+}
+
+/**
+ * Where notifications go (`@sfp/notify`). `url` and `secret` are stored as the caller gives them
+ * (sealed when ENCRYPTION_KEY is set); the server keeps its working copy in memory.
+ */
+export interface NotificationTargetsStorage {
+  /** Every target, in creation order (ascending id). */
+  all(): Promise<NotificationTargetRow[]>
+  /** Resolves to the row as stored (columns left out hold their defaults). */
+  insert(row: NewNotificationTargetRow): Promise<NotificationTargetRow>
+  /**
+   * Write the patch's defined fields in one statement; resolves to the row as stored after it,
+   * or undefined for an unknown id. Rejects with `No values to set` on an empty patch.
+   */
+  update(id: number, patch: NotificationTargetPatch): Promise<NotificationTargetRow | undefined>
+  /** Resolves to whether the target existed. */
+  remove(id: number): Promise<boolean>
 }

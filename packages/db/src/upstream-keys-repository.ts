@@ -43,6 +43,7 @@ function storedRow(given: NewUpstreamKeyRow): UpstreamKeyRow {
     errorCount: given.errorCount ?? 0,
     consecutiveErrors: given.consecutiveErrors ?? 0,
     rateLimitStrikes: given.rateLimitStrikes ?? 0,
+    rateLimitClass: given.rateLimitClass ?? null,
     successesSinceCheck: given.successesSinceCheck ?? 0,
     lastError: given.lastError ?? null,
     lastErrorDetail: given.lastErrorDetail ?? null,
@@ -50,6 +51,8 @@ function storedRow(given: NewUpstreamKeyRow): UpstreamKeyRow {
     cooldownUntil: given.cooldownUntil ?? null,
     egressId: given.egressId ?? null,
     egressUsedAt: given.egressUsedAt ?? null,
+    spent: given.spent ?? null,
+    blockedModels: given.blockedModels ?? null,
     createdAt: given.createdAt,
     updatedAt: given.updatedAt,
   }
@@ -58,9 +61,9 @@ function storedRow(given: NewUpstreamKeyRow): UpstreamKeyRow {
 /** Column order of the prepared insert (every column but the id). */
 const INSERT_SQL = `INSERT INTO upstream_keys (secret, fingerprint, masked_key, label, status, balance,
   balance_checked_at, call_count, error_count, consecutive_errors, rate_limit_strikes,
-  successes_since_check, last_error, last_error_detail, last_used_at, cooldown_until, egress_id,
-  egress_used_at, created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  rate_limit_class, successes_since_check, last_error, last_error_detail, last_used_at, cooldown_until, egress_id,
+  egress_used_at, spent, blocked_models, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT DO NOTHING`
 
 export function createUpstreamKeysRepository(db: Db): UpstreamKeysRepository {
@@ -84,6 +87,7 @@ export function createUpstreamKeysRepository(db: Db): UpstreamKeysRepository {
         r.errorCount,
         r.consecutiveErrors,
         r.rateLimitStrikes,
+        r.rateLimitClass,
         r.successesSinceCheck,
         r.lastError,
         r.lastErrorDetail === null ? null : JSON.stringify(r.lastErrorDetail),
@@ -91,6 +95,8 @@ export function createUpstreamKeysRepository(db: Db): UpstreamKeysRepository {
         r.cooldownUntil,
         r.egressId,
         r.egressUsedAt,
+        r.spent,
+        r.blockedModels === null ? null : JSON.stringify(r.blockedModels),
         r.createdAt,
         r.updatedAt,
       )

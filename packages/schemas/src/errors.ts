@@ -25,6 +25,17 @@ export const PROXY_ERRORS = {
    * `Allow: GET, POST, DELETE`; nothing was queued or sent.
    */
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
+  // A client key's own limits (docs/behaviour.md §12), checked before the request queues.
+  /** The client key's `expiresAt` has passed. */
+  client_key_expired: { status: 401, type: 'authentication_error' },
+  /** The body names a model outside the client key's model list. */
+  model_not_allowed: { status: 403, type: 'permission_error' },
+  /** The client's address is outside the client key's allowed IPs. */
+  client_ip_not_allowed: { status: 403, type: 'permission_error' },
+  /** The client key's requests per minute are used up; Retry-After: the next minute. */
+  client_rate_limited: { status: 429, type: 'rate_limit_error' },
+  /** A daily or monthly quota of the client key is used up; Retry-After: when it resets. */
+  client_quota_exceeded: { status: 429, type: 'rate_limit_error' },
   upstream_unreachable: { status: 502, type: 'server_error' },
   upstream_timeout: { status: 504, type: 'server_error' },
   upstream_stream_error: { status: 502, type: 'server_error' },

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { rateLimitClassSchema } from './rate-limits.js'
 
 /**
  * Why the server did something, as a stable code and typed params rather than a sentence: key
@@ -52,7 +53,8 @@ export const explanationSchema = z.discriminatedUnion('code', [
   // The admin's doing.
   explain('added_by_admin', nothing),
   explain('deleted_by_admin', nothing),
-  explain('disabled_by_admin', nothing),
+  /** `reason`: the admin's own words, when the disable gave one (absent in older events). */
+  explain('disabled_by_admin', z.object({ reason: z.string().nullable().optional() })),
   explain('enabled_by_admin', nothing),
   explain('activated_by_admin', nothing),
   /** The admin made the key the one in use on an egress (null: no egress enabled to use it). */
@@ -65,11 +67,30 @@ export const explanationSchema = z.discriminatedUnion('code', [
   explain('upstream_error', z.object({ status: int, detail: z.string().nullable() })),
   explain('network_error', z.object({ detail: z.string() })),
   /** `strike`: the 429s in a row without Retry-After; null when upstream sent Retry-After. */
-  explain('rate_limited', z.object({ seconds: int, strike: int.nullable() })),
+  /**
+   * A 429. `strike`: its place in a row when the cooldown escalates (null: Retry-After or a period
+   * decided it); `limit`: the limit the answer named (absent in events stored before classes).
+   */
+  explain(
+    'rate_limited',
+    z.object({
+      seconds: int,
+      strike: int.nullable(),
+      limit: rateLimitClassSchema.nullable().optional(),
+    }),
+  ),
   explain('key_rejected', z.object({ check: keyCheckSummarySchema })),
   explain('unauthorized_unconfirmed', z.object({ check: keyCheckSummarySchema })),
   explain('forbidden', z.object({ status: int, check: keyCheckSummarySchema })),
   explain('forbidden_passed', z.object({ status: int, check: keyCheckSummarySchema })),
+  /**
+   * A 402/403 for `model` while the balance was fine or unknown (real-name verification, `Pro/`
+   * models): this key cannot use that model; it stays in service for the others.
+   */
+  explain(
+    'model_blocked',
+    z.object({ status: int, model: z.string(), check: keyCheckSummarySchema }),
+  ),
   /** KEY_ERROR_THRESHOLD failures in a row, the last one's kind and words, then the check. */
   explain(
     'key_failures',
@@ -155,6 +176,8 @@ export const explanationSchema = z.discriminatedUnion('code', [
       nextAt: isoTime.nullable(),
     }),
   ),
+  /** Every key that could serve refused `model` upstream (a 403 with the balance fine). */
+  explain('model_unavailable', z.object({ model: z.string() })),
   /** One egress is `down` or `blocked` until `until`. */
   explain(
     'egress_out',
@@ -290,7 +313,8 @@ type EnglishRenderers = { [Code in ExplanationCode]: (params: ExplanationParams<
 const ENGLISH: EnglishRenderers = {
   added_by_admin: () => 'added by admin',
   deleted_by_admin: () => 'deleted by admin',
-  disabled_by_admin: () => 'disabled by admin',
+  disabled_by_admin: ({ reason }) =>
+    reason ? `disabled by admin: ${reason}` : 'disabled by admin',
   enabled_by_admin: () => 'enabled by admin',
   activated_by_admin: () => 'activated by admin',
   activation_override: ({ egressId }) =>
@@ -302,13 +326,19 @@ const ENGLISH: EnglishRenderers = {
   http_status: ({ status }) => `HTTP ${status}`,
   upstream_error: ({ status, detail }) => `HTTP ${status}${detail ? `: ${detail}` : ''}`,
   network_error: ({ detail }) => `network error: ${detail}`,
-  rate_limited: ({ seconds, strike }) =>
-    `HTTP 429: rate limited (${strike === null ? 'Retry-After' : `#${strike} in a row`}; cooling for ${seconds} s)`,
+  rate_limited: ({ seconds, strike, limit }) =>
+    limit === 'day'
+      ? `HTTP 429: daily limit reached (cooling until midnight China time, ${seconds} s)`
+      : limit === 'hour'
+        ? `HTTP 429: hourly limit reached (cooling until the next full hour, ${seconds} s)`
+        : `HTTP 429: rate limited (${strike === null ? 'Retry-After' : `#${strike} in a row`}; cooling for ${seconds} s)`,
   key_rejected: ({ check }) => `HTTP 401: key rejected (${checkText(check)})`,
   unauthorized_unconfirmed: ({ check }) =>
     `HTTP 401 not confirmed (${checkText(check)}); passed through`,
   forbidden: ({ status, check }) => `HTTP ${status}, then ${checkText(check)}`,
   forbidden_passed: ({ status, check }) => `HTTP ${status} passed through (${checkText(check)})`,
+  model_blocked: ({ status, model, check }) =>
+    `HTTP ${status} for model ${model} (${checkText(check)}): this key cannot use it; it serves other models`,
   key_failures: ({ count, last, status, detail, check }) => {
     const lastText =
       last === 'network_error'
@@ -355,6 +385,8 @@ const ENGLISH: EnglishRenderers = {
     `key #${keyId} is rate-limited${until === null ? '' : ` until ${until}`}${guardUntil === null ? '' : `; switching is held back until ${guardUntil}`}`,
   no_usable_key: ({ current, nextAt }) =>
     `no upstream key is usable now (${describeCurrentKey(current)}); ${nextAt === null ? 'add a key or enable one' : `the next becomes usable at ${nextAt}`}`,
+  model_unavailable: ({ model }) =>
+    `no upstream key may use model ${model}: SiliconFlow refused it to every key that could serve (real-name verification or the model's access rules); use another model or add a key that may use it`,
   egress_out: ({ egressId, state, until }) =>
     `egress #${egressId} is ${state}${until === null ? '' : ` until ${until}`}`,
   no_egress: ({ outs, nextAt }) =>

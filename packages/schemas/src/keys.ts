@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { customRule } from './errors.js'
 import { explanationSchema } from './explanations.js'
 import { decimalId, decimalInteger } from './ids.js'
+import { rateLimitClassSchema } from './rate-limits.js'
 
 /** @see docs/behaviour.md §4: the life cycle of an upstream key. */
 export const KEY_STATUSES = [
@@ -13,6 +14,7 @@ export const KEY_STATUSES = [
   'disabled',
 ] as const
 export const keyStatusSchema = z.enum(KEY_STATUSES)
+
 export type KeyStatus = z.infer<typeof keyStatusSchema>
 
 /** Dashboard labels, Chinese first (docs/behaviour.md §4), English second. */
@@ -45,6 +47,10 @@ export const keyViewSchema = z.object({
   lastErrorDetail: explanationSchema.nullable(),
   lastUsedAt: isoTime.nullable(),
   cooldownUntil: isoTime.nullable(),
+  /** The limit the key's last 429 named; null before any, or when the answer named none. */
+  rateLimitClass: rateLimitClassSchema.nullable(),
+  /** Models upstream refused this key (a 403 while its balance was fine); it serves the rest. */
+  blockedModels: z.array(z.string()),
   createdAt: isoTime,
   /** The egress lane the key belongs to (the one that last took it), or null. */
   egressId: z.number().int().nullable(),
@@ -127,14 +133,26 @@ export const addKeysResponseSchema = z.object({
 })
 export type AddKeysResponse = z.infer<typeof addKeysResponseSchema>
 
+const REASON_MAX = 200
+
 export const patchKeyBodySchema = z
   .strictObject({
     enabled: z.boolean().optional(),
     label: label.nullable().optional(),
+    /** Why the admin disables the key (with `enabled: false` only); kept in its key event. */
+    reason: z
+      .string()
+      .trim()
+      .max(REASON_MAX, { error: `must be at most ${REASON_MAX} characters` })
+      .optional(),
   })
   .refine((body) => body.enabled !== undefined || body.label !== undefined, {
     error: 'give enabled or label',
     ...customRule({ kind: 'one_of', fields: ['enabled', 'label'] }),
+  })
+  .refine((body) => body.reason === undefined || body.enabled === false, {
+    error: 'reason goes with enabled: false',
+    path: ['reason'],
   })
 export type PatchKeyBody = z.infer<typeof patchKeyBodySchema>
 

@@ -154,6 +154,8 @@ export const logEntrySchema = z.object({
    * types without any and for rows written before params existed (their text is `errorMessage`).
    */
   errorParams: z.record(z.string(), z.unknown()).nullable(),
+  /** CNY by the price table (docs/behaviour.md §11); null when no price applies, never 0 for it. */
+  cost: z.number().nullable(),
 })
 export type LogEntry = z.infer<typeof logEntrySchema>
 

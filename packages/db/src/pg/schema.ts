@@ -5,6 +5,11 @@ import {
   type Explanation,
   KEY_EVENT_TYPES,
   KEY_STATUSES,
+  NOTIFICATION_KINDS,
+  NOTIFICATION_LANGUAGES,
+  type NotificationEvent,
+  type NotificationFailure,
+  RATE_LIMIT_CLASSES,
 } from '@sfp/schemas'
 import {
   bigint,
@@ -88,6 +93,7 @@ export const upstreamKeys = pgTable(
     errorCount: bigNumber('error_count').notNull().default(0),
     consecutiveErrors: integer('consecutive_errors').notNull().default(0),
     rateLimitStrikes: integer('rate_limit_strikes').notNull().default(0),
+    rateLimitClass: text('rate_limit_class', { enum: RATE_LIMIT_CLASSES }),
     successesSinceCheck: integer('successes_since_check').notNull().default(0),
     lastError: text('last_error'),
     lastErrorDetail: jsonb('last_error_detail').$type<Explanation>(),
@@ -95,6 +101,8 @@ export const upstreamKeys = pgTable(
     cooldownUntil: bigNumber('cooldown_until'),
     egressId: integer('egress_id'),
     egressUsedAt: bigNumber('egress_used_at'),
+    spent: doublePrecision('spent'),
+    blockedModels: jsonb('blocked_models').$type<string[]>(),
     createdAt: bigNumber('created_at').notNull(),
     updatedAt: bigNumber('updated_at').notNull(),
   },
@@ -110,6 +118,19 @@ export const clientKeys = pgTable('client_keys', {
   lastUsedAt: bigNumber('last_used_at'),
   requestCount: bigNumber('request_count').notNull().default(0),
   origin: text('origin', { enum: CLIENT_KEY_ORIGINS }),
+  models: jsonb('models').$type<string[]>(),
+  expiresAt: bigNumber('expires_at'),
+  rpm: integer('rpm'),
+  dailyRequests: integer('daily_requests'),
+  dailyTokens: bigNumber('daily_tokens'),
+  monthlySpendCny: doublePrecision('monthly_spend_cny'),
+  allowedIps: jsonb('allowed_ips').$type<string[]>(),
+  note: text('note'),
+  usageDay: text('usage_day'),
+  dayRequests: integer('day_requests').notNull().default(0),
+  dayTokens: bigNumber('day_tokens').notNull().default(0),
+  usageMonth: text('usage_month'),
+  monthSpendCny: doublePrecision('month_spend_cny').notNull().default(0),
 })
 
 export const requestLogs = pgTable(
@@ -138,6 +159,7 @@ export const requestLogs = pgTable(
     errorType: text('error_type'),
     errorMessage: text('error_message'),
     errorParams: jsonb('error_params').$type<Record<string, unknown>>(),
+    cost: doublePrecision('cost'),
   },
   (table) => [
     index('request_logs_time_idx').on(table.time),
@@ -170,6 +192,23 @@ export const settings = pgTable('settings', {
   name: text('name').primaryKey(),
   value: text('value').notNull(),
   updatedAt: bigNumber('updated_at').notNull(),
+})
+
+export const notificationTargets = pgTable('notification_targets', {
+  id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+  kind: text('kind', { enum: NOTIFICATION_KINDS }).notNull(),
+  url: text('url').notNull(),
+  label: text('label'),
+  secret: text('secret'),
+  chatId: text('chat_id'),
+  events: jsonb('events').$type<NotificationEvent[]>().notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+  language: text('language', { enum: NOTIFICATION_LANGUAGES }).notNull().default('zh'),
+  createdAt: bigNumber('created_at').notNull(),
+  updatedAt: bigNumber('updated_at').notNull(),
+  lastSentAt: bigNumber('last_sent_at'),
+  lastError: jsonb('last_error').$type<NotificationFailure>(),
+  lastErrorAt: bigNumber('last_error_at'),
 })
 
 /**

@@ -14,6 +14,7 @@ import type {
   ClientKeysStorage,
   EgressesStorage,
   KeyEventsStorage,
+  NotificationTargetsStorage,
   RequestLogStorage,
   SettingsStorage,
   Storage,
@@ -24,7 +25,15 @@ import { createBulkInsert, createBulkInsertSkippingConflicts } from './bulk-inse
 import type { PostgresHandle } from './database.js'
 import { createPgPatchWriter } from './patch-writer.js'
 import { namedStatement } from './raw-statements.js'
-import { clientKeys, egresses, keyEvents, requestLogs, settings, upstreamKeys } from './schema.js'
+import {
+  clientKeys,
+  egresses,
+  keyEvents,
+  notificationTargets,
+  requestLogs,
+  settings,
+  upstreamKeys,
+} from './schema.js'
 
 /**
  * `Storage` on PostgreSQL (cluster mode, docs/behaviour.md §9), with the semantics of the SQLite
@@ -42,6 +51,7 @@ export function postgresStorage(handle: PostgresHandle): Storage {
     requestLogs: requestLogStorage(handle),
     keyEvents: keyEventsStorage(handle),
     settings: settingsStorage(handle),
+    notificationTargets: notificationTargetsStorage(handle),
   }
 }
 
@@ -108,12 +118,28 @@ function egressesStorage({ db, pool }: PostgresHandle): EgressesStorage {
 }
 
 function clientKeysStorage({ db, pool }: PostgresHandle): ClientKeysStorage {
-  // Each row read and written by the database in one statement: concurrent flushes add up.
+  // Each row read and written by the database in one statement: concurrent flushes add up. The
+  // day and month counters start again in a later period and ignore a late write of an earlier one.
+  const periodCounter = (period: 'day' | 'month', column: string) =>
+    `CASE WHEN v.${period} IS NULL THEN c.${column}
+       WHEN c.usage_${period} = v.${period} THEN c.${column} + v.${column}
+       WHEN c.usage_${period} IS NULL OR c.usage_${period} COLLATE "C" < v.${period} THEN v.${column}
+       ELSE c.${column} END`
+  const latest = (period: 'day' | 'month') =>
+    `CASE WHEN v.${period} IS NULL THEN c.usage_${period}
+       ELSE greatest(coalesce(c.usage_${period}, '') COLLATE "C", v.${period}) END`
   const recordUsage = namedStatement(
     pool,
     `UPDATE client_keys AS c SET request_count = c.request_count + v.requests,
-       last_used_at = greatest(coalesce(c.last_used_at, 0), v.last_used_at)
-     FROM unnest($1::integer[], $2::bigint[], $3::bigint[]) AS v (id, requests, last_used_at)
+       last_used_at = greatest(coalesce(c.last_used_at, 0), v.last_used_at),
+       day_requests = ${periodCounter('day', 'day_requests')},
+       day_tokens = ${periodCounter('day', 'day_tokens')},
+       usage_day = ${latest('day')},
+       month_spend_cny = ${periodCounter('month', 'month_spend_cny')},
+       usage_month = ${latest('month')}
+     FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::text[], $5::integer[], $6::bigint[],
+       $7::text[], $8::double precision[])
+       AS v (id, requests, last_used_at, day, day_requests, day_tokens, month, month_spend_cny)
      WHERE c.id = v.id`,
   )
   return {
@@ -127,6 +153,14 @@ function clientKeysStorage({ db, pool }: PostgresHandle): ClientKeysStorage {
       if (inserted === undefined) throw new Error('client key not inserted')
       return inserted
     },
+    async update(id, patch) {
+      const [updated] = await db
+        .update(clientKeys)
+        .set(patch)
+        .where(eq(clientKeys.id, id))
+        .returning()
+      return updated
+    },
     async remove(id) {
       const deleted = await db
         .delete(clientKeys)
@@ -139,12 +173,31 @@ function clientKeysStorage({ db, pool }: PostgresHandle): ClientKeysStorage {
       const ids: number[] = []
       const requests: number[] = []
       const lastUsedAts: number[] = []
+      const days: (string | null)[] = []
+      const dayRequests: number[] = []
+      const dayTokens: number[] = []
+      const months: (string | null)[] = []
+      const monthSpends: number[] = []
       for (const [id, used] of usage) {
         ids.push(id)
         requests.push(used.requests)
         lastUsedAts.push(used.lastUsedAt)
+        days.push(used.day?.date ?? null)
+        dayRequests.push(used.day?.requests ?? 0)
+        dayTokens.push(used.day?.tokens ?? 0)
+        months.push(used.month?.month ?? null)
+        monthSpends.push(used.month?.spendCny ?? 0)
       }
-      await recordUsage([ids, requests, lastUsedAts])
+      await recordUsage([
+        ids,
+        requests,
+        lastUsedAts,
+        days,
+        dayRequests,
+        dayTokens,
+        months,
+        monthSpends,
+      ])
     },
   }
 }
@@ -254,4 +307,30 @@ function settingsStorage({ db }: PostgresHandle): SettingsStorage {
     setJson: (name, value, now) => storage.set(name, JSON.stringify(value), now),
   }
   return storage
+}
+
+function notificationTargetsStorage({ db }: PostgresHandle): NotificationTargetsStorage {
+  return {
+    all: async () => db.select().from(notificationTargets).orderBy(asc(notificationTargets.id)),
+    async insert(row) {
+      const [inserted] = await db.insert(notificationTargets).values(row).returning()
+      if (inserted === undefined) throw new Error('notification target not inserted')
+      return inserted
+    },
+    async update(id, patch) {
+      const [updated] = await db
+        .update(notificationTargets)
+        .set(patch)
+        .where(eq(notificationTargets.id, id))
+        .returning()
+      return updated
+    },
+    async remove(id) {
+      const deleted = await db
+        .delete(notificationTargets)
+        .where(eq(notificationTargets.id, id))
+        .returning({ id: notificationTargets.id })
+      return deleted.length > 0
+    },
+  }
 }

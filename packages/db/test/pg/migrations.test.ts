@@ -20,6 +20,7 @@ const TABLES = [
   'instances',
   'key_events',
   'lane_leases',
+  'notification_targets',
   'request_logs',
   'settings',
   'upstream_keys',

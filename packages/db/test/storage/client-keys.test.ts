@@ -24,6 +24,19 @@ describeStorage('client keys storage', ({ open }) => {
       lastUsedAt: null,
       requestCount: 0,
       origin: null,
+      models: null,
+      expiresAt: null,
+      rpm: null,
+      dailyRequests: null,
+      dailyTokens: null,
+      monthlySpendCny: null,
+      allowedIps: null,
+      note: null,
+      usageDay: null,
+      dayRequests: 0,
+      dayTokens: 0,
+      usageMonth: null,
+      monthSpendCny: 0,
     })
     expect(old.origin).toBe('siliconflowProxy')
     expect(await clientKeys.findByHash('hash-old')).toEqual(old)
@@ -61,5 +74,66 @@ describeStorage('client keys storage', ({ open }) => {
       { ...a, requestCount: 3 + 2 + 2 ** 40, lastUsedAt: later },
       { ...b, requestCount: 1, lastUsedAt: T0 + 9 },
     ])
+  })
+
+  it('stores limits at insert and changes them by patch; an unknown id changes nothing', async () => {
+    const { clientKeys } = await open()
+    const limits = {
+      models: ['Qwen/*', 'deepseek-ai/DeepSeek-V3'],
+      expiresAt: T0 + 86_400_000,
+      rpm: 60,
+      dailyRequests: 1000,
+      dailyTokens: 2 ** 40,
+      monthlySpendCny: 12.5,
+      allowedIps: ['10.0.0.0/8', '2001:db8::/32'],
+      note: '实习生',
+    }
+    const team = await clientKeys.insert({ ...newClientKey('team'), ...limits })
+    expect(team).toMatchObject(limits)
+
+    const changed = await clientKeys.update(team.id, { models: null, rpm: 5, name: 'renamed' })
+    expect(changed).toEqual({ ...team, models: null, rpm: 5, name: 'renamed' })
+    expect(await clientKeys.all()).toEqual([changed])
+    expect(await clientKeys.update(team.id + 100, { rpm: 1 })).toBeUndefined()
+  })
+
+  it('adds day counters within a day, starts again on a later day, ignores an earlier one', async () => {
+    const { clientKeys } = await open()
+    const a = await clientKeys.insert(newClientKey('a'))
+    const use = (date: string, requests: number, tokens: number) =>
+      new Map([[a.id, { requests, lastUsedAt: T0, day: { date, requests, tokens } }]])
+    const day = async () => {
+      const [row] = await clientKeys.all()
+      return [row?.usageDay, row?.dayRequests, row?.dayTokens]
+    }
+
+    await clientKeys.recordUsage(use('2026-01-01', 2, 30))
+    await clientKeys.recordUsage(use('2026-01-01', 1, 2 ** 40))
+    expect(await day()).toEqual(['2026-01-01', 3, 30 + 2 ** 40])
+    await clientKeys.recordUsage(use('2026-01-02', 1, 5))
+    expect(await day()).toEqual(['2026-01-02', 1, 5])
+    await clientKeys.recordUsage(use('2026-01-01', 7, 7))
+    expect(await day()).toEqual(['2026-01-02', 1, 5])
+    // Without a day, only the total and the last use move.
+    await clientKeys.recordUsage(new Map([[a.id, { requests: 4, lastUsedAt: T0 }]]))
+    expect(await day()).toEqual(['2026-01-02', 1, 5])
+    expect((await clientKeys.all())[0]?.requestCount).toBe(2 + 1 + 1 + 7 + 4)
+  })
+
+  it('adds month spend within a month and starts again in a later one', async () => {
+    const { clientKeys } = await open()
+    const a = await clientKeys.insert(newClientKey('a'))
+    const spend = (month: string, spendCny: number) =>
+      new Map([[a.id, { requests: 0, lastUsedAt: T0, month: { month, spendCny } }]])
+    const month = async () => {
+      const [row] = await clientKeys.all()
+      return [row?.usageMonth, row?.monthSpendCny]
+    }
+    await clientKeys.recordUsage(spend('2026-01', 0.25))
+    await clientKeys.recordUsage(spend('2026-01', 0.5))
+    expect(await month()).toEqual(['2026-01', 0.75])
+    await clientKeys.recordUsage(spend('2026-02', 2))
+    await clientKeys.recordUsage(spend('2026-01', 9))
+    expect(await month()).toEqual(['2026-02', 2])
   })
 })

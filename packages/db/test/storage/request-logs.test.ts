@@ -98,6 +98,7 @@ describeStorage('request log storage', ({ open }) => {
       errorType: 'upstream_error',
       errorMessage: 'upstream said "no"',
       errorParams: { status: 503, detail: '服务繁忙 {"x": [1]}' },
+      cost: 0.001234,
     }
     await storage.requestLogs.insertBatch([full, newLog({ requestId: 'req-bare' })])
     await storage.requestLogs.insertBatch([])
@@ -125,6 +126,7 @@ describeStorage('request log storage', ({ open }) => {
       errorType: null,
       errorMessage: null,
       errorParams: null,
+      cost: null,
     })
   })
 

@@ -27,6 +27,7 @@ describeStorage('upstream keys storage', ({ open }) => {
       errorCount: 0,
       consecutiveErrors: 0,
       rateLimitStrikes: 0,
+      rateLimitClass: null,
       successesSinceCheck: 0,
       lastError: null,
       lastErrorDetail: null,
@@ -34,6 +35,8 @@ describeStorage('upstream keys storage', ({ open }) => {
       cooldownUntil: null,
       egressId: null,
       egressUsedAt: null,
+      spent: null,
+      blockedModels: null,
       createdAt: T0,
       updatedAt: T0,
     })

@@ -1,0 +1,1 @@
+ALTER TABLE "upstream_keys" ADD COLUMN "rate_limit_class" text;

@@ -55,6 +55,15 @@ export const NoAvailableKey = createError<'SFP_NO_AVAILABLE_KEY', number, [strin
   '%s',
   PROXY_ERRORS.no_available_key.status,
 )
+/**
+ * No key may use the request's model (upstream refused it to each): `no_available_key`, but with
+ * the upstream's own 403, since asking again will not help until a key is added or activated.
+ */
+export const ModelUnavailable = createError<'SFP_NO_AVAILABLE_KEY', number, [string]>(
+  'SFP_NO_AVAILABLE_KEY',
+  '%s',
+  403,
+)
 export const NoAvailableEgress = createError<'SFP_NO_AVAILABLE_EGRESS', number, [string]>(
   'SFP_NO_AVAILABLE_EGRESS',
   '%s',

@@ -3,6 +3,7 @@ import { describeCurrentKey, type Explanation, type ExplanationParams } from '@s
 import {
   EgressBlocked,
   KeySwitchGuard,
+  ModelUnavailable,
   NoAvailableEgress,
   NoAvailableKey,
   RateLimited,
@@ -76,8 +77,22 @@ export function decideKey(
       return { kind: 'keep', keyId: selection.keyId }
     }
     case 'switch': {
-      const { keyId, current } = selection
+      const { keyId, current, forModel } = selection
       const verdict = guard.check(keyId, now)
+      // The lane's key serves, only not this model: under `wait` the window holds as for any
+      // switch, with words naming the model; `immediate` lets the lane move, as it would for a
+      // dead key (the operator chose switching over waiting).
+      if (forModel !== undefined && verdict.kind === 'switch-in-window' && !verdict.allowed) {
+        const why = `moving from key #${verdict.fromKeyId} (which upstream refused model ${forModel}) to key #${keyId}`
+        const subject: GuardSubject = {
+          kind: 'move',
+          fromKeyId: verdict.fromKeyId,
+          toKeyId: keyId,
+          current: currentView(current),
+        }
+        const howToGoOn = `Another egress whose key may use ${forModel} serves it meanwhile; or activate key #${keyId} in the dashboard.`
+        return guardRefusal(why, subject, verdict.windowEndsAt, guard, now, laneId, howToGoOn)
+      }
       if (verdict.kind === 'switch-in-window' && !verdict.allowed) {
         if (current?.status === 'cooling') {
           const retryAt = Math.min(
@@ -100,7 +115,8 @@ export function decideKey(
       return { kind: 'switch', keyId, fromKeyId, reason }
     }
     case 'none': {
-      const { current, retryAt } = selection
+      const { current, retryAt, blockedFor } = selection
+      if (blockedFor !== undefined && retryAt === null) return modelRefusal(blockedFor)
       if (current?.status === 'cooling') {
         return coolingRefusal(current, current.cooldownUntil ?? retryAt, null)
       }
@@ -151,6 +167,23 @@ export function guardRefusal(
         hint: howToGoOn === undefined ? 'switch_sooner' : 'override_first',
       },
     },
+  }
+}
+
+/**
+ * No key will ever serve `model` here: upstream refused it to every key that could serve. Answered
+ * with 403 (like the upstream's own refusal) and words saying it is the model, not the client key.
+ */
+function modelRefusal(model: string): Refusal {
+  return {
+    kind: 'refuse',
+    code: 'no_available_key',
+    message:
+      `No upstream key may use model ${model}: SiliconFlow refused it (HTTP 403) to every key ` +
+      'that could serve, while their balance was fine (real-name verification, or the access ' +
+      "rules of the model's tier). Use another model, or add a key that may use it.",
+    retryAt: null,
+    explanation: { code: 'model_unavailable', params: { model } },
   }
 }
 
@@ -208,7 +241,9 @@ export function refusalError(refusal: Refusal, now: number) {
       : refusal.code === 'rate_limited'
         ? new RateLimited(refusal.message)
         : refusal.code === 'no_available_key'
-          ? new NoAvailableKey(refusal.message)
+          ? refusal.explanation.code === 'model_unavailable'
+            ? new ModelUnavailable(refusal.message)
+            : new NoAvailableKey(refusal.message)
           : refusal.code === 'egress_blocked'
             ? new EgressBlocked(refusal.message)
             : new NoAvailableEgress(refusal.message)

@@ -256,7 +256,8 @@ export class LaneScheduler {
     if (options.stillWanted && !options.stillWanted()) {
       return { kind: 'failed', error: new CheckNotNeeded() }
     }
-    return { kind: 'granted', lease: this.#grant(evaluation.lane, evaluation.decision, waitedMs) }
+    const { lane, decision } = evaluation
+    return { kind: 'granted', lease: this.#grant(lane, decision, waitedMs, options.model) }
   }
 
   #evaluate(
@@ -268,6 +269,7 @@ export class LaneScheduler {
     | { kind: 'refused'; refusal: Refusal } {
     const { lanes } = this.#options
     const { keyId, exclude } = options
+    const model = options.model ? options.model : undefined
     let best: { lane: Lane; decision: Exclude<KeyDecision, Refusal> } | undefined
     let busy = false
     const refusals: LaneRefusal[] = []
@@ -293,7 +295,7 @@ export class LaneScheduler {
     } else {
       for (const lane of lanes.active()) {
         if (exclude?.has(lane.id)) left(lane)
-        else consider(lane, lanes.verdict(lane, time))
+        else consider(lane, lanes.verdict(lane, time, model))
       }
     }
     if (best !== undefined) return { kind: 'ok', ...(best as NonNullable<typeof best>) }
@@ -301,11 +303,21 @@ export class LaneScheduler {
     return { kind: 'refused', refusal: combineRefusals(refusals) }
   }
 
-  #grant(lane: Lane, decision: Exclude<KeyDecision, Refusal>, waitedMs: number): Lease {
+  #grant(
+    lane: Lane,
+    decision: Exclude<KeyDecision, Refusal>,
+    waitedMs: number,
+    model: string | null | undefined,
+  ): Lease {
     lane.inFlight += 1
     this.#grants += 1
     lane.lastGrantSeq = this.#grants
-    const state: LeaseState = { released: false, lane, heldSince: this.#options.clock.now() }
+    const state: LeaseState = {
+      released: false,
+      lane,
+      heldSince: this.#options.clock.now(),
+      model: model ? model : undefined,
+    }
     const lease = new LaneLease(this.#context, state, waitedMs, decision, () => this.#free(state))
     this.#leakDetector.register(lease, state, state)
     this.#options.changed()

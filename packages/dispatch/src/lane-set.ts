@@ -126,17 +126,17 @@ export class LaneSet {
     }
   }
 
-  /** The lane's key decision now, without side effects. */
-  decide(lane: Lane, now: number): KeyDecision {
-    const selection = this.#deps.pool.select(this.#laneKeys(lane), now)
+  /** The lane's key decision now (for a request naming `model`), without side effects. */
+  decide(lane: Lane, now: number, model?: string): KeyDecision {
+    const selection = this.#deps.pool.select(this.#laneKeys(lane), now, model)
     return decideKey(selection, lane.guard, now, lane.id)
   }
 
-  /** What `lane` could do for an ordinary request now. */
-  verdict(lane: Lane, now: number): LaneVerdict | null {
+  /** What `lane` could do for an ordinary request (naming `model`) now. */
+  verdict(lane: Lane, now: number, model?: string): LaneVerdict | null {
     const out = this.egressVerdict(lane, now)
     if (out !== undefined) return out
-    const decision = this.decide(lane, now)
+    const decision = this.decide(lane, now, model)
     if (decision.kind === 'refuse') {
       return { kind: 'refused', refusal: { kind: 'key', laneId: lane.id, refusal: decision } }
     }

@@ -27,6 +27,8 @@ export interface LeaseState {
   released: boolean
   lane: Lane
   heldSince: number
+  /** The request's model: a key switch only takes keys upstream has not refused it to. */
+  model?: string | undefined
 }
 
 /**
@@ -120,7 +122,7 @@ export class LaneLease implements Lease {
     const { lane } = this.state
     if (this.#callOpen) throw new Error('switchKey() before the last call ended')
     const time = now()
-    const decision = lanes.decide(lane, time)
+    const decision = lanes.decide(lane, time, this.state.model)
     if (decision.kind === 'refuse') throw refusalError(decision, time)
     // The chooser keeps this key; or other calls of this lane still use the old key, and one IP
     // never has two keys out at once.

@@ -39,6 +39,11 @@ export interface LeaseOptions {
    * across client keys, and one key may hold only its CLIENT_QUEUE_SHARE of the queue.
    */
   clientKeyId?: number | null | undefined
+  /**
+   * The model the request names: lanes only serve it with a key upstream has not refused it to
+   * (a key's `blockedModels`), and never switch their key for it inside the guard window.
+   */
+  model?: string | null | undefined
 }
 
 /** A lease for one key on its own lane (a balance or validity check of that key). */

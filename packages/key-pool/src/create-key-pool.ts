@@ -117,7 +117,14 @@ export async function createKeyPool(deps: KeyPoolDeps): Promise<KeyPoolService> 
   return {
     ...directory,
     activate(id, reason) {
-      const fresh = { consecutiveErrors: 0, rateLimitStrikes: 0 }
+      // The admin vouches for the key: models upstream refused it are tried again too (after
+      // real-name verification, say), and refused again if they still are.
+      const fresh = {
+        consecutiveErrors: 0,
+        rateLimitStrikes: 0,
+        rateLimitClass: null,
+        blockedModels: null,
+      }
       if (store.require(id).status === 'active') store.patch(id, fresh)
       else store.transition(id, 'active', { code: 'activated_by_admin', params: {} }, fresh)
       store.record({ keyId: id, type: 'override', explanation: reason })
@@ -138,9 +145,9 @@ export async function createKeyPool(deps: KeyPoolDeps): Promise<KeyPoolService> 
       return view(id)
     },
 
-    select(lane, time = now()) {
+    select(lane, time = now(), model) {
       const current = lane.currentKeyId === null ? undefined : store.get(lane.currentKeyId)
-      return selectKey(store.values(), current, lane, time)
+      return selectKey(store.values(), current, lane, time, model)
     },
     bind(id, egressId, time, reason) {
       const key = store.get(id)

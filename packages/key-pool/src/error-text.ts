@@ -17,13 +17,17 @@ export function shortError(text: string): string {
   return line.length > MAX_LENGTH ? `${line.slice(0, MAX_LENGTH - 1)}…` : line
 }
 
+/** Params that are never upstream words: a model name (the request's own) stays whole. */
+const NOT_UPSTREAM_WORDS = new Set(['code', 'model'])
+
 /**
  * The explanation with every string param passed through `shortError` (params may carry upstream
- * words): what is stored and answered never holds more of a key than its mask.
+ * words): what is stored and answered never holds more of a key than its mask. Model names are
+ * kept as they are (`Pro/deepseek-ai/DeepSeek-R1-Distill-Qwen-32B` would read as a token).
  */
 export function safeExplanation<E extends Explanation>(explained: E): E {
   return JSON.parse(JSON.stringify(explained), (name, value: unknown) =>
-    typeof value === 'string' && name !== 'code' ? shortError(value) : value,
+    typeof value === 'string' && !NOT_UPSTREAM_WORDS.has(name) ? shortError(value) : value,
   ) as E
 }
 

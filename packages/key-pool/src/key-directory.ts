@@ -91,7 +91,9 @@ export function createKeyDirectory(
       const fields: UpstreamKeyPatch = {}
       if (patch.label !== undefined) fields.label = patch.label === '' ? null : patch.label
       if (patch.enabled === false && key.status !== 'disabled') {
-        store.transition(id, 'disabled', { code: 'disabled_by_admin', params: {} }, fields)
+        const params = patch.reason ? { reason: patch.reason } : {}
+        const disabled = { code: 'disabled_by_admin', params } as const
+        store.transition(id, 'disabled', disabled, fields)
       } else if (patch.enabled === true && key.status === 'disabled') {
         const enabled = { code: 'enabled_by_admin', params: {} } as const
         store.transition(id, 'active', enabled, { ...fields, consecutiveErrors: 0 })

@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici'
 import type { KeyCheck } from './balance-client.js'
 import { errorFields, shortError } from './error-text.js'
 import { balancePatch, isLowBalance, type RuleContext } from './key-checks.js'
+import { limitPeriodEnd, rateLimitClassOf } from './rate-limit-class.js'
 import type { AttemptOutcome, OutcomeVerdict } from './types.js'
 
 export interface OutcomeContext extends RuleContext {
@@ -55,9 +56,9 @@ export async function applyOutcome(
       case 'unauthorized':
         return await unauthorized(ctx, key, counted, via)
       case 'forbidden':
-        return await forbidden(ctx, key, counted, outcome.status, via)
+        return await forbidden(ctx, key, counted, outcome, via)
       case 'rateLimited':
-        return rateLimited(ctx, key, counted, outcome.retryAfterMs)
+        return rateLimited(ctx, key, counted, outcome.retryAfterMs, outcome.message ?? null)
       case 'upstreamError': {
         const detail = outcome.message ? shortError(outcome.message) : null
         const error = {
@@ -89,13 +90,18 @@ function succeed(ctx: OutcomeContext, key: UpstreamKeyRow, counted: Counted): Ou
     ...counted,
     consecutiveErrors: 0,
     rateLimitStrikes: 0,
+    rateLimitClass: null,
     successesSinceCheck: due ? 0 : successes,
   }
   // With DISPATCH_CONCURRENCY > 1 a parallel attempt may have just marked the key `insufficient`
   // or `invalid`; this answer proves it works all the same. Only the admin's `disabled` stands.
   const revived = key.status !== 'active' && key.status !== 'disabled'
   // The common case, a healthy key answering, changes counters only: written behind.
-  const countersOnly = !revived && key.consecutiveErrors === 0 && key.rateLimitStrikes === 0
+  const countersOnly =
+    !revived &&
+    key.consecutiveErrors === 0 &&
+    key.rateLimitStrikes === 0 &&
+    key.rateLimitClass === null
   const row = revived
     ? ctx.store.transition(key.id, 'active', SUCCESS_PROVES_KEY, { ...patch, cooldownUntil: null })
     : countersOnly
@@ -158,14 +164,20 @@ async function unauthorized(
   return { status: row.status, moveOn: false }
 }
 
-/** 402/403: only a balance below the threshold is the key's fault; otherwise pass it through. */
+/**
+ * 402/403: only a balance below the threshold is the key's fault. Fine or unknown, a 403 for a
+ * named model says this key may not use that model (real-name verification, `Pro/` models): it
+ * is recorded in `blockedModels` and the key keeps serving every other model; without a model
+ * the error is passed through.
+ */
 async function forbidden(
   ctx: OutcomeContext,
   key: UpstreamKeyRow,
   counted: Counted,
-  status: number,
+  outcome: Extract<AttemptOutcome, { kind: 'forbidden' }>,
   via: Dispatcher | undefined,
 ) {
+  const { status } = outcome
   ctx.store.patch(key.id, { ...counted, errorCount: key.errorCount + 1 })
   const check = await ctx.confirm(key.id, via)
   if (!ctx.store.get(key.id)) return GONE
@@ -177,6 +189,10 @@ async function forbidden(
   if (isLowBalance(check, ctx.rules))
     return outOfService(ctx, key.id, 'insufficient', reason, patch)
   if (check.kind === 'invalid') return outOfService(ctx, key.id, 'invalid', reason, patch)
+  const model = outcome.model ?? null
+  if (status === 403 && model !== null && model !== '') {
+    return blockModel(ctx, key.id, status, model, check, patch)
+  }
   const passed: Explanation = {
     code: 'forbidden_passed',
     params: { status, check: check.summary },
@@ -185,24 +201,76 @@ async function forbidden(
   return { status: row.status, moveOn: false }
 }
 
-/** @see docs/behaviour.md §4: 429 -> `cooling` until Retry-After, else 30 s doubling to 15 min. */
+/** Longest model name kept: SiliconFlow's run to about 60 characters. */
+const MODEL_NAME_MAX = 200
+/**
+ * Most models remembered per key, the oldest forgotten first: names come from clients' bodies,
+ * and a key row must stay small whatever they send.
+ */
+export const BLOCKED_MODELS_MAX = 100
+
+/**
+ * The key may not use `model`: remembered on the key (once) with a key event; its state stays.
+ * The verdict keeps the key (`moveOn` false: the upstream's 403 is passed through), and the
+ * dispatch routes later requests for that model to keys that may use it.
+ */
+function blockModel(
+  ctx: OutcomeContext,
+  id: number,
+  status: number,
+  model: string,
+  check: KeyCheck,
+  patch: UpstreamKeyPatch,
+): OutcomeVerdict {
+  const name = model.slice(0, MODEL_NAME_MAX)
+  const blocked = ctx.store.require(id).blockedModels ?? []
+  const reason: Explanation = {
+    code: 'model_blocked',
+    params: { status, model: name, check: check.summary },
+  }
+  const known = blocked.includes(name)
+  const row = ctx.store.patch(id, {
+    ...patch,
+    ...errorFields(reason),
+    ...(known ? {} : { blockedModels: [...blocked, name].slice(-BLOCKED_MODELS_MAX) }),
+  })
+  if (!known) ctx.store.record({ keyId: id, type: 'check', explanation: reason })
+  return { status: row.status, moveOn: false, blockedModel: name }
+}
+
+/**
+ * @see docs/behaviour.md §4: 429 -> `cooling`. A per-hour or per-day limit named in the message
+ * cools the key until that period ends (in China Standard Time), Retry-After if it says later;
+ * otherwise until Retry-After, else 30 s doubling to 15 min.
+ */
 function rateLimited(
   ctx: OutcomeContext,
   key: UpstreamKeyRow,
   counted: Counted,
   retryAfterMs: number | null,
+  message: string | null,
 ): OutcomeVerdict {
   const strikes = key.rateLimitStrikes + 1
-  const waitMs = retryAfterMs ?? rateLimitCooldownMs(strikes)
+  const limit = rateLimitClassOf(message)
+  const periodMs =
+    limit === 'hour' || limit === 'day'
+      ? limitPeriodEnd(limit, counted.lastUsedAt) - counted.lastUsedAt
+      : null
+  const waitMs =
+    periodMs !== null
+      ? Math.max(periodMs, retryAfterMs ?? 0)
+      : (retryAfterMs ?? rateLimitCooldownMs(strikes))
   const seconds = Math.ceil(waitMs / 1000)
+  const escalated = periodMs === null && retryAfterMs === null
   const reason: Explanation = {
     code: 'rate_limited',
-    params: { seconds, strike: retryAfterMs === null ? strikes : null },
+    params: { seconds, strike: escalated ? strikes : null, limit },
   }
   return outOfService(ctx, key.id, 'cooling', reason, {
     ...counted,
     errorCount: key.errorCount + 1,
     rateLimitStrikes: strikes,
+    rateLimitClass: limit,
     cooldownUntil: counted.lastUsedAt + Math.max(0, waitMs),
     ...errorFields(reason),
   })

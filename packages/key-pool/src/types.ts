@@ -25,10 +25,16 @@ export type AttemptOutcome =
   | { kind: 'clientError'; status: number | null }
   /** 401: confirmed with /v1/user/info (or /v1/models) before the key is marked `invalid`. */
   | { kind: 'unauthorized' }
-  /** 402/403: the balance decides between `insufficient` and passing the error through. */
-  | { kind: 'forbidden'; status: number }
-  /** 429: `cooling` until Retry-After, else an escalating 30 s, 60 s, 120 s ... capped at 15 min. */
-  | { kind: 'rateLimited'; retryAfterMs: number | null }
+  /**
+   * 402/403: the balance decides between `insufficient` and passing the error through; a 403
+   * for `model` (the request body's) with the balance fine blocks that model for the key only.
+   */
+  | { kind: 'forbidden'; status: number; model?: string | null }
+  /**
+   * 429: `cooling` until the end of the hour or the China day when `message` names such a limit,
+   * else until Retry-After, else an escalating 30 s, 60 s, 120 s ... capped at 15 min.
+   */
+  | { kind: 'rateLimited'; retryAfterMs: number | null; message?: string | null }
   /** 5xx (busy codes 50508/50603 included). */
   | { kind: 'upstreamError'; status: number; message: string | null }
   /** No usable answer: connect failure, reset, timeout. `code` is undici's `UND_ERR_*` or errno. */
@@ -39,6 +45,8 @@ export interface OutcomeVerdict {
   status: KeyStatus
   /** The key cannot serve now: the caller should move to another key if the guard allows. */
   moveOn: boolean
+  /** Upstream refused this model to the key (now in its `blockedModels`); it serves the rest. */
+  blockedModel?: string
 }
 
 /** Where one upstream call goes out: the lane's undici dispatcher (absent: the pool's own). */
@@ -103,13 +111,23 @@ export interface CurrentKeyState {
 export type KeySelection =
   /** The lane's key is usable: keep it. */
   | { kind: 'current'; keyId: number }
-  /** The lane's key is gone or unusable (or there is none yet): this one would replace it. */
-  | { kind: 'switch'; keyId: number; current: CurrentKeyState | null }
+  /**
+   * The lane's key is gone or unusable (or there is none yet): this one would replace it. With
+   * `forModel`: the lane's key serves, but upstream refused it the request's model.
+   */
+  | { kind: 'switch'; keyId: number; current: CurrentKeyState | null; forModel?: string }
   /**
    * Nothing is usable on this lane. `retryAt`: when the earliest key becomes a candidate (a
    * cooldown ends, or a key of another lane has rested long enough); null when none will.
+   * `blockedFor`: the request's model, when keys were passed over only because upstream refused
+   * them that model.
    */
-  | { kind: 'none'; current: CurrentKeyState | null; retryAt: number | null }
+  | {
+      kind: 'none'
+      current: CurrentKeyState | null
+      retryAt: number | null
+      blockedFor?: string
+    }
 
 export type PoolChangeListener = () => void
 
@@ -137,8 +155,11 @@ export interface KeyPool {
   /** Every key in plain text, one per line, creation order: the only way keys leave. */
   exportText(): string
 
-  /** A lane's next key. Never touches the database or upstream: O(1) while its key stays usable. */
-  select(lane: LaneKeys, now?: number): KeySelection
+  /**
+   * A lane's next key. Never touches the database or upstream: O(1) while its key stays usable.
+   * With `model`, keys upstream refused that model are never proposed.
+   */
+  select(lane: LaneKeys, now?: number, model?: string): KeySelection
   /**
    * Lane `egressId` takes key `id` at `time`: the binding is written through, and a `switch`
    * key event with `reason` is recorded when `reason` is given.

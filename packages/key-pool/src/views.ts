@@ -23,6 +23,8 @@ export function toKeyView(row: UpstreamKeyRow, isCurrent: boolean): KeyView {
     lastErrorDetail: readExplanation(row.lastErrorDetail),
     lastUsedAt: iso(row.lastUsedAt),
     cooldownUntil: iso(row.cooldownUntil),
+    rateLimitClass: row.rateLimitClass,
+    blockedModels: row.blockedModels ?? [],
     createdAt: new Date(row.createdAt).toISOString(),
     egressId: row.egressId,
   }

@@ -45,6 +45,8 @@ describe('add', () => {
         lastErrorDetail: null,
         lastUsedAt: null,
         cooldownUntil: null,
+        rateLimitClass: null,
+        blockedModels: [],
         createdAt: new Date(T0).toISOString(),
         egressId: null,
       },

@@ -121,7 +121,10 @@ describe('key explanations: codes and params, stored', () => {
   it('a 429: rate_limited with the seconds and the strike, or Retry-After', async () => {
     const setup = await poolWith({ totalBalance: '50.00' })
     await reportAll(setup, [{ kind: 'rateLimited', retryAfterMs: null }])
-    const rateLimited: Explanation = { code: 'rate_limited', params: { seconds: 30, strike: 1 } }
+    const rateLimited: Explanation = {
+      code: 'rate_limited',
+      params: { seconds: 30, strike: 1, limit: null },
+    }
     const first = await storedAfterRestart(setup)
     expect(first.key).toMatchObject({ status: 'cooling', lastErrorDetail: rateLimited })
     expect(first.states).toEqual([{ to: 'cooling', explanation: rateLimited }])
@@ -130,7 +133,7 @@ describe('key explanations: codes and params, stored', () => {
     await reportAll(other, [{ kind: 'rateLimited', retryAfterMs: 12_000 }])
     expect((await storedAfterRestart(other)).key?.lastErrorDetail).toEqual({
       code: 'rate_limited',
-      params: { seconds: 12, strike: null },
+      params: { seconds: 12, strike: null, limit: null },
     })
   })
 

@@ -46,6 +46,10 @@ export interface TestbedOptions {
   dataDir?: string
   clock?: ManualClock
   reportError?: (error: unknown) => void
+  /** The look-alike upstream the pool's checks ask (default: nowhere). */
+  upstreamBaseUrl?: string
+  /** BALANCE_REFRESH_MINUTES (default 0: no periodic check). */
+  balanceRefreshMinutes?: number
 }
 
 export interface Testbed {
@@ -82,10 +86,10 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
     storage,
     clock,
     settings: {
-      upstreamBaseUrl: NOWHERE,
+      upstreamBaseUrl: options.upstreamBaseUrl ?? NOWHERE,
       lowBalanceThreshold: 1,
       autoQueryBalanceAfterCalls: 0,
-      balanceRefreshMinutes: 0,
+      balanceRefreshMinutes: options.balanceRefreshMinutes ?? 0,
       keyErrorThreshold: 3,
       keyErrorCooldownMinutes: 10,
       upstreamConnectTimeoutMs: 1000,

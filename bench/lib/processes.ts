@@ -103,3 +103,12 @@ export function cpuTimeMs(pid: number): number {
     .map(Number)
   return children.reduce((sum, child) => sum + cpuTimeMs(child), own)
 }
+
+/**
+ * Write system calls (`write`, `writev`...) a process has made so far (`syscw` of /proc/<pid>/io):
+ * a count, which unlike a time does not move with the load of the machine.
+ */
+export function writeSyscalls(pid: number): number {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+  return Number(/^syscw: (\d+)$/m.exec(io)?.[1] ?? Number.NaN)
+}

@@ -1,4 +1,5 @@
 import {
+  FAIR_QUEUE_FACTOR,
   HANDOFF_P99_TARGET_MS,
   HEAP_TARGET_MB,
   measureSlotGate,
@@ -25,6 +26,29 @@ export async function measureGate(
       op: '<=',
       limit: HANDOFF_P99_TARGET_MS,
     }),
+    // The fair queue (README of packages/dispatch): the same from 100 client keys, in turn.
+    figure(
+      SCENARIO,
+      `gate: heap above idle, ${waiters} queued from ${result.fairClients} client keys`,
+      result.fairHeapAboveIdleMb,
+      'MB',
+      {
+        op: '<=',
+        limit: FAIR_QUEUE_FACTOR * result.heapAboveIdleMb,
+        text: `<= ${FAIR_QUEUE_FACTOR}× one client's`,
+      },
+    ),
+    figure(
+      SCENARIO,
+      `gate: release → next start p99, ${result.fairClients} client keys in turn`,
+      result.fairHandoffP99Ms,
+      'ms',
+      {
+        op: '<=',
+        limit: FAIR_QUEUE_FACTOR * result.handoffP99Ms,
+        text: `<= ${FAIR_QUEUE_FACTOR}× one client's`,
+      },
+    ),
   ]
   return {
     figures,
@@ -32,6 +56,9 @@ export async function measureGate(
       heapAboveIdleMb: rounded(result.heapAboveIdleMb, 2),
       handoffP50Us: rounded(result.handoffP50Ms * 1000, 2),
       handoffP99Us: rounded(result.handoffP99Ms * 1000, 2),
+      fairHeapAboveIdleMb: rounded(result.fairHeapAboveIdleMb, 2),
+      fairHandoffP50Us: rounded(result.fairHandoffP50Ms * 1000, 2),
+      fairHandoffP99Us: rounded(result.fairHandoffP99Ms * 1000, 2),
     },
   }
 }

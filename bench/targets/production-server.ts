@@ -7,7 +7,8 @@ import type { Target } from './target.js'
 
 export type { EventLoopReading } from '../lib/probe.js'
 
-const SERVER_ENTRY = join(REPO_ROOT, 'apps/server/dist/server.js')
+/** The built server, relative to a checkout's root. */
+const SERVER_ENTRY = 'apps/server/dist/server.js'
 
 /** The server, and its preloaded probe (event-loop delay, memory). */
 export interface ProductionServer extends ProbeClient {
@@ -27,6 +28,8 @@ export interface ProductionServerOptions {
   workDir: string
   /** Extra `node` flags, e.g. `--cpu-prof` to profile the server under load. */
   nodeArgs?: readonly string[]
+  /** The checkout whose build is run (`ab.ts` compares two); default this one. */
+  root?: string
 }
 
 /**
@@ -39,15 +42,15 @@ export async function startProductionServer(
   options: ProductionServerOptions,
 ): Promise<ProductionServer> {
   const { name, upstreamUrl, upstreamKey, settings, workDir, nodeArgs = [] } = options
-  const { moreUpstreamKeys = [] } = options
+  const { moreUpstreamKeys = [], root = REPO_ROOT } = options
   const port = await freePort()
   const adminPassword = randomBytes(12).toString('hex')
   const clientKey = `sk-bench-${randomBytes(16).toString('hex')}`
   const child = startChild({
     name,
     command: process.execPath,
-    args: [...nodeArgs, '--import', PROBE, SERVER_ENTRY],
-    cwd: REPO_ROOT,
+    args: [...nodeArgs, '--import', PROBE, join(root, SERVER_ENTRY)],
+    cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',

@@ -12,18 +12,29 @@ export type AttemptResult =
 const MESSAGE_MAX_CHARS = 300
 
 /**
- * Turn an attempt into the outcome the key pool understands.
+ * Turn an attempt into the outcome the key pool understands. `model`: the request body's, so a
+ * 403 for a model the key may not use blocks that model for the key only.
  * @see docs/behaviour.md §4 "Classifying an attempt": only key-attributable failures touch the key
  * @see docs/upstream.md §4
  */
-export function classifyAttempt(result: AttemptResult, now = Date.now()): AttemptOutcome {
+export function classifyAttempt(
+  result: AttemptResult,
+  now = Date.now(),
+  model: string | null = null,
+): AttemptOutcome {
   if (result.kind === 'failure') return { kind: 'networkError', code: result.code }
   const { status, headers, errorBody } = result
   if (status >= 200 && status < 300) return { kind: 'success' }
   if (status === 401) return { kind: 'unauthorized' }
-  if (status === 402 || status === 403) return { kind: 'forbidden', status }
+  if (status === 402 || status === 403) {
+    return model === null ? { kind: 'forbidden', status } : { kind: 'forbidden', status, model }
+  }
   if (status === 429) {
-    return { kind: 'rateLimited', retryAfterMs: parseRetryAfter(headers['retry-after'], now) }
+    return {
+      kind: 'rateLimited',
+      retryAfterMs: parseRetryAfter(headers['retry-after'], now),
+      message: upstreamErrorMessage(errorBody),
+    }
   }
   if (status >= 500) {
     return { kind: 'upstreamError', status, message: upstreamErrorMessage(errorBody) }

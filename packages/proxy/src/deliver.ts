@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import type { AttemptOutcome } from '@sfp/key-pool'
 import type { FastifyReply } from 'fastify'
@@ -14,6 +13,7 @@ import {
 } from './record.js'
 import { bodyFormat, relayBody } from './relay.js'
 import { maskedChunks, maskQuotedSecret } from './secret-masker.js'
+import type { SlowReaders } from './slow-readers.js'
 import { transportFailureText, type UpstreamResponse } from './transport.js'
 
 /** The three ways an answer leaves the proxy, and what each needs of the request. */
@@ -25,7 +25,7 @@ export interface Delivery {
   /** Resolves when the response is finished or its connection closed. */
   closed: Promise<void>
   /** UPSTREAM_BODY_IDLE_TIMEOUT_MS: a client that takes no byte this long is cut. */
-  clientReadIdleMs: number
+  slowReaders: SlowReaders
   noteFirstByte(): void
 }
 
@@ -53,11 +53,12 @@ export async function deliverAnswer(
     signal,
     onFirstByte: () => delivery.noteFirstByte(),
     secret,
+    client: reply.raw,
   })
   // An SSE body may lose its usage event on the way: its length is not passed on.
   reply.code(response.status).headers(clientResponseHeaders(response.headers, format !== 'sse'))
   reply.send(relay.stream)
-  const slowReader = watchSlowReader(reply.raw, delivery.clientReadIdleMs)
+  const slowReader = delivery.slowReaders.watch(reply.raw)
   await delivery.closed
   slowReader.stop()
   // The relay may still be finishing (Fastify drains the body of a 204 after answering): its end
@@ -68,7 +69,7 @@ export async function deliverAnswer(
   const end = relay.end()
   if (end.kind === 'complete') return SUCCESS
   if (slowReader.cut) {
-    const cutAfterMs = delivery.clientReadIdleMs
+    const cutAfterMs = delivery.slowReaders.idleMs
     const message = `The client took no byte of the answer for ${cutAfterMs} ms: cut`
     noteError(record, { type: 'client_disconnected', params: { cutAfterMs } }, message)
     return CLIENT_GONE
@@ -125,32 +126,6 @@ export function sendProxyError(delivery: Delivery, answer: ProxyErrorAnswer, err
   }
   delivery.noteFirstByte()
   reply.code(answer.status).send(proxyErrorBody(answer))
-}
-
-/**
- * A client that takes no byte of an answer while bytes wait for it is cut after `idleMs`, so a
- * slow (or hostile) reader never holds an egress lane for as long as it likes. Progress is the
- * socket's written bytes, checked once per `idleMs`; an answer that waits for the upstream (a
- * quiet SSE stream) has nothing waiting and is never cut for it.
- */
-function watchSlowReader(res: ServerResponse, idleMs: number): { stop(): void; cut: boolean } {
-  const watch = { cut: false, stop: () => clearInterval(timer) }
-  let written = -1
-  const timer = setInterval(() => {
-    const socket = res.socket
-    if (socket === null || res.writableFinished) return
-    const waiting = res.writableLength + socket.writableLength > 0
-    const progress = socket.bytesWritten
-    if (waiting && progress === written) {
-      watch.cut = true
-      clearInterval(timer)
-      socket.destroy()
-      return
-    }
-    written = progress
-  }, idleMs)
-  timer.unref()
-  return watch
 }
 
 function streamClosed(stream: Readable): Promise<void> {

@@ -8,6 +8,7 @@ import {
   PROXY_ERRORS,
   type ProxyErrorCode,
 } from '@sfp/schemas'
+import type { ClientRefusal } from './options.js'
 
 /**
  * Errors made by the proxy itself. Codes are `SFP_` + the error code (docs/behaviour.md §3) in
@@ -89,6 +90,22 @@ export const UpstreamStreamError = createError<'SFP_UPSTREAM_STREAM_ERROR', numb
   'The upstream answer broke off (%s)',
   PROXY_ERRORS.upstream_stream_error.status,
 )
+/**
+ * A client key's own limit refused the request (the server's `admit`, docs/behaviour.md §12):
+ * answered with the refusal's code, status and Retry-After, like the errors above.
+ */
+export class ClientRefused extends Error {
+  readonly code: string
+  readonly statusCode: number
+  readonly retryAfterSeconds: number | undefined
+  constructor(refusal: ClientRefusal) {
+    super(refusal.message)
+    this.name = 'ClientRefused'
+    this.code = `SFP_${refusal.code.toUpperCase()}`
+    this.statusCode = refusal.status
+    this.retryAfterSeconds = refusal.retryAfterSeconds
+  }
+}
 /** The reason given to the abort signal when the client goes away; never sent to anyone. */
 export const ClientGone = createError<'SFP_CLIENT_GONE', number, []>(
   'SFP_CLIENT_GONE',

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream'
 import type { Lease } from '@sfp/dispatch'
 import { wayOutExplanation } from '@sfp/egress'
 import type { AttemptOutcome, OutcomeVerdict } from '@sfp/key-pool'
-import { explanation } from '@sfp/schemas'
+import { explanation, explanationOf } from '@sfp/schemas'
 import type { FastifyReply } from 'fastify'
 import { type AttemptReply, discardReply, sendAttempt } from './attempt.js'
 import { type AttemptResult, classifyAttempt, parseRetryAfter } from './classify.js'
@@ -14,10 +14,11 @@ import {
   passThroughError,
   sendProxyError,
 } from './deliver.js'
-import { ClientGone, proxyErrorAnswer } from './errors.js'
+import { ClientGone, ClientRefused, proxyErrorAnswer } from './errors.js'
 import { decideNextStep } from './failover.js'
 import { CLIENT_CLOSED_REQUEST, newRecord, noteError, type ProxyRequestRecord } from './record.js'
 import { type BodyFacts, type ClientBody, prepareJsonBody, UPLOAD_FACTS } from './request-body.js'
+import type { SlowReaders } from './slow-readers.js'
 import type { Forwarder, ForwarderDeps, ProxyCall } from './types.js'
 import { discardUpload, receiveUpload } from './upload.js'
 
@@ -46,7 +47,7 @@ class ForwardRun implements Delivery {
   readonly reply: FastifyReply
   readonly closed: Promise<void>
   readonly signal: AbortSignal
-  readonly clientReadIdleMs: number
+  readonly slowReaders: SlowReaders
   #body: ClientBody = { kind: 'none' }
   #facts: BodyFacts = UPLOAD_FACTS
   #lease: Lease | null = null
@@ -59,7 +60,7 @@ class ForwardRun implements Delivery {
   ) {
     const { request, reply } = call
     this.reply = reply
-    this.clientReadIdleMs = deps.clientReadIdleMs
+    this.slowReaders = deps.slowReaders
     this.record = newRecord({
       time: call.startedAt,
       requestId: request.id,
@@ -79,7 +80,12 @@ class ForwardRun implements Delivery {
       await this.#receiveBody()
       this.record.model = this.#facts.model
       this.record.stream = this.#facts.stream
-      const lease = await this.deps.dispatch.lease({ signal: this.signal })
+      this.#admit()
+      const lease = await this.deps.dispatch.lease({
+        signal: this.signal,
+        clientKeyId: this.call.clientKeyId,
+        model: this.#facts.model,
+      })
       this.#lease = lease
       // The client may have left while the grant was on its way: send nothing, for nobody.
       if (this.signal.aborted) throw this.signal.reason
@@ -98,6 +104,14 @@ class ForwardRun implements Delivery {
         request.log.error({ err: error }, 'the request record could not be taken')
       }
     }
+  }
+
+  /** The client key's own limits (docs/behaviour.md §12): a refusal queues and sends nothing. */
+  #admit(): void {
+    const { clientKeyId, clientIp } = this.call
+    const request = { model: this.#facts.model, ip: clientIp, now: this.deps.now() }
+    const refusal = this.deps.admit?.({ clientKeyId }, request)
+    if (refusal) throw new ClientRefused(refusal)
   }
 
   /** JSON arrives as bytes (parsed by the route); any other body is received here, whole. */
@@ -122,6 +136,7 @@ class ForwardRun implements Delivery {
     let lease = this.#lease as Lease
     let retriesOnKey = 0
     let laneMoves = 0
+    let modelMoves = 0
     for (;;) {
       record.attempts += 1
       record.upstreamKeyId = lease.keyId
@@ -144,7 +159,7 @@ class ForwardRun implements Delivery {
         retriesOnKey = 0
         continue
       }
-      const outcome = classifyAttempt(attemptResult(reply), deps.now())
+      const outcome = classifyAttempt(attemptResult(reply), deps.now(), this.#facts.model)
       const verdict = await this.#endCall(lease, outcome)
       if (this.signal.aborted) {
         discardReply(reply)
@@ -157,6 +172,18 @@ class ForwardRun implements Delivery {
       const attempts = record.attempts - laneMoves
       const state = { outcome, verdict, retriesOnKey, attempts, replayable: true, retryAfterMs }
       const step = decideNextStep(state, deps.policy, deps.random)
+      // Upstream refused the request's model to this key (its balance fine): another key that
+      // may use it serves the request, chosen by the dispatch; when none may, its 403 says so.
+      if (verdict.blockedModel !== undefined && modelMoves < deps.policy.maxKeys - 1) {
+        const secret = lease.secret
+        const next = await this.#leaseForModel(lease, reply)
+        if (next === null) return this.#giveUp(reply, secret)
+        discardReply(reply)
+        lease = next
+        modelMoves += 1
+        retriesOnKey = 0
+        continue
+      }
       if (step.kind === 'retry') {
         discardReply(reply)
         await deps.sleep(step.delayMs, this.signal)
@@ -211,10 +238,47 @@ class ForwardRun implements Delivery {
     this.#leftLanes.add(from.laneId)
     from.release()
     this.#lease = null
-    const lease = await this.deps.dispatch.lease({ signal: this.signal, exclude: this.#leftLanes })
+    const lease = await this.deps.dispatch.lease({
+      signal: this.signal,
+      exclude: this.#leftLanes,
+      clientKeyId: this.call.clientKeyId,
+      model: this.#facts.model,
+    })
     this.#lease = lease
     if (this.signal.aborted) throw this.signal.reason
     return lease
+  }
+
+  /**
+   * A lease for the request's model after its key was refused it: the dispatch never hands out
+   * a key refused that model. Null when it refuses for another reason (the switch guard, a full
+   * queue): the upstream's 403 is passed through. When no key may use the model at all, its 403
+   * `model_unavailable` is the answer (thrown), saying why in words the client can act on.
+   */
+  async #leaseForModel(from: Lease, reply: ErrorReply): Promise<Lease | null> {
+    from.release()
+    this.#lease = null
+    try {
+      const lease = await this.deps.dispatch.lease({
+        signal: this.signal,
+        clientKeyId: this.call.clientKeyId,
+        model: this.#facts.model,
+        ...(this.#leftLanes ? { exclude: this.#leftLanes } : {}),
+      })
+      this.#lease = lease
+      if (this.signal.aborted) throw this.signal.reason
+      return lease
+    } catch (refusal) {
+      if (this.signal.aborted || explanationOf(refusal)?.code === 'model_unavailable') {
+        discardReply(reply)
+        throw refusal
+      }
+      this.call.request.log.info(
+        { code: (refusal as { code?: unknown }).code },
+        'no key for the model now',
+      )
+      return null
+    }
   }
 
   /** One attempt; a client that leaves meanwhile still ends the call for the key. */

@@ -115,9 +115,11 @@ export {
   retryPolicy,
 } from './failover.js'
 export { createForwarder } from './forward.js'
-export { FORWARDED_REQUEST_HEADERS, RETURNED_HEADERS } from './headers.js'
+export { FORWARDED_REQUEST_HEADERS, presentedClientKey, RETURNED_HEADERS } from './headers.js'
 export type {
+  AdmitClientRequest,
   ClientIdentity,
+  ClientRefusal,
   ProxyPluginOptions,
   ProxySettings,
   VerifyClientKey,

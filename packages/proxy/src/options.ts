@@ -1,4 +1,4 @@
-import { type Config, describeIssues } from '@sfp/schemas'
+import { type Config, describeIssues, type ProxyErrorCode } from '@sfp/schemas'
 import { z } from 'zod'
 import type { ProxyRequestRecord } from './record.js'
 import type { ProxyDispatch } from './types.js'
@@ -25,10 +25,29 @@ export interface ClientIdentity {
 
 export type VerifyClientKey = (presented: string) => ClientIdentity | undefined
 
+/** A client key's own limit refused the request (docs/behaviour.md §12): its error answer. */
+export interface ClientRefusal {
+  status: number
+  code: ProxyErrorCode
+  message: string
+  retryAfterSeconds?: number
+}
+
+/**
+ * The client key's own limits, asked once per request when its body is in (its model known) and
+ * before it queues: null lets it queue, a refusal is answered instead and nothing is sent.
+ */
+export type AdmitClientRequest = (
+  identity: ClientIdentity,
+  request: { model: string | null; ip: string | null; now: number },
+) => ClientRefusal | null
+
 export interface ProxyPluginOptions {
   settings: ProxySettings
   /** The client key check (the server's `clientKeys.verify`). */
   verifyClientKey: VerifyClientKey
+  /** Default: every request with an accepted client key may queue. */
+  admit?: AdmitClientRequest
   /** Called once per proxied request, after its answer ended (the server batches the writes). */
   onComplete?: (record: ProxyRequestRecord) => void
   /** Default: the `dispatch` decoration of the `dispatch` plugin. */
@@ -61,6 +80,7 @@ const hasMethods = (...names: string[]) =>
 /** The options that are not settings: the functions and objects the caller wires in. */
 const optionsSchema = z.object({
   verifyClientKey: fn,
+  admit: fn.optional(),
   onComplete: fn.optional(),
   dispatch: hasMethods('lease').optional(),
   retry: z

@@ -67,6 +67,8 @@ export function newRecord(
     errorType: null,
     errorMessage: null,
     errorParams: null,
+    // Set once a price table prices the answer (docs/behaviour.md §11).
+    cost: null,
   }
 }
 

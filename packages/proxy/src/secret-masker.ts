@@ -17,6 +17,9 @@ export function maskQuotedSecret(body: Buffer, secret: string): Buffer {
   return masked
 }
 
+/** What `flush` returns when nothing is held: every answer ends with it, one buffer for all. */
+const NOTHING_HELD = Buffer.alloc(0)
+
 /**
  * `maskQuotedSecret` for a body that streams, chunk by chunk: a chunk ending with the start of
  * the key keeps that tail back until the next chunk says whether the key goes on. In practice
@@ -48,7 +51,7 @@ export class SecretMasker {
   flush(): Buffer {
     const held = this.#held
     this.#held = null
-    return held ?? Buffer.alloc(0)
+    return held ?? NOTHING_HELD
   }
 
   /** Length of the longest end of `chunk` that is a start of the key (shorter than the key). */

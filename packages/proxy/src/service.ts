@@ -9,6 +9,7 @@ import { createForwarder } from './forward.js'
 import { presentedClientKey } from './headers.js'
 import type { ProxyPluginOptions } from './options.js'
 import { newRecord, noteError } from './record.js'
+import { SlowReaders } from './slow-readers.js'
 import { createSpoolFolder } from './spool-folder.js'
 import { createTransport, type Transport } from './transport.js'
 import type { ProxyDispatch } from './types.js'
@@ -94,6 +95,7 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
       headersTimeoutMs: settings.upstreamHeadersTimeoutMs,
       bodyIdleTimeoutMs: settings.upstreamBodyIdleTimeoutMs,
     })
+  const slowReaders = new SlowReaders(settings.upstreamBodyIdleTimeoutMs, deps.clock.setTimer)
   const forwarder = createForwarder({
     transport,
     dispatch: deps.dispatch,
@@ -101,8 +103,9 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
     bodyLimitBytes: settings.bodyLimitBytes,
     spoolDir,
     clientBodyIdleTimeoutMs: settings.clientBodyIdleTimeoutMs,
-    clientReadIdleMs: settings.upstreamBodyIdleTimeoutMs,
+    slowReaders,
     onComplete,
+    admit: deps.admit,
     now,
     sleep: deps.sleep ?? abortableSleep,
     random: deps.random ?? Math.random,
@@ -186,6 +189,7 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
     },
 
     async close() {
+      slowReaders.close()
       await rm(spoolDir, { recursive: true, force: true })
     },
   }

@@ -1,7 +1,9 @@
 import type { Dispatch } from '@sfp/dispatch'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RetryPolicy } from './failover.js'
+import type { AdmitClientRequest } from './options.js'
 import type { ProxyRequestRecord } from './record.js'
+import type { SlowReaders } from './slow-readers.js'
 import type { Transport } from './transport.js'
 
 /** What the proxy needs of the dispatch: leases (tests may pass their own). */
@@ -18,8 +20,10 @@ export interface ForwarderDeps {
   /** CLIENT_BODY_IDLE_TIMEOUT_MS: an upload that stops arriving this long gets 408. */
   clientBodyIdleTimeoutMs: number
   /** UPSTREAM_BODY_IDLE_TIMEOUT_MS: a client that takes no answer byte this long is cut. */
-  clientReadIdleMs: number
+  slowReaders: SlowReaders
   onComplete: (record: ProxyRequestRecord) => void
+  /** The client key's own limits, before the request queues (none when absent). */
+  admit?: AdmitClientRequest
   now: () => number
   /** Waits between retries; rejects when the signal aborts. */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>

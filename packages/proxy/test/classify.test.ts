@@ -24,7 +24,7 @@ describe('classifyAttempt', () => {
     [404, { kind: 'clientError', status: 404 }],
     [413, { kind: 'clientError', status: 413 }],
     [422, { kind: 'clientError', status: 422 }],
-    [429, { kind: 'rateLimited', retryAfterMs: null }],
+    [429, { kind: 'rateLimited', retryAfterMs: null, message: null }],
     [500, { kind: 'upstreamError', status: 500, message: null }],
     [504, { kind: 'upstreamError', status: 504, message: null }],
   ])('%i -> %o', (status, outcome) => {
@@ -47,6 +47,19 @@ describe('classifyAttempt', () => {
     expect(answer(429, undefined, { 'retry-after': '12' })).toEqual({
       kind: 'rateLimited',
       retryAfterMs: 12_000,
+      message: null,
+    })
+  })
+
+  it('keeps the message of a 429, which names the limit that was hit', () => {
+    const limit = {
+      message: 'Request was rejected due to rate limiting. Details: RPD limit reached.',
+      data: null,
+    }
+    expect(answer(429, limit)).toEqual({
+      kind: 'rateLimited',
+      retryAfterMs: null,
+      message: limit.message,
     })
   })
 

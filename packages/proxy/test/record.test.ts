@@ -46,6 +46,7 @@ describe('the request record', () => {
       errorType: null,
       errorMessage: null,
       errorParams: null,
+      cost: null,
     })
     expect(record?.time).toBeGreaterThanOrEqual(before)
     expect(record?.durationMs).toBeGreaterThanOrEqual(record?.ttfbMs ?? 0)

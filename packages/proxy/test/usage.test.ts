@@ -1,8 +1,10 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   JsonUsageCollector,
   USAGE_JSON_MAX_BYTES,
   usageFromJson,
+  usageFromJsonEnd,
   usageFromSseEvent,
 } from '../src/usage.js'
 
@@ -64,5 +66,60 @@ describe('usage', () => {
       collector.add(body.subarray(offset, offset + 16 * 1024))
     }
     expect(collector.usage()).toEqual(tokens)
+  })
+
+  it('reads the top-level usage from the end, nested ones and strings ignored', () => {
+    const answer = {
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+      choices: [{ message: { content: 'quoted: "usage": {"total_tokens": 9} \\', usage }, x: [] }],
+      tail: { usage: { total_tokens: 8 } },
+      note: '"usage":',
+    }
+    const bytes = Buffer.from(JSON.stringify(answer, null, 2))
+    expect(usageFromJsonEnd(bytes)).toEqual({
+      promptTokens: 1,
+      completionTokens: 1,
+      totalTokens: 2,
+    })
+    // The last of duplicate members counts, as for JSON.parse; escaped names are names.
+    const duplicated = `{"usage":${JSON.stringify(usage)},"id":"a","us\\u0061ge":{"total_tokens":11}}`
+    expect(usageFromJsonEnd(Buffer.from(duplicated))).toEqual(usageFromJson(JSON.parse(duplicated)))
+    expect(usageFromJsonEnd(Buffer.from('[{"usage":{"total_tokens":1}}]'))).toBeNull()
+    expect(usageFromJsonEnd(Buffer.from('"usage"'))).toBeNull()
+    expect(usageFromJsonEnd(Buffer.from(''))).toBeNull()
+  })
+
+  it('gives what JSON.parse and usageFromJson give, for any document (property)', () => {
+    const count = fc.oneof(fc.nat(), fc.integer(), fc.double(), fc.constant(null), fc.string())
+    const usageLike = fc.record(
+      { prompt_tokens: count, completion_tokens: count, total_tokens: count },
+      { requiredKeys: [] },
+    )
+    const tokensLike = fc.record(
+      { input_tokens: count, output_tokens: count },
+      { requiredKeys: [] },
+    )
+    const name = fc.constantFrom('usage', 'tokens', 'id', 'choices', 'usage"', '\\usage', 'u')
+    const value = fc.letrec((tie) => ({
+      any: fc.oneof(
+        { depthSize: 'small' },
+        fc.jsonValue({ maxDepth: 2 }),
+        usageLike,
+        tokensLike,
+        fc.array(tie('any'), { maxLength: 3 }),
+        fc.dictionary(name, tie('any'), { maxKeys: 4 }),
+      ),
+    })).any
+    const member = fc.tuple(name, value)
+    const document = fc.array(member, { maxLength: 6 })
+    fc.assert(
+      fc.property(document, fc.constantFrom(0, 1, '\t'), (members, space) => {
+        // Written out member by member so that duplicate names stay in the text.
+        const text = `{${members.map(([key, v]) => `${JSON.stringify(key)}:${JSON.stringify(v, null, space)}`).join(', ')}}`
+        const expected = usageFromJson(JSON.parse(text))
+        expect(usageFromJsonEnd(Buffer.from(` ${text}\n`))).toEqual(expected)
+      }),
+      { numRuns: 500 },
+    )
   })
 })

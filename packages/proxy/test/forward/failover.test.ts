@@ -78,7 +78,11 @@ describe('failover: what each upstream answer leads to', () => {
     )
     await chat(proxy)
     const [first, second] = proxy.dispatch.reports.map(({ outcome }) => outcome)
-    expect(first).toEqual({ kind: 'rateLimited', retryAfterMs: 30_000 })
+    expect(first).toEqual({
+      kind: 'rateLimited',
+      retryAfterMs: 30_000,
+      message: RATE_LIMITED.message,
+    })
     expect(second?.kind === 'rateLimited' && second.retryAfterMs).toBeGreaterThan(55_000)
   })
 
@@ -90,7 +94,7 @@ describe('failover: what each upstream answer leads to', () => {
     expect(answer.status).toBe(403)
     expect(JSON.parse(answer.text)).toEqual(forbidden)
     expect(proxy.dispatch.reports).toEqual([
-      { keyId: 1, outcome: { kind: 'forbidden', status: 403 } },
+      { keyId: 1, outcome: { kind: 'forbidden', status: 403, model: CHAT.model } },
     ])
     const [record] = await proxy.waitForRecords(1)
     expect(record).toMatchObject({

@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import { startMockUpstream } from '@sfp/test-support/upstream'
 import { request } from 'undici'
 import { describe, expect, it } from 'vitest'
@@ -105,5 +106,34 @@ describe('streaming answers', () => {
     req.destroy()
     await proxy.upstream.waitForEnd(0)
     await until(() => proxy.dispatch.inFlight === 0, 2000, 'the lease to be released')
+  })
+
+  it('sends a chunked answer that arrives whole in one socket write, its end included', async () => {
+    // The mock answers JSON chunked (no Content-Length): what is relayed is chunked too, and its
+    // closing `0\r\n\r\n` used to leave in a write of its own, a tick after the data.
+    const proxy = await startProxyApp()
+    let writes = 0
+    proxy.app.server.on('connection', (socket: Socket) => {
+      const internal = socket as Socket & { _writeGeneric: (...args: unknown[]) => unknown }
+      const writeGeneric = internal._writeGeneric
+      internal._writeGeneric = function (this: Socket, ...args: unknown[]) {
+        writes += 1
+        return writeGeneric.apply(this, args)
+      }
+    })
+    const answers = 10
+    for (let index = 0; index < answers; index += 1) {
+      const response = await request(`${proxy.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: clientHeaders(json),
+        body: JSON.stringify(CHAT),
+      })
+      expect(response.headers['transfer-encoding']).toBe('chunked')
+      expect(JSON.parse(await response.body.text()).usage).toBeDefined()
+    }
+    await proxy.waitForRecords(answers)
+    // One write an answer; a little slack for an upstream answer that came in two reads.
+    expect(writes).toBeLessThan(answers * 1.5)
+    expect(proxy.records.every((record) => record.totalTokens !== null)).toBe(true)
   })
 })

@@ -1,0 +1,97 @@
+/**
+ * `pnpm --filter @sfp/bench ab <root A> <root B>`: two builds of the server (two checkouts, each
+ * built) side by side on one look-alike, for a change too small for `pnpm bench` to resolve on a
+ * busy machine. Both run at once; bursts of the closed loop of scenario 2 (10 connections, 1 s)
+ * alternate between them, the order switched every round, so that both meet the same load. Per
+ * server: CPU per request (/proc) and write system calls per request (a count, which no load
+ * moves); and the ratio B / A of the CPU per request, per round (median) and in total.
+ * See bench/README.md "Profile".
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { startMockUpstream } from '@sfp/test-support/upstream'
+import { chatCompletion, closedLoop, poolFor } from './lib/load.js'
+import { cpuTimeMs, writeSyscalls } from './lib/processes.js'
+import { median } from './lib/stats.js'
+import { startProductionServer } from './targets/production-server.js'
+
+const args = process.argv.slice(2)
+const option = (name: string, fallback: number) => {
+  const at = args.indexOf(name)
+  return at === -1 ? fallback : Number(args[at + 1])
+}
+const roots = args.filter((arg, i) => !arg.startsWith('--') && !args[i - 1]?.startsWith('--'))
+if (roots.length !== 2) {
+  console.error('usage: ab.ts <root A> <root B> [--rounds 24] [--connections 10] [--burst-ms 1000]')
+  process.exit(2)
+}
+const rounds = option('--rounds', 24)
+const connections = option('--connections', 10)
+const burstMs = option('--burst-ms', 1000)
+const WARMUP_MS = 3000
+const UPSTREAM_KEY = 'sk-bench-upstream-key-0001'
+
+const workDir = mkdtempSync(join(tmpdir(), 'sfp-bench-ab-'))
+const upstream = await startMockUpstream({
+  accounts: { [UPSTREAM_KEY]: { totalBalance: '1000000.00' } },
+})
+const sides = []
+try {
+  for (const [index, root] of roots.entries()) {
+    const server = await startProductionServer({
+      name: `ab-${'AB'[index]}`,
+      root: resolve(root),
+      upstreamUrl: upstream.url,
+      upstreamKey: UPSTREAM_KEY,
+      settings: { DISPATCH_CONCURRENCY: '1024', DISPATCH_QUEUE_MAX: '20000' },
+      workDir,
+    })
+    const pool = poolFor(server.target, connections)
+    sides.push({ root, server, pool, cpuMs: 0, writes: 0, answered: 0, roundCpuUs: [] as number[] })
+  }
+  for (const side of sides) {
+    await closedLoop(side.pool, connections, WARMUP_MS, chatCompletion(side.server.target))
+  }
+  for (let round = 0; round < rounds; round += 1) {
+    for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+      const pid = side.server.process.pid
+      const [cpuBefore, writesBefore] = [cpuTimeMs(pid), writeSyscalls(pid)]
+      const load = await closedLoop(
+        side.pool,
+        connections,
+        burstMs,
+        chatCompletion(side.server.target),
+      )
+      const cpuMs = cpuTimeMs(pid) - cpuBefore
+      side.cpuMs += cpuMs
+      side.writes += writeSyscalls(pid) - writesBefore
+      side.answered += load.ok
+      side.roundCpuUs.push((cpuMs * 1000) / load.ok)
+    }
+  }
+  const [a, b] = sides
+  if (a === undefined || b === undefined) throw new Error('two servers expected')
+  for (const [name, side] of [
+    ['A', a],
+    ['B', b],
+  ] as const) {
+    const cpuUs = ((side.cpuMs * 1000) / side.answered).toFixed(0)
+    const writes = (side.writes / side.answered).toFixed(2)
+    console.log(
+      `${name} ${side.root}: ${side.answered} answers, CPU ${cpuUs} µs/request, ${writes} write syscalls/request`,
+    )
+  }
+  const ratios = b.roundCpuUs.map((cpuUs, round) => cpuUs / (a.roundCpuUs[round] ?? Number.NaN))
+  const total = b.cpuMs / b.answered / (a.cpuMs / a.answered)
+  console.log(
+    `CPU per request B / A: ${total.toFixed(3)} in total, ${median(ratios).toFixed(3)} per round (median of ${rounds})`,
+  )
+} finally {
+  for (const side of sides) {
+    await side.pool.close()
+    await side.server.process.stop()
+  }
+  await upstream.close()
+  rmSync(workDir, { recursive: true, force: true })
+}

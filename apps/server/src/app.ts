@@ -13,6 +13,7 @@ import errorHandler from './plugins/error-handler.js'
 import firstBoot from './plugins/first-boot.js'
 import legacyImport from './plugins/legacy-import.js'
 import metrics from './plugins/metrics.js'
+import notifications from './plugins/notifications.js'
 import requestLog from './plugins/request-log.js'
 import manageRoutes from './routes/api/manage/index.js'
 import dashboardRoutes from './routes/dashboard.js'
@@ -56,6 +57,11 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(requestLog, { retentionDays: config.logRetentionDays })
   await fastify.register(egressPlugin, config)
   await fastify.register(dispatchPlugin, config)
+  // Watches the key pool, egresses and dispatch above; sends to the stored targets.
+  await fastify.register(notifications, {
+    encryptionKey: config.encryptionKey,
+    lowBalanceThreshold: config.lowBalanceThreshold,
+  })
   const settingSecrets = [config.adminPassword, config.encryptionKey].filter(
     (secret): secret is string => secret !== undefined && secret !== '',
   )
@@ -67,7 +73,10 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       if (identity) fastify.clientKeys.recordUse(identity)
       return identity
     },
+    // A client key's own limits, before the request queues (docs/behaviour.md §12).
+    admit: (identity, request) => fastify.clientKeys.admit(identity, request),
     onComplete: (record) => {
+      fastify.clientKeys.recordAnswer(record)
       fastify.requestLog.record(record)
       fastify.metrics.observeProxyRecord(record)
     },

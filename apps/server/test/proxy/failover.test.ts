@@ -48,15 +48,39 @@ describe('failover through the whole server (KEY_SWITCH_POLICY=immediate)', () =
   it.each([
     ['a high balance', 'ok' as const],
     ['an unknown balance (user/info retired)', 'gone' as const],
-  ])('403 with %s: passed through, A stays active', async (_, mode) => {
+  ])(
+    '403 with %s: A stays active, only not for this model, and B answers the request',
+    async (_, mode) => {
+      const { app, url, upstream } = await startProxyApp(env)
+      upstream.setUserInfoMode(mode)
+      const forbidden = { code: 30011, message: 'Insufficient permissions', data: null }
+      upstream.script({ match: onA, fault: { kind: 'status', status: 403, body: forbidden } })
+      const response = await postJson(url, CHAT, chatBody())
+      expect(response.status).toBe(200)
+      expect(upstream.requests.filter((r) => r.path === CHAT).map((r) => r.key)).toEqual([
+        KEY_A,
+        KEY_B,
+      ])
+      expect(statusOf(app, 1)).toMatchObject({
+        status: 'active',
+        blockedModels: [chatBody().model],
+      })
+    },
+  )
+
+  it('403 for a model no key may use: the upstream 403 with words saying it is the model', async () => {
     const { app, url, upstream } = await startProxyApp(env)
-    upstream.setUserInfoMode(mode)
     const forbidden = { code: 30011, message: 'Insufficient permissions', data: null }
-    upstream.script({ match: onA, fault: { kind: 'status', status: 403, body: forbidden } })
+    upstream.script({
+      match: { path: CHAT },
+      fault: { kind: 'status', status: 403, body: forbidden },
+      times: 2,
+    })
     const response = await postJson(url, CHAT, chatBody())
     expect(response.status).toBe(403)
-    expect(await response.json()).toEqual(forbidden)
-    expect(statusOf(app, 1)).toMatchObject({ status: 'active', isCurrent: true })
+    expect(JSON.stringify(await response.json())).toContain(chatBody().model)
+    expect(statusOf(app, 1)).toMatchObject({ status: 'active' })
+    expect(statusOf(app, 2)).toMatchObject({ status: 'active' })
   })
 
   it('429: A cools down until Retry-After and B answers', async () => {

@@ -69,15 +69,23 @@ describe('no key in logs or error answers after proxied requests', () => {
     await send('upstream key as client key', { headers: { authorization: `Bearer ${KEY_A}` } })
     await send('bad json', { body: `{"key": "${TEST_CLIENT_KEY}"` })
     // Upstream errors quoting the key they were sent, of every class the proxy handles: passed
-    // through (4xx), retried once and passed through (5xx), or moved on from (429, 403).
-    for (const status of [400, 404, 422, 500, 503, 403, 429]) {
+    // through (4xx), retried once and passed through (5xx), or moved on from (429: the lane moves
+    // to key B, policy immediate).
+    for (const status of [400, 404, 422, 500, 503, 429]) {
       upstream.script({
-        match: { path: CHAT },
+        match: { path: CHAT, key: KEY_A },
         fault: { kind: 'status', status, body: quotingHeaders(KEY_A, status) },
         times: status >= 500 ? 2 : 1,
       })
       await send(`upstream ${status} quoting`)
     }
+    // A 403 for the model, quoting key B, the lane's key now: the model is blocked on B and the
+    // request moves on (key A is cooling: the 403 or a refusal comes back, masked either way).
+    upstream.script({
+      match: { path: CHAT, key: KEY_B },
+      fault: { kind: 'status', status: 403, body: quotingHeaders(KEY_B, 403) },
+    })
+    await send('upstream 403 quoting')
     // 401 quoting the key: confirmed invalid through /user/info, which quotes it back too.
     upstream.script(
       {

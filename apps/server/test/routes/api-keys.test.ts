@@ -271,6 +271,24 @@ describe('PATCH /api/manage/api-keys/:id', () => {
     expect(enabled.json()).toMatchObject({ status: 'active', label: null })
   })
 
+  it("keeps a disable's reason in the key event; a reason without enabled:false is refused", async () => {
+    const { inject } = await appWithKeys([K1])
+    const refused = await inject('PATCH', '/api-keys/1', { enabled: true, reason: 'why' })
+    expect(refused.statusCode).toBe(400)
+    expect(refused.json().error.fields).toMatchObject([{ field: 'body.reason' }])
+    const disabled = await inject('PATCH', '/api-keys/1', {
+      enabled: false,
+      reason: ' lent to the batch job ',
+    })
+    expect(disabled.json()).toMatchObject({ status: 'disabled' })
+    const events = await inject('GET', '/key-events?keyId=1&limit=1')
+    expect(events.json().events[0]).toMatchObject({
+      toStatus: 'disabled',
+      reason: 'disabled by admin: lent to the batch job',
+      explanation: { code: 'disabled_by_admin', params: { reason: 'lent to the batch job' } },
+    })
+  })
+
   it('rejects an empty patch with 400 and changes nothing', async () => {
     const { inject, app } = await appWithKeys([K1])
     expect((await inject('PATCH', '/api-keys/1', {})).json()).toMatchInlineSnapshot(`

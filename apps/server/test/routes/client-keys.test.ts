@@ -40,6 +40,8 @@ describe('client keys routes', () => {
     const { app } = await buildTestApp()
     const { key, plaintext } = await app.clientKeys.create('temp')
     const url = `/api/manage/client-keys/${key.id}`
+    // Accepted once first: what was accepted before must not outlive the key.
+    expect(app.clientKeys.verify(plaintext)).toEqual({ clientKeyId: key.id })
     expect((await app.inject({ method: 'DELETE', url, headers: admin })).statusCode).toBe(204)
     expect(app.clientKeys.verify(plaintext)).toBeUndefined()
     const again = await app.inject({ method: 'DELETE', url, headers: admin })

@@ -70,6 +70,7 @@ describe('GET /api/manage/logs', () => {
       errorType: null,
       errorMessage: null,
       errorParams: null,
+      cost: null,
     })
   })
 

@@ -10,6 +10,7 @@ import eventsRoutes from './events.js'
 import importRoutes from './import.js'
 import keyEventsRoutes from './key-events.js'
 import logsRoutes from './logs.js'
+import notificationsRoutes from './notifications.js'
 import statsRoutes from './stats.js'
 import statusRoutes from './status.js'
 
@@ -32,6 +33,7 @@ const manage: FastifyPluginAsync<ManageRoutesOptions> = async (app, { config }) 
   await app.register(statusRoutes)
   await app.register(eventsRoutes)
   await app.register(importRoutes)
+  await app.register(notificationsRoutes)
 }
 
 export default manage

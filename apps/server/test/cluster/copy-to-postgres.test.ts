@@ -1,0 +1,70 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { openPostgres } from '@sfp/db/pg'
+import type { ListKeysResponse } from '@sfp/schemas'
+import { describePostgres, useTestSchema } from '@sfp/test-support/postgres'
+import { expect, it } from 'vitest'
+import { basicAuth, buildTestApp, tempDataDir } from '../helpers/test-app.js'
+
+/** The built entry `pnpm db:copy-to-postgres` runs (`pnpm --filter @sfp/server... build` first). */
+const ENTRY = fileURLToPath(new URL('../../dist/copy-to-postgres.js', import.meta.url))
+const admin = { authorization: basicAuth() }
+const KEYS = [`sk-copy-one-${'1'.repeat(40)}`, `sk-copy-two-${'2'.repeat(40)}`]
+
+function copy(env: Record<string, string>) {
+  if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: build the server first`)
+  const result = spawnSync(process.execPath, [ENTRY], {
+    cwd: tempDataDir(), // no `.env` of this checkout
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+  })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+function urlOn(url: string, schema: string): string {
+  const parsed = new URL(url)
+  parsed.searchParams.set('options', `-c search_path=${schema}`)
+  return parsed.toString()
+}
+
+describePostgres('pnpm db:copy-to-postgres', () => {
+  const schema = useTestSchema(openPostgres)
+
+  it('moves a SQLite pool into PostgreSQL, where the server finds it; a second copy is refused', async () => {
+    const dataDir = tempDataDir()
+    const before = await buildTestApp({}, { dataDir })
+    await before.app.keyPool.add({ api_keys: KEYS.join('\n') })
+    before.app.keyPool.update(2, { enabled: false, label: 'spare' })
+    await before.app.close()
+
+    const DATABASE_URL = urlOn(schema.url, schema.name)
+    const first = copy({ DATA_DIR: dataDir, DATABASE_URL })
+    expect(first.stderr).toBe('')
+    expect(first.code).toBe(0)
+    expect(first.stdout).toContain('upstream_keys: 2')
+    // Nothing secret in what it prints.
+    for (const key of KEYS) expect(first.stdout).not.toContain(key)
+
+    const after = await buildTestApp({ DATABASE_URL })
+    const listed = await after.app.inject({ url: '/api/manage/api-keys', headers: admin })
+    expect((listed.json() as ListKeysResponse).keys.map((k) => [k.id, k.status, k.label])).toEqual([
+      [1, 'active', null],
+      [2, 'disabled', 'spare'],
+    ])
+    await after.app.close()
+
+    const second = copy({ DATA_DIR: dataDir, DATABASE_URL })
+    expect(second.code).toBe(1)
+    expect(second.stderr).toContain('already holds rows')
+  })
+
+  it('says what is missing without DATABASE_URL or without a SQLite database', () => {
+    const noUrl = copy({ DATA_DIR: tempDataDir() })
+    expect(noUrl.code).toBe(1)
+    expect(noUrl.stderr).toContain('DATABASE_URL is not set')
+    const noFile = copy({ DATA_DIR: tempDataDir(), DATABASE_URL: schema.url })
+    expect(noFile.code).toBe(1)
+    expect(noFile.stderr).toContain('No SQLite database')
+  })
+})

@@ -5,10 +5,18 @@ import { ADMIN_PASSWORD, useDashboardSuite } from './helpers/dashboard-suite.js'
 import { saveScreenshot } from './helpers/screenshots.js'
 
 const NAVIGATION = {
-  zh: { name: '主导航', links: ['概览', '密钥', '出口', '请求日志', '客户端密钥', '设置'] },
+  zh: { name: '主导航', links: ['概览', '密钥', '出口', '请求日志', '客户端密钥', '通知', '设置'] },
   en: {
     name: 'Main navigation',
-    links: ['Overview', 'Keys', 'Egress', 'Request log', 'Client keys', 'Settings'],
+    links: [
+      'Overview',
+      'Keys',
+      'Egress',
+      'Request log',
+      'Client keys',
+      'Notifications',
+      'Settings',
+    ],
   },
 } as const
 

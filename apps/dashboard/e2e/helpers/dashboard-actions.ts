@@ -16,7 +16,7 @@ export async function signIn(page: Page, password: string): Promise<void> {
 /** Follows a link of the main navigation and waits for the page's heading. */
 export async function openFromNavigation(
   page: Page,
-  linkName: '概览' | '密钥' | '出口' | '请求日志' | '客户端密钥' | '设置',
+  linkName: '概览' | '密钥' | '出口' | '请求日志' | '客户端密钥' | '通知' | '设置',
 ): Promise<void> {
   await page
     .getByRole('navigation', { name: '主导航' })

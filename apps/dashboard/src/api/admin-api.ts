@@ -6,6 +6,7 @@ import {
   bulkKeyActionResponseSchema,
   type ChangeAdminPasswordBody,
   type CreateEgressBody,
+  type CreateNotificationBody,
   configViewSchema,
   createClientKeyResponseSchema,
   egressCheckResultSchema,
@@ -18,8 +19,12 @@ import {
   listKeyEventsResponseSchema,
   listKeysResponseSchema,
   listLogsResponseSchema,
+  listNotificationsResponseSchema,
+  notificationTestResultSchema,
+  notificationViewSchema,
   type PatchEgressBody,
   type PatchKeyBody,
+  type PatchNotificationBody,
   type StatsBucket,
   statsResponseSchema,
   statusViewSchema,
@@ -30,6 +35,7 @@ import type { HttpClient, Query } from './http-client.js'
 const MANAGE = '/api/manage'
 const KEYS = `${MANAGE}/api-keys`
 const EGRESSES = `${MANAGE}/egresses`
+const NOTIFICATIONS = `${MANAGE}/notifications`
 /** What the backup file is called when the server does not say. */
 const BACKUP_FALLBACK_NAME = 'sfp-backup.db'
 
@@ -124,6 +130,19 @@ export function createAdminApi(http: HttpClient) {
     /** A connection to the upstream through this egress; no key is sent. */
     checkEgress: (id: number) =>
       http.json(`${EGRESSES}/${id}/check`, egressCheckResultSchema, { method: 'POST' }),
+
+    listNotifications: (signal?: AbortSignal) =>
+      http.json(NOTIFICATIONS, listNotificationsResponseSchema, { signal }),
+    /** The body holds the target's URL and secret: they go to the server and nowhere else. */
+    createNotification: (body: CreateNotificationBody) =>
+      http.json(NOTIFICATIONS, notificationViewSchema, { method: 'POST', body }),
+    /** An absent URL or secret keeps the stored one; `secret: null` removes it. */
+    updateNotification: (id: number, body: PatchNotificationBody) =>
+      http.json(`${NOTIFICATIONS}/${id}`, notificationViewSchema, { method: 'PATCH', body }),
+    deleteNotification: (id: number) => http.empty(`${NOTIFICATIONS}/${id}`, { method: 'DELETE' }),
+    /** One test message, no retry: the outcome, with the failure as a code to word. */
+    testNotification: (id: number) =>
+      http.json(`${NOTIFICATIONS}/${id}/test`, notificationTestResultSchema, { method: 'POST' }),
   }
 }
 

@@ -21,6 +21,11 @@ const LogsPage = lazy(() =>
 const ClientKeysPage = lazy(() =>
   import('../pages/client-keys/ClientKeysPage.js').then((m) => ({ default: m.ClientKeysPage })),
 )
+const NotificationsPage = lazy(() =>
+  import('../pages/notifications/NotificationsPage.js').then((m) => ({
+    default: m.NotificationsPage,
+  })),
+)
 const SettingsPage = lazy(() =>
   import('../pages/settings/SettingsPage.js').then((m) => ({ default: m.SettingsPage })),
 )
@@ -31,6 +36,7 @@ export const ROUTES: readonly AppRoute[] = [
   { path: '/egresses', label: 'nav.egresses', Page: EgressesPage },
   { path: '/logs', label: 'nav.logs', Page: LogsPage },
   { path: '/client-keys', label: 'nav.clientKeys', Page: ClientKeysPage },
+  { path: '/notifications', label: 'nav.notifications', Page: NotificationsPage },
   { path: '/settings', label: 'nav.settings', Page: SettingsPage },
 ]
 

@@ -5,6 +5,7 @@ import { commonMessages } from './messages/common.js'
 import { egressesMessages } from './messages/egresses.js'
 import { keysMessages } from './messages/keys.js'
 import { logsMessages } from './messages/logs.js'
+import { notificationsMessages } from './messages/notifications.js'
 import { overviewMessages } from './messages/overview.js'
 import { settingsMessages } from './messages/settings.js'
 
@@ -16,6 +17,7 @@ export const messages = {
   ...egressesMessages,
   ...logsMessages,
   ...clientKeysMessages,
+  ...notificationsMessages,
   ...settingsMessages,
 }
 

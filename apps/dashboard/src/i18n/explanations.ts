@@ -126,7 +126,7 @@ const code = (value: string | null) => (value === null ? '' : ` (${value})`)
 const zh: ExplanationRenderers = {
   added_by_admin: () => '管理员添加',
   deleted_by_admin: () => '管理员删除',
-  disabled_by_admin: () => '管理员停用',
+  disabled_by_admin: ({ reason }) => (reason ? `管理员停用：${reason}` : '管理员停用'),
   enabled_by_admin: () => '管理员启用',
   activated_by_admin: () => '管理员激活',
   activation_override: ({ egressId }) =>
@@ -138,8 +138,12 @@ const zh: ExplanationRenderers = {
   http_status: ({ status }) => `上游返回 HTTP ${status}`,
   upstream_error: ({ status, detail }) => `上游返回 HTTP ${status}${detail ? `：${detail}` : ''}`,
   network_error: ({ detail }) => `网络错误：${detail}`,
-  rate_limited: ({ seconds, strike }) =>
-    `HTTP 429 限流（${strike === null ? '按上游 Retry-After' : `连续第 ${strike} 次`}），冷却 ${seconds} 秒`,
+  rate_limited: ({ seconds, strike, limit }) =>
+    limit === 'day'
+      ? `HTTP 429 达到每日限额，冷却至北京时间次日零点（${seconds} 秒）`
+      : limit === 'hour'
+        ? `HTTP 429 达到每小时限额，冷却至下一个整点（${seconds} 秒）`
+        : `HTTP 429 限流（${strike === null ? '按上游 Retry-After' : `连续第 ${strike} 次`}），冷却 ${seconds} 秒`,
   key_rejected: ({ check }, format) =>
     `HTTP 401：密钥被上游拒绝（${zhParts.check(check, format)}）`,
   unauthorized_unconfirmed: ({ check }, format) =>
@@ -148,6 +152,8 @@ const zh: ExplanationRenderers = {
     `上游返回 HTTP ${status}，随后检查：${zhParts.check(check, format)}`,
   forbidden_passed: ({ status, check }, format) =>
     `上游返回 HTTP ${status}，已原样返回给客户端（${zhParts.check(check, format)}）`,
+  model_blocked: ({ status, model, check }, format) =>
+    `请求模型 ${model} 时上游返回 HTTP ${status}，而余额正常或未知（${zhParts.check(check, format)}）：此密钥不能使用该模型（如未实名认证、Pro 模型），其他模型照常使用`,
   key_failures: ({ count, last, status, detail, check }, format) => {
     const lastText =
       last === 'network_error'
@@ -198,6 +204,8 @@ const zh: ExplanationRenderers = {
     `密钥 #${keyId} 被硅基流动限流${until === null ? '' : `，冷却到 ${format.dateTime(until)}`}${guardUntil === null ? '' : `；切换保护到 ${format.dateTime(guardUntil)} 前不会换用其他密钥`}`,
   no_usable_key: ({ current, nextAt }, format) =>
     `当前没有可用的上游密钥（${current === null ? '没有在用的密钥' : `密钥 #${current.keyId} ${zhParts.status(current.status)}`}）；${nextAt === null ? '请添加或启用一个密钥' : `下一个密钥将于 ${format.dateTime(nextAt)} 可用`}`,
+  model_unavailable: ({ model }) =>
+    `没有密钥可以使用模型 ${model}：上游拒绝了每个可用密钥使用它（如未实名认证，或该模型的权限规则）。请换用其他模型，或添加可以使用它的密钥`,
   egress_out: ({ egressId, state, until }, format) =>
     `出口 #${egressId}${state === 'blocked' ? ' 的 IP 被封' : ' 不通'}${until === null ? '' : `，到 ${format.dateTime(until)}`}`,
   no_egress: ({ outs, nextAt }, format) =>
@@ -221,7 +229,8 @@ const zh: ExplanationRenderers = {
 const en: ExplanationRenderers = {
   added_by_admin: () => 'Added by the admin',
   deleted_by_admin: () => 'Deleted by the admin',
-  disabled_by_admin: () => 'Disabled by the admin',
+  disabled_by_admin: ({ reason }) =>
+    reason ? `Disabled by the admin: ${reason}` : 'Disabled by the admin',
   enabled_by_admin: () => 'Enabled by the admin',
   activated_by_admin: () => 'Activated by the admin',
   activation_override: ({ egressId }) =>
@@ -234,8 +243,12 @@ const en: ExplanationRenderers = {
   upstream_error: ({ status, detail }) =>
     `Upstream answered HTTP ${status}${detail ? `: ${detail}` : ''}`,
   network_error: ({ detail }) => `Network error: ${detail}`,
-  rate_limited: ({ seconds, strike }) =>
-    `HTTP 429 rate limit (${strike === null ? 'Retry-After from upstream' : `#${strike} in a row`}), cooling for ${seconds} s`,
+  rate_limited: ({ seconds, strike, limit }) =>
+    limit === 'day'
+      ? `HTTP 429 daily limit reached, cooling until midnight China time (${seconds} s)`
+      : limit === 'hour'
+        ? `HTTP 429 hourly limit reached, cooling until the next full hour (${seconds} s)`
+        : `HTTP 429 rate limit (${strike === null ? 'Retry-After from upstream' : `#${strike} in a row`}), cooling for ${seconds} s`,
   key_rejected: ({ check }, format) =>
     `HTTP 401: upstream rejected the key (${enParts.check(check, format)})`,
   unauthorized_unconfirmed: ({ check }, format) =>
@@ -244,6 +257,8 @@ const en: ExplanationRenderers = {
     `Upstream answered HTTP ${status}, then the check said: ${enParts.check(check, format)}`,
   forbidden_passed: ({ status, check }, format) =>
     `Upstream answered HTTP ${status}, passed through to the client (${enParts.check(check, format)})`,
+  model_blocked: ({ status, model, check }, format) =>
+    `Upstream answered HTTP ${status} for model ${model} while the balance was fine or unknown (${enParts.check(check, format)}): this key cannot use that model (real-name verification, Pro models); it keeps serving the others`,
   key_failures: ({ count, last, status, detail, check }, format) => {
     const lastText =
       last === 'network_error'
@@ -295,6 +310,8 @@ const en: ExplanationRenderers = {
     `Key #${keyId} is rate-limited by SiliconFlow${until === null ? '' : ` until ${format.dateTime(until)}`}${guardUntil === null ? '' : `; the switch guard holds other keys back until ${format.dateTime(guardUntil)}`}`,
   no_usable_key: ({ current, nextAt }, format) =>
     `No upstream key is usable now (${current === null ? 'no key in use' : `key #${current.keyId} is ${enParts.status(current.status)}`}); ${nextAt === null ? 'add a key or enable one' : `the next one becomes usable at ${format.dateTime(nextAt)}`}`,
+  model_unavailable: ({ model }) =>
+    `No key may use model ${model}: upstream refused it to every key that could serve (real-name verification, or the model's access rules). Use another model, or add a key that may use it`,
   egress_out: ({ egressId, state, until }, format) =>
     `Egress #${egressId} is ${state === 'blocked' ? 'blocked' : 'down'}${until === null ? '' : ` until ${format.dateTime(until)}`}`,
   no_egress: ({ outs, nextAt }, format) =>

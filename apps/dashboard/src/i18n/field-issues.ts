@@ -17,6 +17,7 @@ export const FIELD_LABELS: Readonly<Record<string, Message>> = {
   api_keys: { zh: '密钥列表', en: 'key list' },
   label: { zh: '备注', en: 'label' },
   enabled: { zh: '启用', en: 'enabled' },
+  reason: { zh: '原因', en: 'reason' },
   action: { zh: '操作', en: 'action' },
   ids: { zh: '编号列表', en: 'ids' },
   id: { zh: '编号', en: 'id' },
@@ -38,6 +39,15 @@ export const FIELD_LABELS: Readonly<Record<string, Message>> = {
   groupBy: { zh: '分组', en: 'group by' },
   type: { zh: '类型', en: 'type' },
   body: { zh: '请求体', en: 'body' },
+  // Client key limits (docs/behaviour.md §12).
+  models: { zh: '允许的模型', en: 'allowed models' },
+  expiresAt: { zh: '到期时间', en: 'expiry' },
+  rpm: { zh: '每分钟请求数', en: 'requests per minute' },
+  dailyRequests: { zh: '每日请求数', en: 'requests per day' },
+  dailyTokens: { zh: '每日 token 数', en: 'tokens per day' },
+  monthlySpendCny: { zh: '每月花费上限（元）', en: 'monthly spend cap (CNY)' },
+  allowedIps: { zh: '允许的客户端 IP', en: 'allowed client IPs' },
+  note: { zh: '说明', en: 'note' },
 }
 
 /** The words for a field place such as `body.ids.3` (`编号列表 第 4 项`). */

@@ -77,7 +77,7 @@ describe('App', () => {
       within(nav)
         .getAllByRole('link')
         .map((link) => link.textContent),
-    ).toEqual(['概览', '密钥', '出口', '请求日志', '客户端密钥', '设置'])
+    ).toEqual(['概览', '密钥', '出口', '请求日志', '客户端密钥', '通知', '设置'])
     await userEvent.click(within(nav).getByRole('link', { name: '设置' }))
     expect(window.location.pathname).toBe('/settings')
     expect(await screen.findByRole('heading', { name: '设置', level: 1 })).toBeTruthy()

@@ -26,6 +26,8 @@ export function keyView(overrides: Partial<KeyView> = {}): KeyView {
     lastErrorDetail: null,
     lastUsedAt: null,
     cooldownUntil: null,
+    rateLimitClass: null,
+    blockedModels: [],
     createdAt: '2025-05-01T00:00:00.000Z',
     egressId: 1,
     ...overrides,
@@ -129,6 +131,7 @@ export function logEntry(overrides: Partial<LogEntry> = {}): LogEntry {
     errorType: null,
     errorMessage: null,
     errorParams: null,
+    cost: null,
     ...overrides,
   }
 }

@@ -28,7 +28,7 @@ const unknown = {
 const SAMPLES: { [Code in ExplanationCode]: ExplanationParams<Code> } = {
   added_by_admin: {},
   deleted_by_admin: {},
-  disabled_by_admin: {},
+  disabled_by_admin: { reason: 'kept for the batch job' },
   enabled_by_admin: {},
   activated_by_admin: {},
   activation_override: { egressId: 2 },
@@ -42,6 +42,7 @@ const SAMPLES: { [Code in ExplanationCode]: ExplanationParams<Code> } = {
   unauthorized_unconfirmed: { check: unknown },
   forbidden: { status: 403, check: balance },
   forbidden_passed: { status: 402, check: { ...balance, accountStatus: 'frozen' } },
+  model_blocked: { status: 403, model: 'Pro/deepseek-ai/DeepSeek-R1', check: balance },
   key_failures: {
     count: 5,
     last: 'network_error',
@@ -73,6 +74,7 @@ const SAMPLES: { [Code in ExplanationCode]: ExplanationParams<Code> } = {
   },
   key_cooling: { keyId: 1, until: '2026-01-01T12:30:00.000Z', guardUntil: null },
   no_usable_key: { current: { keyId: 1, status: 'error' }, nextAt: null },
+  model_unavailable: { model: 'Pro/deepseek-ai/DeepSeek-R1' },
   egress_out: { egressId: 2, state: 'down', until: '2026-01-01T12:30:00.000Z' },
   no_egress: { outs: [{ egressId: 1, state: 'blocked' }], nextAt: null },
   queue_full: { waiting: 100, retryAfterSeconds: 12 },

@@ -37,6 +37,16 @@ export const keysMessages = {
   'key.checkedAt': { zh: '检查于', en: 'checked' },
   'key.consecutive': { zh: '连续 {count} 次', en: '{count} in a row' },
   'key.coolingUntil': { zh: '冷却至 {time}', en: 'cooling until {time}' },
+  'key.rateLimit.minute': { zh: '触发每分钟限额', en: 'per-minute limit hit' },
+  'key.rateLimit.hour': { zh: '触发每小时限额', en: 'hourly limit hit' },
+  'key.rateLimit.day': {
+    zh: '触发每日限额（北京时间零点恢复）',
+    en: 'daily limit hit (back at midnight China time)',
+  },
+  'key.blockedModels': {
+    zh: '不可用的模型（上游拒绝此密钥使用）',
+    en: 'Models refused (upstream will not serve them with this key)',
+  },
   'key.label': { zh: '备注', en: 'Label' },
   'key.labelSaved': { zh: '备注已保存', en: 'Label saved' },
   'key.details': { zh: '密钥 #{id}', en: 'Key #{id}' },

@@ -58,7 +58,23 @@ export function KeyDetailDialog({ keyView: key, onClose }: { keyView: KeyView; o
         {key.cooldownUntil && (
           <>
             <dt>{t('col.status')}</dt>
-            <dd>{t('key.coolingUntil', { time: format.fullDateTime(key.cooldownUntil) })}</dd>
+            <dd>
+              {t('key.coolingUntil', { time: format.fullDateTime(key.cooldownUntil) })}
+              {key.rateLimitClass && <> · {t(`key.rateLimit.${key.rateLimitClass}`)}</>}
+            </dd>
+          </>
+        )}
+        {key.blockedModels.length > 0 && (
+          <>
+            <dt>{t('key.blockedModels')}</dt>
+            <dd>
+              {key.blockedModels.map((model, index) => (
+                <span key={model}>
+                  {index > 0 && ', '}
+                  <code>{model}</code>
+                </span>
+              ))}
+            </dd>
           </>
         )}
         <dt>{t('col.added')}</dt>

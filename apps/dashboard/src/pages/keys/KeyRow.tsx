@@ -59,6 +59,7 @@ export const KeyRow = memo(function KeyRow({
         {key.cooldownUntil && Date.parse(key.cooldownUntil) > Date.now() && (
           <span className="key-row__sub">
             {t('key.coolingUntil', { time: format.dateTime(key.cooldownUntil) })}
+            {key.rateLimitClass && <> · {t(`key.rateLimit.${key.rateLimitClass}`)}</>}
           </span>
         )}
       </td>

@@ -2,7 +2,7 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
 import { json } from '../../helpers/fetch-mock.js'
-import { laneStatus, statusView } from '../../helpers/fixtures.js'
+import { keyView, laneStatus, statusView } from '../../helpers/fixtures.js'
 import {
   CURRENT_KEY,
   DISABLED_KEY,
@@ -33,6 +33,20 @@ describe('KeysPage', () => {
 
     await userEvent.click(screen.getByRole('button', { name: /全部/ }))
     expect(visibleKeys()).toHaveLength(3)
+  })
+
+  it('says which limit a cooling key hit and when a daily one comes back', async () => {
+    const cooling = keyView({
+      id: 4,
+      maskedKey: 'sk-dddd…0004',
+      status: 'cooling',
+      cooldownUntil: new Date(Date.now() + 3_600_000).toISOString(),
+      rateLimitClass: 'day',
+    })
+    await renderKeysPage({
+      'GET /api/manage/api-keys': () => json({ keys: [CURRENT_KEY, LOW_KEY, cooling], total: 3 }),
+    })
+    expect(screen.getByText(/触发每日限额（北京时间零点恢复）/)).toBeTruthy()
   })
 
   it('starts filtered when the URL says so, and searches', async () => {

@@ -56,26 +56,34 @@ export const parseSetting = <T>(raw: string | undefined): T | undefined =>
   raw === undefined ? undefined : (JSON.parse(raw) as T)
 
 /** The columns of `request_logs` that stats filter and group on, in either dialect. */
-interface StatsColumns<Key extends AnyColumn, Egress extends AnyColumn> {
+interface StatsColumns<Key extends AnyColumn, Egress extends AnyColumn, Client extends AnyColumn> {
   time: AnyColumn
   upstreamKeyId: Key
   egressId: Egress
+  clientKeyId: Client
 }
+
+/** What a stats series can be split by: upstream key, egress lane or client key. */
+export type StatsGroupBy = 'key' | 'egress' | 'client'
 
 /**
  * What `stats()` counts: the rows of the time range (and of one key or egress), and the column
  * its groups are made on (none without `groupBy`).
  */
-export function statsScope<Key extends AnyColumn, Egress extends AnyColumn>(
-  columns: StatsColumns<Key, Egress>,
+export function statsScope<
+  Key extends AnyColumn,
+  Egress extends AnyColumn,
+  Client extends AnyColumn,
+>(
+  columns: StatsColumns<Key, Egress, Client>,
   filter: {
     from: number
     to: number
     keyId?: number | undefined
     egressId?: number | undefined
-    groupBy?: 'key' | 'egress' | undefined
+    groupBy?: StatsGroupBy | undefined
   },
-): { where: SQL[]; groupColumn: Key | Egress | undefined } {
+): { where: SQL[]; groupColumn: Key | Egress | Client | undefined } {
   const where: SQL[] = [gte(columns.time, filter.from), lte(columns.time, filter.to)]
   if (filter.keyId !== undefined) where.push(eq(columns.upstreamKeyId, filter.keyId))
   if (filter.egressId !== undefined) where.push(eq(columns.egressId, filter.egressId))
@@ -84,7 +92,9 @@ export function statsScope<Key extends AnyColumn, Egress extends AnyColumn>(
       ? columns.upstreamKeyId
       : filter.groupBy === 'egress'
         ? columns.egressId
-        : undefined
+        : filter.groupBy === 'client'
+          ? columns.clientKeyId
+          : undefined
   return { where, groupColumn }
 }
 

@@ -2,13 +2,13 @@ import type { ListLogsQuery, StatsBucket } from '@sfp/schemas'
 import { STATS_BUCKETS } from '@sfp/schemas'
 import { and, desc, sql } from 'drizzle-orm'
 import type { Db } from './database.js'
-import { logsWhere, statsScope } from './query-parts.js'
+import { logsWhere, type StatsGroupBy, statsScope } from './query-parts.js'
 import { type NewRequestLogRow, type RequestLogRow, requestLogs } from './schema.js'
 
 export interface StatsRow {
   /** Bucket start, ms since the epoch. */
   start: number
-  /** The upstream key or egress id of the group (`groupBy`); null without grouping. */
+  /** The upstream key, egress or client key id of the group (`groupBy`); null without grouping. */
   groupId: number | null
   requests: number
   errors: number
@@ -27,7 +27,7 @@ export interface StatsFilter {
   keyId?: number | undefined
   egressId?: number | undefined
   /** One row per bucket and upstream key / egress, besides the bucket. */
-  groupBy?: 'key' | 'egress' | undefined
+  groupBy?: StatsGroupBy | undefined
 }
 
 export interface RequestLogRepository {

@@ -202,8 +202,8 @@ export const statsQuerySchema = z.object({
   bucket: z.enum(Object.keys(STATS_BUCKETS) as [StatsBucket, ...StatsBucket[]]).default('hour'),
   keyId: decimalId('a key id').optional(),
   egressId: decimalId('an egress id').optional(),
-  /** `key` / `egress`: one series per upstream key / egress lane besides the total. */
-  groupBy: z.enum(['none', 'key', 'egress']).default('none'),
+  /** `key` / `egress` / `client`: one series per upstream key / egress lane / client key besides the total. */
+  groupBy: z.enum(['none', 'key', 'egress', 'client']).default('none'),
 })
 export type StatsQuery = z.infer<typeof statsQuerySchema>
 
@@ -233,6 +233,15 @@ export const statsResponseSchema = z.object({
   /** Present when `groupBy=egress`: the same buckets per egress lane id. */
   byEgress: z
     .array(z.object({ egressId: z.number().int().nullable(), buckets: z.array(statsBucketSchema) }))
+    .optional(),
+  /**
+   * Present when `groupBy=client`: the same buckets per client key id (null: requests made with
+   * a `PROXY_API_KEYS` key, or refused before a client key was known).
+   */
+  byClient: z
+    .array(
+      z.object({ clientKeyId: z.number().int().nullable(), buckets: z.array(statsBucketSchema) }),
+    )
     .optional(),
 })
 export type StatsResponse = z.infer<typeof statsResponseSchema>

@@ -88,6 +88,35 @@ describe('GET /api/manage/stats', () => {
     expect((await get(app, '?egressId=0x3')).status).toBe(400)
   })
 
+  it('gives one series per client key when asked (issue 17: who used the gateway how much)', async () => {
+    const { app } = await buildTestApp({}, { clock: createManualClock(NOW) })
+    app.requestLog.record(logRow({ time: NOW - 60_000, clientKeyId: 4, totalTokens: 100 }))
+    app.requestLog.record(logRow({ time: NOW - 60_000, clientKeyId: 4, totalTokens: 50 }))
+    app.requestLog.record(logRow({ time: NOW - 60_000, clientKeyId: 7, status: 429 }))
+    app.requestLog.record(logRow({ time: NOW - 60_000, clientKeyId: null }))
+    const { body } = await get(app, '?groupBy=client&bucket=day')
+    const perClient = Object.fromEntries(
+      (body.byClient ?? []).map((series) => [
+        String(series.clientKeyId),
+        series.buckets.reduce(
+          (s, b) => ({
+            requests: s.requests + b.requests,
+            errors: s.errors + b.errors,
+            tokens: s.tokens + b.totalTokens,
+          }),
+          { requests: 0, errors: 0, tokens: 0 },
+        ),
+      ]),
+    )
+    expect(perClient).toEqual({
+      null: { requests: 1, errors: 0, tokens: 15 },
+      4: { requests: 2, errors: 0, tokens: 150 },
+      7: { requests: 1, errors: 1, tokens: 15 },
+    })
+    expect(body.byKey).toBeUndefined()
+    expect(body.byEgress).toBeUndefined()
+  })
+
   it('filters by key', async () => {
     const { app } = await buildTestApp({}, { clock: createManualClock(NOW) })
     app.requestLog.record(logRow({ time: NOW - 60_000, upstreamKeyId: 1 }))

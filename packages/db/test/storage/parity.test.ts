@@ -153,7 +153,7 @@ describePostgres('SQLite and PostgreSQL storage give the same results', () => {
 
     const range = { from: T0 + 12_345, to: T0 + 2 * DAY + 777 }
     for (const bucket of Object.keys(STATS_BUCKETS) as StatsBucket[]) {
-      for (const groupBy of [undefined, 'key', 'egress'] as const) {
+      for (const groupBy of [undefined, 'key', 'egress', 'client'] as const) {
         for (const only of [{}, { keyId: 2 }, { egressId: 1 }]) {
           const filter: StatsFilter = { ...range, bucket, groupBy, ...only }
           const expected = await sqlite.requestLogs.stats(filter)

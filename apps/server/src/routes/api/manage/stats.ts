@@ -101,8 +101,13 @@ const statsRoutes: FastifyPluginAsync = async (app) => {
       }))
       if (query.groupBy === 'key') {
         response.byKey = groups.map(({ groupId, buckets }) => ({ keyId: groupId, buckets }))
-      } else {
+      } else if (query.groupBy === 'egress') {
         response.byEgress = groups.map(({ groupId, buckets }) => ({ egressId: groupId, buckets }))
+      } else {
+        response.byClient = groups.map(({ groupId, buckets }) => ({
+          clientKeyId: groupId,
+          buckets,
+        }))
       }
     }
     return response

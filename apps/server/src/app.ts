@@ -14,6 +14,7 @@ import firstBoot from './plugins/first-boot.js'
 import legacyImport from './plugins/legacy-import.js'
 import metrics from './plugins/metrics.js'
 import notifications from './plugins/notifications.js'
+import prices from './plugins/prices.js'
 import requestLog from './plugins/request-log.js'
 import manageRoutes from './routes/api/manage/index.js'
 import dashboardRoutes from './routes/dashboard.js'
@@ -53,6 +54,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(firstBoot, { adminPassword: config.adminPassword, announce })
   await fastify.register(adminAuth, { adminPassword: config.adminPassword })
   await fastify.register(keyPoolPlugin, config)
+  await fastify.register(prices)
   // The metrics plugin (registered below) subscribes to its flushes.
   await fastify.register(requestLog, { retentionDays: config.logRetentionDays })
   await fastify.register(egressPlugin, config)
@@ -76,6 +78,15 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     // A client key's own limits, before the request queues (docs/behaviour.md §12).
     admit: (identity, request) => fastify.clientKeys.admit(identity, request),
     onComplete: (record) => {
+      // What the answer cost (docs/behaviour.md §11): on its row, its key's spend, its client's.
+      record.cost = fastify.prices.costOf(
+        record.model,
+        record.promptTokens,
+        record.completionTokens,
+      )
+      if (record.cost !== null && record.upstreamKeyId !== null) {
+        fastify.keyPool.addSpend(record.upstreamKeyId, record.cost)
+      }
       fastify.clientKeys.recordAnswer(record)
       fastify.requestLog.record(record)
       fastify.metrics.observeProxyRecord(record)

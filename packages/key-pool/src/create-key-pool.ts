@@ -149,6 +149,11 @@ export async function createKeyPool(deps: KeyPoolDeps): Promise<KeyPoolService> 
       const current = lane.currentKeyId === null ? undefined : store.get(lane.currentKeyId)
       return selectKey(store.values(), current, lane, time, model)
     },
+    addSpend(id, cny) {
+      const key = store.get(id)
+      if (!key || !Number.isFinite(cny) || cny < 0) return
+      store.touch(id, { spent: Math.round(((key.spent ?? 0) + cny) * 1_000_000) / 1_000_000 })
+    },
     bind(id, egressId, time, reason) {
       const key = store.get(id)
       if (!key) return

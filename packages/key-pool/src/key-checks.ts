@@ -25,7 +25,10 @@ export function isLowBalance(check: KeyCheck, rules: PoolRules): boolean {
 
 /** What any check teaches about the balance, whatever else the caller decides. */
 export function balancePatch(check: KeyCheck, time: number): UpstreamKeyPatch {
-  return check.kind === 'balance' ? { balance: check.totalBalance, balanceCheckedAt: time } : {}
+  // A balance from upstream already counts what was spent before it: the spend starts again.
+  return check.kind === 'balance'
+    ? { balance: check.totalBalance, balanceCheckedAt: time, spent: null }
+    : {}
 }
 
 /**

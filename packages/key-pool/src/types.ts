@@ -165,6 +165,11 @@ export interface KeyPool {
    * key event with `reason` is recorded when `reason` is given.
    */
   bind(id: number, egressId: number, time: number, reason?: Explanation): void
+  /**
+   * An answer through key `id` cost `cny` by the price table: added to its `spent` (written
+   * behind with the usage counters); an unknown key is ignored.
+   */
+  addSpend(id: number, cny: number): void
   /** The egress was deleted: its keys belong to no lane (their last use stays recorded). */
   unbindEgress(egressId: number): void
   /** The key itself, for the Authorization header of an upstream call. */

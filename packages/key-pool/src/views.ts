@@ -3,6 +3,9 @@ import { type KeyEventView, type KeyView, readExplanation } from '@sfp/schemas'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
+/** Whole millionths of a yuan, as costs are kept: no 12.499999999 from float subtraction. */
+const roundYuan = (cny: number) => Math.round(cny * 1_000_000) / 1_000_000
+
 /**
  * A key as the API shows it: the mask computed at insert, never the secret, so listing a large
  * pool decrypts nothing and costs a few date conversions per key.
@@ -16,6 +19,8 @@ export function toKeyView(row: UpstreamKeyRow, isCurrent: boolean): KeyView {
     isCurrent,
     balance: row.balance,
     balanceCheckedAt: iso(row.balanceCheckedAt),
+    spent: row.spent,
+    estimatedBalance: row.balance === null ? null : roundYuan(row.balance - (row.spent ?? 0)),
     callCount: row.callCount,
     errorCount: row.errorCount,
     consecutiveErrors: row.consecutiveErrors,

@@ -38,6 +38,8 @@ describe('add', () => {
         isCurrent: false,
         balance: null,
         balanceCheckedAt: null,
+        spent: null,
+        estimatedBalance: null,
         callCount: 0,
         errorCount: 0,
         consecutiveErrors: 0,

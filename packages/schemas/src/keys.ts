@@ -38,6 +38,13 @@ export const keyViewSchema = z.object({
   isCurrent: z.boolean(),
   balance: z.number().nullable(),
   balanceCheckedAt: isoTime.nullable(),
+  /**
+   * CNY spent through the key since its balance was last known, by the price table
+   * (docs/behaviour.md §11); null while no priced request went through it.
+   */
+  spent: z.number().nullable(),
+  /** The last known balance minus `spent`: an estimate; null when no balance was ever known. */
+  estimatedBalance: z.number().nullable(),
   callCount: z.number().int(),
   errorCount: z.number().int(),
   consecutiveErrors: z.number().int(),

@@ -11,6 +11,7 @@ import importRoutes from './import.js'
 import keyEventsRoutes from './key-events.js'
 import logsRoutes from './logs.js'
 import notificationsRoutes from './notifications.js'
+import pricesRoutes from './prices.js'
 import statsRoutes from './stats.js'
 import statusRoutes from './status.js'
 
@@ -34,6 +35,7 @@ const manage: FastifyPluginAsync<ManageRoutesOptions> = async (app, { config }) 
   await app.register(eventsRoutes)
   await app.register(importRoutes)
   await app.register(notificationsRoutes)
+  await app.register(pricesRoutes)
 }
 
 export default manage

@@ -1,0 +1,58 @@
+import { SETTING } from '@sfp/db'
+import { costOf, type PriceEntry, type PricesResponse, pricesResponseSchema } from '@sfp/schemas'
+import fp from 'fastify-plugin'
+
+/** `app.prices`: the price table (docs/behaviour.md §11), in memory, stored as one setting. */
+export interface PriceTable {
+  view(): PricesResponse
+  /** Replaces the whole table (validated by the route) and stores it. */
+  replace(prices: readonly PriceEntry[]): Promise<PricesResponse>
+  /** CNY one answer cost; null when the model has no price or no tokens were reported. */
+  costOf(
+    model: string | null,
+    promptTokens: number | null,
+    completionTokens: number | null,
+  ): number | null
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    prices: PriceTable
+  }
+}
+
+const EMPTY: PricesResponse = { prices: [], updatedAt: null }
+
+/**
+ * Loaded at boot; a stored table that no longer reads as one (edited by hand, an older shape) is
+ * set aside with a warning rather than stopping the server: costs are then unknown, never wrong.
+ */
+export default fp(
+  async (app) => {
+    const { settings } = app.database
+    let table = EMPTY
+    try {
+      const stored = await settings.getJson<unknown>(SETTING.prices)
+      if (stored !== undefined) table = pricesResponseSchema.parse(stored)
+    } catch {
+      app.log.warn(
+        'the stored price table could not be read; costs are unknown until it is set again',
+      )
+    }
+    let byModel = new Map(table.prices.map((entry) => [entry.model, entry]))
+
+    app.decorate('prices', {
+      view: () => table,
+      async replace(prices) {
+        const next = { prices: [...prices], updatedAt: new Date(app.clock.now()).toISOString() }
+        await settings.setJson(SETTING.prices, next, app.clock.now())
+        table = next
+        byModel = new Map(next.prices.map((entry) => [entry.model, entry]))
+        return table
+      },
+      costOf: (model, promptTokens, completionTokens) =>
+        model === null ? null : costOf(byModel.get(model), promptTokens, completionTokens),
+    } satisfies PriceTable)
+  },
+  { name: 'prices', fastify: '5.x', dependencies: ['clock', 'database'] },
+)

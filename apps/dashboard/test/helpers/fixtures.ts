@@ -19,6 +19,8 @@ export function keyView(overrides: Partial<KeyView> = {}): KeyView {
     isCurrent: false,
     balance: 12.5,
     balanceCheckedAt: '2025-05-14T10:00:00.000Z',
+    spent: null,
+    estimatedBalance: 12.5,
     callCount: 10,
     errorCount: 0,
     consecutiveErrors: 0,

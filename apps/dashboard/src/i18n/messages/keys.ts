@@ -37,6 +37,12 @@ export const keysMessages = {
   'key.checkedAt': { zh: '检查于', en: 'checked' },
   'key.consecutive': { zh: '连续 {count} 次', en: '{count} in a row' },
   'key.coolingUntil': { zh: '冷却至 {time}', en: 'cooling until {time}' },
+  'key.estimated': { zh: '估算余额 {money}', en: 'estimated {money}' },
+  'key.estimateHint': {
+    zh: '上次查询到的余额减去此后按价格表计算的花费（估算值）',
+    en: 'the last known balance minus what the price table says was spent since (an estimate)',
+  },
+  'key.spent': { zh: '此后花费（估算）', en: 'Spent since (estimate)' },
   'key.rateLimit.minute': { zh: '触发每分钟限额', en: 'per-minute limit hit' },
   'key.rateLimit.hour': { zh: '触发每小时限额', en: 'hourly limit hit' },
   'key.rateLimit.day': {

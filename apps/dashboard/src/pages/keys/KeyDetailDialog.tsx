@@ -39,6 +39,17 @@ export function KeyDetailDialog({ keyView: key, onClose }: { keyView: KeyView; o
             </span>
           )}
         </dd>
+        {key.spent !== null && (
+          <>
+            <dt>{t('key.spent')}</dt>
+            <dd>
+              {format.money(key.spent)}
+              {key.estimatedBalance !== null && (
+                <> · {t('key.estimated', { money: format.money(key.estimatedBalance) })}</>
+              )}
+            </dd>
+          </>
+        )}
         <dt>{t('col.calls')}</dt>
         <dd>{format.number(key.callCount)}</dd>
         <dt>{t('col.errors')}</dt>

@@ -84,6 +84,11 @@ export const KeyRow = memo(function KeyRow({
             <RelativeTime iso={key.balanceCheckedAt} />
           </span>
         )}
+        {key.spent !== null && key.estimatedBalance !== null && (
+          <span className="key-row__sub" title={t('key.estimateHint')}>
+            {t('key.estimated', { money: format.money(key.estimatedBalance) })}
+          </span>
+        )}
       </td>
       <td className="num">{format.number(key.callCount)}</td>
       <td className="num">

@@ -49,6 +49,20 @@ describe('KeysPage', () => {
     expect(screen.getByText(/触发每日限额（北京时间零点恢复）/)).toBeTruthy()
   })
 
+  it('shows an estimated balance, marked as one, for a key with spend since its balance', async () => {
+    const spending = keyView({
+      id: 5,
+      maskedKey: 'sk-eeee…0005',
+      balance: 10,
+      spent: 0.25,
+      estimatedBalance: 9.75,
+    })
+    await renderKeysPage({
+      'GET /api/manage/api-keys': () => json({ keys: [CURRENT_KEY, LOW_KEY, spending], total: 3 }),
+    })
+    expect(screen.getByText(/估算余额/).textContent).toContain('9.75')
+  })
+
   it('starts filtered when the URL says so, and searches', async () => {
     await renderKeysPage({}, '/keys?status=disabled')
     expect(visibleKeys()).toEqual(['sk-cccc…0003'])

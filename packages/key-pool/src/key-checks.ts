@@ -19,8 +19,25 @@ export interface RuleContext {
   now: () => number
 }
 
-export function isLowBalance(check: KeyCheck, rules: PoolRules): boolean {
-  return check.kind === 'balance' && check.totalBalance < rules.lowBalanceThreshold
+/**
+ * Whether the key's balance is below LOW_BALANCE_THRESHOLD: the balance the check read, or, when
+ * the check could not read one (`/v1/user/info` retired, docs/behaviour.md §11), the estimate:
+ * the last known balance minus what was spent through the key since (only once some spend was
+ * priced). Returns the explanation of a low estimate, so the key event says it was an estimate.
+ */
+export function lowBalance(
+  check: KeyCheck,
+  rules: PoolRules,
+  key: Pick<UpstreamKeyRow, 'balance' | 'spent'>,
+): false | 'real' | Explanation {
+  if (check.kind === 'balance') return check.totalBalance < rules.lowBalanceThreshold && 'real'
+  if (check.kind !== 'unknown' || key.balance === null || key.spent === null) return false
+  const estimate = Math.round((key.balance - key.spent) * 1_000_000) / 1_000_000
+  if (estimate >= rules.lowBalanceThreshold) return false
+  return {
+    code: 'estimated_balance_low',
+    params: { estimate, threshold: rules.lowBalanceThreshold },
+  }
 }
 
 /** What any check teaches about the balance, whatever else the caller decides. */
@@ -69,7 +86,8 @@ export function applyCheckVerdict(
   const fine = check.kind === 'balance' || (check.kind === 'unknown' && check.valid)
   if (key.status === 'disabled') return store.patch(id, patch)
   if (check.kind === 'invalid') return store.transition(id, 'invalid', reason, patch)
-  if (isLowBalance(check, rules)) return store.transition(id, 'insufficient', reason, patch)
+  const low = lowBalance(check, rules, key)
+  if (low) return store.transition(id, 'insufficient', low === 'real' ? reason : low, patch)
   const revived =
     (key.status === 'insufficient' && check.kind === 'balance') ||
     (key.status === 'invalid' && fine)

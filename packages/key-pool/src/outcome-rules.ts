@@ -3,7 +3,7 @@ import type { Explanation, ExplanationOf, KeyStatus } from '@sfp/schemas'
 import type { Dispatcher } from 'undici'
 import type { KeyCheck } from './balance-client.js'
 import { errorFields, shortError } from './error-text.js'
-import { balancePatch, isLowBalance, type RuleContext } from './key-checks.js'
+import { balancePatch, lowBalance, type RuleContext } from './key-checks.js'
 import { limitPeriodEnd, rateLimitClassOf } from './rate-limit-class.js'
 import type { AttemptOutcome, OutcomeVerdict } from './types.js'
 
@@ -186,8 +186,8 @@ async function forbidden(
     ...errorFields({ code: 'http_status', params: { status } }),
   }
   const reason: Explanation = { code: 'forbidden', params: { status, check: check.summary } }
-  if (isLowBalance(check, ctx.rules))
-    return outOfService(ctx, key.id, 'insufficient', reason, patch)
+  const low = lowBalance(check, ctx.rules, key)
+  if (low) return outOfService(ctx, key.id, 'insufficient', low === 'real' ? reason : low, patch)
   if (check.kind === 'invalid') return outOfService(ctx, key.id, 'invalid', reason, patch)
   const model = outcome.model ?? null
   if (status === 403 && model !== null && model !== '') {
@@ -309,8 +309,8 @@ async function failed(
       check: check.summary,
     },
   }
-  if (isLowBalance(check, ctx.rules))
-    return outOfService(ctx, key.id, 'insufficient', reason, patch)
+  const low = lowBalance(check, ctx.rules, key)
+  if (low) return outOfService(ctx, key.id, 'insufficient', low === 'real' ? reason : low, patch)
   if (check.kind === 'invalid') return outOfService(ctx, key.id, 'invalid', reason, patch)
   const cooldownUntil = time + ctx.rules.keyErrorCooldownMs
   return outOfService(ctx, key.id, 'error', reason, { ...patch, cooldownUntil })

@@ -105,6 +105,11 @@ export const explanationSchema = z.discriminatedUnion('code', [
   // Checks the pool made on its own or for the admin.
   explain('key_check', z.object({ trigger: checkTriggerSchema, check: keyCheckSummarySchema })),
   explain('account_status', z.object({ trigger: checkTriggerSchema, status: z.string() })),
+  /**
+   * Upstream gave no balance, and the estimate (last known balance minus the priced spend since)
+   * is below LOW_BALANCE_THRESHOLD: `insufficient` on the estimate.
+   */
+  explain('estimated_balance_low', z.object({ estimate: z.number(), threshold: z.number() })),
   // Switches of the key in use on an egress.
   explain(
     'key_switch',
@@ -348,6 +353,8 @@ const ENGLISH: EnglishRenderers = {
   },
   key_check: ({ trigger, check }) => `${TRIGGER_TEXT[trigger]}: ${checkText(check)}`,
   account_status: ({ status }) => `account status "${status}" reported by /v1/user/info`,
+  estimated_balance_low: ({ estimate, threshold }) =>
+    `no balance from upstream; the estimated balance ${estimate} is below ${threshold}`,
   key_switch: ({ egressId, fromKeyId, toKeyId, current, guardMinutes }) => {
     const move =
       fromKeyId === null ? `first key in use: #${toKeyId}` : `key #${fromKeyId} -> key #${toKeyId}`

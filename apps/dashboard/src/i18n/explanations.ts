@@ -164,6 +164,8 @@ const zh: ExplanationRenderers = {
   key_check: ({ trigger, check }, format) =>
     `${zhParts.trigger[trigger]}：${zhParts.check(check, format)}`,
   account_status: ({ status }) => `/v1/user/info 报告账户状态“${status}”`,
+  estimated_balance_low: ({ estimate, threshold }, format) =>
+    `上游未返回余额；估算余额 ${format.money(estimate)} 低于阈值 ${format.money(threshold)}`,
   key_switch: ({ egressId, fromKeyId, toKeyId, current, guardMinutes }) => {
     const move =
       fromKeyId === null ? `首次使用密钥 #${toKeyId}` : `密钥 #${fromKeyId} 换为密钥 #${toKeyId}`
@@ -269,6 +271,8 @@ const en: ExplanationRenderers = {
   key_check: ({ trigger, check }, format) =>
     `${enParts.trigger[trigger]}: ${enParts.check(check, format)}`,
   account_status: ({ status }) => `/v1/user/info reports the account status "${status}"`,
+  estimated_balance_low: ({ estimate, threshold }, format) =>
+    `No balance from upstream; the estimated balance ${format.money(estimate)} is below ${format.money(threshold)}`,
   key_switch: ({ egressId, fromKeyId, toKeyId, current, guardMinutes }) => {
     const move =
       fromKeyId === null ? `first use of key #${toKeyId}` : `key #${fromKeyId} → key #${toKeyId}`

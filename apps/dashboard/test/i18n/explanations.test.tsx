@@ -52,6 +52,7 @@ const SAMPLES: { [Code in ExplanationCode]: ExplanationParams<Code> } = {
   },
   key_check: { trigger: 'on_demand', check: balance },
   account_status: { trigger: 'scheduled_refresh', status: 'frozen' },
+  estimated_balance_low: { estimate: 0.42, threshold: 1 },
   key_switch: {
     egressId: 1,
     fromKeyId: 1,

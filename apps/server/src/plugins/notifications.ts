@@ -166,7 +166,10 @@ const EXHAUSTED = new Set(['no_available_key', 'no_available_egress', 'egress_bl
 export interface WatchedSources {
   keys(): Iterable<
     Readonly<
-      Pick<UpstreamKeyRow, 'id' | 'status' | 'maskedKey' | 'label' | 'balance' | 'lastError'>
+      Pick<
+        UpstreamKeyRow,
+        'id' | 'status' | 'maskedKey' | 'label' | 'balance' | 'spent' | 'lastError'
+      >
     >
   >
   egresses(): readonly Pick<
@@ -232,9 +235,15 @@ export function createConditionWatcher({
       } else if (row.status === 'error') {
         hold({ event: 'key_error', subjectId, subject, facts: detail ? { detail } : {} })
       }
+      // The estimate (the last known balance minus the priced spend since) when there is spend.
+      const estimated = row.balance !== null && row.spent !== null && row.spent !== undefined
+      const balance =
+        row.balance === null
+          ? null
+          : Math.round((row.balance - (estimated ? (row.spent ?? 0) : 0)) * 1_000_000) / 1_000_000
       if (
-        row.balance !== null &&
-        row.balance < lowBalanceThreshold &&
+        balance !== null &&
+        balance < lowBalanceThreshold &&
         row.status !== 'invalid' &&
         row.status !== 'insufficient'
       ) {
@@ -242,7 +251,7 @@ export function createConditionWatcher({
           event: 'balance_low',
           subjectId,
           subject,
-          facts: { balance: row.balance, threshold: lowBalanceThreshold, estimated: false },
+          facts: { balance, threshold: lowBalanceThreshold, estimated },
         })
       }
     }

@@ -195,6 +195,7 @@ const keyRow = (id: number, fields: Partial<KeyRow> = {}): KeyRow => ({
   maskedKey: `sk-…${id}`,
   label: null,
   balance: 10,
+  spent: null,
   lastError: null,
   ...fields,
 })
@@ -238,6 +239,13 @@ describe('condition watcher', () => {
       'clear egress_down egress:2',
       'raise balance_low key:1 {"balance":0.5,"threshold":1,"estimated":false}',
       `raise egress_blocked egress:1 {"until":${T + 60_000}}`,
+    ])
+
+    // A key whose known balance is fine but whose priced spend since brings the estimate low.
+    state.keys = [keyRow(1, { balance: 0.5 }), keyRow(2, { balance: 3, spent: 2.25 })]
+    watch(T + 15_000)
+    expect(calls.splice(0)).toEqual([
+      'raise balance_low key:2 {"balance":0.75,"threshold":1,"estimated":true}',
     ])
   })
 

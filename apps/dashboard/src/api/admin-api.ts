@@ -5,8 +5,10 @@ import {
   type BulkKeyActionBody,
   bulkKeyActionResponseSchema,
   type ChangeAdminPasswordBody,
+  type CreateClientKeyBody,
   type CreateEgressBody,
   type CreateNotificationBody,
+  clientKeyViewSchema,
   configViewSchema,
   createClientKeyResponseSchema,
   egressCheckResultSchema,
@@ -22,6 +24,7 @@ import {
   listNotificationsResponseSchema,
   notificationTestResultSchema,
   notificationViewSchema,
+  type PatchClientKeyBody,
   type PatchEgressBody,
   type PatchKeyBody,
   type PatchNotificationBody,
@@ -104,10 +107,13 @@ export function createAdminApi(http: HttpClient) {
 
     clientKeys: (signal?: AbortSignal) =>
       http.json(`${MANAGE}/client-keys`, listClientKeysResponseSchema, { signal }),
-    createClientKey: (name: string) =>
-      http.json(`${MANAGE}/client-keys`, createClientKeyResponseSchema, {
-        method: 'POST',
-        body: { name },
+    createClientKey: (body: CreateClientKeyBody) =>
+      http.json(`${MANAGE}/client-keys`, createClientKeyResponseSchema, { method: 'POST', body }),
+    /** The fields given change (null lifts a limit); the key itself never shows again. */
+    updateClientKey: (id: number, patch: PatchClientKeyBody) =>
+      http.json(`${MANAGE}/client-keys/${id}`, clientKeyViewSchema, {
+        method: 'PATCH',
+        body: patch,
       }),
     deleteClientKey: (id: number) =>
       http.empty(`${MANAGE}/client-keys/${id}`, { method: 'DELETE' }),

@@ -8,15 +8,21 @@ import { useToast } from '../../components/ToastProvider.js'
 import { useApiResource } from '../../hooks/useApiResource.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { CreateClientKeyForm } from './CreateClientKeyForm.js'
+import { isExpired } from './client-key-draft.js'
+import { EditClientKeyDialog } from './EditClientKeyDialog.js'
 import './client-keys.css'
 
-/** Keys for the proxy's own clients: create (shown once), list, revoke. */
+/** Keys for the proxy's own clients: create (shown once), list with limits and usage, edit, revoke. */
 export function ClientKeysPage() {
   const { t, format } = useI18n()
   const api = useAdminApi()
   const toast = useToast()
   const list = useApiResource((signal) => api.clientKeys(signal), [api])
   const [revoking, setRevoking] = useState<ClientKeyView | null>(null)
+  const [editing, setEditing] = useState<ClientKeyView | null>(null)
+  // This browser's clock: the mark is a hint, the server refuses by its own (and the list is
+  // read again after every change).
+  const now = Date.now()
   const keys = list.data?.keys ?? []
   const imported = keys.filter((key) => key.origin === 'siliconflowProxy')
 
@@ -49,6 +55,8 @@ export function ClientKeysPage() {
                 <th scope="col" className="num">
                   {t('clientKeys.col.requests')}
                 </th>
+                <th scope="col">{t('clientKeys.col.limits')}</th>
+                <th scope="col">{t('clientKeys.col.usage')}</th>
                 <th scope="col">
                   <span className="sr-only">{t('col.actions')}</span>
                 </th>
@@ -65,6 +73,13 @@ export function ClientKeysPage() {
                         <span className="badge badge--imported">{t('clientKeys.imported')}</span>
                       </>
                     )}
+                    {isExpired(key, now) && (
+                      <>
+                        {' '}
+                        <span className="badge badge--expired">{t('clientKeys.expired')}</span>
+                      </>
+                    )}
+                    {key.note !== null && <div className="muted client-key__note">{key.note}</div>}
                   </td>
                   <td>
                     {/* Already masked by the server (`sk-sfp-abcd…wxyz`). */}
@@ -76,6 +91,20 @@ export function ClientKeysPage() {
                   </td>
                   <td className="num">{format.number(key.requestCount)}</td>
                   <td>
+                    <LimitsSummary clientKey={key} />
+                  </td>
+                  <td>
+                    <UsageSummary clientKey={key} />
+                  </td>
+                  <td className="client-key__actions">
+                    <button
+                      type="button"
+                      className="button button--small"
+                      onClick={() => setEditing(key)}
+                      aria-label={t('clientKeys.editLabel', { name: key.name })}
+                    >
+                      {t('clientKeys.edit')}
+                    </button>
                     <button
                       type="button"
                       className="button button--small button--danger"
@@ -90,6 +119,13 @@ export function ClientKeysPage() {
             </tbody>
           </table>
         </div>
+      )}
+      {editing && (
+        <EditClientKeyDialog
+          clientKey={editing}
+          onUpdated={list.reload}
+          onClose={() => setEditing(null)}
+        />
       )}
       {revoking && (
         <ConfirmDialog
@@ -107,5 +143,44 @@ export function ClientKeysPage() {
         </ConfirmDialog>
       )}
     </section>
+  )
+}
+
+/** The key's limits in a line (`模型 3 个 · 60/分钟 · 每日 1000 次`), the full lists as a title. */
+function LimitsSummary({ clientKey: key }: { clientKey: ClientKeyView }) {
+  const { t, format } = useI18n()
+  const parts: string[] = []
+  if (key.models !== null) parts.push(t('clientKeys.summary.models', { count: key.models.length }))
+  if (key.rpm !== null) parts.push(t('clientKeys.summary.rpm', { count: format.number(key.rpm) }))
+  if (key.dailyRequests !== null)
+    parts.push(t('clientKeys.summary.dailyRequests', { count: format.number(key.dailyRequests) }))
+  if (key.dailyTokens !== null)
+    parts.push(t('clientKeys.summary.dailyTokens', { count: format.number(key.dailyTokens) }))
+  if (key.monthlySpendCny !== null)
+    parts.push(t('clientKeys.summary.monthlySpend', { amount: format.money(key.monthlySpendCny) }))
+  if (key.allowedIps !== null)
+    parts.push(t('clientKeys.summary.allowedIps', { count: key.allowedIps.length }))
+  if (key.expiresAt !== null)
+    parts.push(t('clientKeys.summary.expiresAt', { time: format.dateTime(key.expiresAt) }))
+  if (parts.length === 0) return <span className="muted">{t('clientKeys.noLimits')}</span>
+  const lists = [...(key.models ?? []), ...(key.allowedIps ?? [])].join('\n')
+  return <span title={lists === '' ? undefined : lists}>{parts.join(' · ')}</span>
+}
+
+/** Today's requests and tokens, and this month's spend (China Standard Time periods). */
+function UsageSummary({ clientKey: key }: { clientKey: ClientKeyView }) {
+  const { t, format } = useI18n()
+  return (
+    <>
+      <div>
+        {t('clientKeys.usage.today', {
+          requests: format.number(key.usage.requestsToday),
+          tokens: format.number(key.usage.tokensToday),
+        })}
+      </div>
+      <div className="muted">
+        {t('clientKeys.usage.month', { amount: format.money(key.usage.spendThisMonthCny) })}
+      </div>
+    </>
   )
 }

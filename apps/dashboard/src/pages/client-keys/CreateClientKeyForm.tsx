@@ -5,8 +5,20 @@ import { CopyButton } from '../../components/CopyButton.js'
 import { ErrorNotice } from '../../components/ErrorNotice.js'
 import { useToast } from '../../components/ToastProvider.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
+import { useFocusFirstProblem } from '../notifications/useFocusFirstProblem.js'
+import {
+  createBody,
+  emptyLimitsDraft,
+  hasProblems,
+  type LimitsDraft,
+  readLimits,
+} from './client-key-draft.js'
+import { LimitsFields } from './LimitsFields.js'
 
-/** Creates a key and shows its plaintext exactly once, with a copy button, until dismissed. */
+/**
+ * Creates a key, with any limits (a collapsed section: most keys need none), and shows its
+ * plaintext exactly once, with a copy button, until dismissed.
+ */
 export function CreateClientKeyForm({ onCreated }: { onCreated(): void }) {
   const { t } = useI18n()
   const api = useAdminApi()
@@ -14,19 +26,34 @@ export function CreateClientKeyForm({ onCreated }: { onCreated(): void }) {
   const nameId = useId()
   const hintId = useId()
   const [name, setName] = useState('')
+  const [limits, setLimits] = useState<LimitsDraft>(emptyLimitsDraft)
+  const [limitsOpen, setLimitsOpen] = useState(false)
+  const [sent, setSent] = useState(false)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<unknown>(null)
   const [created, setCreated] = useState<CreateClientKeyResponse | null>(null)
+  const formRef = useRef<HTMLFormElement>(null)
+  const focusFirstProblem = useFocusFirstProblem(formRef)
+  const read = readLimits(limits)
+  const problems = sent ? read.problems : {}
 
   async function submit(event: FormEvent) {
     event.preventDefault()
     if (busy || name.trim() === '') return
+    setSent(true)
+    if (hasProblems(read.problems)) {
+      setLimitsOpen(true)
+      focusFirstProblem()
+      return
+    }
     setBusy(true)
     setError(null)
     try {
-      const answer = await api.createClientKey(name.trim())
+      const answer = await api.createClientKey(createBody(name, read.limits))
       setCreated(answer)
       setName('')
+      setLimits(emptyLimitsDraft())
+      setSent(false)
       toast('success', t('clientKeys.created', { name: answer.key.name }))
       onCreated()
     } catch (failure) {
@@ -41,27 +68,49 @@ export function CreateClientKeyForm({ onCreated }: { onCreated(): void }) {
       <h2 id={`${nameId}-title`} className="card__title">
         {t('clientKeys.create')}
       </h2>
-      <form className="inline-form" onSubmit={submit}>
-        <label htmlFor={nameId}>{t('clientKeys.name')}</label>
-        <input
-          id={nameId}
-          className="input"
-          maxLength={100}
-          required
-          aria-describedby={hintId}
-          value={name}
-          onChange={(event) => setName(event.target.value)}
-        />
-        <button
-          type="submit"
-          className="button button--primary"
-          disabled={busy || name.trim() === ''}
+      <form ref={formRef} onSubmit={submit} autoComplete="off" noValidate>
+        <div className="inline-form">
+          <label htmlFor={nameId}>{t('clientKeys.name')}</label>
+          <input
+            id={nameId}
+            className="input"
+            maxLength={100}
+            required
+            aria-describedby={hintId}
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+          />
+          <button
+            type="submit"
+            className="button button--primary"
+            disabled={busy || name.trim() === ''}
+          >
+            {busy ? t('common.working') : t('clientKeys.submit')}
+          </button>
+          <p id={hintId} className="field__hint">
+            {t('clientKeys.nameHint')}
+          </p>
+        </div>
+        <details
+          className="limits-section"
+          open={limitsOpen}
+          onToggle={(event) => setLimitsOpen(event.currentTarget.open)}
         >
-          {busy ? t('common.working') : t('clientKeys.submit')}
-        </button>
-        <p id={hintId} className="field__hint">
-          {t('clientKeys.nameHint')}
-        </p>
+          <summary>{t('clientKeys.limits')}</summary>
+          <LimitsFields
+            draft={limits}
+            problems={problems}
+            onChange={(next) => {
+              setLimits(next)
+              setError(null)
+            }}
+          />
+        </details>
+        {hasProblems(problems) && (
+          <p className="field__error" role="alert">
+            {t('clientKeys.problems')}
+          </p>
+        )}
       </form>
       <ErrorNotice error={error} />
       {created && <OneTimeSecret created={created} onDismiss={() => setCreated(null)} />}

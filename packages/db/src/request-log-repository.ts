@@ -18,6 +18,8 @@ export interface StatsRow {
   avgLatencyMs: number | null
   maxLatencyMs: number | null
   avgTtfbMs: number | null
+  /** CNY of the bucket's priced requests; null when none was priced. */
+  cost: number | null
 }
 
 export interface StatsFilter {
@@ -123,6 +125,7 @@ export function createRequestLogRepository(db: Db): RequestLogRepository {
           avgLatencyMs: sql<number | null>`avg(${requestLogs.durationMs})`,
           maxLatencyMs: sql<number | null>`max(${requestLogs.durationMs})`,
           avgTtfbMs: sql<number | null>`avg(${requestLogs.ttfbMs})`,
+          cost: sql<number | null>`sum(${requestLogs.cost})`,
         })
         .from(requestLogs)
         .where(and(...where))

@@ -132,7 +132,8 @@ export interface RequestLogStorage {
    * then group id (null first). A bucket starts at `time` divided by its width in ms, rounded
    * down, times that width. With `groupBy`, one row per bucket and upstream key / egress (null:
    * rows without one). Errors are statuses of 400 and above; token sums are 0 when no row has
-   * tokens; averages and the maximum are null when no row has the value (`avgTtfbMs`).
+   * tokens; averages and the maximum are null when no row has the value (`avgTtfbMs`), as is the
+   * cost sum when no row was priced.
    */
   stats(filter: StatsFilter): Promise<StatsRow[]>
   /**

@@ -217,6 +217,8 @@ export const statsBucketSchema = z.object({
   avgLatencyMs: z.number().nullable(),
   maxLatencyMs: z.number().nullable(),
   avgTtfbMs: z.number().nullable(),
+  /** CNY of the bucket's priced requests (docs/behaviour.md §11); null when none was priced. */
+  cost: z.number().nullable(),
 })
 export type StatsBucketView = z.infer<typeof statsBucketSchema>
 

@@ -1,4 +1,4 @@
-import type { KeyView, ListLogsResponse, PricesResponse } from '@sfp/schemas'
+import type { KeyView, ListLogsResponse, PricesResponse, StatsResponse } from '@sfp/schemas'
 import { describe, expect, it } from 'vitest'
 import { CHAT_MODEL, chatBody, startProxyApp } from '../helpers/proxy-app.js'
 import { basicAuth, buildTestApp, tempDataDir } from '../helpers/test-app.js'
@@ -72,6 +72,11 @@ describe('the price table (/api/manage/prices)', () => {
     // per million.
     expect(priced).toMatchObject({ promptTokens: 1, completionTokens: 4, cost: 0.000052 })
     expect(byModel['deepseek-ai/DeepSeek-V3']?.cost).toBeNull()
+    // The stats sum what was priced.
+    const stats = (
+      await app.inject({ url: '/api/manage/stats?bucket=day', headers: admin })
+    ).json() as StatsResponse
+    expect(stats.buckets.reduce((sum, bucket) => sum + (bucket.cost ?? 0), 0)).toBe(0.000052)
 
     const key = app.keyPool.view(keys[0]?.id ?? 0) as KeyView
     expect(key.balance).toBe(50)

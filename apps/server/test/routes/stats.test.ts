@@ -49,6 +49,7 @@ describe('GET /api/manage/stats', () => {
       avgLatencyMs: 200,
       maxLatencyMs: 300,
       avgTtfbMs: 50,
+      cost: null,
     })
     expect(body.buckets.at(-2)?.requests).toBe(0)
   })

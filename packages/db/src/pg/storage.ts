@@ -255,6 +255,8 @@ function requestLogStorage({ db, pool }: PostgresHandle): RequestLogStorage {
             avgLatencyMs: average(requestLogs.durationMs),
             maxLatencyMs: sql<number | null>`max(${requestLogs.durationMs})`,
             avgTtfbMs: average(requestLogs.ttfbMs),
+            // double precision: read as a JS number, null when no row was priced.
+            cost: sql<number | null>`sum(${requestLogs.cost})`,
           })
           .from(requestLogs)
           .where(and(...where))

@@ -69,6 +69,7 @@ const bucket = (start: number, groupId: number | null, totals: object) => ({
   completionTokens: 0,
   totalTokens: 0,
   avgTtfbMs: null,
+  cost: null,
   ...totals,
 })
 
@@ -219,6 +220,21 @@ describeStorage('request log storage', ({ open }) => {
         maxLatencyMs: 100,
         avgTtfbMs: 43 / 2,
       }),
+    ])
+  })
+
+  it('sums the cost of the priced requests of a bucket, null when none was priced', async () => {
+    const storage = await open()
+    await storage.requestLogs.insertBatch([
+      newLog({ requestId: 'a', time: T0, cost: 0.25 }),
+      newLog({ requestId: 'b', time: T0 + 1, cost: 0.5 }),
+      newLog({ requestId: 'c', time: T0 + 2, cost: null }),
+      newLog({ requestId: 'd', time: T0 + HOUR, cost: null }),
+    ])
+    const stats = await storage.requestLogs.stats({ from: T0, to: T0 + HOUR, bucket: 'hour' })
+    expect(stats.map((row) => [row.requests, row.cost])).toEqual([
+      [3, 0.75],
+      [1, null],
     ])
   })
 

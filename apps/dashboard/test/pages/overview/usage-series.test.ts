@@ -20,6 +20,7 @@ function bucket(
     avgLatencyMs,
     maxLatencyMs: avgLatencyMs,
     avgTtfbMs: avgLatencyMs === null ? null : avgLatencyMs / 2,
+    cost: null,
   }
 }
 

@@ -26,6 +26,7 @@ function emptyBucket(start: number): StatsBucketView {
     avgLatencyMs: null,
     maxLatencyMs: null,
     avgTtfbMs: null,
+    cost: null,
   }
 }
 
@@ -52,6 +53,8 @@ function fillBuckets(
             avgLatencyMs: round(row.avgLatencyMs),
             maxLatencyMs: row.maxLatencyMs,
             avgTtfbMs: round(row.avgTtfbMs),
+            // Millionths of a yuan, as each request's cost: a float sum's last bits say nothing.
+            cost: row.cost === null ? null : Math.round(row.cost * 1_000_000) / 1_000_000,
           }
         : emptyBucket(start),
     )

@@ -217,8 +217,11 @@ export const statsBucketSchema = z.object({
   avgLatencyMs: z.number().nullable(),
   maxLatencyMs: z.number().nullable(),
   avgTtfbMs: z.number().nullable(),
-  /** CNY of the bucket's priced requests (docs/behaviour.md §11); null when none was priced. */
-  cost: z.number().nullable(),
+  /**
+   * CNY of the bucket's priced requests (docs/behaviour.md §11); null when none was priced (and
+   * from servers older than the price table, which do not send it).
+   */
+  cost: z.number().nullable().default(null),
 })
 export type StatsBucketView = z.infer<typeof statsBucketSchema>
 

@@ -28,6 +28,8 @@ import {
   type PatchEgressBody,
   type PatchKeyBody,
   type PatchNotificationBody,
+  type PutPricesBody,
+  pricesResponseSchema,
   type StatsBucket,
   statsResponseSchema,
   statusViewSchema,
@@ -80,6 +82,13 @@ export function createAdminApi(http: HttpClient) {
       const fileName = attachmentFileName(response.headers.get('content-disposition'))
       return { fileName: fileName ?? BACKUP_FALLBACK_NAME, data: await response.blob() }
     },
+
+    /** The price table (docs/behaviour.md §11): CNY per million tokens by model. */
+    prices: (signal?: AbortSignal) =>
+      http.json(`${MANAGE}/prices`, pricesResponseSchema, { signal }),
+    /** Replaces the whole table; the answer is the table as stored. */
+    putPrices: (body: PutPricesBody) =>
+      http.json(`${MANAGE}/prices`, pricesResponseSchema, { method: 'PUT', body }),
 
     listKeys: (query: ListKeysQuery = {}, signal?: AbortSignal) =>
       http.json(KEYS, listKeysResponseSchema, { query: { ...query }, signal }),

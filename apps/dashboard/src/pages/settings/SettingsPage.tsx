@@ -4,6 +4,7 @@ import { useApiResource } from '../../hooks/useApiResource.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { AdminPasswordCard } from './AdminPasswordCard.js'
 import { BackupCard } from './BackupCard.js'
+import { PricesCard } from './PricesCard.js'
 import { SdkSnippets } from './SdkSnippets.js'
 import { descriptionPieces, groupSettings } from './setting-descriptions.js'
 import './settings.css'
@@ -77,6 +78,7 @@ export function SettingsPage() {
           </div>
         )}
       </section>
+      <PricesCard />
       <AdminPasswordCard />
       <BackupCard />
     </section>

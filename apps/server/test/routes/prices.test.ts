@@ -42,6 +42,31 @@ describe('the price table (/api/manage/prices)', () => {
     ])
   })
 
+  it('prices a streamed answer from the usage of its last event, as a non-streamed one', async () => {
+    const { app, client, keys } = await startProxyApp()
+    await app.inject({
+      method: 'PUT',
+      url: '/api/manage/prices',
+      headers: admin,
+      payload: { prices: [PRICE] },
+    })
+    const stream = await client.chat.completions.create({ ...chatBody('priced'), stream: true })
+    for await (const _chunk of stream) {
+      // read to the end: the usage comes last
+    }
+    await client.chat.completions.create(chatBody('priced'))
+    await app.requestLog.flush()
+    const logs = (
+      await app.inject({ url: '/api/manage/logs', headers: admin })
+    ).json() as ListLogsResponse
+    const [plain, streamed] = logs.items
+    expect(streamed).toMatchObject({ stream: true, promptTokens: 1, completionTokens: 4 })
+    expect(plain).toMatchObject({ stream: false, promptTokens: 1, completionTokens: 4 })
+    expect(streamed?.cost).toBe(0.000052)
+    expect(plain?.cost).toBe(0.000052)
+    expect(app.keyPool.view(keys[0]?.id ?? 0)?.spent).toBe(0.000104)
+  })
+
   it('prices each answer: cost on its log row, spent and an estimated balance on its key', async () => {
     const { app, client, keys } = await startProxyApp()
     await app.inject({

@@ -60,6 +60,8 @@ export interface StatsQuery {
   to?: number
   bucket?: StatsBucket
   keyId?: number
+  /** One series per upstream key / egress lane / client key besides the total. */
+  groupBy?: 'key' | 'egress' | 'client'
 }
 
 /** One function per admin route (docs/behaviour.md §6); each answer is checked by its schema. */

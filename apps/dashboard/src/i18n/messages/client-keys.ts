@@ -106,4 +106,12 @@ export const clientKeysMessages = {
     en: 'The key itself stays the same and is never shown again. Empty a field to lift that limit.',
   },
   'clientKeys.saved': { zh: '已保存“{name}”', en: '“{name}” saved' },
+  'clientKeys.usageRange.title': { zh: '用量', en: 'Usage' },
+  'clientKeys.usageRange.envKeys': {
+    zh: '环境变量中的密钥或无密钥',
+    en: 'PROXY_API_KEYS or no client key',
+  },
+  'clientKeys.usageRange.unknownKey': { zh: '密钥 #{id}', en: 'Key #{id}' },
+  'clientKeys.usageRange.cost': { zh: '费用', en: 'Cost' },
+  'clientKeys.usageRange.chartTitle': { zh: '“{name}”的请求', en: 'Requests of “{name}”' },
 } satisfies Record<string, Message>

@@ -7,6 +7,7 @@ import { RelativeTime } from '../../components/RelativeTime.js'
 import { useToast } from '../../components/ToastProvider.js'
 import { useApiResource } from '../../hooks/useApiResource.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
+import { ClientUsage } from './ClientUsage.js'
 import { CreateClientKeyForm } from './CreateClientKeyForm.js'
 import { isExpired } from './client-key-draft.js'
 import { EditClientKeyDialog } from './EditClientKeyDialog.js'
@@ -120,6 +121,7 @@ export function ClientKeysPage() {
           </table>
         </div>
       )}
+      <ClientUsage keys={keys} />
       {editing && (
         <EditClientKeyDialog
           clientKey={editing}

@@ -6,6 +6,7 @@ import { json, mockFetch, type RecordedRequest } from '../../helpers/fetch-mock.
 import { renderSignedIn } from '../../helpers/render.js'
 
 const LIST = '/api/manage/client-keys'
+const NOW = '2025-05-14T12:00:00.000Z'
 
 const PLAIN = {
   id: 1,
@@ -125,6 +126,8 @@ describe('ClientKeysPage limits', () => {
   it('shows the server’s 400 by field, in Chinese', async () => {
     mockFetch({
       [`GET ${LIST}`]: () => json({ keys: [], envKeyCount: 0 }),
+      // Answered, so that the page's only alert is the form's.
+      'GET /api/manage/stats': () => json({ from: NOW, to: NOW, bucketSeconds: 3600, buckets: [] }),
       [`POST ${LIST}`]: () =>
         validationError([
           {

@@ -90,6 +90,12 @@ export function createKeyDirectory(
       const key = store.require(id)
       const fields: UpstreamKeyPatch = {}
       if (patch.label !== undefined) fields.label = patch.label === '' ? null : patch.label
+      if (patch.balance !== undefined) {
+        // As a balance read from upstream: it counts what was spent before it.
+        Object.assign(fields, { balance: patch.balance, balanceCheckedAt: now(), spent: null })
+        const set = { code: 'balance_set_by_admin', params: { balance: patch.balance } } as const
+        store.record({ keyId: id, type: 'check', explanation: set })
+      }
       if (patch.enabled === false && key.status !== 'disabled') {
         const params = patch.reason ? { reason: patch.reason } : {}
         const disabled = { code: 'disabled_by_admin', params } as const

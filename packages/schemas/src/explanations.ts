@@ -110,6 +110,8 @@ export const explanationSchema = z.discriminatedUnion('code', [
    * is below LOW_BALANCE_THRESHOLD: `insufficient` on the estimate.
    */
   explain('estimated_balance_low', z.object({ estimate: z.number(), threshold: z.number() })),
+  /** The admin entered the key's balance (read in SiliconFlow's console): the estimate restarts. */
+  explain('balance_set_by_admin', z.object({ balance: z.number() })),
   // Switches of the key in use on an egress.
   explain(
     'key_switch',
@@ -353,6 +355,7 @@ const ENGLISH: EnglishRenderers = {
   },
   key_check: ({ trigger, check }) => `${TRIGGER_TEXT[trigger]}: ${checkText(check)}`,
   account_status: ({ status }) => `account status "${status}" reported by /v1/user/info`,
+  balance_set_by_admin: ({ balance }) => `balance set to ${balance} by admin`,
   estimated_balance_low: ({ estimate, threshold }) =>
     `no balance from upstream; the estimated balance ${estimate} is below ${threshold}`,
   key_switch: ({ egressId, fromKeyId, toKeyId, current, guardMinutes }) => {

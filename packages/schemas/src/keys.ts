@@ -152,11 +152,19 @@ export const patchKeyBodySchema = z
       .trim()
       .max(REASON_MAX, { error: `must be at most ${REASON_MAX} characters` })
       .optional(),
+    /**
+     * The balance the admin read in SiliconFlow's console (CNY), for when upstream no longer
+     * reports it (`/v1/user/info` retired): the estimate counts down from it (docs/behaviour.md §11).
+     */
+    balance: z.number().finite().min(0).max(10_000_000).optional(),
   })
-  .refine((body) => body.enabled !== undefined || body.label !== undefined, {
-    error: 'give enabled or label',
-    ...customRule({ kind: 'one_of', fields: ['enabled', 'label'] }),
-  })
+  .refine(
+    (body) => body.enabled !== undefined || body.label !== undefined || body.balance !== undefined,
+    {
+      error: 'give enabled, label or balance',
+      ...customRule({ kind: 'one_of', fields: ['enabled', 'label', 'balance'] }),
+    },
+  )
   .refine((body) => body.reason === undefined || body.enabled === false, {
     error: 'reason goes with enabled: false',
     path: ['reason'],

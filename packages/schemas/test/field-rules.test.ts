@@ -43,7 +43,7 @@ describe('our own refinements carry a rule code, never `other`', () => {
       patchKeyBodySchema,
       {},
       'body',
-      [{ field: 'body', rule: { kind: 'one_of', fields: ['enabled', 'label'] } }],
+      [{ field: 'body', rule: { kind: 'one_of', fields: ['enabled', 'label', 'balance'] } }],
     ],
     [
       'an empty egress patch',
@@ -107,7 +107,7 @@ describe('our own refinements carry a rule code, never `other`', () => {
   it('keeps the English reason beside the rule for scripts', () => {
     const result = patchKeyBodySchema.safeParse({})
     expect(describeIssues(result.error?.issues ?? [], 'body').fields).toEqual([
-      { field: 'body', reason: 'give enabled or label', rule: expect.any(Object) },
+      { field: 'body', reason: 'give enabled, label or balance', rule: expect.any(Object) },
     ])
   })
 

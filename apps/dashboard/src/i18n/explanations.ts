@@ -164,6 +164,7 @@ const zh: ExplanationRenderers = {
   key_check: ({ trigger, check }, format) =>
     `${zhParts.trigger[trigger]}：${zhParts.check(check, format)}`,
   account_status: ({ status }) => `/v1/user/info 报告账户状态“${status}”`,
+  balance_set_by_admin: ({ balance }, format) => `管理员将余额设为 ${format.money(balance)}`,
   estimated_balance_low: ({ estimate, threshold }, format) =>
     `上游未返回余额；估算余额 ${format.money(estimate)} 低于阈值 ${format.money(threshold)}`,
   key_switch: ({ egressId, fromKeyId, toKeyId, current, guardMinutes }) => {
@@ -271,6 +272,7 @@ const en: ExplanationRenderers = {
   key_check: ({ trigger, check }, format) =>
     `${enParts.trigger[trigger]}: ${enParts.check(check, format)}`,
   account_status: ({ status }) => `/v1/user/info reports the account status "${status}"`,
+  balance_set_by_admin: ({ balance }, format) => `Balance set to ${format.money(balance)} by admin`,
   estimated_balance_low: ({ estimate, threshold }, format) =>
     `No balance from upstream; the estimated balance ${format.money(estimate)} is below ${format.money(threshold)}`,
   key_switch: ({ egressId, fromKeyId, toKeyId, current, guardMinutes }) => {

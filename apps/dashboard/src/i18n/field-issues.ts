@@ -18,6 +18,7 @@ export const FIELD_LABELS: Readonly<Record<string, Message>> = {
   label: { zh: '备注', en: 'label' },
   enabled: { zh: '启用', en: 'enabled' },
   reason: { zh: '原因', en: 'reason' },
+  balance: { zh: '余额', en: 'balance' },
   action: { zh: '操作', en: 'action' },
   ids: { zh: '编号列表', en: 'ids' },
   id: { zh: '编号', en: 'id' },
@@ -103,7 +104,12 @@ const EGRESS_URL_PROBLEMS: Readonly<Record<EgressUrlProblemCode, MessageKey>> = 
 
 function oneOf(language: Language, fields: readonly string[]): string {
   const names = fields.map((field) => fieldLabel(language, field))
-  return language === 'zh' ? `请提供${names.join('或')}` : `give ${names.join(' or ')}`
+  const last = names.at(-1) ?? ''
+  const rest = names.slice(0, -1)
+  if (rest.length === 0) return language === 'zh' ? `请提供${last}` : `give ${last}`
+  return language === 'zh'
+    ? `请提供${rest.join('、')}或${last}`
+    : `give ${rest.join(', ')} or ${last}`
 }
 
 /** The rule in words; `null` for a refusal no code describes (`other`): show its reason. */

@@ -53,6 +53,7 @@ const SAMPLES: { [Code in ExplanationCode]: ExplanationParams<Code> } = {
   key_check: { trigger: 'on_demand', check: balance },
   account_status: { trigger: 'scheduled_refresh', status: 'frozen' },
   estimated_balance_low: { estimate: 0.42, threshold: 1 },
+  balance_set_by_admin: { balance: 12.5 },
   key_switch: {
     egressId: 1,
     fromKeyId: 1,

@@ -133,11 +133,11 @@ describe('the rules of our own refinements', () => {
     const [issue] = describeIssues(result.error.issues, 'body').fields
     expect(describeFieldIssue('zh', issue as never)).toEqual({
       field: '请求体',
-      reason: '请提供启用或备注',
+      reason: '请提供启用、备注或余额',
     })
     expect(describeFieldIssue('en', issue as never)).toEqual({
       field: 'body',
-      reason: 'give enabled or label',
+      reason: 'give enabled, label or balance',
     })
   })
 

@@ -298,17 +298,18 @@ describe('PATCH /api/manage/api-keys/:id', () => {
           "fields": [
             {
               "field": "body",
-              "reason": "give enabled or label",
+              "reason": "give enabled, label or balance",
               "rule": {
                 "fields": [
                   "enabled",
                   "label",
+                  "balance",
                 ],
                 "kind": "one_of",
               },
             },
           ],
-          "message": "body: give enabled or label",
+          "message": "body: give enabled, label or balance",
           "type": "invalid_request_error",
         },
       }

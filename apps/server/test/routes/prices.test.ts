@@ -42,6 +42,38 @@ describe('the price table (/api/manage/prices)', () => {
     ])
   })
 
+  it('counts down from a balance the admin entered when upstream no longer reports one', async () => {
+    const { app, client, keys, upstream } = await startProxyApp()
+    upstream.setUserInfoMode('gone')
+    const id = keys[0]?.id ?? 0
+    await app.inject({
+      method: 'PUT',
+      url: '/api/manage/prices',
+      headers: admin,
+      payload: { prices: [PRICE] },
+    })
+    const set = await app.inject({
+      method: 'PATCH',
+      url: `/api/manage/api-keys/${id}`,
+      headers: admin,
+      payload: { balance: 20 },
+    })
+    expect(set.statusCode).toBe(200)
+    expect(set.json()).toMatchObject({ balance: 20, spent: null, estimatedBalance: 20 })
+    await client.chat.completions.create(chatBody('priced'))
+    expect(app.keyPool.view(id)).toMatchObject({ balance: 20, estimatedBalance: 19.999948 })
+    const events = await app.inject({ url: `/api/manage/key-events?keyId=${id}`, headers: admin })
+    expect(JSON.stringify(events.json())).toContain('balance_set_by_admin')
+    const negative = await app.inject({
+      method: 'PATCH',
+      url: `/api/manage/api-keys/${id}`,
+      headers: admin,
+      payload: { balance: -1 },
+    })
+    expect(negative.statusCode).toBe(400)
+    expect(app.keyPool.view(id)?.balance).toBe(20)
+  })
+
   it('prices a streamed answer from the usage of its last event, as a non-streamed one', async () => {
     const { app, client, keys } = await startProxyApp()
     await app.inject({

@@ -43,6 +43,13 @@ export const keysMessages = {
     en: 'the last known balance minus what the price table says was spent since (an estimate)',
   },
   'key.spent': { zh: '此后花费（估算）', en: 'Spent since (estimate)' },
+  'key.setBalance': { zh: '录入余额（元）', en: 'Enter the balance (CNY)' },
+  'key.setBalanceHint': {
+    zh: '上游不再返回余额时，填入在硅基流动控制台看到的余额；估算余额将从它开始按价格表递减。',
+    en: "When upstream no longer reports a balance, enter the one SiliconFlow's console shows; the estimate counts down from it by the price table.",
+  },
+  'key.balanceSaved': { zh: '余额已录入', en: 'Balance saved' },
+  'key.saveBalance': { zh: '保存余额', en: 'Save balance' },
   'key.rateLimit.minute': { zh: '触发每分钟限额', en: 'per-minute limit hit' },
   'key.rateLimit.hour': { zh: '触发每小时限额', en: 'hourly limit hit' },
   'key.rateLimit.day': {

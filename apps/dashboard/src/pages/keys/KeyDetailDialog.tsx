@@ -10,6 +10,7 @@ import { useI18n } from '../../i18n/I18nProvider.js'
 import { useExplain } from '../../i18n/useExplain.js'
 import { EgressReference } from '../../live-status/EgressReference.js'
 import { KeyActions } from './KeyActions.js'
+import { KeyBalanceForm } from './KeyBalanceForm.js'
 import { KeyLabelForm } from './KeyLabelForm.js'
 
 /** Everything about one key: its fields, label, actions and recent events. */
@@ -29,6 +30,7 @@ export function KeyDetailDialog({ keyView: key, onClose }: { keyView: KeyView; o
       </p>
       <KeyActions keyView={key} onDeleted={onClose} />
       <KeyLabelForm keyView={key} />
+      <KeyBalanceForm keyView={key} />
       <dl className="facts facts--two-columns">
         <dt>{t('col.balance')}</dt>
         <dd>

@@ -1,7 +1,15 @@
+import { within } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
 import { json } from '../../helpers/fetch-mock.js'
 import { keyView } from '../../helpers/fixtures.js'
-import { CURRENT_KEY, LOW_KEY, openKeyActions, renderKeysPage } from '../../helpers/keys-page.js'
+import {
+  CURRENT_KEY,
+  LOW_KEY,
+  openKeyActions,
+  renderKeysPage,
+  requestsTo,
+} from '../../helpers/keys-page.js'
 
 describe('KeyDetailDialog', () => {
   it('lists the models upstream refused the key', async () => {
@@ -23,5 +31,22 @@ describe('KeyDetailDialog', () => {
     await renderKeysPage()
     const details = await openKeyActions(CURRENT_KEY)
     expect(details.textContent).not.toContain('不可用的模型')
+  })
+
+  it('enters a balance read in the console, refusing what is not a plain amount', async () => {
+    const { requests } = await renderKeysPage({
+      'PATCH /api/manage/api-keys/1': () =>
+        json({ ...CURRENT_KEY, balance: 20, spent: null, estimatedBalance: 20 }),
+    })
+    const details = await openKeyActions(CURRENT_KEY)
+    const input = within(details).getByLabelText('录入余额（元）')
+    const save = within(details).getByRole('button', { name: '保存余额' })
+    await userEvent.type(input, '1e3')
+    expect(save?.hasAttribute('disabled')).toBe(true)
+    await userEvent.clear(input)
+    await userEvent.type(input, '20')
+    if (save) await userEvent.click(save)
+    const patches = requestsTo(requests, 'PATCH', '/api-keys/1')
+    expect(patches.map((request) => request.body)).toEqual([{ balance: 20 }])
   })
 })

@@ -50,6 +50,10 @@ export const keysMessages = {
   },
   'key.balanceSaved': { zh: '余额已录入', en: 'Balance saved' },
   'key.saveBalance': { zh: '保存余额', en: 'Save balance' },
+  'key.disableReason': {
+    zh: '停用原因（可选，记入密钥事件）',
+    en: 'Reason to disable (optional, kept in the key event)',
+  },
   'key.rateLimit.minute': { zh: '触发每分钟限额', en: 'per-minute limit hit' },
   'key.rateLimit.hour': { zh: '触发每小时限额', en: 'hourly limit hit' },
   'key.rateLimit.day': {

@@ -1,6 +1,6 @@
 import type { KeyView } from '@sfp/schemas'
 import { KEY_STATUS_LABELS } from '@sfp/schemas'
-import { useState } from 'react'
+import { useId, useState } from 'react'
 import { useAdminApi } from '../../auth/SessionProvider.js'
 import { ConfirmDialog } from '../../components/ConfirmDialog.js'
 import { ErrorNotice } from '../../components/ErrorNotice.js'
@@ -23,13 +23,20 @@ export function KeyActions({ keyView: key, onDeleted }: { keyView: KeyView; onDe
   const [confirming, setConfirming] = useState<Confirming>(null)
   const [toggling, setToggling] = useState(false)
   const [error, setError] = useState<unknown>(null)
+  // Why the admin takes the key out of service: kept in its key event (optional).
+  const [reason, setReason] = useState('')
+  const reasonId = useId()
   const name = key.maskedKey
 
   async function setEnabled(enabled: boolean) {
     setToggling(true)
     setError(null)
     try {
-      upsert(await api.patchKey(key.id, { enabled }))
+      const why = reason.trim()
+      upsert(
+        await api.patchKey(key.id, enabled || why === '' ? { enabled } : { enabled, reason: why }),
+      )
+      setReason('')
       toast('success', t(enabled ? 'key.enabled' : 'key.disabled', { key: name }))
     } catch (failure) {
       setError(failure)
@@ -68,6 +75,20 @@ export function KeyActions({ keyView: key, onDeleted }: { keyView: KeyView; onDe
         >
           {t('key.delete')}
         </button>
+      </div>
+      <div className="inline-form">
+        {key.status !== 'disabled' && (
+          <>
+            <label htmlFor={reasonId}>{t('key.disableReason')}</label>
+            <input
+              id={reasonId}
+              className="input"
+              maxLength={200}
+              value={reason}
+              onChange={(event) => setReason(event.target.value)}
+            />
+          </>
+        )}
       </div>
       <ErrorNotice error={error} />
       {confirming === 'activate' && (

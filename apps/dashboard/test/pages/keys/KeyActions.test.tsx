@@ -70,6 +70,22 @@ describe('the actions of one key', () => {
     ])
   })
 
+  it('disables with the reason given, which goes into the key event', async () => {
+    const { requests } = await renderKeysPage({
+      'PATCH /api/manage/api-keys/1': () => json({ ...current, status: 'disabled' }),
+    })
+    const details = await openKeyActions(current)
+    await userEvent.type(
+      within(details).getByLabelText('停用原因（可选，记入密钥事件）'),
+      ' lent to the batch job ',
+    )
+    await userEvent.click(within(details).getByRole('button', { name: '停用' }))
+    expect(await screen.findByText('sk-aaaa…0001 已停用')).toBeTruthy()
+    expect(requestsTo(requests, 'PATCH', '/api-keys/1').map((request) => request.body)).toEqual([
+      { enabled: false, reason: 'lent to the batch job' },
+    ])
+  })
+
   it('deletes one key after confirming, closes its dialog and reloads the list', async () => {
     const { requests } = await renderKeysPage({
       'DELETE /api/manage/api-keys/2': () => new Response(null, { status: 204 }),

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '@sfp/runtime'
+import { roundYuan } from '@sfp/schemas'
 import type { Dispatcher } from 'undici'
 import { createBackgroundChecks } from './background-checks.js'
 import { createBalanceClient, type KeyCheck } from './balance-client.js'
@@ -152,7 +153,7 @@ export async function createKeyPool(deps: KeyPoolDeps): Promise<KeyPoolService> 
     addSpend(id, cny) {
       const key = store.get(id)
       if (!key || !Number.isFinite(cny) || cny < 0) return
-      store.touch(id, { spent: Math.round(((key.spent ?? 0) + cny) * 1_000_000) / 1_000_000 })
+      store.touch(id, { spent: roundYuan((key.spent ?? 0) + cny) })
     },
     bind(id, egressId, time, reason) {
       const key = store.get(id)

@@ -1,5 +1,5 @@
 import type { UpstreamKeyPatch, UpstreamKeyRow } from '@sfp/db'
-import type { CheckTrigger, Explanation } from '@sfp/schemas'
+import { type CheckTrigger, type Explanation, estimatedBalance } from '@sfp/schemas'
 import type { KeyCheck } from './balance-client.js'
 import { errorFields } from './error-text.js'
 import type { KeyStore } from './key-store.js'
@@ -31,9 +31,9 @@ export function lowBalance(
   key: Pick<UpstreamKeyRow, 'balance' | 'spent'>,
 ): false | 'real' | Explanation {
   if (check.kind === 'balance') return check.totalBalance < rules.lowBalanceThreshold && 'real'
-  if (check.kind !== 'unknown' || key.balance === null || key.spent === null) return false
-  const estimate = Math.round((key.balance - key.spent) * 1_000_000) / 1_000_000
-  if (estimate >= rules.lowBalanceThreshold) return false
+  if (check.kind !== 'unknown' || key.spent === null) return false
+  const estimate = estimatedBalance(key.balance, key.spent)
+  if (estimate === null || estimate >= rules.lowBalanceThreshold) return false
   return {
     code: 'estimated_balance_low',
     params: { estimate, threshold: rules.lowBalanceThreshold },

@@ -1,10 +1,7 @@
 import type { KeyEventRow, UpstreamKeyRow } from '@sfp/db'
-import { type KeyEventView, type KeyView, readExplanation } from '@sfp/schemas'
+import { estimatedBalance, type KeyEventView, type KeyView, readExplanation } from '@sfp/schemas'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
-
-/** Whole millionths of a yuan, as costs are kept: no 12.499999999 from float subtraction. */
-const roundYuan = (cny: number) => Math.round(cny * 1_000_000) / 1_000_000
 
 /**
  * A key as the API shows it: the mask computed at insert, never the secret, so listing a large
@@ -20,7 +17,7 @@ export function toKeyView(row: UpstreamKeyRow, isCurrent: boolean): KeyView {
     balance: row.balance,
     balanceCheckedAt: iso(row.balanceCheckedAt),
     spent: row.spent,
-    estimatedBalance: row.balance === null ? null : roundYuan(row.balance - (row.spent ?? 0)),
+    estimatedBalance: estimatedBalance(row.balance, row.spent),
     callCount: row.callCount,
     errorCount: row.errorCount,
     consecutiveErrors: row.consecutiveErrors,

@@ -52,6 +52,19 @@ export function costOf(
     ((promptTokens ?? 0) * price.inputPerMillion +
       (completionTokens ?? 0) * price.outputPerMillion) /
     1_000_000
-  // Whole millionths of a yuan: sums of many requests stay readable and stable across dialects.
-  return Math.round(cost * 1_000_000) / 1_000_000
+  return roundYuan(cost)
+}
+
+/**
+ * Whole millionths of a yuan, the unit every cost, spend and estimate is kept in: sums of many
+ * requests stay readable and the same in both dialects, and no 12.499999999 from subtraction.
+ */
+export const roundYuan = (cny: number): number => Math.round(cny * 1_000_000) / 1_000_000
+
+/**
+ * The last known balance minus what was spent through the key since (docs/behaviour.md §11);
+ * null when no balance was ever known. Without priced spend it is the balance itself.
+ */
+export function estimatedBalance(balance: number | null, spent: number | null): number | null {
+  return balance === null ? null : roundYuan(balance - (spent ?? 0))
 }

@@ -4,6 +4,7 @@ import { type Condition, createNotifier, type Notifier, type NotifierOptions } f
 import type { Clock } from '@sfp/runtime'
 import {
   type EgressView,
+  estimatedBalance,
   type ListNotificationsResponse,
   maskNotificationUrl,
   type NotificationCondition,
@@ -237,10 +238,7 @@ export function createConditionWatcher({
       }
       // The estimate (the last known balance minus the priced spend since) when there is spend.
       const estimated = row.balance !== null && row.spent !== null && row.spent !== undefined
-      const balance =
-        row.balance === null
-          ? null
-          : Math.round((row.balance - (estimated ? (row.spent ?? 0) : 0)) * 1_000_000) / 1_000_000
+      const balance = estimatedBalance(row.balance, row.spent ?? null)
       if (
         balance !== null &&
         balance < lowBalanceThreshold &&

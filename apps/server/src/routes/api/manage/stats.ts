@@ -1,5 +1,6 @@
 import type { StatsRow } from '@sfp/db'
 import {
+  roundYuan,
   STATS_BUCKETS,
   type StatsBucketView,
   type StatsResponse,
@@ -54,7 +55,7 @@ function fillBuckets(
             maxLatencyMs: row.maxLatencyMs,
             avgTtfbMs: round(row.avgTtfbMs),
             // Millionths of a yuan, as each request's cost: a float sum's last bits say nothing.
-            cost: row.cost === null ? null : Math.round(row.cost * 1_000_000) / 1_000_000,
+            cost: row.cost === null ? null : roundYuan(row.cost),
           }
         : emptyBucket(start),
     )

@@ -43,44 +43,81 @@ export interface RequestLogRepository {
   deleteOlderThan(time: number, limit?: number): number
 }
 
-/** Column order of the prepared insert; the log is the one table written at request rate. */
-const INSERT_SQL = `INSERT INTO request_logs (time, request_id, client_key_id, upstream_key_id,
+/** The columns written, in `bindRow`'s order; the log is the one table written at request rate. */
+const INSERT_COLUMNS = `time, request_id, client_key_id, upstream_key_id,
   egress_id, client_ip, method, path, model, stream, status, upstream_status, attempts,
   queue_wait_ms, ttfb_ms, duration_ms, prompt_tokens, completion_tokens, total_tokens, error_type,
-  error_message, error_params, cost)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  error_message, error_params, cost`
+const COLUMN_COUNT = 23
+
+/**
+ * Rows per INSERT, largest first; a batch is cut into these sizes, in order (100 rows: 32, 32,
+ * 32, 4), so six prepared statements serve every batch. 32 rows bind 736 values, under the 999
+ * of SQLite builds before 3.32 (32,766 since): valid whatever SQLite better-sqlite3 brings.
+ * Statements of 128 rows measured no faster (bench/README.md "Request-log batches").
+ */
+const ROWS_PER_INSERT = [32, 16, 8, 4, 2, 1] as const
+
+/**
+ * `OR FAIL`: a multi-row INSERT that may abort halfway makes SQLite keep a statement journal (a
+ * temporary file once it outgrows 64 KiB) to undo its own rows; with FAIL it keeps them and the
+ * surrounding transaction, which is rolled back on any error, undoes the batch instead. The
+ * journal cost more system time than the statements saved (bench/README.md "Request-log
+ * batches").
+ */
+const insertSql = (rows: number) =>
+  `INSERT OR FAIL INTO request_logs (${INSERT_COLUMNS}) VALUES ${Array.from(
+    { length: rows },
+    () => `(${Array.from({ length: COLUMN_COUNT }, () => '?').join(', ')})`,
+  ).join(', ')}`
+
+/** Append a row's values to `values` in `INSERT_COLUMNS` order, defaults as the schema's. */
+function bindRow(r: NewRequestLogRow, values: unknown[]): void {
+  values.push(
+    r.time,
+    r.requestId,
+    r.clientKeyId ?? null,
+    r.upstreamKeyId ?? null,
+    r.egressId ?? null,
+    r.clientIp ?? null,
+    r.method,
+    r.path,
+    r.model ?? null,
+    r.stream ? 1 : 0,
+    r.status,
+    r.upstreamStatus ?? null,
+    r.attempts ?? 0,
+    r.queueWaitMs ?? null,
+    r.ttfbMs ?? null,
+    r.durationMs,
+    r.promptTokens ?? null,
+    r.completionTokens ?? null,
+    r.totalTokens ?? null,
+    r.errorType ?? null,
+    r.errorMessage ?? null,
+    r.errorParams == null ? null : JSON.stringify(r.errorParams),
+    r.cost ?? null,
+  )
+}
 
 export function createRequestLogRepository(db: Db): RequestLogRepository {
-  // A raw prepared statement: a few microseconds per row, so a batch of hundreds stays far
-  // below a millisecond-scale pause of the event loop.
-  const insert = db.$client.prepare(INSERT_SQL)
+  // Raw prepared multi-row statements: a statement per row added its own execution to SQLite's
+  // work for the row (the table and its five indexes), about a sixth of the insert's cost.
+  const inserts = ROWS_PER_INSERT.map((rows) => ({
+    rows,
+    statement: db.$client.prepare(insertSql(rows)),
+  }))
   const insertMany = db.$client.transaction((rows: readonly NewRequestLogRow[]) => {
-    for (const r of rows) {
-      insert.run(
-        r.time,
-        r.requestId,
-        r.clientKeyId ?? null,
-        r.upstreamKeyId ?? null,
-        r.egressId ?? null,
-        r.clientIp ?? null,
-        r.method,
-        r.path,
-        r.model ?? null,
-        r.stream ? 1 : 0,
-        r.status,
-        r.upstreamStatus ?? null,
-        r.attempts ?? 0,
-        r.queueWaitMs ?? null,
-        r.ttfbMs ?? null,
-        r.durationMs,
-        r.promptTokens ?? null,
-        r.completionTokens ?? null,
-        r.totalTokens ?? null,
-        r.errorType ?? null,
-        r.errorMessage ?? null,
-        r.errorParams == null ? null : JSON.stringify(r.errorParams),
-        r.cost ?? null,
-      )
+    let next = 0
+    for (const { rows: size, statement } of inserts) {
+      while (rows.length - next >= size) {
+        const values: unknown[] = []
+        for (const end = next + size; next < end; next++)
+          bindRow(rows[next] as NewRequestLogRow, values)
+        // Spread, not an array: better-sqlite3 reads an array's values one property lookup at a
+        // time, which cost more than the statements saved (bench/README.md "Request-log batches").
+        statement.run(...values)
+      }
     }
   })
   const deleteChunk = db.$client.prepare(

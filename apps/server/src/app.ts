@@ -8,6 +8,7 @@ import type { Config } from '@sfp/schemas'
 import type { FastifyPluginAsync } from 'fastify'
 import adminAuth from './plugins/admin-auth.js'
 import clientKeys from './plugins/client-keys.js'
+import cluster from './plugins/cluster.js'
 import cors from './plugins/cors.js'
 import errorHandler from './plugins/error-handler.js'
 import firstBoot from './plugins/first-boot.js'
@@ -59,10 +60,18 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(requestLog, { retentionDays: config.logRetentionDays })
   await fastify.register(egressPlugin, config)
   await fastify.register(dispatchPlugin, config)
+  // Cluster mode (DATABASE_URL): lane leases and the change bus; a cluster of one otherwise.
+  await fastify.register(cluster, {
+    instanceId: config.instanceId,
+    leaseSeconds: config.leaseSeconds,
+    guardMinutes: config.keySwitchGuardMinutes,
+    address: `${config.host}:${config.port}`,
+  })
   // Watches the key pool, egresses and dispatch above; sends to the stored targets.
   await fastify.register(notifications, {
     encryptionKey: config.encryptionKey,
     lowBalanceThreshold: config.lowBalanceThreshold,
+    watches: () => fastify.cluster.watches(),
   })
   const settingSecrets = [config.adminPassword, config.encryptionKey].filter(
     (secret): secret is string => secret !== undefined && secret !== '',

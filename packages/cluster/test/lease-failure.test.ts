@@ -1,6 +1,11 @@
 import { openPostgres } from '@sfp/db/pg'
 import { createManualClock } from '@sfp/test-support'
-import { describePostgres, TEST_DATABASE_URL } from '@sfp/test-support/postgres'
+import {
+  describePostgres,
+  openPgGate,
+  type PgGate,
+  TEST_DATABASE_URL,
+} from '@sfp/test-support/postgres'
 import { afterEach, expect, it } from 'vitest'
 import {
   insertEgresses,
@@ -11,7 +16,6 @@ import {
   useClusterSchema,
   waitFor,
 } from './helpers/cluster.js'
-import { openPgGate, type PgGate } from './helpers/pg-gate.js'
 
 describePostgres('lane leases when an instance fails', () => {
   const schema = useClusterSchema()

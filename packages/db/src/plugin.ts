@@ -145,35 +145,23 @@ function checkWritable(dataDir: string): void {
 /**
  * `app.database` (plugin name `database`). Without DATABASE_URL: opens `DATA_DIR/api_keys.db`,
  * applies migrations and removes backup copies a crash left behind. With it: connects to
- * PostgreSQL and migrates under the advisory lock (instances booting together migrate once).
+ * PostgreSQL and migrates under the advisory lock (instances booting together migrate once);
+ * several instances share it in cluster mode (the server's `cluster` plugin leases the lanes).
  * Either way the database is closed last on shutdown.
  */
 export const databasePlugin = fp<DatabasePluginOptions>(
   async (app, { dataDir, databaseUrl }) => {
     if (databaseUrl !== undefined) {
-      const { openPostgres, claimSoleInstance } = await import('./pg/index.js')
+      const { openPostgres } = await import('./pg/index.js')
       const postgres = await openPostgres({
         url: databaseUrl,
         // An idle connection the server dropped is replaced by the pool at the next query.
         onIdleClientError: (error) =>
           app.log.warn({ code: (error as { code?: unknown }).code }, 'PostgreSQL connection lost'),
       })
-      let release: () => Promise<void>
-      try {
-        release = await claimSoleInstance(postgres, (error) =>
-          app.log.error(
-            { code: (error as { code?: unknown }).code },
-            'lost the connection that marks this server as the one using the database',
-          ),
-        )
-      } catch (error) {
-        await postgres.close()
-        throw error
-      }
       app.decorate('database', await postgresDatabaseOf(postgres))
       app.log.info({ schema: postgres.schema }, 'PostgreSQL database open')
       app.addHook('onClose', async () => {
-        await release()
         await postgres.close()
         app.log.info('database closed')
       })

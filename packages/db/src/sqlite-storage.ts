@@ -27,6 +27,10 @@ export function sqliteStorage(handle: DatabaseHandle): Storage {
       all: async () => upstreamKeys.all(),
       insertMany: async (rows) => upstreamKeys.insertMany(rows),
       update: async (id, patch) => upstreamKeys.update(id, patch),
+      async claim(id, egressId, now) {
+        upstreamKeys.update(id, { egressId, egressUsedAt: now })
+        return true
+      },
       remove: async (ids) => upstreamKeys.remove(ids),
       replaceSecrets: async (rows) => upstreamKeys.replaceSecrets(rows),
     },
@@ -34,6 +38,10 @@ export function sqliteStorage(handle: DatabaseHandle): Storage {
       all: async () => egresses.all(),
       insert: async (row) => egresses.insert(row),
       update: async (id, patch) => egresses.update(id, patch),
+      async updateFenced(id, patch) {
+        egresses.update(id, patch)
+        return true
+      },
       remove: async (id) => egresses.remove(id),
       replacePasswords: async (rows) => egresses.replacePasswords(rows),
     },

@@ -58,6 +58,20 @@ export interface UpstreamKeysStorage {
    * statement; an unknown id changes nothing. Rejects with `No values to set` on an empty patch.
    */
   update(id: number, patch: UpstreamKeyPatch): Promise<void>
+  /**
+   * Cluster mode: lane `egressId` takes key `id` (docs/behaviour.md §9), under its lease
+   * (`fence`), only if no other lane may still be using it: the key is already this lane's, or
+   * neither its last recorded use (`egress_used_at`, kept when its egress was deleted) nor its
+   * lane's guard memory falls within `windowMs` before `now`. One conditional statement, so two instances cannot both take one key. Resolves
+   * to whether the key is now the lane's. SQLite (one process) always binds it.
+   */
+  claim(
+    id: number,
+    egressId: number,
+    now: number,
+    windowMs: number,
+    fence: { instanceId: string; token: number },
+  ): Promise<boolean>
   /** Delete the keys in one transaction; resolves to how many existed. */
   remove(ids: readonly number[]): Promise<number>
   /**
@@ -77,6 +91,16 @@ export interface EgressesStorage {
   insert(row: NewEgressRow): Promise<EgressRow | undefined>
   /** As `UpstreamKeysStorage.update`: the patch's defined fields, in one statement. */
   update(id: number, patch: EgressPatch): Promise<void>
+  /**
+   * Cluster mode: `update` made under the lane's lease (`holder`, `token`); applies only while
+   * the lease row still names them (docs/behaviour.md §9). Resolves to whether it applied.
+   * SQLite (one process, no leases) always applies it.
+   */
+  updateFenced(
+    id: number,
+    patch: EgressPatch,
+    fence: { instanceId: string; token: number },
+  ): Promise<boolean>
   /**
    * Delete the egress and unbind its keys in one transaction; `egress_used_at` stays on them, so
    * no other lane sends them within KEY_SWITCH_GUARD_MINUTES of their last use here

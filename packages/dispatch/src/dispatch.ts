@@ -10,7 +10,7 @@ import { LaneSet } from './lane-set.js'
 import type { LaneLease } from './lease.js'
 import { createListenerSet } from './listeners.js'
 import { laneRefusal } from './refusals.js'
-import type { Dispatch, KeySwitchEvent } from './types.js'
+import type { Dispatch, KeySwitchEvent, LaneHolding } from './types.js'
 
 export interface DispatchDeps {
   pool: KeyPool
@@ -26,6 +26,23 @@ export interface DispatchDeps {
   clock?: Clock
   /** Errors of change listeners and leaked leases; they must not break the request that hit them. */
   reportError?: (error: unknown) => void
+  /** INSTANCE_ID: the driver of every lane in single mode (the status's `drivenBy`). */
+  instanceId?: string
+}
+
+/** Single mode: this process drives every lane. */
+export function soleHolding(instanceId: string): LaneHolding {
+  return {
+    instanceId,
+    holds: () => true,
+    maySend: () => true,
+    gaining: () => false,
+    driverOf: () => instanceId,
+    databaseReachable: () => true,
+    retryAt: (now) => now,
+    claimKey: () => true,
+    keyTakenUntil: () => 0,
+  }
 }
 
 export interface DispatchService extends Dispatch {
@@ -62,7 +79,9 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
   const reportError = deps.reportError ?? ((error: unknown) => console.error(error))
   const listeners = createListenerSet(reportError)
   const switchListeners = createListenerSet<KeySwitchEvent>(reportError)
+  let holding = soleHolding(deps.instanceId ?? 'local')
   const lanes = new LaneSet({
+    holding: () => holding,
     egress,
     pool,
     concurrency: deps.concurrency,
@@ -78,6 +97,13 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
       pool,
       egress,
       now,
+      beforeSend(lane, dispatcher) {
+        if (holding.maySend(lane.id) || egress.wasCut(lane.id, dispatcher)) return
+        // The lease ran out since the grant: cut, so this call fails (and moves) unsent.
+        egress.cut(lane.id)
+        scheduler.pump()
+        listeners.notify()
+      },
       switched(lane, fromKeyId, toKeyId) {
         switchListeners.notify({ laneId: lane.id, fromKeyId, toKeyId })
       },
@@ -120,10 +146,12 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
     },
   })
 
+  // Keys of the lanes this process drives: another instance checks its own lanes' keys.
   const keysInUse: KeysInUse = {
     has(id) {
       for (const lane of lanes.active()) {
-        if (lane.currentKeyId() === id && lane.egress.state() !== 'disabled') return true
+        if (lane.currentKeyId() !== id || !lanes.held(lane)) continue
+        if (lane.egress.state() !== 'disabled') return true
       }
       return false
     },
@@ -131,7 +159,7 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
     *all() {
       for (const lane of lanes.active()) {
         const id = currentKeyOf(lane)
-        if (id !== null && lane.egress.state() === 'up') yield id
+        if (id !== null && lane.egress.state() === 'up' && lanes.held(lane)) yield id
       }
     },
     primary() {
@@ -174,6 +202,7 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
       id: lane.id,
       label: lane.egress.label,
       state: lane.egress.state(time),
+      drivenBy: lanes.held(lane) ? holding.instanceId : holding.driverOf(lane.id),
       dispatch,
       switchGuard: {
         ...lane.guard.status(),
@@ -196,6 +225,9 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
         params: { egressId: lane === undefined ? null : lane.id },
       })
       if (lane === undefined) return null
+      // Cluster mode: another instance drives the key's lane; it keeps its key until its own
+      // chooser takes this one (an override there would be a second writer of its guard).
+      if (!lanes.held(lane)) return lane.id
       lanes.bind(lane, keyId)
       lane.guard.recordOverride(keyId)
       scheduler.pump()
@@ -233,6 +265,44 @@ export function createDispatch(deps: DispatchDeps): DispatchService {
     },
     onChange: (listener) => listeners.add(listener),
     onSwitch: (listener) => switchListeners.add(listener),
+    serve() {
+      scheduler.pump()
+      listeners.notify()
+    },
+    useLaneHolding(next) {
+      holding = next
+      scheduler.pump()
+      listeners.notify()
+    },
+    laneGained(laneId) {
+      lanes.reloadGuard(laneId)
+      scheduler.pump()
+      listeners.notify()
+    },
+    drain(laneId, signal) {
+      const idle = () => (lanes.get(laneId)?.inFlight ?? 0) === 0
+      if (idle()) return Promise.resolve()
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          stop()
+          signal.removeEventListener('abort', cutAndGo)
+          resolve()
+        }
+        const cutAndGo = () => {
+          egress.cut(laneId)
+          done()
+        }
+        const stop = listeners.add(() => {
+          if (idle()) done()
+        })
+        signal.addEventListener('abort', cutAndGo, { once: true })
+      })
+    },
+    cut(laneId) {
+      egress.cut(laneId)
+      scheduler.pump()
+      listeners.notify()
+    },
     close() {
       scheduler.close()
       lanes.close()

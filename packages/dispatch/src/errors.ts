@@ -74,6 +74,12 @@ export const EgressBlocked = createError<'SFP_EGRESS_BLOCKED', number, [string]>
   '%s',
   PROXY_ERRORS.egress_blocked.status,
 )
+/** Cluster mode: this instance's leases lapsed with PostgreSQL unreachable (docs/behaviour.md §9). */
+export const DatabaseUnavailable = createError<'SFP_DATABASE_UNAVAILABLE', number, [string]>(
+  'SFP_DATABASE_UNAVAILABLE',
+  '%s',
+  PROXY_ERRORS.database_unavailable.status,
+)
 const ShuttingDownError = createError<'SFP_SHUTTING_DOWN', number, []>(
   'SFP_SHUTTING_DOWN',
   'The server is shutting down; try again shortly',

@@ -1,6 +1,7 @@
 import type { CurrentKeyState, KeySelection } from '@sfp/key-pool'
 import { describeCurrentKey, type Explanation, type ExplanationParams } from '@sfp/schemas'
 import {
+  DatabaseUnavailable,
   EgressBlocked,
   KeySwitchGuard,
   ModelUnavailable,
@@ -19,6 +20,7 @@ export type RefusalCode =
   | 'no_available_key'
   | 'no_available_egress'
   | 'egress_blocked'
+  | 'database_unavailable'
 
 /** `retryAt`: when asking again may succeed, ms since the epoch; null when unknown. */
 export type Refusal = {
@@ -246,7 +248,9 @@ export function refusalError(refusal: Refusal, now: number) {
             : new NoAvailableKey(refusal.message)
           : refusal.code === 'egress_blocked'
             ? new EgressBlocked(refusal.message)
-            : new NoAvailableEgress(refusal.message)
+            : refusal.code === 'database_unavailable'
+              ? new DatabaseUnavailable(refusal.message)
+              : new NoAvailableEgress(refusal.message)
   // The message as a code, for an error answer the dashboard translates (see `Refusal`).
   Object.assign(error, { explanation: refusal.explanation })
   return refusal.retryAt === null || !Number.isFinite(refusal.retryAt)

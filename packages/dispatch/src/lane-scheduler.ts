@@ -194,7 +194,7 @@ export class LaneScheduler {
 
   /** The refusal an ordinary request would get now; null when some lane could serve it. */
   refusalNow(): Refusal | null {
-    const attempt = this.#evaluate({}, this.#options.clock.now())
+    const attempt = this.#evaluate({}, this.#options.clock.now(), false)
     return attempt.kind === 'refused' ? attempt.refusal : null
   }
 
@@ -248,7 +248,7 @@ export class LaneScheduler {
 
   #attempt(options: LeaseOptions & Partial<KeyLeaseOptions>, waitedMs: number): Attempt {
     const time = this.#options.clock.now()
-    const evaluation = this.#evaluate(options, time)
+    const evaluation = this.#evaluate(options, time, true)
     if (evaluation.kind === 'wait') return evaluation
     if (evaluation.kind === 'refused') {
       return { kind: 'failed', error: refusalError(evaluation.refusal, time) }
@@ -260,9 +260,11 @@ export class LaneScheduler {
     return { kind: 'granted', lease: this.#grant(lane, decision, waitedMs, options.model) }
   }
 
+  /** `claim`: a request is being served (keys new to a lane are claimed), not a status view. */
   #evaluate(
     options: LeaseOptions & Partial<KeyLeaseOptions>,
     time: number,
+    claim: boolean,
   ):
     | { kind: 'ok'; lane: Lane; decision: Exclude<KeyDecision, Refusal> }
     | { kind: 'wait' }
@@ -295,7 +297,7 @@ export class LaneScheduler {
     } else {
       for (const lane of lanes.active()) {
         if (exclude?.has(lane.id)) left(lane)
-        else consider(lane, lanes.verdict(lane, time, model))
+        else consider(lane, lanes.verdict(lane, time, model, claim))
       }
     }
     if (best !== undefined) return { kind: 'ok', ...(best as NonNullable<typeof best>) }
@@ -316,6 +318,7 @@ export class LaneScheduler {
       released: false,
       lane,
       heldSince: this.#options.clock.now(),
+      dispatcher: lane.egress.dispatcher,
       model: model ? model : undefined,
     }
     const lease = new LaneLease(this.#context, state, waitedMs, decision, () => this.#free(state))

@@ -6,10 +6,11 @@ import { decideKey, guardRefusal, type KeyDecision, type Refusal } from './key-c
 import { Lane } from './lane.js'
 import type { LaneRefusal } from './refusals.js'
 import { createSwitchGuard } from './switch-guard.js'
+import type { LaneHolding } from './types.js'
 
 export interface LaneSetDeps {
   egress: Pick<EgressService, 'lanes' | 'guardMemory' | 'saveGuardMemory' | 'onChange'>
-  pool: Pick<KeyPool, 'select' | 'bind' | 'row'>
+  pool: Pick<KeyPool, 'select' | 'bind' | 'row' | 'rows'>
   concurrency: number
   guardMinutes: number
   policy: KeySwitchPolicy
@@ -17,6 +18,8 @@ export interface LaneSetDeps {
   reportError: (error: unknown) => void
   /** After a lane's guard changed (its key, its window). */
   onGuardChange: () => void
+  /** Which lanes this process may send through (all of them in single mode). */
+  holding: () => LaneHolding
 }
 
 /** What a lane could do for one waiter now. */
@@ -80,6 +83,31 @@ export class LaneSet {
     this.#lanes.delete(lane.id)
   }
 
+  /** Whether this process drives the lane (always in single mode). */
+  held(lane: Lane): boolean {
+    return this.#deps.holding().holds(lane.id)
+  }
+
+  /**
+   * Cluster mode: the lane was taken over from another instance, whose guard memory (and the
+   * lane's key) is on the row just read again: the guard starts from it.
+   */
+  reloadGuard(id: number): void {
+    const lane = this.#lanes.get(id)
+    if (lane === undefined) return
+    lane.guard.reload()
+    // A key is claimed for the lane (its binding written) before its first call, the guard
+    // memory only after: a holder that died in between left the binding as the later word.
+    let latest: { keyId: number; at: number } | undefined
+    for (const key of this.#deps.pool.rows()) {
+      if (key.egressId !== id || key.egressUsedAt === null) continue
+      if (latest === undefined || key.egressUsedAt > latest.at) {
+        latest = { keyId: key.id, at: key.egressUsedAt }
+      }
+    }
+    if (latest !== undefined) lane.guard.adopt(latest.keyId, latest.at)
+  }
+
   /** Lanes that take new leases (not deleted), in creation order. */
   *active(): IterableIterator<Lane> {
     for (const lane of this.#lanes.values()) if (!lane.removed) yield lane
@@ -111,6 +139,8 @@ export class LaneSet {
     const calls = this.#keyCalls.get(key.id)
     if (calls !== undefined && calls.laneId !== lane.id) return Number.POSITIVE_INFINITY
     if (this.#windowMs <= 0 || key.egressId === lane.id) return 0
+    const taken = this.#deps.holding().keyTakenUntil(key.id)
+    if (taken > 0) return taken
     const owner = key.egressId === null ? undefined : this.#lanes.get(key.egressId)
     const memory = owner?.guard.memory()
     const onOwner = memory?.lastUsedKeyId === key.id ? (memory.lastUsedAt ?? 0) : 0
@@ -132,8 +162,20 @@ export class LaneSet {
     return decideKey(selection, lane.guard, now, lane.id)
   }
 
-  /** What `lane` could do for an ordinary request (naming `model`) now. */
-  verdict(lane: Lane, now: number, model?: string): LaneVerdict | null {
+  /**
+   * A key the lane would send for the first time must be claimed for it first (cluster mode):
+   * until then the lane is busy for it.
+   */
+  #unclaimed(lane: Lane, keyId: number): boolean {
+    if (this.#deps.pool.row(keyId)?.egressId === lane.id) return false
+    return !this.#deps.holding().claimKey(lane.id, keyId)
+  }
+
+  /**
+   * What `lane` could do for an ordinary request (naming `model`) now. `claim`: the request is
+   * being served (not a status view), so a key new to the lane is claimed for it.
+   */
+  verdict(lane: Lane, now: number, model?: string, claim = false): LaneVerdict | null {
     const out = this.egressVerdict(lane, now)
     if (out !== undefined) return out
     const decision = this.decide(lane, now, model)
@@ -143,7 +185,9 @@ export class LaneSet {
     const full = lane.inFlight >= lane.concurrency
     // A lane never sends a second key while calls with another are in flight: one IP, one key.
     const overlapping = decision.kind === 'switch' && lane.inFlight > 0
-    return full || overlapping ? { kind: 'busy' } : { kind: 'ok', decision }
+    if (full || overlapping) return { kind: 'busy' }
+    if (claim && this.#unclaimed(lane, decision.keyId)) return { kind: 'busy' }
+    return { kind: 'ok', decision }
   }
 
   /** What the key's own lane could do for a check of key `keyId` now (invariant 4). */
@@ -175,6 +219,7 @@ export class LaneSet {
     const switching = verdict.kind !== 'same'
     if (lane.inFlight >= lane.concurrency || (switching && lane.inFlight > 0))
       return { kind: 'busy' }
+    if (this.#unclaimed(lane, keyId)) return { kind: 'busy' }
     const decision: Exclude<KeyDecision, Refusal> = switching
       ? {
           kind: 'switch',
@@ -186,11 +231,25 @@ export class LaneSet {
     return { kind: 'ok', decision }
   }
 
-  /** The egress's own refusal (down, blocked), null when disabled, undefined when it is up. */
+  /**
+   * The egress's own refusal (down, blocked, driven by another instance), null when disabled,
+   * undefined when it is up and this process drives it.
+   */
   egressVerdict(lane: Lane, now: number): LaneVerdict | null | undefined {
     const state = lane.egress.state(now)
-    if (state === 'up') return undefined
     if (state === 'disabled') return null
+    const holding = this.#deps.holding()
+    if (!holding.holds(lane.id)) {
+      if (holding.gaining(lane.id)) return { kind: 'busy' }
+      const reason = holding.databaseReachable() ? 'elsewhere' : 'database'
+      const { instanceId } = holding
+      const retryAt = holding.retryAt(now)
+      return {
+        kind: 'refused',
+        refusal: { kind: 'not_held', laneId: lane.id, instanceId, reason, retryAt },
+      }
+    }
+    if (state === 'up') return undefined
     const refusal: LaneRefusal = {
       kind: 'egress',
       laneId: lane.id,
@@ -209,7 +268,7 @@ export class LaneSet {
     let fallback: Lane | undefined
     for (const lane of this.active()) {
       const state = lane.egress.state(now)
-      if (state !== 'up') continue
+      if (state !== 'up' || !this.held(lane)) continue
       const verdict = lane.guard.check(keyId, now)
       if (verdict.kind !== 'switch-in-window') {
         if (lane.egress.builtin || lane.currentKeyId() === null) return lane
@@ -225,7 +284,7 @@ export class LaneSet {
     let firstUp: Lane | undefined
     for (const lane of this.active()) {
       const state = lane.egress.state()
-      if (state === 'disabled') continue
+      if (state === 'disabled' || !this.held(lane)) continue
       if (lane.egress.builtin) return lane
       if (state === 'up') firstUp ??= lane
       firstEnabled ??= lane

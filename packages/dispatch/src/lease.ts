@@ -12,9 +12,11 @@ export interface LeaseContext {
   pool: Pick<KeyPool, 'report' | 'secret'>
   egress: Pick<
     EgressService,
-    'markDown' | 'markBlocked' | 'recordCall' | 'isWayOutFailure' | 'isBlockAnswer'
+    'markDown' | 'markBlocked' | 'recordCall' | 'isWayOutFailure' | 'isBlockAnswer' | 'wasCut'
   >
   now: () => number
+  /** A call is about to go out through `dispatcher` (the lane's as of the grant). */
+  beforeSend(lane: Lane, dispatcher: Dispatcher): void
   /** A lane switched keys. */
   switched(lane: Lane, fromKeyId: number | null, toKeyId: number): void
 }
@@ -27,6 +29,11 @@ export interface LeaseState {
   released: boolean
   lane: Lane
   heldSince: number
+  /**
+   * The lane's dispatcher when the lease was granted: every call of the lease goes through it,
+   * so a lane cut meanwhile (cluster mode: its lease lapsed) fails them instead of sending.
+   */
+  dispatcher: Dispatcher
   /** The request's model: a key switch only takes keys upstream has not refused it to. */
   model?: string | undefined
 }
@@ -68,8 +75,15 @@ export class LaneLease implements Lease {
   get switched(): boolean {
     return this.#switched
   }
+  /** Read when a call goes out: a lane whose lease ran out since the grant is cut first. */
   get dispatcher(): Dispatcher {
-    return this.state.lane.egress.dispatcher
+    this.context.beforeSend(this.state.lane, this.state.dispatcher)
+    return this.state.dispatcher
+  }
+
+  /** The lane was cut since the grant (cluster mode): this process may not send there now. */
+  get #cut(): boolean {
+    return this.context.egress.wasCut(this.laneId, this.state.dispatcher)
   }
 
   #open(decision: Exclude<KeyDecision, Refusal>): void {
@@ -103,6 +117,11 @@ export class LaneLease implements Lease {
   }
 
   failEgress(failure: EgressFailure): void {
+    // Cut by this process, not failed: the lane stays as it is for its next driver.
+    if (this.#cut) {
+      this.closeCall(false)
+      return
+    }
     const blocked = failure.code === 'egress_blocked'
     this.closeCall(blocked)
     if (blocked) this.context.egress.markBlocked(this.laneId, failure)
@@ -110,7 +129,8 @@ export class LaneLease implements Lease {
   }
 
   isWayOutFailure(error: unknown): boolean {
-    return this.context.egress.isWayOutFailure(this.laneId, error)
+    // A cut lane's calls fail by design: the request moves to another lane, like a way out down.
+    return this.#cut || this.context.egress.isWayOutFailure(this.laneId, error)
   }
 
   isBlockAnswer(body: Buffer | null): boolean {

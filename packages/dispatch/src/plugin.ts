@@ -2,7 +2,7 @@
 import type {} from '@sfp/egress'
 import type {} from '@sfp/key-pool'
 // The `app.clock` augmentation (types only).
-import type {} from '@sfp/runtime'
+import { instanceIdOf } from '@sfp/runtime'
 import type { Config } from '@sfp/schemas'
 import fp from 'fastify-plugin'
 import { createDispatch } from './dispatch.js'
@@ -26,7 +26,8 @@ export type DispatchPluginOptions = Pick<
   | 'dispatchQueueTimeoutMs'
   | 'keySwitchGuardMinutes'
   | 'keySwitchPolicy'
->
+> &
+  Partial<Pick<Config, 'instanceId'>>
 
 /** The dispatch settings from its `Config` slice: taken as they are, never validated again. */
 export function dispatchSettings(options: DispatchPluginOptions) {
@@ -54,6 +55,7 @@ export default fp<DispatchPluginOptions>(
       pool,
       egress: app.egress,
       clock: app.clock,
+      instanceId: instanceIdOf(options.instanceId),
       reportError: (error) =>
         app.log.error({ err: error }, 'dispatch: a change listener failed or a lease leaked'),
     })

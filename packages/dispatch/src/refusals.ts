@@ -13,6 +13,15 @@ export type LaneRefusal =
       backAt: number | null
       reason: string | null
     }
+  /** Cluster mode: the lane is driven by another instance, or its lease lapsed. */
+  | {
+      kind: 'not_held'
+      laneId: number
+      instanceId: string
+      /** `database`: this instance cannot renew its leases (PostgreSQL unreachable). */
+      reason: 'elsewhere' | 'database'
+      retryAt: number
+    }
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
@@ -39,7 +48,11 @@ function earliest(times: readonly (number | null)[]): number | null {
  */
 export function combineRefusals(refusals: readonly LaneRefusal[]): Refusal {
   const allTimes = refusals.map((refusal) =>
-    refusal.kind === 'key' ? refusal.refusal.retryAt : refusal.backAt,
+    refusal.kind === 'key'
+      ? refusal.refusal.retryAt
+      : refusal.kind === 'egress'
+        ? refusal.backAt
+        : refusal.retryAt,
   )
   const retryAt = earliest(allTimes)
   const keyRefusals = refusals.flatMap((refusal) => (refusal.kind === 'key' ? [refusal] : []))
@@ -57,7 +70,12 @@ export function combineRefusals(refusals: readonly LaneRefusal[]): Refusal {
         : `${best.refusal.message} (${others} other egress${others === 1 ? '' : 'es'} cannot serve either.)`
     return { ...best.refusal, message, retryAt }
   }
+  const notHeld = refusals.flatMap((refusal) => (refusal.kind === 'not_held' ? [refusal] : []))
   const outs = refusals.flatMap((refusal) => (refusal.kind === 'egress' ? [refusal] : []))
+  const lapsed = notHeld.find((refusal) => refusal.reason === 'database')
+  if (lapsed !== undefined) return notHeldRefusal(lapsed, retryAt)
+  const elsewhere = notHeld[0]
+  if (outs.length === 0 && elsewhere !== undefined) return notHeldRefusal(elsewhere, retryAt)
   const only = outs.length === 1 ? outs[0] : undefined
   if (only !== undefined && only.state === 'blocked') {
     const until = only.backAt === null ? '' : ` until ${iso(only.backAt)}`
@@ -93,9 +111,38 @@ export function combineRefusals(refusals: readonly LaneRefusal[]): Refusal {
   }
 }
 
+/**
+ * No lane this instance drives could serve (cluster mode): 503 database_unavailable when its
+ * leases lapsed because PostgreSQL is unreachable, else no_available_egress (the usable lanes are
+ * other instances'; the load balancer may send the retry to one of them).
+ */
+function notHeldRefusal(
+  refusal: Extract<LaneRefusal, { kind: 'not_held' }>,
+  retryAt: number | null,
+): Refusal {
+  const { instanceId, reason } = refusal
+  const explanation: Explanation = { code: 'no_lane_held', params: { instanceId, reason } }
+  return reason === 'database'
+    ? {
+        kind: 'refuse',
+        code: 'database_unavailable',
+        message: `Instance ${instanceId} cannot reach its database, so it sends through no egress until it can renew their leases. Try again shortly.`,
+        retryAt,
+        explanation,
+      }
+    : {
+        kind: 'refuse',
+        code: 'no_available_egress',
+        message: `Every usable egress is driven by another instance than ${instanceId}; try again (the load balancer may send the request to one of them).`,
+        retryAt,
+        explanation,
+      }
+}
+
 /** Why one lane refuses, as its own status says it (not what a request gets: other lanes may serve). */
 export function laneRefusal(refusal: LaneRefusal): Refusal {
   if (refusal.kind === 'key') return refusal.refusal
+  if (refusal.kind === 'not_held') return notHeldRefusal(refusal, refusal.retryAt)
   const until = refusal.backAt === null ? '' : ` until ${iso(refusal.backAt)}`
   const why = refusal.reason === null ? '' : ` (${refusal.reason})`
   return {

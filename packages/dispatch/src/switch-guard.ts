@@ -46,6 +46,13 @@ export interface SwitchGuardService extends SwitchGuard {
   /** No side effects: what `recordUse(keyId)` at `now` would amount to. */
   check(keyId: number, now?: number): SwitchVerdict
   memory(): Readonly<SwitchGuardMemory>
+  /** Read the memory from the store again (cluster mode: the lane was just taken over). */
+  reload(): void
+  /**
+   * `keyId` went out at `at`, later than the memory says (cluster mode: a switch whose claim
+   * reached the database while the memory's own write did not): it becomes the memory.
+   */
+  adopt(keyId: number, at: number): void
   onChange(listener: () => void): () => void
   /** Shutdown: stop the window timer. */
   close(): void
@@ -147,6 +154,22 @@ export function createSwitchGuard(options: SwitchGuardOptions): SwitchGuardServi
     policy,
     check,
     memory: () => memory,
+    adopt(keyId, at) {
+      if (memory.lastUsedAt !== null && memory.lastUsedAt >= at) return
+      const switched = memory.lastUsedKeyId !== null && memory.lastUsedKeyId !== keyId
+      remember(
+        { lastUsedKeyId: keyId, lastUsedAt: at, lastSwitchAt: switched ? at : memory.lastSwitchAt },
+        at,
+        true,
+      )
+    },
+    reload() {
+      memory = loadMemory(store)
+      cancelWindowTimer?.()
+      cancelWindowTimer = null
+      watchWindowEnd()
+      listeners.notify()
+    },
     onChange: (listener) => listeners.add(listener),
     recordUse(keyId) {
       use(keyId)

@@ -107,6 +107,42 @@ export interface Lease {
   release(): void
 }
 
+/**
+ * Which lanes this process may send through (docs/behaviour.md §9). In single mode all of them;
+ * in cluster mode those whose lease it holds (and whose rows it has read since taking it).
+ * Asked on every grant: synchronous, no database round trip.
+ */
+export interface LaneHolding {
+  /** INSTANCE_ID: the driver of every lane this process holds. */
+  readonly instanceId: string
+  holds(laneId: number): boolean
+  /**
+   * Whether the lane's lease is still good for sending (held, or handed over and draining):
+   * asked before each call goes out, so that a grant made just before a stall (a long pause)
+   * sends nothing once the lease ran out.
+   */
+  maySend(laneId: number): boolean
+  /**
+   * The lease was just taken and the lane's rows are being read: requests wait for it rather
+   * than being refused.
+   */
+  gaining(laneId: number): boolean
+  /** The instance that drives the lane now, as last seen; null when nobody does. */
+  driverOf(laneId: number): string | null
+  /** False while this instance cannot renew its leases (PostgreSQL unreachable). */
+  databaseReachable(): boolean
+  /** When a request refused for want of a held lane may try again (ms since the epoch). */
+  retryAt(now: number): number
+  /**
+   * The lane is about to send a key that is not bound to it yet: true when it may (single mode;
+   * cluster mode once the key is claimed for the lane in the database, so two instances never
+   * take one key). False while the claim is under way: the dispatch is pumped when it settles.
+   */
+  claimKey(laneId: number, keyId: number): boolean
+  /** Until when a key is another lane's, as a refused claim found (0 when not known so). */
+  keyTakenUntil(keyId: number): number
+}
+
 export type DispatchChangeListener = () => void
 
 /** A lane changed its key (admin activations are overrides, not switches). */
@@ -149,4 +185,20 @@ export interface Dispatch {
   onChange(listener: DispatchChangeListener): () => void
   /** Called after a lane switched keys (for the key switch counter of /metrics). */
   onSwitch(listener: KeySwitchListener): () => void
+  /** Serve the waiters again: something they wait for changed outside the dispatch's sight. */
+  serve(): void
+  /** Cluster mode: which lanes this process may send through (until then: all of them). */
+  useLaneHolding(holding: LaneHolding): void
+  /**
+   * Cluster mode: the lane was just taken (its rows read again): its guard starts from the
+   * stored memory, and waiters are served.
+   */
+  laneGained(laneId: number): void
+  /**
+   * Resolves once the lane has no call in flight (a hand-over). When `signal` aborts first, the
+   * lane is cut: what is still in flight is aborted.
+   */
+  drain(laneId: number, signal: AbortSignal): Promise<void>
+  /** Stop sending through the lane at once, aborting its calls in flight (its lease lapsed). */
+  cut(laneId: number): void
 }

@@ -10,7 +10,13 @@ import {
 } from '@sfp/schemas'
 import type { Dispatcher } from 'undici'
 import { createEgressDispatcher, type EgressRoute } from './dispatchers.js'
-import { directIdentity, ensureEgresses, proxyIdentity, proxyRow } from './egress-boot.js'
+import {
+  directIdentity,
+  ensureEgresses,
+  isOwnOrShared,
+  proxyIdentity,
+  proxyRow,
+} from './egress-boot.js'
 import { checkThrough } from './egress-check.js'
 import { blockedPatch, downPatch, effectiveState, stateReason, upPatch } from './egress-states.js'
 import { EgressBuiltin, EgressExists, EgressNotFound } from './errors.js'
@@ -30,6 +36,20 @@ export interface EgressSettings {
   egressBlockCodes: readonly number[]
   egressBlockMinutes: number
   encryptionKey?: string | undefined
+  /**
+   * Cluster mode: INSTANCE_ID. Direct egresses are this instance's own or another's
+   * (`direct@<id>|...`); another instance's are not lanes here. Absent: single mode.
+   */
+  instanceId?: string | null | undefined
+}
+
+/**
+ * Cluster mode: the lease a write of a lane's row is made under (docs/behaviour.md §9). A write
+ * carrying it applies only while the lease row still names this holder and token.
+ */
+export interface LaneFenceRef {
+  instanceId: string
+  token: number
 }
 
 export interface EgressServiceDeps {
@@ -51,6 +71,12 @@ export interface EgressServiceDeps {
  */
 const ROW_FLUSH_MS = 1000
 
+interface EgressWrite {
+  id: number
+  patch: EgressPatch
+  fence?: LaneFenceRef | undefined
+}
+
 const NO_LANE_INFO: LaneInfo = {
   of: () => ({ currentKeyId: null, nextSwitchAllowedAt: null, inFlight: 0 }),
 }
@@ -60,7 +86,7 @@ class Entry implements EgressLane {
   cancelTimer: (() => void) | null = null
   constructor(
     public row: EgressRow,
-    readonly dispatcher: Dispatcher,
+    public dispatcher: Dispatcher,
     private readonly directAllowed: boolean,
     private readonly now: () => number,
   ) {}
@@ -109,10 +135,13 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
   const blockMs = settings.egressBlockMinutes * 60_000
   const entries = new Map<number, Entry>()
   const listeners = new Set<() => void>()
-  const writes = createWriteBehind<{ id: number; patch: EgressPatch }>({
+  // Cluster mode: set by `useLaneFences` once the leases exist; until then no lane is driven.
+  let fenceOf: ((egressId: number) => LaneFenceRef | undefined) | undefined
+  const instanceId = settings.instanceId ?? null
+  const writes = createWriteBehind<EgressWrite>({
     // One statement per row; the rows of a batch are distinct (coalesced).
     async write(batch) {
-      await Promise.all(batch.map(({ id, patch }) => repository.update(id, patch)))
+      await Promise.all(batch.map(writeRow))
     },
     clock,
     flushIntervalMs: ROW_FLUSH_MS,
@@ -120,11 +149,22 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
     maxQueued: 100_000,
     coalesce: {
       keyOf: (write) => write.id,
-      merge: (older, newer) => ({ id: newer.id, patch: { ...older.patch, ...newer.patch } }),
+      merge: (older, newer) => ({
+        id: newer.id,
+        patch: { ...older.patch, ...newer.patch },
+        fence: newer.fence ?? older.fence,
+      }),
     },
     onError: (error, items) =>
       log?.warn({ err: error, egresses: items }, 'egress write failed; will retry'),
   })
+
+  /** A lane's guard memory goes under its lease; a refused write is another holder's lane now. */
+  async function writeRow({ id, patch, fence }: EgressWrite): Promise<void> {
+    if (fence === undefined) return repository.update(id, patch)
+    const applied = await repository.updateFenced(id, patch, fence)
+    if (!applied) log?.info({ egressId: id }, 'egress write refused: the lane has another holder')
+  }
   let laneInfo = NO_LANE_INFO
   let closed = false
 
@@ -139,11 +179,11 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
     }
   }
 
+  const dispatcherOf = (row: EgressRow) =>
+    createEgressDispatcher(routeOf(row), { connectTimeoutMs: settings.upstreamConnectTimeoutMs })
+
   function addEntry(row: EgressRow): Entry {
-    const dispatcher = createEgressDispatcher(routeOf(row), {
-      connectTimeoutMs: settings.upstreamConnectTimeoutMs,
-    })
-    const entry = new Entry(row, dispatcher, settings.egressDirect, now)
+    const entry = new Entry(row, dispatcherOf(row), settings.egressDirect, now)
     entries.set(row.id, entry)
     scheduleComeBack(entry)
     return entry
@@ -224,8 +264,21 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
     keys: deps.keys.rows(),
     bindKey: deps.keys.bind,
     time: now(),
+    instanceId,
   })) {
-    addEntry(row)
+    if (isOwnOrShared(row, instanceId)) addEntry(row)
+  }
+
+  /** How a row reaches the way out: a change of it needs a new dispatcher. */
+  const routeKey = (row: EgressRow) =>
+    JSON.stringify([row.kind, row.host, row.port, row.username, row.password, row.localAddress])
+
+  function dropEntry(entry: Entry): void {
+    writes.discard(entry.id)
+    entry.cancelTimer?.()
+    entries.delete(entry.id)
+    // Waits for the requests in flight through it, refusing new ones.
+    entry.dispatcher.close().catch(() => {})
   }
 
   const view = (entry: Entry) =>
@@ -249,7 +302,7 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
               kind: 'direct' as const,
               scheme: 'direct' as const,
               localAddress: body.localAddress ?? null,
-              identity: directIdentity(body.localAddress ?? null),
+              identity: directIdentity(body.localAddress ?? null, instanceId),
               label,
               createdAt: time,
               updatedAt: time,
@@ -288,12 +341,8 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
       // The row first: when the database refuses, nothing has changed.
       await repository.remove(id)
       if (entries.get(id) !== entry) return // removed by a concurrent call meanwhile
-      writes.discard(id)
       deps.keys.unbindEgress(id, lastUse)
-      entry.cancelTimer?.()
-      entries.delete(id)
-      // Waits for the requests in flight through it, refusing new ones.
-      entry.dispatcher.close().catch(() => {})
+      dropEntry(entry)
       log?.info({ egressId: id }, 'egress deleted')
       changed()
     },
@@ -367,10 +416,54 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
       // The memory is read from the row in memory (status, a deleted egress's last use); only
       // its write waits, unless the key changed.
       Object.assign(entry.row, fields)
-      if (urgent) writes.addNow({ id, patch: fields })
-      else writes.add({ id, patch: fields })
+      // Cluster mode: written under the lane's lease, or not at all (not ours any more).
+      const fence = fenceOf?.(id)
+      if (instanceId !== null && fence === undefined) return
+      const write = fence === undefined ? { id, patch: fields } : { id, patch: fields, fence }
+      if (urgent) writes.addNow(write)
+      else writes.add(write)
     },
 
+    async reload() {
+      if (closed) return
+      const rows = (await repository.all()).filter((row) => isOwnOrShared(row, instanceId))
+      const present = new Set(rows.map((row) => row.id))
+      for (const row of rows) {
+        const entry = entries.get(row.id)
+        if (entry === undefined) {
+          addEntry(row)
+          continue
+        }
+        const route = routeKey(entry.row)
+        // What this instance changed and has not written yet stays (it is newer).
+        Object.assign(entry.row, row, writes.queued(row.id)?.patch ?? {})
+        if (routeKey(entry.row) !== route) {
+          const old = entry.dispatcher
+          entry.dispatcher = dispatcherOf(entry.row)
+          old.close().catch(() => {})
+        }
+        scheduleComeBack(entry)
+      }
+      for (const entry of [...entries.values()]) if (!present.has(entry.id)) dropEntry(entry)
+      changed()
+    },
+    cut(id) {
+      const entry = entries.get(id)
+      if (entry === undefined) return
+      const old = entry.dispatcher
+      entry.dispatcher = dispatcherOf(entry.row)
+      // Aborts every request in flight through it: this instance may no longer send there.
+      old.destroy().catch(() => {})
+    },
+    wasCut(id, dispatcher) {
+      const entry = entries.get(id)
+      return entry !== undefined && entry.dispatcher !== dispatcher
+    },
+
+    flush: () => writes.flush(),
+    useLaneFences(fences) {
+      fenceOf = fences
+    },
     useLaneInfo(info) {
       laneInfo = info
     },

@@ -10,9 +10,32 @@ import { isSealed, type KeyCipher } from '@sfp/key-pool'
 import { hostPort, type ParsedProxyUrl } from '@sfp/schemas'
 import { ProxyPasswordsLocked, ProxyPasswordsMismatch } from './errors.js'
 
-/** What makes two egresses the same IP: for proxies kind, host and port; for direct its address. */
-export function directIdentity(localAddress: string | null): string {
-  return `direct|${localAddress ?? '*'}`
+/**
+ * What makes two egresses the same IP: for proxies kind, host and port; for direct its address,
+ * and in cluster mode the instance whose host it is (`direct@<INSTANCE_ID>|<address>`): every
+ * instance has its own direct lane, driven by nobody else (docs/behaviour.md §9).
+ */
+export function directIdentity(localAddress: string | null, instanceId?: string | null): string {
+  const owner = instanceId ? `@${instanceId}` : ''
+  return `direct${owner}|${localAddress ?? '*'}`
+}
+
+/** The instance a direct egress belongs to (cluster mode); null for proxies and single mode. */
+export function directOwner(identity: string): string | null {
+  const match = /^direct@(.*)\|[^|]*$/.exec(identity)
+  return match ? (match[1] as string) : null
+}
+
+/**
+ * Whether this process may drive the egress: proxies and single-mode direct egresses always;
+ * a cluster's direct egress only on its own instance.
+ */
+export function isOwnOrShared(
+  row: Pick<EgressRow, 'kind' | 'identity'>,
+  instanceId?: string | null,
+): boolean {
+  if (row.kind !== 'direct' || !instanceId) return true
+  return directOwner(row.identity) === instanceId
 }
 
 export function proxyIdentity(proxy: Pick<ParsedProxyUrl, 'kind' | 'host' | 'port'>): string {
@@ -52,6 +75,11 @@ export interface BootDeps {
   keys: Iterable<Readonly<UpstreamKeyRow>>
   bindKey(id: number, egressId: number, usedAt: number): void
   time: number
+  /**
+   * Cluster mode: INSTANCE_ID. This instance's built-in direct egress is its own row; the
+   * built-in row of single mode (a pool copied from SQLite) is adopted by the first instance.
+   */
+  instanceId?: string | null | undefined
 }
 
 /**
@@ -121,9 +149,35 @@ export async function ensureEgresses(deps: BootDeps): Promise<EgressRow[]> {
   const { repository, cipher, time } = deps
   await sealPasswords(repository, cipher)
   let rows = await repository.all()
-  const identity = directIdentity(deps.directAddress)
-  let direct = rows.find((row) => row.builtin)
-  if (direct === undefined) {
+  const instanceId = deps.instanceId ?? null
+  const identity = directIdentity(deps.directAddress, instanceId)
+  const builtins = rows.filter((row) => row.builtin)
+  let direct = builtins.find((row) => directOwner(row.identity) === instanceId)
+  const unowned = builtins.find((row) => directOwner(row.identity) === null)
+  if (direct === undefined && instanceId !== null && unowned !== undefined) {
+    // The pool of a single instance moved to PostgreSQL: its direct lane (its keys and guard
+    // window) is this host's. Two instances adopting at once: the last write wins, the other
+    // makes its own row below when it reads again.
+    await repository.update(unowned.id, {
+      identity,
+      localAddress: deps.directAddress,
+      updatedAt: time,
+    })
+    rows = await repository.all()
+    direct = rows.find((row) => row.builtin && directOwner(row.identity) === instanceId)
+  }
+  if (direct === undefined && builtins.length > 0 && instanceId !== null) {
+    // Another instance's lanes exist: this one only adds its own direct egress.
+    direct = await repository.insert({
+      kind: 'direct',
+      scheme: 'direct',
+      localAddress: deps.directAddress,
+      identity,
+      builtin: true,
+      createdAt: time,
+      updatedAt: time,
+    })
+  } else if (direct === undefined) {
     const same = rows.find((row) => row.identity === identity)
     if (same) {
       await repository.update(same.id, { builtin: true, updatedAt: time })

@@ -1,10 +1,11 @@
+export type { LaneFenceRef } from './create-egress-service.js'
 export {
   createEgressService,
   type EgressServiceDeps,
   type EgressSettings,
 } from './create-egress-service.js'
 export { createEgressDispatcher, type EgressRoute } from './dispatchers.js'
-export { directIdentity, proxyIdentity } from './egress-boot.js'
+export { directIdentity, directOwner, proxyIdentity } from './egress-boot.js'
 export type { EgressCheckOutcome } from './egress-check.js'
 export { DOWN_FIRST_MS, DOWN_MAX_MS, downBackoffMs } from './egress-states.js'
 export * from './errors.js'

@@ -3,8 +3,9 @@ import type {} from '@sfp/db'
 // Brings in the key-pool plugin's `app.keyPool` augmentation (types only).
 import type {} from '@sfp/key-pool'
 // The `app.clock` augmentation (types only).
-import type {} from '@sfp/runtime'
+import { instanceIdOf } from '@sfp/runtime'
 import type { Config } from '@sfp/schemas'
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { createEgressService, type EgressSettings } from './create-egress-service.js'
 import type { EgressService } from './types.js'
@@ -30,7 +31,8 @@ export type EgressPluginOptions = Pick<
   | 'egressBlockCodes'
   | 'egressBlockMinutes'
   | 'encryptionKey'
->
+> &
+  Partial<Pick<Config, 'instanceId'>>
 
 /** An egress check waits at most this long (or UPSTREAM_HEADERS_TIMEOUT_MS, if shorter). */
 export const EGRESS_CHECK_TIMEOUT_MS = 15_000
@@ -50,6 +52,10 @@ export function egressSettings(options: EgressPluginOptions): EgressSettings {
   }
 }
 
+/** Cluster mode (docs/behaviour.md §9) is PostgreSQL: direct egresses belong to an instance. */
+const clusterInstanceOf = (app: FastifyInstance, options: EgressPluginOptions) =>
+  app.database.dialect === 'postgres' ? instanceIdOf(options.instanceId) : null
+
 /**
  * `app.egress`: the egresses and their dispatchers. Throws at registration (stopping boot) when
  * stored proxy passwords do not match ENCRYPTION_KEY. On close: timers stopped, counters written,
@@ -57,7 +63,7 @@ export function egressSettings(options: EgressPluginOptions): EgressSettings {
  */
 export default fp<EgressPluginOptions>(
   async (app, options) => {
-    const settings = egressSettings(options)
+    const settings = { ...egressSettings(options), instanceId: clusterInstanceOf(app, options) }
     const pool = app.keyPool
     const service = await createEgressService({
       storage: app.database,

@@ -23,6 +23,7 @@ export interface EgressLane {
   readonly label: string | null
   /** The built-in direct egress (EGRESS_DIRECT): where unbound keys are activated. */
   readonly builtin: boolean
+  /** Replaced when the lane is cut (cluster mode): read it when a call starts. */
   readonly dispatcher: Dispatcher
   /** `up` (usable), `down`, `blocked` or `disabled`, as of `now`. */
   state(now?: number): EgressState
@@ -78,6 +79,30 @@ export interface EgressService {
    */
   saveGuardMemory(id: number, memory: GuardMemory, time: number, urgent: boolean): void
 
+  /**
+   * Cluster mode: read every row again (another instance changed them, or a lane was just taken
+   * over: its guard memory and state are the previous holder's). Pending writes of this
+   * instance stay on top; added and deleted egresses follow; listeners are told.
+   */
+  reload(): Promise<void>
+  /**
+   * Cluster mode: this instance may no longer send through the lane (its lease lapsed, or a
+   * drain ran out): the lane's dispatcher is destroyed, aborting what is in flight, and a new
+   * one takes its place for when the lane is driven here again.
+   */
+  cut(id: number): void
+  /** Whether the lane was cut since `dispatcher` was its dispatcher (an aborted call's cause). */
+  wasCut(id: number, dispatcher: Dispatcher): boolean
+
+  /**
+   * Cluster mode: the fence of the lease this instance holds on a lane (undefined: none). A
+   * lane's switch-guard memory is written under it, or not at all (docs/behaviour.md §9).
+   */
+  useLaneFences(
+    fenceOf: (egressId: number) => { instanceId: string; token: number } | undefined,
+  ): void
+  /** Write the queued row changes now (before telling other instances). */
+  flush(): Promise<void>
   useLaneInfo(info: LaneInfo): void
   onChange(listener: EgressChangeListener): () => void
   /** Stop timers, write pending counters, close every dispatcher (waiting for requests in flight). */

@@ -181,6 +181,8 @@ export async function createKeyPool(deps: KeyPoolDeps): Promise<KeyPoolService> 
       store.inUse = keys
     },
     onChange: store.onChange,
+    reload: store.reload,
+    flush: store.flush,
     settled: background.settled,
     stop() {
       // Idempotent: the plugin's onClose and a test's cleanup may both call it.

@@ -57,6 +57,14 @@ export interface KeyStore {
   insert(rows: NewUpstreamKeyRow[]): Promise<UpstreamKeyRow[]>
   /** Deleted in one transaction, then from memory; resolves to the ids that existed. */
   remove(ids: readonly number[]): Promise<number[]>
+  /**
+   * Cluster mode: read every row again (other instances changed keys: added, deleted, their
+   * state from traffic, bindings). This instance's writes not yet made stay on top (newer).
+   * Listeners are told.
+   */
+  reload(): Promise<void>
+  /** Write what is queued now (before telling other instances about it). */
+  flush(): Promise<void>
   onChange(listener: PoolChangeListener): () => void
   /** Tell listeners; called once per operation, after its last write. */
   changed(): void
@@ -210,6 +218,33 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
       for (const id of present) events.add({ ...removed, keyId: id })
       await events.flush()
       return present
+    },
+    async reload() {
+      const rows = await storage.upstreamKeys.all()
+      const present = new Set<number>()
+      for (const row of rows) {
+        present.add(row.id)
+        const mine = writes.queued(row.id)?.patch ?? {}
+        const held = keys.get(row.id)
+        if (held === undefined) {
+          keys.set(row.id, { ...row, ...mine })
+          fingerprints.add(row.fingerprint)
+        } else {
+          if (held.fingerprint !== row.fingerprint) fingerprints.delete(held.fingerprint)
+          Object.assign(held, row, mine)
+          fingerprints.add(row.fingerprint)
+        }
+      }
+      for (const [id, row] of keys) {
+        if (present.has(id)) continue
+        writes.discard(id)
+        fingerprints.delete(row.fingerprint)
+        keys.delete(id)
+      }
+      store.changed()
+    },
+    async flush() {
+      await Promise.all([writes.flush(), events.flush()])
     },
     onChange(listener) {
       // A wrapper per subscription, so the same function subscribed twice unsubscribes separately.

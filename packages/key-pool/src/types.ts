@@ -185,6 +185,13 @@ export interface KeyPool {
   useKeysInUse(keys: KeysInUse): void
   /** Called (synchronously, cheaply) after any change a status view would show. */
   onChange(listener: PoolChangeListener): () => void
+  /**
+   * Cluster mode: read every key row again (docs/behaviour.md §9: another instance added,
+   * deleted or changed keys); this instance's unwritten changes stay on top.
+   */
+  reload(): Promise<void>
+  /** Write the queued row changes and key events now (before telling other instances). */
+  flush(): Promise<void>
   /** Stop timers and wait for background checks to settle. */
   stop(): Promise<void>
   /**

@@ -1,2 +1,3 @@
 export * from './clock.js'
+export * from './instance-id.js'
 export * from './write-behind.js'

@@ -18,6 +18,11 @@ export const PROXY_ERRORS = {
   no_available_egress: { status: 503, type: 'server_error' },
   /** The only reason: one egress whose IP upstream blocked (the original program's `ip_blocked`). */
   egress_blocked: { status: 503, type: 'server_error' },
+  /**
+   * Cluster mode: this instance cannot reach PostgreSQL and its lane leases lapsed, so it may
+   * send through no lane (another instance may; Retry-After: one lease).
+   */
+  database_unavailable: { status: 503, type: 'server_error' },
   /** The client's body stalled past CLIENT_BODY_IDLE_TIMEOUT_MS; nothing was queued or sent. */
   request_timeout: { status: 408, type: 'invalid_request_error' },
   /**

@@ -198,6 +198,15 @@ export const explanationSchema = z.discriminatedUnion('code', [
       nextAt: isoTime.nullable(),
     }),
   ),
+  /**
+   * Cluster mode (docs/behaviour.md §9): this instance drives none of the usable lanes, because
+   * other instances drive them (`elsewhere`) or its leases lapsed with PostgreSQL unreachable
+   * (`database`).
+   */
+  explain(
+    'no_lane_held',
+    z.object({ instanceId: z.string(), reason: z.enum(['elsewhere', 'database']) }),
+  ),
   // Why an error answer refuses a request before anything is sent upstream.
   /**
    * DISPATCH_QUEUE_MAX requests wait already; `retryAfterSeconds` from recent hold times. With
@@ -401,6 +410,10 @@ const ENGLISH: EnglishRenderers = {
     `egress #${egressId} is ${state}${until === null ? '' : ` until ${until}`}`,
   no_egress: ({ outs, nextAt }) =>
     `no egress can reach SiliconFlow now: ${outs.length === 0 ? 'no egress is enabled' : outs.map((out) => `egress #${out.egressId} is ${out.state}`).join('; ')}${nextAt === null ? '' : `; the earliest is back at ${nextAt}`}`,
+  no_lane_held: ({ instanceId, reason }) =>
+    reason === 'database'
+      ? `instance ${instanceId} cannot reach its database and has stopped sending through its lanes until it can renew their leases`
+      : `every usable egress is driven by another instance than ${instanceId}; the load balancer may send the request to one of them`,
   queue_full: ({ waiting, retryAfterSeconds, clientShare }) =>
     clientShare === undefined
       ? `the upstream queue is full (${waiting} requests waiting); try again in ${retryAfterSeconds} seconds`

@@ -71,6 +71,7 @@ export const logErrorDetailSchema = z.discriminatedUnion('type', [
   logError('no_available_key', z.object({ why: explanationSchema })),
   logError('no_available_egress', z.object({ why: explanationSchema })),
   logError('egress_blocked', z.object({ why: explanationSchema })),
+  logError('database_unavailable', z.object({ why: explanationSchema })),
 ])
 export type LogErrorDetail = z.infer<typeof logErrorDetailSchema>
 export type LogErrorDetailType = LogErrorDetail['type']

@@ -546,8 +546,8 @@ export const SETTINGS = {
     secret: true,
     group: 'cluster',
     description: {
-      zh: '留空：状态存于 DATA_DIR 中的 SQLite（单实例，零配置）；postgres://用户:密码@主机:端口/库：全部状态存于 PostgreSQL（目前每个数据库只允许一个实例，见 README）',
-      en: 'empty: state in SQLite in DATA_DIR (one instance, zero setup); `postgres://user:password@host:port/db`: all state in PostgreSQL (one server per database for now: README "Storage in PostgreSQL")',
+      zh: '留空：状态存于 DATA_DIR 中的 SQLite（单实例，零配置）；postgres://用户:密码@主机:端口/库：全部状态存于 PostgreSQL（多个实例可共用一个数据库：集群模式，见 README「集群模式」）',
+      en: 'empty: state in SQLite in DATA_DIR (one instance, zero setup); `postgres://user:password@host:port/db`: all state in PostgreSQL, shared by every instance on it (cluster mode: README "Cluster mode")',
     },
     show: setOrNot,
   }),

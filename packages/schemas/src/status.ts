@@ -36,6 +36,7 @@ export const switchGuardStatusSchema = z.object({
         'no_available_key',
         'no_available_egress',
         'egress_blocked',
+        'database_unavailable',
       ]),
       message: z.string(),
       retryAfterSeconds: z.number().int().nullable(),
@@ -62,8 +63,28 @@ export const laneStatusSchema = z.object({
   state: egressStateSchema,
   dispatch: dispatchStatusSchema,
   switchGuard: switchGuardStatusSchema,
+  /**
+   * The instance that drives the lane now (docs/behaviour.md §9): this one's INSTANCE_ID when it
+   * holds the lane's lease, another's in cluster mode, null when nobody holds it.
+   */
+  drivenBy: z.string().nullable(),
 })
 export type LaneStatus = z.infer<typeof laneStatusSchema>
+
+/** One instance of the deployment (docs/behaviour.md §9); a single instance lists itself. */
+export const instanceStatusSchema = z.object({
+  /** INSTANCE_ID */
+  id: z.string(),
+  /** Where it listens (host:port); null when not known. */
+  address: z.string().nullable(),
+  startedAt: isoTime,
+  lastSeenAt: isoTime,
+  /** The egress ids it drives (holds the lease of), ascending. */
+  lanes: z.array(z.number().int()),
+  /** The instance that answered this request. */
+  self: z.boolean(),
+})
+export type InstanceStatus = z.infer<typeof instanceStatusSchema>
 
 export const statusViewSchema = z.object({
   /** Totals over every lane; `queued` is the one queue in front of them. */
@@ -75,6 +96,10 @@ export const statusViewSchema = z.object({
   switchGuard: switchGuardStatusSchema,
   egresses: z.array(laneStatusSchema),
   pool: poolStatusSchema,
+  /** `single`: SQLite, one process; `cluster`: instances sharing one PostgreSQL. */
+  mode: z.enum(['single', 'cluster']),
+  /** Live instances, this one included; one entry in single mode. */
+  instances: z.array(instanceStatusSchema),
   uptimeSeconds: z.number().int(),
   startedAt: isoTime,
   version: z.string(),

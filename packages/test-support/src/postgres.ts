@@ -1,3 +1,5 @@
+export { openPgGate, type PgGate } from './pg-gate.js'
+
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterEach, beforeEach, describe } from 'vitest'

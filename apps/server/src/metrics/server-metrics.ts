@@ -36,7 +36,18 @@ export interface ServerMetrics {
   observeProxyRecord(record: ProxyRequestRecord): void
   observeRequestLogFlush(flush: RequestLogFlush): void
   observeKeySwitch(event: KeySwitchEvent): void
+  /** Cluster mode: a lease renewal's round trip, or how long a change took to reach this instance. */
+  observeClusterTiming(timing: ClusterTiming): void
 }
+
+/** What the cluster plugin times (docs/behaviour.md §9), ms. */
+export interface ClusterTiming {
+  kind: 'lease_renewal' | 'change_delay'
+  ms: number
+}
+
+/** A lease renewal (one statement) or a NOTIFY's trip to another instance. */
+const CLUSTER_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
 /** One SQLite transaction of up to 100 rows. */
 const FLUSH_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
@@ -71,6 +82,18 @@ export function createServerMetrics(deps: ServerMetricsDeps): ServerMetrics {
     help: 'Request log rows written to the database.',
     registers,
   })
+  const leaseRenewal = new Histogram({
+    name: name('cluster_lease_renewal_seconds'),
+    help: "Cluster mode: round trip of one renewal of this instance's lane leases.",
+    buckets: CLUSTER_SECONDS,
+    registers,
+  })
+  const changeDelay = new Histogram({
+    name: name('cluster_change_delay_seconds'),
+    help: 'Cluster mode: from another instance telling a change to this one hearing it.',
+    buckets: CLUSTER_SECONDS,
+    registers,
+  })
   const observeProxyRecord = registerProxyMetrics(name, registers, deps.isSecret)
   registerScrapeTimeMetrics(deps, name, registers)
 
@@ -91,6 +114,9 @@ export function createServerMetrics(deps: ServerMetricsDeps): ServerMetrics {
     },
     observeKeySwitch({ laneId, fromKeyId }) {
       if (fromKeyId !== null) keySwitches.inc({ egress_id: String(laneId) })
+    },
+    observeClusterTiming({ kind, ms }) {
+      ;(kind === 'lease_renewal' ? leaseRenewal : changeDelay).observe(seconds(Math.max(0, ms)))
     },
   }
 }

@@ -67,6 +67,12 @@ export interface ClientKeyRegistry {
   recordAnswer(record: AnsweredRequest): void
   /** Write pending usage now (also runs on a timer and at shutdown); synchronous on SQLite. */
   flushUsage(): Promise<void>
+  /**
+   * Cluster mode (docs/behaviour.md §9): read every client key again: keys added, changed or
+   * deleted on another instance, and the day and month counters every instance adds to (this
+   * instance's unwritten counts stay on top).
+   */
+  reload(): Promise<void>
 }
 
 declare module 'fastify' {
@@ -319,6 +325,18 @@ export default fp<ClientKeysPluginOptions>(
       return identity
     }
 
+    /** A deleted key: no longer held, accepted or counted. */
+    const forget = (id: number) => {
+      const held = keys.get(id)
+      if (held === undefined) return
+      keys.delete(id)
+      idByHash.delete(held.row.keyHash)
+      for (const [presented, identity] of accepted) {
+        if (identity.clientKeyId === id) accepted.delete(presented)
+      }
+      usage.discard(id)
+    }
+
     const registry: ClientKeyRegistry = {
       verify: identify,
       count: () => envHashes.size + keys.size,
@@ -356,15 +374,9 @@ export default fp<ClientKeysPluginOptions>(
         return view(held.row)
       },
       async remove(id) {
-        const held = keys.get(id)
-        if (!held) return false
+        if (!keys.has(id)) return false
         await repository.remove(id)
-        keys.delete(id)
-        idByHash.delete(held.row.keyHash)
-        for (const [presented, identity] of accepted) {
-          if (identity.clientKeyId === id) accepted.delete(presented)
-        }
-        usage.discard(id)
+        forget(id)
         return true
       },
       recordUse({ clientKeyId }) {
@@ -411,6 +423,30 @@ export default fp<ClientKeysPluginOptions>(
         })
       },
       flushUsage: usage.flush,
+      async reload() {
+        const rows = await repository.all()
+        const present = new Set(rows.map((row) => row.id))
+        for (const row of rows) {
+          const pending = usage.queued(row.id)
+          if (pending !== undefined) {
+            rollDay(row, pending.day)
+            if (row.usageDay === pending.day) {
+              row.dayRequests += pending.dayRequests
+              row.dayTokens += pending.dayTokens
+            }
+            rollMonth(row, pending.month)
+            if (row.usageMonth === pending.month) row.monthSpendCny += pending.monthSpendCny
+          }
+          const held = keys.get(row.id)
+          if (held === undefined) hold(row)
+          else {
+            held.row = row
+            held.limits = compileLimits(row)
+          }
+          idByHash.set(row.keyHash, row.id)
+        }
+        for (const id of [...keys.keys()]) if (!present.has(id)) forget(id)
+      },
     }
 
     /**

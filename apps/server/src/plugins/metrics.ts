@@ -60,6 +60,7 @@ export default fp<MetricsPluginOptions>(
     app.decorate('metrics', metrics)
 
     const stopCountingSwitches = app.dispatch.onSwitch((event) => metrics.observeKeySwitch(event))
+    const stopTimingCluster = app.cluster.onTiming((timing) => metrics.observeClusterTiming(timing))
     // Never unsubscribed: the last flush on close is timed too; the request log then drops it.
     app.requestLog.onFlush((flush) => metrics.observeRequestLogFlush(flush))
 
@@ -84,11 +85,12 @@ export default fp<MetricsPluginOptions>(
 
     app.addHook('onClose', async () => {
       stopCountingSwitches()
+      stopTimingCluster()
     })
   },
   {
     name: 'metrics',
     fastify: '5.x',
-    dependencies: ['client-keys', 'key-pool', 'dispatch', 'request-log'],
+    dependencies: ['client-keys', 'key-pool', 'dispatch', 'request-log', 'cluster'],
   },
 )

@@ -36,6 +36,8 @@ export interface NotificationsService {
   status(): NotifierStatus
   /** One watcher pass now (the timer runs it every `watchIntervalMs`). */
   watch(): void
+  /** Read the stored targets again (cluster mode: changed on another instance). */
+  reload(): Promise<void>
 }
 
 declare module 'fastify' {
@@ -53,6 +55,11 @@ export interface NotificationsPluginOptions {
   watchIntervalMs?: number | undefined
   /** How long the queue must stay at DISPATCH_QUEUE_MAX before `queue_full` (1 min). */
   queueFullAfterMs?: number | undefined
+  /**
+   * Cluster mode: whether this instance is the one that watches (one instance tells each
+   * condition, not every one). Always true by default.
+   */
+  watches?: (() => boolean) | undefined
   /** Passed to the notifier (tests: a short timeout, no retries). */
   notifier?: Partial<Pick<NotifierOptions, 'timeoutMs' | 'retries' | 'backoffMs'>> | undefined
 }
@@ -373,7 +380,9 @@ export default fp<NotificationsPluginOptions>(
       lowBalanceThreshold: options.lowBalanceThreshold,
       queueFullAfterMs: options.queueFullAfterMs ?? 60_000,
     })
+    const watches = options.watches ?? (() => true)
     const watch = () => {
+      if (!watches()) return
       try {
         watcher(clock.now())
       } catch (error) {
@@ -441,6 +450,11 @@ export default fp<NotificationsPluginOptions>(
       },
       status: () => notifier.status(),
       watch,
+      async reload() {
+        const loaded = await loadTargets(app, cipher)
+        entries.clear()
+        for (const entry of loaded) entries.set(entry.target.id, entry)
+      },
     }
     app.decorate('notifications', service)
 

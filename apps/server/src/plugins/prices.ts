@@ -7,6 +7,8 @@ export interface PriceTable {
   view(): PricesResponse
   /** Replaces the whole table (validated by the route) and stores it. */
   replace(prices: readonly PriceEntry[]): Promise<PricesResponse>
+  /** Read the stored table again (cluster mode: another instance replaced it). */
+  reload(): Promise<void>
   /** CNY one answer cost; null when the model has no price or no tokens were reported. */
   costOf(
     model: string | null,
@@ -31,15 +33,20 @@ export default fp(
   async (app) => {
     const { settings } = app.database
     let table = EMPTY
-    try {
-      const stored = await settings.getJson<unknown>(SETTING.prices)
-      if (stored !== undefined) table = pricesResponseSchema.parse(stored)
-    } catch {
-      app.log.warn(
-        'the stored price table could not be read; costs are unknown until it is set again',
-      )
+    let byModel = new Map<string, PriceEntry>()
+    const load = async () => {
+      try {
+        const stored = await settings.getJson<unknown>(SETTING.prices)
+        table = stored === undefined ? EMPTY : pricesResponseSchema.parse(stored)
+      } catch {
+        table = EMPTY
+        app.log.warn(
+          'the stored price table could not be read; costs are unknown until it is set again',
+        )
+      }
+      byModel = new Map(table.prices.map((entry) => [entry.model, entry]))
     }
-    let byModel = new Map(table.prices.map((entry) => [entry.model, entry]))
+    await load()
 
     app.decorate('prices', {
       view: () => table,
@@ -50,6 +57,7 @@ export default fp(
         byModel = new Map(next.prices.map((entry) => [entry.model, entry]))
         return table
       },
+      reload: load,
       costOf: (model, promptTokens, completionTokens) =>
         model === null ? null : costOf(byModel.get(model), promptTokens, completionTokens),
     } satisfies PriceTable)

@@ -5,5 +5,6 @@
 
 export * from './copy-from-sqlite.js'
 export * from './database.js'
+export * from './lane-fence.js'
 export * from './schema.js'
 export * from './storage.js'

@@ -23,6 +23,7 @@ import type {
 import type { UpstreamKeyPatch } from '../upstream-keys-repository.js'
 import { createBulkInsert, createBulkInsertSkippingConflicts } from './bulk-insert.js'
 import type { PostgresHandle } from './database.js'
+import { fenceCondition } from './lane-fence.js'
 import { createPgPatchWriter } from './patch-writer.js'
 import { namedStatement } from './raw-statements.js'
 import {
@@ -62,6 +63,16 @@ function upstreamKeysStorage({ db, pool }: PostgresHandle): UpstreamKeysStorage 
   >(pool, upstreamKeys)
   const writePatch = createPgPatchWriter<UpstreamKeyPatch>(pool, upstreamKeys)
   const removeKeys = namedStatement(pool, 'DELETE FROM upstream_keys WHERE id = ANY($1::integer[])')
+  // $1 key, $2 lane, $3 now, $4 now - window, then the lane's fence ($2, $5, $6).
+  const claimKey = namedStatement(
+    pool,
+    `UPDATE upstream_keys AS k SET egress_id = $2, egress_used_at = GREATEST($3, COALESCE(k.egress_used_at, 0))
+     WHERE k.id = $1 AND ${fenceCondition('$2', '$5', '$6')} AND (
+       k.egress_id = $2 OR (
+         (k.egress_used_at IS NULL OR k.egress_used_at <= $4)
+         AND NOT EXISTS (SELECT 1 FROM egresses AS e WHERE e.id = k.egress_id
+           AND e.guard_key_id = k.id AND e.guard_used_at > $4)))`,
+  )
   const replaceSecrets = namedStatement(
     pool,
     `UPDATE upstream_keys AS k SET secret = v.secret, fingerprint = v.fingerprint
@@ -71,7 +82,20 @@ function upstreamKeysStorage({ db, pool }: PostgresHandle): UpstreamKeysStorage 
   return {
     all: async () => db.select().from(upstreamKeys).orderBy(asc(upstreamKeys.id)),
     insertMany: (rows) => insertSkippingConflicts(rows),
-    update: (id, patch) => writePatch(id, patch),
+    async update(id, patch) {
+      await writePatch(id, patch)
+    },
+    async claim(id, egressId, now, windowMs, fence) {
+      const claimed = await claimKey([
+        id,
+        egressId,
+        now,
+        now - windowMs,
+        fence.instanceId,
+        fence.token,
+      ])
+      return claimed > 0
+    },
     async remove(ids) {
       if (ids.length === 0) return 0
       return removeKeys([ids])
@@ -100,7 +124,10 @@ function egressesStorage({ db, pool }: PostgresHandle): EgressesStorage {
       const [inserted] = await db.insert(egresses).values(row).onConflictDoNothing().returning()
       return inserted
     },
-    update: (id, patch) => writePatch(id, patch),
+    async update(id, patch) {
+      await writePatch(id, patch)
+    },
+    updateFenced: (id, patch, fence) => writePatch(id, patch, { egressId: id, ...fence }),
     remove: (id) =>
       db.transaction(async (tx) => {
         await tx.update(upstreamKeys).set({ egressId: null }).where(eq(upstreamKeys.egressId, id))

@@ -4,6 +4,8 @@ import type {} from '@sfp/dispatch'
 import type {} from '@sfp/key-pool'
 import type { StatusView } from '@sfp/schemas'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+// The `app.cluster` augmentation (types only).
+import type {} from '../../../plugins/cluster.js'
 
 /** `../../../../package.json` is apps/server's from both `src/` and `dist/`; read once. */
 const VERSION = (
@@ -32,6 +34,8 @@ export function createStatusView(
       switchGuard,
       egresses,
       pool: app.keyPool.status(),
+      mode: app.cluster.mode,
+      instances: app.cluster.instances(),
       uptimeSeconds: Math.max(0, Math.floor((app.clock.now() - startedAt) / 1000)),
       startedAt: startedAtIso,
       version: VERSION,

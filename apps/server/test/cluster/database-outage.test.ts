@@ -1,0 +1,97 @@
+import type { AddressInfo } from 'node:net'
+import { openPostgres } from '@sfp/db/pg'
+import type { ListLogsResponse } from '@sfp/schemas'
+import {
+  describePostgres,
+  openPgGate,
+  type PgGate,
+  useTestSchema,
+} from '@sfp/test-support/postgres'
+import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
+import { afterEach, expect, it } from 'vitest'
+import { laneKey } from '../helpers/lanes-app.js'
+import { chatBody, postJson } from '../helpers/proxy-app.js'
+import { basicAuth, buildTestApp } from '../helpers/test-app.js'
+
+const admin = { authorization: basicAuth() }
+const CHAT = '/v1/chat/completions'
+const LEASE_SECONDS = 3
+
+function urlOn(url: string, schema: string): string {
+  const parsed = new URL(url)
+  parsed.searchParams.set('options', `-c search_path=${schema}`)
+  return parsed.toString()
+}
+
+async function until(check: () => boolean, withinMs: number, what: string): Promise<number> {
+  const started = Date.now()
+  while (!check()) {
+    if (Date.now() - started > withinMs) throw new Error(`not within ${withinMs} ms: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return Date.now() - started
+}
+
+const opened: { close(): Promise<void> }[] = []
+afterEach(async () => {
+  for (const resource of opened.splice(0).reverse()) await resource.close()
+})
+
+describePostgres('cluster mode: PostgreSQL goes away and comes back', () => {
+  const schema = useTestSchema(openPostgres)
+
+  it('serves while its lease is valid, answers 503 database_unavailable after, recovers by itself, and loses no log row', {
+    timeout: 60_000,
+  }, async () => {
+    const gate: PgGate = await openPgGate(schema.url)
+    opened.push(gate)
+    const upstream: MockUpstream = await startMockUpstream({ acceptAnyKey: true })
+    opened.push(upstream)
+    const { app } = await buildTestApp({
+      DATABASE_URL: urlOn(gate.url, schema.name),
+      UPSTREAM_BASE_URL: upstream.url,
+      INSTANCE_ID: 'sfp-outage',
+      EGRESS_DIRECT_ADDRESS: '127.0.0.12',
+      LEASE_SECONDS: String(LEASE_SECONDS),
+      AUTO_QUERY_BALANCE_AFTER_CALLS: '0',
+      BALANCE_REFRESH_MINUTES: '0',
+    })
+    await app.keyPool.add({ api_keys: laneKey(1) })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+    const held = () => app.cluster.instances().find((entry) => entry.self)?.lanes ?? []
+    await until(() => held().length === 1, 5000, 'the instance drives its lane')
+
+    const statuses: number[] = []
+    const ask = async () => {
+      const answer = await postJson(url, CHAT, chatBody())
+      statuses.push(answer.status)
+      return answer
+    }
+    for (let i = 0; i < 3; i++) expect((await ask()).status).toBe(200)
+
+    // PostgreSQL goes away (every connection reset, new ones refused).
+    gate.cut()
+    // The lease taken before is still good for a while: requests are served meanwhile.
+    expect((await ask()).status).toBe(200)
+    // Before the lease can expire the instance stops sending, and says why.
+    await until(() => held().length === 0, LEASE_SECONDS * 1000, 'the lane lapses')
+    const refused = await ask()
+    expect(refused.status).toBe(503)
+    expect(refused.headers.get('retry-after')).not.toBeNull()
+    const body = (await refused.json()) as { error: { code: string; message: string } }
+    expect(body.error.code).toBe('database_unavailable')
+
+    // PostgreSQL is back: the instance renews, takes its lane again and serves.
+    gate.restore()
+    await until(() => held().length === 1, 3 * LEASE_SECONDS * 1000, 'the lane is driven again')
+    for (let i = 0; i < 3; i++) expect((await ask()).status).toBe(200)
+
+    // Every request made, served or refused, has its row: the rows of the outage waited in memory.
+    expect(app.requestLog.dropped()).toBe(0)
+    await app.requestLog.flush()
+    const logs = await app.inject({ url: '/api/manage/logs?limit=100', headers: admin })
+    const items = (logs.json() as ListLogsResponse).items
+    expect(items.map((item) => item.status).sort()).toEqual([...statuses].sort())
+  })
+})

@@ -165,6 +165,8 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
     const applied = await repository.updateFenced(id, patch, fence)
     if (!applied) log?.info({ egressId: id }, 'egress write refused: the lane has another holder')
   }
+  /** Egresses changed here (state, admin fields; not counters or guard memory), added, deleted. */
+  const locallyChanged = new Set<number>()
   let laneInfo = NO_LANE_INFO
   let closed = false
 
@@ -207,6 +209,7 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
 
   function patch(entry: Entry, fields: EgressPatch): void {
     Object.assign(entry.row, fields)
+    locallyChanged.add(entry.id)
     writes.addNow({ id: entry.id, patch: fields })
   }
 
@@ -315,6 +318,7 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
         throw new EgressExists(existing?.id ?? 0)
       }
       const entry = addEntry(inserted)
+      locallyChanged.add(entry.id)
       log?.info({ egressId: entry.id, kind: entry.kind }, 'egress added')
       changed()
       return view(entry)
@@ -343,6 +347,7 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
       if (entries.get(id) !== entry) return // removed by a concurrent call meanwhile
       deps.keys.unbindEgress(id, lastUse)
       dropEntry(entry)
+      locallyChanged.add(id)
       log?.info({ egressId: id }, 'egress deleted')
       changed()
     },
@@ -436,7 +441,7 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
         }
         const route = routeKey(entry.row)
         // What this instance changed and has not written yet stays (it is newer).
-        Object.assign(entry.row, row, writes.queued(row.id)?.patch ?? {})
+        Object.assign(entry.row, row, writes.unwritten(row.id)?.patch ?? {})
         if (routeKey(entry.row) !== route) {
           const old = entry.dispatcher
           entry.dispatcher = dispatcherOf(entry.row)
@@ -461,6 +466,11 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
     },
 
     flush: () => writes.flush(),
+    takeLocalChanges() {
+      const ids = [...locallyChanged]
+      locallyChanged.clear()
+      return ids
+    },
     useLaneFences(fences) {
       fenceOf = fences
     },

@@ -103,6 +103,11 @@ export interface EgressService {
   ): void
   /** Write the queued row changes now (before telling other instances). */
   flush(): Promise<void>
+  /**
+   * Egresses changed here (state, admin fields; not counters or guard memory), added or
+   * deleted since the last call: what other instances must read again (cluster mode).
+   */
+  takeLocalChanges(): number[]
   useLaneInfo(info: LaneInfo): void
   onChange(listener: EgressChangeListener): () => void
   /** Stop timers, write pending counters, close every dispatcher (waiting for requests in flight). */

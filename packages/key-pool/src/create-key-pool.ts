@@ -183,6 +183,7 @@ export async function createKeyPool(deps: KeyPoolDeps): Promise<KeyPoolService> 
     onChange: store.onChange,
     reload: store.reload,
     flush: store.flush,
+    takeLocalChanges: store.takeLocalChanges,
     settled: background.settled,
     stop() {
       // Idempotent: the plugin's onClose and a test's cleanup may both call it.

@@ -63,8 +63,13 @@ export interface KeyStore {
    * Listeners are told.
    */
   reload(): Promise<void>
-  /** Write what is queued now (before telling other instances about it). */
+  /** Write what is queued now (before telling other instances). */
   flush(): Promise<void>
+  /**
+   * Keys this pool changed (states, bindings, fields; not usage counters), added or deleted
+   * since the last call: what other instances must read again (cluster mode).
+   */
+  takeLocalChanges(): number[]
   onChange(listener: PoolChangeListener): () => void
   /** Tell listeners; called once per operation, after its last write. */
   changed(): void
@@ -109,6 +114,7 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
   const keys = new Map(rows.map((row) => [row.id, row]))
   const fingerprints = new Set(rows.map((row) => row.fingerprint))
   const listeners = new Set<PoolChangeListener>()
+  const locallyChanged = new Set<number>()
   // Rows have a key-sized patch queued at most: counter bumps merge into it until it is written.
   const writes = createWriteBehind<KeyWrite>({
     // One statement per row; the rows of a batch are distinct (coalesced), so order among them
@@ -150,6 +156,7 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
     inUse: NO_KEYS_IN_USE,
     patch(id, patch) {
       const row = store.require(id)
+      locallyChanged.add(id)
       const written = { ...patch, updatedAt: now() }
       Object.assign(row, written)
       writes.addNow({ id, patch: written })
@@ -192,6 +199,7 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
       for (const row of inserted) {
         keys.set(row.id, row)
         fingerprints.add(row.fingerprint)
+        locallyChanged.add(row.id)
       }
       const time = now()
       const added = { ...ADDED, reason: reasonText(ADDED.explanation), time }
@@ -205,6 +213,7 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
       await storage.upstreamKeys.remove(asked)
       // A concurrent remove of the same key got there first: it answers and records it, once.
       const present = asked.filter((id) => keys.has(id))
+      for (const id of present) locallyChanged.add(id)
       // After the delete: a patch queued while it ran would otherwise update nothing, harmlessly,
       // but keep the queue holding a row that is gone.
       for (const id of present) writes.discard(id)
@@ -224,7 +233,7 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
       const present = new Set<number>()
       for (const row of rows) {
         present.add(row.id)
-        const mine = writes.queued(row.id)?.patch ?? {}
+        const mine = writes.unwritten(row.id)?.patch ?? {}
         const held = keys.get(row.id)
         if (held === undefined) {
           keys.set(row.id, { ...row, ...mine })
@@ -245,6 +254,11 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
     },
     async flush() {
       await Promise.all([writes.flush(), events.flush()])
+    },
+    takeLocalChanges() {
+      const ids = [...locallyChanged]
+      locallyChanged.clear()
+      return ids
     },
     onChange(listener) {
       // A wrapper per subscription, so the same function subscribed twice unsubscribes separately.

@@ -192,6 +192,11 @@ export interface KeyPool {
   reload(): Promise<void>
   /** Write the queued row changes and key events now (before telling other instances). */
   flush(): Promise<void>
+  /**
+   * Keys changed here (state, binding, fields; not usage counters), added or deleted since the
+   * last call: what other instances must read again (cluster mode).
+   */
+  takeLocalChanges(): number[]
   /** Stop timers and wait for background checks to settle. */
   stop(): Promise<void>
   /**

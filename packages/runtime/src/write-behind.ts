@@ -56,6 +56,12 @@ export interface WriteBehind<T> {
   /** The item queued under `key`, merged so far (coalescing only). */
   queued(key: unknown): T | undefined
   /**
+   * What is not in the database yet for `key`: the item being written (its write not settled)
+   * merged with the one queued since (coalescing only). A reader of the rows (cluster mode's
+   * reload) puts it back on top of what it read.
+   */
+  unwritten(key: unknown): T | undefined
+  /**
    * Write everything queued now, batch after batch without yielding. Resolves when the queue is
    * empty or a write failed (the items stay queued; the timer retries).
    */
@@ -87,6 +93,8 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
   let drainScheduled = false
   /** The write under way; writes never overlap, so a row's patches land in order. */
   let writing: Promise<boolean> | null = null
+  /** The items of the write under way, by key (coalescing only). */
+  let writingItems: Map<unknown, T> | null = null
   let closed = false
   const flushListeners = new Set<(flush: WriteBehindFlush) => void>()
 
@@ -156,17 +164,27 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
       return failed(error, batch)
     }
     if (!(result instanceof Promise)) return written()
+    const items = coalesce === undefined ? null : new Map(batch)
+    writingItems = items
     const settled = result.then(written, (error: unknown) => failed(error, batch))
     // Compared with the promise `writing` holds, so a finished write always clears it.
     const tracked: Promise<boolean> = settled.finally(() => {
       if (writing === tracked) writing = null
+      if (writingItems === items) writingItems = null
     })
     writing = tracked
     return tracked
   }
 
-  /** Writes until `owed` items are written or a write fails; yields between batches if asked. */
+  /**
+   * Writes until `owed` items are written or a write fails; yields between batches if asked.
+   * A write already under way is waited for too: what it holds is not written before it settles.
+   */
   async function writeOwed(owed: number, yieldBetween: boolean): Promise<void> {
+    if (queue.size === 0 && writing !== null) {
+      await writing
+      return
+    }
     while (owed > 0 && queue.size > 0) {
       if (writing !== null && !(await writing)) return
       if (queue.size === 0) return
@@ -246,6 +264,13 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
       queue.delete(key)
     },
     queued: (key) => (coalesce === undefined ? undefined : queue.get(key)),
+    unwritten(key) {
+      if (coalesce === undefined) return undefined
+      const inWrite = writingItems?.get(key)
+      const queued = queue.get(key)
+      if (inWrite === undefined) return queued
+      return queued === undefined ? inWrite : coalesce.merge(inWrite, queued)
+    },
     flush: flushNow,
     // Items queued later, or dropped from the front meanwhile, are not waited for.
     catchUp: () => writeOwed(queue.size, true),

@@ -204,6 +204,49 @@ describe('write-behind', () => {
     expect(buffer.pending()).toBe(0)
   })
 
+  it('flush with nothing queued still waits for the write under way (a change told after it is in the database)', async () => {
+    const releases: (() => void)[] = []
+    const { buffer } = harness<Patch>({
+      coalesce: byRow,
+      write: () => new Promise<void>((resolve) => releases.push(resolve)),
+    })
+    buffer.addNow({ id: 1, fields: { status: 1 } })
+    await nextTurn()
+    expect(buffer.pending()).toBe(0)
+    let flushed = false
+    const flush = buffer.flush().then(() => {
+      flushed = true
+    })
+    await nextTurn()
+    expect(flushed).toBe(false)
+    releases.shift()?.()
+    await flush
+    expect(flushed).toBe(true)
+  })
+
+  it('unwritten gives what a write under way and the queue hold for a row, merged; nothing once written', async () => {
+    const releases: (() => void)[] = []
+    const { buffer } = harness<Patch>({
+      coalesce: byRow,
+      write: () => new Promise<void>((resolve) => releases.push(resolve)),
+    })
+    buffer.addNow({ id: 1, fields: { status: 1, calls: 5 } })
+    await nextTurn()
+    buffer.add({ id: 1, fields: { calls: 6 } })
+    expect(buffer.queued(1)).toEqual({ id: 1, fields: { calls: 6 } })
+    expect(buffer.unwritten(1)).toEqual({ id: 1, fields: { status: 1, calls: 6 } })
+    expect(buffer.unwritten(2)).toBeUndefined()
+    releases.shift()?.()
+    await nextTurn()
+    await nextTurn()
+    expect(buffer.unwritten(1)).toEqual({ id: 1, fields: { calls: 6 } })
+    const done = buffer.flush()
+    await nextTurn()
+    releases.shift()?.()
+    await done
+    expect(buffer.unwritten(1)).toBeUndefined()
+  })
+
   it('catchUp writes only what was queued when it was called, one batch per turn', async () => {
     const { batches, buffer } = harness<number>()
     for (const n of [1, 2, 3, 4]) buffer.add(n)

@@ -7,7 +7,6 @@ import {
   type LaneSets,
   type LeaseManager,
 } from '@sfp/cluster'
-import type { UpstreamKeyRow } from '@sfp/db'
 // Types only: the `app.dispatch`, `app.egress` and `app.keyPool` augmentations.
 import type { LaneHolding } from '@sfp/dispatch'
 import type {} from '@sfp/egress'
@@ -73,18 +72,6 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /** A key whose claim was refused is not tried by this instance again for this long. */
 const TAKEN_RECHECK_MS = 30_000
-
-/** What another instance must hear about when it changes on a key row (traffic or admin). */
-const keySignature = (row: Readonly<UpstreamKeyRow>) =>
-  JSON.stringify([
-    row.status,
-    row.cooldownUntil,
-    row.egressId,
-    row.egressUsedAt,
-    row.blockedModels,
-    row.balance,
-    row.rateLimitClass,
-  ])
 
 /**
  * Runs `task` once at a time: calls made while it runs make it run once more after, so that the
@@ -323,55 +310,16 @@ export default fp<ClusterPluginOptions>(
       }
     }
 
-    // Traffic changes keys and egresses too (cooling, invalid, a lane down or blocked): told when
-    // what others act on changed, once per turn of changes.
-    const keySignatures = new Map<number, string>()
-    const egressSignatures = new Map<number, string>()
-    const differs = <Row extends { id: number }>(
-      rows: Iterable<Readonly<Row>>,
-      signatures: Map<number, string>,
-      signature: (row: Readonly<Row>) => string,
-    ): boolean => {
-      let changed = false
-      const present = new Set<number>()
-      for (const row of rows) {
-        present.add(row.id)
-        const next = signature(row)
-        if (signatures.get(row.id) !== next) {
-          signatures.set(row.id, next)
-          changed = true
-        }
-      }
-      for (const id of [...signatures.keys()]) {
-        if (present.has(id)) continue
-        signatures.delete(id)
-        changed = true
-      }
-      return changed
-    }
-    const egressRows = () =>
-      app.egress.list().map((view) => ({
-        id: view.id,
-        signature: JSON.stringify([
-          view.state,
-          view.enabled,
-          view.label,
-          view.url,
-          view.blockedUntil,
-          view.retryAt,
-        ]),
-      }))
-    differs(app.keyPool.rows(), keySignatures, keySignature)
-    differs(egressRows(), egressSignatures, (row) => row.signature)
+    // Traffic changes keys and egresses too (cooling, invalid, a lane down or blocked): told
+    // once per turn of changes. Only what this instance changed: rows read from the others are
+    // never told back (an echo would make the first instance read its own change again).
     let pendingTell: (() => void) | null = null
     const tellSoon = () => {
       if (pendingTell !== null) return
       pendingTell = clock.setTimer(() => {
         pendingTell = null
-        if (differs(app.keyPool.rows(), keySignatures, keySignature)) void publish('keys')
-        if (differs(egressRows(), egressSignatures, (row) => row.signature)) {
-          void publish('egresses')
-        }
+        if (app.keyPool.takeLocalChanges().length > 0) void publish('keys')
+        if (app.egress.takeLocalChanges().length > 0) void publish('egresses')
       }, 20)
     }
     let lastLaneSets = JSON.stringify(laneSets())

@@ -9,6 +9,7 @@ const KNOWN_CODES: ReadonlyMap<string, MessageKey> = new Map([
   ['key_switch_guard', 'error.keySwitchGuard'],
   ['no_available_egress', 'error.noAvailableEgress'],
   ['egress_blocked', 'error.egressBlocked'],
+  ['database_unavailable', 'error.databaseUnavailable'],
   ['request_timeout', 'error.requestTimeout'],
   ['egress_exists', 'error.egressExists'],
   ['egress_builtin', 'error.egressBuiltin'],

@@ -5,3 +5,8 @@ export function egressName(t: Translate, egress: { id: number; label: string | n
   const label = egress.label?.trim()
   return label ? label : t('egress.name', { id: egress.id })
 }
+
+/** The element id of an egress on the Egress page, for links to it (`/egresses#egress-3`). */
+export function egressAnchor(id: number): string {
+  return `egress-${id}`
+}

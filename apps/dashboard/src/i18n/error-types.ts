@@ -28,6 +28,7 @@ export const ERROR_TYPE_LABELS: Record<LogErrorType, Message> = {
   rate_limited: { zh: '请求过于频繁', en: 'rate limited' },
   no_available_egress: { zh: '没有可用出口', en: 'no usable egress' },
   egress_blocked: { zh: '出口 IP 被封禁', en: 'egress IP blocked' },
+  database_unavailable: { zh: '实例连不上数据库', en: 'database unreachable' },
   request_timeout: { zh: '接收请求超时', en: 'request receive timeout' },
   method_not_allowed: { zh: '不支持的请求方法', en: 'method not allowed' },
   client_key_expired: { zh: '客户端密钥已过期', en: 'client key expired' },
@@ -97,6 +98,7 @@ const DETAIL_RENDERERS: Record<Language, DetailRenderers> = {
     no_available_key: ({ why }, format) => renderExplanation('zh', format, why),
     no_available_egress: ({ why }, format) => renderExplanation('zh', format, why),
     egress_blocked: ({ why }, format) => renderExplanation('zh', format, why),
+    database_unavailable: ({ why }, format) => renderExplanation('zh', format, why),
   },
   en: {
     upstream_error: ({ status, detail }) =>
@@ -113,6 +115,7 @@ const DETAIL_RENDERERS: Record<Language, DetailRenderers> = {
     no_available_key: ({ why }, format) => renderExplanation('en', format, why),
     no_available_egress: ({ why }, format) => renderExplanation('en', format, why),
     egress_blocked: ({ why }, format) => renderExplanation('en', format, why),
+    database_unavailable: ({ why }, format) => renderExplanation('en', format, why),
   },
 }
 

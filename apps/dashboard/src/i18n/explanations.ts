@@ -213,6 +213,10 @@ const zh: ExplanationRenderers = {
     `出口 #${egressId}${state === 'blocked' ? ' 的 IP 被封' : ' 不通'}${until === null ? '' : `，到 ${format.dateTime(until)}`}`,
   no_egress: ({ outs, nextAt }, format) =>
     `没有出口能连到硅基流动：${outs.length === 0 ? '没有已启用的出口' : outs.map((out) => `出口 #${out.egressId}${out.state === 'blocked' ? ' IP 被封' : ' 不通'}`).join('；')}${nextAt === null ? '' : `；最早于 ${format.dateTime(nextAt)} 恢复`}`,
+  no_lane_held: ({ instanceId, reason }) =>
+    reason === 'database'
+      ? `实例 ${instanceId} 连不上数据库（PostgreSQL），它持有的出口租约已失效，在能续约之前不会经任何出口发送请求`
+      : `实例 ${instanceId} 没有驱动任何可用的出口：它们都由其他实例驱动；负载均衡可以把请求交给那些实例`,
   queue_full: ({ waiting, retryAfterSeconds, clientShare }, format) =>
     clientShare === undefined
       ? `上游排队已满（${format.number(waiting)} 个请求在等待），请 ${format.number(retryAfterSeconds)} 秒后再试`
@@ -322,6 +326,10 @@ const en: ExplanationRenderers = {
     `Egress #${egressId} is ${state === 'blocked' ? 'blocked' : 'down'}${until === null ? '' : ` until ${format.dateTime(until)}`}`,
   no_egress: ({ outs, nextAt }, format) =>
     `No egress can reach SiliconFlow: ${outs.length === 0 ? 'no egress is enabled' : outs.map((out) => `egress #${out.egressId} is ${out.state}`).join('; ')}${nextAt === null ? '' : `; the earliest is back at ${format.dateTime(nextAt)}`}`,
+  no_lane_held: ({ instanceId, reason }) =>
+    reason === 'database'
+      ? `Instance ${instanceId} cannot reach its database (PostgreSQL): its egress leases lapsed, and it sends through no egress until it can renew them`
+      : `Instance ${instanceId} drives none of the usable egresses: other instances drive them all; the load balancer may send the request to one of them`,
   queue_full: ({ waiting, retryAfterSeconds, clientShare }, format) =>
     clientShare === undefined
       ? `The upstream queue is full (${format.number(waiting)} requests waiting); try again in ${format.number(retryAfterSeconds)} s`

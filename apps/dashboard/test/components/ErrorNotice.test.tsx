@@ -45,6 +45,20 @@ describe('ErrorNotice', () => {
     expect(screen.getByRole('alert').textContent).toContain('That egress exists already')
   })
 
+  it('explains an instance that cannot reach its database, in Chinese and English', () => {
+    const error = () => new ApiError(503, 'database_unavailable', 'Database unavailable', [], 15)
+    const { unmount } = renderWithI18n(<ErrorNotice error={error()} />)
+    const zh = screen.getByRole('alert').textContent ?? ''
+    expect(zh).toContain('这个实例连不上 PostgreSQL 数据库，它的出口租约已失效')
+    expect(zh).toContain('请在 15 秒后重试')
+    expect(zh).not.toContain('Database unavailable')
+    unmount()
+    renderWithI18n(<ErrorNotice error={error()} />, 'en')
+    expect(screen.getByRole('alert').textContent).toContain(
+      'This instance cannot reach PostgreSQL and its lane leases lapsed',
+    )
+  })
+
   it('does not take an inherited property name for a known code', () => {
     renderWithI18n(<ErrorNotice error={new ApiError(400, 'constructor', 'plain message')} />)
     expect(screen.getByRole('alert').textContent).toBe('plain message')
@@ -114,6 +128,22 @@ describe('ErrorNotice with the server’s explanation', () => {
     )
     expect(text).toContain('The window ends at 01/01, 12:30:00.')
     expect(text).not.toContain('2026-01-01T12:30:00.000Z')
+  })
+
+  it('words a refusal for want of a lane this instance drives from its params', () => {
+    const error = new ApiError(503, 'database_unavailable', 'instance sfp-a cannot …', [], 15, {
+      code: 'no_lane_held',
+      params: { instanceId: 'sfp-a', reason: 'database' },
+    })
+    const { unmount } = renderWithI18n(<ErrorNotice error={error} />)
+    expect(screen.getByRole('alert').textContent).toContain(
+      '实例 sfp-a 连不上数据库（PostgreSQL），它持有的出口租约已失效',
+    )
+    unmount()
+    renderWithI18n(<ErrorNotice error={error} />, 'en')
+    expect(screen.getByRole('alert').textContent).toContain(
+      'Instance sfp-a cannot reach its database (PostgreSQL): its egress leases lapsed',
+    )
   })
 
   it('words a full queue from its params', () => {

@@ -1,6 +1,7 @@
 import type {
   ConfigViewSetting,
   EgressView,
+  InstanceStatus,
   KeyEventView,
   KeyView,
   LaneStatus,
@@ -9,6 +10,9 @@ import type {
 } from '@sfp/schemas'
 
 export const HOSTILE = '<img src=x onerror=alert(1)>'
+
+/** The INSTANCE_ID of the instance answering the fixtures' statuses. */
+export const SELF_INSTANCE_ID = 'sfp-a'
 
 export function keyView(overrides: Partial<KeyView> = {}): KeyView {
   return {
@@ -53,6 +57,20 @@ export function laneStatus(overrides: Partial<LaneStatus> = {}): LaneStatus {
       nextSwitchAllowedAt: null,
       blocked: null,
     },
+    drivenBy: SELF_INSTANCE_ID,
+    ...overrides,
+  }
+}
+
+/** The instance answering (single mode's one entry), driving lane #1, seen just now. */
+export function instanceStatus(overrides: Partial<InstanceStatus> = {}): InstanceStatus {
+  return {
+    id: SELF_INSTANCE_ID,
+    address: '10.0.0.1:3000',
+    startedAt: new Date(Date.now() - 60_000).toISOString(),
+    lastSeenAt: new Date().toISOString(),
+    lanes: [1],
+    self: true,
     ...overrides,
   }
 }
@@ -101,6 +119,8 @@ export function statusView(overrides: Partial<StatusView> = {}): StatusView {
       totalBalance: 12.5,
       currentKeyId: 1,
     },
+    mode: 'single',
+    instances: [instanceStatus()],
     uptimeSeconds: 60,
     startedAt: new Date(Date.now() - 60_000).toISOString(),
     version: '0.1.0',

@@ -89,6 +89,12 @@ describe("the request log's error types in words", () => {
     expect(zh('no_available_egress', { why })).toBe(
       renderExplanation('zh', format, why as Explanation),
     )
+    const noLane = { code: 'no_lane_held', params: { instanceId: 'sfp-a', reason: 'database' } }
+    expect(zh('database_unavailable', { why: noLane })).toBe(
+      renderExplanation('zh', format, noLane as Explanation),
+    )
+    expect(errorTypeLabel('zh', 'database_unavailable')).toBe('实例连不上数据库')
+    expect(errorTypeLabel('en', 'database_unavailable')).toBe('database unreachable')
     expect(
       describeLogError(
         'en',

@@ -79,6 +79,7 @@ const SAMPLES: { [Code in ExplanationCode]: ExplanationParams<Code> } = {
   model_unavailable: { model: 'Pro/deepseek-ai/DeepSeek-R1' },
   egress_out: { egressId: 2, state: 'down', until: '2026-01-01T12:30:00.000Z' },
   no_egress: { outs: [{ egressId: 1, state: 'blocked' }], nextAt: null },
+  no_lane_held: { instanceId: 'sfp-b', reason: 'elsewhere' },
   queue_full: { waiting: 100, retryAfterSeconds: 12 },
   queue_timeout: { waitedMs: 30_000 },
   shutting_down: {},
@@ -134,6 +135,28 @@ describe('explanation catalog', () => {
     expect(renderExplanation('zh', createFormatters('zh'), explained)).toBe('手动检查：余额 ¥12.50')
     expect(renderExplanation('en', createFormatters('en'), explained)).toBe(
       'On-demand check: balance CN¥12.50',
+    )
+  })
+})
+
+describe('the refusal of an instance that drives no usable lane', () => {
+  it('says why in both languages: other instances drive them, or the database is out of reach', () => {
+    const render = (language: 'zh' | 'en', reason: 'elsewhere' | 'database') =>
+      renderExplanation(language, createFormatters(language), {
+        code: 'no_lane_held',
+        params: { instanceId: 'sfp-b', reason },
+      })
+    expect(render('zh', 'elsewhere')).toBe(
+      '实例 sfp-b 没有驱动任何可用的出口：它们都由其他实例驱动；负载均衡可以把请求交给那些实例',
+    )
+    expect(render('en', 'elsewhere')).toBe(
+      'Instance sfp-b drives none of the usable egresses: other instances drive them all; the load balancer may send the request to one of them',
+    )
+    expect(render('zh', 'database')).toBe(
+      '实例 sfp-b 连不上数据库（PostgreSQL），它持有的出口租约已失效，在能续约之前不会经任何出口发送请求',
+    )
+    expect(render('en', 'database')).toBe(
+      'Instance sfp-b cannot reach its database (PostgreSQL): its egress leases lapsed, and it sends through no egress until it can renew them',
     )
   })
 })

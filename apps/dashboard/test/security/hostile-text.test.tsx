@@ -8,11 +8,13 @@ import { EgressesPage } from '../../src/pages/egresses/EgressesPage.js'
 import { KeyRow } from '../../src/pages/keys/KeyRow.js'
 import { LogDetailDialog } from '../../src/pages/logs/LogDetailDialog.js'
 import { LogsTable } from '../../src/pages/logs/LogsTable.js'
+import { InstancesCard } from '../../src/pages/overview/InstancesCard.js'
 import { LanesCard } from '../../src/pages/overview/LanesCard.js'
 import { json, mockFetch } from '../helpers/fetch-mock.js'
 import {
   egressView,
   HOSTILE,
+  instanceStatus,
   keyEvent,
   keyView,
   laneStatus,
@@ -95,11 +97,16 @@ describe('hostile strings render as text', () => {
     expectInert()
   })
 
-  it('in egresses (label, URL, state reason, check error) and lanes', async () => {
-    const lane = laneStatus({ label: HOSTILE, state: 'blocked' })
+  it('in egresses (label, URL, state reason, check error), lanes and instances', async () => {
+    const lane = laneStatus({ label: HOSTILE, state: 'blocked', drivenBy: HOSTILE })
+    // Instance ids and addresses come from each instance's environment.
+    const cluster = {
+      mode: 'cluster' as const,
+      instances: [instanceStatus({ id: HOSTILE, address: HOSTILE, self: false })],
+    }
     mockFetch({
       'GET /api/manage/api-keys': () => json({ keys: [keyView({ label: HOSTILE })], total: 1 }),
-      'GET /api/manage/status': () => json(statusView({ egresses: [lane] })),
+      'GET /api/manage/status': () => json(statusView({ egresses: [lane], ...cluster })),
       'GET /api/manage/egresses': () =>
         json({
           egresses: [
@@ -130,8 +137,10 @@ describe('hostile strings render as text', () => {
               },
             },
           ]}
+          cluster={cluster}
           clockOffsetMs={0}
         />
+        <InstancesCard instances={cluster.instances} lanes={[lane]} clockOffsetMs={0} />
       </>,
       { live: true },
     )

@@ -82,6 +82,10 @@ export const commonMessages = {
     zh: '硅基流动封禁了出口的 IP，正在等待解封。',
     en: 'SiliconFlow blocked the egress IP; waiting for the block to end.',
   },
+  'error.databaseUnavailable': {
+    zh: '这个实例连不上 PostgreSQL 数据库，它的出口租约已失效，暂时不能发送请求；其他实例可能可以。',
+    en: 'This instance cannot reach PostgreSQL and its lane leases lapsed, so it sends nothing for now; another instance may.',
+  },
   'error.requestTimeout': {
     zh: '请求超时：请求体长时间没有收到数据。',
     en: 'Request timeout: the request body stalled.',

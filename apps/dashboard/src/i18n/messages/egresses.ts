@@ -89,6 +89,7 @@ export const egressesMessages = {
   'egresses.col.inFlight': { zh: '进行中', en: 'In flight' },
   'egresses.col.requests': { zh: '请求 / 错误', en: 'Requests / errors' },
   'egresses.col.lastUsed': { zh: '最近使用', en: 'Last used' },
+  'egresses.col.drivenBy': { zh: '驱动实例', en: 'Driven by' },
   'egress.name': { zh: '出口 #{id}', en: 'Egress #{id}' },
   'egress.kind.direct': { zh: '直连', en: 'Direct' },
   'egress.kind.http': { zh: 'HTTP 代理', en: 'HTTP proxy' },
@@ -145,4 +146,14 @@ export const egressesMessages = {
   'lanes.key': { zh: '密钥', en: 'Key' },
   'lanes.inFlight': { zh: '进行中 / 并发', en: 'In flight / slots' },
   'lanes.queued': { zh: '排队中', en: 'Waiting' },
+  'lanes.drivenBy': { zh: '驱动实例', en: 'Driven by' },
+  'lanes.notDriven': { zh: '无人驱动', en: 'Not driven' },
+  'lanes.figuresElsewhere': {
+    zh: '这是实例 {id} 的数字：这条通道由它驱动，不是本实例。',
+    en: 'These figures are instance {id}’s: it drives this lane, not this instance.',
+  },
+  'lanes.figuresNobody': {
+    zh: '目前没有实例驱动这条通道，这些数字不属于本实例。',
+    en: 'No instance drives this lane now; these figures are not this instance’s.',
+  },
 } satisfies Record<string, Message>

@@ -1,21 +1,11 @@
-import type { ClientKeyView, StatsBucket } from '@sfp/schemas'
+import type { ClientKeyView } from '@sfp/schemas'
 import { useMemo, useState } from 'react'
-import { useAdminApi } from '../../auth/SessionProvider.js'
 import { LineChart } from '../../components/charts/LineChart.js'
 import { ErrorNotice } from '../../components/ErrorNotice.js'
-import { useApiResource } from '../../hooks/useApiResource.js'
-import { useTick } from '../../hooks/useTick.js'
+import { UsageRangeSwitch } from '../../components/UsageRangeSwitch.js'
+import { type UsageRange, useUsageStats } from '../../hooks/useUsageStats.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { type ClientUsageRow, toClientUsageRows } from './client-usage.js'
-
-const RANGES = {
-  '24h': { ms: 24 * 3_600_000, bucket: 'hour' },
-  '7d': { ms: 7 * 24 * 3_600_000, bucket: 'day' },
-} as const satisfies Record<string, { ms: number; bucket: StatsBucket }>
-type Range = keyof typeof RANGES
-
-/** Read again this often while the page is open: the request log keeps growing. */
-const REFRESH_MS = 60_000
 
 interface ClientUsageProps {
   /** The page's list, for names; a key no longer in it is shown by its id. */
@@ -24,30 +14,10 @@ interface ClientUsageProps {
 
 /** Each client key's requests, errors, tokens and cost over a range, with a chart per key. */
 export function ClientUsage({ keys }: ClientUsageProps) {
-  const { t, format, language } = useI18n()
-  const api = useAdminApi()
-  const [range, setRange] = useState<Range>('24h')
-  const tick = useTick(REFRESH_MS)
-  const stats = useApiResource(
-    (signal) => {
-      const to = Date.now()
-      const { ms, bucket } = RANGES[range]
-      return api.stats({ from: to - ms, to, bucket, groupBy: 'client' }, signal)
-    },
-    [api, range, tick],
-  )
+  const { t, format } = useI18n()
+  const [range, setRange] = useState<UsageRange>('24h')
+  const { stats, formatTime } = useUsageStats(range, 'client')
   const rows = useMemo(() => (stats.data ? toClientUsageRows(stats.data) : null), [stats.data])
-  const timeFormat = useMemo(
-    () =>
-      new Intl.DateTimeFormat(
-        language === 'zh' ? 'zh-CN' : 'en',
-        range === '7d'
-          ? { month: 'numeric', day: 'numeric' }
-          : { hour: '2-digit', minute: '2-digit', hour12: false },
-      ),
-    [language, range],
-  )
-  const formatTime = (ms: number) => timeFormat.format(ms)
   const nameOf = (row: ClientUsageRow) => {
     if (row.clientKeyId === null) return t('clientKeys.usageRange.envKeys')
     const key = keys.find((candidate) => candidate.id === row.clientKeyId)
@@ -60,20 +30,7 @@ export function ClientUsage({ keys }: ClientUsageProps) {
         <h2 id="client-usage-title" className="card__title">
           {t('clientKeys.usageRange.title')}
         </h2>
-        <fieldset className="segmented">
-          <legend className="sr-only">{t('usage.range')}</legend>
-          {(Object.keys(RANGES) as Range[]).map((option) => (
-            <button
-              key={option}
-              type="button"
-              className="segmented__option"
-              aria-pressed={range === option}
-              onClick={() => setRange(option)}
-            >
-              {t(`usage.${option}`)}
-            </button>
-          ))}
-        </fieldset>
+        <UsageRangeSwitch range={range} onChange={setRange} />
       </div>
       <ErrorNotice error={stats.error} />
       {rows === null && !stats.error && <p className="muted">{t('common.loading')}</p>}

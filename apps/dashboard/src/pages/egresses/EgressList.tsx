@@ -1,14 +1,18 @@
 import type { EgressView } from '@sfp/schemas'
-import { egressName } from '../../components/egress-name.js'
+import { egressAnchor, egressName } from '../../components/egress-name.js'
+import { foreignFiguresNote, LaneDriverTag } from '../../components/LaneDriver.js'
 import { RelativeTime } from '../../components/RelativeTime.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { KeyReference } from '../../key-directory/KeyReference.js'
+import type { LaneDriver } from '../../live-status/lane-drivers.js'
 import { EgressActions } from './EgressActions.js'
 import { EgressAddress, EgressStateInfo, EgressTitle } from './EgressParts.js'
 
 export interface EgressListProps {
   egresses: readonly EgressView[]
   builtinId: number | null
+  /** Cluster mode: who drives each lane (from the live status); null in single mode. */
+  drivers: ReadonlyMap<number, LaneDriver> | null
   clockOffsetMs: number
   onUpdated(egress: EgressView): void
   onDeleted(id: number): void
@@ -16,7 +20,13 @@ export interface EgressListProps {
 }
 
 /** Wide screens: one row per egress. */
-export function EgressTable({ egresses, builtinId, clockOffsetMs, ...handlers }: EgressListProps) {
+export function EgressTable({
+  egresses,
+  builtinId,
+  drivers,
+  clockOffsetMs,
+  ...handlers
+}: EgressListProps) {
   const { t, format } = useI18n()
   return (
     <div className="table-scroll">
@@ -26,6 +36,7 @@ export function EgressTable({ egresses, builtinId, clockOffsetMs, ...handlers }:
             <th scope="col">{t('egresses.col.egress')}</th>
             <th scope="col">{t('egresses.col.address')}</th>
             <th scope="col">{t('egresses.col.state')}</th>
+            {drivers !== null && <th scope="col">{t('egresses.col.drivenBy')}</th>}
             <th scope="col">{t('egresses.col.key')}</th>
             <th scope="col" className="num">
               {t('egresses.col.inFlight')}
@@ -41,8 +52,10 @@ export function EgressTable({ egresses, builtinId, clockOffsetMs, ...handlers }:
           {egresses.map((egress) => {
             const name = egressName(t, egress)
             const builtin = egress.id === builtinId
+            const driver = drivers?.get(egress.id)
+            const foreignNote = foreignFiguresNote(t, driver)
             return (
-              <tr key={egress.id} data-egress-id={egress.id}>
+              <tr key={egress.id} id={egressAnchor(egress.id)} data-egress-id={egress.id}>
                 <td>
                   <EgressTitle
                     egress={egress}
@@ -57,10 +70,20 @@ export function EgressTable({ egresses, builtinId, clockOffsetMs, ...handlers }:
                 <td>
                   <EgressStateInfo egress={egress} clockOffsetMs={clockOffsetMs} />
                 </td>
+                {drivers !== null && (
+                  <td>
+                    <LaneDriverTag driver={driver} />
+                  </td>
+                )}
                 <td>
                   <KeyReference keyId={egress.currentKeyId} />
                 </td>
-                <td className="num">{format.number(egress.inFlight)}</td>
+                <td
+                  className={foreignNote === null ? 'num' : 'num figures--elsewhere'}
+                  title={foreignNote ?? undefined}
+                >
+                  {format.number(egress.inFlight)}
+                </td>
                 <td className="num">
                   {t('egress.requestsErrors', {
                     requests: format.number(egress.requestCount),
@@ -83,15 +106,28 @@ export function EgressTable({ egresses, builtinId, clockOffsetMs, ...handlers }:
 }
 
 /** Phones: one card per egress, nothing wider than the screen. */
-export function EgressCards({ egresses, builtinId, clockOffsetMs, ...handlers }: EgressListProps) {
+export function EgressCards({
+  egresses,
+  builtinId,
+  drivers,
+  clockOffsetMs,
+  ...handlers
+}: EgressListProps) {
   const { t, format } = useI18n()
   return (
     <ul className="egress-cards">
       {egresses.map((egress) => {
         const name = egressName(t, egress)
         const builtin = egress.id === builtinId
+        const driver = drivers?.get(egress.id)
+        const foreignNote = foreignFiguresNote(t, driver)
         return (
-          <li key={egress.id} className="card egress-card" data-egress-id={egress.id}>
+          <li
+            key={egress.id}
+            id={egressAnchor(egress.id)}
+            className="card egress-card"
+            data-egress-id={egress.id}
+          >
             <div className="egress-card__title">
               <EgressTitle
                 egress={egress}
@@ -108,12 +144,25 @@ export function EgressCards({ egresses, builtinId, clockOffsetMs, ...handlers }:
               <dd>
                 <EgressAddress egress={egress} />
               </dd>
+              {drivers !== null && (
+                <>
+                  <dt>{t('egresses.col.drivenBy')}</dt>
+                  <dd>
+                    <LaneDriverTag driver={driver} />
+                  </dd>
+                </>
+              )}
               <dt>{t('egresses.col.key')}</dt>
               <dd>
                 <KeyReference keyId={egress.currentKeyId} />
               </dd>
               <dt>{t('egresses.col.inFlight')}</dt>
-              <dd>{format.number(egress.inFlight)}</dd>
+              <dd
+                className={foreignNote === null ? undefined : 'figures--elsewhere'}
+                title={foreignNote ?? undefined}
+              >
+                {format.number(egress.inFlight)}
+              </dd>
               <dt>{t('egresses.col.requests')}</dt>
               <dd>
                 {t('egress.requestsErrors', {

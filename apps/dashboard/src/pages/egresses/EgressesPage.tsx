@@ -1,10 +1,11 @@
 import type { EgressView } from '@sfp/schemas'
-import { useCallback } from 'react'
+import { useCallback, useEffect, useRef } from 'react'
 import { ErrorNotice } from '../../components/ErrorNotice.js'
 import { useMediaQuery } from '../../hooks/useMediaQuery.js'
 import { useRefreshOnActivity } from '../../hooks/useRefreshOnActivity.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { useLiveStatus } from '../../live-status/LiveStatusProvider.js'
+import { laneDrivers } from '../../live-status/lane-drivers.js'
 import { AddEgressForm } from './AddEgressForm.js'
 import { EgressCards, EgressTable } from './EgressList.js'
 import { builtinEgressId } from './egress-problems.js'
@@ -29,6 +30,7 @@ export function EgressesPage() {
   useRefreshOnActivity(status ? laneSignature(status) : null, reload, LANE_REFRESH)
   const phone = useMediaQuery(PHONE_QUERY)
   const egresses = list.egresses ?? []
+  useScrollToLinkedEgress(list.egresses !== null)
 
   const onAdded = useCallback(
     (egress: EgressView) => {
@@ -55,6 +57,7 @@ export function EgressesPage() {
   const listProps = {
     egresses,
     builtinId: builtinEgressId(egresses),
+    drivers: laneDrivers(status),
     clockOffsetMs,
     onUpdated,
     onDeleted,
@@ -87,4 +90,18 @@ export function EgressesPage() {
       </section>
     </section>
   )
+}
+
+/**
+ * Brings the egress the address names (`#egress-3`: the overview's instances card links there)
+ * into view once the list first shows; pushState does not scroll by itself.
+ */
+function useScrollToLinkedEgress(listed: boolean) {
+  const scrolled = useRef(false)
+  useEffect(() => {
+    if (!listed || scrolled.current) return
+    scrolled.current = true
+    const anchor = window.location.hash.slice(1)
+    if (anchor !== '') document.getElementById(anchor)?.scrollIntoView({ block: 'center' })
+  }, [listed])
 }

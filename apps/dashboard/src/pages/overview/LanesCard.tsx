@@ -1,22 +1,27 @@
-import type { LaneStatus } from '@sfp/schemas'
+import type { LaneStatus, StatusView } from '@sfp/schemas'
 import { EgressStateBadge } from '../../components/EgressStateBadge.js'
 import { egressName } from '../../components/egress-name.js'
 import { GuardCountdown } from '../../components/GuardCountdown.js'
+import { foreignFiguresNote, LaneDriverTag } from '../../components/LaneDriver.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { useExplain } from '../../i18n/useExplain.js'
 import { KeyReference } from '../../key-directory/KeyReference.js'
+import { type LaneDriver, laneDriver } from '../../live-status/lane-drivers.js'
 import { Link } from '../../router/Link.js'
 
 interface LanesCardProps {
   lanes: readonly LaneStatus[]
+  /** Cluster mode and its instances, to tell who drives each lane. */
+  cluster: Pick<StatusView, 'mode' | 'instances'>
   clockOffsetMs: number
 }
 
 /**
  * Each egress lane from the live status: its state, its key, its slots and queue, its own switch
- * guard's countdown, and why it refuses requests right now, if it does.
+ * guard's countdown, and why it refuses requests right now, if it does. In cluster mode also the
+ * instance driving it; the figures of a lane another instance drives are that one's.
  */
-export function LanesCard({ lanes, clockOffsetMs }: LanesCardProps) {
+export function LanesCard({ lanes, cluster, clockOffsetMs }: LanesCardProps) {
   const { t } = useI18n()
   return (
     <section className="card card--wide" aria-labelledby="lanes-title">
@@ -32,7 +37,12 @@ export function LanesCard({ lanes, clockOffsetMs }: LanesCardProps) {
       ) : (
         <ul className="lanes">
           {lanes.map((lane) => (
-            <Lane key={lane.id} lane={lane} clockOffsetMs={clockOffsetMs} />
+            <Lane
+              key={lane.id}
+              lane={lane}
+              driver={laneDriver(cluster, lane.drivenBy)}
+              clockOffsetMs={clockOffsetMs}
+            />
           ))}
         </ul>
       )}
@@ -40,11 +50,21 @@ export function LanesCard({ lanes, clockOffsetMs }: LanesCardProps) {
   )
 }
 
-function Lane({ lane, clockOffsetMs }: { lane: LaneStatus; clockOffsetMs: number }) {
+function Lane({
+  lane,
+  driver,
+  clockOffsetMs,
+}: {
+  lane: LaneStatus
+  driver: LaneDriver | null
+  clockOffsetMs: number
+}) {
   const { t, format } = useI18n()
   const explain = useExplain()
   const { dispatch, switchGuard: guard } = lane
   const name = egressName(t, lane)
+  const foreignNote = foreignFiguresNote(t, driver)
+  const figures = foreignNote === null ? 'lane__number' : 'lane__number figures--elsewhere'
   return (
     <li className="lane" data-lane-id={lane.id}>
       <div className="lane__head">
@@ -53,6 +73,14 @@ function Lane({ lane, clockOffsetMs }: { lane: LaneStatus; clockOffsetMs: number
         <EgressStateBadge state={lane.state} />
       </div>
       <dl className="lane__facts">
+        {driver !== null && (
+          <div>
+            <dt>{t('lanes.drivenBy')}</dt>
+            <dd>
+              <LaneDriverTag driver={driver} />
+            </dd>
+          </div>
+        )}
         <div>
           <dt>{t('lanes.key')}</dt>
           <dd>
@@ -61,7 +89,7 @@ function Lane({ lane, clockOffsetMs }: { lane: LaneStatus; clockOffsetMs: number
         </div>
         <div>
           <dt>{t('lanes.inFlight')}</dt>
-          <dd className="lane__number">
+          <dd className={figures} title={foreignNote ?? undefined}>
             {t('dispatch.ofMax', {
               value: format.number(dispatch.inFlight),
               max: format.number(dispatch.concurrency),
@@ -70,7 +98,10 @@ function Lane({ lane, clockOffsetMs }: { lane: LaneStatus; clockOffsetMs: number
         </div>
         <div>
           <dt>{t('lanes.queued')}</dt>
-          <dd className={`lane__number ${dispatch.queued > 0 ? 'stat--warning' : ''}`}>
+          <dd
+            className={`${figures} ${dispatch.queued > 0 && foreignNote === null ? 'stat--warning' : ''}`}
+            title={foreignNote ?? undefined}
+          >
             {format.number(dispatch.queued)}
           </dd>
         </div>

@@ -3,6 +3,7 @@ import { useLiveStatus } from '../../live-status/LiveStatusProvider.js'
 import { CurrentKeyCard } from './CurrentKeyCard.js'
 import { DispatchCard } from './DispatchCard.js'
 import { ImportNotice } from './ImportNotice.js'
+import { InstancesCard } from './InstancesCard.js'
 import { LanesCard } from './LanesCard.js'
 import { PoolCard } from './PoolCard.js'
 import { RecentKeyEvents } from './RecentKeyEvents.js'
@@ -11,8 +12,8 @@ import { UsageCharts } from './UsageCharts.js'
 import './overview.css'
 
 /**
- * The first screen: live pool, queue and guard state, the egress lanes, usage charts and the
- * latest key events.
+ * The first screen: live pool, queue and guard state, the egress lanes (and in cluster mode the
+ * instances driving them), usage charts and the latest key events.
  */
 export function OverviewPage() {
   const { t } = useI18n()
@@ -54,7 +55,16 @@ export function OverviewPage() {
           <SwitchGuardCard guard={status.switchGuard} clockOffsetMs={clockOffsetMs} />
         </div>
       )}
-      {status !== null && <LanesCard lanes={status.egresses} clockOffsetMs={clockOffsetMs} />}
+      {status !== null && (
+        <LanesCard lanes={status.egresses} cluster={status} clockOffsetMs={clockOffsetMs} />
+      )}
+      {status?.mode === 'cluster' && (
+        <InstancesCard
+          instances={status.instances}
+          lanes={status.egresses}
+          clockOffsetMs={clockOffsetMs}
+        />
+      )}
       <UsageCharts activity={activity} />
       <RecentKeyEvents changeSignature={eventsSignature} />
     </section>

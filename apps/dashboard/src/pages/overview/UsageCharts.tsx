@@ -1,25 +1,15 @@
-import type { StatsBucket } from '@sfp/schemas'
 import { useMemo, useState } from 'react'
-import { useAdminApi } from '../../auth/SessionProvider.js'
 import { LineChart } from '../../components/charts/LineChart.js'
 import { ErrorNotice } from '../../components/ErrorNotice.js'
-import { useApiResource } from '../../hooks/useApiResource.js'
+import { UsageRangeSwitch } from '../../components/UsageRangeSwitch.js'
 import { useRefreshOnActivity } from '../../hooks/useRefreshOnActivity.js'
-import { useTick } from '../../hooks/useTick.js'
+import { type UsageRange, useUsageStats } from '../../hooks/useUsageStats.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
 import { toUsageSeries } from './usage-series.js'
 
-const RANGES = {
-  '24h': { ms: 24 * 3_600_000, bucket: '5m' },
-  '7d': { ms: 7 * 24 * 3_600_000, bucket: 'hour' },
-} as const satisfies Record<string, { ms: number; bucket: StatsBucket }>
-type Range = keyof typeof RANGES
-
-/** Charts are refreshed this often while the overview is open, with or without traffic. */
-const REFRESH_MS = 60_000
 /**
- * With traffic, sooner: at most every 5 s, and 1.5 s after the activity at the earliest, since
- * the request log (which the stats read) is written in batches every second.
+ * With traffic, sooner than the minute's refresh: at most every 5 s, and 1.5 s after the activity
+ * at the earliest, since the request log (which the stats read) is written in batches every second.
  */
 const ACTIVITY_REFRESH = { minIntervalMs: 5000, settleMs: 1500 }
 
@@ -32,30 +22,11 @@ interface UsageChartsProps {
 }
 
 export function UsageCharts({ activity }: UsageChartsProps) {
-  const { t, format, language } = useI18n()
-  const api = useAdminApi()
-  const [range, setRange] = useState<Range>('24h')
-  const tick = useTick(REFRESH_MS)
-  const stats = useApiResource(
-    (signal) => {
-      const to = Date.now()
-      return api.stats({ from: to - RANGES[range].ms, to, bucket: RANGES[range].bucket }, signal)
-    },
-    [api, range, tick],
-  )
+  const { t, format } = useI18n()
+  const [range, setRange] = useState<UsageRange>('24h')
+  const { stats, formatTime } = useUsageStats(range, 'total')
   useRefreshOnActivity(activity, stats.reload, ACTIVITY_REFRESH)
   const series = useMemo(() => (stats.data ? toUsageSeries(stats.data) : null), [stats.data])
-  const timeFormat = useMemo(
-    () =>
-      new Intl.DateTimeFormat(language === 'zh' ? 'zh-CN' : 'en', {
-        ...(range === '7d' ? { month: 'numeric', day: 'numeric' } : {}),
-        hour: '2-digit',
-        minute: '2-digit',
-        hour12: false,
-      }),
-    [language, range],
-  )
-  const formatTime = (ms: number) => timeFormat.format(ms)
   // Not rounded: the axis' middle line of a 0–1 or 0–5 scale is 0.5 or 2.5, not 1 or 3.
   const count = (value: number) => format.number(value)
 
@@ -65,20 +36,7 @@ export function UsageCharts({ activity }: UsageChartsProps) {
         <h2 id="usage-title" className="card__title">
           {t('usage.title')}
         </h2>
-        <fieldset className="segmented">
-          <legend className="sr-only">{t('usage.range')}</legend>
-          {(Object.keys(RANGES) as Range[]).map((option) => (
-            <button
-              key={option}
-              type="button"
-              className="segmented__option"
-              aria-pressed={range === option}
-              onClick={() => setRange(option)}
-            >
-              {t(`usage.${option}`)}
-            </button>
-          ))}
-        </fieldset>
+        <UsageRangeSwitch range={range} onChange={setRange} />
       </div>
       <ErrorNotice error={stats.error} />
       {series === null && !stats.error && <p className="muted">{t('common.loading')}</p>}

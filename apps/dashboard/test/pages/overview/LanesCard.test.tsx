@@ -2,7 +2,13 @@ import { screen, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
 import { OverviewPage } from '../../../src/pages/overview/OverviewPage.js'
 import { json, mockFetch } from '../../helpers/fetch-mock.js'
-import { keyView, laneStatus, statusView } from '../../helpers/fixtures.js'
+import {
+  instanceStatus,
+  keyView,
+  laneStatus,
+  SELF_INSTANCE_ID,
+  statusView,
+} from '../../helpers/fixtures.js'
 import { renderSignedIn } from '../../helpers/render.js'
 
 const GUARD = laneStatus().switchGuard
@@ -41,7 +47,7 @@ function lanesStatus() {
   })
 }
 
-function renderOverview(status = lanesStatus()) {
+function renderOverview(status = lanesStatus(), language: 'zh' | 'en' = 'zh') {
   mockFetch({
     'GET /api/manage/status': () => json(status),
     'GET /api/manage/api-keys': () =>
@@ -61,7 +67,26 @@ function renderOverview(status = lanesStatus()) {
       }),
     'GET /api/manage/key-events': () => json({ events: [] }),
   })
-  renderSignedIn(<OverviewPage />, { live: true })
+  renderSignedIn(<OverviewPage />, { live: true, language })
+}
+
+/** The same lanes in cluster mode: #1 driven here, #3 by instance sfp-b, #5 by nobody. */
+function clusterLanesStatus() {
+  const status = lanesStatus()
+  return statusView({
+    ...status,
+    mode: 'cluster',
+    egresses: [
+      ...status.egresses.map((lane) =>
+        lane.id === 3 ? { ...lane, drivenBy: 'sfp-b' } : { ...lane, drivenBy: SELF_INSTANCE_ID },
+      ),
+      laneStatus({ id: 5, label: 'spare', state: 'disabled', drivenBy: null }),
+    ],
+    instances: [
+      instanceStatus(),
+      instanceStatus({ id: 'sfp-b', address: null, lanes: [3], self: false }),
+    ],
+  })
 }
 
 const laneOf = (id: number) => {
@@ -121,5 +146,77 @@ describe('the overview’s lanes card', () => {
     expect(within(card).getByText('没有出口通道：所有请求都会被拒绝。')).toBeTruthy()
     const guard = screen.getByRole('region', { name: '密钥切换保护' })
     expect(within(guard).getByRole('alert').textContent).toContain('没有可用出口')
+  })
+
+  it('in cluster mode, names the instance driving each lane and marks figures not this one’s', async () => {
+    renderOverview(clusterLanesStatus())
+    await screen.findByRole('region', { name: '出口通道' })
+
+    const own = laneOf(1)
+    expect(within(own).getByText('驱动实例')).toBeTruthy()
+    expect(within(own).getByText(SELF_INSTANCE_ID)).toBeTruthy()
+    expect(within(own).getByText('本实例')).toBeTruthy()
+    const ownSlots = within(own).getByText('1 / 1')
+    expect(ownSlots.classList.contains('figures--elsewhere')).toBe(false)
+    expect(ownSlots.getAttribute('title')).toBeNull()
+
+    const elsewhere = laneOf(3)
+    expect(within(elsewhere).getByText('sfp-b')).toBeTruthy()
+    expect(within(elsewhere).queryByText('本实例')).toBeNull()
+    const slots = within(elsewhere).getByText('0 / 1')
+    expect(slots.classList.contains('figures--elsewhere')).toBe(true)
+    expect(slots.getAttribute('title')).toBe(
+      '这是实例 sfp-b 的数字：这条通道由它驱动，不是本实例。',
+    )
+    const queued = within(elsewhere).getByText('2')
+    expect(queued.classList.contains('figures--elsewhere')).toBe(true)
+    expect(queued.classList.contains('stat--warning')).toBe(false)
+
+    const idle = laneOf(5)
+    expect(within(idle).getByText('无人驱动')).toBeTruthy()
+    expect(within(idle).getByText('0 / 1').getAttribute('title')).toBe(
+      '目前没有实例驱动这条通道，这些数字不属于本实例。',
+    )
+  })
+
+  it('says who drives a lane in English too', async () => {
+    renderOverview(clusterLanesStatus(), 'en')
+    await screen.findByRole('region', { name: 'Egress lanes' })
+    expect(within(laneOf(1)).getByText('Driven by')).toBeTruthy()
+    expect(within(laneOf(1)).getByText('This instance')).toBeTruthy()
+    expect(within(laneOf(3)).getByText('0 / 1').getAttribute('title')).toBe(
+      'These figures are instance sfp-b’s: it drives this lane, not this instance.',
+    )
+    expect(within(laneOf(5)).getByText('Not driven')).toBeTruthy()
+  })
+
+  it('words a refusal for want of the database', async () => {
+    const status = clusterLanesStatus()
+    renderOverview({
+      ...status,
+      switchGuard: {
+        ...status.switchGuard,
+        blocked: {
+          code: 'database_unavailable',
+          message: 'instance sfp-a cannot reach its database',
+          retryAfterSeconds: 15,
+          explanation: {
+            code: 'no_lane_held',
+            params: { instanceId: SELF_INSTANCE_ID, reason: 'database' },
+          },
+        },
+      },
+    })
+    const guard = await screen.findByRole('region', { name: '密钥切换保护' })
+    const alert = within(guard).getByRole('alert').textContent
+    expect(alert).toContain('请求正被拒绝: 本实例连不上数据库 · 15 秒后重试')
+    expect(alert).toContain(`实例 ${SELF_INSTANCE_ID} 连不上数据库（PostgreSQL）`)
+  })
+
+  it('shows no driver in single mode', async () => {
+    renderOverview()
+    await screen.findByRole('region', { name: '出口通道' })
+    expect(within(laneOf(1)).queryByText('驱动实例')).toBeNull()
+    expect(within(laneOf(3)).getByText('0 / 1').getAttribute('title')).toBeNull()
   })
 })

@@ -427,7 +427,7 @@ export default fp<ClientKeysPluginOptions>(
         const rows = await repository.all()
         const present = new Set(rows.map((row) => row.id))
         for (const row of rows) {
-          const pending = usage.queued(row.id)
+          const pending = usage.unwritten(row.id)
           if (pending !== undefined) {
             rollDay(row, pending.day)
             if (row.usageDay === pending.day) {

@@ -357,11 +357,13 @@ export default fp<ClusterPluginOptions>(
       throw error
     }
     await refreshInstances()
+    // What drifts without a change being told: who is alive and drives what, and the client
+    // keys' day and month counters every instance adds to (limits hold cluster-wide within this).
     const refreshEvery = Math.max(1000, Math.round(leaseMs / 3))
     let cancelRefresh: (() => void) | null = null
     const scheduleRefresh = () => {
       cancelRefresh = clock.setTimer(() => {
-        void refreshInstances().finally(() => {
+        void Promise.all([refreshInstances(), reloads['client-keys']()]).finally(() => {
           if (cancelRefresh !== null) scheduleRefresh()
         })
       }, refreshEvery)

@@ -272,4 +272,37 @@ describePostgres('cluster mode: instances on one PostgreSQL share the lanes', ()
     )
     expect(tookMs).toBeLessThan(2000)
   })
+
+  it("counts a client key's daily requests across instances", { timeout: 30_000 }, async () => {
+    const { a, b } = await startCluster(0)
+    const created = await a.app.inject({
+      method: 'POST',
+      url: '/api/manage/client-keys',
+      headers: admin,
+      payload: { name: 'quota', dailyRequests: 4 },
+    })
+    const { plaintext } = created.json() as { plaintext: string }
+    const ask = (url: string) =>
+      fetch(`${url}${CHAT}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${plaintext}`, 'content-type': 'application/json' },
+        body: JSON.stringify(chatBody()),
+      })
+    await until(
+      () => b.app.clientKeys.list().keys.some((key) => key.name === 'quota'),
+      2000,
+      'the key on b',
+    )
+    for (const url of [a.url, a.url, b.url, b.url]) expect((await ask(url)).status).toBe(200)
+    // Each instance counted two; once their counts are written and read back (usage is written
+    // every 5 s, read every LEASE_SECONDS / 3), each knows the day's four.
+    const usedToday = (instance: Instance) =>
+      instance.app.clientKeys.list().keys.find((key) => key.name === 'quota')?.usage.requestsToday
+    await until(() => usedToday(a) === 4 && usedToday(b) === 4, 10_000, 'four on both')
+    const refused = await ask(b.url)
+    expect(refused.status).toBe(429)
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe(
+      'client_quota_exceeded',
+    )
+  })
 })

@@ -1,6 +1,7 @@
 /**
  * `pnpm bench`: the proxy under load, beside the upstream itself and plain baselines, all in one
  * run on this machine. Prints a Markdown table and writes bench/results/latest.json.
+ * `pnpm bench --cluster`: cluster mode on PostgreSQL alone; writes bench/results/cluster.json.
  * See bench/README.md for what each scenario measures and how.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -9,10 +10,18 @@ import { join } from 'node:path'
 import { startMockUpstream } from '@sfp/test-support/upstream'
 import { ensureServerBuild } from './lib/build.js'
 import type { Figure } from './lib/figures.js'
+import {
+  type BenchDatabase,
+  DEFAULT_DATABASE_URL,
+  describeDatabaseUrl,
+  openBenchDatabase,
+  PostgresUnreachable,
+} from './lib/postgres.js'
 import type { BenchChild } from './lib/processes.js'
 import { REPO_ROOT } from './lib/repo.js'
 import { describeMachine, formatTable } from './lib/report.js'
 import { writeResults } from './lib/results.js'
+import { measureCluster } from './scenarios/cluster.js'
 import { measureEventLoop } from './scenarios/event-loop.js'
 import { measureFirstByte } from './scenarios/first-byte.js'
 import { measureLanes } from './scenarios/lanes.js'
@@ -35,7 +44,13 @@ const only = new Set(
   process.argv.flatMap((arg, i) => (arg === '--only' ? [process.argv[i + 1] ?? ''] : [])),
 )
 const runs = (scenario: string) => only.size === 0 || only.has(scenario)
-const writesResults = !quick && only.size === 0
+/**
+ * `--cluster`: only the cluster scenario (it needs PostgreSQL, the others do not), its results
+ * in a file of their own; with `--quick`, shorter and none written.
+ */
+const clusterOnly = process.argv.includes('--cluster')
+const writesResults = !quick && (clusterOnly || only.size === 0)
+const RESULTS_FILE = clusterOnly ? 'bench/results/cluster.json' : 'bench/results/latest.json'
 const PLAN = {
   queued: 10_000,
   firstByte: quick
@@ -61,6 +76,18 @@ const PLAN = {
     openOverMs: 1000,
     latencyRounds: quick ? 1 : 3,
   },
+  cluster: {
+    // 16 clients keep 4 lanes of one slot busy with requests queued behind each.
+    throughput: quick
+      ? { clients: 16, upstreamDelayMs: 300, warmupMs: 1000, durationMs: 2000 }
+      : { clients: 16, upstreamDelayMs: 300, warmupMs: 3000, durationMs: 10_000 },
+    // An admin's pace: each change meets two quiet instances (no echo of the last one in flight).
+    propagation: { samples: quick ? 10 : 30, pollMs: 5, gapMs: 250 },
+    // As scenario 6's proxy hop: two servers alternating request by request.
+    firstByte: quick
+      ? { rounds: 2, requestsPerRound: 50, warmupRequests: 50 }
+      : { rounds: 12, requestsPerRound: 200, warmupRequests: 1500 },
+  },
 }
 /** Extra `node` flags for the proxy servers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
 const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)
@@ -73,6 +100,8 @@ const CONCURRENT = { DISPATCH_CONCURRENCY: '1024', DISPATCH_QUEUE_MAX: '20000' }
 
 const machine = describeMachine()
 console.log(`SiliconFlow Proxy benchmark: ${machine.cores} cores, Node ${machine.node}`)
+const database = clusterOnly ? await openClusterDatabase() : undefined
+if (clusterOnly && database === undefined) process.exit(0)
 ensureServerBuild()
 const started = performance.now()
 const loadBefore = loadavg()[0] ?? 0
@@ -90,88 +119,15 @@ const take = (key: string, result: { figures: Figure[]; details: Record<string, 
   console.log(`  done: ${key} (${seconds} s)`)
 }
 
-// The gate's heap figure needs this process quiet: before the upstream and the load start.
-if (runs('4')) take('4 serialized: slot gate', await measureGate(PLAN.queued))
-
-const workDir = mkdtempSync(join(tmpdir(), 'sfp-bench-'))
-const children: BenchChild[] = []
-const upstream = await startMockUpstream({
-  accounts: { [UPSTREAM_KEY]: { totalBalance: '1000000.00' } },
-  // ~11 events over ~4 s: 1,000 streams opened over 1 s are all open at once for a while.
-  sseIntervalMs: 400,
-  stampSseEvents: true,
-  keepRequests: false,
-})
-const withNginx = nginxAvailable()
-try {
-  const server = (name: string, settings: Record<string, string>) =>
-    startProductionServer({
-      name,
-      upstreamUrl: upstream.url,
-      upstreamKey: UPSTREAM_KEY,
-      settings,
-      workDir,
-      nodeArgs: serverNodeArgs,
-    }).then((launched) => {
-      children.push(launched.process)
-      return launched
-    })
-  const direct: Target = {
-    name: 'direct',
-    origin: upstream.url,
-    authorization: `Bearer ${UPSTREAM_KEY}`,
-  }
-  const baseline = await startBaseline(upstream.url, UPSTREAM_KEY, workDir)
-  children.push(baseline.process)
-  const nginx = withNginx ? await startNginx(upstream.url, UPSTREAM_KEY, workDir) : undefined
-  if (nginx) children.push(nginx.process)
-  const others = [baseline.target, ...(nginx ? [nginx.target] : [])]
-
-  if (runs('1') || runs('2') || runs('5')) {
-    const proxy = await server('proxy', CONCURRENT)
-    const targets = [direct, proxy.target, ...others]
-    if (runs('1')) take('1 first byte', await measureFirstByte(targets, PLAN.firstByte))
-    if (runs('2')) take('2 throughput', await measureThroughput(targets, PLAN.throughput))
-    const { connectionLevels } = PLAN.throughput
-    if (runs('5')) {
-      const compared = { target: baseline.target, probe: baseline.probe }
-      const measured = await measureEventLoop(proxy, compared, connectionLevels, PLAN.eventLoopMs)
-      take('5 event loop', measured)
-    }
-    await proxy.process.stop()
-  }
-
-  if (runs('3')) {
-    // A fresh server, so that the RSS per stream is not hidden in a heap grown by earlier load.
-    const streaming = await server('proxy-streams', CONCURRENT)
-    take('3 SSE streams', await measureStreams(direct, streaming, others, PLAN.streams))
-    await streaming.process.stop()
-  }
-
-  if (runs('4')) {
-    const serialized = await server('proxy-serialized', {
-      DISPATCH_QUEUE_MAX: String(PLAN.queued + 100),
-    })
-    take('4 serialized: server', await measureQueuedServer(serialized, upstream, PLAN.queued))
-    await serialized.process.stop()
-  }
-
-  if (runs('6')) {
-    // Its own look-alikes (one with a 300 ms delay) and proxies; every server on a fresh data dir.
-    const lanes = { ...PLAN.lanes, workDir, nodeArgs: serverNodeArgs }
-    take('6 lanes', await measureLanes(lanes))
-  }
-} finally {
-  await Promise.all(children.map((child) => child.stop()))
-  await upstream.close()
-  rmSync(workDir, { recursive: true, force: true })
-}
+let withNginx = false
+if (database === undefined) await runScenarios()
+else await runCluster(database)
 
 figures.sort((a, b) => a.scenario.localeCompare(b.scenario))
 const date = new Date().toISOString()
 console.log(`\n${formatTable(figures, { machine, date, loadBefore })}`)
 if (writesResults) {
-  writeResults(join(REPO_ROOT, 'bench/results/latest.json'), {
+  writeResults(join(REPO_ROOT, RESULTS_FILE), {
     date,
     machine,
     loadAverage: { before: loadBefore, after: loadavg()[0] ?? 0 },
@@ -180,5 +136,116 @@ if (writesResults) {
     figures,
     details,
   })
-  console.log('\nwritten: bench/results/latest.json')
+  console.log(`\nwritten: ${RESULTS_FILE}`)
+}
+
+/** Scenarios 1-6 (those `--only` names). */
+async function runScenarios(): Promise<void> {
+  // The gate's heap figure needs this process quiet: before the upstream and the load start.
+  if (runs('4')) take('4 serialized: slot gate', await measureGate(PLAN.queued))
+
+  const workDir = mkdtempSync(join(tmpdir(), 'sfp-bench-'))
+  const children: BenchChild[] = []
+  const upstream = await startMockUpstream({
+    accounts: { [UPSTREAM_KEY]: { totalBalance: '1000000.00' } },
+    // ~11 events over ~4 s: 1,000 streams opened over 1 s are all open at once for a while.
+    sseIntervalMs: 400,
+    stampSseEvents: true,
+    keepRequests: false,
+  })
+  withNginx = nginxAvailable()
+  try {
+    const server = (name: string, settings: Record<string, string>) =>
+      startProductionServer({
+        name,
+        upstreamUrl: upstream.url,
+        upstreamKey: UPSTREAM_KEY,
+        settings,
+        workDir,
+        nodeArgs: serverNodeArgs,
+      }).then((launched) => {
+        children.push(launched.process)
+        return launched
+      })
+    const direct: Target = {
+      name: 'direct',
+      origin: upstream.url,
+      authorization: `Bearer ${UPSTREAM_KEY}`,
+    }
+    const baseline = await startBaseline(upstream.url, UPSTREAM_KEY, workDir)
+    children.push(baseline.process)
+    const nginx = withNginx ? await startNginx(upstream.url, UPSTREAM_KEY, workDir) : undefined
+    if (nginx) children.push(nginx.process)
+    const others = [baseline.target, ...(nginx ? [nginx.target] : [])]
+
+    if (runs('1') || runs('2') || runs('5')) {
+      const proxy = await server('proxy', CONCURRENT)
+      const targets = [direct, proxy.target, ...others]
+      if (runs('1')) take('1 first byte', await measureFirstByte(targets, PLAN.firstByte))
+      if (runs('2')) take('2 throughput', await measureThroughput(targets, PLAN.throughput))
+      const { connectionLevels } = PLAN.throughput
+      if (runs('5')) {
+        const compared = { target: baseline.target, probe: baseline.probe }
+        const measured = await measureEventLoop(proxy, compared, connectionLevels, PLAN.eventLoopMs)
+        take('5 event loop', measured)
+      }
+      await proxy.process.stop()
+    }
+
+    if (runs('3')) {
+      // A fresh server, so that the RSS per stream is not hidden in a heap grown by earlier load.
+      const streaming = await server('proxy-streams', CONCURRENT)
+      take('3 SSE streams', await measureStreams(direct, streaming, others, PLAN.streams))
+      await streaming.process.stop()
+    }
+
+    if (runs('4')) {
+      const serialized = await server('proxy-serialized', {
+        DISPATCH_QUEUE_MAX: String(PLAN.queued + 100),
+      })
+      take('4 serialized: server', await measureQueuedServer(serialized, upstream, PLAN.queued))
+      await serialized.process.stop()
+    }
+
+    if (runs('6')) {
+      // Its own look-alikes (one with a 300 ms delay) and proxies; every server on a fresh data dir.
+      const lanes = { ...PLAN.lanes, workDir, nodeArgs: serverNodeArgs }
+      take('6 lanes', await measureLanes(lanes))
+    }
+  } finally {
+    await Promise.all(children.map((child) => child.stop()))
+    await upstream.close()
+    rmSync(workDir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * PostgreSQL at DATABASE_URL (default: the tests' database), or undefined, said why, when it
+ * cannot be reached: the cluster run is then skipped without failing.
+ */
+async function openClusterDatabase(): Promise<BenchDatabase | undefined> {
+  const url = process.env.DATABASE_URL || DEFAULT_DATABASE_URL
+  try {
+    const opened = await openBenchDatabase(url)
+    console.log(`PostgreSQL: ${describeDatabaseUrl(url)} (schemas of this run dropped after it)`)
+    return opened
+  } catch (error) {
+    if (!(error instanceof PostgresUnreachable)) throw error
+    console.log(
+      `PostgreSQL at ${describeDatabaseUrl(url)} is unreachable (${error.message}): the cluster scenario needs one; set DATABASE_URL=postgres://... Nothing was measured.`,
+    )
+    return undefined
+  }
+}
+
+/** Cluster mode: its servers, proxies and look-alikes, every one stopped before it returns. */
+async function runCluster(opened: BenchDatabase): Promise<void> {
+  const workDir = mkdtempSync(join(tmpdir(), 'sfp-bench-'))
+  try {
+    const options = { ...PLAN.cluster, database: opened, workDir, nodeArgs: serverNodeArgs }
+    take('cluster', await measureCluster(options))
+  } finally {
+    await opened.close()
+    rmSync(workDir, { recursive: true, force: true })
+  }
 }

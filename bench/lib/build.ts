@@ -6,9 +6,17 @@ import { REPO_ROOT } from './repo.js'
 /** What `node apps/server/dist/server.js` loads: the server and the packages it imports. */
 const SERVER_BUILD_OUTPUTS = [
   'apps/server/dist/server.js',
-  ...['schemas', 'db', 'key-pool', 'egress', 'dispatch', 'proxy'].map(
-    (name) => `packages/${name}/dist/index.js`,
-  ),
+  ...[
+    'runtime',
+    'schemas',
+    'db',
+    'key-pool',
+    'egress',
+    'dispatch',
+    'proxy',
+    'notify',
+    'cluster',
+  ].map((name) => `packages/${name}/dist/index.js`),
 ]
 
 /**

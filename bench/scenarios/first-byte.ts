@@ -83,6 +83,31 @@ export function addedOver(
 export const pickP50 = (figures: RoundFigures) => figures.p50
 export const pickP99 = (figures: RoundFigures) => figures.p99
 
+/**
+ * Four figures of one comparison: the base's p50 and p99, and what the other path adds over it
+ * (median over rounds), the p50 held to `p50Target` ms when given.
+ */
+export function addedFirstByteFigures(
+  scenario: string,
+  names: { base: string; added: string },
+  base: readonly RoundFigures[],
+  other: readonly RoundFigures[],
+  p50Target?: number,
+): Figure[] {
+  return [
+    figure(scenario, `${names.base}: TTFB p50`, median(base.map(pickP50)), 'ms'),
+    figure(scenario, `${names.base}: TTFB p99`, median(base.map(pickP99)), 'ms'),
+    figure(
+      scenario,
+      `${names.added}, p50`,
+      addedOver(other, base, pickP50),
+      'ms',
+      p50Target === undefined ? undefined : { op: '<=', limit: p50Target },
+    ),
+    figure(scenario, `${names.added}, p99`, addedOver(other, base, pickP99), 'ms'),
+  ]
+}
+
 /** Per-round figures for the results file. */
 export function roundDetails(list: readonly RoundFigures[]) {
   return {

@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import { type HttpConnectProxy, startHttpConnectProxy } from '@sfp/test-support'
-import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
+import type { MockUpstream } from '@sfp/test-support/upstream'
 import { type Figure, figure } from '../lib/figures.js'
+import { CHAT_PATH, GUARD_MINUTES, startLaneUpstream } from '../lib/lane-upstream.js'
 import { chatCompletion, poolFor } from '../lib/load.js'
-import { median, rounded, type Summary, summarize } from '../lib/stats.js'
+import { rounded, type Summary, summarize } from '../lib/stats.js'
 import { type ProductionServer, startProductionServer } from '../targets/production-server.js'
 import {
-  addedOver,
+  addedFirstByteFigures,
   type FirstByteOptions,
   firstByteRounds,
-  pickP50,
-  pickP99,
   roundDetails,
 } from './first-byte.js'
 
@@ -20,8 +19,6 @@ export const RATE_RATIO_TARGET = 3.5
 /** Time to first byte the hop through an HTTP CONNECT proxy lane may add, p50. */
 export const HOP_P50_TARGET_MS = 0.3
 
-const CHAT_PATH = '/v1/chat/completions'
-const GUARD_MINUTES = 30
 /** The proxies' outgoing addresses: each a source IP of its own (127.0.0.0/8 is loopback). */
 const PROXY_ADDRESSES = ['127.0.0.2', '127.0.0.3', '127.0.0.4'] as const
 
@@ -81,27 +78,9 @@ export async function measureLanes(
     proxies.push(proxy)
     return proxy
   }
-  /**
-   * A look-alike with an account per key. Delayed (part 1): every chat completion answered after
-   * `delayMs`, requests recorded (source addresses) and the lane invariants watched. Not delayed
-   * (part 2, thousands of requests): nothing recorded.
-   */
   const startUpstream = async (keys: readonly string[], delayMs: number) => {
-    const upstream = await startMockUpstream({
-      accounts: Object.fromEntries(keys.map((key) => [key, { totalBalance: '1000000.00' }])),
-      keepRequests: delayMs > 0,
-      ...(delayMs > 0
-        ? { invariants: { guardWindowMs: GUARD_MINUTES * 60_000, concurrency: 1 } }
-        : {}),
-    })
+    const upstream = await startLaneUpstream(keys, delayMs)
     upstreams.push(upstream)
-    if (delayMs > 0) {
-      upstream.script({
-        match: { path: CHAT_PATH },
-        fault: { kind: 'delay', ms: delayMs },
-        times: Number.POSITIVE_INFINITY,
-      })
-    }
     return upstream
   }
   const server = (
@@ -201,20 +180,12 @@ export async function measureLanes(
         '',
         { op: '<=', limit: 0 },
       ),
-      figure(SCENARIO, 'direct lane: TTFB p50', median(directRounds.map(pickP50)), 'ms'),
-      figure(SCENARIO, 'direct lane: TTFB p99', median(directRounds.map(pickP99)), 'ms'),
-      figure(
+      ...addedFirstByteFigures(
         SCENARIO,
-        'HTTP proxy lane: added TTFB over direct lane, p50',
-        addedOver(proxyRounds, directRounds, pickP50),
-        'ms',
-        { op: '<=', limit: HOP_P50_TARGET_MS },
-      ),
-      figure(
-        SCENARIO,
-        'HTTP proxy lane: added TTFB over direct lane, p99',
-        addedOver(proxyRounds, directRounds, pickP99),
-        'ms',
+        { base: 'direct lane', added: 'HTTP proxy lane: added TTFB over direct lane' },
+        directRounds,
+        proxyRounds,
+        HOP_P50_TARGET_MS,
       ),
     ]
     return {

@@ -69,6 +69,7 @@ const TOPICS_OF_ROUTE: Record<string, readonly ChangeTopic[]> = {
 }
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
+const ADMIN_ROUTE = /^\/api\/manage\/([\w-]+)/
 
 /** A key whose claim was refused is not tried by this instance again for this long. */
 const TAKEN_RECHECK_MS = 30_000
@@ -335,13 +336,17 @@ export default fp<ClusterPluginOptions>(
       }),
     ]
 
-    // Admin changes (docs/behaviour.md §9: on every instance within 2 s).
-    app.addHook('onResponse', async (request: FastifyRequest, reply) => {
+    // Admin changes (docs/behaviour.md §9: on every instance within 2 s). A callback hook that
+    // returns at once: it sees every response, proxied ones included, and publishes off the path.
+    app.addHook('onResponse', (request: FastifyRequest, reply, done) => {
+      done()
       if (READS.has(request.method) || reply.statusCode >= 400) return
-      const match = /^\/api\/manage\/([\w-]+)/.exec(request.url)
+      const match = ADMIN_ROUTE.exec(request.url)
       const topics = match ? TOPICS_OF_ROUTE[match[1] as string] : undefined
       if (topics === undefined) return
-      for (const topic of topics) await publish(topic)
+      void (async () => {
+        for (const topic of topics) await publish(topic)
+      })()
     })
 
     app.egress.useLaneFences((id) => {

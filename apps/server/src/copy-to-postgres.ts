@@ -42,7 +42,7 @@ async function runCopy(env: NodeJS.ProcessEnv, print: (line: string) => void): P
     }
     const target = await openPostgres({ url: config.databaseUrl })
     try {
-      // No server may use the database while it is filled.
+      // No server may use the database while it is filled (each running one holds it shared).
       const release = await claimSoleInstance(target, () => {})
       try {
         const report = await copySqliteToPostgres(source, target)

@@ -152,16 +152,30 @@ function checkWritable(dataDir: string): void {
 export const databasePlugin = fp<DatabasePluginOptions>(
   async (app, { dataDir, databaseUrl }) => {
     if (databaseUrl !== undefined) {
-      const { openPostgres } = await import('./pg/index.js')
+      const { openPostgres, claimSharedUse } = await import('./pg/index.js')
       const postgres = await openPostgres({
         url: databaseUrl,
         // An idle connection the server dropped is replaced by the pool at the next query.
         onIdleClientError: (error) =>
           app.log.warn({ code: (error as { code?: unknown }).code }, 'PostgreSQL connection lost'),
       })
+      // Shared with the other servers on this database, never with a copy filling it.
+      let release: () => Promise<void>
+      try {
+        release = await claimSharedUse(postgres, (error) =>
+          app.log.warn(
+            { code: (error as { code?: unknown }).code },
+            'lost the connection that marks this server as using the database',
+          ),
+        )
+      } catch (error) {
+        await postgres.close()
+        throw error
+      }
       app.decorate('database', await postgresDatabaseOf(postgres))
       app.log.info({ schema: postgres.schema }, 'PostgreSQL database open')
       app.addHook('onClose', async () => {
+        await release()
         await postgres.close()
         app.log.info('database closed')
       })

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { openPostgres } from '@sfp/db/pg'
+import { claimSoleInstance, openPostgres } from '@sfp/db/pg'
 import type { ListKeysResponse } from '@sfp/schemas'
 import { describePostgres, useTestSchema } from '@sfp/test-support/postgres'
 import { expect, it } from 'vitest'
@@ -66,5 +66,33 @@ describePostgres('pnpm db:copy-to-postgres', () => {
     const noFile = copy({ DATA_DIR: tempDataDir(), DATABASE_URL: schema.url })
     expect(noFile.code).toBe(1)
     expect(noFile.stderr).toContain('No SQLite database')
+  })
+
+  it('is refused while a server uses the database; a server is refused while a copy fills it', async () => {
+    const dataDir = tempDataDir()
+    const before = await buildTestApp({}, { dataDir })
+    await before.app.close()
+    const DATABASE_URL = urlOn(schema.url, schema.name)
+
+    const running = await buildTestApp({ DATABASE_URL, INSTANCE_ID: 'running' })
+    const refused = copy({ DATA_DIR: dataDir, DATABASE_URL })
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('server (or another copy) is using this PostgreSQL database')
+    // A second server shares the database with the first (cluster mode).
+    const second = await buildTestApp({ DATABASE_URL, INSTANCE_ID: 'second' })
+    await second.app.close()
+    await running.app.close()
+
+    // The copy's own lock, held as the copy holds it: a server starting meanwhile is refused.
+    const handle = await openPostgres({ url: DATABASE_URL })
+    const release = await claimSoleInstance(handle, () => {})
+    try {
+      await expect(buildTestApp({ DATABASE_URL, INSTANCE_ID: 'late' })).rejects.toThrow(
+        /db:copy-to-postgres is filling this PostgreSQL database/,
+      )
+    } finally {
+      await release()
+      await handle.close()
+    }
   })
 })

@@ -1,7 +1,12 @@
 import type { AddressInfo } from 'node:net'
 import { openPostgres } from '@sfp/db/pg'
 import type { ListLogsResponse, StatusView } from '@sfp/schemas'
-import { describePostgres, useTestSchema } from '@sfp/test-support/postgres'
+import {
+  describePostgres,
+  openPgGate,
+  type PgGate,
+  useTestSchema,
+} from '@sfp/test-support/postgres'
 import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
 import { afterEach, expect, it } from 'vitest'
 import { laneKey, startLaneProxies } from '../helpers/lanes-app.js'
@@ -33,8 +38,10 @@ interface Instance extends TestApp {
 }
 
 const upstreams: MockUpstream[] = []
+const gates: PgGate[] = []
 afterEach(async () => {
   for (const upstream of upstreams.splice(0)) await upstream.close()
+  for (const gate of gates.splice(0)) await gate.close()
 })
 
 describePostgres('cluster mode: instances on one PostgreSQL share the lanes', () => {
@@ -49,7 +56,6 @@ describePostgres('cluster mode: instances on one PostgreSQL share the lanes', ()
     })
     upstreams.push(upstream)
     const env = {
-      DATABASE_URL: urlOn(schema.url, schema.name),
       UPSTREAM_BASE_URL: upstream.url,
       EGRESS_PROXIES: proxies.urls.join(','),
       LEASE_SECONDS: '3',
@@ -57,8 +63,16 @@ describePostgres('cluster mode: instances on one PostgreSQL share the lanes', ()
       AUTO_QUERY_BALANCE_AFTER_CALLS: '0',
       BALANCE_REFRESH_MINUTES: '0',
     }
-    const start = async (id: string, address: string): Promise<Instance> => {
-      const test = await buildTestApp({ ...env, INSTANCE_ID: id, EGRESS_DIRECT_ADDRESS: address })
+    // b reaches PostgreSQL through a gate, so that a test can take the database away from it.
+    const gate = await openPgGate(schema.url)
+    gates.push(gate)
+    const start = async (id: string, address: string, url = schema.url): Promise<Instance> => {
+      const test = await buildTestApp({
+        ...env,
+        DATABASE_URL: urlOn(url, schema.name),
+        INSTANCE_ID: id,
+        EGRESS_DIRECT_ADDRESS: address,
+      })
       await test.app.listen({ port: 0, host: '127.0.0.1' })
       const { port } = test.app.server.address() as AddressInfo
       return { ...test, url: `http://127.0.0.1:${port}` }
@@ -68,11 +82,11 @@ describePostgres('cluster mode: instances on one PostgreSQL share the lanes', ()
     await a.app.keyPool.add({
       api_keys: Array.from({ length: 8 }, (_, i) => laneKey(i + 1)).join('\n'),
     })
-    const b = await start('sfp-b', '127.0.0.11')
+    const b = await start('sfp-b', '127.0.0.11', gate.url)
     const more: Instance[] = []
     for (let n = 2; n < instanceCount; n++)
       more.push(await start(`sfp-${'abcdef'[n]}`, `127.0.0.${10 + n}`))
-    return { proxies, upstream, a, b, more }
+    return { proxies, upstream, a, b, more, gate }
   }
 
   const held = (instance: Instance) =>
@@ -192,7 +206,7 @@ describePostgres('cluster mode: instances on one PostgreSQL share the lanes', ()
   it('takes over the lanes of an instance that lost its database, keeping their keys', {
     timeout: 30_000,
   }, async () => {
-    const { upstream, a, b } = await startCluster(2)
+    const { upstream, a, b, gate } = await startCluster(2)
     await until(() => held(a).length === 2 && held(b).length === 2, 15_000, 'a fair split')
     // Traffic through b's lanes: each takes a key.
     for (let i = 0; i < 4; i++) expect((await postJson(b.url, CHAT, chatBody())).status).toBe(200)
@@ -202,10 +216,10 @@ describePostgres('cluster mode: instances on one PostgreSQL share the lanes', ()
       ?.switchGuard.currentKeyId
     expect(keyOnLane).not.toBeNull()
 
-    // b loses PostgreSQL (its pool is gone: no renewal succeeds): it stops sending through its
+    // b loses PostgreSQL (every connection cut, new ones refused): it stops sending through its
     // lanes before their leases expire, and a takes the shared one over after they expired.
     const lostAt = Date.now()
-    await b.app.database.postgres?.pool.end()
+    gate.cut()
     await until(() => held(b).length === 0, 5000, 'b stops driving its lanes')
     const refused = await postJson(b.url, CHAT, chatBody())
     expect(refused.status).toBe(503)

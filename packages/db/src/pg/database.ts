@@ -98,40 +98,42 @@ export async function openPostgres({
 }
 
 /**
- * The session-level advisory lock a server holds while it uses the database alone: this number
- * (ASCII `sfp1`) with a hash of the schema, since deployments in two schemas of one database are
- * two databases to us (and the tests run many at once).
+ * The session-level advisory lock on a deployment's database: this number (ASCII `sfp1`) with a
+ * hash of the schema, since deployments in two schemas of one database are two databases to us
+ * (and the tests run many at once). Every running server holds it shared (cluster mode: many at
+ * once); `pnpm db:copy-to-postgres` holds it alone while it fills the database.
  */
-const SOLE_INSTANCE_LOCK_CLASS = 0x73667031
+const DATABASE_USE_LOCK_CLASS = 0x73667031
 
-/** A second server on a database another one already uses, before lane leases exist. */
+/** The database is in use in a way that excludes what was asked (a copy, or a server during one). */
 export class DatabaseInUse extends Error {
   readonly code = 'SFP_DATABASE_IN_USE'
 }
 
 /**
- * Hold, on a connection of its own for as long as the server runs, the lock that says "one
- * server uses this database". Until lanes are leased between instances (docs/behaviour.md §9),
- * two servers on one database would send through the same lanes and keys from two IPs at once,
- * which is exactly what the §8 rules forbid: the second one is refused at boot instead.
- * Resolves to the release (idempotent); rejects with `DatabaseInUse` when another holds it.
+ * Hold the database's use lock on a connection of its own until the release: `sole` (the copy)
+ * alone, else shared with the other servers. Resolves to the release (idempotent); rejects with
+ * `DatabaseInUse` when the lock cannot be had now. `onLost`: the connection broke, which ends the
+ * lock (PostgreSQL restarted).
  */
-export async function claimSoleInstance(
+async function holdUseLock(
   handle: PostgresHandle,
+  sole: boolean,
   onLost: (error: Error) => void,
 ): Promise<() => Promise<void>> {
   const client = await handle.pool.connect()
   let released = false
   try {
+    const lock = sole ? 'pg_try_advisory_lock' : 'pg_try_advisory_lock_shared'
     const { rows } = await client.query<{ locked: boolean }>(
-      'SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked',
-      [SOLE_INSTANCE_LOCK_CLASS, handle.schema],
+      `SELECT ${lock}($1, hashtext($2)) AS locked`,
+      [DATABASE_USE_LOCK_CLASS, handle.schema],
     )
     if (rows[0]?.locked !== true) {
       throw new DatabaseInUse(
-        'another SiliconFlow Proxy server already uses this PostgreSQL database; running several ' +
-          'instances on one database (cluster mode, with lane leases) is not available in this ' +
-          'version: stop the other one, or give this one its own database',
+        sole
+          ? 'a SiliconFlow Proxy server (or another copy) is using this PostgreSQL database: stop every server on it first'
+          : 'pnpm db:copy-to-postgres is filling this PostgreSQL database: start the server once the copy is done',
       )
     }
   } catch (error) {
@@ -148,6 +150,22 @@ export async function claimSoleInstance(
     // Ending the session releases the lock, whatever state the connection is in.
     client.release(true)
   }
+}
+
+/** The copy into an empty database: no server may use it meanwhile, nor a second copy. */
+export function claimSoleInstance(
+  handle: PostgresHandle,
+  onLost: (error: Error) => void,
+): Promise<() => Promise<void>> {
+  return holdUseLock(handle, true, onLost)
+}
+
+/** A running server: any number of them share the database (cluster mode), never with a copy. */
+export function claimSharedUse(
+  handle: PostgresHandle,
+  onLost: (error: Error) => void,
+): Promise<() => Promise<void>> {
+  return holdUseLock(handle, false, onLost)
 }
 
 /** True when every committed migration has been applied, as `isMigrated` tells of SQLite. */

@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net'
 import { openPostgres } from '@sfp/db/pg'
-import type { ListLogsResponse } from '@sfp/schemas'
 import {
   describePostgres,
   openPgGate,
@@ -11,9 +10,8 @@ import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream
 import { afterEach, expect, it } from 'vitest'
 import { laneKey } from '../helpers/lanes-app.js'
 import { chatBody, postJson } from '../helpers/proxy-app.js'
-import { basicAuth, buildTestApp } from '../helpers/test-app.js'
+import { buildTestApp } from '../helpers/test-app.js'
 
-const admin = { authorization: basicAuth() }
 const CHAT = '/v1/chat/completions'
 const LEASE_SECONDS = 3
 
@@ -45,8 +43,16 @@ describePostgres('cluster mode: PostgreSQL goes away and comes back', () => {
   }, async () => {
     const gate: PgGate = await openPgGate(schema.url)
     opened.push(gate)
-    const upstream: MockUpstream = await startMockUpstream({ acceptAnyKey: true })
+    const upstream: MockUpstream = await startMockUpstream({
+      acceptAnyKey: true,
+      invariants: { guardWindowMs: 30 * 60_000, concurrency: 1 },
+    })
     opened.push(upstream)
+    upstream.script({
+      match: { path: CHAT },
+      fault: { kind: 'delay', ms: 20 },
+      times: Number.POSITIVE_INFINITY,
+    })
     const { app } = await buildTestApp({
       DATABASE_URL: urlOn(gate.url, schema.name),
       UPSTREAM_BASE_URL: upstream.url,
@@ -69,6 +75,17 @@ describePostgres('cluster mode: PostgreSQL goes away and comes back', () => {
       return answer
     }
     for (let i = 0; i < 3; i++) expect((await ask()).status).toBe(200)
+    // Under load from here on: three clients asking one after another each.
+    let loading = true
+    const codes: string[] = []
+    const load = Array.from({ length: 3 }, async () => {
+      while (loading) {
+        const answer = await ask()
+        if (answer.status !== 200) {
+          codes.push(((await answer.json()) as { error: { code: string } }).error.code)
+        } else await answer.arrayBuffer()
+      }
+    })
 
     // PostgreSQL goes away (every connection reset, new ones refused).
     gate.cut()
@@ -85,13 +102,31 @@ describePostgres('cluster mode: PostgreSQL goes away and comes back', () => {
     // PostgreSQL is back: the instance renews, takes its lane again and serves.
     gate.restore()
     await until(() => held().length === 1, 3 * LEASE_SECONDS * 1000, 'the lane is driven again')
+    loading = false
+    await Promise.all(load)
     for (let i = 0; i < 3; i++) expect((await ask()).status).toBe(200)
+    // Under load, only answers and the outage's own refusal; the lane's rules held throughout.
+    expect(new Set(statuses)).toEqual(new Set([200, 503]))
+    expect(new Set(codes)).toEqual(new Set(['database_unavailable']))
+    expect(upstream.violations().total).toBe(0)
 
     // Every request made, served or refused, has its row: the rows of the outage waited in memory.
     expect(app.requestLog.dropped()).toBe(0)
-    await app.requestLog.flush()
-    const logs = await app.inject({ url: '/api/manage/logs?limit=100', headers: admin })
-    const items = (logs.json() as ListLogsResponse).items
-    expect(items.map((item) => item.status).sort()).toEqual([...statuses].sort())
+    const byStatus = (list: number[]) =>
+      Object.fromEntries([...new Set(list)].map((s) => [s, list.filter((x) => x === s).length]))
+    const storedByStatus = async () => {
+      await app.requestLog.flush()
+      const stored = await app.database.postgres?.pool.query<{ status: number; rows: number }>(
+        'SELECT status, count(*)::int AS rows FROM request_logs GROUP BY status',
+      )
+      return Object.fromEntries((stored?.rows ?? []).map((row) => [row.status, row.rows]))
+    }
+    // The last answer's row is recorded just after it was sent.
+    let stored = await storedByStatus()
+    for (let i = 0; i < 50 && JSON.stringify(stored) !== JSON.stringify(byStatus(statuses)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      stored = await storedByStatus()
+    }
+    expect(stored).toEqual(byStatus(statuses))
   })
 })

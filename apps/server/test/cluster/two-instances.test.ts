@@ -208,13 +208,22 @@ describePostgres('cluster mode: instances on one PostgreSQL share the lanes', ()
   }, async () => {
     const { upstream, a, b, gate } = await startCluster(2)
     await until(() => held(a).length === 2 && held(b).length === 2, 15_000, 'a fair split')
-    // Traffic through b's lanes: each takes a key.
-    for (let i = 0; i < 4; i++) expect((await postJson(b.url, CHAT, chatBody())).status).toBe(200)
+    // Traffic through b's lanes until its proxy lane has taken a key: two requests at a time,
+    // for up to 10 s (a lane's first key is claimed in the database first, and meanwhile the
+    // other lane may serve both).
     const directOfB = b.app.egress.list().find((egress) => egress.kind === 'direct')?.id
     const proxyOfB = held(b).find((id) => id !== directOfB) ?? 0
-    const keyOnLane = b.app.dispatch.status().egresses.find((lane) => lane.id === proxyOfB)
-      ?.switchGuard.currentKeyId
-    expect(keyOnLane).not.toBeNull()
+    const laneOfB = () => b.app.dispatch.status().egresses.find((lane) => lane.id === proxyOfB)
+    const trafficFrom = Date.now()
+    while (!laneOfB()?.switchGuard.currentKeyId && Date.now() - trafficFrom < 10_000) {
+      const answers = await Promise.all([
+        postJson(b.url, CHAT, chatBody()),
+        postJson(b.url, CHAT, chatBody()),
+      ])
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200])
+    }
+    const keyOnLane = laneOfB()?.switchGuard.currentKeyId ?? null
+    expect(keyOnLane, JSON.stringify(laneOfB())).not.toBeNull()
 
     // b loses PostgreSQL (every connection cut, new ones refused): it stops sending through its
     // lanes before their leases expire, and a takes the shared one over after they expired.

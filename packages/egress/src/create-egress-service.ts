@@ -181,8 +181,19 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
     }
   }
 
+  // Cluster mode: set by `useSendGate`; a lane's keyed requests are checked as they go out.
+  let sendGate: ((egressId: number) => boolean) | undefined
   const dispatcherOf = (row: EgressRow) =>
-    createEgressDispatcher(routeOf(row), { connectTimeoutMs: settings.upstreamConnectTimeoutMs })
+    createEgressDispatcher(routeOf(row), {
+      connectTimeoutMs: settings.upstreamConnectTimeoutMs,
+      sendGate:
+        instanceId === null
+          ? undefined
+          : {
+              allows: () => sendGate?.(row.id) ?? false,
+              refused: () => cutLane(row.id),
+            },
+    })
 
   function addEntry(row: EgressRow): Entry {
     const entry = new Entry(row, dispatcherOf(row), settings.egressDirect, now)
@@ -275,6 +286,21 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
   /** How a row reaches the way out: a change of it needs a new dispatcher. */
   const routeKey = (row: EgressRow) =>
     JSON.stringify([row.kind, row.host, row.port, row.username, row.password, row.localAddress])
+
+  /**
+   * A new dispatcher for the lane; the old one destroyed, aborting what is in flight through it
+   * (this instance may no longer send there). Destroyed on the next turn: the refusal of a send
+   * gate calls this from inside the old dispatcher's own write.
+   */
+  function cutLane(id: number): void {
+    const entry = entries.get(id)
+    if (entry === undefined) return
+    const old = entry.dispatcher
+    entry.dispatcher = dispatcherOf(entry.row)
+    setImmediate(() => {
+      old.destroy().catch(() => {})
+    })
+  }
 
   function dropEntry(entry: Entry): void {
     writes.discard(entry.id)
@@ -452,13 +478,9 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
       for (const entry of [...entries.values()]) if (!present.has(entry.id)) dropEntry(entry)
       changed()
     },
-    cut(id) {
-      const entry = entries.get(id)
-      if (entry === undefined) return
-      const old = entry.dispatcher
-      entry.dispatcher = dispatcherOf(entry.row)
-      // Aborts every request in flight through it: this instance may no longer send there.
-      old.destroy().catch(() => {})
+    cut: (id) => cutLane(id),
+    useSendGate(gate) {
+      sendGate = gate
     },
     wasCut(id, dispatcher) {
       const entry = entries.get(id)

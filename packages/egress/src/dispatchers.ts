@@ -15,6 +15,12 @@ export type EgressRoute =
 export interface DispatcherOptions {
   /** UPSTREAM_CONNECT_TIMEOUT_MS: to the upstream, or to the proxy and through its tunnel. */
   connectTimeoutMs: number
+  /**
+   * Cluster mode: asked as a request carrying a key is about to be written to its socket
+   * (after connecting, after the proxy's tunnel): false refuses it, unsent (the lane's lease ran
+   * out meanwhile, say after a long pause), and calls `refused`.
+   */
+  sendGate?: { allows(): boolean; refused(): void } | undefined
 }
 
 const proxyOrigin = (scheme: 'http' | 'https' | 'socks5', host: string, port: number) =>
@@ -70,5 +76,63 @@ export function createEgressDispatcher(route: EgressRoute, options: DispatcherOp
       })
       break
   }
-  return dispatcher.compose(markErrorsBeforeSend)
+  const { sendGate } = options
+  return sendGate === undefined
+    ? dispatcher.compose(markErrorsBeforeSend)
+    : dispatcher.compose(markErrorsBeforeSend, gateKeyedRequests(sendGate))
+}
+
+/** A request that would send a key upstream (not an egress check, which sends none). */
+function carriesKey(headers: Dispatcher.DispatchOptions['headers']): boolean {
+  if (headers == null) return false
+  if (Array.isArray(headers)) {
+    return headers.some((entry, i) =>
+      Array.isArray(entry)
+        ? String(entry[0]).toLowerCase() === 'authorization'
+        : i % 2 === 0 && String(entry).toLowerCase() === 'authorization',
+    )
+  }
+  if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    for (const [name] of headers as Iterable<[string, unknown]>) {
+      if (name.toLowerCase() === 'authorization') return true
+    }
+    return false
+  }
+  return Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')
+}
+
+/** Lapsed while connecting: the request never reached its socket. */
+export class LaneSendRefused extends Error {
+  readonly code = 'SFP_LANE_SEND_REFUSED'
+}
+
+/**
+ * The last check before a key goes out (`sendGate`): undici calls `onRequestStart` right before
+ * it writes the request to the socket, so a request dispatched while its lane's lease was good,
+ * that waited for a connection or a tunnel across a pause, is refused there, unsent. Its error
+ * is marked as raised before sending (the interceptor before this one), like a way out that failed.
+ */
+function gateKeyedRequests(gate: NonNullable<DispatcherOptions['sendGate']>) {
+  return (dispatch: Dispatcher['dispatch']): Dispatcher['dispatch'] =>
+    (options, handler: Dispatcher.DispatchHandler) => {
+      if (!carriesKey(options.headers)) return dispatch(options, handler)
+      const gated: Dispatcher.DispatchHandler = {
+        onRequestStart(controller, context) {
+          if (!gate.allows()) {
+            gate.refused()
+            controller.abort(new LaneSendRefused('the lane may no longer send (its lease ran out)'))
+            return
+          }
+          handler.onRequestStart?.(controller, context)
+        },
+        onRequestUpgrade: (controller, statusCode, headers, socket) =>
+          handler.onRequestUpgrade?.(controller, statusCode, headers, socket),
+        onResponseStart: (controller, statusCode, headers, statusMessage) =>
+          handler.onResponseStart?.(controller, statusCode, headers, statusMessage),
+        onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
+        onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
+        onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
+      }
+      return dispatch(options, gated)
+    }
 }

@@ -93,6 +93,11 @@ export interface EgressService {
   cut(id: number): void
   /** Whether the lane was cut since `dispatcher` was its dispatcher (an aborted call's cause). */
   wasCut(id: number, dispatcher: Dispatcher): boolean
+  /**
+   * Cluster mode: asked as each request carrying a key is about to be written to its socket;
+   * false refuses it unsent and cuts the lane (its lease ran out while it was connecting).
+   */
+  useSendGate(gate: (egressId: number) => boolean): void
 
   /**
    * Cluster mode: the fence of the lease this instance holds on a lane (undefined: none). A

@@ -287,6 +287,8 @@ describe('cluster mode: reload', () => {
     const { service, db } = await startService({
       settings: { instanceId: A, upstreamBaseUrl: mock.url },
     })
+    // Sending allowed, as the cluster plugin's gate says while the lane's lease is good.
+    service.useSendGate(() => true)
     const { id } = await service.create({ url: `http://127.0.0.1:${first.port}` })
     const before = service.lane(id)?.dispatcher
     if (before === undefined) throw new Error('no lane')
@@ -311,6 +313,8 @@ describe('cluster mode: reload', () => {
     const { service, db } = await startService({
       settings: { instanceId: A, upstreamBaseUrl: mock.url },
     })
+    // Sending allowed, as the cluster plugin's gate says while the lane's lease is good.
+    service.useSendGate(() => true)
     const { id } = await service.create({
       url: `http://lane-user:wrong-password@127.0.0.1:${proxy.port}`,
     })
@@ -336,6 +340,7 @@ describe('cluster mode: cut', () => {
     const { service } = await startService({
       settings: { instanceId: A, upstreamBaseUrl: mock.url },
     })
+    service.useSendGate(() => true)
     const id = builtinId(service)
     const old = service.lane(id)?.dispatcher
     if (old === undefined) throw new Error('no lane')
@@ -362,5 +367,31 @@ describe('cluster mode: cut', () => {
     service.cut(9999)
     expect(service.wasCut(9999, dispatcher)).toBe(false)
     expect(service.wasCut(id, dispatcher)).toBe(false)
+  })
+})
+
+describe('cluster mode: the send gate', () => {
+  it('refuses a keyed request unsent once the gate says no, and cuts the lane; keyless checks pass', async () => {
+    const mock = await upstream()
+    const { service } = await startService({
+      settings: { instanceId: A, upstreamBaseUrl: mock.url },
+    })
+    let leaseGood = true
+    service.useSendGate(() => leaseGood)
+    const id = builtinId(service)
+    const lane = service.lane(id)
+    if (lane === undefined) throw new Error('no lane')
+    expect(await tryThrough(lane.dispatcher, mock.url)).toBe(200)
+    expect(mock.requests).toHaveLength(1)
+
+    // The lease ran out between the grant and the write: nothing reaches the upstream.
+    const granted = lane.dispatcher
+    leaseGood = false
+    expect(await tryThrough(granted, mock.url)).toBe('SFP_LANE_SEND_REFUSED')
+    expect(mock.requests).toHaveLength(1)
+    expect(service.wasCut(id, granted)).toBe(true)
+    // An egress check sends no key: the gate leaves it alone.
+    const check = await service.check(id)
+    expect(check.ok).toBe(true)
   })
 })

@@ -354,6 +354,7 @@ export default fp<ClusterPluginOptions>(
       return fence === undefined ? undefined : { instanceId, token: fence.token }
     })
     app.dispatch.useLaneHolding(holding)
+    app.egress.useSendGate(holding.maySend)
     await manager.start()
     try {
       await bus.start()

@@ -5,6 +5,7 @@ import { claimSoleInstance, openPostgres } from '@sfp/db/pg'
 import type { ListKeysResponse } from '@sfp/schemas'
 import { describePostgres, useTestSchema } from '@sfp/test-support/postgres'
 import { expect, it } from 'vitest'
+import { urlOn } from '../helpers/cluster.js'
 import { basicAuth, buildTestApp, tempDataDir } from '../helpers/test-app.js'
 
 /** The built entry `pnpm db:copy-to-postgres` runs (`pnpm --filter @sfp/server... build` first). */
@@ -20,12 +21,6 @@ function copy(env: Record<string, string>) {
     encoding: 'utf8',
   })
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
-}
-
-function urlOn(url: string, schema: string): string {
-  const parsed = new URL(url)
-  parsed.searchParams.set('options', `-c search_path=${schema}`)
-  return parsed.toString()
 }
 
 describePostgres('pnpm db:copy-to-postgres', () => {

@@ -8,27 +8,13 @@ import {
 } from '@sfp/test-support/postgres'
 import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
 import { afterEach, expect, it } from 'vitest'
+import { until, urlOn } from '../helpers/cluster.js'
 import { laneKey } from '../helpers/lanes-app.js'
 import { chatBody, postJson } from '../helpers/proxy-app.js'
 import { buildTestApp } from '../helpers/test-app.js'
 
 const CHAT = '/v1/chat/completions'
 const LEASE_SECONDS = 3
-
-function urlOn(url: string, schema: string): string {
-  const parsed = new URL(url)
-  parsed.searchParams.set('options', `-c search_path=${schema}`)
-  return parsed.toString()
-}
-
-async function until(check: () => boolean, withinMs: number, what: string): Promise<number> {
-  const started = Date.now()
-  while (!check()) {
-    if (Date.now() - started > withinMs) throw new Error(`not within ${withinMs} ms: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return Date.now() - started
-}
 
 const opened: { close(): Promise<void> }[] = []
 afterEach(async () => {

@@ -4,6 +4,7 @@ import { describePostgres, useTestSchema } from '@sfp/test-support/postgres'
 import { type ServerProcess, startServerProcess } from '@sfp/test-support/server-process'
 import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
 import { afterEach, expect, it } from 'vitest'
+import { until, urlOn } from '../helpers/cluster.js'
 import { type LaneProxies, laneKey, startLaneProxies } from '../helpers/lanes-app.js'
 import { chatBody, postJson } from '../helpers/proxy-app.js'
 import { TEST_ADMIN_PASSWORD, TEST_CLIENT_KEY, tempDataDir } from '../helpers/test-app.js'
@@ -11,13 +12,6 @@ import { adminFetch } from '../reliability/child-server.js'
 
 const CHAT = '/v1/chat/completions'
 const LEASE_SECONDS = 3
-
-/** DATABASE_URL with every connection's search_path on the test's own schema. */
-function urlOn(url: string, schema: string): string {
-  const parsed = new URL(url)
-  parsed.searchParams.set('options', `-c search_path=${schema}`)
-  return parsed.toString()
-}
 
 const upstreams: MockUpstream[] = []
 const children: ServerProcess[] = []
@@ -58,20 +52,6 @@ async function sourceAddressOf(
     .at(-1)
   const index = proxies.urls.findIndex((proxyUrl) => proxyUrl.endsWith(`:${port}`))
   return proxies.addresses[index]
-}
-
-/** Polls `check` every 50 ms until it holds; the time it took, ms. Fails after `withinMs`. */
-async function until(
-  check: () => Promise<boolean>,
-  withinMs: number,
-  what: string,
-): Promise<number> {
-  const started = Date.now()
-  while (!(await check().catch(() => false))) {
-    if (Date.now() - started > withinMs) throw new Error(`not within ${withinMs} ms: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return Date.now() - started
 }
 
 /** Requests from `workers` clients at once, one after another each, until `stop()`. */

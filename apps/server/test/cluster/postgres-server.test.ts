@@ -7,17 +7,11 @@ import type {
 } from '@sfp/schemas'
 import { describePostgres, useTestSchema } from '@sfp/test-support/postgres'
 import { expect, it } from 'vitest'
+import { urlOn } from '../helpers/cluster.js'
 import { CHAT_MODEL, chatBody, startProxyApp } from '../helpers/proxy-app.js'
 import { basicAuth, buildTestApp } from '../helpers/test-app.js'
 
 const admin = { authorization: basicAuth() }
-
-/** DATABASE_URL with every connection's search_path on the test's own schema. */
-function urlOn(url: string, schema: string): string {
-  const parsed = new URL(url)
-  parsed.searchParams.set('options', `-c search_path=${schema}`)
-  return parsed.toString()
-}
 
 describePostgres('the whole server on PostgreSQL (DATABASE_URL)', () => {
   const schema = useTestSchema(openPostgres)

@@ -9,29 +9,13 @@ import {
 } from '@sfp/test-support/postgres'
 import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
 import { afterEach, expect, it } from 'vitest'
+import { until, urlOn } from '../helpers/cluster.js'
 import { laneKey, startLaneProxies } from '../helpers/lanes-app.js'
 import { chatBody, postJson } from '../helpers/proxy-app.js'
 import { basicAuth, buildTestApp, type TestApp } from '../helpers/test-app.js'
 
 const admin = { authorization: basicAuth() }
 const CHAT = '/v1/chat/completions'
-
-/** DATABASE_URL with every connection's search_path on the test's own schema. */
-function urlOn(url: string, schema: string): string {
-  const parsed = new URL(url)
-  parsed.searchParams.set('options', `-c search_path=${schema}`)
-  return parsed.toString()
-}
-
-/** Polls `check` every 20 ms until it holds; the time it took, ms. Fails after `withinMs`. */
-async function until(check: () => boolean, withinMs: number, what: string): Promise<number> {
-  const started = Date.now()
-  while (!check()) {
-    if (Date.now() - started > withinMs) throw new Error(`not within ${withinMs} ms: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return Date.now() - started
-}
 
 interface Instance extends TestApp {
   url: string

@@ -42,6 +42,7 @@ describePostgres('pnpm db:copy-to-postgres', () => {
     for (const key of KEYS) expect(first.stdout).not.toContain(key)
 
     const after = await buildTestApp({ DATABASE_URL })
+    schema.closeBeforeDrop(after.app)
     const listed = await after.app.inject({ url: '/api/manage/api-keys', headers: admin })
     expect((listed.json() as ListKeysResponse).keys.map((k) => [k.id, k.status, k.label])).toEqual([
       [1, 'active', null],
@@ -70,11 +71,13 @@ describePostgres('pnpm db:copy-to-postgres', () => {
     const DATABASE_URL = urlOn(schema.url, schema.name)
 
     const running = await buildTestApp({ DATABASE_URL, INSTANCE_ID: 'running' })
+    schema.closeBeforeDrop(running.app)
     const refused = copy({ DATA_DIR: dataDir, DATABASE_URL })
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain('server (or another copy) is using this PostgreSQL database')
     // A second server shares the database with the first (cluster mode).
     const second = await buildTestApp({ DATABASE_URL, INSTANCE_ID: 'second' })
+    schema.closeBeforeDrop(second.app)
     await second.app.close()
     await running.app.close()
 

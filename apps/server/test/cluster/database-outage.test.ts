@@ -48,6 +48,7 @@ describePostgres('cluster mode: PostgreSQL goes away and comes back', () => {
       AUTO_QUERY_BALANCE_AFTER_CALLS: '0',
       BALANCE_REFRESH_MINUTES: '0',
     })
+    schema.closeBeforeDrop(app)
     await app.keyPool.add({ api_keys: laneKey(1) })
     await app.listen({ port: 0, host: '127.0.0.1' })
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`

@@ -15,16 +15,17 @@ const LEASE_SECONDS = 3
 
 const upstreams: MockUpstream[] = []
 const children: ServerProcess[] = []
-afterEach(async () => {
-  // A test that failed half-way must not leave a server running (or stopped).
-  for (const child of children.splice(0)) {
-    if (child.child.exitCode === null && child.child.signalCode === null) {
-      child.child.kill('SIGKILL')
-      await child.exited
-    } else if (child.child.signalCode === 'SIGSTOP') {
-      child.child.kill('SIGKILL')
-    }
+/** A test that failed half-way must not leave a server running (or stopped). */
+async function kill(child: ServerProcess): Promise<void> {
+  if (child.child.exitCode === null && child.child.signalCode === null) {
+    child.child.kill('SIGKILL')
+    await child.exited
+  } else if (child.child.signalCode === 'SIGSTOP') {
+    child.child.kill('SIGKILL')
   }
+}
+afterEach(async () => {
+  for (const child of children.splice(0)) await kill(child)
   for (const upstream of upstreams.splice(0)) await upstream.close()
 })
 
@@ -85,6 +86,12 @@ function load(urls: () => string[], workers: number) {
  */
 describePostgres('cluster mode: an instance killed or stalled under load', () => {
   const schema = useTestSchema(openPostgres)
+  /** Started on the test's schema: killed before the schema is dropped. */
+  const started = (child: ServerProcess) => {
+    children.push(child)
+    schema.closeBeforeDrop({ close: () => kill(child) })
+    return child
+  }
 
   async function startTwo() {
     const proxies = await startLaneProxies(2, 0)
@@ -111,16 +118,14 @@ describePostgres('cluster mode: an instance killed or stalled under load', () =>
       AUTO_QUERY_BALANCE_AFTER_CALLS: '0',
       BALANCE_REFRESH_MINUTES: '0',
     }
-    const a = startServerProcess({ ...env, INSTANCE_ID: 'sfp-a', DATA_DIR: tempDataDir() })
-    children.push(a)
+    const a = started(startServerProcess({ ...env, INSTANCE_ID: 'sfp-a', DATA_DIR: tempDataDir() }))
     const aUrl = await a.url()
     const added = await adminFetch(aUrl, '/api-keys', {
       method: 'POST',
       body: JSON.stringify({ api_keys: [1, 2, 3, 4].map(laneKey).join('\n') }),
     })
     expect(added.status).toBe(201)
-    const b = startServerProcess({ ...env, INSTANCE_ID: 'sfp-b', DATA_DIR: tempDataDir() })
-    children.push(b)
+    const b = started(startServerProcess({ ...env, INSTANCE_ID: 'sfp-b', DATA_DIR: tempDataDir() }))
     const bUrl = await b.url()
     // One proxy lane each once the split has settled.
     await until(

@@ -19,6 +19,7 @@ describePostgres('the whole server on PostgreSQL (DATABASE_URL)', () => {
   it('keeps keys, egresses, client keys and the request log in PostgreSQL, across a restart', async () => {
     const DATABASE_URL = urlOn(schema.url, schema.name)
     const first = await startProxyApp({ DATABASE_URL })
+    schema.closeBeforeDrop(first.app)
     expect(first.app.database.dialect).toBe('postgres')
     expect(first.app.database.handle).toBeUndefined()
 
@@ -83,6 +84,7 @@ describePostgres('the whole server on PostgreSQL (DATABASE_URL)', () => {
 
     // A second server on the same database (another data folder) finds everything.
     const second = await buildTestApp({ DATABASE_URL })
+    schema.closeBeforeDrop(second.app)
     const keys = await second.app.inject({ url: '/api/manage/api-keys', headers: admin })
     const listed = (keys.json() as ListKeysResponse).keys
     expect(listed.map((key) => [key.id, key.status])).toEqual([

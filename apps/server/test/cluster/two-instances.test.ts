@@ -57,6 +57,7 @@ describePostgres('cluster mode: instances on one PostgreSQL share the lanes', ()
         INSTANCE_ID: id,
         EGRESS_DIRECT_ADDRESS: address,
       })
+      schema.closeBeforeDrop(test.app)
       await test.app.listen({ port: 0, host: '127.0.0.1' })
       const { port } = test.app.server.address() as AddressInfo
       return { ...test, url: `http://127.0.0.1:${port}` }

@@ -1,5 +1,6 @@
 import type { ProxyRequestRecord } from '@sfp/proxy'
-import { Counter, Histogram, type Registry } from 'prom-client'
+import type { Registry } from 'prom-client'
+import { labelledCounter, labelledHistogram } from './labelled-children.js'
 import { createModelLabel } from './model-label.js'
 import { proxyEndpointOfUpstreamPath } from './proxy-endpoint.js'
 
@@ -30,14 +31,14 @@ export function registerProxyMetrics(
   isSecret: (value: string) => boolean,
 ): (record: ProxyRequestRecord) => void {
   const modelLabel = createModelLabel({ maxValues: MAX_MODELS, isSecret })
-  const requests = new Counter({
+  const requests = labelledCounter({
     name: name('proxy_requests_total'),
     help: 'Proxied requests (/v1/*, /api/proxy/*), by SiliconFlow endpoint, the status the client got and error type.',
     labelNames: ['endpoint', 'status', 'error_type'] as const,
     registers,
   })
   const histogram = (suffix: string, help: string, buckets: number[]) =>
-    new Histogram({
+    labelledHistogram({
       name: name(suffix),
       help,
       buckets,
@@ -46,7 +47,7 @@ export function registerProxyMetrics(
     })
   /** Upstream figures, also by the egress lane of the last attempt (`none`: nothing went out). */
   const upstreamHistogram = (suffix: string, help: string, buckets: number[]) =>
-    new Histogram({
+    labelledHistogram({
       name: name(suffix),
       help,
       buckets,
@@ -73,51 +74,50 @@ export function registerProxyMetrics(
     'Proxied requests: dispatch slot granted to the first byte handed to the client (queue excluded), by egress lane.',
     FIRST_BYTE_SECONDS,
   )
-  const retries = new Counter({
+  const retries = labelledCounter({
     name: name('proxy_retries_total'),
     help: 'Upstream attempts beyond the first of each proxied request, by the egress lane of its last attempt.',
     labelNames: ['egress_id'] as const,
     registers,
   })
-  const tokens = new Counter({
+  const tokens = labelledCounter({
     name: name('proxy_tokens_total'),
     help: `Tokens the upstream reported, by upstream key id, model (model ids only, the first ${MAX_MODELS} seen, else "other") and type (prompt, completion).`,
     labelNames: ['key_id', 'model', 'type'] as const,
     registers,
   })
-  const queueWait = new Histogram({
+  const queueWait = labelledHistogram({
     name: name('dispatch_queue_wait_seconds'),
     help: 'How long proxied requests waited for a dispatch slot.',
     buckets: QUEUE_WAIT_SECONDS,
+    labelNames: [] as const,
     registers,
-  })
+  }).labels()
 
   function addTokens(keyId: number | null, model: string, type: string, count: number | null) {
     if (count === null || count <= 0) return
-    tokens.inc({ key_id: keyId === null ? 'none' : String(keyId), model, type }, count)
+    tokens.labels(keyId === null ? 'none' : String(keyId), model, type).inc(count)
   }
 
   return (record) => {
     const endpoint = proxyEndpointOfUpstreamPath(record.path)
-    requests.inc({
-      endpoint,
-      status: String(record.status),
-      error_type: record.errorType ?? 'none',
-    })
+    requests.labels(endpoint, String(record.status), record.errorType ?? 'none').inc()
     const { queueWaitMs, ttfbMs, durationMs } = record
     if (queueWaitMs !== null) queueWait.observe(seconds(queueWaitMs))
     // Requests refused before any attempt (bad client key, queue full) say nothing of upstream.
     if (record.attempts > 0) {
-      requestDuration.observe({ endpoint }, seconds(durationMs))
-      if (ttfbMs !== null) requestFirstByte.observe({ endpoint }, seconds(ttfbMs))
+      requestDuration.labels(endpoint).observe(seconds(durationMs))
+      if (ttfbMs !== null) requestFirstByte.labels(endpoint).observe(seconds(ttfbMs))
       if (queueWaitMs !== null) {
-        const upstream = { endpoint, egress_id: egressLabel(record.egressId) }
-        upstreamDuration.observe(upstream, seconds(durationMs - queueWaitMs))
-        if (ttfbMs !== null) upstreamFirstByte.observe(upstream, seconds(ttfbMs - queueWaitMs))
+        const egressId = egressLabel(record.egressId)
+        upstreamDuration.labels(endpoint, egressId).observe(seconds(durationMs - queueWaitMs))
+        if (ttfbMs !== null) {
+          upstreamFirstByte.labels(endpoint, egressId).observe(seconds(ttfbMs - queueWaitMs))
+        }
       }
     }
     if (record.attempts > 1) {
-      retries.inc({ egress_id: egressLabel(record.egressId) }, record.attempts - 1)
+      retries.labels(egressLabel(record.egressId)).inc(record.attempts - 1)
     }
     if (record.promptTokens !== null || record.completionTokens !== null) {
       const model = modelLabel(record.model)

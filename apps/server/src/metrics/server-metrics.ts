@@ -2,6 +2,7 @@ import type { KeySwitchEvent } from '@sfp/dispatch'
 import type { ProxyRequestRecord } from '@sfp/proxy'
 import { Counter, Histogram, Registry } from 'prom-client'
 import type { RequestLogFlush } from '../plugins/request-log.js'
+import { labelledCounter } from './labelled-children.js'
 import { METRIC_PREFIX, processMetricsRegistry } from './process-metrics.js'
 import type { ProxyEndpoint } from './proxy-endpoint.js'
 import { registerProxyMetrics } from './proxy-metrics.js'
@@ -59,7 +60,7 @@ export function createServerMetrics(deps: ServerMetricsDeps): ServerMetrics {
   const registers = [own]
   const name = (suffix: string) => `${METRIC_PREFIX}${suffix}`
 
-  const httpRequests = new Counter({
+  const httpRequests = labelledCounter({
     name: name('http_requests_total'),
     help: 'HTTP requests answered, by route pattern, method and status; on the proxy routes also by SiliconFlow endpoint.',
     labelNames: ['route', 'method', 'status', 'endpoint'] as const,
@@ -100,12 +101,8 @@ export function createServerMetrics(deps: ServerMetricsDeps): ServerMetrics {
   return {
     registry: Registry.merge([processMetricsRegistry(), own]),
     observeHttpResponse({ route, method, status, endpoint }) {
-      const code = String(status)
-      httpRequests.inc(
-        endpoint === undefined
-          ? { route, method, status: code }
-          : { route, method, status: code, endpoint },
-      )
+      // No endpoint (not a proxy route): the series has no endpoint label at all.
+      httpRequests.labels(route, method, String(status), endpoint).inc()
     },
     observeProxyRecord,
     observeRequestLogFlush({ rows, durationMs }) {

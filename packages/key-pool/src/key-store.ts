@@ -22,8 +22,9 @@ export type KeyEvent = Omit<NewKeyEventRow, 'id' | 'time' | 'reason' | 'explanat
 /**
  * The pool's working copy: every key row in memory (a Map iterates in insertion order, which is
  * id order, which is creation order). Changes reach the database through a write-behind: a
- * state change at once, usage counters within COUNTER_FLUSH_MS, so that a restart finds this
- * state (counters: at most one interval behind after a crash). Key events go through a second
+ * state change at once, usage counters and what a check read (a balance) within
+ * COUNTER_FLUSH_MS, so that a restart finds this state (those: at most one interval behind after
+ * a crash). Key events go through a second
  * one, written at once and in order. Neither makes a request wait for the database; adding and
  * removing keys (admin operations) do.
  */
@@ -43,6 +44,12 @@ export interface KeyStore {
    * in the database within COUNTER_FLUSH_MS or with the key's next `patch`, whichever is first.
    */
   touch(id: number, patch: UpstreamKeyPatch): UpstreamKeyRow
+  /**
+   * Facts that change no state (a balance read, an account note): in memory at once, in the
+   * database as `touch` writes counters, and among the changes told to other instances (whose
+   * views show them), which write what is queued before telling.
+   */
+  learn(id: number, patch: UpstreamKeyPatch): UpstreamKeyRow
   /** Shutdown: write pending counters and events now; later changes are written at once. */
   close(): Promise<void>
   /** Change the status with its reason: a `state` key event when it really changes. */
@@ -168,6 +175,10 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
       Object.assign(row, written)
       writes.add({ id, patch: written })
       return row
+    },
+    learn(id, patch) {
+      locallyChanged.add(id)
+      return store.touch(id, patch)
     },
     async close() {
       await Promise.all([writes.close(), events.close()])

@@ -2,6 +2,7 @@ import { emptyStatusCounts } from '@sfp/schemas'
 import { START as T0 } from '@sfp/test-support'
 import { Agent, type Dispatcher } from 'undici'
 import { describe, expect, it, vi } from 'vitest'
+import { COUNTER_FLUSH_MS } from '../src/key-store.js'
 import type { UpstreamGate } from '../src/types.js'
 import { keysInUse, lane, override } from './helpers/lanes.js'
 import {
@@ -12,6 +13,7 @@ import {
   storedEvents,
   storedKeys,
   type TestPool,
+  writesLanded,
 } from './helpers/test-pool.js'
 
 const [K1, K2, K3] = [fakeKey(1), fakeKey(2), fakeKey(3)]
@@ -297,6 +299,20 @@ describe('check (on demand)', () => {
     expect((await eventsOf(test, 'check')).map((e) => e.reason)).toEqual([
       'on-demand check: balance 14',
     ])
+  })
+
+  it('writes a balance that changes no state behind, with the counters, and tells it as a change', async () => {
+    const test = await checkedPool({ [K1]: { totalBalance: '14.00' } })
+    const [id = 0] = await addKeys(test.pool, [K1])
+    await writesLanded()
+    test.pool.takeLocalChanges()
+    expect(await test.pool.check(id)).toMatchObject({ balance: 14, status: 'active' })
+    await writesLanded()
+    expect((await storedKeys(test.storage))[0]?.balance).toBeNull()
+    expect(test.pool.takeLocalChanges()).toEqual([id])
+    test.clock.advance(COUNTER_FLUSH_MS)
+    await writesLanded()
+    expect((await storedKeys(test.storage))[0]?.balance).toBe(14)
   })
 
   it("goes out through the dispatcher the gate gives (the key's lane), else the pool's own", async () => {

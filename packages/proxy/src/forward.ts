@@ -17,6 +17,7 @@ import {
 import { ClientGone, ClientRefused, proxyErrorAnswer } from './errors.js'
 import { decideNextStep } from './failover.js'
 import { CLIENT_CLOSED_REQUEST, newRecord, noteError, type ProxyRequestRecord } from './record.js'
+import { RequestAbort } from './request-abort.js'
 import { type BodyFacts, type ClientBody, prepareJsonBody, UPLOAD_FACTS } from './request-body.js'
 import type { SlowReaders } from './slow-readers.js'
 import type { Forwarder, ForwarderDeps, ProxyCall } from './types.js'
@@ -367,7 +368,7 @@ class ForwardRun implements Delivery {
  * `signal` aborts (at once, stopping the upstream request) when the client left before the end.
  */
 function watchClient(res: ServerResponse): { signal: AbortSignal; closed: Promise<void> } {
-  const client = new AbortController()
+  const client = new RequestAbort()
   const closed = new Promise<void>((resolve) => {
     const onClose = () => {
       if (!res.writableFinished) client.abort(new ClientGone())

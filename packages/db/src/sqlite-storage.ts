@@ -27,6 +27,10 @@ export function sqliteStorage(handle: DatabaseHandle): Storage {
       all: async () => upstreamKeys.all(),
       insertMany: async (rows) => upstreamKeys.insertMany(rows),
       update: async (id, patch) => upstreamKeys.update(id, patch),
+      async updateFenced(id, patch) {
+        upstreamKeys.update(id, patch)
+        return true
+      },
       async claim(id, egressId, now) {
         upstreamKeys.update(id, { egressId, egressUsedAt: now })
         return true

@@ -59,6 +59,17 @@ export interface UpstreamKeysStorage {
    */
   update(id: number, patch: UpstreamKeyPatch): Promise<void>
   /**
+   * Cluster mode: `update` made by the holder of lane `fence.egressId`'s lease (a key's binding
+   * to that lane, docs/behaviour.md §9); applies only while the lease row still names the holder
+   * and token, so an instance that stalled past its lease cannot write over what the lane's new
+   * holder wrote. Resolves to whether it applied. SQLite (one process, no leases) always applies it.
+   */
+  updateFenced(
+    id: number,
+    patch: UpstreamKeyPatch,
+    fence: { egressId: number; instanceId: string; token: number },
+  ): Promise<boolean>
+  /**
    * Cluster mode: lane `egressId` takes key `id` (docs/behaviour.md §9), under its lease
    * (`fence`), only if no other lane may still be using it: the key is already this lane's, or
    * neither its last recorded use (`egress_used_at`, kept when its egress was deleted) nor its

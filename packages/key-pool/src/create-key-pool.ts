@@ -7,7 +7,7 @@ import { openStoredKeys } from './encryption-at-rest.js'
 import { CheckNotNeeded } from './errors.js'
 import { applyCheckVerdict, type PoolRules, type RuleContext } from './key-checks.js'
 import { createKeyDirectory } from './key-directory.js'
-import { createKeyStore, type KeyPoolStorage } from './key-store.js'
+import { createKeyStore, type KeyPoolStorage, type KeyWriteFence } from './key-store.js'
 import { applyOutcome, type OutcomeContext } from './outcome-rules.js'
 import { selectKey } from './selection.js'
 import type { KeyPoolLog, KeyPoolService, UpstreamCall, UpstreamGate } from './types.js'
@@ -65,6 +65,7 @@ export async function createKeyPool(deps: KeyPoolDeps): Promise<KeyPoolService> 
   })
   const directory = createKeyDirectory(store, cipher, now)
   let gate: UpstreamGate | undefined
+  let laneFences: ((egressId: number) => KeyWriteFence | undefined) | undefined
   let stopping: Promise<void> | undefined
 
   const secret = (id: number) => cipher.open(store.require(id).secret)
@@ -158,7 +159,12 @@ export async function createKeyPool(deps: KeyPoolDeps): Promise<KeyPoolService> 
     bind(id, egressId, time, reason) {
       const key = store.get(id)
       if (!key) return
-      store.patch(id, { egressId, egressUsedAt: Math.max(time, key.egressUsedAt ?? 0) })
+      // Cluster mode: only under the lane's lease (a holder that stalled past it binds nothing,
+      // in memory or in the database: the lane and its keys are the new holder's).
+      const fence = laneFences?.(egressId)
+      if (laneFences !== undefined && fence === undefined) return
+      const binding = { egressId, egressUsedAt: Math.max(time, key.egressUsedAt ?? 0) }
+      store.patch(id, binding, fence)
       if (reason !== undefined) store.record({ keyId: id, type: 'switch', explanation: reason })
       store.changed()
     },
@@ -176,6 +182,9 @@ export async function createKeyPool(deps: KeyPoolDeps): Promise<KeyPoolService> 
 
     useUpstreamGate(next) {
       gate = next
+    },
+    useLaneFences(fences) {
+      laneFences = fences
     },
     useKeysInUse(keys) {
       store.inUse = keys

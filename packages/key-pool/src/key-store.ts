@@ -37,8 +37,12 @@ export interface KeyStore {
   hasFingerprint(fingerprint: string): boolean
   /** The keys the lanes use (the dispatch plugin tells); none until it does. */
   inUse: KeysInUse
-  /** Change counters or fields (not the status) and write them at once. */
-  patch(id: number, patch: UpstreamKeyPatch): UpstreamKeyRow
+  /**
+   * Change counters or fields (not the status) and write them at once. With `fence` (cluster
+   * mode: a key's binding to the lane whose lease it names) the write applies only while that
+   * lease is still this instance's, as one with the counters queued beside it.
+   */
+  patch(id: number, patch: UpstreamKeyPatch, fence?: KeyWriteFence): UpstreamKeyRow
   /**
    * Change usage counters only (calls, last use, successes since a check): in memory at once,
    * in the database within COUNTER_FLUSH_MS or with the key's next `patch`, whichever is first.
@@ -111,9 +115,17 @@ export interface KeyStoreDeps {
   log?: KeyPoolLog | undefined
 }
 
+/** The lease a write is made under (cluster mode): lane `egressId`, held by `instanceId`. */
+export interface KeyWriteFence {
+  egressId: number
+  instanceId: string
+  token: number
+}
+
 interface KeyWrite {
   id: number
   patch: UpstreamKeyPatch
+  fence?: KeyWriteFence | undefined
 }
 
 export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): KeyStore {
@@ -127,14 +139,24 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
     // One statement per row; the rows of a batch are distinct (coalesced), so order among them
     // does not matter and PostgreSQL may run them on several connections at once.
     async write(batch) {
-      await Promise.all(batch.map(({ id, patch }) => storage.upstreamKeys.update(id, patch)))
+      await Promise.all(
+        batch.map(async ({ id, patch, fence }) => {
+          if (fence === undefined) return storage.upstreamKeys.update(id, patch)
+          // Refused: the lane is another instance's now, and so is what is written on its keys.
+          await storage.upstreamKeys.updateFenced(id, patch, fence)
+        }),
+      )
     },
     clock,
     flushIntervalMs: COUNTER_FLUSH_MS,
     ...KEY_WRITES,
     coalesce: {
       keyOf: (write) => write.id,
-      merge: (older, newer) => ({ id: newer.id, patch: { ...older.patch, ...newer.patch } }),
+      merge: (older, newer) => ({
+        id: newer.id,
+        patch: { ...older.patch, ...newer.patch },
+        fence: newer.fence ?? older.fence,
+      }),
     },
     onError: (error, items) =>
       log?.warn({ err: error, keys: items }, 'key write failed; will retry'),
@@ -161,12 +183,12 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
     },
     hasFingerprint: (fingerprint) => fingerprints.has(fingerprint),
     inUse: NO_KEYS_IN_USE,
-    patch(id, patch) {
+    patch(id, patch, fence) {
       const row = store.require(id)
       locallyChanged.add(id)
       const written = { ...patch, updatedAt: now() }
       Object.assign(row, written)
-      writes.addNow({ id, patch: written })
+      writes.addNow(fence === undefined ? { id, patch: written } : { id, patch: written, fence })
       return row
     },
     touch(id, patch) {

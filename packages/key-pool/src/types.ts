@@ -11,6 +11,7 @@ import type {
   PoolStatus,
 } from '@sfp/schemas'
 import type { Dispatcher } from 'undici'
+import type { KeyWriteFence } from './key-store.js'
 
 /**
  * The key pool's public surface: what the admin routes, the dispatch plugin and the proxy may
@@ -182,6 +183,12 @@ export interface KeyPool {
   report(id: number, outcome: AttemptOutcome, via?: Dispatcher): Promise<OutcomeVerdict>
 
   useUpstreamGate(gate: UpstreamGate): void
+  /**
+   * Cluster mode (docs/behaviour.md §9): the lease of each lane this instance holds, or
+   * undefined. From then on a key is bound to a lane only under that lane's lease, and the
+   * binding is written fenced by it.
+   */
+  useLaneFences(fences: (egressId: number) => KeyWriteFence | undefined): void
   useKeysInUse(keys: KeysInUse): void
   /** Called (synchronously, cheaply) after any change a status view would show. */
   onChange(listener: PoolChangeListener): () => void

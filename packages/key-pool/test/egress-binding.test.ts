@@ -28,6 +28,30 @@ const switchEvents = async (test: TestPool) =>
     .map((event) => [event.keyId, event.reason])
 
 describe('bind', () => {
+  it('cluster mode: binds only under the lane’s lease, and writes the binding fenced by it', async () => {
+    const test = await createTestPool()
+    const [a = 0, b = 0] = await addKeys(test.pool, KEYS.slice(0, 2))
+    const held = new Map([[7, { egressId: 7, instanceId: 'sfp-a', token: 3 }]])
+    test.pool.useLaneFences((egressId) => held.get(egressId))
+    const fenced = vi.spyOn(test.storage.upstreamKeys, 'updateFenced')
+
+    test.pool.bind(a, 7, T0 + 5000)
+    await vi.waitFor(() => expect(fenced).toHaveBeenCalledOnce())
+    expect(fenced.mock.calls[0]?.[2]).toEqual({ egressId: 7, instanceId: 'sfp-a', token: 3 })
+    // A lane this instance does not hold (its lease lapsed, or another instance drives it):
+    // nothing is bound, in memory or in the database.
+    test.pool.bind(b, 8, T0 + 6000)
+    held.delete(7)
+    test.pool.bind(a, 7, T0 + 7000)
+    expect(test.pool.row(b)).toMatchObject({ egressId: null })
+    expect(test.pool.row(a)).toMatchObject({ egressId: 7, egressUsedAt: T0 + 5000 })
+    expect(await storedBindings(test)).toEqual([
+      { id: a, egressId: 7, egressUsedAt: T0 + 5000 },
+      { id: b, egressId: null, egressUsedAt: null },
+    ])
+    expect(fenced).toHaveBeenCalledOnce()
+  })
+
   it('writes the binding through: the repository and a restarted pool have it', async () => {
     const test = await createTestPool()
     const [a = 0, b = 0] = await addKeys(test.pool, KEYS.slice(0, 2))

@@ -353,6 +353,8 @@ export default fp<ClusterPluginOptions>(
       const fence = manager.fence(id)
       return fence === undefined ? undefined : { instanceId, token: fence.token }
     })
+    // A key's binding to a lane is the lane holder's to write, as its guard memory is.
+    app.keyPool.useLaneFences((id) => manager.fence(id))
     app.dispatch.useLaneHolding(holding)
     app.egress.useSendGate(holding.maySend)
     await manager.start()

@@ -85,6 +85,7 @@ function upstreamKeysStorage({ db, pool }: PostgresHandle): UpstreamKeysStorage 
     async update(id, patch) {
       await writePatch(id, patch)
     },
+    updateFenced: (id, patch, fence) => writePatch(id, patch, fence),
     async claim(id, egressId, now, windowMs, fence) {
       const claimed = await claimKey([
         id,

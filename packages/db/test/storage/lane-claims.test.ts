@@ -107,6 +107,29 @@ describePostgres('lane claims [postgres]', () => {
     })
   })
 
+  describe('upstreamKeys.updateFenced', () => {
+    it("writes a key's binding under its lane's current lease only", async () => {
+      const { storage, lease } = await open()
+      const lane = await insertEgress(storage, 'lane')
+      const key = await insertKey(storage, 'k')
+      await lease(lane, A, 5)
+      const under = (instanceId: string, token: number) => ({ egressId: lane, instanceId, token })
+
+      const first = { egressId: lane, egressUsedAt: NOW }
+      expect(await storage.upstreamKeys.updateFenced(key, first, under(A, 5))).toBe(true)
+      expect(await keyRow(storage, key)).toMatchObject(first)
+
+      // B took the lane over and used the key later; A, which stalled past its lease, wakes up
+      // and writes an older last use: refused, B's stays.
+      await lease(lane, B, 6)
+      const later = { egressId: lane, egressUsedAt: NOW + MINUTE }
+      expect(await storage.upstreamKeys.updateFenced(key, later, under(B, 6))).toBe(true)
+      const stale = { egressId: lane, egressUsedAt: NOW + 1 }
+      expect(await storage.upstreamKeys.updateFenced(key, stale, under(A, 5))).toBe(false)
+      expect(await keyRow(storage, key)).toMatchObject(later)
+    })
+  })
+
   describe('upstreamKeys.claim', () => {
     it('binds an unbound key to the lane under its lease', async () => {
       const { storage, lease } = await open()
@@ -280,6 +303,17 @@ describe('lane claims [sqlite]: one process, no leases', () => {
       await storage.egresses.updateFenced(lane, { guardKeyId: 9 }, { instanceId: A, token: 1 }),
     ).toBe(true)
     expect(await egressRow(storage, lane)).toMatchObject({ guardKeyId: 9 })
+  })
+
+  it('upstreamKeys.updateFenced always applies', async () => {
+    const storage = openSqlite()
+    const lane = await insertEgress(storage, 'lane')
+    const key = await insertKey(storage, 'k')
+    const fence = { egressId: lane, instanceId: A, token: 1 }
+    expect(
+      await storage.upstreamKeys.updateFenced(key, { egressId: lane, egressUsedAt: NOW }, fence),
+    ).toBe(true)
+    expect(await keyRow(storage, key)).toMatchObject({ egressId: lane, egressUsedAt: NOW })
   })
 
   it('claim always binds the key to the lane', async () => {

@@ -1,41 +1,18 @@
 import type { ProxyRequestRecord } from '@sfp/proxy'
-import { emptyStatusCounts } from '@sfp/schemas'
 import fc from 'fast-check'
 import { Counter, Histogram, Registry } from 'prom-client'
 import { describe, expect, it, vi } from 'vitest'
 import { labelledCounter, labelledHistogram } from '../../src/metrics/labelled-children.js'
 import { createModelLabel } from '../../src/metrics/model-label.js'
 import { proxyEndpointOfUpstreamPath } from '../../src/metrics/proxy-endpoint.js'
-import {
-  createServerMetrics,
-  type HttpResponseFacts,
-  type ServerMetricsDeps,
-} from '../../src/metrics/server-metrics.js'
+import { createServerMetrics, type HttpResponseFacts } from '../../src/metrics/server-metrics.js'
 import { logRow } from '../helpers/log-rows.js'
+import { fakeSources, SECRET_SHAPED_LIKE_A_MODEL } from '../helpers/metric-sources.js'
 
 const SEED = 0x18c
 const RUNS = 200
 
-const SECRET_SHAPED_LIKE_A_MODEL = 'acme/not-a-model-but-a-key-7f3a'
-
-const sources: ServerMetricsDeps = {
-  dispatchStatus: () => ({
-    concurrency: 1,
-    inFlight: 0,
-    queued: 0,
-    queueMax: 100,
-    oldestWaitMs: 0,
-  }),
-  laneStatus: () => [],
-  poolStatus: () => ({
-    total: 0,
-    byStatus: emptyStatusCounts(),
-    totalBalance: null,
-    currentKeyId: null,
-  }),
-  requestLogBacklog: { pending: () => 0, dropped: () => 0 },
-  isSecret: (value) => value === SECRET_SHAPED_LIKE_A_MODEL,
-}
+const { sources } = fakeSources()
 
 /** The metrics the children feed, per proxied request and per answered HTTP request. */
 const PER_REQUEST_METRICS = [

@@ -1,39 +1,14 @@
 import type { ProxyRequestRecord } from '@sfp/proxy'
-import { emptyStatusCounts } from '@sfp/schemas'
 import { describe, expect, it } from 'vitest'
-import { createServerMetrics, type ServerMetricsDeps } from '../../src/metrics/server-metrics.js'
+import { createServerMetrics } from '../../src/metrics/server-metrics.js'
 import { logRow } from '../helpers/log-rows.js'
+import { fakeSources, SECRET_SHAPED_LIKE_A_MODEL } from '../helpers/metric-sources.js'
 import { parseExposition, samplesOf, sampleValue } from '../helpers/prometheus-text.js'
 
 /** A proxy record: the request log's row fixture, with the times these tests read. */
 function record(overrides: Partial<ProxyRequestRecord> = {}): ProxyRequestRecord {
   const row = logRow({ requestId: 'req-1', clientKeyId: 1, ttfbMs: 400, durationMs: 1500 })
   return { ...row, ...overrides } as ProxyRequestRecord
-}
-
-const SECRET_SHAPED_LIKE_A_MODEL = 'acme/not-a-model-but-a-key-7f3a'
-
-function fakeSources() {
-  const backlog = { pendingRows: 0, droppedRows: 0 }
-  const sources: ServerMetricsDeps = {
-    dispatchStatus: () => ({
-      concurrency: 1,
-      inFlight: 0,
-      queued: 0,
-      queueMax: 100,
-      oldestWaitMs: 0,
-    }),
-    laneStatus: () => [],
-    poolStatus: () => ({
-      total: 0,
-      byStatus: emptyStatusCounts(),
-      totalBalance: null,
-      currentKeyId: null,
-    }),
-    requestLogBacklog: { pending: () => backlog.pendingRows, dropped: () => backlog.droppedRows },
-    isSecret: (value) => value === SECRET_SHAPED_LIKE_A_MODEL,
-  }
-  return { sources, backlog }
 }
 
 async function read(metrics: ReturnType<typeof createServerMetrics>) {

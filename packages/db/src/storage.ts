@@ -44,6 +44,19 @@ export interface Storage {
 }
 
 /** The key pool's rows. The pool keeps its working copy in memory and writes through here. */
+/**
+ * The lease a write is made under (docs/behaviour.md §9): a write on a lane's behalf (its
+ * switch-guard memory on `egresses`, its keys' bindings) carries it, and applies only while the
+ * lease row still names this holder and token. A holder that stalled past its lease (a long
+ * pause, a partition) and wakes up after another instance took the lane over finds the token
+ * moved on, and its late write changes nothing, instead of overwriting the new holder's state.
+ */
+export interface LaneFence {
+  egressId: number
+  instanceId: string
+  token: number
+}
+
 export interface UpstreamKeysStorage {
   /** Every key, in creation order (ascending id). */
   all(): Promise<UpstreamKeyRow[]>
@@ -64,11 +77,7 @@ export interface UpstreamKeysStorage {
    * and token, so an instance that stalled past its lease cannot write over what the lane's new
    * holder wrote. Resolves to whether it applied. SQLite (one process, no leases) always applies it.
    */
-  updateFenced(
-    id: number,
-    patch: UpstreamKeyPatch,
-    fence: { egressId: number; instanceId: string; token: number },
-  ): Promise<boolean>
+  updateFenced(id: number, patch: UpstreamKeyPatch, fence: LaneFence): Promise<boolean>
   /**
    * Cluster mode: lane `egressId` takes key `id` (docs/behaviour.md §9), under its lease
    * (`fence`), only if no other lane may still be using it: the key is already this lane's, or

@@ -1,3 +1,4 @@
+import type { LaneFence } from '@sfp/db'
 import { type Clock, systemClock } from '@sfp/runtime'
 import { roundYuan } from '@sfp/schemas'
 import type { Dispatcher } from 'undici'
@@ -7,7 +8,7 @@ import { openStoredKeys } from './encryption-at-rest.js'
 import { CheckNotNeeded } from './errors.js'
 import { applyCheckVerdict, type PoolRules, type RuleContext } from './key-checks.js'
 import { createKeyDirectory } from './key-directory.js'
-import { createKeyStore, type KeyPoolStorage, type KeyWriteFence } from './key-store.js'
+import { createKeyStore, type KeyPoolStorage } from './key-store.js'
 import { applyOutcome, type OutcomeContext } from './outcome-rules.js'
 import { selectKey } from './selection.js'
 import type { KeyPoolLog, KeyPoolService, UpstreamCall, UpstreamGate } from './types.js'
@@ -65,7 +66,7 @@ export async function createKeyPool(deps: KeyPoolDeps): Promise<KeyPoolService> 
   })
   const directory = createKeyDirectory(store, cipher, now)
   let gate: UpstreamGate | undefined
-  let laneFences: ((egressId: number) => KeyWriteFence | undefined) | undefined
+  let laneFences: ((egressId: number) => LaneFence | undefined) | undefined
   let stopping: Promise<void> | undefined
 
   const secret = (id: number) => cipher.open(store.require(id).secret)

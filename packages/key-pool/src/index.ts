@@ -13,7 +13,7 @@ export {
   type KeyCipher,
   plainKeyCipher,
 } from './key-cipher.js'
-export type { KeyPoolStorage, KeyWriteFence } from './key-store.js'
+export type { KeyPoolStorage } from './key-store.js'
 export {
   BALANCE_CHECK_TIMEOUT_MS,
   default as keyPoolPlugin,

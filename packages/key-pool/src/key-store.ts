@@ -1,4 +1,5 @@
 import type {
+  LaneFence,
   NewKeyEventRow,
   NewUpstreamKeyRow,
   Storage,
@@ -42,7 +43,7 @@ export interface KeyStore {
    * mode: a key's binding to the lane whose lease it names) the write applies only while that
    * lease is still this instance's, as one with the counters queued beside it.
    */
-  patch(id: number, patch: UpstreamKeyPatch, fence?: KeyWriteFence): UpstreamKeyRow
+  patch(id: number, patch: UpstreamKeyPatch, fence?: LaneFence): UpstreamKeyRow
   /**
    * Change usage counters only (calls, last use, successes since a check): in memory at once,
    * in the database within COUNTER_FLUSH_MS or with the key's next `patch`, whichever is first.
@@ -115,17 +116,10 @@ export interface KeyStoreDeps {
   log?: KeyPoolLog | undefined
 }
 
-/** The lease a write is made under (cluster mode): lane `egressId`, held by `instanceId`. */
-export interface KeyWriteFence {
-  egressId: number
-  instanceId: string
-  token: number
-}
-
 interface KeyWrite {
   id: number
   patch: UpstreamKeyPatch
-  fence?: KeyWriteFence | undefined
+  fence?: LaneFence | undefined
 }
 
 export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): KeyStore {

@@ -1,4 +1,4 @@
-import type { UpstreamKeyRow } from '@sfp/db'
+import type { LaneFence, UpstreamKeyRow } from '@sfp/db'
 import type {
   AddKeysBody,
   AddKeysResponse,
@@ -11,7 +11,6 @@ import type {
   PoolStatus,
 } from '@sfp/schemas'
 import type { Dispatcher } from 'undici'
-import type { KeyWriteFence } from './key-store.js'
 
 /**
  * The key pool's public surface: what the admin routes, the dispatch plugin and the proxy may
@@ -188,7 +187,7 @@ export interface KeyPool {
    * undefined. From then on a key is bound to a lane only under that lane's lease, and the
    * binding is written fenced by it.
    */
-  useLaneFences(fences: (egressId: number) => KeyWriteFence | undefined): void
+  useLaneFences(fences: (egressId: number) => LaneFence | undefined): void
   useKeysInUse(keys: KeysInUse): void
   /** Called (synchronously, cheaply) after any change a status view would show. */
   onChange(listener: PoolChangeListener): () => void

@@ -1,15 +1,6 @@
-/**
- * The lease a write is made under (docs/behaviour.md §9): a write on a lane's behalf (its
- * switch-guard memory on `egresses`) carries it, and applies only while the lease row still
- * names this holder and token. A holder that stalled past its lease (a long pause, a partition)
- * and wakes up after another instance took the lane over finds the token moved on, and its late
- * write changes nothing, instead of overwriting the new holder's state.
- */
-export interface LaneFence {
-  egressId: number
-  instanceId: string
-  token: number
-}
+import type { LaneFence } from '../storage.js'
+
+export type { LaneFence }
 
 /**
  * The condition a fenced statement adds to its `WHERE`, over three placeholders (egress id,

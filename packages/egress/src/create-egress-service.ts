@@ -154,6 +154,11 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
         patch: { ...older.patch, ...newer.patch },
         fence: newer.fence ?? older.fence,
       }),
+      // A lane's counters and guard memory change on every request it serves.
+      mergeInto(own, newer) {
+        Object.assign(own.patch, newer.patch)
+        if (newer.fence !== undefined) own.fence = newer.fence
+      },
     },
     onError: (error, items) =>
       log?.warn({ err: error, egresses: items }, 'egress write failed; will retry'),

@@ -92,6 +92,26 @@ describe('restart', () => {
     expect(await stored()).toMatchObject({ status: 'cooling', callCount: 4, rateLimitStrikes: 1 })
   })
 
+  it('writes a run of successes as the row in memory stands after the last, its time included', async () => {
+    const { pool, storage, clock } = await createTestPool()
+    const [id = 0] = await addKeys(pool, [KEYS[0] ?? ''])
+    // The first queues the key's write, the second merges into a copy, the rest fold into it.
+    for (let i = 0; i < 5; i++) {
+      clock.advance(7)
+      await pool.report(id, { kind: 'success' })
+    }
+    clock.advance(COUNTER_FLUSH_MS)
+    const { callCount, lastUsedAt, updatedAt, successesSinceCheck } = pool.row(id) ?? {}
+    expect(callCount).toBe(5)
+    expect((await storedKeys(storage))[0]).toMatchObject({
+      callCount,
+      lastUsedAt,
+      updatedAt,
+      successesSinceCheck,
+    })
+    expect(updatedAt).toBe(lastUsedAt)
+  })
+
   it('neither reads nor removes the stored key in use of the single-IP days', async () => {
     // SETTING.currentKeyId is the egress boot's to migrate (to the direct lane) and delete.
     const before = await createTestPool()

@@ -7,7 +7,15 @@ import type { Clock } from './clock.js'
  */
 export interface Coalescing<T> {
   keyOf(item: T): unknown
+  /** A new item: `older` and `newer` are not changed (either may be seen elsewhere). */
   merge(older: T, newer: T): T
+  /**
+   * Optional: fold `newer` into `own` in place, where `own` is an item `merge` made and only the
+   * queue has seen. A busy row then costs one `merge` per write and an in-place fold per change
+   * after it, instead of a new item (and the copies of its fields) per change: the key and
+   * egress rows change on every proxied request (bench/README.md "Fourth pass").
+   */
+  mergeInto?(own: T, newer: T): void
 }
 
 export interface WriteBehindOptions<T> {
@@ -87,6 +95,8 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
   const { write, clock, flushIntervalMs, maxBatch, maxQueued, coalesce, onError } = options
   // A Map keeps insertion order: queue order. Append-only logs key items by a sequence number.
   const queue = new Map<unknown, T>()
+  // Items `merge` made that no one else has seen yet: `mergeInto` may change them in place.
+  const ownItems = new WeakSet<object>()
   let sequence = 0
   let droppedItems = 0
   let cancelTimer: (() => void) | null = null
@@ -104,7 +114,14 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
     } else {
       const key = coalesce.keyOf(item)
       const older = queue.get(key)
-      queue.set(key, older === undefined ? item : coalesce.merge(older, item))
+      if (older === undefined) queue.set(key, item)
+      else if (coalesce.mergeInto !== undefined && ownItems.has(older as object)) {
+        coalesce.mergeInto(older, item)
+      } else {
+        const merged = coalesce.merge(older, item)
+        if (coalesce.mergeInto !== undefined) ownItems.add(merged as object)
+        queue.set(key, merged)
+      }
     }
     if (queue.size > maxQueued) {
       const excess = queue.size - maxQueued
@@ -112,6 +129,12 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
       for (let i = 0; i < excess; i++) queue.delete(oldest.next().value)
       droppedItems += excess
     }
+  }
+
+  /** An item handed to a reader, who may keep it: never changed in place from now on. */
+  function shown(item: T | undefined): T | undefined {
+    if (item !== undefined) ownItems.delete(item as object)
+    return item
   }
 
   function report(done: WriteBehindFlush): void {
@@ -151,7 +174,11 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
       if (batch.length >= Math.min(limit, maxBatch)) break
       batch.push(entry)
     }
-    for (const [key] of batch) queue.delete(key)
+    for (const [key, item] of batch) {
+      queue.delete(key)
+      // The writer sees it now (and a failed batch comes back): never changed in place again.
+      ownItems.delete(item as object)
+    }
     const startedAt = performance.now()
     const written = () => {
       report({ items: batch.length, durationMs: performance.now() - startedAt })
@@ -263,12 +290,12 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
     discard(key) {
       queue.delete(key)
     },
-    queued: (key) => (coalesce === undefined ? undefined : queue.get(key)),
+    queued: (key) => (coalesce === undefined ? undefined : shown(queue.get(key))),
     unwritten(key) {
       if (coalesce === undefined) return undefined
       const inWrite = writingItems?.get(key)
       const queued = queue.get(key)
-      if (inWrite === undefined) return queued
+      if (inWrite === undefined) return shown(queued)
       return queued === undefined ? inWrite : coalesce.merge(inWrite, queued)
     },
     flush: flushNow,

@@ -109,6 +109,47 @@ describe('write-behind', () => {
     ])
   })
 
+  it('with mergeInto, folds later patches in place into the item merge made, never into one a caller or reader holds', async () => {
+    const merges: string[] = []
+    const inPlace = {
+      keyOf: byRow.keyOf,
+      merge: (older: Patch, newer: Patch) => {
+        merges.push('merge')
+        return byRow.merge(older, newer)
+      },
+      mergeInto: (own: Patch, newer: Patch) => {
+        merges.push('into')
+        Object.assign(own.fields, newer.fields)
+      },
+    }
+    const { clock, batches, buffer } = harness<Patch>({ coalesce: inPlace, maxBatch: 10 })
+    const first = { id: 1, fields: { calls: 1, at: 10 } }
+    const second = { id: 1, fields: { calls: 2 } }
+    buffer.add(first)
+    buffer.add(second)
+    buffer.add({ id: 1, fields: { calls: 3 } })
+    buffer.add({ id: 1, fields: { calls: 4, at: 40 } })
+    expect(merges).toEqual(['merge', 'into', 'into'])
+    // The callers' own objects are never written to.
+    expect(first).toEqual({ id: 1, fields: { calls: 1, at: 10 } })
+    expect(second).toEqual({ id: 1, fields: { calls: 2 } })
+    // A reader may keep what it was shown: the next change makes a new item.
+    const shown = buffer.queued(1)
+    expect(shown).toEqual({ id: 1, fields: { calls: 4, at: 40 } })
+    buffer.add({ id: 1, fields: { calls: 5 } })
+    expect(shown).toEqual({ id: 1, fields: { calls: 4, at: 40 } })
+    expect(merges.at(-1)).toBe('merge')
+    clock.advance(1000)
+    const written = batches.flat()
+    expect(written).toEqual([{ id: 1, fields: { calls: 5, at: 40 } }])
+    // Once given to the writer, an item is not changed again: a new change starts a new one.
+    buffer.add({ id: 1, fields: { calls: 6 } })
+    buffer.add({ id: 1, fields: { calls: 7 } })
+    expect(written).toEqual([{ id: 1, fields: { calls: 5, at: 40 } }])
+    await buffer.flush()
+    expect(batches.flat().at(-1)).toEqual({ id: 1, fields: { calls: 7 } })
+  })
+
   it('addNow writes the whole queue before returning when the writer is synchronous', () => {
     const { batches, buffer } = harness<number>()
     buffer.add(1)

@@ -78,7 +78,9 @@ class ForwardRun implements Delivery {
   async run(): Promise<void> {
     const { request } = this.call
     try {
-      await this.#receiveBody()
+      // A JSON body is in already (bytes, parsed by the route): no promise to wait for.
+      if (Buffer.isBuffer(request.body)) this.#takeJsonBody(request.body)
+      else await this.#receiveUpload()
       this.record.model = this.#facts.model
       this.record.stream = this.#facts.stream
       this.#admit()
@@ -98,7 +100,7 @@ class ForwardRun implements Delivery {
       this.#lease?.release()
       await this.closed
       this.#finishRecord()
-      await discardUpload(this.#body).catch(() => {})
+      if (this.#body.kind === 'file') await discardUpload(this.#body).catch(() => {})
       try {
         this.deps.onComplete(this.record)
       } catch (error) {
@@ -115,15 +117,18 @@ class ForwardRun implements Delivery {
     if (refusal) throw new ClientRefused(refusal)
   }
 
-  /** JSON arrives as bytes (parsed by the route); any other body is received here, whole. */
-  async #receiveBody(): Promise<void> {
+  /** JSON arrives as bytes, parsed by the route. */
+  #takeJsonBody(bytes: Buffer): void {
+    const prepared = prepareJsonBody(bytes, this.call.upstreamPath)
+    this.#body = prepared.body
+    this.#facts = prepared.facts
+  }
+
+  /** Any other body is received here, whole (none at all for a bodyless request). */
+  async #receiveUpload(): Promise<void> {
     const { request } = this.call
     const { body } = request
-    if (Buffer.isBuffer(body)) {
-      const prepared = prepareJsonBody(body, this.call.upstreamPath)
-      this.#body = prepared.body
-      this.#facts = prepared.facts
-    } else if (isReadable(body)) {
+    if (isReadable(body)) {
       this.#body = await receiveUpload(body, request.headers['content-length'], {
         limit: this.deps.bodyLimitBytes,
         idleMs: this.deps.clientBodyIdleTimeoutMs,

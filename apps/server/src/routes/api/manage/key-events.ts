@@ -7,6 +7,9 @@ import { parseInput } from '../../../validation.js'
 const keyEventsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/key-events', async (request) => {
     const { keyId, limit } = parseInput(listKeyEventsQuerySchema, request.query, 'query')
+    // Events are written behind (a write under way holds the next ones a few microtasks): what
+    // was done before this request, an admin's activation say, is in its answer.
+    await app.keyPool.flush()
     const events = await app.database.keyEvents.list({ keyId, limit })
     return { events: events.map(toKeyEventView) }
   })

@@ -107,9 +107,11 @@ export async function buildServer(
     // Every answer from now on closes its connection (`Connection: close`).
     if (fastify.server instanceof GatewayServer) fastify.server.beginShutdown()
   })
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Callback hooks, here and below: they run on every request, and an async hook costs a promise
+  // each (bench/README.md "Fourth pass").
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
-    if (closing) throw new ShuttingDown()
+    done(closing ? new ShuttingDown() : undefined)
   })
   // A refused client is not read any further: `Connection: close` (README "Operations"). After
   // an error to an accepted request whose body is still arriving (413), up to twice the body
@@ -120,18 +122,20 @@ export async function buildServer(
   acceptEmptyBodies(fastify)
   // Nothing to build for a line the logger would drop (a success, at the default `info` level).
   const logsSuccesses = fastify.log.level === 'debug' || fastify.log.level === 'trace'
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     const failed = reply.statusCode >= 500
-    if (!failed && !logsSuccesses) return
-    // The path without its query string: queries are the client's and stay out of the log.
-    const line = {
-      method: request.method,
-      path: request.url.split('?', 1)[0],
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime),
+    if (failed || logsSuccesses) {
+      // The path without its query string: queries are the client's and stay out of the log.
+      const line = {
+        method: request.method,
+        path: request.url.split('?', 1)[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      }
+      if (failed) request.log.info(line, 'request completed')
+      else request.log.debug(line, 'request completed')
     }
-    if (failed) request.log.info(line, 'request completed')
-    else request.log.debug(line, 'request completed')
+    done()
   })
   try {
     // fp: the app's decorations (database, keyPool, ...) stay visible on the instance for tests.

@@ -218,9 +218,11 @@ export default fp<AdminAuthOptions>(
       }
     } satisfies onRequestAsyncHookHandler)
 
-    app.addHook('onSend', async (request, reply) => {
+    // A callback hook: it runs on every answer, and an async one costs a promise each.
+    app.addHook('onSend', (request, reply, payload, done) => {
       if (request.headers[DASHBOARD_CLIENT_HEADER] !== undefined)
         reply.removeHeader('www-authenticate')
+      done(null, payload)
     })
   },
   { name: 'admin-auth', fastify: '5.x', dependencies: ['database', 'first-boot'] },

@@ -5,6 +5,8 @@
  * alternate between them, the order switched every round, so that both meet the same load. Per
  * server: CPU per request (/proc) and write system calls per request (a count, which no load
  * moves); and the ratio B / A of the CPU per request, per round (median) and in total.
+ * `--b-setting NAME=VALUE` (repeatable) starts B with that setting too: with the same root twice,
+ * what one behaviour costs (`--b-setting AUTO_QUERY_BALANCE_AFTER_CALLS=0`, say).
  * See bench/README.md "Profile".
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -22,8 +24,18 @@ const option = (name: string, fallback: number) => {
   return at === -1 ? fallback : Number(args[at + 1])
 }
 const roots = args.filter((arg, i) => !arg.startsWith('--') && !args[i - 1]?.startsWith('--'))
-if (roots.length !== 2) {
-  console.error('usage: ab.ts <root A> <root B> [--rounds 24] [--connections 10] [--burst-ms 1000]')
+const bSettings = Object.fromEntries(
+  args
+    .filter((_, i) => args[i - 1] === '--b-setting')
+    .map((setting) => {
+      const at = setting.indexOf('=')
+      return [setting.slice(0, at), setting.slice(at + 1)]
+    }),
+)
+if (roots.length !== 2 || Object.keys(bSettings).some((name) => !/^[A-Z][A-Z0-9_]*$/.test(name))) {
+  console.error(
+    'usage: ab.ts <root A> <root B> [--rounds 24] [--connections 10] [--burst-ms 1000] [--b-setting NAME=VALUE ...]',
+  )
   process.exit(2)
 }
 const rounds = option('--rounds', 24)
@@ -44,7 +56,11 @@ try {
       root: resolve(root),
       upstreamUrl: upstream.url,
       upstreamKey: UPSTREAM_KEY,
-      settings: { DISPATCH_CONCURRENCY: '1024', DISPATCH_QUEUE_MAX: '20000' },
+      settings: {
+        DISPATCH_CONCURRENCY: '1024',
+        DISPATCH_QUEUE_MAX: '20000',
+        ...(index === 1 ? bSettings : {}),
+      },
       workDir,
     })
     const pool = poolFor(server.target, connections)
@@ -78,8 +94,10 @@ try {
   ] as const) {
     const cpuUs = ((side.cpuMs * 1000) / side.answered).toFixed(0)
     const writes = (side.writes / side.answered).toFixed(2)
+    const extra =
+      name === 'B' && Object.keys(bSettings).length > 0 ? ` ${JSON.stringify(bSettings)}` : ''
     console.log(
-      `${name} ${side.root}: ${side.answered} answers, CPU ${cpuUs} µs/request, ${writes} write syscalls/request`,
+      `${name} ${side.root}${extra}: ${side.answered} answers, CPU ${cpuUs} µs/request, ${writes} write syscalls/request`,
     )
   }
   const ratios = b.roundCpuUs.map((cpuUs, round) => cpuUs / (a.roundCpuUs[round] ?? Number.NaN))

@@ -41,13 +41,14 @@ export interface KeyStore {
   /**
    * Change counters or fields (not the status) and write them at once. With `fence` (cluster
    * mode: a key's binding to the lane whose lease it names) the write applies only while that
-   * lease is still this instance's, as one with the counters queued beside it. Like `touch`,
-   * keeps `patch` (never changed) until it is written: not to be changed by the caller either.
+   * lease is still this instance's, as one with the counters queued beside it. Keeps `patch`
+   * as `touch` does.
    */
   patch(id: number, patch: UpstreamKeyPatch, fence?: LaneFence): UpstreamKeyRow
   /**
    * Change usage counters only (calls, last use, successes since a check): in memory at once,
    * in the database within COUNTER_FLUSH_MS or with the key's next `patch`, whichever is first.
+   * Keeps `patch` (never changed) until it is written: not to be changed by the caller either.
    */
   touch(id: number, patch: UpstreamKeyPatch): UpstreamKeyRow
   /**

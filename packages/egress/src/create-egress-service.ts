@@ -1,4 +1,4 @@
-import type { EgressPatch, EgressRow, Storage, UpstreamKeyRow } from '@sfp/db'
+import type { EgressPatch, EgressRow, LaneFence, Storage, UpstreamKeyRow } from '@sfp/db'
 import { createAesKeyCipher, type KeyCipher, plainKeyCipher } from '@sfp/key-pool'
 import { type Clock, createWriteBehind, systemClock } from '@sfp/runtime'
 import {
@@ -43,15 +43,6 @@ export interface EgressSettings {
   instanceId?: string | null | undefined
 }
 
-/**
- * Cluster mode: the lease a write of a lane's row is made under (docs/behaviour.md §9). A write
- * carrying it applies only while the lease row still names this holder and token.
- */
-export interface LaneFenceRef {
-  instanceId: string
-  token: number
-}
-
 export interface EgressServiceDeps {
   storage: Pick<Storage, 'egresses' | 'settings'>
   settings: EgressSettings
@@ -74,7 +65,11 @@ const ROW_FLUSH_MS = 1000
 interface EgressWrite {
   id: number
   patch: EgressPatch
-  fence?: LaneFenceRef | undefined
+  /**
+   * Cluster mode: the lease of the lane the write is made under (docs/behaviour.md §9); it
+   * applies only while the lease row still names this holder and token.
+   */
+  fence?: LaneFence | undefined
 }
 
 const NO_LANE_INFO: LaneInfo = {
@@ -136,7 +131,7 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
   const entries = new Map<number, Entry>()
   const listeners = new Set<() => void>()
   // Cluster mode: set by `useLaneFences` once the leases exist; until then no lane is driven.
-  let fenceOf: ((egressId: number) => LaneFenceRef | undefined) | undefined
+  let fenceOf: ((egressId: number) => LaneFence | undefined) | undefined
   const instanceId = settings.instanceId ?? null
   const writes = createWriteBehind<EgressWrite>({
     // One statement per row; the rows of a batch are distinct (coalesced).

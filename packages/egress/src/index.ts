@@ -1,4 +1,3 @@
-export type { LaneFenceRef } from './create-egress-service.js'
 export {
   createEgressService,
   type EgressServiceDeps,

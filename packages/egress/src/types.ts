@@ -1,3 +1,4 @@
+import type { LaneFence } from '@sfp/db'
 import type {
   CreateEgressBody,
   EgressCheckResult,
@@ -103,9 +104,7 @@ export interface EgressService {
    * Cluster mode: the fence of the lease this instance holds on a lane (undefined: none). A
    * lane's switch-guard memory is written under it, or not at all (docs/behaviour.md §9).
    */
-  useLaneFences(
-    fenceOf: (egressId: number) => { instanceId: string; token: number } | undefined,
-  ): void
+  useLaneFences(fenceOf: (egressId: number) => LaneFence | undefined): void
   /** Write the queued row changes now (before telling other instances). */
   flush(): Promise<void>
   /**

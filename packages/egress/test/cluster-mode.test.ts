@@ -151,7 +151,7 @@ describe('cluster mode: guard memory written under the lane’s lease', () => {
     const fences: number[] = []
     service.useLaneFences((egressId) => {
       fences.push(egressId)
-      return egressId === id ? { instanceId: A, token: 42 } : undefined
+      return egressId === id ? { egressId, instanceId: A, token: 42 } : undefined
     })
     const next = { lastUsedKeyId: 8, lastUsedAt: 2_000, lastSwitchAt: 2_000 }
     service.saveGuardMemory(id, next, 2_000, true)
@@ -161,7 +161,7 @@ describe('cluster mode: guard memory written under the lane’s lease', () => {
     expect(db.fenced).toEqual([
       {
         id,
-        fence: { instanceId: A, token: 42 },
+        fence: { egressId: id, instanceId: A, token: 42 },
         patch: { guardKeyId: 8, guardUsedAt: 2_000, guardSwitchAt: 2_000, updatedAt: 2_000 },
       },
     ])
@@ -190,7 +190,7 @@ describe('cluster mode: guard memory written under the lane’s lease', () => {
     const clock = createManualClock()
     const { service } = await startService({ db, clock, settings: { instanceId: A } })
     const id = builtinId(service)
-    service.useLaneFences(() => ({ instanceId: A, token: 1 }))
+    service.useLaneFences((egressId) => ({ egressId, instanceId: A, token: 1 }))
     service.saveGuardMemory(id, MEMORY, clock.now(), true)
     await writesLanded()
     expect(db.fenced).toHaveLength(1)

@@ -349,12 +349,10 @@ export default fp<ClusterPluginOptions>(
       })()
     })
 
-    app.egress.useLaneFences((id) => {
-      const fence = manager.fence(id)
-      return fence === undefined ? undefined : { instanceId, token: fence.token }
-    })
-    // A key's binding to a lane is the lane holder's to write, as its guard memory is.
-    app.keyPool.useLaneFences((id) => manager.fence(id))
+    // A lane's guard memory, and a key's binding to it, are the lane holder's to write.
+    const fenceOf = (id: number) => manager.fence(id)
+    app.egress.useLaneFences(fenceOf)
+    app.keyPool.useLaneFences(fenceOf)
     app.dispatch.useLaneHolding(holding)
     app.egress.useSendGate(holding.maySend)
     await manager.start()

@@ -1,10 +1,8 @@
 import type { KeyView } from '@sfp/schemas'
 import { type FormEvent, useId, useState } from 'react'
-import { useAdminApi } from '../../auth/SessionProvider.js'
 import { ErrorNotice } from '../../components/ErrorNotice.js'
-import { useToast } from '../../components/ToastProvider.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
-import { useKeyDirectory } from '../../key-directory/KeyDirectoryProvider.js'
+import { useKeyPatch } from './useKeyPatch.js'
 
 /** Plain decimal CNY, as the console shows it: no exponents, no hex. */
 const AMOUNT = /^\d{1,8}(?:\.\d{1,6})?$/
@@ -15,29 +13,15 @@ const AMOUNT = /^\d{1,8}(?:\.\d{1,6})?$/
  */
 export function KeyBalanceForm({ keyView: key }: { keyView: KeyView }) {
   const { t } = useI18n()
-  const api = useAdminApi()
-  const toast = useToast()
-  const { upsert } = useKeyDirectory()
+  const { busy, error, save: saveKey } = useKeyPatch(key.id)
   const id = useId()
   const [amount, setAmount] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
   const valid = AMOUNT.test(amount.trim())
 
   async function save(event: FormEvent) {
     event.preventDefault()
     if (!valid) return
-    setBusy(true)
-    setError(null)
-    try {
-      upsert(await api.patchKey(key.id, { balance: Number(amount.trim()) }))
-      setAmount('')
-      toast('success', t('key.balanceSaved'))
-    } catch (failure) {
-      setError(failure)
-    } finally {
-      setBusy(false)
-    }
+    if (await saveKey({ balance: Number(amount.trim()) }, t('key.balanceSaved'))) setAmount('')
   }
 
   return (

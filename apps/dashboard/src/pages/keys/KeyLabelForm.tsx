@@ -1,34 +1,19 @@
 import type { KeyView } from '@sfp/schemas'
 import { type FormEvent, useId, useState } from 'react'
-import { useAdminApi } from '../../auth/SessionProvider.js'
 import { ErrorNotice } from '../../components/ErrorNotice.js'
-import { useToast } from '../../components/ToastProvider.js'
 import { useI18n } from '../../i18n/I18nProvider.js'
-import { useKeyDirectory } from '../../key-directory/KeyDirectoryProvider.js'
+import { useKeyPatch } from './useKeyPatch.js'
 
 export function KeyLabelForm({ keyView: key }: { keyView: KeyView }) {
   const { t } = useI18n()
-  const api = useAdminApi()
-  const toast = useToast()
-  const { upsert } = useKeyDirectory()
+  const { busy, error, save: saveKey } = useKeyPatch(key.id)
   const id = useId()
   const [label, setLabel] = useState(key.label ?? '')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
 
   async function save(event: FormEvent) {
     event.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
-      const trimmed = label.trim()
-      upsert(await api.patchKey(key.id, { label: trimmed === '' ? null : trimmed }))
-      toast('success', t('key.labelSaved'))
-    } catch (failure) {
-      setError(failure)
-    } finally {
-      setBusy(false)
-    }
+    const trimmed = label.trim()
+    await saveKey({ label: trimmed === '' ? null : trimmed }, t('key.labelSaved'))
   }
 
   return (

@@ -1,7 +1,7 @@
-import { within } from '@testing-library/react'
+import { screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
-import { json } from '../../helpers/fetch-mock.js'
+import { apiError, json } from '../../helpers/fetch-mock.js'
 import { keyView } from '../../helpers/fixtures.js'
 import {
   CURRENT_KEY,
@@ -48,5 +48,36 @@ describe('KeyDetailDialog', () => {
     if (save) await userEvent.click(save)
     const patches = requestsTo(requests, 'PATCH', '/api-keys/1')
     expect(patches.map((request) => request.body)).toEqual([{ balance: 20 }])
+  })
+
+  it('saves a label trimmed, a blank one as none, and shows a refusal where it was asked', async () => {
+    let refuse = false
+    const { requests } = await renderKeysPage({
+      'PATCH /api/manage/api-keys/1': (request) => {
+        if (refuse) return apiError(400, 'invalid_request', 'label: too long')
+        const { label } = request.body as { label: string | null }
+        return json({ ...CURRENT_KEY, label })
+      },
+    })
+    const details = await openKeyActions(CURRENT_KEY)
+    const input = within(details).getByLabelText('备注')
+    const save = within(details).getByRole('button', { name: '保存' })
+    await userEvent.clear(input)
+    await userEvent.type(input, '  主力  ')
+    await userEvent.click(save)
+    expect(await screen.findByText('备注已保存')).toBeTruthy()
+    await userEvent.clear(input)
+    await userEvent.click(save)
+    refuse = true
+    await userEvent.type(input, 'x')
+    await userEvent.click(save)
+    expect((await within(details).findByRole('alert')).textContent).toContain('label: too long')
+    expect(save.hasAttribute('disabled')).toBe(false)
+    const patches = requestsTo(requests, 'PATCH', '/api-keys/1')
+    expect(patches.map((request) => request.body)).toEqual([
+      { label: '主力' },
+      { label: null },
+      { label: 'x' },
+    ])
   })
 })

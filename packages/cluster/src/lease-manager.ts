@@ -22,6 +22,7 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
   const safetyMarginMs = options.safetyMarginMs ?? Math.floor(leaseMs / 5)
   const onChange = options.onChange ?? (() => {})
   const onError = options.onError ?? (() => {})
+  const onDrainError = options.onDrainError ?? ((error: unknown) => onError(error))
   const onRenewed = options.onRenewed ?? (() => {})
   if (!(leaseMs > 0) || safetyMarginMs < 0 || safetyMarginMs >= (leaseMs * 2) / 3) {
     throw new Error('leaseMs must be positive and safetyMarginMs under two thirds of it')
@@ -191,7 +192,10 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
       }, drainTimeoutMs)
     })
     try {
-      await Promise.race([drain(id, controller.signal).catch(onError), bound])
+      const drained = drain(id, controller.signal).catch((error: unknown) =>
+        onDrainError(error, id),
+      )
+      await Promise.race([drained, bound])
     } finally {
       cancelBound()
     }

@@ -53,8 +53,13 @@ export interface LeaseManagerOptions {
   onChange?: ((change: LaneChange) => void) | undefined
   /** Each successful renewal's round trip in ms, sent to answered (the bench's renewal latency). */
   onRenewed?: ((roundTripMs: number) => void) | undefined
-  /** Failed rounds (the database unreachable), failed drains and releases. Never secrets. */
+  /** Failed rounds and releases (the database unreachable, most likely). Never secrets. */
   onError?: ((error: unknown) => void) | undefined
+  /**
+   * A lane's drain that failed: its in-flight requests are not waited for any longer and the
+   * lane is released all the same. Not the database's doing; without it, `onError` hears it.
+   */
+  onDrainError?: ((error: unknown, egressId: number) => void) | undefined
 }
 
 export interface LeaseManager {

@@ -167,6 +167,37 @@ describePostgres('lane leases shared among instances', () => {
     expect(first.manager.held()).toEqual([ownA, low])
   })
 
+  it('reports a failed drain apart from database failures, and releases the lane all the same', async () => {
+    const handle = await schema.open()
+    const [ownA, ownB, low, high] = (await insertEgresses(handle, 4)) as [
+      number,
+      number,
+      number,
+      number,
+    ]
+    const drainErrors: [string, number][] = []
+    const first = testManager(
+      handle,
+      'instance-a',
+      { own: [ownA], shared: [low, high] },
+      {
+        drain: async () => {
+          throw new Error('in-flight requests could not be waited for')
+        },
+        onDrainError: (error, egressId) => drainErrors.push([(error as Error).message, egressId]),
+      },
+    )
+    started.push(first)
+    await first.manager.start()
+    const second = testManager(handle, 'instance-b', { own: [ownB], shared: [low, high] })
+    started.push(second)
+    await second.manager.start()
+    await waitFor('b to take the lane handed over', () => second.manager.holds(high))
+    expect(drainErrors).toEqual([['in-flight requests could not be waited for', high]])
+    expect(first.errors).toEqual([])
+    expect(first.changes.flatMap((change) => change.released)).toEqual([high])
+  })
+
   it('follows the lanes it is given: added, removed, and egresses deleted', async () => {
     const handle = await schema.open()
     const [own, first, second] = (await insertEgresses(handle, 3)) as [number, number, number]

@@ -195,6 +195,10 @@ export default fp<ClusterPluginOptions>(
         databaseAnswered = false
         log.warn({ err: error }, 'cluster: lease round failed (database unreachable?)')
       },
+      // The lane's own requests, not the database: readiness stays as the last round left it.
+      onDrainError: (error, egressId) => {
+        log.warn({ err: error, egressId }, 'cluster: draining a lane failed; released all the same')
+      },
     })
 
     // Keys being claimed for a lane (`lane:key`), and keys a refused claim found another's.

@@ -138,6 +138,9 @@ interface HeldKey {
   minuteRequests: number
 }
 
+/** Reads of the client keys a reload makes at most while usage writes keep landing. */
+const QUIET_READ_ATTEMPTS = 5
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 const compileLimits = (row: ClientKeyRow): CompiledLimits => ({
@@ -210,27 +213,16 @@ export default fp<ClientKeysPluginOptions>(
     // One pending use per key, summed until written; the view adds its requests to the stored
     // count. The day and month counters live in the held row at once (the limits read them
     // there); the database gets the same additions behind, so a restart keeps them.
+    // Usage writes started and finished: a reload reads the rows again when one ran meanwhile.
+    let usageWritesStarted = 0
+    let usageWritesDone = 0
     const usage = createWriteBehind<ClientKeyUse>({
       async write(batch) {
-        const present = batch.filter(({ id }) => keys.has(id))
-        await repository.recordUsage(
-          new Map(
-            present.map((use) => [
-              use.id,
-              {
-                requests: use.requests,
-                lastUsedAt: use.lastUsedAt,
-                day: { date: use.day, requests: use.dayRequests, tokens: use.dayTokens },
-                month: { month: use.month, spendCny: use.monthSpendCny },
-              },
-            ]),
-          ),
-        )
-        for (const { id, requests, lastUsedAt } of present) {
-          const row = keys.get(id)?.row
-          if (row === undefined) continue
-          row.requestCount += requests
-          row.lastUsedAt = Math.max(row.lastUsedAt ?? 0, lastUsedAt)
+        usageWritesStarted += 1
+        try {
+          await writeUsage(batch)
+        } finally {
+          usageWritesDone += 1
         }
       },
       clock: app.clock,
@@ -261,6 +253,44 @@ export default fp<ClientKeysPluginOptions>(
           'client key usage write failed; will retry',
         ),
     })
+    async function writeUsage(batch: ClientKeyUse[]): Promise<void> {
+      const present = batch.filter(({ id }) => keys.has(id))
+      await repository.recordUsage(
+        new Map(
+          present.map((use) => [
+            use.id,
+            {
+              requests: use.requests,
+              lastUsedAt: use.lastUsedAt,
+              day: { date: use.day, requests: use.dayRequests, tokens: use.dayTokens },
+              month: { month: use.month, spendCny: use.monthSpendCny },
+            },
+          ]),
+        ),
+      )
+      for (const { id, requests, lastUsedAt } of present) {
+        const row = keys.get(id)?.row
+        if (row === undefined) continue
+        row.requestCount += requests
+        row.lastUsedAt = Math.max(row.lastUsedAt ?? 0, lastUsedAt)
+      }
+    }
+    /**
+     * Every client key as stored, read while no usage write ran: one that lands during the read
+     * may be in the rows or not, and its counts are added again on top of them (`unwritten`, and
+     * the held row's own addition as it settles) if they are. Queued counts are written first;
+     * the read is made again after a write that started meanwhile (a few times at most: a write
+     * runs once a second, a read takes milliseconds).
+     */
+    async function readQuietRows(): Promise<ClientKeyRow[]> {
+      for (let attempt = 1; ; attempt += 1) {
+        await usage.flush()
+        const started = usageWritesStarted
+        const rows = await repository.all()
+        const quiet = usageWritesStarted === started && usageWritesDone === started
+        if (quiet || attempt === QUIET_READ_ATTEMPTS) return rows
+      }
+    }
     const addUse = (id: number, counts: Partial<UseCounts>) => {
       const time = now()
       const none = { requests: 0, dayRequests: 0, dayTokens: 0, monthSpendCny: 0 }
@@ -424,7 +454,7 @@ export default fp<ClientKeysPluginOptions>(
       },
       flushUsage: usage.flush,
       async reload() {
-        const rows = await repository.all()
+        const rows = await readQuietRows()
         const present = new Set(rows.map((row) => row.id))
         for (const row of rows) {
           const pending = usage.unwritten(row.id)

@@ -30,3 +30,38 @@ export async function startLaneUpstream(
   }
   return upstream
 }
+
+/** What the look-alike saw of the lanes from request `from` on (see `seenSince`). */
+export interface LanesSeen {
+  /** Chat completions per source address. */
+  sources: Record<string, number>
+  /** The keys each source address sent (the bench's own made-up keys: nothing to hide). */
+  keysBySource: Record<string, string[]>
+  /** Breaches of the lane invariants counted since the last `resetViolations()`; all 0 expected. */
+  violations: { concurrency: number; keySwitch: number; keyMove: number }
+}
+
+/** The chat completions the look-alike recorded from index `from` on, by source address. */
+export function seenSince(upstream: MockUpstream, from: number): LanesSeen {
+  const sources: Record<string, number> = {}
+  const keysBySource: Record<string, Set<string>> = {}
+  for (const seen of upstream.requests.slice(from)) {
+    if (seen.path !== CHAT_PATH) continue
+    sources[seen.sourceAddress] = (sources[seen.sourceAddress] ?? 0) + 1
+    const keys = keysBySource[seen.sourceAddress] ?? new Set()
+    keys.add(seen.key ?? '')
+    keysBySource[seen.sourceAddress] = keys
+  }
+  const { concurrency, keySwitch, keyMove } = upstream.violations()
+  return {
+    sources,
+    keysBySource: Object.fromEntries(
+      Object.entries(keysBySource).map(([source, keys]) => [source, [...keys]]),
+    ),
+    violations: {
+      concurrency: concurrency.length,
+      keySwitch: keySwitch.length,
+      keyMove: keyMove.length,
+    },
+  }
+}

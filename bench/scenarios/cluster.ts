@@ -4,7 +4,7 @@ import { type HttpConnectProxy, startHttpConnectProxy } from '@sfp/test-support'
 import type { MockUpstream } from '@sfp/test-support/upstream'
 import type { Pool } from 'undici'
 import { type Figure, figure } from '../lib/figures.js'
-import { CHAT_PATH, GUARD_MINUTES, startLaneUpstream } from '../lib/lane-upstream.js'
+import { GUARD_MINUTES, seenSince, startLaneUpstream } from '../lib/lane-upstream.js'
 import { chatCompletion, poolFor } from '../lib/load.js'
 import type { BenchDatabase } from '../lib/postgres.js'
 import { rounded, summarize } from '../lib/stats.js'
@@ -406,28 +406,9 @@ async function throughput(
     upstream.resetViolations()
     const from = upstream.requests.length
     const measured = await closedLoopAcross(servers, pools, clients, durationMs)
-    const sources: Record<string, number> = {}
-    const keysBySource: Record<string, Set<string>> = {}
-    for (const seen of upstream.requests.slice(from)) {
-      if (seen.path !== CHAT_PATH) continue
-      sources[seen.sourceAddress] = (sources[seen.sourceAddress] ?? 0) + 1
-      // The bench's own made-up keys: nothing to hide.
-      const keys = keysBySource[seen.sourceAddress] ?? new Set()
-      keys.add(seen.key ?? '')
-      keysBySource[seen.sourceAddress] = keys
-    }
-    const { concurrency, keySwitch, keyMove } = upstream.violations()
     return {
       ...measured,
-      sources,
-      keysBySource: Object.fromEntries(
-        Object.entries(keysBySource).map(([source, keys]) => [source, [...keys]]),
-      ),
-      violations: {
-        concurrency: concurrency.length,
-        keySwitch: keySwitch.length,
-        keyMove: keyMove.length,
-      },
+      ...seenSince(upstream, from),
     }
   } finally {
     await Promise.all(pools.map((pool) => pool.close()))

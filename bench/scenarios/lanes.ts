@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { type HttpConnectProxy, startHttpConnectProxy } from '@sfp/test-support'
 import type { MockUpstream } from '@sfp/test-support/upstream'
 import { type Figure, figure } from '../lib/figures.js'
-import { CHAT_PATH, GUARD_MINUTES, startLaneUpstream } from '../lib/lane-upstream.js'
+import { GUARD_MINUTES, seenSince, startLaneUpstream } from '../lib/lane-upstream.js'
 import { chatCompletion, poolFor } from '../lib/load.js'
 import { rounded, type Summary, summarize } from '../lib/stats.js'
 import { type ProductionServer, startProductionServer } from '../targets/production-server.js'
@@ -240,17 +240,6 @@ async function burst(
     const elapsedMs = performance.now() - start
     const ok = answers.filter((answer) => answer.ok).length
 
-    const sources: Record<string, number> = {}
-    const keysBySource: Record<string, Set<string>> = {}
-    for (const seen of upstream.requests.slice(from)) {
-      if (seen.path !== CHAT_PATH) continue
-      sources[seen.sourceAddress] = (sources[seen.sourceAddress] ?? 0) + 1
-      // The bench's own made-up keys: nothing to hide.
-      const keys = keysBySource[seen.sourceAddress] ?? new Set()
-      keys.add(seen.key ?? '')
-      keysBySource[seen.sourceAddress] = keys
-    }
-    const { concurrency, keySwitch, keyMove } = upstream.violations()
     return {
       lanes,
       ok,
@@ -260,15 +249,7 @@ async function burst(
       latencyMs: roundedSummary(
         summarize(answers.filter((answer) => answer.ok).map((answer) => answer.ms)),
       ),
-      sources,
-      keysBySource: Object.fromEntries(
-        Object.entries(keysBySource).map(([source, keys]) => [source, [...keys]]),
-      ),
-      violations: {
-        concurrency: concurrency.length,
-        keySwitch: keySwitch.length,
-        keyMove: keyMove.length,
-      },
+      ...seenSince(upstream, from),
     }
   } finally {
     await pool.close()

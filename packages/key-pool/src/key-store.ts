@@ -142,19 +142,35 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
   const fingerprints = new Set(rows.map((row) => row.fingerprint))
   const listeners = new Set<PoolChangeListener>()
   const locallyChanged = new Set<number>()
+  // Keys whose write failed: other instances may have been told of a change that was not in the
+  // database yet (cluster mode tells once a flush settles, written or not), and read the row
+  // without it. Once the retry lands they are changes to tell again.
+  const toTellAgain = new Set<number>()
   // Rows have a key-sized patch queued at most: counter bumps merge into it until it is written.
   const writes = createWriteBehind<KeyWrite>({
     // One statement per row; the rows of a batch are distinct (coalesced), so order among them
     // does not matter and PostgreSQL may run them on several connections at once.
     async write(batch) {
-      await Promise.all(
-        batch.map(async (write) => {
-          const { id, fence } = write
-          if (fence === undefined) return storage.upstreamKeys.update(id, fieldsOf(write))
-          // Refused: the lane is another instance's now, and so is what is written on its keys.
-          await storage.upstreamKeys.updateFenced(id, fieldsOf(write), fence)
-        }),
-      )
+      try {
+        await Promise.all(
+          batch.map(async (write) => {
+            const { id, fence } = write
+            if (fence === undefined) return storage.upstreamKeys.update(id, fieldsOf(write))
+            // Refused: the lane is another instance's now, and so is what is written on its keys.
+            await storage.upstreamKeys.updateFenced(id, fieldsOf(write), fence)
+          }),
+        )
+      } catch (error) {
+        for (const { id } of batch) toTellAgain.add(id)
+        throw error
+      }
+      let landedLate = false
+      for (const { id } of batch) {
+        if (!toTellAgain.delete(id)) continue
+        locallyChanged.add(id)
+        landedLate = true
+      }
+      if (landedLate) store.changed()
     },
     clock,
     flushIntervalMs: COUNTER_FLUSH_MS,

@@ -92,6 +92,35 @@ describe('restart', () => {
     expect(await stored()).toMatchObject({ status: 'cooling', callCount: 4, rateLimitStrikes: 1 })
   })
 
+  it('tells a change again once its write, failed at first, has landed', async () => {
+    const { pool, storage, clock } = await createTestPool()
+    const [id = 0] = await addKeys(pool, [KEYS[0] ?? ''])
+    pool.takeLocalChanges()
+    const keys = storage.upstreamKeys
+    const update = keys.update.bind(keys)
+    let failing = true
+    keys.update = async (...args) => {
+      if (failing) throw new Error('deadlock detected')
+      return update(...args)
+    }
+    let told = 0
+    pool.onChange(() => {
+      told += 1
+    })
+    pool.update(id, { label: 'main' })
+    await pool.flush()
+    // Told once (cluster mode: the others read the row, the label not in it yet).
+    expect(pool.takeLocalChanges()).toEqual([id])
+    expect((await storedKeys(storage))[0]?.label).toBeNull()
+    const toldBefore = told
+    failing = false
+    clock.advance(COUNTER_FLUSH_MS)
+    await pool.flush()
+    expect((await storedKeys(storage))[0]?.label).toBe('main')
+    expect(pool.takeLocalChanges()).toEqual([id])
+    expect(told).toBeGreaterThan(toldBefore)
+  })
+
   it('writes a run of successes as the row in memory stands after the last, its time included', async () => {
     const { pool, storage, clock } = await createTestPool()
     const [id = 0] = await addKeys(pool, [KEYS[0] ?? ''])

@@ -43,7 +43,6 @@ export interface Storage {
   notificationTargets: NotificationTargetsStorage
 }
 
-/** The key pool's rows. The pool keeps its working copy in memory and writes through here. */
 /**
  * The lease a write is made under (docs/behaviour.md §9): a write on a lane's behalf (its
  * switch-guard memory on `egresses`, its keys' bindings) carries it, and applies only while the
@@ -57,6 +56,7 @@ export interface LaneFence {
   token: number
 }
 
+/** The key pool's rows. The pool keeps its working copy in memory and writes through here. */
 export interface UpstreamKeysStorage {
   /** Every key, in creation order (ascending id). */
   all(): Promise<UpstreamKeyRow[]>
@@ -90,7 +90,7 @@ export interface UpstreamKeysStorage {
     egressId: number,
     now: number,
     windowMs: number,
-    fence: { instanceId: string; token: number },
+    fence: Pick<LaneFence, 'instanceId' | 'token'>,
   ): Promise<boolean>
   /** Delete the keys in one transaction; resolves to how many existed. */
   remove(ids: readonly number[]): Promise<number>
@@ -119,7 +119,7 @@ export interface EgressesStorage {
   updateFenced(
     id: number,
     patch: EgressPatch,
-    fence: { instanceId: string; token: number },
+    fence: Pick<LaneFence, 'instanceId' | 'token'>,
   ): Promise<boolean>
   /**
    * Delete the egress and unbind its keys in one transaction; `egress_used_at` stays on them, so

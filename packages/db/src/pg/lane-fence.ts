@@ -1,6 +1,4 @@
-import type { LaneFence } from '../storage.js'
-
-export type { LaneFence }
+export type { LaneFence } from '../storage.js'
 
 /**
  * The condition a fenced statement adds to its `WHERE`, over three placeholders (egress id,

@@ -157,6 +157,11 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
     },
     onError: (error, items) =>
       log?.warn({ err: error, egresses: items }, 'egress write failed; will retry'),
+    // Cluster mode told the others when the failed flush settled: they read the row without it.
+    onWrittenAfterFailure(landed) {
+      for (const { id } of landed) locallyChanged.add(id)
+      changed()
+    },
   })
 
   /** A lane's guard memory goes under its lease; a refused write is another holder's lane now. */

@@ -395,3 +395,39 @@ describe('cluster mode: the send gate', () => {
     expect(check.ok).toBe(true)
   })
 })
+
+describe('cluster mode: telling the other instances', () => {
+  it('tells a change again once its write, failed at first, has landed', async () => {
+    const db = recordingDatabase()
+    const clock = createManualClock()
+    const { service } = await startService({ db, clock, settings: { instanceId: A } })
+    const { id } = await service.create({ url: 'http://127.0.0.1:20001' })
+    await writesLanded()
+    service.takeLocalChanges()
+    const update = db.storage.egresses.update
+    let failing = true
+    db.storage.egresses.update = async (...args) => {
+      if (failing) throw new Error('deadlock detected')
+      return update(...args)
+    }
+    let told = 0
+    service.onChange(() => {
+      told += 1
+    })
+    service.markDown(id, {
+      code: 'egress_down',
+      params: { cause: 'connection_refused', code: 'ECONNREFUSED' },
+    })
+    await service.flush()
+    // Told once (the others read the row, the state not in it yet).
+    expect(service.takeLocalChanges()).toEqual([id])
+    expect((await storedEgresses(db)).find((row) => row.id === id)?.state).toBe('up')
+    const toldBefore = told
+    failing = false
+    clock.advance(5_000)
+    await service.flush()
+    expect((await storedEgresses(db)).find((row) => row.id === id)?.state).toBe('down')
+    expect(service.takeLocalChanges()).toEqual([id])
+    expect(told).toBeGreaterThan(toldBefore)
+  })
+})

@@ -142,35 +142,19 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
   const fingerprints = new Set(rows.map((row) => row.fingerprint))
   const listeners = new Set<PoolChangeListener>()
   const locallyChanged = new Set<number>()
-  // Keys whose write failed: other instances may have been told of a change that was not in the
-  // database yet (cluster mode tells once a flush settles, written or not), and read the row
-  // without it. Once the retry lands they are changes to tell again.
-  const toTellAgain = new Set<number>()
   // Rows have a key-sized patch queued at most: counter bumps merge into it until it is written.
   const writes = createWriteBehind<KeyWrite>({
     // One statement per row; the rows of a batch are distinct (coalesced), so order among them
     // does not matter and PostgreSQL may run them on several connections at once.
     async write(batch) {
-      try {
-        await Promise.all(
-          batch.map(async (write) => {
-            const { id, fence } = write
-            if (fence === undefined) return storage.upstreamKeys.update(id, fieldsOf(write))
-            // Refused: the lane is another instance's now, and so is what is written on its keys.
-            await storage.upstreamKeys.updateFenced(id, fieldsOf(write), fence)
-          }),
-        )
-      } catch (error) {
-        for (const { id } of batch) toTellAgain.add(id)
-        throw error
-      }
-      let landedLate = false
-      for (const { id } of batch) {
-        if (!toTellAgain.delete(id)) continue
-        locallyChanged.add(id)
-        landedLate = true
-      }
-      if (landedLate) store.changed()
+      await Promise.all(
+        batch.map(async (write) => {
+          const { id, fence } = write
+          if (fence === undefined) return storage.upstreamKeys.update(id, fieldsOf(write))
+          // Refused: the lane is another instance's now, and so is what is written on its keys.
+          await storage.upstreamKeys.updateFenced(id, fieldsOf(write), fence)
+        }),
+      )
     },
     clock,
     flushIntervalMs: COUNTER_FLUSH_MS,
@@ -191,6 +175,11 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
     },
     onError: (error, items) =>
       log?.warn({ err: error, keys: items }, 'key write failed; will retry'),
+    // Cluster mode told the others when the failed flush settled: they read the row without it.
+    onWrittenAfterFailure(landed) {
+      for (const { id } of landed) locallyChanged.add(id)
+      store.changed()
+    },
   })
   const events = createWriteBehind<NewKeyEventRow>({
     write: (batch) => storage.keyEvents.appendMany(batch),

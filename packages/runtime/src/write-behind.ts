@@ -41,6 +41,12 @@ export interface WriteBehindOptions<T> {
   coalesce?: Coalescing<T>
   /** A write that failed; its items stay queued (called once per failed attempt). */
   onError?(error: unknown, items: number): void
+  /**
+   * Items written whose row had a failed attempt since its last write (coalescing only): a
+   * reader told of a change when a flush settled, written or not (cluster mode tells the other
+   * instances then), read the row without it, and is to be told again now that it is there.
+   */
+  onWrittenAfterFailure?(items: T[]): void
 }
 
 /** One batch written: how many items, and how long the write took. */
@@ -106,6 +112,8 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
   /** The items of the write under way, by key (coalescing only). */
   let writingItems: Map<unknown, T> | null = null
   let closed = false
+  // Rows whose write failed and has not landed since (coalescing only, for `onWrittenAfterFailure`).
+  const failedKeys = new Set<unknown>()
   const flushListeners = new Set<(flush: WriteBehindFlush) => void>()
 
   function enqueue(item: T): void {
@@ -148,6 +156,7 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
   }
 
   function failed(error: unknown, batch: [unknown, T][]): false {
+    if (coalesce !== undefined) for (const [key] of batch) failedKeys.add(key)
     // Back in front of the queue, in order, merged under anything queued for the same row since.
     const newer = [...queue]
     queue.clear()
@@ -162,6 +171,17 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
     onError?.(error, batch.length)
     armTimer()
     return false
+  }
+
+  function landedAfterFailure(batch: [unknown, T][]): void {
+    const landed: T[] = []
+    for (const [key, item] of batch) if (failedKeys.delete(key)) landed.push(item)
+    if (landed.length === 0 || options.onWrittenAfterFailure === undefined) return
+    try {
+      options.onWrittenAfterFailure(landed)
+    } catch {
+      // A listener's failure must not fail a write that landed (it would be written twice).
+    }
   }
 
   /**
@@ -182,6 +202,7 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
     const startedAt = performance.now()
     const written = () => {
       report({ items: batch.length, durationMs: performance.now() - startedAt })
+      if (failedKeys.size > 0) landedAfterFailure(batch)
       return true
     }
     let result: void | Promise<void>
@@ -289,6 +310,7 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
     },
     discard(key) {
       queue.delete(key)
+      failedKeys.delete(key)
     },
     queued: (key) => (coalesce === undefined ? undefined : shown(queue.get(key))),
     unwritten(key) {

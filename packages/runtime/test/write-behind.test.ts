@@ -184,6 +184,38 @@ describe('write-behind', () => {
     ])
   })
 
+  it('names the items written after a failed attempt of their row, once, and not those written first time', () => {
+    let failing = true
+    const landed: Patch[][] = []
+    const { clock, buffer } = harness<Patch>({
+      coalesce: byRow,
+      write: () => {
+        if (failing) throw new Error('deadlock detected')
+      },
+      onWrittenAfterFailure: (items) => landed.push(items),
+    })
+    buffer.add({ id: 1, fields: { calls: 1 } })
+    buffer.add({ id: 2, fields: { calls: 1 } })
+    buffer.add({ id: 3, fields: { calls: 1 } })
+    clock.advance(1000)
+    buffer.discard(3)
+    expect(landed).toEqual([])
+    failing = false
+    buffer.add({ id: 1, fields: { status: 5 } })
+    buffer.add({ id: 4, fields: { calls: 1 } })
+    clock.advance(1000)
+    // Row 3 was discarded (gone); row 4 never failed.
+    expect(landed).toEqual([
+      [
+        { id: 1, fields: { calls: 1, status: 5 } },
+        { id: 2, fields: { calls: 1 } },
+      ],
+    ])
+    buffer.add({ id: 1, fields: { calls: 2 } })
+    clock.advance(1000)
+    expect(landed).toHaveLength(1)
+  })
+
   it('drops the oldest items beyond maxQueued and counts them', () => {
     const { buffer, batches, clock } = harness<number>({
       write: () => {

@@ -226,16 +226,16 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
 
   /**
    * Writes until `owed` items are written or a write fails; yields between batches if asked.
-   * A write already under way is waited for too: what it holds is not written before it settles.
+   * Any write under way is waited for first, whoever started it: it may hold items queued before
+   * this call (another flush took them), and writes never overlap.
    */
   async function writeOwed(owed: number, yieldBetween: boolean): Promise<void> {
-    if (queue.size === 0 && writing !== null) {
-      await writing
-      return
-    }
-    while (owed > 0 && queue.size > 0) {
-      if (writing !== null && !(await writing)) return
-      if (queue.size === 0) return
+    for (;;) {
+      if (writing !== null) {
+        if (!(await writing)) return
+        continue
+      }
+      if (owed <= 0 || queue.size === 0) return
       const before = queue.size
       let ok = writeBatch(owed)
       // Counted before waiting: items queued while an asynchronous write runs are not owed.

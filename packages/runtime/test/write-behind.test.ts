@@ -248,6 +248,31 @@ describe('write-behind', () => {
     expect(batches.at(-1)).toEqual([7])
   })
 
+  it('flush waits for the write another flush started with what it found queued, and writes never overlap', async () => {
+    const written: number[] = []
+    let writesUnderWay = 0
+    let overlapped = false
+    const { buffer } = harness<Patch>({
+      coalesce: byRow,
+      maxBatch: 10,
+      write: async (batch) => {
+        writesUnderWay += 1
+        overlapped ||= writesUnderWay > 1
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        written.push(...batch.map((patch) => patch.id))
+        writesUnderWay -= 1
+      },
+    })
+    // The first is written at once; each later addNow follows the write under way (an admin's
+    // bulk change), then the admin API's flush before it answers.
+    buffer.addNow({ id: 1, fields: { status: 1 } })
+    buffer.addNow({ id: 2, fields: { status: 1 } })
+    buffer.addNow({ id: 3, fields: { status: 1 } })
+    await buffer.flush()
+    expect(written).toEqual([1, 2, 3])
+    expect(overlapped).toBe(false)
+  })
+
   it('never overlaps asynchronous writes, so one row is written in order', async () => {
     const events: string[] = []
     const releases: (() => void)[] = []

@@ -15,6 +15,8 @@ import pricesRoutes from './prices.js'
 import statsRoutes from './stats.js'
 import statusRoutes from './status.js'
 
+const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
 export interface ManageRoutesOptions {
   config: Config
 }
@@ -22,6 +24,14 @@ export interface ManageRoutesOptions {
 /** `/api/manage/*`: the admin API (docs/behaviour.md §6). Every route needs the admin login. */
 const manage: FastifyPluginAsync<ManageRoutesOptions> = async (app, { config }) => {
   app.addHook('onRequest', app.adminAuth)
+  // An admin change is answered once it is in the database (README "Crash safety"). The key pool
+  // and the egresses write a change at once but behind the handler: a write that finds another
+  // under way follows it, microtasks later on SQLite and a round trip later on PostgreSQL, and a
+  // crash in between would lose a change the admin was told of.
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (!READS.has(request.method)) await Promise.all([app.keyPool.flush(), app.egress.flush()])
+    return payload
+  })
   await app.register(configRoutes, { config })
   await app.register(adminPasswordRoutes)
   await app.register(clientKeysRoutes)

@@ -91,6 +91,20 @@ const PLAN = {
 }
 /** Extra `node` flags for the proxy servers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
 const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)
+/**
+ * Extra settings for the proxy servers of scenarios 1-5, `NAME=VALUE` separated by spaces, e.g.
+ * `AUTO_QUERY_BALANCE_AFTER_CALLS=0`: what one behaviour costs on a scenario's figures.
+ */
+const serverSettings: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_SERVER_SETTINGS ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((setting) => {
+      const at = setting.indexOf('=')
+      if (at < 1) throw new Error(`BENCH_SERVER_SETTINGS: "${setting}" is not NAME=VALUE`)
+      return [setting.slice(0, at), setting.slice(at + 1)]
+    }),
+)
 const UPSTREAM_KEY = 'sk-bench-upstream-key-0001'
 /**
  * Raised for scenarios 1-3 and 5 so the queue never refuses (the setting allows up to 1024,
@@ -160,7 +174,7 @@ async function runScenarios(): Promise<void> {
         name,
         upstreamUrl: upstream.url,
         upstreamKey: UPSTREAM_KEY,
-        settings,
+        settings: { ...settings, ...serverSettings },
         workDir,
         nodeArgs: serverNodeArgs,
       }).then((launched) => {

@@ -122,19 +122,43 @@ export interface KeyStoreDeps {
  * A row's write. `patch` is the caller's own object until the queue merges into a copy of it;
  * `updatedAt` rides beside it, so that a counter bump copies nothing (bench/README.md "Fourth
  * pass": the spread that added it was the costliest line of a proxied request's key work).
+ * `fenced` (cluster mode) is a binding to a lane, written only while the lease `fence` names is
+ * this instance's; the rest is the key's own and is written whatever became of the lane.
  */
 interface KeyWrite {
   id: number
   patch: UpstreamKeyPatch
   updatedAt: number
-  fence?: LaneFence | undefined
+  fenced?: { patch: UpstreamKeyPatch; fence: LaneFence } | undefined
 }
 
-/** What a write sets on the row: its fields and the time of the change. */
+/** What a write sets on the row, both parts: its fields and the time of the change. */
 const fieldsOf = (write: KeyWrite): UpstreamKeyPatch => ({
   ...write.patch,
+  ...write.fenced?.patch,
   updatedAt: write.updatedAt,
 })
+
+const fieldNames = (patch: UpstreamKeyPatch) => Object.keys(patch) as (keyof UpstreamKeyPatch)[]
+
+const hasFields = (patch: UpstreamKeyPatch): boolean => {
+  for (const _ in patch) return true
+  return false
+}
+
+/**
+ * Folds `newer` into `own`, an item whose objects the queue owns: later fields win, across the
+ * two parts too (a field the newer write sets leaves the older part it was in).
+ */
+function fold(own: KeyWrite, newer: KeyWrite): void {
+  Object.assign(own.patch, newer.patch)
+  own.updatedAt = newer.updatedAt
+  if (own.fenced !== undefined)
+    for (const field of fieldNames(newer.patch)) delete own.fenced.patch[field]
+  if (newer.fenced === undefined) return
+  for (const field of fieldNames(newer.fenced.patch)) delete own.patch[field]
+  own.fenced = { patch: { ...own.fenced?.patch, ...newer.fenced.patch }, fence: newer.fenced.fence }
+}
 
 export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): KeyStore {
   const now = clock.now
@@ -144,15 +168,19 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
   const locallyChanged = new Set<number>()
   // Rows have a key-sized patch queued at most: counter bumps merge into it until it is written.
   const writes = createWriteBehind<KeyWrite>({
-    // One statement per row; the rows of a batch are distinct (coalesced), so order among them
-    // does not matter and PostgreSQL may run them on several connections at once.
+    // One statement per row (two with a binding); the rows of a batch are distinct (coalesced), so
+    // order among them does not matter and PostgreSQL may run them on several connections at once.
     async write(batch) {
       await Promise.all(
         batch.map(async (write) => {
-          const { id, fence } = write
-          if (fence === undefined) return storage.upstreamKeys.update(id, fieldsOf(write))
-          // Refused: the lane is another instance's now, and so is what is written on its keys.
-          await storage.upstreamKeys.updateFenced(id, fieldsOf(write), fence)
+          const { id, fenced, updatedAt } = write
+          if (fenced === undefined) return storage.upstreamKeys.update(id, fieldsOf(write))
+          // Two statements on distinct fields, so their order does not matter.
+          if (hasFields(write.patch)) {
+            await storage.upstreamKeys.update(id, { ...write.patch, updatedAt })
+          }
+          // Refused: the lane is another instance's now, and so is the binding of its keys.
+          await storage.upstreamKeys.updateFenced(id, { ...fenced.patch, updatedAt }, fenced.fence)
         }),
       )
     },
@@ -161,17 +189,19 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
     ...KEY_WRITES,
     coalesce: {
       keyOf: (write) => write.id,
-      merge: (older, newer) => ({
-        id: newer.id,
-        patch: { ...older.patch, ...newer.patch },
-        updatedAt: newer.updatedAt,
-        fence: newer.fence ?? older.fence,
-      }),
-      mergeInto(own, newer) {
-        Object.assign(own.patch, newer.patch)
-        own.updatedAt = newer.updatedAt
-        if (newer.fence !== undefined) own.fence = newer.fence
+      merge(older, newer) {
+        const { fenced } = older
+        const merged: KeyWrite = {
+          id: older.id,
+          patch: { ...older.patch },
+          updatedAt: older.updatedAt,
+          fenced:
+            fenced === undefined ? undefined : { patch: { ...fenced.patch }, fence: fenced.fence },
+        }
+        fold(merged, newer)
+        return merged
       },
+      mergeInto: fold,
     },
     onError: (error, items) =>
       log?.warn({ err: error, keys: items }, 'key write failed; will retry'),
@@ -209,7 +239,11 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
       const updatedAt = now()
       Object.assign(row, patch)
       row.updatedAt = updatedAt
-      writes.addNow({ id, patch, updatedAt, fence })
+      writes.addNow(
+        fence === undefined
+          ? { id, patch, updatedAt }
+          : { id, patch: {}, updatedAt, fenced: { patch, fence } },
+      )
       return row
     },
     touch(id, patch) {

@@ -52,6 +52,34 @@ describe('bind', () => {
     expect(fenced).toHaveBeenCalledOnce()
   })
 
+  it('cluster mode: a refused binding takes nothing else with it (counters, a state change)', async () => {
+    const test = await createTestPool()
+    const [a = 0] = await addKeys(test.pool, KEYS.slice(0, 1))
+    test.pool.useLaneFences((egressId) => ({ egressId, instanceId: 'sfp-a', token: 3 }))
+    // The lane changed hands meanwhile: the database refuses what its lease guards.
+    const fenced = vi.spyOn(test.storage.upstreamKeys, 'updateFenced').mockResolvedValue(false)
+    const keys = test.storage.upstreamKeys
+    const update = keys.update.bind(keys)
+    vi.spyOn(keys, 'update').mockImplementation(async (id, patch) => {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      return update(id, patch)
+    })
+    // Spending queued behind; a relabel written at once (its write under way while the rest
+    // queue up); then the binding, and a disable merged with it in the queue.
+    test.pool.addSpend(a, 1.5)
+    test.pool.update(a, { label: 'main' })
+    test.pool.bind(a, 7, T0 + 5000)
+    test.pool.update(a, { enabled: false })
+    await test.pool.flush()
+    expect(fenced).toHaveBeenCalled()
+    expect((await storedKeys(test.storage))[0]).toMatchObject({
+      label: 'main',
+      spent: 1.5,
+      status: 'disabled',
+      egressId: null,
+    })
+  })
+
   it('writes the binding through: the repository and a restarted pool have it', async () => {
     const test = await createTestPool()
     const [a = 0, b = 0] = await addKeys(test.pool, KEYS.slice(0, 2))

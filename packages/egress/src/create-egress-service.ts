@@ -1,6 +1,15 @@
 import type { EgressPatch, EgressRow, LaneFence, Storage, UpstreamKeyRow } from '@sfp/db'
 import { createAesKeyCipher, type KeyCipher, plainKeyCipher } from '@sfp/key-pool'
-import { type Clock, createWriteBehind, systemClock } from '@sfp/runtime'
+import {
+  type Clock,
+  copyRowWrite,
+  createWriteBehind,
+  type FencedRowWrite,
+  foldRowWrite,
+  hasFields,
+  rowWriteFields,
+  systemClock,
+} from '@sfp/runtime'
 import {
   type EgressState,
   type ExplanationOf,
@@ -62,15 +71,11 @@ export interface EgressServiceDeps {
  */
 const ROW_FLUSH_MS = 1000
 
-interface EgressWrite {
-  id: number
-  patch: EgressPatch
-  /**
-   * Cluster mode: the lease of the lane the write is made under (docs/behaviour.md §9); it
-   * applies only while the lease row still names this holder and token.
-   */
-  fence?: LaneFence | undefined
-}
+/**
+ * A row's write; `fenced` (cluster mode): the lane's switch-guard memory, written only under the
+ * lane's lease (docs/behaviour.md §9), apart from its counters, state and admin fields.
+ */
+type EgressWrite = FencedRowWrite<EgressPatch, LaneFence>
 
 const NO_LANE_INFO: LaneInfo = {
   of: () => ({ currentKeyId: null, nextSwitchAllowedAt: null, inFlight: 0 }),
@@ -144,16 +149,13 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
     maxQueued: 100_000,
     coalesce: {
       keyOf: (write) => write.id,
-      merge: (older, newer) => ({
-        id: newer.id,
-        patch: { ...older.patch, ...newer.patch },
-        fence: newer.fence ?? older.fence,
-      }),
-      // A lane's counters and guard memory change on every request it serves.
-      mergeInto(own, newer) {
-        Object.assign(own.patch, newer.patch)
-        if (newer.fence !== undefined) own.fence = newer.fence
+      merge(older, newer) {
+        const merged = copyRowWrite(older)
+        foldRowWrite(merged, newer)
+        return merged
       },
+      // A lane's counters and guard memory change on every request it serves.
+      mergeInto: foldRowWrite,
     },
     onError: (error, items) =>
       log?.warn({ err: error, egresses: items }, 'egress write failed; will retry'),
@@ -164,10 +166,14 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
     },
   })
 
-  /** A lane's guard memory goes under its lease; a refused write is another holder's lane now. */
-  async function writeRow({ id, patch, fence }: EgressWrite): Promise<void> {
-    if (fence === undefined) return repository.update(id, patch)
-    const applied = await repository.updateFenced(id, patch, fence)
+  /**
+   * A lane's guard memory goes under its lease, the rest of the row as it is (two statements on
+   * distinct fields); a refused fence is another holder's lane now.
+   */
+  async function writeRow({ id, patch, fenced }: EgressWrite): Promise<void> {
+    if (fenced === undefined) return repository.update(id, patch)
+    if (hasFields(patch)) await repository.update(id, patch)
+    const applied = await repository.updateFenced(id, fenced.patch, fenced.fence)
     if (!applied) log?.info({ egressId: id }, 'egress write refused: the lane has another holder')
   }
   /** Egresses changed here (state, admin fields; not counters or guard memory), added, deleted. */
@@ -455,7 +461,10 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
       // Cluster mode: written under the lane's lease, or not at all (not ours any more).
       const fence = fenceOf?.(id)
       if (instanceId !== null && fence === undefined) return
-      const write = fence === undefined ? { id, patch: fields } : { id, patch: fields, fence }
+      const write: EgressWrite =
+        fence === undefined
+          ? { id, patch: fields }
+          : { id, patch: {}, fenced: { patch: fields, fence } }
       if (urgent) writes.addNow(write)
       else writes.add(write)
     },
@@ -472,7 +481,8 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
         }
         const route = routeKey(entry.row)
         // What this instance changed and has not written yet stays (it is newer).
-        Object.assign(entry.row, row, writes.unwritten(row.id)?.patch ?? {})
+        const unwritten = writes.unwritten(row.id)
+        Object.assign(entry.row, row, unwritten === undefined ? {} : rowWriteFields(unwritten))
         if (routeKey(entry.row) !== route) {
           const old = entry.dispatcher
           entry.dispatcher = dispatcherOf(entry.row)

@@ -67,6 +67,19 @@ function recordingDatabase(): TestDatabase & {
   })
 }
 
+/**
+ * Instance A's built-in lane with a fence the database refuses: the lease row names another
+ * holder now (a stall past the lease), as PostgreSQL's conditional write finds it.
+ */
+async function laneOfAnotherHolder() {
+  const db = recordingDatabase()
+  db.refuseFenced = true
+  const clock = createManualClock()
+  const { service } = await startService({ db, clock, settings: { instanceId: A } })
+  service.useLaneFences((egressId) => ({ egressId, instanceId: A, token: 1 }))
+  return { db, clock, service, id: builtinId(service) }
+}
+
 /** What a request through `dispatcher` to the mock upstream gets: its status, or the error code. */
 async function tryThrough(dispatcher: Dispatcher, origin: string): Promise<number | string> {
   try {
@@ -185,12 +198,7 @@ describe('cluster mode: guard memory written under the lane’s lease', () => {
   })
 
   it('does not retry a fenced write the database refused', async () => {
-    const db = recordingDatabase()
-    db.refuseFenced = true
-    const clock = createManualClock()
-    const { service } = await startService({ db, clock, settings: { instanceId: A } })
-    const id = builtinId(service)
-    service.useLaneFences((egressId) => ({ egressId, instanceId: A, token: 1 }))
+    const { db, clock, service, id } = await laneOfAnotherHolder()
     service.saveGuardMemory(id, MEMORY, clock.now(), true)
     await writesLanded()
     expect(db.fenced).toHaveLength(1)
@@ -202,6 +210,20 @@ describe('cluster mode: guard memory written under the lane’s lease', () => {
     expect(db.fenced).toHaveLength(1)
     // The row keeps what was there: the refused memory never landed.
     expect((await storedEgresses(db)).find((row) => row.id === id)).toMatchObject({
+      guardKeyId: null,
+    })
+  })
+
+  it('a refused fence takes nothing else with it: a state change queued beside the memory is written', async () => {
+    const { db, clock, service, id } = await laneOfAnotherHolder()
+    // The memory waits for the interval; the lane going down is written at once, merged with it.
+    service.saveGuardMemory(id, MEMORY, clock.now(), false)
+    service.markDown(id, { code: 'egress_down', params: { cause: 'timeout', code: null } })
+    await service.flush()
+    expect(db.fenced).toHaveLength(1)
+    expect(db.fenced[0]?.patch).not.toHaveProperty('state')
+    expect((await storedEgresses(db)).find((row) => row.id === id)).toMatchObject({
+      state: 'down',
       guardKeyId: null,
     })
   })

@@ -6,7 +6,14 @@ import type {
   UpstreamKeyPatch,
   UpstreamKeyRow,
 } from '@sfp/db'
-import { type Clock, createWriteBehind } from '@sfp/runtime'
+import {
+  type Clock,
+  copyRowWrite,
+  createWriteBehind,
+  type FencedRowWrite,
+  foldRowWrite,
+  hasFields,
+} from '@sfp/runtime'
 import type { Explanation, KeyStatus } from '@sfp/schemas'
 import { reasonText, safeExplanation } from './error-text.js'
 import { KeyNotFound } from './errors.js'
@@ -122,14 +129,10 @@ export interface KeyStoreDeps {
  * A row's write. `patch` is the caller's own object until the queue merges into a copy of it;
  * `updatedAt` rides beside it, so that a counter bump copies nothing (bench/README.md "Fourth
  * pass": the spread that added it was the costliest line of a proxied request's key work).
- * `fenced` (cluster mode) is a binding to a lane, written only while the lease `fence` names is
- * this instance's; the rest is the key's own and is written whatever became of the lane.
+ * `fenced` (cluster mode): the key's binding to a lane, written only under the lane's lease.
  */
-interface KeyWrite {
-  id: number
-  patch: UpstreamKeyPatch
+interface KeyWrite extends FencedRowWrite<UpstreamKeyPatch, LaneFence> {
   updatedAt: number
-  fenced?: { patch: UpstreamKeyPatch; fence: LaneFence } | undefined
 }
 
 /** What a write sets on the row, both parts: its fields and the time of the change. */
@@ -139,25 +142,9 @@ const fieldsOf = (write: KeyWrite): UpstreamKeyPatch => ({
   updatedAt: write.updatedAt,
 })
 
-const fieldNames = (patch: UpstreamKeyPatch) => Object.keys(patch) as (keyof UpstreamKeyPatch)[]
-
-const hasFields = (patch: UpstreamKeyPatch): boolean => {
-  for (const _ in patch) return true
-  return false
-}
-
-/**
- * Folds `newer` into `own`, an item whose objects the queue owns: later fields win, across the
- * two parts too (a field the newer write sets leaves the older part it was in).
- */
 function fold(own: KeyWrite, newer: KeyWrite): void {
-  Object.assign(own.patch, newer.patch)
+  foldRowWrite(own, newer)
   own.updatedAt = newer.updatedAt
-  if (own.fenced !== undefined)
-    for (const field of fieldNames(newer.patch)) delete own.fenced.patch[field]
-  if (newer.fenced === undefined) return
-  for (const field of fieldNames(newer.fenced.patch)) delete own.patch[field]
-  own.fenced = { patch: { ...own.fenced?.patch, ...newer.fenced.patch }, fence: newer.fenced.fence }
 }
 
 export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): KeyStore {
@@ -190,14 +177,7 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
     coalesce: {
       keyOf: (write) => write.id,
       merge(older, newer) {
-        const { fenced } = older
-        const merged: KeyWrite = {
-          id: older.id,
-          patch: { ...older.patch },
-          updatedAt: older.updatedAt,
-          fenced:
-            fenced === undefined ? undefined : { patch: { ...fenced.patch }, fence: fenced.fence },
-        }
+        const merged = copyRowWrite(older)
         fold(merged, newer)
         return merged
       },

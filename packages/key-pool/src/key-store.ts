@@ -47,9 +47,9 @@ export interface KeyStore {
   inUse: KeysInUse
   /**
    * Change counters or fields (not the status) and write them at once. With `fence` (cluster
-   * mode: a key's binding to the lane whose lease it names) the write applies only while that
-   * lease is still this instance's, as one with the counters queued beside it. Keeps `patch`
-   * as `touch` does.
+   * mode: a key's binding to the lane whose lease it names) these fields are written only while
+   * that lease is still this instance's; what else is queued for the key is written regardless.
+   * Keeps `patch` as `touch` does.
    */
   patch(id: number, patch: UpstreamKeyPatch, fence?: LaneFence): UpstreamKeyRow
   /**

@@ -76,8 +76,10 @@ export interface WriteBehind<T> {
    */
   unwritten(key: unknown): T | undefined
   /**
-   * Write everything queued now, batch after batch without yielding. Resolves when the queue is
-   * empty or a write failed (the items stay queued; the timer retries).
+   * Write what is queued now, batch after batch without yielding, after any write under way.
+   * Resolves when those are written or a write failed (the items stay queued; the timer
+   * retries). Items queued meanwhile keep their interval: under steady load an asynchronous
+   * writer would otherwise keep the flush going for as long as the load lasts.
    */
   flush(): Promise<void>
   /**
@@ -184,6 +186,9 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
     }
   }
 
+  /** How many items `writeBatch(limit)` takes off the queue now. */
+  const batchSize = (limit: number) => Math.min(limit, maxBatch, queue.size)
+
   /**
    * Takes up to `limit` items off the queue and writes them. Returns true when written,
    * synchronously for a synchronous writer, else a promise of it.
@@ -236,10 +241,9 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
         continue
       }
       if (owed <= 0 || queue.size === 0) return
-      const before = queue.size
+      // What the batch takes; items queued while it is written are not owed.
+      const taken = batchSize(owed)
       let ok = writeBatch(owed)
-      // Counted before waiting: items queued while an asynchronous write runs are not owed.
-      const taken = before - queue.size
       if (ok instanceof Promise) ok = await ok
       if (!ok) return
       owed -= taken
@@ -248,22 +252,34 @@ export function createWriteBehind<T>(options: WriteBehindOptions<T>): WriteBehin
   }
 
   /**
-   * Everything now: synchronously with a synchronous writer; with an asynchronous one the first
-   * batch starts at once and the rest follow as each write settles (the promise tells when).
+   * What is queued, now: synchronously with a synchronous writer; with an asynchronous one the
+   * first batch starts at once and the rest follow as each write settles (the promise tells when).
    */
   function flushNow(): Promise<void> {
     if (cancelTimer !== null) {
       cancelTimer()
       cancelTimer = null
     }
-    while (writing === null && queue.size > 0) {
-      const ok = writeBatch(queue.size)
+    // Not what traffic adds meanwhile: under steady load an asynchronous writer would otherwise
+    // never catch up, and the flush (an admin answer waits for one) never end.
+    let owed = queue.size
+    while (writing === null && owed > 0 && queue.size > 0) {
+      const taken = batchSize(owed)
+      const ok = writeBatch(owed)
       if (ok === false) return Promise.resolve()
+      owed -= taken
       if (ok instanceof Promise) break
     }
-    return queue.size === 0 && writing === null
-      ? Promise.resolve()
-      : writeOwed(Number.POSITIVE_INFINITY, false)
+    if (writing === null && (owed <= 0 || queue.size === 0)) {
+      armForRest()
+      return Promise.resolve()
+    }
+    return writeOwed(owed, false).finally(armForRest)
+  }
+
+  /** Items queued after a flush began keep their interval (the flush stopped the timer). */
+  function armForRest(): void {
+    if (queue.size > 0) armTimer()
   }
 
   function drain(): void {

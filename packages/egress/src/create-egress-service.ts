@@ -2,7 +2,7 @@ import type { EgressPatch, EgressRow, LaneFence, Storage, UpstreamKeyRow } from 
 import { createAesKeyCipher, type KeyCipher, plainKeyCipher } from '@sfp/key-pool'
 import {
   type Clock,
-  copyRowWrite,
+  coalesceRowWrites,
   createWriteBehind,
   type FencedRowWrite,
   foldRowWrite,
@@ -147,16 +147,8 @@ export async function createEgressService(deps: EgressServiceDeps): Promise<Egre
     flushIntervalMs: ROW_FLUSH_MS,
     maxBatch: 500,
     maxQueued: 100_000,
-    coalesce: {
-      keyOf: (write) => write.id,
-      merge(older, newer) {
-        const merged = copyRowWrite(older)
-        foldRowWrite(merged, newer)
-        return merged
-      },
-      // A lane's counters and guard memory change on every request it serves.
-      mergeInto: foldRowWrite,
-    },
+    // A lane's counters and guard memory change on every request it serves.
+    coalesce: coalesceRowWrites<EgressWrite>(foldRowWrite),
     onError: (error, items) =>
       log?.warn({ err: error, egresses: items }, 'egress write failed; will retry'),
     // Cluster mode told the others when the failed flush settled: they read the row without it.

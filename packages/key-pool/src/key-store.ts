@@ -8,7 +8,7 @@ import type {
 } from '@sfp/db'
 import {
   type Clock,
-  copyRowWrite,
+  coalesceRowWrites,
   createWriteBehind,
   type FencedRowWrite,
   foldRowWrite,
@@ -174,15 +174,7 @@ export function createKeyStore({ storage, rows, clock, log }: KeyStoreDeps): Key
     clock,
     flushIntervalMs: COUNTER_FLUSH_MS,
     ...KEY_WRITES,
-    coalesce: {
-      keyOf: (write) => write.id,
-      merge(older, newer) {
-        const merged = copyRowWrite(older)
-        fold(merged, newer)
-        return merged
-      },
-      mergeInto: fold,
-    },
+    coalesce: coalesceRowWrites(fold),
     onError: (error, items) =>
       log?.warn({ err: error, keys: items }, 'key write failed; will retry'),
     // Cluster mode told the others when the failed flush settled: they read the row without it.

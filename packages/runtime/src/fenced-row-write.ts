@@ -1,3 +1,5 @@
+import type { Coalescing } from './write-behind.js'
+
 /**
  * A row's queued write in two parts, for a write-behind that coalesces by row (cluster mode,
  * docs/behaviour.md §9): `patch`, the row's own fields (counters, a state, an admin's change),
@@ -54,4 +56,22 @@ export function copyRowWrite<Write extends FencedRowWrite<object, unknown>>(item
 /** Every field the write sets, both parts (what a reader of the rows puts back on top). */
 export function rowWriteFields<Patch extends object>(write: FencedRowWrite<Patch, unknown>): Patch {
   return { ...write.patch, ...write.fenced?.patch }
+}
+
+/**
+ * The `coalesce` of a write-behind of row writes: one item per row id, later writes folded in
+ * with `fold` (`foldRowWrite`, or one that folds the item's other fields beside it).
+ */
+export function coalesceRowWrites<Write extends FencedRowWrite<object, unknown>>(
+  fold: (own: Write, newer: Write) => void,
+): Coalescing<Write> {
+  return {
+    keyOf: (write) => write.id,
+    merge(older, newer) {
+      const merged = copyRowWrite(older)
+      fold(merged, newer)
+      return merged
+    },
+    mergeInto: fold,
+  }
 }

@@ -3,6 +3,7 @@ import { SETTING } from '@sfp/db'
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { CrossSiteRequest, TooManyFailedLogins, Unauthorized, withRetryAfter } from '../errors.js'
+import { isSafeMethod } from '../http/safe-methods.js'
 import { createLoginThrottle } from '../login-throttle.js'
 import { hashPassword, secretsEqual, sha256, verifyPassword } from '../password.js'
 
@@ -91,8 +92,6 @@ function readCredentials(header: string | undefined): Credentials | undefined {
 
 /** The dashboard marks its calls so that a 401 does not pop up the browser's own login dialog. */
 export const DASHBOARD_CLIENT_HEADER = 'x-sfp-client'
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /** `host[:port]` as a Host header or an origin holds it: a DNS name or IPv4, or an IPv6 literal. */
 const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(?::[0-9]{1,5})?$/
@@ -207,7 +206,7 @@ export default fp<AdminAuthOptions>(
 
     app.decorate('adminAuth', async function adminAuth(request, reply) {
       // Checked first: another site's page must not even spend the user's login attempts.
-      if (!SAFE_METHODS.has(request.method) && isCrossSite(request)) throw new CrossSiteRequest()
+      if (!isSafeMethod(request.method) && isCrossSite(request)) throw new CrossSiteRequest()
       const credentials = readCredentials(request.headers.authorization)
       if (credentials === undefined || !(await check(request, credentials))) {
         reply.header('www-authenticate', CHALLENGE)

@@ -15,6 +15,7 @@ import { instanceIdOf } from '@sfp/runtime'
 import type { InstanceStatus } from '@sfp/schemas'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { isSafeMethod } from '../http/safe-methods.js'
 import type { ClusterTiming } from '../metrics/server-metrics.js'
 
 /**
@@ -68,7 +69,6 @@ const TOPICS_OF_ROUTE: Record<string, readonly ChangeTopic[]> = {
   notifications: ['notifications'],
 }
 
-const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
 const ADMIN_ROUTE = /^\/api\/manage\/([\w-]+)/
 
 /** A key whose claim was refused is not tried by this instance again for this long. */
@@ -344,7 +344,7 @@ export default fp<ClusterPluginOptions>(
     // returns at once: it sees every response, proxied ones included, and publishes off the path.
     app.addHook('onResponse', (request: FastifyRequest, reply, done) => {
       done()
-      if (READS.has(request.method) || reply.statusCode >= 400) return
+      if (isSafeMethod(request.method) || reply.statusCode >= 400) return
       const match = ADMIN_ROUTE.exec(request.url)
       const topics = match ? TOPICS_OF_ROUTE[match[1] as string] : undefined
       if (topics === undefined) return

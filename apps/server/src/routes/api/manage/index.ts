@@ -1,5 +1,6 @@
 import type { Config } from '@sfp/schemas'
 import type { FastifyPluginAsync } from 'fastify'
+import { isSafeMethod } from '../../../http/safe-methods.js'
 import adminPasswordRoutes from './admin-password.js'
 import apiKeysRoutes from './api-keys.js'
 import backupRoutes from './backup.js'
@@ -15,8 +16,6 @@ import pricesRoutes from './prices.js'
 import statsRoutes from './stats.js'
 import statusRoutes from './status.js'
 
-const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
-
 export interface ManageRoutesOptions {
   config: Config
 }
@@ -29,7 +28,7 @@ const manage: FastifyPluginAsync<ManageRoutesOptions> = async (app, { config }) 
   // under way follows it, microtasks later on SQLite and a round trip later on PostgreSQL, and a
   // crash in between would lose a change the admin was told of.
   app.addHook('onSend', async (request, _reply, payload) => {
-    if (!READS.has(request.method)) await Promise.all([app.keyPool.flush(), app.egress.flush()])
+    if (!isSafeMethod(request.method)) await Promise.all([app.keyPool.flush(), app.egress.flush()])
     return payload
   })
   await app.register(configRoutes, { config })

@@ -71,7 +71,7 @@ export async function sendAttempt(
   }
   if (response.status >= 200 && response.status < 300) return { kind: 'answer', response }
   try {
-    const { head, rest } = await readHead(response.body, ERROR_BODY_MAX_BYTES)
+    const { head, rest } = await readHead(response.body.toReadable(), ERROR_BODY_MAX_BYTES)
     return { kind: 'error-answer', response, head, rest }
   } catch (error) {
     response.body.destroy()

@@ -6,6 +6,7 @@ import { UpstreamStreamError } from './errors.js'
 import { SecretMasker } from './secret-masker.js'
 import { SseParser } from './sse-parser.js'
 import { transportFailureText } from './transport.js'
+import type { UpstreamBody } from './upstream-body.js'
 import { JsonUsageCollector, type TokenUsage, usageFromSseEvent } from './usage.js'
 
 /** How the body of an answer is read on its way: SSE events, a JSON document, or opaque bytes. */
@@ -25,8 +26,8 @@ export type RelayEnd =
   | { kind: 'client-gone' }
 
 export interface RelayOptions {
-  /** The upstream answer's body (undici's stream). */
-  body: Readable
+  /** The upstream answer's body, as undici reads it. */
+  body: UpstreamBody
   format: BodyFormat
   /** The proxy asked for the usage event: take the usage-only event out. */
   dropUsageEvent: boolean
@@ -61,8 +62,9 @@ export function sseErrorEvent(message: string): Buffer {
  * proxy asked for it, the usage-only SSE event is removed; every other byte passes unchanged.
  * An upstream failure ends SSE with a final error event and cuts other bodies.
  *
- * Event listeners and `push` rather than an async generator: this runs for every chunk of every
- * answer, and promise machinery per chunk was a measurable share of the proxy's CPU.
+ * A sink and `push` rather than an async generator or a second stream: this runs for every chunk
+ * of every answer, and promise and stream machinery per chunk was a measurable share of the
+ * proxy's CPU.
  * @see docs/behaviour.md §5: a failure mid-stream ends an SSE answer with a final error event
  */
 export function relayBody(options: RelayOptions): Relay {
@@ -130,25 +132,7 @@ export function relayBody(options: RelayOptions): Relay {
     queueMicrotask(uncork)
   }
 
-  body.on('data', (chunk: Buffer) => {
-    holdWrites()
-    if (parser !== null) {
-      emit(keepEvents(parser.feed(chunk)))
-      return
-    }
-    collector?.add(chunk)
-    emit(chunk)
-  })
   let settled = false
-  body.once('end', () => {
-    holdWrites()
-    settled = true
-    if (parser !== null) emit(keepEvents(parser.end()))
-    push(masker.flush())
-    if (collector !== null) usage = collector.usage()
-    end = { kind: 'complete' }
-    stream.push(null)
-  })
   const fail = (error: Error) => {
     if (settled) return
     settled = true
@@ -169,11 +153,26 @@ export function relayBody(options: RelayOptions): Relay {
     emit(Buffer.concat([separator, sseErrorEvent(`The upstream answer broke off (${reason})`)]))
     stream.push(null)
   }
-  body.once('error', fail)
-  // Destroyed without an error and without its end: the upstream answer broke off all the same.
-  body.once('close', () => {
-    if (!settled)
-      fail(Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }))
+  body.pipeTo({
+    data(chunk) {
+      holdWrites()
+      if (parser !== null) {
+        emit(keepEvents(parser.feed(chunk)))
+        return
+      }
+      collector?.add(chunk)
+      emit(chunk)
+    },
+    end() {
+      holdWrites()
+      settled = true
+      if (parser !== null) emit(keepEvents(parser.end()))
+      push(masker.flush())
+      if (collector !== null) usage = collector.usage()
+      end = { kind: 'complete' }
+      stream.push(null)
+    },
+    error: fail,
   })
 
   return { stream, end: () => end, usage: () => usage }

@@ -4,6 +4,7 @@ import { transportFailure } from '@sfp/egress'
 import type { TransportFailure, TransportFailureCause } from '@sfp/schemas'
 import type { Dispatcher } from 'undici'
 import { UpstreamTimeout, UpstreamUnreachable } from './errors.js'
+import { UpstreamBody } from './upstream-body.js'
 
 /**
  * The transport: requests to the upstream origin through the dispatcher of the lease's egress
@@ -35,8 +36,8 @@ export interface UpstreamRequest {
 export interface UpstreamResponse {
   status: number
   headers: IncomingHttpHeaders
-  /** Must be consumed or destroyed: it holds the connection until then. */
-  body: Readable
+  /** Must be read to its end or destroyed: it holds the connection until then. */
+  body: UpstreamBody
 }
 
 export interface Transport {
@@ -112,23 +113,104 @@ export function createTransport(options: TransportOptions): Transport {
   const { headersTimeoutMs, bodyIdleTimeoutMs } = options
 
   return {
-    async send({ dispatcher, method, path, headers, body, signal }) {
-      try {
-        const response = await dispatcher.request({
+    send({ dispatcher, method, path, headers, body, signal }) {
+      return new Promise((resolve, reject) => {
+        const options: Dispatcher.DispatchOptions = {
           origin,
           method,
           path: `${basePath}${path}`,
           headers,
           body: body ?? null,
-          signal,
           headersTimeout: headersTimeoutMs,
           bodyTimeout: bodyIdleTimeoutMs,
-        })
-        return { status: response.statusCode, headers: response.headers, body: response.body }
-      } catch (error) {
-        if (signal.aborted) throw signal.reason
-        throw wrapTransportError(error)
-      }
+        }
+        const handler = new AttemptHandler(body, signal, resolve, (error) =>
+          reject(signal.aborted ? signal.reason : wrapTransportError(error)),
+        )
+        try {
+          dispatcher.dispatch(options, handler)
+        } catch (error) {
+          handler.onResponseError(null, error as Error)
+        }
+      })
     },
+  }
+}
+
+/**
+ * One attempt as undici's dispatch handler: the answer's head resolves it, its body goes to an
+ * `UpstreamBody`, and the client's leaving (`signal`) aborts the request wherever it is (not yet
+ * on a connection, waiting for headers, or mid-body). What `dispatcher.request()` did, without
+ * its `Readable` per answer and without the egress interceptor's headers being turned back into
+ * raw bytes and parsed again for it.
+ */
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  #controller: Dispatcher.DispatchController | null = null
+  #body: UpstreamBody | null = null
+  #settled = false
+  readonly #requestBody: Buffer | Readable | undefined
+  readonly #signal: AbortSignal
+  readonly #resolve: (response: UpstreamResponse) => void
+  readonly #reject: (error: Error) => void
+  readonly #onAbort = () => this.#controller?.abort(this.#signal.reason as Error)
+
+  constructor(
+    requestBody: Buffer | Readable | undefined,
+    signal: AbortSignal,
+    resolve: (response: UpstreamResponse) => void,
+    reject: (error: Error) => void,
+  ) {
+    this.#requestBody = requestBody
+    this.#signal = signal
+    this.#resolve = resolve
+    this.#reject = reject
+    signal.addEventListener('abort', this.#onAbort, { once: true })
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller
+    if (this.#signal.aborted) controller.abort(this.#signal.reason as Error)
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    // 1xx answers are informational: the real one follows.
+    if (statusCode < 200 || this.#settled) return
+    this.#settled = true
+    const body = new UpstreamBody(controller)
+    this.#body = body
+    this.#resolve({ status: statusCode, headers, body })
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#body?.data(chunk)
+  }
+
+  onResponseEnd(): void {
+    this.#done()
+    this.#body?.end()
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    this.#done()
+    const requestBody = this.#requestBody
+    if (requestBody !== undefined && !Buffer.isBuffer(requestBody) && !requestBody.destroyed) {
+      requestBody.on('error', () => {})
+      requestBody.destroy(error)
+    }
+    if (this.#body !== null) {
+      this.#body.fail(error)
+      return
+    }
+    if (this.#settled) return
+    this.#settled = true
+    this.#reject(error)
+  }
+
+  #done(): void {
+    this.#signal.removeEventListener('abort', this.#onAbort)
   }
 }

@@ -1,8 +1,8 @@
-import { Readable } from 'node:stream'
 import { text } from 'node:stream/consumers'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { bodyFormat, relayBody } from '../src/relay.js'
+import { handDrivenBody } from './helpers/upstream-body.js'
 
 const usage = { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 }
 const delta = (content: string) =>
@@ -25,8 +25,10 @@ function relay(
   drop = false,
 ) {
   let firstBytes = 0
+  const upstream = handDrivenBody()
+  void upstream.feed(chunks)
   const result = relayBody({
-    body: Readable.from(chunks.map((chunk) => Buffer.from(chunk))),
+    body: upstream.body,
     format,
     dropUsageEvent: drop,
     signal: new AbortController().signal,
@@ -36,6 +38,20 @@ function relay(
     },
   })
   return { result, firstBytes: () => firstBytes }
+}
+
+/** A relay of a hand-driven upstream body, nothing dropped, for the failure cases. */
+function relayOfHand(format: 'sse' | 'other', signal = new AbortController().signal) {
+  const upstream = handDrivenBody()
+  const result = relayBody({
+    body: upstream.body,
+    format,
+    dropUsageEvent: format === 'sse',
+    signal,
+    onFirstByte: () => {},
+    secret: RELAY_SECRET,
+  })
+  return { ...upstream, result }
 }
 
 async function collect(relayed: ReturnType<typeof relay>) {
@@ -93,17 +109,9 @@ describe('relayBody', () => {
   })
 
   it('ends SSE with an error event when the upstream breaks off', async () => {
-    const body = new Readable({ read() {} })
-    const result = relayBody({
-      body,
-      format: 'sse',
-      dropUsageEvent: true,
-      signal: new AbortController().signal,
-      onFirstByte: () => {},
-      secret: RELAY_SECRET,
-    })
-    body.push(`${delta('a')}data: {"half`)
-    setImmediate(() => body.destroy(Object.assign(new Error('reset'), { code: 'ECONNRESET' })))
+    const { body, result } = relayOfHand('sse')
+    body.data(Buffer.from(`${delta('a')}data: {"half`))
+    setImmediate(() => body.fail(Object.assign(new Error('reset'), { code: 'ECONNRESET' })))
     const received = await text(result.stream)
     expect(received).toBe(
       `${delta('a')}data: {"error":{"message":"The upstream answer broke off (connection reset)","type":"server_error","code":"upstream_stream_error"}}\n\n`,
@@ -115,18 +123,10 @@ describe('relayBody', () => {
   })
 
   it('fails other bodies when the upstream breaks off, so the answer is cut', async () => {
-    const body = new Readable({ read() {} })
-    const result = relayBody({
-      body,
-      format: 'other',
-      dropUsageEvent: false,
-      signal: new AbortController().signal,
-      onFirstByte: () => {},
-      secret: RELAY_SECRET,
-    })
-    body.push('abc')
+    const { body, result } = relayOfHand('other')
+    body.data(Buffer.from('abc'))
     setImmediate(() =>
-      body.destroy(Object.assign(new Error('timeout'), { code: 'UND_ERR_BODY_TIMEOUT' })),
+      body.fail(Object.assign(new Error('timeout'), { code: 'UND_ERR_BODY_TIMEOUT' })),
     )
     await expect(text(result.stream)).rejects.toMatchObject({ code: 'SFP_UPSTREAM_STREAM_ERROR' })
     expect(result.end()).toEqual({
@@ -136,24 +136,26 @@ describe('relayBody', () => {
   })
 
   it('stops reading upstream when the client is gone', async () => {
-    const body = new Readable({ read() {} })
     const client = new AbortController()
-    const result = relayBody({
-      body,
-      format: 'other',
-      dropUsageEvent: false,
-      signal: client.signal,
-      onFirstByte: () => {},
-      secret: RELAY_SECRET,
-    })
-    body.push('abc')
+    const { body, result } = relayOfHand('other', client.signal)
+    body.data(Buffer.from('abc'))
     const reading = text(result.stream).catch(() => 'cut')
     await new Promise((resolve) => setImmediate(resolve))
     client.abort()
-    body.destroy(new Error('aborted'))
+    // What the transport does when the client's signal aborts: undici fails the body.
+    body.fail(new Error('aborted'))
     expect(await reading).toBe('abc')
     expect(result.end()).toEqual({ kind: 'client-gone' })
+  })
+
+  it('aborts the upstream request when its relay is destroyed before the end', async () => {
+    const { body, seen, result } = relayOfHand('other')
+    body.data(Buffer.from('abc'))
+    result.stream.destroy()
+    // Its connection is not kept for an unread answer: undici closes it.
     expect(body.destroyed).toBe(true)
+    expect(seen.aborted).not.toBeNull()
+    expect(result.end()).toEqual({ kind: 'client-gone' })
   })
 })
 

@@ -11,7 +11,7 @@ import {
   proxyErrorDetail,
   shortMessage,
 } from './record.js'
-import { bodyFormat, relayBody } from './relay.js'
+import { bodyFormat, relayBody, takeWholeAnswer, type WholeAnswer } from './relay.js'
 import { maskedChunks, maskQuotedSecret } from './secret-masker.js'
 import type { SlowReaders } from './slow-readers.js'
 import { transportFailureText, type UpstreamResponse } from './transport.js'
@@ -45,7 +45,10 @@ export async function deliverAnswer(
 ): Promise<AttemptOutcome> {
   const { reply, record, signal } = delivery
   record.upstreamStatus = response.status
-  const format = bodyFormat(response.headers['content-type'])
+  const contentType = response.headers['content-type']
+  const format = bodyFormat(contentType)
+  const whole = takeWholeAnswer(response.body, format, contentType, secret)
+  if (whole !== null) return deliverWhole(delivery, response, whole)
   const relay = relayBody({
     body: response.body,
     format,
@@ -82,6 +85,24 @@ export async function deliverAnswer(
     transportFailureText(failure),
   )
   return { kind: 'networkError', code: failure.code }
+}
+
+/** A 2xx answer that came whole: one buffer, the rest as `deliverAnswer`. */
+async function deliverWhole(
+  delivery: Delivery,
+  response: UpstreamResponse,
+  whole: WholeAnswer,
+): Promise<AttemptOutcome> {
+  const { reply, record } = delivery
+  reply.code(response.status).headers(clientResponseHeaders(response.headers, true))
+  if (whole.bytes.length > 0) delivery.noteFirstByte()
+  reply.send(whole.bytes)
+  const slowReader = delivery.slowReaders.watch(reply.raw)
+  await delivery.closed
+  slowReader.stop()
+  noteUsage(record, whole.usage)
+  // The upstream's answer was read whole: for the key, a success, whoever left since.
+  return SUCCESS
 }
 
 /**

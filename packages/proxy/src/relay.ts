@@ -3,11 +3,16 @@ import { Readable } from 'node:stream'
 import { transportFailure } from '@sfp/egress'
 import { errorBody, type TransportFailure } from '@sfp/schemas'
 import { UpstreamStreamError } from './errors.js'
-import { SecretMasker } from './secret-masker.js'
+import { maskQuotedSecret, SecretMasker } from './secret-masker.js'
 import { SseParser } from './sse-parser.js'
 import { transportFailureText } from './transport.js'
 import type { UpstreamBody } from './upstream-body.js'
-import { JsonUsageCollector, type TokenUsage, usageFromSseEvent } from './usage.js'
+import {
+  JsonUsageCollector,
+  type TokenUsage,
+  usageFromJsonEnd,
+  usageFromSseEvent,
+} from './usage.js'
 
 /** How the body of an answer is read on its way: SSE events, a JSON document, or opaque bytes. */
 export type BodyFormat = 'sse' | 'json' | 'other'
@@ -48,6 +53,39 @@ export interface Relay {
   stream: Readable
   end(): RelayEnd
   usage(): TokenUsage | null
+}
+
+/** An answer that came whole before it was relayed, masked, with its usage. */
+export interface WholeAnswer {
+  bytes: Buffer
+  usage: TokenUsage | null
+}
+
+/**
+ * An answer that `arrived` whole (a non-streamed answer's head and body in one read, the usual
+ * case) is sent as one buffer: no stream, pipe and end-of-stream watch between it and the
+ * client, for bytes that are all here. Masked and its usage read as the relay would. Null for SSE
+ * (a stream to its client, and its usage event may be dropped) and for an answer without a
+ * Content-Type (Fastify would name a buffer `application/octet-stream`): those are relayed.
+ */
+export function takeWholeAnswer(
+  body: UpstreamBody,
+  format: BodyFormat,
+  contentType: string | string[] | undefined,
+  secret: string,
+): WholeAnswer | null {
+  if (format === 'sse' || contentType === undefined || !body.arrived) return null
+  const chunks: Buffer[] = []
+  body.pipeTo({
+    data: (chunk) => chunks.push(chunk),
+    end() {},
+    // It arrived whole: nothing can fail any more.
+    error() {},
+  })
+  const only = chunks.length === 1 ? chunks[0] : undefined
+  const bytes = only ?? Buffer.concat(chunks)
+  const usage = format === 'json' ? usageFromJsonEnd(bytes) : null
+  return { bytes: maskQuotedSecret(bytes, secret), usage }
 }
 
 /** The final SSE event after a mid-stream failure, in the OpenAI error envelope. */

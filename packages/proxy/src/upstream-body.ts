@@ -50,6 +50,14 @@ export class UpstreamBody {
     return this.#destroyed
   }
 
+  /**
+   * The whole body came before its reader: a small answer's head and body usually arrive in one
+   * read of the connection. Bounded: past `EARLY_BYTES_MAX` the connection waits for a reader.
+   */
+  get arrived(): boolean {
+    return this.#sink === null && this.#ended && !this.#destroyed
+  }
+
   /** Hand every chunk, then the end or the error, to `sink`. Once per body. */
   pipeTo(sink: BodySink): void {
     if (this.#sink !== null) throw new Error('An upstream body has one reader')

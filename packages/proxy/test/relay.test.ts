@@ -1,7 +1,7 @@
 import { text } from 'node:stream/consumers'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { bodyFormat, relayBody } from '../src/relay.js'
+import { bodyFormat, relayBody, takeWholeAnswer } from '../src/relay.js'
 import { handDrivenBody } from './helpers/upstream-body.js'
 
 const usage = { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 }
@@ -148,6 +148,29 @@ describe('relayBody', () => {
     expect(result.end()).toEqual({ kind: 'client-gone' })
   })
 
+  it("holds the client's writes from a chunk to the end of its turn: a last chunk and the end leave together", async () => {
+    const upstream = handDrivenBody()
+    const held: string[] = []
+    const client = { cork: () => held.push('cork'), uncork: () => held.push('uncork') }
+    const result = relayBody({
+      body: upstream.body,
+      format: 'json',
+      dropUsageEvent: false,
+      signal: new AbortController().signal,
+      onFirstByte: () => {},
+      secret: RELAY_SECRET,
+      client,
+    })
+    const reading = text(result.stream)
+    upstream.body.data(Buffer.from('{"a":'))
+    upstream.body.data(Buffer.from('1}'))
+    upstream.body.end()
+    expect(held).toEqual(['cork'])
+    await Promise.resolve()
+    expect(held).toEqual(['cork', 'uncork'])
+    expect(await reading).toBe('{"a":1}')
+  })
+
   it('aborts the upstream request when its relay is destroyed before the end', async () => {
     const { body, seen, result } = relayOfHand('other')
     body.data(Buffer.from('abc'))
@@ -186,5 +209,41 @@ describe('masks the key the attempt was sent with, wherever the body quotes it',
     const body = 'ends with sk-rel'
     const { text } = await collect(relay([body], 'other'))
     expect(text).toBe(body)
+  })
+})
+
+describe('takeWholeAnswer', () => {
+  const json = 'application/json'
+  function arrived(...chunks: string[]) {
+    const upstream = handDrivenBody()
+    for (const chunk of chunks) upstream.body.data(Buffer.from(chunk))
+    upstream.body.end()
+    return upstream.body
+  }
+
+  it('takes an answer that came whole: its bytes masked, its usage read', () => {
+    const body = `{"echo":"${RELAY_SECRET}","usage":${JSON.stringify(usage)}}`
+    const whole = takeWholeAnswer(
+      arrived(body.slice(0, 9), body.slice(9)),
+      'json',
+      json,
+      RELAY_SECRET,
+    )
+    expect(whole?.bytes.toString()).toBe(
+      body.replace(RELAY_SECRET, `sk-rel${'*'.repeat(RELAY_SECRET.length - 10)}0001`),
+    )
+    expect(whole?.usage).toMatchObject({ promptTokens: 2, completionTokens: 3, totalTokens: 5 })
+  })
+
+  it('leaves to the relay what is still arriving, SSE, and an answer without a Content-Type', () => {
+    const arriving = handDrivenBody()
+    arriving.body.data(Buffer.from('{"a":'))
+    expect(takeWholeAnswer(arriving.body, 'json', json, RELAY_SECRET)).toBeNull()
+    expect(takeWholeAnswer(arrived(STREAM), 'sse', 'text/event-stream', RELAY_SECRET)).toBeNull()
+    expect(takeWholeAnswer(arrived('bytes'), 'other', undefined, RELAY_SECRET)).toBeNull()
+    // Nothing was taken: the relay still gets every byte.
+    const left = arrived('{"a":1}')
+    expect(takeWholeAnswer(left, 'json', undefined, RELAY_SECRET)).toBeNull()
+    expect(left.arrived).toBe(true)
   })
 })

@@ -13,7 +13,7 @@ import {
 } from './record.js'
 import { bodyFormat, relayBody, takeWholeAnswer, type WholeAnswer } from './relay.js'
 import { maskedChunks, maskQuotedSecret } from './secret-masker.js'
-import type { SlowReaders } from './slow-readers.js'
+import type { SlowReaders, SlowReaderWatch } from './slow-readers.js'
 import { transportFailureText, type UpstreamResponse } from './transport.js'
 
 /** The three ways an answer leaves the proxy, and what each needs of the request. */
@@ -47,8 +47,10 @@ export async function deliverAnswer(
   record.upstreamStatus = response.status
   const contentType = response.headers['content-type']
   const format = bodyFormat(contentType)
+  // An SSE body may lose its usage event on the way: its length is not passed on.
+  reply.code(response.status).headers(clientResponseHeaders(response.headers, format !== 'sse'))
   const whole = takeWholeAnswer(response.body, format, contentType, secret)
-  if (whole !== null) return deliverWhole(delivery, response, whole)
+  if (whole !== null) return deliverWhole(delivery, whole)
   const relay = relayBody({
     body: response.body,
     format,
@@ -58,12 +60,8 @@ export async function deliverAnswer(
     secret,
     client: reply.raw,
   })
-  // An SSE body may lose its usage event on the way: its length is not passed on.
-  reply.code(response.status).headers(clientResponseHeaders(response.headers, format !== 'sse'))
   reply.send(relay.stream)
-  const slowReader = delivery.slowReaders.watch(reply.raw)
-  await delivery.closed
-  slowReader.stop()
+  const slowReader = await delivered(delivery)
   // The relay may still be finishing (Fastify drains the body of a 204 after answering): its end
   // decides the outcome. A client that left must not keep it reading.
   if (signal.aborted) relay.stream.destroy()
@@ -87,22 +85,22 @@ export async function deliverAnswer(
   return { kind: 'networkError', code: failure.code }
 }
 
-/** A 2xx answer that came whole: one buffer, the rest as `deliverAnswer`. */
-async function deliverWhole(
-  delivery: Delivery,
-  response: UpstreamResponse,
-  whole: WholeAnswer,
-): Promise<AttemptOutcome> {
-  const { reply, record } = delivery
-  reply.code(response.status).headers(clientResponseHeaders(response.headers, true))
+/** A 2xx answer that came whole, its head set: one buffer, the rest as `deliverAnswer`. */
+async function deliverWhole(delivery: Delivery, whole: WholeAnswer): Promise<AttemptOutcome> {
   if (whole.bytes.length > 0) delivery.noteFirstByte()
-  reply.send(whole.bytes)
-  const slowReader = delivery.slowReaders.watch(reply.raw)
-  await delivery.closed
-  slowReader.stop()
-  noteUsage(record, whole.usage)
+  delivery.reply.send(whole.bytes)
+  await delivered(delivery)
+  noteUsage(delivery.record, whole.usage)
   // The upstream's answer was read whole: for the key, a success, whoever left since.
   return SUCCESS
+}
+
+/** Until the answer being sent is finished or its client gone, a reader taking nothing cut. */
+async function delivered(delivery: Delivery): Promise<SlowReaderWatch> {
+  const slowReader = delivery.slowReaders.watch(delivery.reply.raw)
+  await delivery.closed
+  slowReader.stop()
+  return slowReader
 }
 
 /**

@@ -62,11 +62,12 @@ export interface WholeAnswer {
 }
 
 /**
- * An answer that `arrived` whole (a non-streamed answer's head and body in one read, the usual
- * case) is sent as one buffer: no stream, pipe and end-of-stream watch between it and the
- * client, for bytes that are all here. Masked and its usage read as the relay would. Null for SSE
- * (a stream to its client, and its usage event may be dropped) and for an answer without a
- * Content-Type (Fastify would name a buffer `application/octet-stream`): those are relayed.
+ * An answer that arrived whole before it was relayed (`UpstreamBody.takeArrived`: a non-streamed
+ * answer's head and body in one read, the usual case) is sent as one buffer: no stream, pipe and
+ * end-of-stream watch between it and the client, for bytes that are all here. Masked and its
+ * usage read as the relay would. Null, and nothing taken, for SSE (a stream to its client, and
+ * its usage event may be dropped), for an answer without a Content-Type (Fastify would name a
+ * buffer `application/octet-stream`) and for one still arriving: those are relayed.
  */
 export function takeWholeAnswer(
   body: UpstreamBody,
@@ -74,16 +75,9 @@ export function takeWholeAnswer(
   contentType: string | string[] | undefined,
   secret: string,
 ): WholeAnswer | null {
-  if (format === 'sse' || contentType === undefined || !body.arrived) return null
-  const chunks: Buffer[] = []
-  body.pipeTo({
-    data: (chunk) => chunks.push(chunk),
-    end() {},
-    // It arrived whole: nothing can fail any more.
-    error() {},
-  })
-  const only = chunks.length === 1 ? chunks[0] : undefined
-  const bytes = only ?? Buffer.concat(chunks)
+  if (format === 'sse' || contentType === undefined) return null
+  const bytes = body.takeArrived()
+  if (bytes === null) return null
   const usage = format === 'json' ? usageFromJsonEnd(bytes) : null
   return { bytes: maskQuotedSecret(bytes, secret), usage }
 }

@@ -13,6 +13,9 @@ export interface BodySink {
 /** Bytes an answer may bring before its reader is there; then the connection waits for it. */
 const EARLY_BYTES_MAX = 64 * 1024
 
+/** The reader of a body taken whole (`takeArrived`): nothing comes after. */
+const ARRIVED: BodySink = { data() {}, end() {}, error() {} }
+
 /** What a premature end is called where no error says more (a destroy without a reason). */
 const destroyedError = () =>
   Object.assign(new Error('The upstream answer was dropped'), { code: 'UND_ERR_ABORTED' })
@@ -51,11 +54,16 @@ export class UpstreamBody {
   }
 
   /**
-   * The whole body came before its reader: a small answer's head and body usually arrive in one
-   * read of the connection. Bounded: past `EARLY_BYTES_MAX` the connection waits for a reader.
+   * The whole body, when it came before any reader (a small answer's head and body usually
+   * arrive in one read of the connection), taken as this body's one reader; else null and
+   * nothing taken. Bounded: past `EARLY_BYTES_MAX` the connection waits for a reader instead.
    */
-  get arrived(): boolean {
-    return this.#sink === null && this.#ended && !this.#destroyed
+  takeArrived(): Buffer | null {
+    if (this.#sink !== null || !this.#ended || this.#destroyed) return null
+    this.#sink = ARRIVED
+    const early = this.#early
+    this.#early = []
+    return early.length === 1 ? (early[0] as Buffer) : Buffer.concat(early, this.#earlyBytes)
   }
 
   /** Hand every chunk, then the end or the error, to `sink`. Once per body. */

@@ -79,6 +79,21 @@ describe('UpstreamBody', () => {
     expect(whole.seen.aborted).toBeNull()
   })
 
+  it('gives a body that came whole before any reader in one buffer, as its one reader', () => {
+    const whole = handDrivenBody()
+    whole.body.data(Buffer.from('{"a":'))
+    whole.body.data(Buffer.from('1}'))
+    expect(whole.body.takeArrived()).toBeNull()
+    whole.body.end()
+    expect(whole.body.takeArrived()?.toString()).toBe('{"a":1}')
+    expect(() => whole.body.pipeTo(recorder().sink)).toThrow('one reader')
+
+    const read = handDrivenBody()
+    read.body.pipeTo(recorder().sink)
+    read.body.end()
+    expect(read.body.takeArrived()).toBeNull()
+  })
+
   it('has one reader', () => {
     const { body } = handDrivenBody()
     body.pipeTo(recorder().sink)

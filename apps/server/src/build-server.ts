@@ -15,6 +15,7 @@ import { closeConnectionsAfterRefusals } from './http/after-answer.js'
 import { createClientErrorHandler } from './http/client-error.js'
 import { acceptEmptyBodies } from './http/empty-body.js'
 import { createServerFactory, GatewayServer } from './http/gateway-server.js'
+import { lazyRequestLogger } from './request-logger.js'
 
 /**
  * After a refusal, how long a connection is still read (the rest of the request discarded) before
@@ -98,6 +99,8 @@ export async function buildServer(
     // One line per request (below) instead of Fastify's two, and at `debug` unless it failed:
     // a log line is ~8% of a proxied request's CPU, and the request log already holds them all.
     logController: new LogController({ disableRequestLogging: true }),
+    // The request's logger is made when it first logs: a proxied request that succeeds never does.
+    childLoggerFactory: lazyRequestLogger,
   })
   // Set once `close()` starts: a request that still arrives (on a connection opened before) gets
   // 503 shutting_down, and Fastify adds `Connection: close` to it.

@@ -1,7 +1,8 @@
 import { parseConfig } from '@sfp/schemas'
 import Fastify from 'fastify'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { loggerOptions } from '../../src/build-server.js'
+import { lazyRequestLogger } from '../../src/request-logger.js'
 import { buildTestApp, TEST_CLIENT_KEY } from '../helpers/test-app.js'
 
 /** The server's own logger settings (level, redaction), writing into `lines`. */
@@ -14,7 +15,7 @@ function capturingLogger(level: 'info' | 'debug', lines: unknown[]) {
 }
 
 async function appLoggingAt(level: 'info' | 'debug') {
-  const lines: { msg: string; status?: number; path?: string }[] = []
+  const lines: { msg: string; status?: number; path?: string; reqId?: string }[] = []
   const { app } = await buildTestApp({}, { logger: capturingLogger(level, lines) })
   const completed = () => lines.filter((line) => line.msg === 'request completed')
   return { app, completed }
@@ -32,6 +33,20 @@ describe('per-request log lines', () => {
     })
     expect(completed()).toEqual([
       expect.objectContaining({ path: '/v1/models', status: 503, method: 'GET' }),
+    ])
+  })
+
+  it("carry the request's id, the one its answer names in X-Request-Id", async () => {
+    const { app, completed } = await appLoggingAt('info')
+    const failed = await app.inject({
+      method: 'GET',
+      url: '/v1/models',
+      headers: { authorization: `Bearer ${TEST_CLIENT_KEY}` },
+    })
+    expect(failed.statusCode).toBe(503)
+    expect(failed.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    expect(completed()).toEqual([
+      expect.objectContaining({ reqId: failed.headers['x-request-id'] }),
     ])
   })
 
@@ -66,5 +81,59 @@ describe('secret headers in log lines', () => {
     })
     const text = JSON.stringify(lines)
     for (const value of Object.values(secrets)) expect(text).not.toContain(value)
+  })
+})
+
+describe('the request logger', () => {
+  /** A stand-in for pino's logger: what `child()` was asked, and what its child logged. */
+  function parentLogger() {
+    const logged: unknown[][] = []
+    const made = {
+      level: 'warn',
+      info: (...args: unknown[]) => logged.push(['info', ...args]),
+      error: (...args: unknown[]) => logged.push(['error', ...args]),
+      child: vi.fn(),
+    }
+    const parent = {
+      level: 'info',
+      child: vi.fn(() => made),
+    } as unknown as Parameters<typeof lazyRequestLogger>[0]
+    return { parent, made, logged }
+  }
+
+  it('is made only when the request first logs, with its bindings and options, once', () => {
+    const { parent, logged } = parentLogger()
+    const fastify = Fastify()
+    const log = lazyRequestLogger.call(fastify, parent, { reqId: 'r-1' }, {}, {} as never)
+    expect(parent.child).not.toHaveBeenCalled()
+    expect(log.level).toBe('info')
+    log.info({ status: 500 }, 'request completed')
+    log.error('second')
+    expect(parent.child).toHaveBeenCalledTimes(1)
+    expect(parent.child).toHaveBeenCalledWith({ reqId: 'r-1' }, {})
+    expect(logged).toEqual([
+      ['info', { status: 500 }, 'request completed'],
+      ['error', 'second'],
+    ])
+    // From then on, the level is the child's own.
+    expect(log.level).toBe('warn')
+  })
+
+  it("reads a route's own level before it is made, and a level set makes it", () => {
+    const { parent, made } = parentLogger()
+    const fastify = Fastify()
+    const log = lazyRequestLogger.call(
+      fastify,
+      parent,
+      { reqId: 'r-2' },
+      { level: 'debug' },
+      {} as never,
+    )
+    expect(log.level).toBe('debug')
+    log.level = 'error'
+    expect(parent.child).toHaveBeenCalledTimes(1)
+    expect(made.level).toBe('error')
+    log.child({ part: 'x' })
+    expect(made.child).toHaveBeenCalledWith({ part: 'x' }, undefined)
   })
 })

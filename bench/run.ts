@@ -17,6 +17,7 @@ import {
   openBenchDatabase,
   PostgresUnreachable,
 } from './lib/postgres.js'
+import { STAGE_PROBE } from './lib/probe.js'
 import type { BenchChild } from './lib/processes.js'
 import { REPO_ROOT } from './lib/repo.js'
 import { describeMachine, formatTable } from './lib/report.js'
@@ -49,7 +50,14 @@ const runs = (scenario: string) => only.size === 0 || only.has(scenario)
  * in a file of their own; with `--quick`, shorter and none written.
  */
 const clusterOnly = process.argv.includes('--cluster')
-const writesResults = !quick && (clusterOnly || only.size === 0)
+/**
+ * `--stages`: the stage probe preloaded into the proxy and the baseline too, and scenario 1 adds
+ * where each one's time goes, stretch by stretch (README "Stages"). It costs each request a few
+ * microseconds of its own, so a run with it writes no results.
+ */
+const stages = process.argv.includes('--stages')
+const stageArgs = stages ? ['--import', STAGE_PROBE] : []
+const writesResults = !quick && !stages && (clusterOnly || only.size === 0)
 const RESULTS_FILE = clusterOnly ? 'bench/results/cluster.json' : 'bench/results/latest.json'
 const PLAN = {
   queued: 10_000,
@@ -91,6 +99,8 @@ const PLAN = {
 }
 /** Extra `node` flags for the proxy servers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
 const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)
+/** The same for the `@fastify/http-proxy` baseline, e.g. to profile it beside the proxy. */
+const baselineNodeArgs = (process.env.BENCH_BASELINE_NODE_ARGS ?? '').split(' ').filter(Boolean)
 /**
  * Extra settings for the proxy servers of scenarios 1-5, `NAME=VALUE` separated by spaces, e.g.
  * `AUTO_QUERY_BALANCE_AFTER_CALLS=0`: what one behaviour costs on a scenario's figures.
@@ -176,7 +186,7 @@ async function runScenarios(): Promise<void> {
         upstreamKey: UPSTREAM_KEY,
         settings: { ...settings, ...serverSettings },
         workDir,
-        nodeArgs: serverNodeArgs,
+        nodeArgs: [...serverNodeArgs, ...stageArgs],
       }).then((launched) => {
         children.push(launched.process)
         return launched
@@ -186,7 +196,8 @@ async function runScenarios(): Promise<void> {
       origin: upstream.url,
       authorization: `Bearer ${UPSTREAM_KEY}`,
     }
-    const baseline = await startBaseline(upstream.url, UPSTREAM_KEY, workDir)
+    const baselineArgs = [...baselineNodeArgs, ...stageArgs]
+    const baseline = await startBaseline(upstream.url, UPSTREAM_KEY, workDir, baselineArgs)
     children.push(baseline.process)
     const nginx = withNginx ? await startNginx(upstream.url, UPSTREAM_KEY, workDir) : undefined
     if (nginx) children.push(nginx.process)
@@ -195,7 +206,10 @@ async function runScenarios(): Promise<void> {
     if (runs('1') || runs('2') || runs('5')) {
       const proxy = await server('proxy', CONCURRENT)
       const targets = [direct, proxy.target, ...others]
-      if (runs('1')) take('1 first byte', await measureFirstByte(targets, PLAN.firstByte))
+      if (runs('1')) {
+        const probed = stages ? { proxy, baseline: baseline.probe } : {}
+        take('1 first byte', await measureFirstByte(targets, PLAN.firstByte, probed))
+      }
       if (runs('2')) take('2 throughput', await measureThroughput(targets, PLAN.throughput))
       const { connectionLevels } = PLAN.throughput
       if (runs('5')) {

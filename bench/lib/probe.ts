@@ -4,12 +4,23 @@ import { REPO_ROOT } from './repo.js'
 
 /** Preloaded with `node --import` into a server the bench starts (see probe/event-loop-probe.mjs). */
 export const PROBE = join(REPO_ROOT, 'bench/probe/event-loop-probe.mjs')
+/** Preloaded as well with `pnpm bench --stages` (see probe/stage-probe.mjs). */
+export const STAGE_PROBE = join(REPO_ROOT, 'bench/probe/stage-probe.mjs')
 
 export interface EventLoopReading {
   samples: number
   p50Ms: number
   p99Ms: number
   maxMs: number
+}
+
+/** One stretch of a proxied request inside a server, over the requests since the last reset. */
+export interface StageStretch {
+  from: string
+  to: string
+  requests: number
+  p50Us: number | null
+  p90Us: number | null
 }
 
 /** What the probe answers, over the IPC channel of a child started with `ipc: true`. */
@@ -21,6 +32,9 @@ export interface ProbeClient {
   readMemory(): Promise<NodeJS.MemoryUsage>
   /** The same after a full garbage collection (the probe's `gc()`): what is live. */
   collectAndReadMemory(): Promise<NodeJS.MemoryUsage>
+  /** Only when the stage probe is preloaded too (`--stages`): forget the stretches so far. */
+  resetStages(): Promise<void>
+  readStages(): Promise<StageStretch[]>
 }
 
 export function probeClient(child: BenchChild): ProbeClient {
@@ -42,5 +56,9 @@ export function probeClient(child: BenchChild): ProbeClient {
     readEventLoop: () => ask<EventLoopReading>('event-loop:read'),
     readMemory: () => ask<NodeJS.MemoryUsage>('memory:read'),
     collectAndReadMemory: () => ask<NodeJS.MemoryUsage>('memory:collect'),
+    resetStages: async () => {
+      await ask('stages:reset')
+    },
+    readStages: async () => (await ask<{ stretches: StageStretch[] }>('stages:read')).stretches,
   }
 }

@@ -1,5 +1,6 @@
 import { type Figure, figure } from '../lib/figures.js'
 import { chatCompletion, poolFor, rotated, timeToFirstByte } from '../lib/load.js'
+import type { ProbeClient, StageStretch } from '../lib/probe.js'
 import { median, rounded, summarize } from '../lib/stats.js'
 import type { Target, TargetName } from '../targets/target.js'
 
@@ -26,6 +27,8 @@ export interface FirstByteRoundsOptions extends FirstByteOptions {
    * the same state of the machine.
    */
   interleave?: 'blocks' | 'requests'
+  /** Called once the warm-up requests are done, before the first measured round. */
+  afterWarmup?: () => Promise<void>
 }
 
 /**
@@ -49,6 +52,7 @@ export async function firstByteRounds(
   const rounds: RoundFigures[][] = targets.map(() => [])
   try {
     for (const i of indices) for (let n = 0; n < options.warmupRequests; n++) await sample(i)
+    await options.afterWarmup?.()
     for (let round = 0; round < options.rounds; round++) {
       const samples: number[][] = targets.map(() => [])
       if (options.interleave === 'requests') {
@@ -124,8 +128,14 @@ export function roundDetails(list: readonly RoundFigures[]) {
 export async function measureFirstByte(
   targets: readonly Target[],
   options: FirstByteOptions,
+  /** Servers with the stage probe (`--stages`): where their time went is added. */
+  probed: Partial<Record<TargetName, ProbeClient>> = {},
 ): Promise<{ figures: Figure[]; details: Record<string, unknown> }> {
-  const measured = await firstByteRounds(targets, options)
+  const probes = Object.entries(probed)
+  const afterWarmup = async () => {
+    await Promise.all(probes.map(([, probe]) => probe.resetStages()))
+  }
+  const measured = await firstByteRounds(targets, { ...options, afterWarmup })
   const rounds = new Map<TargetName, RoundFigures[]>(
     targets.map((target, i) => [target.name, measured[i] ?? []]),
   )
@@ -153,6 +163,19 @@ export async function measureFirstByte(
       figure(SCENARIO, `${name} overhead over direct, p99`, added(name, pickP99), 'ms'),
     )
   }
+  const stretches: Record<string, StageStretch[]> = {}
+  for (const [name, probe] of probes) {
+    stretches[name] = await probe.readStages()
+    figures.push(...stageFigures(name, stretches[name]))
+  }
   const details = Object.fromEntries([...rounds].map(([name, list]) => [name, roundDetails(list)]))
-  return { figures, details: { ...options, byTarget: details } }
+  return { figures, details: { ...options, byTarget: details, stretches } }
+}
+
+/** One figure per stretch of a server's requests (the stage probe's), p50 and p90 in ms. */
+function stageFigures(name: string, stretches: readonly StageStretch[]): Figure[] {
+  return stretches.flatMap(({ from, to, p50Us, p90Us }) => [
+    figure(SCENARIO, `${name}: ${from} → ${to}, p50`, (p50Us ?? Number.NaN) / 1000, 'ms'),
+    figure(SCENARIO, `${name}: ${from} → ${to}, p90`, (p90Us ?? Number.NaN) / 1000, 'ms'),
+  ])
 }

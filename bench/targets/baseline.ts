@@ -14,13 +14,15 @@ export async function startBaseline(
   upstreamUrl: string,
   upstreamKey: string,
   workDir: string,
+  /** Extra `node` flags, as the proxy's (`--stages` preloads the stage probe into both). */
+  nodeArgs: readonly string[] = [],
 ): Promise<{ target: Target; process: BenchChild; probe: ProbeClient }> {
   const port = await freePort()
   const child = startChild({
     name: 'baseline',
     command: process.execPath,
     // tsx resolves from bench/, where it is installed.
-    args: ['--import', 'tsx', '--import', PROBE, BASELINE_APP],
+    args: [...nodeArgs, '--import', 'tsx', '--import', PROBE, BASELINE_APP],
     cwd: BENCH_DIR,
     env: {
       PATH: process.env.PATH ?? '',

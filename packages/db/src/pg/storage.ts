@@ -1,6 +1,6 @@
 import { STATS_BUCKETS } from '@sfp/schemas'
 import { and, asc, desc, eq, type SQL, sql } from 'drizzle-orm'
-import type { PgColumn } from 'drizzle-orm/pg-core'
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
 import type { EgressPatch } from '../egresses-repository.js'
 import { logsWhere, parseSetting, statsScope } from '../query-parts.js'
 import type {
@@ -22,7 +22,7 @@ import type {
 } from '../storage.js'
 import type { UpstreamKeyPatch } from '../upstream-keys-repository.js'
 import { createBulkInsert, createBulkInsertSkippingConflicts } from './bulk-insert.js'
-import type { PostgresHandle } from './database.js'
+import type { PgDb, PostgresHandle } from './database.js'
 import { fenceCondition } from './lane-fence.js'
 import { createPgPatchWriter } from './patch-writer.js'
 import { namedStatement } from './raw-statements.js'
@@ -176,26 +176,7 @@ function clientKeysStorage({ db, pool }: PostgresHandle): ClientKeysStorage {
       const [row] = await db.select().from(clientKeys).where(eq(clientKeys.keyHash, keyHash))
       return row
     },
-    async insert(row) {
-      const [inserted] = await db.insert(clientKeys).values(row).returning()
-      if (inserted === undefined) throw new Error('client key not inserted')
-      return inserted
-    },
-    async update(id, patch) {
-      const [updated] = await db
-        .update(clientKeys)
-        .set(patch)
-        .where(eq(clientKeys.id, id))
-        .returning()
-      return updated
-    },
-    async remove(id) {
-      const deleted = await db
-        .delete(clientKeys)
-        .where(eq(clientKeys.id, id))
-        .returning({ id: clientKeys.id })
-      return deleted.length > 0
-    },
+    ...rowsById(db, clientKeys, 'client key'),
     async recordUsage(usage) {
       if (usage.size === 0) return
       const ids: number[] = []
@@ -342,24 +323,32 @@ function settingsStorage({ db }: PostgresHandle): SettingsStorage {
 function notificationTargetsStorage({ db }: PostgresHandle): NotificationTargetsStorage {
   return {
     all: async () => db.select().from(notificationTargets).orderBy(asc(notificationTargets.id)),
-    async insert(row) {
-      const [inserted] = await db.insert(notificationTargets).values(row).returning()
-      if (inserted === undefined) throw new Error('notification target not inserted')
+    ...rowsById(db, notificationTargets, 'notification target'),
+  }
+}
+
+/**
+ * Insert, update and remove by `id`, each resolving as the storage interfaces say: the row as
+ * stored, the row after the change (undefined for an unknown id), whether the row existed.
+ */
+function rowsById<T extends PgTable & { id: PgColumn }>(db: PgDb, table: T, noun: string) {
+  type Row = T['$inferSelect']
+  return {
+    async insert(row: T['$inferInsert']): Promise<Row> {
+      const [inserted] = (await db.insert(table).values(row).returning()) as Row[]
+      if (inserted === undefined) throw new Error(`${noun} not inserted`)
       return inserted
     },
-    async update(id, patch) {
-      const [updated] = await db
-        .update(notificationTargets)
+    async update(id: number, patch: Partial<T['$inferInsert']>): Promise<Row | undefined> {
+      const [updated] = (await db
+        .update(table)
         .set(patch)
-        .where(eq(notificationTargets.id, id))
-        .returning()
+        .where(eq(table.id, id))
+        .returning()) as Row[]
       return updated
     },
-    async remove(id) {
-      const deleted = await db
-        .delete(notificationTargets)
-        .where(eq(notificationTargets.id, id))
-        .returning({ id: notificationTargets.id })
+    async remove(id: number): Promise<boolean> {
+      const deleted = await db.delete(table).where(eq(table.id, id)).returning({ id: table.id })
       return deleted.length > 0
     },
   }

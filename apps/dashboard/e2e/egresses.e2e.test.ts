@@ -1,7 +1,8 @@
-import type { Locator, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { openFromNavigation, signIn } from './helpers/dashboard-actions.js'
 import { ADMIN_PASSWORD, useDashboardSuite } from './helpers/dashboard-suite.js'
+import { fitsWidth, horizontalOverflow, PHONE } from './helpers/phone-width.js'
 import { saveScreenshot } from './helpers/screenshots.js'
 import { UPSTREAM_KEYS } from './helpers/upstream.js'
 
@@ -12,8 +13,6 @@ const PROXY_URL = `http://user:${PROXY_PASSWORD}@127.0.0.1:9`
 /** How the server shows it: the password as `***`. */
 const MASKED_URL = 'http://user:***@127.0.0.1:9'
 const LABEL = 'e2e-proxy'
-/** An ordinary phone in portrait, as in phone-width.e2e.test.ts. */
-const PHONE = { width: 390, height: 844 }
 
 /** The password is in no text of the page and in no field. */
 async function expectPasswordNowhere(page: Page): Promise<void> {
@@ -22,24 +21,6 @@ async function expectPasswordNowhere(page: Page): Promise<void> {
     .locator('input, textarea')
     .evaluateAll((fields) => fields.map((field) => (field as HTMLInputElement).value))
   for (const value of values) expect(value).not.toContain(PROXY_PASSWORD)
-}
-
-/** How far the page is wider than the screen (see phone-width.e2e.test.ts). */
-function horizontalOverflow(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    const root = document.documentElement
-    const shell = document.querySelector('.shell')
-    return Math.max(
-      root.scrollWidth - root.clientWidth,
-      document.body.scrollWidth - root.clientWidth,
-      shell ? shell.scrollWidth - shell.clientWidth : 0,
-    )
-  })
-}
-
-async function fitsWidth(element: Locator): Promise<boolean> {
-  const box = await element.boundingBox()
-  return box !== null && box.x >= 0 && box.x + box.width <= PHONE.width
 }
 
 describe('egresses', () => {

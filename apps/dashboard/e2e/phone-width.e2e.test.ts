@@ -1,34 +1,9 @@
-import type { Locator, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { openFromNavigation, signIn } from './helpers/dashboard-actions.js'
 import { ADMIN_PASSWORD, useDashboardSuite } from './helpers/dashboard-suite.js'
+import { fitsWidth, horizontalOverflow, PHONE } from './helpers/phone-width.js'
 import { saveScreenshot } from './helpers/screenshots.js'
 import { UPSTREAM_KEYS } from './helpers/upstream.js'
-
-/** An ordinary phone in portrait (iPhone 12 to 15 CSS pixels). */
-const PHONE = { width: 390, height: 844 }
-
-/**
- * How far the page is wider than the screen: the shell must fit, only inner regions (the keys
- * table) may scroll sideways inside themselves.
- */
-function horizontalOverflow(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    const root = document.documentElement
-    const shell = document.querySelector('.shell')
-    return Math.max(
-      root.scrollWidth - root.clientWidth,
-      document.body.scrollWidth - root.clientWidth,
-      shell ? shell.scrollWidth - shell.clientWidth : 0,
-    )
-  })
-}
-
-/** Whether the element lies within the screen's width. */
-async function fitsWidth(element: Locator): Promise<boolean> {
-  const box = await element.boundingBox()
-  return box !== null && box.x >= 0 && box.x + box.width <= PHONE.width
-}
 
 describe('at phone width', () => {
   const suite = useDashboardSuite()

@@ -10,11 +10,11 @@
  * See bench/README.md "Profile".
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { startMockUpstream } from '@sfp/test-support/upstream'
 import { chatCompletion, closedLoop, poolFor } from './lib/load.js'
-import { cpuTimeMs, writeSyscalls } from './lib/processes.js'
+import { cpuTimeMs, pinToCpus, writeSyscalls } from './lib/processes.js'
 import { median } from './lib/stats.js'
 import { startProductionServer } from './targets/production-server.js'
 
@@ -66,6 +66,14 @@ try {
     const pool = poolFor(server.target, connections)
     sides.push({ root, server, pool, cpuMs: 0, writes: 0, answered: 0, roundCpuUs: [] as number[] })
   }
+  // Both servers on the last CPU, this process (load and look-alike) on the others: pinToCpus.
+  const last = availableParallelism() - 1
+  const pinned =
+    !args.includes('--no-pin') &&
+    last >= 1 &&
+    sides.every((side) => pinToCpus(side.server.process.pid, String(last))) &&
+    pinToCpus(process.pid, last === 1 ? '0' : `0-${last - 1}`)
+  console.log(pinned ? `servers pinned to CPU ${last}, the load to the others` : 'not pinned')
   for (const side of sides) {
     await closedLoop(side.pool, connections, WARMUP_MS, chatCompletion(side.server.target))
   }

@@ -4,7 +4,8 @@ type ChildLoggerFactory = NonNullable<FastifyServerOptions['childLoggerFactory']
 
 type Bindings = Parameters<ChildLoggerFactory>[1]
 type ChildOptions = Parameters<ChildLoggerFactory>[2]
-type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+type Level = (typeof LEVELS)[number]
 
 /**
  * Fastify's `childLoggerFactory`: the logger of a request, bound to its id, made the first time
@@ -16,14 +17,19 @@ type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 export const lazyRequestLogger: ChildLoggerFactory = (logger, bindings, options) =>
   new LazyChildLogger(logger, bindings, options)
 
-class LazyChildLogger implements FastifyBaseLogger {
+/** The level methods' types; LazyChildLogger's static block defines the methods themselves. */
+const LevelMethods = class {} as new () => Pick<FastifyBaseLogger, Level>
+
+class LazyChildLogger extends LevelMethods implements FastifyBaseLogger {
   #made: FastifyBaseLogger | undefined
 
   constructor(
     private readonly parent: FastifyBaseLogger,
     private readonly bindings: Bindings,
     private readonly options: ChildOptions,
-  ) {}
+  ) {
+    super()
+  }
 
   /** The real child, made once. */
   get #logger(): FastifyBaseLogger {
@@ -39,34 +45,21 @@ class LazyChildLogger implements FastifyBaseLogger {
     this.#logger.level = level
   }
 
-  fatal(...args: unknown[]): void {
-    this.#log('fatal', args)
-  }
-  error(...args: unknown[]): void {
-    this.#log('error', args)
-  }
-  warn(...args: unknown[]): void {
-    this.#log('warn', args)
-  }
-  info(...args: unknown[]): void {
-    this.#log('info', args)
-  }
-  debug(...args: unknown[]): void {
-    this.#log('debug', args)
-  }
-  trace(...args: unknown[]): void {
-    this.#log('trace', args)
-  }
-  silent(...args: unknown[]): void {
-    this.#log('silent', args)
-  }
-
   child(bindings: Bindings, options?: ChildOptions): FastifyBaseLogger {
     return this.#logger.child(bindings, options)
   }
 
-  #log(level: Level, args: unknown[]): void {
-    const logger = this.#logger
-    ;(logger[level] as (...args: unknown[]) => void).apply(logger, args)
+  // One method per level, each handing its arguments to the real child's.
+  static {
+    for (const level of LEVELS) {
+      Object.defineProperty(LazyChildLogger.prototype, level, {
+        value(this: LazyChildLogger, ...args: unknown[]) {
+          const logger = this.#logger
+          ;(logger[level] as (...args: unknown[]) => void).apply(logger, args)
+        },
+        writable: true,
+        configurable: true,
+      })
+    }
   }
 }

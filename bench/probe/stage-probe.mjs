@@ -4,20 +4,27 @@
 // two sockets' writes, without changing either server's code. It answers over the IPC channel
 // the bench opens (as event-loop-probe.mjs does); a normal start never loads this file.
 //
-// Four moments of each request to `.../chat/completions`:
+// Five moments of each request to `.../chat/completions`:
 //   head        Node parsed the request's head (`http.server.request.start`)
+//   handler     Fastify calls the route's handler (`tracing:fastify.request.handler:start`): its
+//               routing, hooks and body parser are done (both servers are Fastify applications)
 //   upstreamOut the last write of the request on the upstream connection before its answer
 //   answerHead  undici parsed the upstream answer's head (`undici:request:headers`)
 //   clientOut   the first write of the answer on the client's connection
-// and the three stretches between them, plus head → clientOut, the server's share of the time to
-// first byte. `upstreamOut → answerHead` is the upstream's own time plus whatever the server was
+// and the stretches between them, plus head → clientOut, the server's share of the time to first
+// byte. head → handler is the framework's part and the body's arrival (the gateway reads a JSON
+// body whole in its parser, the baseline pipes it later); handler → upstreamOut the route's own
+// work before the request leaves (the gateway's record, lease and key; the baseline's
+// reply-from). `upstreamOut → answerHead` is the upstream's own time plus whatever the server was
 // still doing when the answer arrived (an answer waits in the socket until the loop reads it).
-// A fifth moment, settled (a setImmediate from clientOut: the end of that turn of the event
+// A sixth moment, settled (a setImmediate from clientOut: the end of that turn of the event
 // loop), gives clientOut → settled: the work done after the answer went out, which the next
 // request on a connection waits for when it arrives in the meantime.
 import diagnostics from 'node:diagnostics_channel'
 
 const STRETCHES = /** @type {const} */ ([
+  ['head', 'handler'],
+  ['handler', 'upstreamOut'],
   ['head', 'upstreamOut'],
   ['upstreamOut', 'answerHead'],
   ['answerHead', 'clientOut'],
@@ -25,7 +32,7 @@ const STRETCHES = /** @type {const} */ ([
   ['clientOut', 'settled'],
 ])
 
-/** @typedef {{ head: number, upstreamOut?: number, answerHead?: number, clientOut?: number, settled?: number }} Moments */
+/** @typedef {{ head: number, handler?: number, upstreamOut?: number, answerHead?: number, clientOut?: number, settled?: number }} Moments */
 
 /** Per stretch, its durations in microseconds, one per request since the last reset. */
 let durations = STRETCHES.map(() => /** @type {number[]} */ ([]))
@@ -79,6 +86,7 @@ diagnostics.subscribe('http.server.request.start', (message) => {
     })
   })
   socket[RECORD] = moments
+  request[RECORD] = moments
   handling = moments
   response.once('finish', () => {
     if (socket[RECORD] === moments) socket[RECORD] = null
@@ -86,6 +94,11 @@ diagnostics.subscribe('http.server.request.start', (message) => {
   })
 })
 
+diagnostics.subscribe('tracing:fastify.request.handler:start', (message) => {
+  const { request } = /** @type {any} */ (message)
+  const moments = request.raw?.[RECORD]
+  if (moments !== undefined && moments.handler === undefined) moments.handler = now()
+})
 diagnostics.subscribe('undici:request:create', (message) => {
   const { request } = /** @type {any} */ (message)
   if (handling !== null && isChat(request.path ?? '')) request[RECORD] = handling

@@ -1,9 +1,13 @@
-import { type RefObject, useEffect, useState } from 'react'
+import { type RefObject, useLayoutEffect, useState } from 'react'
 
-/** The element's width in CSS pixels, kept current with a ResizeObserver. */
+/**
+ * The element's width in CSS pixels, kept current with a ResizeObserver. Measured in a layout
+ * effect, before the browser paints: with a passive effect the first frame showed what was drawn
+ * at `fallback` width, wider than a phone's screen, until the effect ran.
+ */
 export function useElementWidth(ref: RefObject<HTMLElement | null>, fallback: number): number {
   const [width, setWidth] = useState(fallback)
-  useEffect(() => {
+  useLayoutEffect(() => {
     const element = ref.current
     if (!element) return
     const measured = element.getBoundingClientRect().width

@@ -34,6 +34,8 @@ describe('LineChart', () => {
       })
       observer.observe(container, { childList: true, subtree: true, attributes: true })
     })
+    // A root of its own, not test/helpers/render.tsx: Testing Library's render wraps it in act(),
+    // which runs the passive effects too before returning, so the first frame would go unseen.
     const root = createRoot(container)
     root.render(
       <I18nProvider initialLanguage="zh">

@@ -58,32 +58,37 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
     options.dispatcher ??
     new Pool(base.origin, { connections: 2, connect: { timeout: options.connectTimeoutMs } })
 
-  async function get(
+  /**
+   * One GET, its answer read whole (up to MAX_BODY_BYTES, past which the body is dropped and the
+   * connection closed). Through undici's dispatch with a handler of its own rather than
+   * `request()`: no `Readable` or async iterator per check. A check follows every
+   * AUTO_QUERY_BALANCE_AFTER_CALLS successes, and that machinery made it cost as much as a
+   * proxied request (bench/README.md "Ninth pass").
+   */
+  function get(
     path: string,
     key: string,
     signal: AbortSignal | undefined,
     via: Dispatcher,
   ): Promise<Answer> {
-    const { statusCode, body } = await via.request({
-      origin: base.origin,
-      path: `${prefix}${path}`,
-      method: 'GET',
-      headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      signal: signal ?? null,
-    })
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of body) {
-      size += (chunk as Buffer).length
-      if (size > MAX_BODY_BYTES) {
-        body.destroy()
-        return { status: statusCode, body: '' }
+    return new Promise((resolve, reject) => {
+      const handler = new WholeAnswer(signal, resolve, reject)
+      try {
+        via.dispatch(
+          {
+            origin: base.origin,
+            path: `${prefix}${path}`,
+            method: 'GET',
+            headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+            headersTimeout: options.timeoutMs,
+            bodyTimeout: options.timeoutMs,
+          },
+          handler,
+        )
+      } catch (error) {
+        handler.onResponseError(null, error as Error)
       }
-      chunks.push(chunk as Buffer)
-    }
-    return { status: statusCode, body: Buffer.concat(chunks).toString('utf8') }
+    })
   }
 
   /** Validity without a balance: /v1/models costs nothing and needs a valid key. */
@@ -169,6 +174,77 @@ function unknown(
   error: string | null = null,
 ): KeyCheckSummary {
   return { kind: 'unknown', userInfoStatus, modelsStatus, problem, error }
+}
+
+/**
+ * undici's dispatch handler for `get`: the status, and the body gathered into one string once it
+ * ended. Rejects with undici's error, or with the signal's reason when the check was aborted.
+ */
+class WholeAnswer implements Dispatcher.DispatchHandler {
+  #status = 0
+  #chunks: Buffer[] = []
+  #size = 0
+  #settled = false
+  readonly #signal: AbortSignal | undefined
+  readonly #resolve: (answer: Answer) => void
+  readonly #reject: (error: Error) => void
+  #controller: Dispatcher.DispatchController | null = null
+  readonly #onAbort = () => this.#controller?.abort(this.#signal?.reason as Error)
+
+  constructor(
+    signal: AbortSignal | undefined,
+    resolve: (answer: Answer) => void,
+    reject: (error: Error) => void,
+  ) {
+    this.#signal = signal
+    this.#resolve = resolve
+    this.#reject = reject
+    signal?.addEventListener('abort', this.#onAbort, { once: true })
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller
+    if (this.#signal?.aborted) controller.abort(this.#signal.reason as Error)
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    // 1xx answers are informational: the real one follows.
+    if (statusCode >= 200) this.#status = statusCode
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#size += chunk.length
+    if (this.#size <= MAX_BODY_BYTES) {
+      this.#chunks.push(chunk)
+      return
+    }
+    // Not a user/info answer: what it said is dropped, and reading it stops here.
+    this.#settle({ status: this.#status, body: '' })
+    controller.abort(new Error('answer too large'))
+  }
+
+  onResponseEnd(): void {
+    const body = this.#chunks.length === 1 ? this.#chunks[0] : Buffer.concat(this.#chunks)
+    this.#settle({ status: this.#status, body: body?.toString('utf8') ?? '' })
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    if (this.#settled) return
+    this.#done()
+    this.#reject(this.#signal?.aborted ? (this.#signal.reason as Error) : error)
+  }
+
+  #settle(answer: Answer): void {
+    if (this.#settled) return
+    this.#done()
+    this.#resolve(answer)
+  }
+
+  #done(): void {
+    this.#settled = true
+    this.#chunks = []
+    this.#signal?.removeEventListener('abort', this.#onAbort)
+  }
 }
 
 function parseJsonObject(text: string): object | undefined {

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { ScriptedFault } from '@sfp/test-support/upstream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type BalanceClient, createBalanceClient, type KeyCheck } from '../src/balance-client.js'
@@ -186,6 +188,33 @@ describe('balance client: GET /v1/user/info on a real socket', () => {
       faults: [userInfo({ data: { totalBalance: '5', padding: 'x'.repeat(200_000) } })],
     })
     expect(result).toMatchObject({ kind: 'unknown' })
+  })
+
+  it('an answer that arrives in pieces is read whole (the 1xx before it skipped)', async () => {
+    const body = JSON.stringify({ code: 20000, data: { totalBalance: '12.50', status: 'normal' } })
+    const pieces = [body.slice(0, 9), body.slice(9, 30), body.slice(30)]
+    const server = createServer((_request, response) => {
+      response.writeProcessing()
+      response.writeHead(200, { 'content-type': 'application/json' })
+      const writeNext = () => {
+        const piece = pieces.shift()
+        if (piece === undefined) return response.end()
+        response.write(piece)
+        setTimeout(writeNext, 20)
+      }
+      writeNext()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = server.address() as AddressInfo
+      const baseUrl = `http://127.0.0.1:${port}`
+      client = createBalanceClient({ baseUrl, connectTimeoutMs: 1000, timeoutMs: 1000 })
+      const { summary: _, ...result } = await client.checkKey(KEY)
+      expect(result).toEqual({ kind: 'balance', totalBalance: 12.5, accountStatus: 'normal' })
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 
   it('an aborted check: unknown, no throw', async () => {

@@ -3,8 +3,9 @@
  * built) side by side on one look-alike, for a change too small for `pnpm bench` to resolve on a
  * busy machine. Both run at once; bursts of the closed loop of scenario 2 (10 connections, 1 s)
  * alternate between them, the order switched every round, so that both meet the same load. Per
- * server: CPU per request (/proc) and write system calls per request (a count, which no load
- * moves); and the ratio B / A of the CPU per request, per round (median) and in total.
+ * server: CPU per request (/proc) with its main thread's part, and write system calls per request
+ * (a count, which no load moves); and the ratio B / A of the CPU per request, per round (median)
+ * and in total, and of the main thread's in total.
  * `--b-setting NAME=VALUE` (repeatable) starts B with that setting too: with the same root twice,
  * what one behaviour costs (`--b-setting AUTO_QUERY_BALANCE_AFTER_CALLS=0`, say).
  * See bench/README.md "Profile".
@@ -14,7 +15,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { startMockUpstream } from '@sfp/test-support/upstream'
 import { chatCompletion, closedLoop, poolFor } from './lib/load.js'
-import { cpuTimeMs, pinToCpus, writeSyscalls } from './lib/processes.js'
+import { cpuTimeMs, mainThreadCpuTimeMs, pinToCpus, writeSyscalls } from './lib/processes.js'
 import { median } from './lib/stats.js'
 import { startProductionServer } from './targets/production-server.js'
 
@@ -64,7 +65,16 @@ try {
       workDir,
     })
     const pool = poolFor(server.target, connections)
-    sides.push({ root, server, pool, cpuMs: 0, writes: 0, answered: 0, roundCpuUs: [] as number[] })
+    sides.push({
+      root,
+      server,
+      pool,
+      cpuMs: 0,
+      mainMs: 0,
+      writes: 0,
+      answered: 0,
+      roundCpuUs: [] as number[],
+    })
   }
   // Both servers on the last CPU, this process (load and look-alike) on the others: pinToCpus.
   const last = availableParallelism() - 1
@@ -81,6 +91,7 @@ try {
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
       const pid = side.server.process.pid
       const [cpuBefore, writesBefore] = [cpuTimeMs(pid), writeSyscalls(pid)]
+      const mainBefore = mainThreadCpuTimeMs(pid)
       const load = await closedLoop(
         side.pool,
         connections,
@@ -89,6 +100,7 @@ try {
       )
       const cpuMs = cpuTimeMs(pid) - cpuBefore
       side.cpuMs += cpuMs
+      side.mainMs += mainThreadCpuTimeMs(pid) - mainBefore
       side.writes += writeSyscalls(pid) - writesBefore
       side.answered += load.ok
       side.roundCpuUs.push((cpuMs * 1000) / load.ok)
@@ -101,17 +113,19 @@ try {
     ['B', b],
   ] as const) {
     const cpuUs = ((side.cpuMs * 1000) / side.answered).toFixed(0)
+    const mainUs = ((side.mainMs * 1000) / side.answered).toFixed(0)
     const writes = (side.writes / side.answered).toFixed(2)
     const extra =
       name === 'B' && Object.keys(bSettings).length > 0 ? ` ${JSON.stringify(bSettings)}` : ''
     console.log(
-      `${name} ${side.root}${extra}: ${side.answered} answers, CPU ${cpuUs} µs/request, ${writes} write syscalls/request`,
+      `${name} ${side.root}${extra}: ${side.answered} answers, CPU ${cpuUs} µs/request (main thread ${mainUs}), ${writes} write syscalls/request`,
     )
   }
   const ratios = b.roundCpuUs.map((cpuUs, round) => cpuUs / (a.roundCpuUs[round] ?? Number.NaN))
   const total = b.cpuMs / b.answered / (a.cpuMs / a.answered)
+  const mainTotal = b.mainMs / b.answered / (a.mainMs / a.answered)
   console.log(
-    `CPU per request B / A: ${total.toFixed(3)} in total, ${median(ratios).toFixed(3)} per round (median of ${rounds})`,
+    `CPU per request B / A: ${total.toFixed(3)} in total, ${median(ratios).toFixed(3)} per round (median of ${rounds}); main thread ${mainTotal.toFixed(3)} in total`,
   )
 } finally {
   for (const side of sides) {

@@ -46,6 +46,8 @@ export interface LoadResult {
   latenciesMs: number[]
   /** CPU the target's process used meanwhile, when it is a child of the bench. */
   targetCpuMs?: number
+  /** Of which its main thread's (a Node target's JavaScript; not measured for nginx). */
+  targetMainThreadCpuMs?: number
 }
 
 /**
@@ -85,6 +87,8 @@ export interface LoadSummary {
   latency: Summary
   /** The target process's CPU time per answered request (NaN when not measured). */
   cpuMsPerRequest: number
+  /** Of which its main thread's (NaN when not measured). */
+  mainThreadCpuMsPerRequest: number
 }
 
 /** Several runs of one target taken together: total answers over total time. */
@@ -92,11 +96,13 @@ export function combineRuns(runs: readonly LoadResult[]): LoadSummary {
   const ok = runs.reduce((sum, run) => sum + run.ok, 0)
   const elapsedMs = runs.reduce((sum, run) => sum + run.elapsedMs, 0)
   const cpuMs = runs.reduce((sum, run) => sum + (run.targetCpuMs ?? Number.NaN), 0)
+  const mainMs = runs.reduce((sum, run) => sum + (run.targetMainThreadCpuMs ?? Number.NaN), 0)
   return {
     requestsPerSecond: elapsedMs > 0 ? (ok * 1000) / elapsedMs : 0,
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
     latency: summarize(runs.flatMap((run) => run.latenciesMs)),
     cpuMsPerRequest: cpuMs / ok,
+    mainThreadCpuMsPerRequest: mainMs / ok,
   }
 }
 

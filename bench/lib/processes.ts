@@ -87,21 +87,36 @@ export function residentBytes(pid: number): number {
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100
 
+/** User + system time in /proc's `stat` format (fields after the parenthesized name), in ms. */
+function statCpuMs(path: string): number {
+  const stat = readFileSync(path, 'utf8')
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND
+}
+
 /**
  * CPU time (user + system) a process and its children (nginx's worker) have used so far, from
  * /proc, in ms (10 ms resolution). Unlike a wall-clock rate, CPU per request holds up on a
  * machine that is busy with other work.
  */
 export function cpuTimeMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  // Fields after the command name, which is in parentheses and may contain spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const own = ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND
+  const own = statCpuMs(`/proc/${pid}/stat`)
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
     .split(' ')
     .filter(Boolean)
     .map(Number)
   return children.reduce((sum, child) => sum + cpuTimeMs(child), own)
+}
+
+/**
+ * The part of `cpuTimeMs` spent on a Node process's main thread (its JavaScript), without V8's
+ * helper threads (concurrent and parallel GC, compilers) or libuv's pool. The main thread is
+ * what one process's throughput is bound by: a server whose GC runs beside it on another core
+ * serves more per second for the same total CPU (bench/README.md "Ninth pass").
+ */
+export function mainThreadCpuTimeMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`)
 }
 
 /**

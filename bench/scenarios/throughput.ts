@@ -8,7 +8,7 @@ import {
   poolFor,
   rotated,
 } from '../lib/load.js'
-import { cpuTimeMs } from '../lib/processes.js'
+import { cpuTimeMs, mainThreadCpuTimeMs } from '../lib/processes.js'
 import { rounded } from '../lib/stats.js'
 import type { Target, TargetName } from '../targets/target.js'
 
@@ -32,6 +32,8 @@ export interface ThroughputResult {
  * DISPATCH_QUEUE_MAX raised, so the queue never refuses; its throughput must at least equal the
  * @fastify/http-proxy baseline's.
  */
+const mainUs = (summary: LoadSummary) => summary.mainThreadCpuMsPerRequest * 1000
+
 export async function measureThroughput(
   targets: readonly Target[],
   options: ThroughputOptions,
@@ -46,10 +48,14 @@ export async function measureThroughput(
       const pool = pools.get(target.name)
       if (pool === undefined) throw new Error(`no pool for ${target.name}`)
       const { pid } = target
+      // nginx's main process only hands the work to its worker: no main thread worth a figure.
+      const node = pid !== undefined && target.name !== 'nginx'
       const cpuBefore = pid === undefined ? Number.NaN : cpuTimeMs(pid)
+      const mainBefore = node ? mainThreadCpuTimeMs(pid) : Number.NaN
       const result = await closedLoop(pool, connections, durationMs, chatCompletion(target))
       const targetCpuMs = pid === undefined ? Number.NaN : cpuTimeMs(pid) - cpuBefore
-      return { ...result, targetCpuMs }
+      const targetMainThreadCpuMs = node ? mainThreadCpuTimeMs(pid) - mainBefore : Number.NaN
+      return { ...result, targetCpuMs, targetMainThreadCpuMs }
     }
     for (const target of targets) await load(target, options.warmupMs)
     for (let index = 0; index < options.rounds; index++) {
@@ -74,6 +80,7 @@ export async function measureThroughput(
       }),
       figure(SCENARIO, `proxy latency p99, ${at}`, proxy.latency.p99, 'ms'),
       figure(SCENARIO, `proxy CPU per request, ${at}`, proxy.cpuMsPerRequest * 1000, 'µs'),
+      figure(SCENARIO, `proxy CPU per request, main thread, ${at}`, mainUs(proxy), 'µs'),
       figure(SCENARIO, `proxy errors, ${at}`, proxy.errors, '', { op: '<=', limit: 0 }),
     )
     for (const name of ['baseline', 'direct', 'nginx'] as const) {
@@ -87,6 +94,10 @@ export async function measureThroughput(
         const cpuUs = summary.cpuMsPerRequest * 1000
         figures.push(figure(SCENARIO, `${name} CPU per request, ${at}`, cpuUs, 'µs'))
       }
+      if (!Number.isNaN(summary.mainThreadCpuMsPerRequest)) {
+        const label = `${name} CPU per request, main thread, ${at}`
+        figures.push(figure(SCENARIO, label, mainUs(summary), 'µs'))
+      }
     }
     details[String(connections)] = Object.fromEntries(
       [...summaries].map(([name, summary]) => [
@@ -97,6 +108,7 @@ export async function measureThroughput(
           p50Ms: rounded(summary.latency.p50),
           p99Ms: rounded(summary.latency.p99),
           cpuUsPerRequest: rounded(summary.cpuMsPerRequest * 1000, 0),
+          mainThreadCpuUsPerRequest: rounded(mainUs(summary), 0),
         },
       ]),
     )

@@ -62,8 +62,8 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
    * One GET, its answer read whole (up to MAX_BODY_BYTES, past which the body is dropped and the
    * connection closed). Through undici's dispatch with a handler of its own rather than
    * `request()`: no `Readable` or async iterator per check. A check follows every
-   * AUTO_QUERY_BALANCE_AFTER_CALLS successes, and that machinery made it cost as much as a
-   * proxied request (bench/README.md "Ninth pass").
+   * AUTO_QUERY_BALANCE_AFTER_CALLS successes; with that machinery each one cost about as much
+   * CPU as a proxied request (bench/README.md "Ninth pass").
    */
   function get(
     path: string,

@@ -26,14 +26,15 @@ export interface ThroughputResult {
   details: Record<string, unknown>
 }
 
+/** A target's main-thread CPU per request, in µs (NaN where not measured). */
+const mainUs = (summary: LoadSummary) => summary.mainThreadCpuMsPerRequest * 1000
+
 /**
  * Non-streaming chat completions from `connections` clients in a closed loop, for each target
  * in turn, rounds interleaved (order rotated). The proxy runs with DISPATCH_CONCURRENCY and
  * DISPATCH_QUEUE_MAX raised, so the queue never refuses; its throughput must at least equal the
  * @fastify/http-proxy baseline's.
  */
-const mainUs = (summary: LoadSummary) => summary.mainThreadCpuMsPerRequest * 1000
-
 export async function measureThroughput(
   targets: readonly Target[],
   options: ThroughputOptions,

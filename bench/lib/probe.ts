@@ -21,6 +21,7 @@ export interface StageStretch {
   requests: number
   p50Us: number | null
   p90Us: number | null
+  p99Us: number | null
 }
 
 /** What the probe answers, over the IPC channel of a child started with `ipc: true`. */

@@ -139,6 +139,7 @@ process.on('message', (message) => {
         requests: values.length,
         p50Us: quantile(values, 0.5),
         p90Us: quantile(values, 0.9),
+        p99Us: quantile(values, 0.99),
       }
     })
     process.send?.({ kind: 'stages:read', stretches })

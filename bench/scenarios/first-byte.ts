@@ -172,10 +172,11 @@ export async function measureFirstByte(
   return { figures, details: { ...options, byTarget: details, stretches } }
 }
 
-/** One figure per stretch of a server's requests (the stage probe's), p50 and p90 in ms. */
+/** One figure per stretch of a server's requests (the stage probe's), p50, p90 and p99 in ms. */
 function stageFigures(name: string, stretches: readonly StageStretch[]): Figure[] {
-  return stretches.flatMap(({ from, to, p50Us, p90Us }) => [
+  return stretches.flatMap(({ from, to, p50Us, p90Us, p99Us }) => [
     figure(SCENARIO, `${name}: ${from} → ${to}, p50`, (p50Us ?? Number.NaN) / 1000, 'ms'),
     figure(SCENARIO, `${name}: ${from} → ${to}, p90`, (p90Us ?? Number.NaN) / 1000, 'ms'),
+    figure(SCENARIO, `${name}: ${from} → ${to}, p99`, (p99Us ?? Number.NaN) / 1000, 'ms'),
   ])
 }

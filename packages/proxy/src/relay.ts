@@ -55,17 +55,22 @@ export interface Relay {
   usage(): TokenUsage | null
 }
 
-/** An answer that came whole before it was relayed, masked, with its usage. */
+/** An answer that came whole before it was relayed, masked, and its usage to read once sent. */
 export interface WholeAnswer {
   bytes: Buffer
-  usage: TokenUsage | null
+  /**
+   * The answer's token usage, read from its bytes as they came. A call, not a field: reading it
+   * takes a few microseconds the client need not wait for, so the delivery reads it after the
+   * send (bench/README.md "Tenth pass").
+   */
+  usage(): TokenUsage | null
 }
 
 /**
  * An answer that arrived whole before it was relayed (`UpstreamBody.takeArrived`: a non-streamed
  * answer's head and body in one read, the usual case) is sent as one buffer: no stream, pipe and
- * end-of-stream watch between it and the client, for bytes that are all here. Masked and its
- * usage read as the relay would. Null, and nothing taken, for SSE (a stream to its client, and
+ * end-of-stream watch between it and the client, for bytes that are all here. Masked, and its
+ * usage read, as the relay would. Null, and nothing taken, for SSE (a stream to its client, and
  * its usage event may be dropped), for an answer without a Content-Type (Fastify would name a
  * buffer `application/octet-stream`) and for one still arriving: those are relayed.
  */
@@ -78,8 +83,11 @@ export function takeWholeAnswer(
   if (format === 'sse' || contentType === undefined) return null
   const bytes = body.takeArrived()
   if (bytes === null) return null
-  const usage = format === 'json' ? usageFromJsonEnd(bytes) : null
-  return { bytes: maskQuotedSecret(bytes, secret), usage }
+  // The bytes as they came (masking copies): the usage is read from them.
+  return {
+    bytes: maskQuotedSecret(bytes, secret),
+    usage: () => (format === 'json' ? usageFromJsonEnd(bytes) : null),
+  }
 }
 
 /** The final SSE event after a mid-stream failure, in the OpenAI error envelope. */

@@ -232,7 +232,7 @@ describe('takeWholeAnswer', () => {
     expect(whole?.bytes.toString()).toBe(
       body.replace(RELAY_SECRET, `sk-rel${'*'.repeat(RELAY_SECRET.length - 10)}0001`),
     )
-    expect(whole?.usage).toMatchObject({ promptTokens: 2, completionTokens: 3, totalTokens: 5 })
+    expect(whole?.usage()).toMatchObject({ promptTokens: 2, completionTokens: 3, totalTokens: 5 })
   })
 
   it('leaves to the relay what is still arriving, SSE, and an answer without a Content-Type', () => {

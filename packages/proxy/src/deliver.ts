@@ -89,8 +89,8 @@ export async function deliverAnswer(
 async function deliverWhole(delivery: Delivery, whole: WholeAnswer): Promise<AttemptOutcome> {
   if (whole.bytes.length > 0) delivery.noteFirstByte()
   delivery.reply.send(whole.bytes)
-  // Read once the answer is out: nothing the client's first byte waits for.
   await delivered(delivery)
+  // Read only now, the answer out: nothing the client's first byte waits for.
   noteUsage(delivery.record, whole.usage())
   // The upstream's answer was read whole: for the key, a success, whoever left since.
   return SUCCESS

@@ -72,7 +72,7 @@ export function createBalanceClient(options: BalanceClientOptions): BalanceClien
     via: Dispatcher,
   ): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const handler = new WholeAnswer(signal, resolve, reject)
+      const handler = new WholeAnswerHandler(signal, resolve, reject)
       try {
         via.dispatch(
           {
@@ -180,7 +180,7 @@ function unknown(
  * undici's dispatch handler for `get`: the status, and the body gathered into one string once it
  * ended. Rejects with undici's error, or with the signal's reason when the check was aborted.
  */
-class WholeAnswer implements Dispatcher.DispatchHandler {
+class WholeAnswerHandler implements Dispatcher.DispatchHandler {
   #status = 0
   #chunks: Buffer[] = []
   #size = 0

@@ -2,7 +2,8 @@
  * `pnpm --filter @sfp/bench ab <root A> <root B>`: two builds of the server (two checkouts, each
  * built) side by side on one look-alike, for a change too small for `pnpm bench` to resolve on a
  * busy machine. Both run at once; bursts of the closed loop of scenario 2 (10 connections, 1 s)
- * alternate between them, the order switched every round, so that both meet the same load. Per
+ * alternate between them, the order switched every round, so that both meet the same load, each
+ * burst followed by a pause counted in its server's CPU (what a burst leaves behind). Per
  * server: CPU per request (/proc) with its main thread's part, and write system calls per request
  * (a count, which no load moves); and the ratio B / A of the CPU per request, per round (median)
  * and in total, and of the main thread's in total.
@@ -13,6 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { startMockUpstream } from '@sfp/test-support/upstream'
 import { chatCompletion, closedLoop, poolFor } from './lib/load.js'
 import { cpuTimeMs, mainThreadCpuTimeMs, pinToCpus, writeSyscalls } from './lib/processes.js'
@@ -35,13 +37,15 @@ const bSettings = Object.fromEntries(
 )
 if (roots.length !== 2 || Object.keys(bSettings).some((name) => !/^[A-Z][A-Z0-9_]*$/.test(name))) {
   console.error(
-    'usage: ab.ts <root A> <root B> [--rounds 24] [--connections 10] [--burst-ms 1000] [--b-setting NAME=VALUE ...]',
+    'usage: ab.ts <root A> <root B> [--rounds 24] [--connections 10] [--burst-ms 1000] [--settle-ms 500] [--b-setting NAME=VALUE ...]',
   )
   process.exit(2)
 }
 const rounds = option('--rounds', 24)
 const connections = option('--connections', 10)
 const burstMs = option('--burst-ms', 1000)
+/** Idle after each burst, counted in that side's CPU: its GC and writes behind are its own. */
+const settleMs = option('--settle-ms', 500)
 const WARMUP_MS = 3000
 const UPSTREAM_KEY = 'sk-bench-upstream-key-0001'
 
@@ -98,6 +102,7 @@ try {
         burstMs,
         chatCompletion(side.server.target),
       )
+      await sleep(settleMs)
       const cpuMs = cpuTimeMs(pid) - cpuBefore
       side.cpuMs += cpuMs
       side.mainMs += mainThreadCpuTimeMs(pid) - mainBefore

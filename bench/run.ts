@@ -65,8 +65,14 @@ const PLAN = {
     ? { rounds: 2, requestsPerRound: 50, warmupRequests: 50 }
     : { rounds: 12, requestsPerRound: 200, warmupRequests: 300 },
   throughput: quick
-    ? { connectionLevels: [10, 100], rounds: 1, roundDurationMs: 500, warmupMs: 200 }
-    : { connectionLevels: [10, 100], rounds: 3, roundDurationMs: 2000, warmupMs: 3000 },
+    ? { connectionLevels: [10, 100], rounds: 1, roundDurationMs: 500, warmupMs: 200, settleMs: 100 }
+    : {
+        connectionLevels: [10, 100],
+        rounds: 6,
+        roundDurationMs: 1000,
+        warmupMs: 3000,
+        settleMs: 500,
+      },
   eventLoopMs: quick ? 1000 : 5000,
   lanes: {
     parallel: quick
@@ -179,12 +185,13 @@ async function runScenarios(): Promise<void> {
   })
   withNginx = nginxAvailable()
   try {
-    const server = (name: string, settings: Record<string, string>) =>
+    /** `fixed`: settings BENCH_SERVER_SETTINGS does not override. */
+    const server = (name: string, settings: Record<string, string>, fixed = {}) =>
       startProductionServer({
         name,
         upstreamUrl: upstream.url,
         upstreamKey: UPSTREAM_KEY,
-        settings: { ...settings, ...serverSettings },
+        settings: { ...settings, ...serverSettings, ...fixed },
         workDir,
         nodeArgs: [...serverNodeArgs, ...stageArgs],
       }).then((launched) => {
@@ -210,7 +217,16 @@ async function runScenarios(): Promise<void> {
         const probed = stages ? { proxy, baseline: baseline.probe } : {}
         take('1 first byte', await measureFirstByte(targets, PLAN.firstByte, probed))
       }
-      if (runs('2')) take('2 throughput', await measureThroughput(targets, PLAN.throughput))
+      if (runs('2')) {
+        // The same server without the balance check after every N successes, in the same
+        // rounds: what that contract behaviour (which the baseline does not have) costs.
+        const noChecks = await server('proxy-no-checks', CONCURRENT, {
+          AUTO_QUERY_BALANCE_AFTER_CALLS: '0',
+        })
+        const compared = [...targets, { ...noChecks.target, name: 'proxy-no-checks' as const }]
+        take('2 throughput', await measureThroughput(compared, PLAN.throughput))
+        await noChecks.process.stop()
+      }
       const { connectionLevels } = PLAN.throughput
       if (runs('5')) {
         const compared = { target: baseline.target, probe: baseline.probe }

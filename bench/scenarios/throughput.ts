@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { type Figure, figure } from '../lib/figures.js'
 import {
   chatCompletion,
@@ -19,6 +20,13 @@ export interface ThroughputOptions {
   rounds: number
   roundDurationMs: number
   warmupMs: number
+  /**
+   * Idle time after each burst, counted in that target's CPU: what a burst leaves behind (GC,
+   * writes behind, the load's own garbage) is its own, not the next target's. Without it, the
+   * target that followed the baseline in every round answered 10-20 % less than the same server
+   * elsewhere in the order (bench/README.md "Eleventh pass").
+   */
+  settleMs: number
 }
 
 export interface ThroughputResult {
@@ -33,7 +41,9 @@ const mainUs = (summary: LoadSummary) => summary.mainThreadCpuMsPerRequest * 100
  * Non-streaming chat completions from `connections` clients in a closed loop, for each target
  * in turn, rounds interleaved (order rotated). The proxy runs with DISPATCH_CONCURRENCY and
  * DISPATCH_QUEUE_MAX raised, so the queue never refuses; its throughput must at least equal the
- * @fastify/http-proxy baseline's.
+ * @fastify/http-proxy baseline's. A `proxy-no-checks` target, when given, is the same server
+ * without the balance check after every N successes (a contract behaviour the baseline lacks):
+ * its figures, from the same rounds, say what that check costs.
  */
 export async function measureThroughput(
   targets: readonly Target[],
@@ -54,6 +64,7 @@ export async function measureThroughput(
       const cpuBefore = pid === undefined ? Number.NaN : cpuTimeMs(pid)
       const mainBefore = node ? mainThreadCpuTimeMs(pid) : Number.NaN
       const result = await closedLoop(pool, connections, durationMs, chatCompletion(target))
+      await sleep(options.settleMs)
       const targetCpuMs = pid === undefined ? Number.NaN : cpuTimeMs(pid) - cpuBefore
       const targetMainThreadCpuMs = node ? mainThreadCpuTimeMs(pid) - mainBefore : Number.NaN
       return { ...result, targetCpuMs, targetMainThreadCpuMs }
@@ -84,7 +95,20 @@ export async function measureThroughput(
       figure(SCENARIO, `proxy CPU per request, main thread, ${at}`, mainUs(proxy), 'µs'),
       figure(SCENARIO, `proxy errors, ${at}`, proxy.errors, '', { op: '<=', limit: 0 }),
     )
-    for (const name of ['baseline', 'direct', 'nginx'] as const) {
+    const withoutChecks = summaries.get('proxy-no-checks')
+    if (withoutChecks !== undefined) {
+      const ratio = (summary: LoadSummary) => summary.requestsPerSecond / baseline.requestsPerSecond
+      figures.push(
+        figure(SCENARIO, `proxy over baseline, throughput, ${at}`, ratio(proxy), 'x'),
+        figure(
+          SCENARIO,
+          `proxy, balance checks off, over baseline, throughput, ${at}`,
+          ratio(withoutChecks),
+          'x',
+        ),
+      )
+    }
+    for (const name of ['proxy-no-checks', 'baseline', 'direct', 'nginx'] as const) {
       const summary = summaries.get(name)
       if (summary === undefined) continue
       figures.push(

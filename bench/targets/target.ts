@@ -11,6 +11,8 @@ export interface Target {
 
 /**
  * `direct`: the look-alike upstream itself; `proxy`: this project's production server;
- * `baseline`: a plain @fastify/http-proxy app; `nginx`: nginx with proxy_buffering off.
+ * `proxy-no-checks`: the same with AUTO_QUERY_BALANCE_AFTER_CALLS=0 (scenario 2 only: what the
+ * balance check after every N successes costs, paired); `baseline`: a plain @fastify/http-proxy
+ * app; `nginx`: nginx with proxy_buffering off.
  */
-export type TargetName = 'direct' | 'proxy' | 'baseline' | 'nginx'
+export type TargetName = 'direct' | 'proxy' | 'proxy-no-checks' | 'baseline' | 'nginx'

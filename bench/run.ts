@@ -186,7 +186,11 @@ async function runScenarios(): Promise<void> {
   withNginx = nginxAvailable()
   try {
     /** `fixed`: settings BENCH_SERVER_SETTINGS does not override. */
-    const server = (name: string, settings: Record<string, string>, fixed = {}) =>
+    const server = (
+      name: string,
+      settings: Record<string, string>,
+      fixed: Record<string, string> = {},
+    ) =>
       startProductionServer({
         name,
         upstreamUrl: upstream.url,

@@ -4,18 +4,34 @@ import { type Summary, summarize } from './stats.js'
 
 export const CHAT_MODEL = 'Qwen/Qwen2.5-7B-Instruct'
 
-/** A small chat completion, the proxy's most common request; `stream` asks for SSE. */
-export function chatCompletion(target: Target, stream = false): Dispatcher.RequestOptions {
+/**
+ * A chat completion, by default a small one, the proxy's most common request; `stream` asks for
+ * SSE; `prompt` replaces the user's message.
+ */
+export function chatCompletion(
+  target: Target,
+  stream = false,
+  prompt = 'benchmark one two three four',
+): Dispatcher.RequestOptions {
   return {
     method: 'POST',
     path: '/v1/chat/completions',
     headers: { authorization: target.authorization, 'content-type': 'application/json' },
     body: JSON.stringify({
       model: CHAT_MODEL,
-      messages: [{ role: 'user', content: 'benchmark one two three four' }],
+      messages: [{ role: 'user', content: prompt }],
       ...(stream ? { stream: true } : {}),
     }),
   }
+}
+
+const CHINESE_SENTENCE =
+  '请根据上文总结要点，并用简体中文回答：长上下文、标点符号和 English words 混排。'
+
+/** About `kilobytes` KB (UTF-8) of Chinese text, as a long conversation's prompt carries. */
+export function longChinesePrompt(kilobytes: number): string {
+  const times = Math.ceil((kilobytes * 1000) / Buffer.byteLength(CHINESE_SENTENCE))
+  return CHINESE_SENTENCE.repeat(times)
 }
 
 /** A keep-alive pool of `connections` sockets to the target, one request per socket at a time. */

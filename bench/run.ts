@@ -64,23 +64,13 @@ const PLAN = {
   firstByte: quick
     ? { rounds: 2, requestsPerRound: 50, warmupRequests: 50 }
     : { rounds: 12, requestsPerRound: 200, warmupRequests: 300 },
-  throughput: quick
-    ? {
-        connectionLevels: [10, 100],
-        rounds: 1,
-        roundDurationMs: 500,
-        warmupMs: 200,
-        settleMs: 100,
-        longPrompt: { connections: 10, kilobytes: 100 },
-      }
-    : {
-        connectionLevels: [10, 100],
-        rounds: 6,
-        roundDurationMs: 1000,
-        warmupMs: 3000,
-        settleMs: 500,
-        longPrompt: { connections: 10, kilobytes: 100 },
-      },
+  throughput: {
+    connectionLevels: [10, 100],
+    longPrompt: { connections: 10, kilobytes: 100 },
+    ...(quick
+      ? { rounds: 1, roundDurationMs: 500, warmupMs: 200, settleMs: 100 }
+      : { rounds: 6, roundDurationMs: 1000, warmupMs: 3000, settleMs: 500 }),
+  },
   eventLoopMs: quick ? 1000 : 5000,
   lanes: {
     parallel: quick

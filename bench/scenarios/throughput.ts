@@ -127,10 +127,10 @@ export async function measureThroughput(
     figure(SCENARIO, `baseline throughput, ${at}`, baseline.requestsPerSecond, 'req/s'),
     figure(SCENARIO, `baseline CPU per request, main thread, ${at}`, mainUs(baseline), 'µs'),
   )
-  details.longPrompt = Object.fromEntries(
+  const longPromptLoad = Object.fromEntries(
     [...summaries].map(([name, summary]) => [name, summaryDetails(summary)]),
   )
-  return { figures, details: { ...options, byConnections: details } }
+  return { figures, details: { ...options, byConnections: details, longPromptLoad } }
 }
 
 /**

@@ -86,7 +86,8 @@ function parseJson(bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString('latin1'))
   } catch {
-    // Refused either way; parsed as UTF-8 again, the error quotes the text as the client wrote it.
+    // Refused as UTF-8 too (above). Parsed again, its error quotes the text as the client wrote
+    // it; and should the two readings ever disagree, the UTF-8 one decides.
   }
   try {
     return JSON.parse(bytes.toString('utf8'))

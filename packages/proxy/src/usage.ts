@@ -32,17 +32,19 @@ export function usageFromJson(body: unknown): TokenUsage | null {
   return usageFromObject({ prompt_tokens: input_tokens, completion_tokens: output_tokens })
 }
 
+const USAGE_NAME = Buffer.from('"usage"')
+
 /**
  * The usage an SSE event's data carries, and whether the event exists only for it: the final
  * `choices: []` + `usage` chunk that `stream_options.include_usage` adds.
  * @see docs/upstream.md §6
  */
-export function usageFromSseEvent(data: string): { usage: TokenUsage; usageOnly: boolean } | null {
-  // Cheap test first: most events are content deltas and need no JSON parse here.
-  if (!data.includes('"usage"')) return null
+export function usageFromSseEvent(data: Buffer): { usage: TokenUsage; usageOnly: boolean } | null {
+  // Cheap test first, on the bytes: most events are content deltas, neither decoded nor parsed.
+  if (data.indexOf(USAGE_NAME) === -1) return null
   let event: unknown
   try {
-    event = JSON.parse(data)
+    event = JSON.parse(data.toString('utf8'))
   } catch {
     return null
   }

@@ -21,7 +21,7 @@ function split(bytes: Buffer, cuts: readonly number[]): Buffer[] {
   return chunks
 }
 
-const data = (events: SseEvent[]) => events.map((event) => event.data)
+const data = (events: SseEvent[]) => events.map((event) => event.data?.toString('utf8') ?? null)
 const raw = (events: SseEvent[]) => Buffer.concat(events.map((event) => event.raw)).toString()
 
 describe('SseParser', () => {
@@ -56,6 +56,11 @@ describe('SseParser', () => {
     const events = parse([Buffer.from(': ping\n\nevent: x\nid: 1\ndata: y\nretry: 5\n\n')])
     expect(data(events)).toEqual([null, 'y'])
     expect(raw(events)).toBe(': ping\n\nevent: x\nid: 1\ndata: y\nretry: 5\n\n')
+  })
+
+  it('reads only fields named exactly data, and strips one space after the colon', () => {
+    const text = 'datum: a\ndataa: b\n data: c\ndata:  d\ndata\ndata:e:f\n\n'
+    expect(data(parse([Buffer.from(text)]))).toEqual([' d\n\ne:f'])
   })
 
   it('hands back an unterminated rest at the end, without data', () => {

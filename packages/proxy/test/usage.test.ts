@@ -33,15 +33,20 @@ describe('usage', () => {
   })
 
   it('finds the usage-only SSE event and usage in other events', () => {
-    expect(usageFromSseEvent(JSON.stringify({ id: 'x', choices: [], usage }))).toEqual({
-      usage: tokens,
-      usageOnly: true,
-    })
+    expect(usageFromSseEvent(Buffer.from(JSON.stringify({ id: 'x', choices: [], usage })))).toEqual(
+      {
+        usage: tokens,
+        usageOnly: true,
+      },
+    )
     const last = { choices: [{ delta: {}, finish_reason: 'stop' }], usage }
-    expect(usageFromSseEvent(JSON.stringify(last))).toEqual({ usage: tokens, usageOnly: false })
-    expect(usageFromSseEvent(JSON.stringify({ choices: [], usage: null }))).toBeNull()
-    expect(usageFromSseEvent('[DONE]')).toBeNull()
-    expect(usageFromSseEvent('{"usage": broken')).toBeNull()
+    expect(usageFromSseEvent(Buffer.from(JSON.stringify(last)))).toEqual({
+      usage: tokens,
+      usageOnly: false,
+    })
+    expect(usageFromSseEvent(Buffer.from(JSON.stringify({ choices: [], usage: null })))).toBeNull()
+    expect(usageFromSseEvent(Buffer.from('[DONE]'))).toBeNull()
+    expect(usageFromSseEvent(Buffer.from('{"usage": broken'))).toBeNull()
   })
 
   it('collects a JSON answer chunk by chunk', () => {

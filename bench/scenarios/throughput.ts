@@ -63,9 +63,7 @@ export async function measureThroughput(
 
   for (const connections of options.connectionLevels) {
     const summaries = await interleavedLoad(targets, connections, chatCompletion, options)
-    const proxy = summaries.get('proxy')
-    const baseline = summaries.get('baseline')
-    if (proxy === undefined || baseline === undefined) throw new Error('proxy and baseline needed')
+    const { proxy, baseline } = proxyAndBaseline(summaries)
     const at = `${connections} conns`
     figures.push(
       figure(SCENARIO, `proxy throughput, ${at}`, proxy.requestsPerSecond, 'req/s', {
@@ -116,9 +114,7 @@ export async function measureThroughput(
   const prompt = longChinesePrompt(kilobytes)
   const request = (target: Target) => chatCompletion(target, false, prompt)
   const summaries = await interleavedLoad(compared, connections, request, options)
-  const proxy = summaries.get('proxy')
-  const baseline = summaries.get('baseline')
-  if (proxy === undefined || baseline === undefined) throw new Error('proxy and baseline needed')
+  const { proxy, baseline } = proxyAndBaseline(summaries)
   const at = `${connections} conns, ${kilobytes} KB Chinese prompt`
   figures.push(
     figure(SCENARIO, `proxy throughput, ${at}`, proxy.requestsPerSecond, 'req/s'),
@@ -168,6 +164,14 @@ async function interleavedLoad(
   }
   await Promise.all([...pools.values()].map((pool) => pool.close()))
   return new Map([...runs].map(([name, list]) => [name, combineRuns(list)]))
+}
+
+/** The two summaries every level compares; a level without either is a mistake of the caller. */
+function proxyAndBaseline(summaries: ReadonlyMap<TargetName, LoadSummary>) {
+  const proxy = summaries.get('proxy')
+  const baseline = summaries.get('baseline')
+  if (proxy === undefined || baseline === undefined) throw new Error('proxy and baseline needed')
+  return { proxy, baseline }
 }
 
 function summaryDetails(summary: LoadSummary) {

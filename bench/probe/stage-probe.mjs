@@ -7,7 +7,9 @@
 // Five moments of each request to `.../chat/completions`:
 //   head        Node parsed the request's head (`http.server.request.start`)
 //   handler     Fastify calls the route's handler (`tracing:fastify.request.handler:start`): its
-//               routing, hooks and body parser are done (both servers are Fastify applications)
+//               routing, hooks and body parser are done. The gateway's front door takes its chat
+//               completions before Fastify (apps/server/src/http/front-door.ts): they have no
+//               such moment, and only the baseline prints head → handler → upstreamOut
 //   upstreamOut the last write of the request on the upstream connection before its answer
 //   answerHead  undici parsed the upstream answer's head (`undici:request:headers`)
 //   clientOut   the first write of the answer on the client's connection

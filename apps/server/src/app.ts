@@ -32,6 +32,12 @@ export interface AppOptions {
   publicDir?: string
 }
 
+/**
+ * Where the proxy routes are served: the SDK base-URL swap, and the older route some clients
+ * still use (docs/behaviour.md §3).
+ */
+export const PROXY_PREFIXES = ['/v1', '/api/proxy'] as const
+
 const writeLine = (line: string) => {
   process.stdout.write(`${line}\n`)
 }
@@ -104,10 +110,10 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
 
   await fastify.register(healthRoutes)
   await fastify.register(metricsRoutes)
-  // The SDK base-URL swap, and the older route some clients still use (docs/behaviour.md §3).
-  // Each in a scope of its own with CORS (CORS_ORIGINS), whose preflight answer comes before the
-  // routes' client key check; the admin API and the rest never answer CORS.
-  for (const prefix of ['/v1', '/api/proxy']) {
+  // Each proxy prefix in a scope of its own with CORS (CORS_ORIGINS), whose preflight answer comes
+  // before the routes' client key check; the admin API and the rest never answer CORS. The
+  // server's front door takes their JSON requests before Fastify (src/http/front-door.ts).
+  for (const prefix of PROXY_PREFIXES) {
     await fastify.register(
       async (scope) => {
         await scope.register(cors, { origins: config.corsOrigins })

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { ShuttingDown } from '@sfp/dispatch'
 import { type Config, errorBody } from '@sfp/schemas'
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
@@ -10,11 +11,15 @@ import Fastify, {
   LogController,
 } from 'fastify'
 import fp from 'fastify-plugin'
-import app, { type AppOptions } from './app.js'
+import app, { type AppOptions, PROXY_PREFIXES } from './app.js'
 import { closeConnectionsAfterRefusals } from './http/after-answer.js'
 import { createClientErrorHandler } from './http/client-error.js'
 import { acceptEmptyBodies } from './http/empty-body.js'
+import { createFrontDoor } from './http/front-door.js'
 import { createServerFactory, GatewayServer } from './http/gateway-server.js'
+import { corsAnswerHeaders } from './plugins/cors.js'
+import { answerError } from './plugins/error-handler.js'
+import { observeAnswer } from './plugins/metrics.js'
 import { lazyRequestLogger } from './request-logger.js'
 
 /**
@@ -62,6 +67,26 @@ function refuseMalformedUrl(error: FastifyError, _request: FastifyRequest, reply
  */
 const trustNearestProxy = (_address: string, hop: number) => hop === 0
 
+/** A request's id: ours only, a client-chosen one would end up in our logs unchecked. */
+const newRequestId = () => randomUUID()
+
+/**
+ * The one line per request (see `logController` above): a failed answer (5xx) at `info`, others
+ * at `debug`. Nothing is built for a line the logger would drop (a success, at the default
+ * `info` level). Fastify's `onResponse` hook and the front door both log through it.
+ */
+function requestCompletedLine(level: string) {
+  const logsSuccesses = level === 'debug' || level === 'trace'
+  return (log: FastifyBaseLogger, method: string, url: string, status: number, ms: number) => {
+    const failed = status >= 500
+    if (!failed && !logsSuccesses) return
+    // The path without its query string: queries are the client's and stay out of the log.
+    const line = { method, path: url.split('?', 1)[0], status, ms: Math.round(ms) }
+    if (failed) log.info(line, 'request completed')
+    else log.debug(line, 'request completed')
+  }
+}
+
 export interface BuildServerOptions extends Omit<AppOptions, 'config'> {
   logger?: FastifyServerOptions['logger']
 }
@@ -81,9 +106,8 @@ export async function buildServer(
     logger,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy ? trustNearestProxy : false,
-    // Our own ids only: a client-chosen id would end up in our logs unchecked.
     requestIdHeader: false,
-    genReqId: () => randomUUID(),
+    genReqId: newRequestId,
     // The Node server: strict parsing, CLIENT_HEADERS_TIMEOUT_MS / CLIENT_REQUEST_TIMEOUT_MS
     // (time to receive a request; Node stops the clock once it is in, so upstream answers may
     // take minutes), and shutdown's handling of idle connections. See src/http/README.md.
@@ -120,24 +144,13 @@ export async function buildServer(
   // an error to an accepted request whose body is still arriving (413), up to twice the body
   // limit is read and discarded: a client that reads only once it has sent its whole body (a
   // declared 60 MB against 50) still gets to read its 413.
-  closeConnectionsAfterRefusals(fastify, { lingerBytes: 2 * config.bodyLimitBytes })
+  const lingerBytes = 2 * config.bodyLimitBytes
+  closeConnectionsAfterRefusals(fastify, { lingerBytes })
   // An empty body is no body, whatever its content type (src/http/empty-body.ts).
   acceptEmptyBodies(fastify)
-  // Nothing to build for a line the logger would drop (a success, at the default `info` level).
-  const logsSuccesses = fastify.log.level === 'debug' || fastify.log.level === 'trace'
+  const logCompleted = requestCompletedLine(fastify.log.level)
   fastify.addHook('onResponse', (request, reply, done) => {
-    const failed = reply.statusCode >= 500
-    if (failed || logsSuccesses) {
-      // The path without its query string: queries are the client's and stay out of the log.
-      const line = {
-        method: request.method,
-        path: request.url.split('?', 1)[0],
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      }
-      if (failed) request.log.info(line, 'request completed')
-      else request.log.debug(line, 'request completed')
-    }
+    logCompleted(request.log, request.method, request.url, reply.statusCode, reply.elapsedTime)
     done()
   })
   try {
@@ -147,6 +160,27 @@ export async function buildServer(
     // A plugin refused to boot (a wrong ENCRYPTION_KEY...): close what the others opened.
     await fastify.close().catch(() => {})
     throw error
+  }
+  // The proxy's JSON requests, taken before Fastify through the same steps as its hooks.
+  if (fastify.server instanceof GatewayServer) {
+    fastify.server.useFrontDoor(
+      createFrontDoor({
+        proxy: fastify.proxy,
+        prefixes: PROXY_PREFIXES,
+        gateway: fastify.server,
+        requestId: newRequestId,
+        requestLogger: (id, req) =>
+          lazyRequestLogger.call(fastify, fastify.log, { reqId: id }, {}, req),
+        trustProxy: config.trustProxy ? trustNearestProxy : false,
+        corsHeaders: corsAnswerHeaders(config.corsOrigins),
+        lingerBytes,
+        answerError: (error, log, reply) => answerError(error, { log }, reply),
+        answered: ({ route, method, url, status, elapsedMs, log }) => {
+          observeAnswer(fastify.metrics, { route, method, url, status })
+          logCompleted(log, method, url, status, elapsedMs)
+        },
+      }),
+    )
   }
   return fastify
 }

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream'
 import type { AttemptOutcome } from '@sfp/key-pool'
-import type { FastifyReply } from 'fastify'
 import { upstreamErrorMessage } from './classify.js'
 import { type ProxyErrorAnswer, proxyErrorBody } from './errors.js'
 import { clientResponseHeaders } from './headers.js'
@@ -15,10 +14,11 @@ import { bodyFormat, relayBody, takeWholeAnswer, type WholeAnswer } from './rela
 import { maskedChunks, maskQuotedSecret } from './secret-masker.js'
 import type { SlowReaders, SlowReaderWatch } from './slow-readers.js'
 import { transportFailureText, type UpstreamResponse } from './transport.js'
+import type { ProxyReply } from './types.js'
 
 /** The three ways an answer leaves the proxy, and what each needs of the request. */
 export interface Delivery {
-  reply: FastifyReply
+  reply: ProxyReply
   record: ProxyRequestRecord
   /** Aborted when the client leaves. */
   signal: AbortSignal

@@ -4,7 +4,6 @@ import type { Lease } from '@sfp/dispatch'
 import { wayOutExplanation } from '@sfp/egress'
 import type { AttemptOutcome, OutcomeVerdict } from '@sfp/key-pool'
 import { explanation, explanationOf } from '@sfp/schemas'
-import type { FastifyReply } from 'fastify'
 import { type AttemptReply, discardReply, sendAttempt } from './attempt.js'
 import { type AttemptResult, classifyAttempt, parseRetryAfter } from './classify.js'
 import {
@@ -20,7 +19,7 @@ import { CLIENT_CLOSED_REQUEST, newRecord, noteError, type ProxyRequestRecord } 
 import { RequestAbort } from './request-abort.js'
 import { type BodyFacts, type ClientBody, prepareJsonBody, UPLOAD_FACTS } from './request-body.js'
 import type { SlowReaders } from './slow-readers.js'
-import type { Forwarder, ForwarderDeps, ProxyCall } from './types.js'
+import type { Forwarder, ForwarderDeps, ProxyCall, ProxyReply } from './types.js'
 import { discardUpload, receiveUpload } from './upload.js'
 
 /** When the pool cannot judge (it threw), keep the key and do not move: the safe default. */
@@ -45,7 +44,7 @@ const OUT_OF_SERVICE: ReadonlySet<OutcomeVerdict['status']> = new Set(['invalid'
  */
 class ForwardRun implements Delivery {
   readonly record: ProxyRequestRecord
-  readonly reply: FastifyReply
+  readonly reply: ProxyReply
   readonly closed: Promise<void>
   readonly signal: AbortSignal
   readonly slowReaders: SlowReaders

@@ -5,7 +5,6 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import fp from 'fastify-plugin'
 import { ALLOWED_METHODS, FORWARDED_METHODS, MethodNotAllowed } from './errors.js'
 import { type ProxyPluginOptions, validateProxyOptions } from './options.js'
-import { receiveJson } from './receive-body.js'
 import { createProxyService, type ProxyService } from './service.js'
 import type { ProxyDispatch } from './types.js'
 
@@ -69,11 +68,10 @@ function unforwardedMethodRefusal(
 export const proxyRoutes: FastifyPluginAsync = async (app) => {
   const { proxy, prefix } = app
   app.removeAllContentTypeParsers()
-  const limits = { limit: proxy.bodyLimitBytes, idleMs: proxy.clientBodyIdleTimeoutMs }
   // JSON is read here, whole, with the limit and the receive timeout; the forwarder receives any
   // other body whole itself, under the same two rules.
   app.addContentTypeParser('application/json', (request, payload, done) => {
-    receiveJson(payload as Readable, request.headers['content-length'], limits).then(
+    proxy.receiveJson(payload as Readable, request.headers['content-length']).then(
       (body) => done(null, body),
       (error: Error) => done(error),
     )
@@ -124,8 +122,15 @@ export type {
   ProxySettings,
   VerifyClientKey,
 } from './options.js'
+export { RawReply, type RawReplyHooks } from './raw-reply.js'
 export type { ProxyRequestRecord } from './record.js'
-export { createProxyService, type ProxyService, upstreamPathOf } from './service.js'
+export {
+  createProxyService,
+  type JsonRequest,
+  type ProxyService,
+  plainUpstreamPath,
+  upstreamPathOf,
+} from './service.js'
 export { type SseEvent, SseParser } from './sse-parser.js'
 export {
   createTransport,
@@ -139,5 +144,7 @@ export type {
   ForwarderDeps,
   ProxyCall,
   ProxyDispatch,
+  ProxyReply,
+  ProxyRequest,
 } from './types.js'
 export { type TokenUsage, usageFromJson, usageFromSseEvent } from './usage.js'

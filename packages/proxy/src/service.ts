@@ -1,18 +1,19 @@
 import { rm } from 'node:fs/promises'
+import type { Readable } from 'node:stream'
 import { setTimeout as sleepFor } from 'node:timers/promises'
 import type { Clock } from '@sfp/runtime'
 import { type ApiErrorCode, errorBody, type ProxyErrorCode } from '@sfp/schemas'
-import type { FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidClientKey, proxyErrorAnswer, proxyErrorBody } from './errors.js'
 import { retryPolicy } from './failover.js'
 import { createForwarder } from './forward.js'
 import { presentedClientKey } from './headers.js'
 import type { ProxyPluginOptions } from './options.js'
+import { receiveJson } from './receive-body.js'
 import { newRecord, noteError } from './record.js'
 import { SlowReaders } from './slow-readers.js'
 import { createSpoolFolder } from './spool-folder.js'
 import { createTransport, type Transport } from './transport.js'
-import type { ProxyDispatch } from './types.js'
+import type { ProxyDispatch, ProxyReply, ProxyRequest } from './types.js'
 
 /**
  * The proxy as the routes use it: the transport and forwarder built from the plugin options, and
@@ -20,18 +21,26 @@ import type { ProxyDispatch } from './types.js'
  * registration so that it can be built and closed in tests on its own.
  */
 export interface ProxyService {
-  readonly bodyLimitBytes: number
-  readonly clientBodyIdleTimeoutMs: number
+  /**
+   * A JSON body received whole under the routes' rules: BODY_LIMIT_MB (413) and
+   * CLIENT_BODY_IDLE_TIMEOUT_MS (408).
+   */
+  receiveJson(source: Readable, declaredLength: string | undefined): Promise<Buffer>
   /** onRequest hook: 401 without an accepted client key, before any body is read. */
-  authenticate(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    prefix: string,
-  ): FastifyReply | undefined
+  authenticate(request: ProxyRequest, reply: ProxyReply, prefix: string): ProxyReply | undefined
   /** The route handler: starts forwarding; the answer is sent asynchronously. */
-  handle(request: FastifyRequest, reply: FastifyReply, prefix: string): void
+  handle(request: ProxyRequest, reply: ProxyReply, prefix: string): void
   /** Error handler of the routes: the proxy's errors in the error envelope, others rethrown. */
-  handleError(error: unknown, request: FastifyRequest, reply: FastifyReply, prefix: string): void
+  handleError(error: unknown, request: ProxyRequest, reply: ProxyReply, prefix: string): void
+  /**
+   * The server's front door (apps/server/src/http/front-door.ts): a request with a JSON body to
+   * a proxy route, taken before Fastify. Returns false, having done nothing, when its client key
+   * is not accepted: the routes then refuse it (401, recorded) as any other. Otherwise its body
+   * is received under the routes' rules (`receiveJson`), then it is handled as the route's
+   * handler would (`handle`); a refused body goes to `reply.send(error)`, which answers it as
+   * their error handlers would.
+   */
+  takeJson(request: JsonRequest, reply: ProxyReply, prefix: string): boolean
   close(): Promise<void>
 }
 
@@ -41,6 +50,11 @@ export interface ProxyServiceDeps extends ProxyPluginOptions {
   clock: Clock
   /** Default: the transport built from the settings. */
   transport?: Transport
+}
+
+/** A request the front door takes: its body is set here once received. */
+export interface JsonRequest extends ProxyRequest {
+  body: unknown
 }
 
 interface RequestContext {
@@ -69,6 +83,16 @@ const PLAIN_REST = /^[\w\-.~/]*(?:\?[\w\-.~/=&%+,:;@!$*()?]+)?$/
 const DOT_SEGMENT = /\/\.{1,2}(?:[/?]|$)/
 
 /**
+ * `<prefix>/<rest>` as `/v1/<rest>` when the rest is plain (above), else null. The server's front
+ * door takes only such URLs: Fastify's router would route them to the proxy routes unchanged.
+ */
+export function plainUpstreamPath(url: string, prefix: string): string | null {
+  if (!url.startsWith(`${prefix}/`)) return null
+  const rest = url.slice(prefix.length)
+  return PLAIN_REST.test(rest) && !DOT_SEGMENT.test(rest) ? `/v1${rest}` : null
+}
+
+/**
  * `/api/proxy/<rest>` and `/v1/<rest>` both become `/v1/<rest>` (query kept). Null when the path
  * would leave `/v1/` once normalized (`..`, `%2e%2e`). Runs twice per proxied request (the route
  * and its metrics): a plain rest, nearly every request's, is taken as it is, since the URL parser
@@ -76,9 +100,9 @@ const DOT_SEGMENT = /\/\.{1,2}(?:[/?]|$)/
  */
 export function upstreamPathOf(url: string, prefix: string): string | null {
   if (!url.startsWith(`${prefix}/`)) return null
-  const rest = url.slice(prefix.length)
-  if (PLAIN_REST.test(rest) && !DOT_SEGMENT.test(rest)) return `/v1${rest}`
-  const target = new URL(`/v1${rest}`, 'http://upstream.invalid')
+  const plain = plainUpstreamPath(url, prefix)
+  if (plain !== null) return plain
+  const target = new URL(`/v1${url.slice(prefix.length)}`, 'http://upstream.invalid')
   return target.pathname.startsWith('/v1/') ? `${target.pathname}${target.search}` : null
 }
 
@@ -110,11 +134,11 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
     sleep: deps.sleep ?? abortableSleep,
     random: deps.random ?? Math.random,
   })
-  const contexts = new WeakMap<FastifyRequest, RequestContext>()
+  const contexts = new WeakMap<ProxyRequest, RequestContext>()
 
   /** A request answered before the forwarder took it still gets its log row. */
   function recordRejection(
-    request: FastifyRequest,
+    request: ProxyRequest,
     prefix: string,
     rejection: Rejection & Pick<RequestContext, 'clientKeyId' | 'startedAt'>,
   ): void {
@@ -133,9 +157,10 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
     }
   }
 
-  return {
-    bodyLimitBytes: settings.bodyLimitBytes,
-    clientBodyIdleTimeoutMs: settings.clientBodyIdleTimeoutMs,
+  const receiveLimits = { limit: settings.bodyLimitBytes, idleMs: settings.clientBodyIdleTimeoutMs }
+
+  const service: ProxyService = {
+    receiveJson: (source, declaredLength) => receiveJson(source, declaredLength, receiveLimits),
 
     authenticate(request, reply, prefix) {
       const startedAt = now()
@@ -170,8 +195,9 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
       }
       context.forwarded = true
       const { clientKeyId, startedAt } = context
+      const clientIp = request.ip ?? null
       forwarder
-        .forward({ request, reply, upstreamPath, clientKeyId, startedAt, clientIp: request.ip })
+        .forward({ request, reply, upstreamPath, clientKeyId, startedAt, clientIp })
         .catch((error: unknown) => request.log.error({ err: error }, 'proxy request failed'))
     },
 
@@ -188,9 +214,27 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
       reply.code(answer.status).send(proxyErrorBody(answer))
     },
 
+    takeJson(request, reply, prefix) {
+      const startedAt = now()
+      const presented = presentedClientKey(request.headers)
+      const identity = presented === undefined ? undefined : verifyClientKey(presented)
+      if (identity === undefined) return false
+      contexts.set(request, { clientKeyId: identity.clientKeyId, startedAt, forwarded: false })
+      service.receiveJson(request.raw, request.headers['content-length']).then(
+        (body) => {
+          request.body = body
+          service.handle(request, reply, prefix)
+        },
+        // The reply answers it as the routes' error handlers would (`RawReply`'s `onError`).
+        (error: Error) => reply.send(error),
+      )
+      return true
+    },
+
     async close() {
       slowReaders.close()
       await rm(spoolDir, { recursive: true, force: true })
     },
   }
+  return service
 }

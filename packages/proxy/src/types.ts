@@ -1,5 +1,6 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatch } from '@sfp/dispatch'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger } from 'fastify'
 import type { RetryPolicy } from './failover.js'
 import type { AdmitClientRequest } from './options.js'
 import type { ProxyRequestRecord } from './record.js'
@@ -30,10 +31,41 @@ export interface ForwarderDeps {
   random: () => number
 }
 
+/**
+ * What the proxy reads of a request: Fastify's request on the proxy routes, or the server's
+ * front door's for the JSON requests it takes before Fastify (apps/server/src/http/front-door.ts).
+ */
+export interface ProxyRequest {
+  readonly id: string
+  readonly method: string
+  readonly url: string
+  readonly headers: IncomingHttpHeaders
+  /** JSON: its bytes; any other body: the request stream, received by the forwarder. */
+  readonly body: unknown
+  /** The client's address (behind TRUST_PROXY, the one the reverse proxy reported). */
+  readonly ip: string | undefined
+  readonly log: FastifyBaseLogger
+  readonly raw: IncomingMessage
+}
+
+/**
+ * How the proxy answers: Fastify's reply, or the front door's `RawReply` with the same meaning
+ * (`send` takes bytes, a stream, the error envelope as an object, or an error to answer).
+ */
+export interface ProxyReply {
+  readonly raw: ServerResponse
+  readonly sent: boolean
+  readonly statusCode: number
+  code(status: number): ProxyReply
+  header(name: string, value: string): ProxyReply
+  headers(values: Record<string, string | string[]>): ProxyReply
+  send(payload?: unknown): ProxyReply
+}
+
 /** One request as the route hands it over, client already authenticated. */
 export interface ProxyCall {
-  request: FastifyRequest
-  reply: FastifyReply
+  request: ProxyRequest
+  reply: ProxyReply
   /** `/v1/<rest>` with the query string. */
   upstreamPath: string
   clientKeyId: number | null

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import type { Dispatch } from '@sfp/dispatch'
 import { clockPlugin } from '@sfp/runtime'
 import { type MockUpstream, startMockUpstream } from '@sfp/test-support/upstream'
@@ -5,7 +6,7 @@ import Fastify from 'fastify'
 import fp from 'fastify-plugin'
 import { request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type ProxyPluginOptions, proxyPlugin, proxyRoutes } from '../src/index.js'
+import { type ProxyPluginOptions, proxyPlugin, proxyRoutes, RequestTooLarge } from '../src/index.js'
 import { FakeDispatch } from './helpers/fakes.js'
 import {
   CLIENT_KEY,
@@ -75,8 +76,13 @@ describe('the proxy plugins', () => {
     const withOptions = appWith()
     withOptions.register(proxyPlugin, { settings, verifyClientKey, dispatch })
     await withOptions.ready()
-    expect(withOptions.proxy.bodyLimitBytes).toBe(1000)
-    expect(withOptions.proxy.clientBodyIdleTimeoutMs).toBe(1000)
+    // The settings' body limit (1,000 bytes) is the one the service receives JSON under.
+    const declaredTooLong = withOptions.proxy.receiveJson(Readable.from([]), '1001')
+    await expect(declaredTooLong).rejects.toBeInstanceOf(RequestTooLarge)
+    const tooLong = withOptions.proxy.receiveJson(Readable.from([Buffer.alloc(1001)]), undefined)
+    await expect(tooLong).rejects.toBeInstanceOf(RequestTooLarge)
+    const body = await withOptions.proxy.receiveJson(Readable.from([Buffer.from('{}')]), '2')
+    expect(body.toString()).toBe('{}')
     await withOptions.close()
   })
 

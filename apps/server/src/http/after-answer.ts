@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { NotFound } from '../errors.js'
 import { GatewayServer } from './gateway-server.js'
@@ -32,6 +32,25 @@ export function afterAnswer(status: number, accepted: boolean, bodyReceived: boo
   return status === 408 ? 'close' : 'linger'
 }
 
+/**
+ * `afterAnswer` applied to an answer about to be sent (its status set): `Connection: close` where
+ * the rule says so, and on every answer once shutdown has begun; the lingering read (at most
+ * `lingerBytes` more) where it says linger. Fastify's `onSend` hook below and the server's front
+ * door (front-door.ts) both call it.
+ */
+export function applyAfterAnswer(
+  answer: { readonly statusCode: number; header(name: string, value: string): unknown },
+  exchange: { req: IncomingMessage; res: ServerResponse; accepted: boolean },
+  gateway: GatewayServer | undefined,
+  lingerBytes: number,
+): void {
+  const { req, res, accepted } = exchange
+  // `inject()` requests have no `complete` flag: their body is always all there.
+  const plan = afterAnswer(answer.statusCode, accepted, req.complete !== false)
+  if (plan !== 'keep' || gateway?.closing === true) answer.header('connection', 'close')
+  if (plan === 'linger' && gateway !== undefined) gateway.lingerAfterAnswer(req, res, lingerBytes)
+}
+
 const declaresBody = (headers: IncomingHttpHeaders) =>
   headers['transfer-encoding'] !== undefined ||
   (headers['content-length'] !== undefined && headers['content-length'] !== '0')
@@ -58,20 +77,15 @@ export function closeConnectionsAfterRefusals(
     accepted.add(request)
     done(null, payload)
   })
+  const server = fastify.server
+  const gateway = server instanceof GatewayServer ? server : undefined
   fastify.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload, done) => {
-    const server = fastify.server
-    const gateway = server instanceof GatewayServer ? server : undefined
-    const plan = afterAnswer(
-      reply.statusCode,
-      accepted.has(request) && !request.is404,
-      // `inject()` requests have no such flag: their body is always all there.
-      request.raw.complete !== false,
-    )
-    // During shutdown no connection is kept for another request.
-    if (plan !== 'keep' || gateway?.closing === true) reply.header('connection', 'close')
-    if (plan === 'linger' && gateway !== undefined) {
-      gateway.lingerAfterAnswer(request.raw, reply.raw, lingerBytes)
+    const exchange = {
+      req: request.raw,
+      res: reply.raw,
+      accepted: accepted.has(request) && !request.is404,
     }
+    applyAfterAnswer(reply, exchange, gateway, lingerBytes)
     done(null, payload)
   })
 }

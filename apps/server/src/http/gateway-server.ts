@@ -1,5 +1,6 @@
 import { type IncomingMessage, type RequestListener, Server, type ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
+import type { FrontDoor } from './front-door.js'
 import { type LingerBounds, lingerThenDestroy } from './linger.js'
 import { rawAnswer, sendRefusal } from './raw-answer.js'
 import { requestHeadProblem } from './request-guard.js'
@@ -47,6 +48,8 @@ export class GatewayServer extends Server {
   /** Refused connections still reading the rest of a request (`lingerAfterAnswer`). */
   readonly #lingering = new Set<Socket>()
   readonly #lingerMs: number
+  /** The proxy's hot path, in front of Fastify once the app is up (`useFrontDoor`). */
+  #frontDoor: FrontDoor | undefined
 
   constructor(settings: GatewayServerSettings, handler: RequestListener) {
     super({
@@ -68,8 +71,8 @@ export class GatewayServer extends Server {
       this.#inFlight += 1
       res.once('close', this.#requestEnded)
       const problem = requestHeadProblem(req)
-      if (problem === undefined) handler(req, res)
-      else sendRefusal(res, problem)
+      if (problem !== undefined) sendRefusal(res, problem)
+      else if (this.#frontDoor?.(req, res) !== true) handler(req, res)
     })
     this.on('connection', (socket: Socket) => {
       this.#connections.add(socket)
@@ -84,6 +87,14 @@ export class GatewayServer extends Server {
       socket.end(rawAnswer({ status: 400, code: 'validation_error', message }))
       lingerThenDestroy(socket, { maxMs: this.#lingerMs })
     })
+  }
+
+  /**
+   * From now on the front door sees each request first; what it does not take goes on (none:
+   * every request goes to the app's handler).
+   */
+  useFrontDoor(frontDoor: FrontDoor | undefined): void {
+    this.#frontDoor = frontDoor
   }
 
   /** True once `close()` was called: shutdown has begun. */

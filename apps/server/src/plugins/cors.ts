@@ -1,5 +1,5 @@
 import { ALLOWED_METHODS, RETURNED_HEADERS } from '@sfp/proxy'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
 export interface CorsOptions {
@@ -51,21 +51,52 @@ const isPreflight = (request: FastifyRequest) =>
  *
  * With a list of origins every answer varies by `Origin`, so caches keep them apart.
  */
+/** Where CORS headers are written: Fastify's reply, or the front door's (`RawReply`). */
+export interface HeaderTarget {
+  getHeader(name: string): unknown
+  header(name: string, value: string): unknown
+}
+
+/**
+ * The answer headers every non-preflight answer of the proxy routes gets (see `cors` below), for
+ * the request's `Origin`. Built once per setting: Fastify's `onSend` hook below and the server's
+ * front door (src/http/front-door.ts) both call it.
+ */
+export function corsAnswerHeaders(
+  origins: CorsOptions['origins'],
+): (origin: string | undefined, target: HeaderTarget) => void {
+  const allowOrigin = originAllowed(origins)
+  return (origin, target) => {
+    if (origins !== '*') varyByOrigin(target)
+    const allowed = allowOrigin(origin)
+    if (allowed !== undefined) {
+      target.header('access-control-allow-origin', allowed)
+      target.header('access-control-expose-headers', EXPOSED_HEADERS)
+    }
+  }
+}
+
+/** What `Access-Control-Allow-Origin` says to a request from `origin`: none if not allowed. */
+function originAllowed(
+  origins: CorsOptions['origins'],
+): (origin: string | undefined) => string | undefined {
+  if (origins === '*') return () => '*'
+  const allowed = new Set(origins)
+  return (origin) => (origin !== undefined && allowed.has(origin) ? origin : undefined)
+}
+
+/** With a list of origins, every answer varies by `Origin`: added to `Vary` once. */
+function varyByOrigin(target: HeaderTarget): void {
+  const vary = target.getHeader('vary')
+  const present = typeof vary === 'string' ? vary : undefined
+  if (present?.split(',').some((name) => name.trim().toLowerCase() === 'origin')) return
+  target.header('vary', present ? `${present}, Origin` : 'Origin')
+}
+
 const cors = fp<CorsOptions>(
   async (app, { origins }) => {
-    const allowed = new Set(origins === '*' ? [] : origins)
-    const allowOrigin = (request: FastifyRequest): string | undefined => {
-      if (origins === '*') return '*'
-      const origin = request.headers.origin
-      return origin !== undefined && allowed.has(origin) ? origin : undefined
-    }
-    const varyByOrigin = (reply: FastifyReply) => {
-      if (origins === '*') return
-      const vary = reply.getHeader('vary')
-      const present = typeof vary === 'string' ? vary : undefined
-      if (present?.split(',').some((name) => name.trim().toLowerCase() === 'origin')) return
-      reply.header('vary', present ? `${present}, Origin` : 'Origin')
-    }
+    const allowOrigin = originAllowed(origins)
+    const answerHeaders = corsAnswerHeaders(origins)
 
     // Callback hooks: they run on every proxied request, and an async hook costs a promise each.
     app.addHook('onRequest', (request, reply, done) => {
@@ -73,8 +104,8 @@ const cors = fp<CorsOptions>(
         done()
         return
       }
-      varyByOrigin(reply)
-      const origin = allowOrigin(request)
+      if (origins !== '*') varyByOrigin(reply)
+      const origin = allowOrigin(request.headers.origin)
       if (origin !== undefined) {
         reply.header('access-control-allow-origin', origin)
         reply.header('access-control-allow-methods', ALLOWED_METHODS)
@@ -87,14 +118,7 @@ const cors = fp<CorsOptions>(
     })
 
     app.addHook('onSend', (request, reply, payload, done) => {
-      if (!isPreflight(request)) {
-        varyByOrigin(reply)
-        const origin = allowOrigin(request)
-        if (origin !== undefined) {
-          reply.header('access-control-allow-origin', origin)
-          reply.header('access-control-expose-headers', EXPOSED_HEADERS)
-        }
-      }
+      if (!isPreflight(request)) answerHeaders(request.headers.origin, reply)
       done(null, payload)
     })
   },

@@ -8,7 +8,7 @@ import {
   PROXY_ERRORS,
   type ProxyErrorCode,
 } from '@sfp/schemas'
-import type { FastifyError, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyError } from 'fastify'
 import fp from 'fastify-plugin'
 import type { RetryAfter } from '../errors.js'
 import { validationFields } from '../validation.js'
@@ -39,9 +39,12 @@ function statusOf(error: FastifyError, code: ErrorCode | undefined): number {
 }
 
 /** Fastify's limit as a code, like the proxy's own 413 (`RequestTooLarge`). */
-function fastifyExplanation(error: FastifyError, request: FastifyRequest): Explanation | undefined {
-  if (error.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') return undefined
-  return explanation('body_too_large', { limitBytes: request.routeOptions.bodyLimit })
+function fastifyExplanation(
+  error: FastifyError,
+  bodyLimit: number | undefined,
+): Explanation | undefined {
+  if (error.code !== 'FST_ERR_CTP_BODY_TOO_LARGE' || bodyLimit === undefined) return undefined
+  return explanation('body_too_large', { limitBytes: bodyLimit })
 }
 
 function fallbackCode(status: number): ErrorCode {
@@ -49,34 +52,51 @@ function fallbackCode(status: number): ErrorCode {
   return status < 500 ? 'validation_error' : 'internal_error'
 }
 
+/** Where an error is answered: Fastify's reply, or the server's front door's (`RawReply`). */
+interface ErrorReply {
+  code(status: number): ErrorReply
+  header(name: string, value: string): unknown
+  send(payload: unknown): unknown
+}
+
 /**
  * The one place errors become answers: every error leaves in the OpenAI-style envelope; details
- * of unexpected 5xx are logged with the request's context and hidden from the client.
+ * of unexpected 5xx are logged with the request's context and hidden from the client. The error
+ * handler below and the server's front door (src/http/front-door.ts) both answer through it.
  */
+export function answerError(
+  error: FastifyError & RetryAfter,
+  request: { log: FastifyBaseLogger; bodyLimit?: number },
+  reply: ErrorReply,
+): void {
+  const code = envelopeCode(error)
+  const status = statusOf(error, code)
+  const expected = code !== undefined || status < 500
+  if (expected) {
+    request.log.info({ code: code ?? error.code, status }, error.message)
+  } else {
+    request.log.error({ err: error }, 'request failed')
+  }
+  if (error.retryAfterSeconds !== undefined) {
+    reply.header('retry-after', String(error.retryAfterSeconds))
+  }
+  const message = expected ? error.message : 'Internal server error'
+  // The dispatch's refusals (and other errors that carry one) say why as a code too, so the
+  // dashboard words it in the reader's language; an unexpected error explains nothing.
+  const details = expected
+    ? {
+        fields: validationFields(error),
+        explanation: explanationOf(error) ?? fastifyExplanation(error, request.bodyLimit),
+      }
+    : {}
+  reply.code(status).send(errorBody(code ?? fallbackCode(status), message, details))
+}
+
 export default fp(
   async (app) => {
     app.setErrorHandler((error: FastifyError & RetryAfter, request, reply) => {
-      const code = envelopeCode(error)
-      const status = statusOf(error, code)
-      const expected = code !== undefined || status < 500
-      if (expected) {
-        request.log.info({ code: code ?? error.code, status }, error.message)
-      } else {
-        request.log.error({ err: error }, 'request failed')
-      }
-      if (error.retryAfterSeconds !== undefined) {
-        reply.header('retry-after', String(error.retryAfterSeconds))
-      }
-      const message = expected ? error.message : 'Internal server error'
-      // The dispatch's refusals (and other errors that carry one) say why as a code too, so the
-      // dashboard words it in the reader's language; an unexpected error explains nothing.
-      const details = expected
-        ? {
-            fields: validationFields(error),
-            explanation: explanationOf(error) ?? fastifyExplanation(error, request),
-          }
-        : {}
-      return reply.status(status).send(errorBody(code ?? fallbackCode(status), message, details))
+      const { log, routeOptions } = request
+      answerError(error, { log, bodyLimit: routeOptions.bodyLimit }, reply)
     })
   },
   { name: 'error-handler', fastify: '5.x' },

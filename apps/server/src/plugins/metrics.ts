@@ -24,6 +24,30 @@ const PROXY_ROUTE_PREFIXES = new Map([
   ['/api/proxy/*', '/api/proxy'],
 ])
 
+/** A request answered, as the HTTP-response metric counts it. */
+export interface AnsweredRequest {
+  /** The route pattern (`/v1/*`); none when no route matched. */
+  route: string | undefined
+  method: string
+  url: string
+  status: number
+}
+
+/**
+ * One answered request: its route pattern, and on the proxy routes the endpoint of the upstream
+ * path the proxy maps it to (the same label as on the proxy's own metrics). The `onResponse` hook
+ * below and the server's front door (src/http/front-door.ts) both count through it.
+ */
+export function observeAnswer(metrics: ServerMetrics, answered: AnsweredRequest): void {
+  const route = answered.route ?? UNMATCHED_ROUTE
+  const proxyPrefix = PROXY_ROUTE_PREFIXES.get(route)
+  const endpoint =
+    proxyPrefix === undefined
+      ? undefined
+      : proxyEndpointOfUpstreamPath(upstreamPathOf(answered.url, proxyPrefix))
+  metrics.observeHttpResponse({ route, method: answered.method, status: answered.status, endpoint })
+}
+
 /**
  * `app.metrics`: a registry of its own per app instance (several instances in one process, as in
  * the tests, must not collide in prom-client's global one). The proxy's records are fed in by
@@ -64,21 +88,15 @@ export default fp<MetricsPluginOptions>(
     // Never unsubscribed: the last flush on close is timed too; the request log then drops it.
     app.requestLog.onFlush((flush) => metrics.observeRequestLogFlush(flush))
 
-    // Each answered request once: its route pattern, and on the proxy routes the endpoint of the
-    // upstream path the proxy maps it to (the same label as on the proxy's own metrics). A
-    // callback hook: it runs on every request, and an async hook costs a promise each.
+    // Each answered request once. A callback hook: it runs on every request, and an async hook
+    // costs a promise each.
     app.addHook('onResponse', (request, reply, done) => {
-      const route = request.routeOptions.url ?? UNMATCHED_ROUTE
-      const proxyPrefix = PROXY_ROUTE_PREFIXES.get(route)
-      const endpoint =
-        proxyPrefix === undefined
-          ? undefined
-          : proxyEndpointOfUpstreamPath(upstreamPathOf(request.url, proxyPrefix))
-      metrics.observeHttpResponse({
-        route,
-        method: request.method,
+      const { method, url } = request
+      observeAnswer(metrics, {
+        route: request.routeOptions.url,
+        method,
+        url,
         status: reply.statusCode,
-        endpoint,
       })
       done()
     })

@@ -140,6 +140,16 @@ describe('the front door answers as Fastify does', () => {
     ['a malformed body', { body: '{"model": "x", ', headers: origin }, () => 400],
     ['a body without a model', { body: JSON.stringify({ messages: [] }) }, () => 400],
     ['a path that names nothing', { path: '/v1/', body: JSON.stringify(chatBody()) }, () => 404],
+    [
+      'a doubled slash',
+      { path: '/v1//chat/completions', body: JSON.stringify(chatBody()) },
+      () => 404,
+    ],
+    [
+      'a long path',
+      { path: `/v1/${'segment/'.repeat(40)}x`, body: JSON.stringify(chatBody()) },
+      () => 404,
+    ],
   ]
 
   it.each(cases)('%s', async (_name, sent, status) => {

@@ -175,8 +175,8 @@ export async function buildServer(
         corsHeaders: corsAnswerHeaders(config.corsOrigins),
         lingerBytes,
         answerError: (error, log, reply) => answerError(error, { log }, reply),
-        answered: ({ route, method, url, status, elapsedMs, log }) => {
-          observeAnswer(fastify.metrics, { route, method, url, status })
+        answered: ({ route, method, url, upstreamPath, status, elapsedMs, log }) => {
+          observeAnswer(fastify.metrics, { route, method, url, upstreamPath, status })
           logCompleted(log, method, url, status, elapsedMs)
         },
       }),

@@ -126,6 +126,7 @@ export { RawReply, type RawReplyHooks } from './raw-reply.js'
 export type { ProxyRequestRecord } from './record.js'
 export {
   createProxyService,
+  type FrontDoorRoute,
   type JsonRequest,
   type ProxyService,
   plainUpstreamPath,

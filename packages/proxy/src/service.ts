@@ -37,10 +37,10 @@ export interface ProxyService {
    * a proxy route, taken before Fastify. Returns false, having done nothing, when its client key
    * is not accepted: the routes then refuse it (401, recorded) as any other. Otherwise its body
    * is received under the routes' rules (`receiveJson`), then it is handled as the route's
-   * handler would (`handle`); a refused body goes to `reply.send(error)`, which answers it as
+   * handler would (`handle`, with the upstream path the front door already worked out); a refused body goes to `reply.send(error)`, which answers it as
    * their error handlers would.
    */
-  takeJson(request: JsonRequest, reply: ProxyReply, prefix: string): boolean
+  takeJson(request: JsonRequest, reply: ProxyReply, route: FrontDoorRoute): boolean
   close(): Promise<void>
 }
 
@@ -50,6 +50,12 @@ export interface ProxyServiceDeps extends ProxyPluginOptions {
   clock: Clock
   /** Default: the transport built from the settings. */
   transport?: Transport
+}
+
+/** Where a front-door request goes: its route's prefix and the upstream path it maps to. */
+export interface FrontDoorRoute {
+  prefix: string
+  upstreamPath: string
 }
 
 /** A request the front door takes: its body is set here once received. */
@@ -82,6 +88,8 @@ const abortableSleep = (ms: number, signal: AbortSignal) => sleepFor(ms, undefin
 const PLAIN_REST = /^[\w\-.~/]*(?:\?[\w\-.~/=&%+,:;@!$*()?]+)?$/
 const DOT_SEGMENT = /\/\.{1,2}(?:[/?]|$)/
 
+const isPlainRest = (rest: string) => PLAIN_REST.test(rest) && !DOT_SEGMENT.test(rest)
+
 /**
  * `<prefix>/<rest>` as `/v1/<rest>` when the rest is plain (above), else null. The server's front
  * door takes only such URLs: Fastify's router would route them to the proxy routes unchanged.
@@ -89,20 +97,21 @@ const DOT_SEGMENT = /\/\.{1,2}(?:[/?]|$)/
 export function plainUpstreamPath(url: string, prefix: string): string | null {
   if (!url.startsWith(`${prefix}/`)) return null
   const rest = url.slice(prefix.length)
-  return PLAIN_REST.test(rest) && !DOT_SEGMENT.test(rest) ? `/v1${rest}` : null
+  return isPlainRest(rest) ? `/v1${rest}` : null
 }
 
 /**
  * `/api/proxy/<rest>` and `/v1/<rest>` both become `/v1/<rest>` (query kept). Null when the path
- * would leave `/v1/` once normalized (`..`, `%2e%2e`). Runs twice per proxied request (the route
- * and its metrics): a plain rest, nearly every request's, is taken as it is, since the URL parser
- * would return it unchanged at 1.6 % of the server's CPU (bench/README.md "Profile").
+ * would leave `/v1/` once normalized (`..`, `%2e%2e`). Runs twice per proxied request that comes
+ * through Fastify (the route and its metrics; the front door works it out once and hands it on):
+ * a plain rest, nearly every request's, is taken as it is, since the URL parser would return it
+ * unchanged at 1.6 % of the server's CPU (bench/README.md "Profile").
  */
 export function upstreamPathOf(url: string, prefix: string): string | null {
   if (!url.startsWith(`${prefix}/`)) return null
-  const plain = plainUpstreamPath(url, prefix)
-  if (plain !== null) return plain
-  const target = new URL(`/v1${url.slice(prefix.length)}`, 'http://upstream.invalid')
+  const rest = url.slice(prefix.length)
+  if (isPlainRest(rest)) return `/v1${rest}`
+  const target = new URL(`/v1${rest}`, 'http://upstream.invalid')
   return target.pathname.startsWith('/v1/') ? `${target.pathname}${target.search}` : null
 }
 
@@ -157,6 +166,36 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
     }
   }
 
+  /** The handler's work once the upstream path is known (null: it names none, 404). */
+  function forwardTo(
+    request: ProxyRequest,
+    reply: ProxyReply,
+    prefix: string,
+    upstreamPath: string | null,
+  ): void {
+    const context = contexts.get(request)
+    if (context === undefined || upstreamPath === null) {
+      const message = 'No such proxy route'
+      const { clientKeyId, startedAt } = context ?? { clientKeyId: null, startedAt: now() }
+      const rejection = {
+        clientKeyId,
+        startedAt,
+        status: 404,
+        code: 'not_found',
+        message,
+      } as const
+      recordRejection(request, prefix, rejection)
+      reply.code(404).send(errorBody('not_found', message))
+      return
+    }
+    context.forwarded = true
+    const { clientKeyId, startedAt } = context
+    const clientIp = request.ip ?? null
+    forwarder
+      .forward({ request, reply, upstreamPath, clientKeyId, startedAt, clientIp })
+      .catch((error: unknown) => request.log.error({ err: error }, 'proxy request failed'))
+  }
+
   const receiveLimits = { limit: settings.bodyLimitBytes, idleMs: settings.clientBodyIdleTimeoutMs }
 
   const service: ProxyService = {
@@ -177,28 +216,7 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
     },
 
     handle(request, reply, prefix) {
-      const context = contexts.get(request)
-      const upstreamPath = upstreamPathOf(request.url, prefix)
-      if (context === undefined || upstreamPath === null) {
-        const message = 'No such proxy route'
-        const { clientKeyId, startedAt } = context ?? { clientKeyId: null, startedAt: now() }
-        const rejection = {
-          clientKeyId,
-          startedAt,
-          status: 404,
-          code: 'not_found',
-          message,
-        } as const
-        recordRejection(request, prefix, rejection)
-        reply.code(404).send(errorBody('not_found', message))
-        return
-      }
-      context.forwarded = true
-      const { clientKeyId, startedAt } = context
-      const clientIp = request.ip ?? null
-      forwarder
-        .forward({ request, reply, upstreamPath, clientKeyId, startedAt, clientIp })
-        .catch((error: unknown) => request.log.error({ err: error }, 'proxy request failed'))
+      forwardTo(request, reply, prefix, upstreamPathOf(request.url, prefix))
     },
 
     handleError(error, request, reply, prefix) {
@@ -214,7 +232,7 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
       reply.code(answer.status).send(proxyErrorBody(answer))
     },
 
-    takeJson(request, reply, prefix) {
+    takeJson(request, reply, { prefix, upstreamPath }) {
       const startedAt = now()
       const presented = presentedClientKey(request.headers)
       const identity = presented === undefined ? undefined : verifyClientKey(presented)
@@ -223,7 +241,7 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
       service.receiveJson(request.raw, request.headers['content-length']).then(
         (body) => {
           request.body = body
-          service.handle(request, reply, prefix)
+          forwardTo(request, reply, prefix, upstreamPath)
         },
         // The reply answers it as the routes' error handlers would (`RawReply`'s `onError`).
         (error: Error) => reply.send(error),

@@ -1,7 +1,13 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import proxyAddr from '@fastify/proxy-addr'
-import { type JsonRequest, type ProxyService, plainUpstreamPath, RawReply } from '@sfp/proxy'
+import {
+  type FrontDoorRoute,
+  type JsonRequest,
+  type ProxyService,
+  plainUpstreamPath,
+  RawReply,
+} from '@sfp/proxy'
 import type { FastifyBaseLogger, FastifyError } from 'fastify'
 import type { HeaderTarget } from '../plugins/cors.js'
 import { applyAfterAnswer } from './after-answer.js'
@@ -41,6 +47,8 @@ export interface FrontDoorAnswer {
   route: string
   method: string
   url: string
+  /** What `url` maps to upstream (the metric's endpoint label), worked out once on the way in. */
+  upstreamPath: string
   status: number
   /** From the request's arrival to its answer's end, as Fastify's `reply.elapsedTime`. */
   elapsedMs: number
@@ -78,8 +86,9 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
     // Only a plain URL (no `%` escape, no dot segment): Fastify's router would route it to the
     // proxy routes as it is, and refuses a malformed escape itself.
     const url = req.url ?? ''
-    const prefix = deps.prefixes.find((candidate) => plainUpstreamPath(url, candidate) !== null)
-    if (prefix === undefined) return false
+    const route = routeOf(url, deps.prefixes)
+    if (route === undefined) return false
+    const { prefix } = route
 
     const arrivedAt = performance.now()
     const request = new FrontDoorRequest(req, deps)
@@ -101,7 +110,7 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
         },
       },
     )
-    if (!proxy.takeJson(request, reply, prefix)) return false
+    if (!proxy.takeJson(request, reply, route)) return false
     const onFinish = () => {
       res.off('finish', onFinish)
       res.off('error', onFinish)
@@ -109,6 +118,7 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
         route: `${prefix}/*`,
         method: 'POST',
         url,
+        upstreamPath: route.upstreamPath,
         status: res.statusCode,
         elapsedMs: performance.now() - arrivedAt,
         log: request.log,
@@ -119,6 +129,15 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
     res.on('error', onFinish)
     return true
   }
+}
+
+/** The proxy prefix a plain URL starts with, and the upstream path it maps to. */
+function routeOf(url: string, prefixes: readonly string[]): FrontDoorRoute | undefined {
+  for (const prefix of prefixes) {
+    const upstreamPath = plainUpstreamPath(url, prefix)
+    if (upstreamPath !== null) return { prefix, upstreamPath }
+  }
+  return undefined
 }
 
 /** A body of a declared, non-zero length, not chunked: the proxy routes would read it as JSON. */

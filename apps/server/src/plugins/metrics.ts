@@ -31,6 +31,8 @@ export interface AnsweredRequest {
   method: string
   url: string
   status: number
+  /** The upstream path `url` maps to, when the caller has it already (else worked out here). */
+  upstreamPath?: string
 }
 
 /**
@@ -44,7 +46,9 @@ export function observeAnswer(metrics: ServerMetrics, answered: AnsweredRequest)
   const endpoint =
     proxyPrefix === undefined
       ? undefined
-      : proxyEndpointOfUpstreamPath(upstreamPathOf(answered.url, proxyPrefix))
+      : proxyEndpointOfUpstreamPath(
+          answered.upstreamPath ?? upstreamPathOf(answered.url, proxyPrefix),
+        )
   metrics.observeHttpResponse({ route, method: answered.method, status: answered.status, endpoint })
 }
 

@@ -61,9 +61,14 @@ const writesResults = !quick && !stages && (clusterOnly || only.size === 0)
 const RESULTS_FILE = clusterOnly ? 'bench/results/cluster.json' : 'bench/results/latest.json'
 const PLAN = {
   queued: 10_000,
+  // After 300 requests of warm-up each server still compiled (V8's optimizing compiler, on its
+  // helper threads) through the rounds, 200 and 219 times in 3,200 requests, each compile taking
+  // a core for 1-7 ms: most of the slowest requests, and the proxy (more code on its path) met
+  // more of them. After 5,000 both compile a few times, as a server in service does (README
+  // "Thirteenth pass").
   firstByte: quick
     ? { rounds: 2, requestsPerRound: 50, warmupRequests: 50 }
-    : { rounds: 12, requestsPerRound: 200, warmupRequests: 300 },
+    : { rounds: 12, requestsPerRound: 200, warmupRequests: 5000 },
   throughput: {
     connectionLevels: [10, 100],
     longPrompt: { connections: 10, kilobytes: 100 },

@@ -33,8 +33,8 @@ export interface FirstByteRoundsOptions extends FirstByteOptions {
 
 /**
  * Time to first body byte of sequential non-streaming chat completions, one keep-alive
- * connection per target, `warmupRequests` per target first (not measured), then `rounds` rounds
- * across all targets. Returns, per target in the order given, its p50 and p99 in each round.
+ * connection per target, `warmupRequests` per target first (not measured; in turns, as the
+ * rounds), then `rounds` rounds across all targets. Returns, per target in the order given, its p50 and p99 in each round.
  */
 export async function firstByteRounds(
   targets: readonly Target[],
@@ -49,21 +49,30 @@ export async function firstByteRounds(
     if (pool === undefined || request === undefined) throw new Error(`no target ${i}`)
     return timeToFirstByte(pool, request)
   }
+  /** One round: `requestsPerRound` requests to each target, in the order `interleave` says. */
+  const runRound = async (round: number, requestsPerRound: number): Promise<number[][]> => {
+    const samples: number[][] = targets.map(() => [])
+    if (options.interleave === 'requests') {
+      for (let n = 0; n < requestsPerRound; n++) {
+        for (const i of rotated(indices, round + n)) samples[i]?.push(await sample(i))
+      }
+    } else {
+      for (const i of rotated(indices, round)) {
+        for (let n = 0; n < requestsPerRound; n++) samples[i]?.push(await sample(i))
+      }
+    }
+    return samples
+  }
   const rounds: RoundFigures[][] = targets.map(() => [])
   try {
-    for (const i of indices) for (let n = 0; n < options.warmupRequests; n++) await sample(i)
+    // The warm-up takes turns as the rounds do: a target warmed whole before the others would
+    // sit idle through their warm-up, and come back to the rounds with sockets and code gone cold.
+    for (let left = options.warmupRequests; left > 0; left -= options.requestsPerRound) {
+      await runRound(left, Math.min(left, options.requestsPerRound))
+    }
     await options.afterWarmup?.()
     for (let round = 0; round < options.rounds; round++) {
-      const samples: number[][] = targets.map(() => [])
-      if (options.interleave === 'requests') {
-        for (let n = 0; n < options.requestsPerRound; n++) {
-          for (const i of rotated(indices, round + n)) samples[i]?.push(await sample(i))
-        }
-      } else {
-        for (const i of rotated(indices, round)) {
-          for (let n = 0; n < options.requestsPerRound; n++) samples[i]?.push(await sample(i))
-        }
-      }
+      const samples = await runRound(round, options.requestsPerRound)
       for (const i of indices) {
         const { p50, p99 } = summarize(samples[i] ?? [])
         rounds[i]?.push({ p50, p99 })

@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http'
-import type { Readable } from 'node:stream'
 import type { Lease } from '@sfp/dispatch'
 import { wayOutExplanation } from '@sfp/egress'
 import type { AttemptOutcome, OutcomeVerdict } from '@sfp/key-pool'
@@ -19,7 +18,13 @@ import { CLIENT_CLOSED_REQUEST, newRecord, noteError, type ProxyRequestRecord } 
 import { RequestAbort } from './request-abort.js'
 import { type BodyFacts, type ClientBody, prepareJsonBody, UPLOAD_FACTS } from './request-body.js'
 import type { SlowReaders } from './slow-readers.js'
-import type { Forwarder, ForwarderDeps, ProxyCall, ProxyReply } from './types.js'
+import {
+  type Forwarder,
+  type ForwarderDeps,
+  isReadable,
+  type ProxyCall,
+  type ProxyReply,
+} from './types.js'
 import { discardUpload, receiveUpload } from './upload.js'
 
 /** When the pool cannot judge (it threw), keep the key and do not move: the safe default. */
@@ -388,10 +393,4 @@ function attemptResult(reply: ErrorReply): AttemptResult {
   if (reply.kind === 'failure') return { kind: 'failure', code: reply.error.failure.code }
   const { status, headers } = reply.response
   return { kind: 'response', status, headers, errorBody: reply.head }
-}
-
-function isReadable(value: unknown): value is Readable {
-  return (
-    typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function'
-  )
 }

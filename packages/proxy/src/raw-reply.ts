@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { finished } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
-import type { ProxyReply } from './types.js'
+import { isReadable, type ProxyReply } from './types.js'
 
 type HeaderValue = string | string[]
 
@@ -78,7 +78,7 @@ export class RawReply implements ProxyReply {
       return this
     }
     this.#sent = true
-    if (isStream(payload)) {
+    if (isReadable(payload)) {
       this.#sendStream(payload)
       return this
     }
@@ -150,10 +150,4 @@ export class RawReply implements ProxyReply {
     for (const name in this.#headers) res.setHeader(name, this.#headers[name] as HeaderValue)
     stream.pipe(res)
   }
-}
-
-function isStream(value: unknown): value is Readable {
-  return (
-    typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function'
-  )
 }

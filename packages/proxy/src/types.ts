@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
 import type { Dispatch } from '@sfp/dispatch'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RetryPolicy } from './failover.js'
@@ -6,6 +7,16 @@ import type { AdmitClientRequest } from './options.js'
 import type { ProxyRequestRecord } from './record.js'
 import type { SlowReaders } from './slow-readers.js'
 import type { Transport } from './transport.js'
+
+/**
+ * A request body or a reply's payload that is a stream (an upload to receive, an answer to pipe),
+ * told apart from bytes, text and objects.
+ */
+export function isReadable(value: unknown): value is Readable {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function'
+  )
+}
 
 /** What the proxy needs of the dispatch: leases (tests may pass their own). */
 export type ProxyDispatch = Pick<Dispatch, 'lease'>

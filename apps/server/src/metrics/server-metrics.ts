@@ -50,7 +50,7 @@ export interface ClusterTiming {
 /** A lease renewal (one statement) or a NOTIFY's trip to another instance. */
 const CLUSTER_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
-/** One SQLite transaction of up to 100 rows. */
+/** One transaction of up to REQUEST_LOG_BATCH_ROWS (500) rows. */
 const FLUSH_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
 
 const seconds = (ms: number) => ms / 1000

@@ -1,6 +1,7 @@
 import { openDatabase } from '@sfp/db'
 import { createManualClock } from '@sfp/test-support'
 import { describe, expect, it } from 'vitest'
+import { REQUEST_LOG_BATCH_ROWS } from '../../src/plugins/request-log.js'
 import { logRow } from '../helpers/log-rows.js'
 import { buildTestApp, sqliteOf, tempDataDir } from '../helpers/test-app.js'
 
@@ -25,41 +26,44 @@ describe('request log', () => {
 
   it('writes full batches without waiting for the timer, one per turn of the event loop', async () => {
     const { app } = await buildTestApp()
-    for (let i = 0; i < 250; i++) app.requestLog.record(logRow())
+    const batch = REQUEST_LOG_BATCH_ROWS
+    for (let i = 0; i < 2.5 * batch; i++) app.requestLog.record(logRow())
     const turn = () => new Promise((resolve) => setImmediate(resolve))
     await turn()
-    expect(count(app)).toBe(100)
+    expect(count(app)).toBe(batch)
     await turn()
-    expect(count(app)).toBe(200)
+    expect(count(app)).toBe(2 * batch)
     // The rest, less than a batch, goes on the next turn: a drain runs until the queue is empty.
     await turn()
-    expect(count(app)).toBe(250)
+    expect(count(app)).toBe(2.5 * batch)
   })
 
   it('catches up for a reader a batch per turn, without waiting for rows queued later', async () => {
     const { app } = await buildTestApp()
     // Below a batch: no drain is scheduled, only the timer (1 s) would write them.
-    for (let i = 0; i < 99; i++) app.requestLog.record(logRow())
+    const below = REQUEST_LOG_BATCH_ROWS - 1
+    for (let i = 0; i < below; i++) app.requestLog.record(logRow())
     expect(count(app)).toBe(0)
     let caughtUp = false
     const reading = app.requestLog.catchUp().then(() => {
       caughtUp = true
     })
-    expect(count(app)).toBe(99) // the first batch is written at once
+    expect(count(app)).toBe(below) // the first batch is written at once
     for (let i = 0; i < 5; i++) app.requestLog.record(logRow()) // arrive while the reader waits
     await reading
     expect(caughtUp).toBe(true)
-    expect(count(app)).toBe(99)
+    expect(count(app)).toBe(below)
     expect(app.requestLog.pending()).toBe(5)
   })
 
   it('catches up a backlog across turns of the event loop, never in one go', async () => {
     const { app } = await buildTestApp()
-    for (let i = 0; i < 250; i++) app.requestLog.record(logRow())
+    const batch = REQUEST_LOG_BATCH_ROWS
+    for (let i = 0; i < 2.5 * batch; i++) app.requestLog.record(logRow())
     const reading = app.requestLog.catchUp()
-    expect(count(app)).toBe(100) // one batch, then the event loop gets a turn
+    expect(count(app)).toBe(batch) // one batch, then the event loop gets a turn
     await reading
-    expect(count(app)).toBe(250)
+    expect(count(app)).toBe(2.5 * batch)
     expect(app.requestLog.pending()).toBe(0)
   })
 

@@ -17,6 +17,7 @@ import metrics from './plugins/metrics.js'
 import notifications from './plugins/notifications.js'
 import prices from './plugins/prices.js'
 import requestLog from './plugins/request-log.js'
+import { PROXY_PREFIXES } from './proxy-prefixes.js'
 import manageRoutes from './routes/api/manage/index.js'
 import dashboardRoutes from './routes/dashboard.js'
 import healthRoutes, { legacyProxyHealth } from './routes/health.js'
@@ -31,12 +32,6 @@ export interface AppOptions {
   /** The dashboard build to serve (apps/server/public by default). */
   publicDir?: string
 }
-
-/**
- * Where the proxy routes are served: the SDK base-URL swap, and the older route some clients
- * still use (docs/behaviour.md §3).
- */
-export const PROXY_PREFIXES = ['/v1', '/api/proxy'] as const
 
 const writeLine = (line: string) => {
   process.stdout.write(`${line}\n`)

@@ -11,7 +11,7 @@ import Fastify, {
   LogController,
 } from 'fastify'
 import fp from 'fastify-plugin'
-import app, { type AppOptions, PROXY_PREFIXES } from './app.js'
+import app, { type AppOptions } from './app.js'
 import { closeConnectionsAfterRefusals } from './http/after-answer.js'
 import { createClientErrorHandler } from './http/client-error.js'
 import { acceptEmptyBodies } from './http/empty-body.js'
@@ -20,6 +20,7 @@ import { createServerFactory, GatewayServer } from './http/gateway-server.js'
 import { corsAnswerHeaders } from './plugins/cors.js'
 import { answerError } from './plugins/error-handler.js'
 import { observeAnswer } from './plugins/metrics.js'
+import { PROXY_PREFIXES } from './proxy-prefixes.js'
 import { lazyRequestLogger } from './request-logger.js'
 
 /**

@@ -166,6 +166,18 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
     }
   }
 
+  /**
+   * The client key check both entrances make (the routes' `authenticate`, the front door's
+   * `takeJson`): true, with the request's context kept, when its key is accepted.
+   */
+  function admit(request: ProxyRequest, startedAt: number): boolean {
+    const presented = presentedClientKey(request.headers)
+    const identity = presented === undefined ? undefined : verifyClientKey(presented)
+    if (identity === undefined) return false
+    contexts.set(request, { clientKeyId: identity.clientKeyId, startedAt, forwarded: false })
+    return true
+  }
+
   /** The handler's work once the upstream path is known (null: it names none, 404). */
   function forwardTo(
     request: ProxyRequest,
@@ -203,12 +215,7 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
 
     authenticate(request, reply, prefix) {
       const startedAt = now()
-      const presented = presentedClientKey(request.headers)
-      const identity = presented === undefined ? undefined : verifyClientKey(presented)
-      if (identity !== undefined) {
-        contexts.set(request, { clientKeyId: identity.clientKeyId, startedAt, forwarded: false })
-        return undefined
-      }
+      if (admit(request, startedAt)) return undefined
       const { message } = new InvalidClientKey()
       const code = 'invalid_client_key'
       recordRejection(request, prefix, { clientKeyId: null, startedAt, status: 401, code, message })
@@ -233,11 +240,7 @@ export function createProxyService(deps: ProxyServiceDeps): ProxyService {
     },
 
     takeJson(request, reply, { prefix, upstreamPath }) {
-      const startedAt = now()
-      const presented = presentedClientKey(request.headers)
-      const identity = presented === undefined ? undefined : verifyClientKey(presented)
-      if (identity === undefined) return false
-      contexts.set(request, { clientKeyId: identity.clientKeyId, startedAt, forwarded: false })
+      if (!admit(request, now())) return false
       service.receiveJson(request.raw, request.headers['content-length']).then(
         (body) => {
           request.body = body

@@ -10,6 +10,7 @@ import {
 } from '@sfp/proxy'
 import type { FastifyBaseLogger, FastifyError } from 'fastify'
 import type { HeaderTarget } from '../plugins/cors.js'
+import { proxyRoutePattern } from '../proxy-prefixes.js'
 import { applyAfterAnswer } from './after-answer.js'
 import type { GatewayServer } from './gateway-server.js'
 
@@ -76,6 +77,8 @@ export type FrontDoor = (req: IncomingMessage, res: ServerResponse) => boolean
  */
 export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
   const { proxy, gateway } = deps
+  // Each prefix with its route pattern, the HTTP metric's label, made once.
+  const prefixes = deps.prefixes.map((prefix) => ({ prefix, pattern: proxyRoutePattern(prefix) }))
   return (req, res) => {
     if (req.method !== 'POST' || gateway.closing) return false
     const { headers } = req
@@ -86,8 +89,9 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
     // Only a plain URL (no `%` escape, no dot segment): Fastify's router would route it to the
     // proxy routes as it is, and refuses a malformed escape itself.
     const url = req.url ?? ''
-    const route = routeOf(url, deps.prefixes)
-    if (route === undefined) return false
+    const taken = routeOf(url, prefixes)
+    if (taken === undefined) return false
+    const { route, pattern } = taken
     const { prefix } = route
 
     const arrivedAt = performance.now()
@@ -115,7 +119,7 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
       res.off('finish', onFinish)
       res.off('error', onFinish)
       deps.answered({
-        route: `${prefix}/*`,
+        route: pattern,
         method: 'POST',
         url,
         upstreamPath: route.upstreamPath,
@@ -131,11 +135,17 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
   }
 }
 
-/** The proxy prefix a plain URL starts with, and the upstream path it maps to. */
-function routeOf(url: string, prefixes: readonly string[]): FrontDoorRoute | undefined {
-  for (const prefix of prefixes) {
+/**
+ * The proxy prefix a plain URL starts with and the upstream path it maps to, with the prefix's
+ * route pattern.
+ */
+function routeOf(
+  url: string,
+  prefixes: readonly { prefix: string; pattern: string }[],
+): { route: FrontDoorRoute; pattern: string } | undefined {
+  for (const { prefix, pattern } of prefixes) {
     const upstreamPath = plainUpstreamPath(url, prefix)
-    if (upstreamPath !== null) return { prefix, upstreamPath }
+    if (upstreamPath !== null) return { route: { prefix, upstreamPath }, pattern }
   }
   return undefined
 }

@@ -7,6 +7,7 @@ import fp from 'fastify-plugin'
 import { proxyEndpointOfUpstreamPath } from '../metrics/proxy-endpoint.js'
 import { createServerMetrics, type ServerMetrics } from '../metrics/server-metrics.js'
 import { secretsEqual } from '../password.js'
+import { PROXY_PREFIXES, proxyRoutePattern } from '../proxy-prefixes.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,10 +20,9 @@ declare module 'fastify' {
 export const UNMATCHED_ROUTE = 'unmatched'
 
 /** The proxy's route patterns and the prefix that stands for `/v1` in each. */
-const PROXY_ROUTE_PREFIXES = new Map([
-  ['/v1/*', '/v1'],
-  ['/api/proxy/*', '/api/proxy'],
-])
+const PROXY_ROUTE_PREFIXES = new Map(
+  PROXY_PREFIXES.map((prefix) => [proxyRoutePattern(prefix), prefix]),
+)
 
 /** A request answered, as the HTTP-response metric counts it. */
 export interface AnsweredRequest {
